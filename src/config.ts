@@ -1,0 +1,107 @@
+// Environment -> typed Config, checked once at start-up; every bad variable is named
+// (conventions: config.ts). Only server.ts and the CLI pass process.env in.
+
+export type DatabaseTarget = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseTarget;
+  /** Ensures a key with this secret exists for the default merchant. */
+  apiKey?: string;
+  /** Base of the URLs inside client tokens. */
+  publicUrl: string;
+  tokenTtlSeconds: number;
+  /** Signing secret for client tokens; when absent one is generated once and kept in the database. */
+  tokenSecret?: string;
+  /** The `env` claim and configuration value the SDKs see. */
+  sdkEnv: 'LOCAL_DOCKER' | 'DEV' | 'SANDBOX' | 'STAGING' | 'PRODUCTION';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SDK_ENVS = ['LOCAL_DOCKER', 'DEV', 'SANDBOX', 'STAGING', 'PRODUCTION'] as const;
+
+export function parseDatabaseUrl(value: string): DatabaseTarget | string {
+  if (value.startsWith('sqlite:')) {
+    const path = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return path.length > 0 ? { engine: 'sqlite', path } : 'DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/kassa.db';
+  }
+  if (/^postgres(ql)?:\/\//.test(value)) {
+    try {
+      new URL(value);
+      return { engine: 'postgres', url: value };
+    } catch {
+      return 'DATABASE_URL: not a valid postgres:// URL';
+    }
+  }
+  return `DATABASE_URL: must start with sqlite: or postgres:// (got "${value.slice(0, 40)}")`;
+}
+
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name}: must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T): T => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!(values as readonly string[]).includes(raw)) {
+      problems.push(`${name}: must be one of ${values.join(', ')} (got "${raw}")`);
+      return fallback;
+    }
+    return raw as T;
+  };
+
+  const port = int('PORT', 8080, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const database = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/kassa.db');
+  if (typeof database === 'string') problems.push(database);
+
+  const apiKey = env.KASSA_API_KEY || undefined;
+  if (apiKey !== undefined && (apiKey.length < 16 || apiKey.length > 256 || /\s/.test(apiKey))) {
+    problems.push('KASSA_API_KEY: must be 16 to 256 characters without spaces');
+  }
+  const tokenSecret = env.KASSA_TOKEN_SECRET || undefined;
+  if (tokenSecret !== undefined && tokenSecret.length < 32) {
+    problems.push('KASSA_TOKEN_SECRET: must be at least 32 characters (256 bits of entropy recommended)');
+  }
+
+  let publicUrl = env.KASSA_PUBLIC_URL || `http://localhost:${port}`;
+  try {
+    const url = new URL(publicUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+    if (url.search || url.hash) throw new Error('query');
+    publicUrl = publicUrl.replace(/\/+$/, '');
+  } catch {
+    problems.push(`KASSA_PUBLIC_URL: must be an http(s) URL without query or fragment (got "${publicUrl}")`);
+  }
+
+  const config: Config = {
+    port,
+    host,
+    database: typeof database === 'string' ? { engine: 'sqlite', path: '' } : database,
+    ...(apiKey ? { apiKey } : {}),
+    publicUrl,
+    tokenTtlSeconds: int('KASSA_TOKEN_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    ...(tokenSecret ? { tokenSecret } : {}),
+    sdkEnv: oneOf('KASSA_SDK_ENV', SDK_ENVS, 'SANDBOX'),
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

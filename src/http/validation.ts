@@ -1,0 +1,107 @@
+// Ajv's errors as Primer's validationErrors: one entry per problem, every problem at once
+// (decisions.md, errors), with a JSON path and a sentence a merchant engineer can act on.
+import type { ErrorObject, Options } from 'ajv';
+import { jsonPath, pointerSegments } from '../json-path.ts';
+import { MAX_AMOUNT } from '../sessions/schemas.ts';
+import type { FieldError } from './errors.ts';
+
+/** Ajv options shared by Fastify's validator and the domain validator of merged sessions. */
+export const AJV_OPTIONS: Options = {
+  allErrors: true,
+  removeAdditional: false,
+  coerceTypes: false,
+  useDefaults: false,
+  strict: false,
+  // Errors carry their schema, so a message can name the enum (Currency, CountryCodeEnum).
+  verbose: true,
+};
+
+/** Internationalized addresses are allowed (spec §3.6): one @, no spaces, a dotted domain. */
+export const EMAIL_FORMAT = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/u;
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a valid string',
+  integer: 'a valid integer',
+  number: 'a valid number',
+  boolean: 'a valid boolean',
+  object: 'an object',
+  array: 'an array',
+  null: 'null',
+};
+
+function describe(error: ErrorObject): string {
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return 'Field required';
+    case 'additionalProperties':
+      return 'Unknown field: extra fields are not permitted here';
+    case 'type': {
+      const types = String(p.type).split(',');
+      return `Value must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`;
+    }
+    case 'minLength':
+      return `Ensure this value has at least ${p.limit} characters`;
+    case 'maxLength':
+      return `Ensure this value has at most ${p.limit} characters`;
+    case 'minimum':
+      return `Ensure this value is greater than or equal to ${p.limit}`;
+    case 'maximum':
+      return p.limit === MAX_AMOUNT
+        ? `Ensure this value is less than or equal to ${MAX_AMOUNT}: Kassa keeps amounts within JavaScript's safe integer range (2^53-1)`
+        : `Ensure this value is less than or equal to ${p.limit}`;
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]) ?? [];
+      const title = (error.parentSchema as { title?: string } | undefined)?.title;
+      return allowed.length <= 20
+        ? `Value is not a valid enumeration member; permitted: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+        : `Value is not a valid member of ${title ?? 'the permitted list'}`;
+    }
+    case 'format':
+      return p.format === 'email' ? 'Value is not a valid email address' : `Value must be a valid ${p.format}`;
+    case 'maxProperties':
+      return `Ensure this object has at most ${p.limit} keys`;
+    case 'maxItems':
+      return `Ensure this array has at most ${p.limit} items`;
+    case 'uniqueItems':
+      return 'Values must be unique';
+    case 'pattern':
+      return `Value must match ${p.pattern}`;
+    case 'propertyNames':
+      return 'Key is not permitted here';
+    default:
+      return error.message ?? 'Value is not valid';
+  }
+}
+
+function pathOf(error: ErrorObject, prefix: string[]): string {
+  const segments = [...prefix, ...pointerSegments(error.instancePath)];
+  const p = error.params as Record<string, unknown>;
+  if (error.keyword === 'required') segments.push(String(p.missingProperty));
+  if (error.keyword === 'additionalProperties') segments.push(String(p.additionalProperty));
+  if (error.keyword === 'propertyNames' || (p.propertyName !== undefined && error.keyword !== 'propertyNames')) {
+    if (p.propertyName !== undefined) segments.push(String(p.propertyName));
+  }
+  return jsonPath(segments);
+}
+
+/**
+ * Field errors from Ajv errors. `anyOf` wrappers come from Nullable (value or null, null second):
+ * the wrapper error and the null branch's "must be null" say nothing useful and are dropped.
+ */
+export function fieldErrors(errors: readonly ErrorObject[], prefix: string[] = []): FieldError[] {
+  const out: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const error of errors) {
+    if (error.keyword === 'anyOf') continue;
+    if (/\/anyOf\/1\/type$/.test(error.schemaPath) && (error.params as { type?: string }).type === 'null') continue;
+    // A propertyNames failure is reported twice by Ajv (the inner keyword and the wrapper).
+    if (error.schemaPath.includes('/propertyNames/')) continue;
+    const item = { path: pathOf(error, prefix), description: describe(error) };
+    const key = `${item.path}\u0000${item.description}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(item);
+  }
+  return out;
+}

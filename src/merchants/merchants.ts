@@ -1,0 +1,89 @@
+// Merchants and their API keys. Keys are stored as sha256 hashes with scopes; the secret is shown
+// once, when it is made (conventions: "secrets are hashed and never logged").
+import type { Clock } from '../clock.ts';
+import { newApiKeyId, newApiKeySecret, newMerchantId, sha256 } from '../ids.ts';
+import type { ApiKey, Merchant, Store } from '../storage/store.ts';
+
+/** Primer's scopes (spec §1.2). Kassa checks client_tokens:write on the client-session routes. */
+export const SCOPES = [
+  'client_tokens:write',
+  'third_party:webhook_trigger',
+  'transactions:authorize',
+  'transactions:cancel',
+  'transactions:capture',
+  'transactions:retrieve',
+  'transactions:refund',
+  'payment_instrument:read',
+  'payment_instrument:write',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const DEFAULT_MERCHANT_ID = 'mer_default';
+
+export interface Principal {
+  merchantId: string;
+  keyId: string;
+  scopes: readonly string[];
+}
+
+export class Merchants {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The merchant behind an API key secret, or undefined for an unknown or revoked key. */
+  async authenticate(secret: string): Promise<Principal | undefined> {
+    const key = await this.store.apiKeys.findBySecretHash(sha256(secret));
+    if (!key || key.revokedAt !== undefined) return undefined;
+    return { merchantId: key.merchantId, keyId: key.id, scopes: key.scopes };
+  }
+
+  async createMerchant(name: string, id: string = newMerchantId()): Promise<Merchant> {
+    const merchant = { id, name, createdAt: this.clock() };
+    await this.store.merchants.insert(merchant);
+    return merchant;
+  }
+
+  /** A new key; `secret` is returned here and never again. */
+  async createKey(
+    merchantId: string,
+    scopes: readonly string[] = SCOPES,
+    secret: string = newApiKeySecret(),
+  ): Promise<{ key: ApiKey; secret: string }> {
+    const key: ApiKey = {
+      id: newApiKeyId(),
+      merchantId,
+      secretHash: sha256(secret),
+      prefix: secret.slice(0, 12),
+      scopes: [...scopes],
+      createdAt: this.clock(),
+    };
+    await this.store.apiKeys.insert(key);
+    return { key, secret };
+  }
+
+  /**
+   * Start-up: with `configuredKey`, make sure that key exists for the default merchant; with no key
+   * anywhere, make one. Returns a generated secret so the caller can print it once.
+   */
+  async bootstrap(configuredKey: string | undefined): Promise<{ generatedSecret?: string }> {
+    if (!(await this.store.merchants.findById(DEFAULT_MERCHANT_ID))) {
+      await this.createMerchant('Default merchant', DEFAULT_MERCHANT_ID).catch(async (error: unknown) => {
+        // Another process created it first.
+        if (!(await this.store.merchants.findById(DEFAULT_MERCHANT_ID))) throw error;
+      });
+    }
+    if (configuredKey !== undefined) {
+      if (!(await this.store.apiKeys.findBySecretHash(sha256(configuredKey)))) {
+        await this.createKey(DEFAULT_MERCHANT_ID, SCOPES, configuredKey).catch(async (error: unknown) => {
+          if (!(await this.store.apiKeys.findBySecretHash(sha256(configuredKey)))) throw error;
+        });
+      }
+      return {};
+    }
+    if ((await this.store.apiKeys.count()) > 0) return {};
+    const { secret } = await this.createKey(DEFAULT_MERCHANT_ID);
+    return { generatedSecret: secret };
+  }
+}

@@ -1,0 +1,379 @@
+// The Client Session API's request and response shapes, written once (conventions: "one schema, three
+// jobs"). Fastify validates requests with them, serializes responses with them, the types come from
+// Static<>, and the OpenAPI document is generated from them. Field order follows Primer's v2.4
+// OpenAPI document, which is also the order of the JSON Kassa writes (decisions.md, wire format).
+import { Type, type Static, type TSchema } from 'typebox';
+import {
+  APPLE_PAY_INTERVAL_UNITS,
+  AUTHORIZATION_TYPES,
+  CARD_NETWORKS,
+  COUNTRY_CODES,
+  CURRENCY_CODES,
+  FIRST_PAYMENT_REASONS,
+  PAYMENT_TYPES,
+  PRODUCT_TYPES,
+  SURCHARGE_NETWORKS,
+} from './enums.ts';
+
+/** Largest amount Kassa accepts: JavaScript's safe integer range (decisions.md, values). */
+export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
+export const METADATA_LIMITS = { keys: 200, keyLength: 255, valueLength: 4096 } as const;
+export const ARRAY_LIMITS = { lineItems: 500, fees: 100 } as const;
+
+const Text = (min: number, max: number, extra: Record<string, unknown> = {}) =>
+  Type.String({ minLength: min, maxLength: max, ...extra });
+const Money = (description?: string) =>
+  Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, ...(description ? { description } : {}) });
+const StringEnum = <T extends readonly string[]>(values: T, title: string) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], title });
+
+export const CountryCode = StringEnum(COUNTRY_CODES, 'CountryCodeEnum');
+export const CurrencyCode = StringEnum(CURRENCY_CODES, 'Currency');
+export const CardNetwork = StringEnum(CARD_NETWORKS, 'CardNetworkEnum');
+
+export const ProductData = Type.Object(
+  {
+    sku: Type.Optional(Text(1, 255)),
+    brand: Type.Optional(Text(1, 255)),
+    color: Type.Optional(Text(1, 255)),
+    globalTradeItemNumber: Type.Optional(Text(1, 255)),
+    manufacturerPartNumber: Type.Optional(Text(1, 255)),
+    weight: Type.Optional(Type.Number({ minimum: 0, maximum: 1e12 })),
+    weightUnit: Type.Optional(Text(1, 255)),
+    pageUrl: Type.Optional(Text(1, 1024)),
+  },
+  { title: 'OrderLineItemsProductDataAPISchema' },
+);
+
+export const LineItem = Type.Object(
+  {
+    itemId: Type.Optional(Text(1, 255)),
+    name: Type.Optional(Text(0, 255)),
+    description: Type.Optional(Text(0, 255)),
+    amount: Money('Unit price in minor units.'),
+    quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AMOUNT, description: 'Defaults to 1.' })),
+    discountAmount: Type.Optional(Money('Discount for the whole line, not per unit.')),
+    taxAmount: Type.Optional(Money('Tax for the whole line, not per unit.')),
+    taxCode: Type.Optional(Text(1, 255)),
+    productType: Type.Optional(StringEnum(PRODUCT_TYPES, 'ProductTypeEnum')),
+    productData: Type.Optional(ProductData),
+  },
+  { title: 'OrderLineItemsAPISchema' },
+);
+
+export const Fee = Type.Object(
+  {
+    amount: Money(),
+    type: Type.Optional(Text(1, 255)),
+    description: Type.Optional(Text(1, 255)),
+  },
+  { title: 'OrderFeesAPISchema' },
+);
+
+export const Shipping = Type.Object(
+  {
+    amount: Type.Optional(Money()),
+    methodId: Type.Optional(Text(0, 255)),
+    methodName: Type.Optional(Text(0, 255)),
+    methodDescription: Type.Optional(Text(0, 1024)),
+  },
+  { title: 'OrderShippingAPISchema' },
+);
+
+export const Order = Type.Object(
+  {
+    lineItems: Type.Optional(Type.Array(LineItem, { maxItems: ARRAY_LIMITS.lineItems })),
+    countryCode: Type.Optional(CountryCode),
+    retailerCountryCode: Type.Optional(CountryCode),
+    fees: Type.Optional(Type.Array(Fee, { maxItems: ARRAY_LIMITS.fees })),
+    shipping: Type.Optional(Shipping),
+  },
+  { title: 'OrderDetailsAPISchema' },
+);
+
+export const Address = Type.Object(
+  {
+    firstName: Type.Optional(Text(1, 255)),
+    lastName: Type.Optional(Text(1, 255)),
+    addressLine1: Type.Optional(Text(1, 255)),
+    addressLine2: Type.Optional(Text(0, 255)),
+    city: Type.Optional(Text(1, 255)),
+    state: Type.Optional(Text(1, 255)),
+    countryCode: Type.Optional(CountryCode),
+    postalCode: Type.Optional(Text(1, 255)),
+  },
+  { title: 'OptionalAddressAPISchema' },
+);
+
+export const Customer = Type.Object(
+  {
+    emailAddress: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+    mobileNumber: Type.Optional(Text(1, 255)),
+    firstName: Type.Optional(Text(1, 255)),
+    lastName: Type.Optional(Text(1, 255)),
+    billingAddress: Type.Optional(Address),
+    shippingAddress: Type.Optional(Address),
+    taxId: Type.Optional(Text(0, 255)),
+    nationalDocumentId: Type.Optional(Text(0, 255)),
+  },
+  { title: 'CheckoutCustomerDetailsAPISchema' },
+);
+
+// metadata: flat, string or safe-integer values, bounded (decisions.md, values). An empty key is
+// answered with 400 MetadataContainsEmptyKey before schema validation (http/body-guards.ts).
+export const Metadata = Type.Record(
+  Type.String(),
+  Type.Union([Type.String({ maxLength: METADATA_LIMITS.valueLength }), Type.Integer({ minimum: -MAX_AMOUNT, maximum: MAX_AMOUNT })]),
+  {
+    title: 'Metadata',
+    maxProperties: METADATA_LIMITS.keys,
+    propertyNames: { maxLength: METADATA_LIMITS.keyLength },
+    description: 'Flat key/value data; values are strings or integers.',
+  },
+);
+
+const Surcharge = Type.Object(
+  { amount: Type.Optional(Money()) },
+  { title: 'CheckoutPaymentMethodOptionSurchargeAPISchema' },
+);
+
+const NetworkSurcharge = Type.Object(
+  { surcharge: Type.Optional(Surcharge) },
+  { title: 'CheckoutPaymentMethodOptionCardNetworkSurchargeAPISchema' },
+);
+
+export const CardNetworkOptions = Type.Object(
+  Object.fromEntries(SURCHARGE_NETWORKS.map((n) => [n, Type.Optional(NetworkSurcharge)])),
+  { title: 'CheckoutPaymentMethodOptionCardNetworkAPISchema', additionalProperties: false },
+);
+
+// Kassa extension: PAYMENT_CARD and APPLE_PAY may carry a method-level surcharge too, because the
+// SDK's options array gives every method a `surcharge` (checkout-sdk-contract.md §2.4).
+export const CardOption = Type.Object(
+  {
+    surcharge: Type.Optional(Surcharge),
+    networks: Type.Optional(CardNetworkOptions),
+    captureVaultedCardCvv: Type.Optional(Type.Boolean()),
+  },
+  { title: 'CheckoutPaymentMethodCardOptionAPISchema' },
+);
+
+const ApplePayLabel = Text(1, 1024);
+const ApplePayUrl = Type.String({ minLength: 1, maxLength: 1024, format: 'uri' });
+const DateTime = Type.String({ format: 'date-time', maxLength: 64 });
+const IntervalUnit = StringEnum(APPLE_PAY_INTERVAL_UNITS, 'ApplePayIntervalUnit');
+const IntervalCount = Type.Integer({ minimum: 1, maximum: MAX_AMOUNT });
+
+const ApplePayBilling = (title: string) =>
+  Type.Object(
+    {
+      label: ApplePayLabel,
+      amount: Type.Optional(Money()),
+      recurringStartDate: Type.Optional(DateTime),
+      recurringEndDate: Type.Optional(DateTime),
+      recurringIntervalUnit: Type.Optional(IntervalUnit),
+      recurringIntervalCount: Type.Optional(IntervalCount),
+    },
+    { title },
+  );
+
+const ApplePayCommon = {
+  paymentDescription: Type.Optional(Text(1, 1024)),
+  billingAgreement: Type.Optional(Text(1, 1024)),
+  managementUrl: ApplePayUrl,
+};
+
+export const ApplePayOption = Type.Object(
+  {
+    surcharge: Type.Optional(Surcharge),
+    merchantName: Type.Optional(Text(1, 1024)),
+    recurringPaymentRequest: Type.Optional(
+      Type.Object(
+        {
+          ...ApplePayCommon,
+          regularBilling: ApplePayBilling('ApplePayRegularBilling'),
+          trialBilling: Type.Optional(ApplePayBilling('ApplePayTrialBilling')),
+        },
+        { title: 'ApplePayRecurringRequest' },
+      ),
+    ),
+    deferredPaymentRequest: Type.Optional(
+      Type.Object(
+        {
+          ...ApplePayCommon,
+          deferredBilling: Type.Object(
+            { label: ApplePayLabel, amount: Type.Optional(Money()), deferredPaymentDate: DateTime },
+            { title: 'ApplePayDeferredBilling' },
+          ),
+          freeCancellationDate: Type.Optional(DateTime),
+          freeCancellationTimeZone: Type.Optional(Text(3, 50)),
+        },
+        { title: 'ApplePayDeferredRequest' },
+      ),
+    ),
+    automaticReloadRequest: Type.Optional(
+      Type.Object(
+        {
+          ...ApplePayCommon,
+          automaticReloadBilling: Type.Object(
+            { label: ApplePayLabel, amount: Type.Optional(Money()), automaticReloadThresholdAmount: Money() },
+            { title: 'ApplePayAutomaticReloadBilling' },
+          ),
+        },
+        { title: 'ApplePayAutomaticReloadRequest' },
+      ),
+    ),
+  },
+  { title: 'CheckoutPaymentMethodApplePayOptionAPISchema' },
+);
+
+export const GenericOption = Type.Object(
+  {
+    surcharge: Surcharge,
+    extraMerchantData: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { title: 'CheckoutPaymentMethodOptionExtraMerchantDataAPISchema' }),
+    ),
+    merchantName: Type.Optional(Text(1, 1024)),
+  },
+  { title: 'CheckoutPaymentMethodOptionAPISchema' },
+);
+
+/** Keys are payment-method types; any UPPER_SNAKE type is accepted (spec §3.9 recommendation). */
+export const PAYMENT_METHOD_TYPE_PATTERN = '^[A-Z][A-Z0-9_]{0,63}$';
+export const PaymentMethodOptions = Type.Object(
+  { PAYMENT_CARD: Type.Optional(CardOption), APPLE_PAY: Type.Optional(ApplePayOption) },
+  {
+    title: 'PaymentMethodOptions',
+    additionalProperties: GenericOption,
+    maxProperties: 100,
+    propertyNames: { pattern: PAYMENT_METHOD_TYPE_PATTERN },
+  },
+);
+
+export const PaymentMethod = Type.Object(
+  {
+    vaultOnSuccess: Type.Optional(Type.Boolean()),
+    vaultOn3DS: Type.Optional(Type.Boolean()),
+    vaultOnAgreement: Type.Optional(Type.Boolean({ description: 'Added in API 2.4.' })),
+    descriptor: Type.Optional(Text(0, 255)),
+    paymentType: Type.Optional(StringEnum(PAYMENT_TYPES, 'RecurringTransactionTypeEnum')),
+    orderedAllowedCardNetworks: Type.Optional(Type.Array(CardNetwork, { uniqueItems: true, maxItems: CARD_NETWORKS.length })),
+    options: Type.Optional(PaymentMethodOptions),
+    authorizationType: Type.Optional(StringEnum(AUTHORIZATION_TYPES, 'AuthorizationTypeEnum')),
+    firstPaymentReason: Type.Optional(StringEnum(FIRST_PAYMENT_REASONS, 'FirstPaymentReasonEnum')),
+  },
+  { title: 'CheckoutPaymentMethodOptionsAPISchema' },
+);
+
+const sessionFields = {
+  orderId: Type.Optional(Text(1, 255)),
+  currencyCode: Type.Optional(CurrencyCode),
+  amount: Type.Optional(Money('Overrides the amount computed from the order.')),
+  order: Type.Optional(Order),
+  customerId: Type.Optional(Text(1, 255)),
+  customer: Type.Optional(Customer),
+  metadata: Type.Optional(Metadata),
+  paymentMethod: Type.Optional(PaymentMethod),
+};
+
+/** POST /client-session body. No field is required; unknown top-level fields are rejected. */
+export const CreateSessionBody = Type.Object(sessionFields, {
+  title: 'ClientSessionAPIRequest',
+  additionalProperties: false,
+});
+export type SessionData = Static<typeof CreateSessionBody>;
+
+// PATCH: `null` clears a field at the top level and one level down inside customer, order and
+// paymentMethod (decisions.md, PATCH). Nullable puts the null branch second: the error formatter
+// relies on that to report only the real branch's problems.
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const nullableMembers = <T extends Record<string, TSchema>>(props: T) =>
+  Object.fromEntries(
+    Object.entries(props).map(([key, schema]) => [key, Type.Optional(Nullable(schema as TSchema))]),
+  );
+
+const PatchCustomer = Type.Object(nullableMembers(Customer.properties), { title: 'CheckoutCustomerDetailsAPISchema' });
+const PatchOrder = Type.Object(nullableMembers(Order.properties), { title: 'OrderDetailsAPISchema' });
+const PatchPaymentMethod = Type.Object(nullableMembers(PaymentMethod.properties), {
+  title: 'CheckoutPaymentMethodOptionsAPISchema',
+});
+
+/** PATCH /client-session body. */
+export const UpdateSessionBody = Type.Object(
+  {
+    clientToken: Type.String({ minLength: 1, maxLength: 4096 }),
+    customerId: Type.Optional(Nullable(Text(1, 255))),
+    orderId: Type.Optional(Nullable(Text(1, 255))),
+    currencyCode: Type.Optional(Nullable(CurrencyCode)),
+    amount: Type.Optional(Nullable(Money())),
+    metadata: Type.Optional(Nullable(Metadata)),
+    customer: Type.Optional(Nullable(PatchCustomer)),
+    order: Type.Optional(Nullable(PatchOrder)),
+    paymentMethod: Type.Optional(Nullable(PatchPaymentMethod)),
+  },
+  { title: 'ClientSessionUpdateAPIRequest', additionalProperties: false },
+);
+export type UpdateSessionInput = Static<typeof UpdateSessionBody>;
+
+export const GetSessionQuery = Type.Object(
+  { clientToken: Type.String({ minLength: 1, maxLength: 4096 }) },
+  { title: 'ClientSessionQuery', additionalProperties: false },
+);
+
+export const Warning = Type.Object(
+  { type: Type.String(), code: Type.String(), message: Type.String() },
+  { title: 'ClientSessionWarningsAPIResponse' },
+);
+export type Warning = Static<typeof Warning>;
+
+// Responses reuse the request sub-schemas without their `required` lists: fast-json-stringify writes
+// required properties first, and Kassa writes Primer's field order (line items start with itemId).
+function withoutRequired<T extends TSchema>(schema: T): T {
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (typeof node !== 'object' || node === null) return node;
+    return Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'required').map(([k, v]) => [k, strip(v)]));
+  };
+  return strip(schema) as T;
+}
+
+const responseFields = {
+  customerId: Type.Optional(Type.String()),
+  orderId: Type.Optional(Type.String()),
+  currencyCode: Type.Optional(Type.String()),
+  amount: Type.Optional(Type.Integer()),
+  metadata: Type.Optional(Metadata),
+  customer: Type.Optional(Customer),
+  order: Type.Optional(withoutRequired(Order)),
+  paymentMethod: Type.Optional(withoutRequired(PaymentMethod)),
+};
+
+/** GET and PATCH 200: Primer's ClientSessionAPIResponse, in its field order. */
+export const SessionResponse = Type.Object(responseFields, { title: 'ClientSessionAPIResponse' });
+export type SessionResponse = Static<typeof SessionResponse>;
+
+/** POST 200: Primer's ClientSessionWithTokenAPIResponse, in its field order. */
+export const SessionWithTokenResponse = Type.Object(
+  {
+    clientToken: Type.String(),
+    clientTokenExpirationDate: Type.String({ description: 'UTC, no zone designator, microseconds.' }),
+    orderId: responseFields.orderId,
+    currencyCode: responseFields.currencyCode,
+    amount: responseFields.amount,
+    order: responseFields.order,
+    customerId: responseFields.customerId,
+    customer: responseFields.customer,
+    metadata: responseFields.metadata,
+    paymentMethod: responseFields.paymentMethod,
+    warnings: Type.Optional(Type.Array(Warning)),
+  },
+  { title: 'ClientSessionWithTokenAPIResponse' },
+);
+export type SessionWithTokenResponse = Static<typeof SessionWithTokenResponse>;
+
+/** Fields introduced after API 2.1, by JSON path (decisions.md, wire format). */
+export const FIELD_VERSIONS: ReadonlyArray<{ path: readonly string[]; version: string; label: string }> = [
+  { path: ['order', 'lineItems', '*', 'productData'], version: '2.2', label: 'productData' },
+  { path: ['paymentMethod', 'vaultOnAgreement'], version: '2.4', label: 'vaultOnAgreement' },
+  { path: ['paymentMethod', 'firstPaymentReason'], version: '2.4', label: 'firstPaymentReason' },
+];

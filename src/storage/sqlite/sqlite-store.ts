@@ -1,0 +1,230 @@
+// The embedded default: one SQLite file, WAL mode, synchronous=FULL so that a 200 means the write
+// reached the disk (conventions: "durable before acknowledged"). Statements are prepared once.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { SessionData } from '../../sessions/schemas.ts';
+import type {
+  ApiKey,
+  ApiKeyStore,
+  Merchant,
+  MerchantStore,
+  SessionStore,
+  SigningKey,
+  SigningKeyStore,
+  Store,
+  StoredSession,
+} from '../store.ts';
+import { SQLITE_MIGRATIONS } from './migrations.ts';
+
+interface SessionRow {
+  id: string;
+  merchant_id: string;
+  access_token_hash: string;
+  data: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
+interface ApiKeyRow {
+  id: string;
+  merchant_id: string;
+  secret_hash: string;
+  prefix: string;
+  scopes: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const toSession = (row: SessionRow): StoredSession => ({
+  id: row.id,
+  merchantId: row.merchant_id,
+  accessTokenHash: row.access_token_hash,
+  data: JSON.parse(row.data) as SessionData,
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  expiresAt: row.expires_at,
+});
+
+const toApiKey = (row: ApiKeyRow): ApiKey => ({
+  id: row.id,
+  merchantId: row.merchant_id,
+  secretHash: row.secret_hash,
+  prefix: row.prefix,
+  scopes: JSON.parse(row.scopes) as string[],
+  createdAt: row.created_at,
+  ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
+});
+
+export interface SqliteOptions {
+  /** File path, or ':memory:'. */
+  path: string;
+}
+
+export function openSqliteStore(options: SqliteOptions): Store {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  return new SqliteStore(db);
+}
+
+class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  readonly sessions: SessionStore;
+  readonly merchants: MerchantStore;
+  readonly apiKeys: ApiKeyStore;
+  readonly signingKeys: SigningKeyStore;
+
+  constructor(private readonly db: Database.Database) {
+    this.migrateNow();
+    this.sessions = sessionStore(db);
+    this.merchants = merchantStore(db);
+    this.apiKeys = apiKeyStore(db);
+    this.signingKeys = signingKeyStore(db);
+  }
+
+  // Statements are prepared against the schema, so migrations run when the store opens; migrate()
+  // stays for the `migrate` command and is a no-op once applied.
+  private migrateNow(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    // IMMEDIATE takes the write lock first, so two processes starting at once apply each step once.
+    const apply = this.db.transaction(() => {
+      const done = new Set(
+        (this.db.prepare('SELECT id FROM schema_migrations').all() as { id: number }[]).map((r) => r.id),
+      );
+      for (const migration of SQLITE_MIGRATIONS) {
+        if (done.has(migration.id)) continue;
+        this.db.exec(migration.sql);
+        this.db
+          .prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)')
+          .run(migration.id, migration.name, Date.now());
+      }
+    });
+    apply.immediate();
+  }
+
+  async migrate(): Promise<void> {
+    this.migrateNow();
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      this.db.prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function sessionStore(db: Database.Database): SessionStore {
+  const insert = db.prepare(
+    `INSERT INTO sessions (id, merchant_id, access_token_hash, data, version, created_at, updated_at, expires_at)
+     VALUES (@id, @merchantId, @accessTokenHash, @data, @version, @createdAt, @updatedAt, @expiresAt)`,
+  );
+  const byHash = db.prepare('SELECT * FROM sessions WHERE access_token_hash = ? AND merchant_id = ?');
+  const byId = db.prepare('SELECT * FROM sessions WHERE id = ? AND merchant_id = ?');
+  const update = db.prepare(
+    `UPDATE sessions SET data = ?, version = version + 1, updated_at = ?
+     WHERE id = ? AND version = ? RETURNING *`,
+  );
+  const list = db.prepare(
+    'SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?',
+  );
+  return {
+    async insert(s) {
+      insert.run({ ...s, data: JSON.stringify(s.data) });
+    },
+    async findByAccessTokenHash(merchantId, hash) {
+      const row = byHash.get(hash, merchantId) as SessionRow | undefined;
+      return row ? toSession(row) : undefined;
+    },
+    async findById(merchantId, id) {
+      const row = byId.get(id, merchantId) as SessionRow | undefined;
+      return row ? toSession(row) : undefined;
+    },
+    async update(id, data, expectedVersion, updatedAt) {
+      const row = update.get(JSON.stringify(data), updatedAt, id, expectedVersion) as SessionRow | undefined;
+      return row ? toSession(row) : undefined;
+    },
+    async listByMerchant(merchantId, { limit, before }) {
+      return (list.all(merchantId, before ?? Number.MAX_SAFE_INTEGER, limit) as SessionRow[]).map(toSession);
+    },
+  };
+}
+
+function merchantStore(db: Database.Database): MerchantStore {
+  const insert = db.prepare('INSERT INTO merchants (id, name, created_at) VALUES (?, ?, ?)');
+  const byId = db.prepare('SELECT id, name, created_at AS createdAt FROM merchants WHERE id = ?');
+  const all = db.prepare('SELECT id, name, created_at AS createdAt FROM merchants ORDER BY created_at, id');
+  return {
+    async insert(m) {
+      insert.run(m.id, m.name, m.createdAt);
+    },
+    async findById(id) {
+      return byId.get(id) as Merchant | undefined;
+    },
+    async list() {
+      return all.all() as Merchant[];
+    },
+  };
+}
+
+function apiKeyStore(db: Database.Database): ApiKeyStore {
+  const insert = db.prepare(
+    `INSERT INTO api_keys (id, merchant_id, secret_hash, prefix, scopes, created_at)
+     VALUES (@id, @merchantId, @secretHash, @prefix, @scopes, @createdAt)`,
+  );
+  const byHash = db.prepare('SELECT * FROM api_keys WHERE secret_hash = ?');
+  const byMerchant = db.prepare('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id');
+  const count = db.prepare('SELECT COUNT(*) AS n FROM api_keys');
+  const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  return {
+    async insert(k) {
+      insert.run({ ...k, scopes: JSON.stringify(k.scopes) });
+    },
+    async findBySecretHash(hash) {
+      const row = byHash.get(hash) as ApiKeyRow | undefined;
+      return row ? toApiKey(row) : undefined;
+    },
+    async listByMerchant(merchantId) {
+      return (byMerchant.all(merchantId) as ApiKeyRow[]).map(toApiKey);
+    },
+    async count() {
+      return (count.get() as { n: number }).n;
+    },
+    async revoke(id, at) {
+      return revoke.run(at, id).changes === 1;
+    },
+  };
+}
+
+function signingKeyStore(db: Database.Database): SigningKeyStore {
+  const insert = db.prepare('INSERT OR IGNORE INTO signing_keys (kid, secret, created_at) VALUES (?, ?, ?)');
+  const first = db.prepare('SELECT kid, secret, created_at AS createdAt FROM signing_keys ORDER BY created_at, kid LIMIT 1');
+  const all = db.prepare('SELECT kid, secret, created_at AS createdAt FROM signing_keys ORDER BY created_at, kid');
+  const ensure = db.transaction((candidate: SigningKey) => {
+    const existing = first.get() as SigningKey | undefined;
+    if (existing) return existing;
+    insert.run(candidate.kid, candidate.secret, candidate.createdAt);
+    return candidate;
+  });
+  return {
+    async ensure(candidate) {
+      return ensure.immediate(candidate);
+    },
+    async list() {
+      return all.all() as SigningKey[];
+    },
+  };
+}

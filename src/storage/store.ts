@@ -1,0 +1,87 @@
+// The storage interface every engine implements (conventions: "stores speak the domain").
+// Row <-> object mapping lives in each adapter; nothing above this file knows SQL.
+import type { SessionData } from '../sessions/schemas.ts';
+
+export interface StoredSession {
+  id: string;
+  merchantId: string;
+  accessTokenHash: string;
+  data: SessionData;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  /** When the session's client token expires (ms since epoch). */
+  expiresAt: number;
+}
+
+export interface SessionStore {
+  insert(session: StoredSession): Promise<void>;
+  /** The session whose token hashes to `accessTokenHash`, only if `merchantId` owns it. */
+  findByAccessTokenHash(merchantId: string, accessTokenHash: string): Promise<StoredSession | undefined>;
+  findById(merchantId: string, id: string): Promise<StoredSession | undefined>;
+  /**
+   * Replaces the data when the stored version is still `expectedVersion`, and bumps the version.
+   * Returns the new row, or undefined when another writer got there first.
+   */
+  update(id: string, data: SessionData, expectedVersion: number, updatedAt: number): Promise<StoredSession | undefined>;
+  /** Most recent first; `before` is a createdAt cursor. */
+  listByMerchant(merchantId: string, options: { limit: number; before?: number }): Promise<StoredSession[]>;
+}
+
+export interface Merchant {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface MerchantStore {
+  insert(merchant: Merchant): Promise<void>;
+  findById(id: string): Promise<Merchant | undefined>;
+  list(): Promise<Merchant[]>;
+}
+
+export interface ApiKey {
+  id: string;
+  merchantId: string;
+  /** sha256 of the secret; the secret itself is never stored. */
+  secretHash: string;
+  /** First characters of the secret, to recognise a key in listings. */
+  prefix: string;
+  scopes: string[];
+  createdAt: number;
+  revokedAt?: number;
+}
+
+export interface ApiKeyStore {
+  insert(key: ApiKey): Promise<void>;
+  findBySecretHash(secretHash: string): Promise<ApiKey | undefined>;
+  listByMerchant(merchantId: string): Promise<ApiKey[]>;
+  count(): Promise<number>;
+  /** Returns false when no such unrevoked key exists. */
+  revoke(id: string, at: number): Promise<boolean>;
+}
+
+export interface SigningKey {
+  kid: string;
+  secret: string;
+  createdAt: number;
+}
+
+export interface SigningKeyStore {
+  /** Stores `candidate` unless a key already exists; returns the key every process must use. */
+  ensure(candidate: SigningKey): Promise<SigningKey>;
+  list(): Promise<SigningKey[]>;
+}
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly sessions: SessionStore;
+  readonly merchants: MerchantStore;
+  readonly apiKeys: ApiKeyStore;
+  readonly signingKeys: SigningKeyStore;
+  /** Applies pending migrations; safe when several processes start at once. */
+  migrate(): Promise<void>;
+  /** True when the storage answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,94 @@
+// Client tokens, in one place (decisions.md, tokens; checkout-sdk-contract.md §1). An HS256 JWT with
+// a compact payload the three SDKs decode without verifying. The server verifies signature and expiry
+// before any storage read, and stores only a hash of the accessToken.
+import { createDecoder, createSigner, createVerifier } from 'fast-jwt';
+import type { Clock } from '../clock.ts';
+import { newAccessToken, sha256 } from '../ids.ts';
+import type { SigningKey } from '../storage/store.ts';
+
+export interface TokenSettings {
+  /** Base of every URL in the token, without a trailing slash. */
+  publicUrl: string;
+  /** The `env` claim; the SDKs accept LOCAL_DOCKER, DEV, SANDBOX, STAGING, PRODUCTION. */
+  env: string;
+  ttlSeconds: number;
+}
+
+export interface IssuedToken {
+  clientToken: string;
+  accessTokenHash: string;
+  /** The expiry instant in ms; `exp` is this floored to whole seconds. */
+  expiresAt: number;
+}
+
+export interface VerifiedToken {
+  accessTokenHash: string;
+  exp: number;
+}
+
+/** `clientTokenExpirationDate`: UTC, no zone designator, microseconds (decisions.md, wire format). */
+export function formatExpirationDate(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 23)}000`;
+}
+
+export const signingKeyId = (secret: string) => `kassa-${sha256(secret).slice(0, 12)}`;
+
+export class ClientTokens {
+  private readonly sign: (payload: Record<string, unknown>) => string;
+  private readonly verifiers: Map<string, (token: string) => Record<string, unknown>>;
+  private readonly claims: Record<string, string>;
+
+  /** `keys[0]` signs; every key verifies (so a rotated-out key keeps its tokens valid). */
+  constructor(
+    keys: readonly SigningKey[],
+    private readonly settings: TokenSettings,
+    private readonly clock: Clock,
+  ) {
+    if (keys.length === 0) throw new Error('at least one signing key is needed');
+    const active = keys[0]!;
+    this.sign = createSigner({ key: active.secret, algorithm: 'HS256', kid: active.kid, noTimestamp: true });
+    // Expiry is checked below against the injected clock, not fast-jwt's own.
+    this.verifiers = new Map(
+      keys.map((k) => [k.kid, createVerifier({ key: k.secret, algorithms: ['HS256'], ignoreExpiration: true, cache: false })]),
+    );
+    const base = settings.publicUrl;
+    this.claims = {
+      intent: 'CHECKOUT',
+      configurationUrl: `${base}/client-sdk/configuration`,
+      coreUrl: base,
+      pciUrl: base,
+      env: settings.env,
+      paymentFlow: 'DEFAULT',
+      analyticsUrlV2: `${base}/sdk-analytics`,
+    };
+  }
+
+  issue(): IssuedToken {
+    const accessToken = newAccessToken();
+    const expiresAt = this.clock() + this.settings.ttlSeconds * 1000;
+    // Key order: exp and accessToken first, like Primer's tokens; JSON.stringify is compact, which
+    // Android's `"accessToken":` substring search needs (contract §1.2).
+    const clientToken = this.sign({ exp: Math.floor(expiresAt / 1000), accessToken, ...this.claims });
+    return { clientToken, accessTokenHash: sha256(accessToken), expiresAt };
+  }
+
+  /** The token's access-token hash when its signature is ours and it has not expired; else undefined. */
+  verify(clientToken: string): VerifiedToken | undefined {
+    let payload: Record<string, unknown>;
+    try {
+      const { header } = decodeComplete(clientToken) as { header: { kid?: unknown } };
+      const verifier = typeof header.kid === 'string' ? this.verifiers.get(header.kid) : undefined;
+      if (!verifier) return undefined;
+      payload = verifier(clientToken);
+    } catch {
+      return undefined; // malformed, tampered or signed with a key we do not hold
+    }
+    if (typeof payload.accessToken !== 'string' || !Number.isInteger(payload.exp)) return undefined;
+    const exp = payload.exp as number;
+    // Expired when now >= exp, as Android decides (contract §1.2).
+    if (Math.floor(this.clock() / 1000) >= exp) return undefined;
+    return { accessTokenHash: sha256(payload.accessToken), exp };
+  }
+}
+
+const decodeComplete = createDecoder({ complete: true });

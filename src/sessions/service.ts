@@ -99,8 +99,11 @@ export class SessionService {
   private async find(merchantId: string, clientToken: string): Promise<StoredSession> {
     const verified = this.deps.tokens.verify(clientToken);
     if (!verified) throw new ApiError('ClientSessionValidationError');
-    const stored = await this.deps.store.sessions.findByAccessTokenHash(merchantId, verified.accessTokenHash);
-    if (!stored || stored.expiresAt <= this.deps.clock()) throw new ApiError('ClientSessionValidationError');
+    const stored = await this.deps.store.sessions.findByAccessTokenHash(verified.accessTokenHash);
+    // Another merchant's session gets the same answer as an unknown one: it tells an attacker nothing.
+    if (!stored || stored.merchantId !== merchantId || stored.expiresAt <= this.deps.clock()) {
+      throw new ApiError('ClientSessionValidationError');
+    }
     return stored;
   }
 }

@@ -16,8 +16,11 @@ export interface StoredSession {
 
 export interface SessionStore {
   insert(session: StoredSession): Promise<void>;
-  /** The session whose token hashes to `accessTokenHash`, only if `merchantId` owns it. */
-  findByAccessTokenHash(merchantId: string, accessTokenHash: string): Promise<StoredSession | undefined>;
+  /**
+   * The session whose accessToken hashes to `accessTokenHash`, whoever owns it: callers with an API
+   * key must compare `merchantId` themselves; the SDK routes hold only the access token.
+   */
+  findByAccessTokenHash(accessTokenHash: string): Promise<StoredSession | undefined>;
   findById(merchantId: string, id: string): Promise<StoredSession | undefined>;
   /**
    * Replaces the data when the stored version is still `expectedVersion`, and bumps the version.

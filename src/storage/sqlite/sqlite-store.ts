@@ -132,7 +132,7 @@ function sessionStore(db: Database.Database): SessionStore {
     `INSERT INTO sessions (id, merchant_id, access_token_hash, data, version, created_at, updated_at, expires_at)
      VALUES (@id, @merchantId, @accessTokenHash, @data, @version, @createdAt, @updatedAt, @expiresAt)`,
   );
-  const byHash = db.prepare('SELECT * FROM sessions WHERE access_token_hash = ? AND merchant_id = ?');
+  const byHash = db.prepare('SELECT * FROM sessions WHERE access_token_hash = ?');
   const byId = db.prepare('SELECT * FROM sessions WHERE id = ? AND merchant_id = ?');
   const update = db.prepare(
     `UPDATE sessions SET data = ?, version = version + 1, updated_at = ?
@@ -145,8 +145,8 @@ function sessionStore(db: Database.Database): SessionStore {
     async insert(s) {
       insert.run({ ...s, data: JSON.stringify(s.data) });
     },
-    async findByAccessTokenHash(merchantId, hash) {
-      const row = byHash.get(hash, merchantId) as SessionRow | undefined;
+    async findByAccessTokenHash(hash) {
+      const row = byHash.get(hash) as SessionRow | undefined;
       return row ? toSession(row) : undefined;
     },
     async findById(merchantId, id) {

@@ -42,8 +42,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     ajv: {
       customOptions: { ...AJV_OPTIONS },
-      plugins: [(ajv: Ajv) => ajv.addFormat('email', EMAIL_FORMAT)],
+      plugins: [(ajv: Ajv) => ajv.addFormat('idn-email', EMAIL_FORMAT)],
     },
+    // fast-json-stringify compiles anyOf branches with its own Ajv: it needs Kassa's format too.
+    serializerOpts: { ajv: { formats: { 'idn-email': EMAIL_FORMAT } } },
     routerOptions: { ignoreTrailingSlash: true },
   });
 

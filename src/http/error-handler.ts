@@ -19,6 +19,8 @@ export type UnavailableCheck = (error: unknown) => boolean;
 
 export function toApiError(error: FastifyError, request: FastifyRequest, isUnavailable: UnavailableCheck): ApiError {
   if (error instanceof ApiError) return error;
+  // An unknown route is a 404 even when its body could not be parsed.
+  if (request.is404) return new ApiError('NotFound');
   if (error.validation) {
     const context = error.validationContext ?? 'body';
     const schema = (request.routeOptions.schema as Record<string, { title?: string } | undefined> | undefined)?.[context];

@@ -58,7 +58,7 @@ function describe(error: ErrorObject): string {
         : `Value is not a valid member of ${title ?? 'the permitted list'}`;
     }
     case 'format':
-      return p.format === 'email' ? 'Value is not a valid email address' : `Value must be a valid ${p.format}`;
+      return p.format === 'idn-email' ? 'Value is not a valid email address' : `Value must be a valid ${p.format}`;
     case 'maxProperties':
       return `Ensure this object has at most ${p.limit} keys`;
     case 'maxItems':

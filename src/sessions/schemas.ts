@@ -107,7 +107,7 @@ export const Address = Type.Object(
 
 export const Customer = Type.Object(
   {
-    emailAddress: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+    emailAddress: Type.Optional(Type.String({ format: 'idn-email', maxLength: 254 })),
     mobileNumber: Type.Optional(Text(1, 255)),
     firstName: Type.Optional(Text(1, 255)),
     lastName: Type.Optional(Text(1, 255)),

@@ -11,7 +11,7 @@ import { jsonPath } from '../json-path.ts';
 /** Plugs Kassa's formats into an Ajv instance (Fastify's and ours). */
 export function configureAjv(ajv: Ajv): Ajv {
   (addFormats as unknown as (a: Ajv) => Ajv)(ajv);
-  ajv.addFormat('email', EMAIL_FORMAT);
+  ajv.addFormat('idn-email', EMAIL_FORMAT);
   return ajv;
 }
 

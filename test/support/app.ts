@@ -63,3 +63,125 @@ export const headers = (apiKey: string, version = '2.4') => ({
   'x-api-version': version,
   'content-type': 'application/json',
 });
+
+/** POST /client-session and return the parsed response (asserting 200). */
+export async function createSession(t: TestApp, body: unknown, version = '2.4'): Promise<Record<string, any>> {
+  const res = await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey, version), payload: body as object });
+  if (res.statusCode !== 200) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+  return res.json();
+}
+
+export async function getSession(t: TestApp, clientToken: string, apiKey = t.apiKey) {
+  return t.app.inject({
+    method: 'GET',
+    url: `/client-session?clientToken=${encodeURIComponent(clientToken)}`,
+    headers: { 'x-api-key': apiKey, 'x-api-version': '2.4' },
+  });
+}
+
+export async function patchSession(t: TestApp, body: object, apiKey = t.apiKey, version = '2.4') {
+  return t.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(apiKey, version), payload: body });
+}
+
+/** The decoded (unverified) payload of a JWT, as the SDKs read it. */
+export function decodeJwtPayload(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+}
+
+/** A full v2.4 request body using every field Primer's schema has. */
+export const FULL_REQUEST = {
+  orderId: 'ord-7f3a91',
+  currencyCode: 'EUR',
+  order: {
+    lineItems: [
+      {
+        itemId: 'sku-tee',
+        name: 'T-shirt',
+        description: 'Red T-shirt',
+        amount: 1500,
+        quantity: 2,
+        discountAmount: 300,
+        taxAmount: 0,
+        taxCode: 'txcd_99999999',
+        productType: 'PHYSICAL',
+        productData: {
+          sku: 'TEE-RED-M',
+          brand: 'Acme',
+          color: 'red',
+          globalTradeItemNumber: '9780262033848',
+          manufacturerPartNumber: 'MPN-1',
+          weight: 0.2,
+          weightUnit: 'kg',
+          pageUrl: 'https://shop.example/tee',
+        },
+      },
+      { itemId: 'sku-ebook', description: 'E-book', amount: 1000, quantity: 1, taxAmount: 200, productType: 'DIGITAL' },
+    ],
+    countryCode: 'NL',
+    retailerCountryCode: 'DE',
+    fees: [{ amount: 100, type: 'SERVICE', description: 'Service fee' }],
+    shipping: { amount: 500, methodId: 'std', methodName: 'Standard Shipping', methodDescription: '2-3 days' },
+  },
+  customerId: 'cust-42',
+  customer: {
+    emailAddress: 'jane@example.com',
+    mobileNumber: '+31612345678',
+    firstName: 'Jane',
+    lastName: 'Doe',
+    billingAddress: {
+      firstName: 'Jane',
+      lastName: 'Doe',
+      addressLine1: 'Damrak 1',
+      addressLine2: 'Floor 2',
+      city: 'Amsterdam',
+      state: 'NH',
+      countryCode: 'NL',
+      postalCode: '1012LG',
+    },
+    shippingAddress: { addressLine1: 'Damrak 2', city: 'Amsterdam', countryCode: 'NL', postalCode: '1012LG' },
+    taxId: 'NL123456789B01',
+    nationalDocumentId: 'X1234567',
+  },
+  metadata: { channel: 'web', cartVersion: 3 },
+  paymentMethod: {
+    vaultOnSuccess: true,
+    vaultOn3DS: false,
+    vaultOnAgreement: false,
+    descriptor: 'ACME WEBSHOP',
+    paymentType: 'FIRST_PAYMENT',
+    authorizationType: 'FINAL',
+    orderedAllowedCardNetworks: ['VISA', 'MASTERCARD', 'CARTES_BANCAIRES'],
+    firstPaymentReason: 'CardOnFile',
+    options: {
+      PAYMENT_CARD: { networks: { VISA: { surcharge: { amount: 50 } } }, captureVaultedCardCvv: true },
+      PAYPAL: { surcharge: { amount: 100 } },
+      KLARNA: { surcharge: { amount: 0 }, extraMerchantData: { customer_account_info: [{ unique_account_identifier: 'x' }] } },
+      APPLE_PAY: {
+        merchantName: 'Acme Store',
+        recurringPaymentRequest: {
+          paymentDescription: 'Monthly Subscription',
+          billingAgreement: 'You agree to pay monthly until you cancel.',
+          managementUrl: 'https://example.com/manage',
+          regularBilling: {
+            label: 'Premium Plan',
+            amount: 1999,
+            recurringStartDate: '2026-12-01T00:00:00Z',
+            recurringIntervalUnit: 'month',
+            recurringIntervalCount: 1,
+          },
+          trialBilling: { label: 'Free Trial', amount: 0, recurringEndDate: '2026-12-08T00:00:00Z' },
+        },
+        deferredPaymentRequest: {
+          managementUrl: 'https://example.com/orders',
+          deferredBilling: { label: 'Order Payment', amount: 4999, deferredPaymentDate: '2027-01-03T00:00:00Z' },
+          freeCancellationDate: '2027-01-02T00:00:00Z',
+          freeCancellationTimeZone: 'UTC',
+        },
+        automaticReloadRequest: {
+          managementUrl: 'https://example.com/account',
+          automaticReloadBilling: { label: 'Auto Reload', amount: 2500, automaticReloadThresholdAmount: 500 },
+        },
+      },
+    },
+  },
+};

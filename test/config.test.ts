@@ -1,0 +1,64 @@
+// Environment -> Config, every bad variable named (issue 2 §9).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens', () => {
+  const config = loadConfig({});
+  assert.deepEqual(config, {
+    port: 8080,
+    host: '127.0.0.1',
+    database: { engine: 'sqlite', path: './data/kassa.db' },
+    publicUrl: 'http://localhost:8080',
+    tokenTtlSeconds: 86_400,
+    sdkEnv: 'SANDBOX',
+    logLevel: 'info',
+  });
+});
+
+test('every variable is read', () => {
+  const config = loadConfig({
+    PORT: '9000',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://kassa@db:5432/kassa',
+    KASSA_API_KEY: 'sk_local_0123456789abcdef',
+    KASSA_PUBLIC_URL: 'https://pay.example.com/',
+    KASSA_TOKEN_TTL_SECONDS: '3600',
+    KASSA_TOKEN_SECRET: 'x'.repeat(32),
+    KASSA_SDK_ENV: 'PRODUCTION',
+    LOG_LEVEL: 'warn',
+  });
+  assert.deepEqual(config, {
+    port: 9000,
+    host: '0.0.0.0',
+    database: { engine: 'postgres', url: 'postgres://kassa@db:5432/kassa' },
+    apiKey: 'sk_local_0123456789abcdef',
+    publicUrl: 'https://pay.example.com',
+    tokenTtlSeconds: 3600,
+    tokenSecret: 'x'.repeat(32),
+    sdkEnv: 'PRODUCTION',
+    logLevel: 'warn',
+  });
+});
+
+test('every bad value is reported at once, by name', () => {
+  try {
+    loadConfig({
+      PORT: '-1',
+      DATABASE_URL: 'sqlite:',
+      KASSA_API_KEY: 'short',
+      KASSA_PUBLIC_URL: 'ftp://x',
+      KASSA_TOKEN_TTL_SECONDS: '1.5',
+      KASSA_TOKEN_SECRET: 'tiny',
+      KASSA_SDK_ENV: 'LIVE',
+      LOG_LEVEL: 'chatty',
+    });
+    assert.fail('should throw');
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    assert.deepEqual(
+      error.problems.map((p) => p.split(':')[0]),
+      ['PORT', 'DATABASE_URL', 'KASSA_API_KEY', 'KASSA_TOKEN_SECRET', 'KASSA_PUBLIC_URL', 'KASSA_TOKEN_TTL_SECONDS', 'KASSA_SDK_ENV', 'LOG_LEVEL'],
+    );
+  }
+});

@@ -218,3 +218,21 @@ test('every catalogue entry has a status and a description', () => {
     assert.ok(entry.description.length > 0, id);
   }
 });
+
+test('signature and expiry are checked before any storage read', async (t) => {
+  const app = await setup(t);
+  const { clientToken } = await createSession(app, { orderId: 'x' });
+  let reads = 0;
+  const original = app.store.sessions.findByAccessTokenHash;
+  app.store.sessions.findByAccessTokenHash = async (hash) => {
+    reads++;
+    return original(hash);
+  };
+  const [h, p, s] = clientToken.split('.');
+  await getSession(app, `${h}.${p}.${s.split('').reverse().join('')}`);
+  await getSession(app, 'garbage');
+  assert.equal(reads, 0, 'a bad signature never reaches storage');
+  app.clock.advance(86_400_000);
+  await getSession(app, clientToken);
+  assert.equal(reads, 0, 'an expired token never reaches storage');
+});

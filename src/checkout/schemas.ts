@@ -34,7 +34,8 @@ export const SdkClientSession = Type.Object(
     currencyCode: Opt(Str),
     amount: Opt(Int),
     metadata: Opt(Metadata),
-    order: Type.Object({
+    // Optional here only so the serializer keeps this field order; the three are always written.
+    order: Opt(Type.Object({
       orderId: Opt(Str),
       currencyCode: Opt(Str),
       /** The merchant's top-level amount, when set (iOS reads it as `merchantAmount`). */
@@ -42,13 +43,13 @@ export const SdkClientSession = Type.Object(
       totalOrderAmount: Opt(Int),
       countryCode: Opt(Str),
       retailerCountryCode: Opt(Str),
-      lineItems: Opt(Type.Array(Type.Object({ ...LineItem.properties, amount: Opt(Int), quantity: Int }))),
+      lineItems: Opt(Type.Array(Type.Object({ ...LineItem.properties, amount: Opt(Int), quantity: Opt(Int) }))),
       fees: Opt(Type.Array(Type.Object({ ...Fee.properties, amount: Opt(Int) }))),
       shipping: Opt(Shipping),
       shippingAmount: Opt(Int),
-    }),
-    customer: Type.Object({ customerId: Opt(Str), ...Customer.properties }),
-    paymentMethod: Type.Object({
+    })),
+    customer: Opt(Type.Object({ customerId: Opt(Str), ...Customer.properties })),
+    paymentMethod: Opt(Type.Object({
       vaultOnSuccess: Type.Boolean(),
       vaultOn3DS: Opt(Type.Boolean()),
       vaultOnAgreement: Opt(Type.Boolean()),
@@ -58,7 +59,7 @@ export const SdkClientSession = Type.Object(
       authorizationType: Opt(Str),
       firstPaymentReason: Opt(Str),
       options: Type.Array(SdkPaymentMethodOption),
-    }),
+    })),
   },
   { title: 'SdkClientSession' },
 );

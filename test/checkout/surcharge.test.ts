@@ -30,7 +30,9 @@ const arbSession = fc.record({
   cardSurcharge: fc.option(money, { nil: undefined }),
 });
 
-function build(input: fc.Infer<typeof arbSession>): SessionData {
+type Input = typeof arbSession extends fc.Arbitrary<infer T> ? T : never;
+
+function build(input: Input): SessionData {
   const options: Record<string, unknown> = {};
   for (const m of METHODS) {
     const amount = input.methodSurcharges[m];

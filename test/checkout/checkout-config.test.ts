@@ -2,7 +2,7 @@
 // start-up; the payment-method warnings it drives on POST /client-session.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -33,6 +33,16 @@ describe('checkout configuration file', () => {
     assert.equal(config.env, 'STAGING');
     assert.deepEqual(config.paymentMethods.map((m) => m.type), ['PAYMENT_CARD', 'PAYPAL', 'GOOGLE_PAY', 'APPLE_PAY', 'KLARNA', 'ADYEN_IDEAL']);
     assert.deepEqual(config.paymentMethods.map((m) => m.icon), ['card', 'paypal', 'google-pay', 'apple-pay', 'klarna', 'ideal']);
+  });
+
+  test("the README's example file is valid", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### Checkout configuration file'));
+    const json = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(json);
+    const config = parseCheckoutConfig(JSON.parse(json), 'SANDBOX');
+    assert.deepEqual(config.paymentMethods.map((m) => m.id), ['pmc_payment_card', 'pmc_paypal', 'pmc_ideal']);
+    assert.equal(config.checkoutModules.length, 3);
   });
 
   test('every bad entry is named by its JSON path', () => {

@@ -80,12 +80,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installErrorHandling(app, deps.isStorageUnavailable ?? (() => false));
   installRequestLog(app);
+  // Before the version hook, so even its 400 is readable by the browser that caused it.
+  await app.register(cors, corsOptions(deps.config.corsOrigins));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
     if (request.routeOptions.config.versioned) await apiVersionHook(request, reply);
   });
-
-  await app.register(cors, corsOptions(deps.config.corsOrigins));
 
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(sessionRoutes(sessions, apiKeyAuth(merchants)));

@@ -56,6 +56,13 @@ describe('CORS with the default (any origin)', () => {
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['access-control-allow-origin'], '*');
     assert.match(String(res.headers['access-control-expose-headers']), /x-primer-session-cache-ttl/);
+
+    // Errors too, so the SDK can read the envelope: a bad token, and a version refused before the route runs.
+    for (const h of [sdkHeaders('0'.repeat(40)), sdkHeaders(s.accessToken, '1.0')]) {
+      const error = await t.app.inject({ method: 'GET', url: '/client-sdk/configuration', headers: { ...h, origin: ORIGIN } });
+      assert.equal(error.statusCode, 400);
+      assert.equal(error.headers['access-control-allow-origin'], '*');
+    }
   });
 
   test('POST /client-session with an API key from a browser origin gets no CORS permission', async () => {

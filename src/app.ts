@@ -1,7 +1,11 @@
 // buildApp(deps): plugins, routes, error handling. No I/O of its own (conventions: app/server split).
+import cors from '@fastify/cors';
 import type { Ajv } from 'ajv';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { corsOptions } from './checkout/cors.ts';
+import { checkoutRoutes } from './checkout/routes.ts';
+import { CheckoutService } from './checkout/service.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { apiVersionHook } from './http/api-version.ts';
@@ -9,6 +13,7 @@ import { apiKeyAuth } from './http/auth.ts';
 import { installErrorHandling, type UnavailableCheck } from './http/error-handler.ts';
 import { installRequestLog } from './http/logging.ts';
 import { AJV_OPTIONS, EMAIL_FORMAT } from './http/validation.ts';
+import { defaultCheckoutConfig, type CheckoutConfig } from './merchants/checkout-config.ts';
 import { Merchants } from './merchants/merchants.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { SessionService } from './sessions/service.ts';
@@ -23,6 +28,8 @@ export interface AppDeps {
   signingKeys: SigningKey[];
   /** Recognises a storage outage in an error, for a 503 instead of a 500. */
   isStorageUnavailable?: UnavailableCheck;
+  /** Payment methods and checkout modules the SDKs see; the built-in default when absent. */
+  checkout?: CheckoutConfig;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -49,9 +56,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
   });
 
+  const checkout = deps.checkout ?? defaultCheckoutConfig(deps.config.sdkEnv);
+  const offered = checkout.paymentMethods.map((m) => m.type);
   const tokens = new ClientTokens(deps.signingKeys, {
     publicUrl: deps.config.publicUrl,
-    env: deps.config.sdkEnv,
+    // The token's env and the configuration's env must agree.
+    env: checkout.env,
     ttlSeconds: deps.config.tokenTtlSeconds,
   }, deps.clock);
   const merchants = new Merchants(deps.store, deps.clock);
@@ -59,11 +69,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: deps.store,
     tokens,
     clock: deps.clock,
-    offeredPaymentMethods: () => [],
+    offeredPaymentMethods: () => offered,
+  });
+  const checkoutService = new CheckoutService({
+    store: deps.store,
+    clock: deps.clock,
+    tokens,
+    sessions,
+    checkout,
+    publicUrl: deps.config.publicUrl,
   });
 
   installErrorHandling(app, deps.isStorageUnavailable ?? (() => false));
   installRequestLog(app);
+  // Before the version hook, so even its 400 is readable by the browser that caused it.
+  await app.register(cors, corsOptions(deps.config.corsOrigins));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
     if (request.routeOptions.config.versioned) await apiVersionHook(request, reply);
@@ -71,5 +91,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(sessionRoutes(sessions, apiKeyAuth(merchants)));
+  await app.register(checkoutRoutes(checkoutService));
   return app;
 }

@@ -17,6 +17,10 @@ export interface Config {
   /** The `env` claim and configuration value the SDKs see. */
   sdkEnv: 'LOCAL_DOCKER' | 'DEV' | 'SANDBOX' | 'STAGING' | 'PRODUCTION';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** JSON file with the checkout configuration (payment methods, modules); the built-in default when absent. */
+  checkoutConfigPath?: string;
+  /** Origins allowed to call the SDK routes from a browser: any (`*`) or a list. */
+  corsOrigins: '*' | string[];
 }
 
 export class ConfigError extends Error {
@@ -27,7 +31,7 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const SDK_ENVS = ['LOCAL_DOCKER', 'DEV', 'SANDBOX', 'STAGING', 'PRODUCTION'] as const;
+export const SDK_ENVS = ['LOCAL_DOCKER', 'DEV', 'SANDBOX', 'STAGING', 'PRODUCTION'] as const;
 
 export function parseDatabaseUrl(value: string): DatabaseTarget | string {
   if (value.startsWith('sqlite:')) {
@@ -43,6 +47,24 @@ export function parseDatabaseUrl(value: string): DatabaseTarget | string {
     }
   }
   return `DATABASE_URL: must start with sqlite: or postgres:// (got "${value.slice(0, 40)}")`;
+}
+
+/** `*`, or comma-separated origins (`https://shop.example`, scheme and host, no path); a message when bad. */
+export function parseCorsOrigins(value: string): '*' | string[] | string {
+  if (value.trim() === '*') return '*';
+  const origins = value.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  const bad = origins.filter((o) => {
+    try {
+      const url = new URL(o);
+      return (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== o;
+    } catch {
+      return true;
+    }
+  });
+  if (origins.length === 0 || bad.length > 0) {
+    return `KASSA_CORS_ORIGINS: must be * or comma-separated origins like https://shop.example (bad: ${bad.map((b) => `"${b.slice(0, 80)}"`).join(', ') || 'empty list'})`;
+  }
+  return origins;
 }
 
 export function loadConfig(env: Env): Config {
@@ -91,6 +113,10 @@ export function loadConfig(env: Env): Config {
     problems.push(`KASSA_PUBLIC_URL: must be an http(s) URL without query or fragment (got "${publicUrl}")`);
   }
 
+  const checkoutConfigPath = env.KASSA_CHECKOUT_CONFIG || undefined;
+  const corsOrigins = parseCorsOrigins(env.KASSA_CORS_ORIGINS || '*');
+  if (typeof corsOrigins === 'string' && corsOrigins !== '*') problems.push(corsOrigins);
+
   const config: Config = {
     port,
     host,
@@ -101,6 +127,8 @@ export function loadConfig(env: Env): Config {
     ...(tokenSecret ? { tokenSecret } : {}),
     sdkEnv: oneOf('KASSA_SDK_ENV', SDK_ENVS, 'SANDBOX'),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    ...(checkoutConfigPath ? { checkoutConfigPath } : {}),
+    corsOrigins: Array.isArray(corsOrigins) ? corsOrigins : '*',
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

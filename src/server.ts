@@ -4,6 +4,7 @@ import { buildApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loggerOptions } from './http/logging.ts';
+import { CheckoutConfigError, readCheckoutConfigFile, type CheckoutConfig } from './merchants/checkout-config.ts';
 import { prepareStorage } from './startup.ts';
 import { openStore } from './storage/open.ts';
 
@@ -13,6 +14,16 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
+      process.stderr.write(`kassa: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  let checkout: CheckoutConfig | undefined;
+  try {
+    checkout = config.checkoutConfigPath ? readCheckoutConfigFile(config.checkoutConfigPath, config.sdkEnv) : undefined;
+  } catch (error) {
+    if (error instanceof CheckoutConfigError) {
       process.stderr.write(`kassa: ${error.message}\n`);
       process.exit(2);
     }
@@ -28,7 +39,7 @@ async function main(): Promise<void> {
         'Keep it, or set KASSA_API_KEY to choose your own.\n\n',
     );
   }
-  const app = await buildApp({ store, clock: systemClock, config, logger, signingKeys: prepared.signingKeys });
+  const app = await buildApp({ store, clock: systemClock, config, logger, signingKeys: prepared.signingKeys, checkout });
   await app.listen({ port: config.port, host: config.host });
 
   let stopping = false;

@@ -82,15 +82,32 @@ export class SessionService {
     }
     if (tooNew.length > 0) throw validationError('ClientSessionUpdateAPIRequest', tooNew);
     const { value: patch } = stripUnknownFields(UpdateSessionBody, rest);
+    const saved = await this.mutate(
+      () => this.find(merchantId, clientToken),
+      (data) => applyPatch(data, patch as SessionPatch),
+      'ClientSessionUpdateAPIRequest',
+    );
+    return { session: renderSession(saved.data), stored: saved };
+  }
 
+  /**
+   * Every change to a stored session (PATCH, the SDKs' actions): read, change, validate the whole
+   * result, write on the version read; retried on the new version when another writer got there
+   * first. `change` may throw an ApiError; nothing is stored then.
+   */
+  async mutate(
+    lookup: () => Promise<StoredSession>,
+    change: (data: SessionData) => SessionData,
+    model: string,
+  ): Promise<StoredSession> {
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const current = await this.find(merchantId, clientToken);
-      const merged = applyPatch(current.data, patch as SessionPatch);
+      const current = await lookup();
+      const merged = change(current.data);
       const problems = sessionErrors(merged);
-      if (problems.length > 0) throw validationError('ClientSessionUpdateAPIRequest', problems);
+      if (problems.length > 0) throw validationError(model, problems);
       const saved = await this.deps.store.sessions.update(current.id, merged, current.version, this.deps.clock());
-      if (saved) return { session: renderSession(saved.data), stored: saved };
-      // Another writer changed the session between our read and write: merge again on its version.
+      if (saved) return saved;
+      // Another writer changed the session between our read and write: change again on its version.
     }
     throw new ApiError('ServiceUnavailable', { detail: 'The session is being changed by many requests at once; retry.' });
   }

@@ -27,8 +27,19 @@ export const SESSION_REQUIREMENTS: readonly Requirement[] = [
   REQUIREMENTS.amountOrLineItems,
 ];
 
-/** What each payment method needs before it can be paid with, keyed by payment-method type. */
-export const PAYMENT_METHOD_REQUIREMENTS: Readonly<Record<string, readonly Requirement[]>> = {};
+/**
+ * What each payment method needs before it can be paid with, keyed by payment-method type: the one
+ * table behind the payment-method MISSING_DATA warnings (listed in the README). Klarna builds its
+ * order from the line items and the shopper's e-mail; wallets need the merchant's country and the
+ * currency for their payment sheets; PayPal and iDEAL need a currency to create the order.
+ */
+export const PAYMENT_METHOD_REQUIREMENTS: Readonly<Record<string, readonly Requirement[]>> = {
+  KLARNA: [REQUIREMENTS.lineItems, REQUIREMENTS.countryCode, REQUIREMENTS.customerEmail, REQUIREMENTS.currencyCode],
+  APPLE_PAY: [REQUIREMENTS.countryCode, REQUIREMENTS.currencyCode],
+  GOOGLE_PAY: [REQUIREMENTS.countryCode, REQUIREMENTS.currencyCode],
+  PAYPAL: [REQUIREMENTS.currencyCode],
+  ADYEN_IDEAL: [REQUIREMENTS.currencyCode, REQUIREMENTS.countryCode],
+};
 
 export interface WarningContext {
   /** JSON paths of unknown nested fields that were dropped. */

@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import type { CheckoutConfig } from '../../src/merchants/checkout-config.ts';
 import { prepareStorage } from '../../src/startup.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/storage/store.ts';
@@ -23,7 +24,7 @@ export interface TestApp {
 }
 
 export async function testApp(
-  options: { env?: Record<string, string>; store?: Store; logger?: pino.Logger } = {},
+  options: { env?: Record<string, string>; store?: Store; logger?: pino.Logger; checkout?: CheckoutConfig } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'kassa-test-'));
   const config = loadConfig({ KASSA_API_KEY: TEST_API_KEY, DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`, ...options.env });
@@ -42,6 +43,7 @@ export async function testApp(
     config,
     logger: options.logger ?? pino({ level: 'silent' }),
     signingKeys: prepared.signingKeys,
+    ...(options.checkout ? { checkout: options.checkout } : {}),
   });
   await app.ready();
   return {

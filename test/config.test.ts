@@ -13,6 +13,7 @@ test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens',
     tokenTtlSeconds: 86_400,
     sdkEnv: 'SANDBOX',
     logLevel: 'info',
+    corsOrigins: '*',
   });
 });
 
@@ -38,6 +39,7 @@ test('every variable is read', () => {
     tokenSecret: 'x'.repeat(32),
     sdkEnv: 'PRODUCTION',
     logLevel: 'warn',
+    corsOrigins: '*',
   });
 });
 

@@ -2,16 +2,23 @@
 import type { Ajv } from 'ajv';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Type } from 'typebox';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import { apiVersionHook } from './http/api-version.ts';
 import { apiKeyAuth } from './http/auth.ts';
 import { installErrorHandling, type UnavailableCheck } from './http/error-handler.ts';
 import { installRequestLog } from './http/logging.ts';
+import { installObservability, metricsRoute } from './http/observability.ts';
+import { installOpenApi } from './http/openapi.ts';
 import { AJV_OPTIONS, EMAIL_FORMAT } from './http/validation.ts';
 import { Merchants } from './merchants/merchants.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { SessionService } from './sessions/service.ts';
+import { instrumentStore } from './storage/instrumented.ts';
 import type { SigningKey, Store } from './storage/store.ts';
 import { ClientTokens } from './tokens/client-token.ts';
 
@@ -23,9 +30,12 @@ export interface AppDeps {
   signingKeys: SigningKey[];
   /** Recognises a storage outage in an error, for a 503 instead of a 500. */
   isStorageUnavailable?: UnavailableCheck;
+  /** Prometheus metrics; a fresh registry when absent. */
+  metrics?: Metrics;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
+export const KASSA_VERSION = '0.1.0';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -52,22 +62,42 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     env: deps.config.sdkEnv,
     ttlSeconds: deps.config.tokenTtlSeconds,
   }, deps.clock);
-  const merchants = new Merchants(deps.store, deps.clock);
+  const metrics = deps.metrics ?? createMetrics();
+  // Every storage call is timed (metrics, Server-Timing), whatever the engine.
+  const store = instrumentStore(deps.store, metrics.observeStorage);
+  const merchants = new Merchants(store, deps.clock);
+  const offeredPaymentMethods = () => [];
   const sessions = new SessionService({
-    store: deps.store,
+    store,
     tokens,
     clock: deps.clock,
-    offeredPaymentMethods: () => [],
+    offeredPaymentMethods,
+    events: metrics,
   });
 
   installErrorHandling(app, deps.isStorageUnavailable ?? (() => false));
   installRequestLog(app);
+  installObservability(app, metrics);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
     if (request.routeOptions.config.versioned) await apiVersionHook(request, reply);
   });
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  // Before every route, so the document sees them all.
+  await installOpenApi(app, { version: KASSA_VERSION });
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness',
+        tags: ['Operations'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { title: 'Health' }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
   await app.register(sessionRoutes(sessions, apiKeyAuth(merchants)));
+  await app.register(metricsRoute(metrics));
+  await app.register(dashboardRoutes(new SessionOverview(store, deps.clock, offeredPaymentMethods), apiKeyAuth(merchants)));
   return app;
 }

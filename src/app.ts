@@ -1,6 +1,6 @@
 // buildApp(deps): plugins, routes, error handling. No I/O of its own (conventions: app/server split).
 import type { Ajv } from 'ajv';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { Type } from 'typebox';
 import type { Clock } from './clock.ts';
@@ -32,6 +32,8 @@ export interface AppDeps {
   isStorageUnavailable?: UnavailableCheck;
   /** Prometheus metrics; a fresh registry when absent. */
   metrics?: Metrics;
+  /** Told of every route as it is registered (tests compare them with the OpenAPI document). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -75,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     events: metrics,
   });
 
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   installErrorHandling(app, deps.isStorageUnavailable ?? (() => false));
   installRequestLog(app);
   installObservability(app, metrics);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { prepareStorage } from '../../src/startup.ts';
@@ -23,7 +23,7 @@ export interface TestApp {
 }
 
 export async function testApp(
-  options: { env?: Record<string, string>; store?: Store; logger?: pino.Logger } = {},
+  options: { env?: Record<string, string>; store?: Store; logger?: pino.Logger; onRoute?: (route: RouteOptions) => void } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'kassa-test-'));
   const config = loadConfig({ KASSA_API_KEY: TEST_API_KEY, DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`, ...options.env });
@@ -42,6 +42,7 @@ export async function testApp(
     config,
     logger: options.logger ?? pino({ level: 'silent' }),
     signingKeys: prepared.signingKeys,
+    ...(options.onRoute ? { onRoute: options.onRoute } : {}),
   });
   await app.ready();
   return {

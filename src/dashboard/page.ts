@@ -81,7 +81,7 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
 main { padding: 20px 24px; max-width: 1280px; margin: 0 auto; }
 .panel { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin-bottom: 20px; }
 .narrow { max-width: 440px; margin: 40px auto; }
-.columns { display: grid; grid-template-columns: 300px 1fr; gap: 20px; align-items: start; }
+.columns { display: grid; grid-template-columns: 300px 1fr; gap: 20px; align-items: start; margin-bottom: 20px; }
 .columns .panel { margin-bottom: 0; }
 @media (max-width: 860px) { .columns { grid-template-columns: 1fr; } }
 h2 { font-size: 16px; margin: 0 0 12px; }
@@ -105,6 +105,7 @@ tbody tr:hover, tbody tr.selected { background: #eef2fc; }
 .muted { color: var(--muted); font-weight: normal; }
 .error { color: var(--bad); white-space: pre-wrap; }
 .warnings li { color: var(--warn); }
+.warnings li.muted { color: var(--muted); }
 pre { background: #f7f8fb; border: 1px solid var(--line); border-radius: 6px; padding: 12px; overflow: auto; max-height: 480px; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
 dt { color: var(--muted); }

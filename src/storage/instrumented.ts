@@ -13,15 +13,18 @@ export const storageTiming = new AsyncLocalStorage<StorageTiming>();
 
 export type StorageObserver = (operation: string, seconds: number) => void;
 
-const SUB_STORES = ['sessions', 'merchants', 'apiKeys', 'signingKeys'] as const;
-
 export function instrumentStore(store: Store, observe: StorageObserver): Store {
+  // Every object-valued property is a sub-store (sessions, merchants, apiKeys, … and whatever an
+  // engine or a later feature adds); each is wrapped once.
   const wrapped = new Map<string, object>();
-  for (const name of SUB_STORES) wrapped.set(name, instrumentObject(store[name], name, observe));
   return new Proxy(store, {
     get(target, property, receiver) {
-      if (typeof property === 'string' && wrapped.has(property)) return wrapped.get(property);
       const value = Reflect.get(target, property, receiver);
+      if (typeof property !== 'string') return value;
+      if (typeof value === 'object' && value !== null) {
+        if (!wrapped.has(property)) wrapped.set(property, instrumentObject(value, property, observe));
+        return wrapped.get(property);
+      }
       // ping() is a storage round trip too; migrate() and close() are not per-request work.
       if (property === 'ping' && typeof value === 'function') return timed(value.bind(target), 'ping', observe);
       return typeof value === 'function' ? value.bind(target) : value;

@@ -151,6 +151,8 @@ describe('instrumented store', () => {
       merchants: { list: async () => [] },
       apiKeys: { count: async () => 3 },
       signingKeys: { list: async () => [] },
+      // A sub-store this module has never heard of is timed too.
+      idempotency: { find: async () => undefined },
       migrate: async () => undefined,
       ping: async () => true,
       close: async () => undefined,
@@ -167,10 +169,11 @@ describe('instrumented store', () => {
       assert.deepEqual(await store.merchants.list(), []);
       assert.equal(await store.apiKeys.count(), 3);
       assert.deepEqual(await store.signingKeys.list(), []);
+      assert.equal(await (store as unknown as { idempotency: { find(): Promise<unknown> } }).idempotency.find(), undefined);
       assert.equal(await store.ping(), true);
       await store.migrate();
     });
-    assert.deepEqual(calls, ['sessions.findById', 'sessions.update', 'merchants.list', 'apiKeys.count', 'signingKeys.list', 'ping']);
+    assert.deepEqual(calls, ['sessions.findById', 'sessions.update', 'merchants.list', 'apiKeys.count', 'signingKeys.list', 'idempotency.find', 'ping']);
     assert.ok(timing.ms > 0);
     // Outside a request the calls are still measured, and nothing breaks.
     await store.apiKeys.count();

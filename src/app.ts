@@ -1,22 +1,29 @@
 // buildApp(deps): plugins, routes, error handling. No I/O of its own (conventions: app/server split).
 import cors from '@fastify/cors';
 import type { Ajv } from 'ajv';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { corsOptions } from './checkout/cors.ts';
 import { checkoutRoutes } from './checkout/routes.ts';
 import { CheckoutService } from './checkout/service.ts';
+import { Type } from 'typebox';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import { apiVersionHook } from './http/api-version.ts';
 import { apiKeyAuth } from './http/auth.ts';
 import { installErrorHandling, type UnavailableCheck } from './http/error-handler.ts';
 import { installRequestLog } from './http/logging.ts';
+import { installObservability, metricsRoute } from './http/observability.ts';
+import { installOpenApi } from './http/openapi.ts';
 import { AJV_OPTIONS, EMAIL_FORMAT } from './http/validation.ts';
 import { defaultCheckoutConfig, type CheckoutConfig } from './merchants/checkout-config.ts';
 import { Merchants } from './merchants/merchants.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { SessionService } from './sessions/service.ts';
+import { instrumentStore } from './storage/instrumented.ts';
 import type { SigningKey, Store } from './storage/store.ts';
 import { ClientTokens } from './tokens/client-token.ts';
 
@@ -30,9 +37,14 @@ export interface AppDeps {
   isStorageUnavailable?: UnavailableCheck;
   /** Payment methods and checkout modules the SDKs see; the built-in default when absent. */
   checkout?: CheckoutConfig;
+  /** Prometheus metrics; a fresh registry when absent. */
+  metrics?: Metrics;
+  /** Told of every route as it is registered (tests compare them with the OpenAPI document). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
+export const KASSA_VERSION = '0.1.0';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -64,15 +76,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     env: checkout.env,
     ttlSeconds: deps.config.tokenTtlSeconds,
   }, deps.clock);
-  const merchants = new Merchants(deps.store, deps.clock);
+  const metrics = deps.metrics ?? createMetrics();
+  // Every storage call is timed (metrics, Server-Timing), whatever the engine.
+  const store = instrumentStore(deps.store, metrics.observeStorage);
+  const merchants = new Merchants(store, deps.clock);
+  const offeredPaymentMethods = () => offered;
   const sessions = new SessionService({
-    store: deps.store,
+    store,
     tokens,
     clock: deps.clock,
-    offeredPaymentMethods: () => offered,
+    offeredPaymentMethods,
+    events: metrics,
   });
   const checkoutService = new CheckoutService({
-    store: deps.store,
+    store,
     clock: deps.clock,
     tokens,
     sessions,
@@ -80,8 +97,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: deps.config.publicUrl,
   });
 
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   installErrorHandling(app, deps.isStorageUnavailable ?? (() => false));
   installRequestLog(app);
+  installObservability(app, metrics);
   // Before the version hook, so even its 400 is readable by the browser that caused it.
   await app.register(cors, corsOptions(deps.config.corsOrigins));
   app.addHook('onRequest', async (request, reply) => {
@@ -89,8 +108,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (request.routeOptions.config.versioned) await apiVersionHook(request, reply);
   });
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  // Before every route, so the document sees them all.
+  await installOpenApi(app, { version: KASSA_VERSION });
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness',
+        tags: ['Operations'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { title: 'Health' }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
   await app.register(sessionRoutes(sessions, apiKeyAuth(merchants)));
   await app.register(checkoutRoutes(checkoutService));
+  await app.register(metricsRoute(metrics));
+  await app.register(dashboardRoutes(new SessionOverview(store, deps.clock, offeredPaymentMethods), apiKeyAuth(merchants)));
   return app;
 }

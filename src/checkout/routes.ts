@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { jsonObjectBody } from '../http/body-guards.ts';
 import { ApiError, errorResponses } from '../http/errors.ts';
 import { ICONS } from './icons.ts';
+import { Type } from 'typebox';
 import { ActionsBody, ConfigurationQuery, ConfigurationResponse, ValidateTokenBody, ValidateTokenResponse } from './schemas.ts';
 import type { CheckoutService } from './service.ts';
 
@@ -66,11 +67,25 @@ export function checkoutRoutes(service: CheckoutService) {
       async (request) => service.validate(request.body.clientToken),
     );
 
-    app.get<{ Params: { file: string } }>('/assets/icons/:file', async (request, reply) => {
+    app.get<{ Params: { file: string } }>(
+      '/assets/icons/:file',
+      {
+        schema: {
+          summary: 'A payment-method icon, served by Kassa itself (never from the internet)',
+          tags: ['Client SDK'],
+          params: Type.Object({ file: Type.String({ maxLength: 64 }) }),
+          response: {
+            200: { description: 'SVG image', content: { 'image/svg+xml': { schema: Type.String() } } },
+            ...errorResponses('NotFound'),
+          },
+        },
+      },
+      async (request, reply) => {
       const match = /^([a-z-]+)\.svg$/.exec(request.params.file);
       const svg = match && Object.hasOwn(ICONS, match[1]!) ? ICONS[match[1]!] : undefined;
       if (svg === undefined) throw new ApiError('NotFound');
       return reply.type('image/svg+xml').header('Cache-Control', 'public, max-age=86400').send(svg);
-    });
+      },
+    );
   };
 }

@@ -59,6 +59,11 @@ export const ERROR_CATALOGUE = {
     description: 'No route matches this method and path.',
     recoverySuggestion: 'Check the method and path against /docs.',
   },
+  SessionNotFound: {
+    status: 404,
+    description: "No session with this id belongs to the API key's merchant.",
+    recoverySuggestion: 'Check the session id; sessions are listed at GET /dashboard/api/sessions.',
+  },
   IdempotencyKeyReused: {
     status: 422,
     description: 'This idempotency key was already used with a different request.',
@@ -165,7 +170,16 @@ export function envelope(error: ApiError, diagnosticsId: string): ErrorEnvelope 
 
 /** The error responses a route can give, for its OpenAPI entry. */
 export function errorResponses(...ids: ErrorId[]): Record<number, typeof ErrorEnvelope> {
+  const byStatus = new Map<number, ErrorId[]>();
+  for (const id of [...ids, 'InternalServerError' as const]) {
+    const status = ERROR_CATALOGUE[id].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), id]);
+  }
   const out: Record<number, typeof ErrorEnvelope> = {};
-  for (const id of [...ids, 'InternalServerError' as const]) out[ERROR_CATALOGUE[id].status] = ErrorEnvelope;
+  // The description names the errorIds a status can carry; it is what the OpenAPI document shows.
+  for (const [status, list] of byStatus) {
+    const description = list.map((id) => `${id}: ${ERROR_CATALOGUE[id].description}`).join(' | ');
+    out[status] = { ...ErrorEnvelope, description } as typeof ErrorEnvelope;
+  }
   return out;
 }

@@ -45,6 +45,24 @@ export class Merchants {
     return merchant;
   }
 
+  listMerchants(): Promise<Merchant[]> {
+    return this.store.merchants.list();
+  }
+
+  findMerchant(id: string): Promise<Merchant | undefined> {
+    return this.store.merchants.findById(id);
+  }
+
+  /** A merchant's keys, revoked ones included; never their secrets. */
+  listKeys(merchantId: string): Promise<ApiKey[]> {
+    return this.store.apiKeys.listByMerchant(merchantId);
+  }
+
+  /** False when no unrevoked key has this id. */
+  revokeKey(keyId: string): Promise<boolean> {
+    return this.store.apiKeys.revoke(keyId, this.clock());
+  }
+
   /** A new key; `secret` is returned here and never again. */
   async createKey(
     merchantId: string,

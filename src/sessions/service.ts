@@ -24,6 +24,8 @@ export interface SessionServiceDeps {
   clock: Clock;
   /** Payment-method types the merchant's checkout offers, for payment-method warnings. */
   offeredPaymentMethods: (merchantId: string) => readonly string[];
+  /** Told of every committed create and update (the metrics counters). */
+  events?: { sessionCreated(): void; sessionUpdated(): void };
 }
 
 /** A PATCH that lost a version race is retried this many times before giving up. */
@@ -51,6 +53,7 @@ export class SessionService {
       updatedAt: now,
       expiresAt: token.expiresAt,
     });
+    this.deps.events?.sessionCreated();
     const warnings = computeWarnings(data, {
       ignoredFields: ignored,
       offeredPaymentMethods: this.deps.offeredPaymentMethods(merchantId),
@@ -106,7 +109,10 @@ export class SessionService {
       const problems = sessionErrors(merged);
       if (problems.length > 0) throw validationError(model, problems);
       const saved = await this.deps.store.sessions.update(current.id, merged, current.version, this.deps.clock());
-      if (saved) return saved;
+      if (saved) {
+        this.deps.events?.sessionUpdated();
+        return saved;
+      }
       // Another writer changed the session between our read and write: change again on its version.
     }
     throw new ApiError('ServiceUnavailable', { detail: 'The session is being changed by many requests at once; retry.' });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { CheckoutConfig } from '../../src/merchants/checkout-config.ts';
@@ -24,7 +24,7 @@ export interface TestApp {
 }
 
 export async function testApp(
-  options: { env?: Record<string, string>; store?: Store; logger?: pino.Logger; checkout?: CheckoutConfig } = {},
+  options: { env?: Record<string, string>; store?: Store; logger?: pino.Logger; checkout?: CheckoutConfig; onRoute?: (route: RouteOptions) => void } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'kassa-test-'));
   const config = loadConfig({ KASSA_API_KEY: TEST_API_KEY, DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`, ...options.env });
@@ -44,6 +44,7 @@ export async function testApp(
     logger: options.logger ?? pino({ level: 'silent' }),
     signingKeys: prepared.signingKeys,
     ...(options.checkout ? { checkout: options.checkout } : {}),
+    ...(options.onRoute ? { onRoute: options.onRoute } : {}),
   });
   await app.ready();
   return {

@@ -1,0 +1,272 @@
+// The `kassa` command: serve, migrate, and the operator's chores on merchants, API keys and sessions.
+// Every command uses DATABASE_URL like the server; every command that creates or lists takes --json
+// and then writes only JSON to stdout. Errors go to stderr with a non-zero exit.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { KASSA_VERSION } from '../app.ts';
+import { systemClock } from '../clock.ts';
+import { parseDatabaseUrl } from '../config.ts';
+import { DEFAULT_MERCHANT_ID, Merchants, SCOPES } from '../merchants/merchants.ts';
+import { serve } from '../serve.ts';
+import { SessionOverview } from '../sessions/overview.ts';
+import { openStore } from '../storage/open.ts';
+import type { Store } from '../storage/store.ts';
+import { iso, printJson, printTable, processIo, type Io } from './output.ts';
+
+type Env = Record<string, string | undefined>;
+
+/** A mistake the operator can fix; printed without a stack trace. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+const MERCHANT_ID = /^mer_[A-Za-z0-9_-]{1,64}$/;
+const MAX_SESSIONS = 1000;
+
+function parseScopes(value: string): string[] {
+  const scopes = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (scopes.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`unknown scope ${unknown.join(', ') || '(none given)'}; known scopes: ${SCOPES.join(', ')}`);
+  }
+  return [...new Set(scopes)];
+}
+
+function parseLimit(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_SESSIONS) {
+    throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_SESSIONS}`);
+  }
+  return Number(value);
+}
+
+function parseInstant(value: string): number {
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError('must be an ISO 8601 date-time or milliseconds since the epoch');
+  return ms;
+}
+
+function parseMerchantId(value: string): string {
+  if (!MERCHANT_ID.test(value)) throw new InvalidArgumentError('must look like mer_<letters, digits, _ or ->');
+  return value;
+}
+
+export function buildProgram(env: Env, io: Io): Command {
+  const withStore = async <T>(work: (store: Store, merchants: Merchants) => Promise<T>): Promise<T> => {
+    const target = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/kassa.db');
+    if (typeof target === 'string') throw new CliError(target, 2);
+    const store = await openStore(target);
+    try {
+      // Migrating is idempotent, so a command works on a database no server has opened yet.
+      await store.migrate();
+      return await work(store, new Merchants(store, systemClock));
+    } finally {
+      await store.close();
+    }
+  };
+  const requireMerchant = async (merchants: Merchants, id: string) => {
+    if (!(await merchants.findMerchant(id))) {
+      throw new CliError(`no merchant ${id} (\`kassa merchants list\` shows them; the default merchant is made when the server first starts)`);
+    }
+  };
+  const merchantOption = () =>
+    new Option('-m, --merchant <id>', 'merchant id').default(DEFAULT_MERCHANT_ID).argParser(parseMerchantId);
+  const jsonOption = () => new Option('--json', 'print only JSON, for scripts');
+
+  const program = new Command('kassa')
+    .description('Run and operate a Kassa server. Every command reads DATABASE_URL, like the server (default sqlite:./data/kassa.db).')
+    .version(KASSA_VERSION)
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('start the HTTP server (what `npm start` runs); configured by environment variables, see the README')
+    .option('-p, --port <port>', 'TCP port (overrides PORT)')
+    .option('--host <host>', 'interface to listen on (overrides HOST)')
+    .action(async (options: { port?: string; host?: string }) => {
+      await serve({ ...env, ...(options.port ? { PORT: options.port } : {}), ...(options.host ? { HOST: options.host } : {}) });
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations, then exit')
+    .addOption(jsonOption())
+    .action(async (options: { json?: boolean }) => {
+      const engine = await withStore(async (store) => store.engine);
+      if (options.json) printJson(io, { engine, migrated: true });
+      else io.out(`Migrations applied (${engine}).\n`);
+    });
+
+  const merchants = program.command('merchants').description('create and list merchants');
+  merchants
+    .command('create')
+    .description('create a merchant')
+    .argument('<name>', 'display name')
+    .addOption(new Option('--id <id>', 'choose the id (mer_…); generated when absent').argParser(parseMerchantId))
+    .addOption(jsonOption())
+    .action(async (name: string, options: { id?: string; json?: boolean }) => {
+      if (name.trim().length === 0 || name.length > 200) throw new CliError('name: must be 1 to 200 characters');
+      const merchant = await withStore(async (_store, m) => {
+        if (options.id && (await m.findMerchant(options.id))) throw new CliError(`merchant ${options.id} already exists`);
+        return m.createMerchant(name.trim(), options.id);
+      });
+      if (options.json) printJson(io, { id: merchant.id, name: merchant.name });
+      else io.out(`Created merchant ${merchant.id} (${merchant.name}).\n`);
+    });
+  merchants
+    .command('list')
+    .description('list merchants, oldest first')
+    .addOption(jsonOption())
+    .action(async (options: { json?: boolean }) => {
+      const list = await withStore((_store, m) => m.listMerchants());
+      if (options.json) printJson(io, list.map((x) => ({ id: x.id, name: x.name, createdAt: iso(x.createdAt) })));
+      else printTable(io, ['ID', 'NAME', 'CREATED'], list.map((x) => [x.id, x.name, iso(x.createdAt)]), 'No merchants.');
+    });
+
+  const keys = program.command('keys').description("create, list and revoke a merchant's API keys");
+  keys
+    .command('create')
+    .description('create an API key; its secret is shown once, now')
+    .addOption(merchantOption())
+    .addOption(new Option('-s, --scopes <scopes>', `comma-separated subset of: ${SCOPES.join(', ')}`).default([...SCOPES], 'all').argParser(parseScopes))
+    .addOption(jsonOption())
+    .action(async (options: { merchant: string; scopes: string[]; json?: boolean }) => {
+      const { key, secret } = await withStore(async (_store, m) => {
+        await requireMerchant(m, options.merchant);
+        return m.createKey(options.merchant, options.scopes);
+      });
+      if (options.json) printJson(io, { id: key.id, merchantId: key.merchantId, secret, scopes: key.scopes });
+      else {
+        io.out(
+          `Created API key ${key.id} for ${key.merchantId} with scopes ${key.scopes.join(', ')}.\n\n` +
+            `  X-Api-Key: ${secret}\n\nThis is the only time the secret is shown: Kassa keeps only its hash.\n`,
+        );
+      }
+    });
+  keys
+    .command('list')
+    .description("list a merchant's API keys (never their secrets)")
+    .addOption(merchantOption())
+    .addOption(jsonOption())
+    .action(async (options: { merchant: string; json?: boolean }) => {
+      const list = await withStore(async (_store, m) => {
+        await requireMerchant(m, options.merchant);
+        return m.listKeys(options.merchant);
+      });
+      const rows = list.map((k) => ({
+        id: k.id,
+        merchantId: k.merchantId,
+        prefix: k.prefix,
+        scopes: k.scopes,
+        createdAt: iso(k.createdAt),
+        revokedAt: k.revokedAt === undefined ? null : iso(k.revokedAt),
+      }));
+      if (options.json) printJson(io, rows);
+      else {
+        printTable(
+          io,
+          ['ID', 'PREFIX', 'CREATED', 'REVOKED', 'SCOPES'],
+          rows.map((k) => [k.id, `${k.prefix}…`, k.createdAt, k.revokedAt ?? '-', k.scopes.join(',')]),
+          `No API keys for ${options.merchant}.`,
+        );
+      }
+    });
+  keys
+    .command('revoke')
+    .description('revoke an API key at once; requests with it get 401 from then on')
+    .argument('<keyId>', 'the key id (key_…), as `kassa keys list` shows it')
+    .addOption(jsonOption())
+    .action(async (keyId: string, options: { json?: boolean }) => {
+      const revoked = await withStore((_store, m) => m.revokeKey(keyId));
+      if (!revoked) throw new CliError(`no active API key ${keyId} (unknown or already revoked)`);
+      if (options.json) printJson(io, { id: keyId, revoked: true });
+      else io.out(`Revoked API key ${keyId}.\n`);
+    });
+
+  const sessions = program.command('sessions').description("look at a merchant's client sessions");
+  sessions
+    .command('list')
+    .description('list sessions, most recent first, with their expiry')
+    .addOption(merchantOption())
+    .addOption(new Option('-n, --limit <n>', `how many (1 to ${MAX_SESSIONS})`).default(20).argParser(parseLimit))
+    .addOption(new Option('--before <time>', 'only sessions created before this ISO date-time (or epoch ms)').argParser(parseInstant))
+    .addOption(jsonOption())
+    .action(async (options: { merchant: string; limit: number; before?: number; json?: boolean }) => {
+      const page = await withStore(async (store, m) => {
+        await requireMerchant(m, options.merchant);
+        const overview = new SessionOverview(store, systemClock, () => []);
+        return overview.list(options.merchant, { limit: options.limit, ...(options.before !== undefined ? { before: options.before } : {}) });
+      });
+      if (options.json) printJson(io, page.sessions);
+      else {
+        printTable(
+          io,
+          ['ID', 'ORDER', 'AMOUNT', 'EMAIL', 'CREATED', 'EXPIRES', 'STATE'],
+          page.sessions.map((s) => [
+            s.id,
+            s.orderId ?? '-',
+            s.amount === undefined ? '-' : `${s.amount}${s.currencyCode ? ` ${s.currencyCode}` : ''}`,
+            s.customerEmail ?? '-',
+            s.createdAt,
+            s.expiresAt,
+            s.state,
+          ]),
+          `No sessions for ${options.merchant}.`,
+        );
+        if (page.nextBefore) io.out(`More: kassa sessions list --merchant ${options.merchant} --before ${page.nextBefore}\n`);
+      }
+    });
+  sessions
+    .command('show')
+    .description('show one session: its data as the API returns it, its warnings and its expiry')
+    .argument('<sessionId>', 'the session id (cs_…)')
+    .addOption(merchantOption())
+    .addOption(jsonOption())
+    .action(async (sessionId: string, options: { merchant: string; json?: boolean }) => {
+      const detail = await withStore(async (store) =>
+        new SessionOverview(store, systemClock, () => []).show(options.merchant, sessionId),
+      );
+      if (!detail) throw new CliError(`no session ${sessionId} for merchant ${options.merchant}`);
+      if (options.json) printJson(io, detail);
+      else {
+        io.out(
+          [
+            `Session ${detail.id} (${detail.state})`,
+            `  created        ${detail.createdAt}`,
+            `  updated        ${detail.updatedAt} (version ${detail.version})`,
+            `  token expires  ${detail.expiresAt}`,
+            `  warnings       ${detail.warnings.length === 0 ? 'none' : ''}`,
+            ...detail.warnings.map((w) => `    ${w.type} ${w.code}: ${w.message}`),
+            '',
+            JSON.stringify(detail.session, null, 2),
+            '',
+          ].join('\n'),
+        );
+      }
+    });
+
+  return program;
+}
+
+/** Runs the command line; resolves to the exit code (serve keeps the process alive by listening). */
+export async function runCli(argv: string[], env: Env, io: Io = processIo): Promise<number> {
+  const program = buildProgram(env, io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    // Commander has already printed its own message (usage errors, --help, --version).
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CliError) {
+      io.err(`kassa: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.err(`kassa: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

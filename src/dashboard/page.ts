@@ -1,0 +1,116 @@
+// The dashboard's page and style sheet, shipped inside the package as strings (no build step, no CDN).
+// The script is in script.ts; the page loads both from /dashboard/.
+
+export const DASHBOARD_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Kassa dashboard</title>
+<link rel="stylesheet" href="/dashboard/app.css">
+<script type="module" src="/dashboard/app.js"></script>
+</head>
+<body>
+<header class="bar">
+  <h1>Kassa <span class="muted">dashboard</span></h1>
+  <nav><a href="/docs">API reference</a><button id="sign-out" type="button" hidden>Sign out</button></nav>
+</header>
+<main>
+  <section id="sign-in" class="panel narrow" hidden>
+    <h2>Sign in</h2>
+    <p>Use an API key with the <code>client_tokens:write</code> scope. It is kept in this browser tab only and forgotten when the tab closes.</p>
+    <form id="sign-in-form">
+      <label for="api-key">API key</label>
+      <input id="api-key" name="apiKey" type="password" autocomplete="off" spellcheck="false" required>
+      <button type="submit">Sign in</button>
+    </form>
+    <p id="sign-in-error" class="error" role="alert"></p>
+  </section>
+
+  <div id="workspace" hidden>
+    <div class="columns">
+      <section class="panel create">
+        <h2>New test session</h2>
+        <form id="create-form">
+          <label for="order-id">Order id</label>
+          <input id="order-id" name="orderId" maxlength="255">
+          <label for="currency">Currency</label>
+          <input id="currency" name="currencyCode" value="EUR" maxlength="3" list="currencies" autocomplete="off">
+          <datalist id="currencies"><option value="EUR"><option value="GBP"><option value="USD"><option value="SEK"><option value="JPY"></datalist>
+          <label for="amount">Amount <span class="muted">(minor units, e.g. 1250 = 12.50)</span></label>
+          <input id="amount" name="amount" inputmode="numeric" pattern="[0-9]+">
+          <label for="email">Customer e-mail</label>
+          <input id="email" name="email" type="email">
+          <button type="submit">Create session</button>
+        </form>
+        <div id="create-result" role="status"></div>
+      </section>
+
+      <section class="panel list">
+        <div class="heading"><h2>Recent sessions</h2><button id="refresh" type="button" class="secondary">Refresh</button></div>
+        <table id="sessions">
+          <thead><tr><th>Order id</th><th class="num">Amount</th><th>Customer e-mail</th><th>Created</th><th>Expires</th><th>State</th></tr></thead>
+          <tbody></tbody>
+        </table>
+        <p id="empty" class="muted" hidden>No sessions yet: create one with the form.</p>
+        <button id="more" type="button" class="secondary" hidden>Older sessions</button>
+        <p id="list-error" class="error" role="alert"></p>
+      </section>
+    </div>
+
+    <section id="detail" class="panel" hidden>
+      <div class="heading"><h2>Session <code id="detail-id"></code></h2><a href="#" id="detail-close">Close</a></div>
+      <dl id="detail-facts"></dl>
+      <h3>Warnings</h3>
+      <ul id="detail-warnings"></ul>
+      <h3>Session JSON</h3>
+      <pre id="detail-json"></pre>
+    </section>
+  </div>
+</main>
+</body>
+</html>
+`;
+
+export const DASHBOARD_CSS = `:root { color-scheme: light; --ink: #1d2433; --muted: #6b7385; --line: #dde1ea; --bg: #f5f6f9; --accent: #2f5bd3; --ok: #1f7a4d; --warn: #a15c00; --bad: #b3261e; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
+.bar { display: flex; align-items: center; justify-content: space-between; padding: 10px 24px; background: #fff; border-bottom: 1px solid var(--line); }
+.bar h1 { font-size: 18px; margin: 0; }
+.bar nav { display: flex; gap: 16px; align-items: center; }
+main { padding: 20px 24px; max-width: 1280px; margin: 0 auto; }
+.panel { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin-bottom: 20px; }
+.narrow { max-width: 440px; margin: 40px auto; }
+.columns { display: grid; grid-template-columns: 300px 1fr; gap: 20px; align-items: start; margin-bottom: 20px; }
+.columns .panel { margin-bottom: 0; }
+@media (max-width: 860px) { .columns { grid-template-columns: 1fr; } }
+h2 { font-size: 16px; margin: 0 0 12px; }
+h3 { font-size: 14px; margin: 16px 0 6px; }
+.heading { display: flex; justify-content: space-between; align-items: baseline; }
+label { display: block; margin: 10px 0 4px; font-weight: 600; }
+input { width: 100%; padding: 7px 9px; border: 1px solid var(--line); border-radius: 6px; font: inherit; }
+button { margin-top: 14px; padding: 7px 14px; border: 0; border-radius: 6px; background: var(--accent); color: #fff; font: inherit; cursor: pointer; }
+button.secondary { background: #e8ecf5; color: var(--ink); margin-top: 0; }
+.bar button { margin-top: 0; }
+a { color: var(--accent); }
+table { width: 100%; border-collapse: collapse; }
+th, td { text-align: left; padding: 7px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th { font-size: 12px; color: var(--muted); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tbody tr { cursor: pointer; }
+tbody tr:hover, tbody tr.selected { background: #eef2fc; }
+.state { padding: 1px 8px; border-radius: 10px; font-size: 12px; }
+.state.active { background: #e3f4ea; color: var(--ok); }
+.state.expired { background: #f1f1f1; color: var(--muted); }
+.muted { color: var(--muted); font-weight: normal; }
+.error { color: var(--bad); white-space: pre-wrap; }
+.warnings li { color: var(--warn); }
+.warnings li.muted { color: var(--muted); }
+pre { background: #f7f8fb; border: 1px solid var(--line); border-radius: 6px; padding: 12px; overflow: auto; max-height: 480px; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
+dt { color: var(--muted); }
+dd { margin: 0; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
+#create-result { margin-top: 12px; }
+#create-result input { font-family: ui-monospace, monospace; font-size: 12px; }
+`;

@@ -1,0 +1,75 @@
+// Prometheus metrics, one registry per app (never prom-client's global one), so two apps in one
+// process, as in tests, count separately. Served at GET /metrics.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Seconds; from a cached read to a slow remote database. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** One finished HTTP request; `route` is the route pattern, never the raw URL. */
+  observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
+  /** One storage call, e.g. operation `sessions.insert`. */
+  observeStorage(operation: string, seconds: number): void;
+  sessionCreated(): void;
+  sessionUpdated(): void;
+  /** A response served again from an idempotency record instead of running the request. */
+  idempotentReplay(): void;
+  /** A request refused with 429 by the rate limiter. */
+  rateLimited(): void;
+}
+
+export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  // CPU, memory, event-loop lag, GC: only for the real process (they watch global state).
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: 'kassa_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'kassa_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const storage = new Histogram({
+    name: 'kassa_storage_duration_seconds',
+    help: 'Time spent in one storage call, by operation.',
+    labelNames: ['operation'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const created = new Counter({ name: 'kassa_sessions_created_total', help: 'Client sessions created.', registers: [registry] });
+  const updated = new Counter({ name: 'kassa_sessions_updated_total', help: 'Client sessions updated.', registers: [registry] });
+  const replays = new Counter({
+    name: 'kassa_idempotent_replays_total',
+    help: 'Responses replayed from an idempotency record.',
+    registers: [registry],
+  });
+  const limited = new Counter({
+    name: 'kassa_rate_limited_total',
+    help: 'Requests refused with 429 Too Many Requests.',
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    observeRequest(labels, seconds) {
+      const l = { method: labels.method, route: labels.route, status: String(labels.status) };
+      requests.inc(l);
+      duration.observe(l, seconds);
+    },
+    observeStorage(operation, seconds) {
+      storage.observe({ operation }, seconds);
+    },
+    sessionCreated: () => created.inc(),
+    sessionUpdated: () => updated.inc(),
+    idempotentReplay: () => replays.inc(),
+    rateLimited: () => limited.inc(),
+  };
+}

@@ -137,7 +137,7 @@ describe('GET /dashboard/api/sessions/:id', () => {
       // The same warnings the create response gave (recomputed from the stored session).
       warnings: created.warnings,
     });
-    assert.ok(detail.warnings.some((w: { type: string; message: string }) => w.type === 'CLIENT_SESSION' && w.message.startsWith('$.orderId is missing')));
+    assert.ok((detail.warnings as { type: string; message: string }[]).some((w) => w.type === 'CLIENT_SESSION' && w.message.startsWith('$.orderId is missing')));
     assert.equal(detail.session.amount, 2400);
     t.clock.now = START;
   });

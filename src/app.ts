@@ -6,6 +6,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { apiVersionHook } from './http/api-version.ts';
 import { apiKeyAuth } from './http/auth.ts';
+import { ApiError } from './http/errors.ts';
 import { installErrorHandling, type UnavailableCheck } from './http/error-handler.ts';
 import { installRequestLog } from './http/logging.ts';
 import { AJV_OPTIONS, EMAIL_FORMAT } from './http/validation.ts';
@@ -68,6 +69,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get('/health', async () => ({ status: 'ok' }));
+  // Readiness for load balancers: this process can reach its storage (a 503 envelope when not).
+  app.get('/health/ready', async () => {
+    if (!(await deps.store.ping())) throw new ApiError('ServiceUnavailable');
+    return { status: 'ready', storage: 'ok' };
+  });
   await app.register(sessionRoutes(sessions, apiKeyAuth(merchants)));
   return app;
 }

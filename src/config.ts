@@ -17,6 +17,8 @@ export interface Config {
   /** The `env` claim and configuration value the SDKs see. */
   sdkEnv: 'LOCAL_DOCKER' | 'DEV' | 'SANDBOX' | 'STAGING' | 'PRODUCTION';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** PostgreSQL: most connections one process opens. */
+  dbPoolSize: number;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +103,7 @@ export function loadConfig(env: Env): Config {
     ...(tokenSecret ? { tokenSecret } : {}),
     sdkEnv: oneOf('KASSA_SDK_ENV', SDK_ENVS, 'SANDBOX'),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    dbPoolSize: int('KASSA_DB_POOL_SIZE', 10, 1, 1000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

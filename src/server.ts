@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { loggerOptions } from './http/logging.ts';
 import { prepareStorage } from './startup.ts';
 import { openStore } from './storage/open.ts';
+import { isStorageUnavailable } from './storage/unavailable.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino(loggerOptions(config.logLevel));
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, { poolSize: config.dbPoolSize });
   const prepared = await prepareStorage(store, config, systemClock);
   if (prepared.generatedApiKey) {
     // Printed once, on purpose, outside the log stream: it is the only time the secret exists in clear.
@@ -28,7 +29,14 @@ async function main(): Promise<void> {
         'Keep it, or set KASSA_API_KEY to choose your own.\n\n',
     );
   }
-  const app = await buildApp({ store, clock: systemClock, config, logger, signingKeys: prepared.signingKeys });
+  const app = await buildApp({
+    store,
+    clock: systemClock,
+    config,
+    logger,
+    signingKeys: prepared.signingKeys,
+    isStorageUnavailable,
+  });
   await app.listen({ port: config.port, host: config.host });
 
   let stopping = false;

@@ -129,6 +129,9 @@ export async function startThrowawayPostgres(options = {}) {
     child.stderr.on('data', (chunk) => {
       log = (log + chunk.toString()).slice(-4000);
     });
+    // The server must not keep a test process alive; the exit hook below stops it.
+    child.unref();
+    child.stderr.unref();
     const exited = new Promise((resolve) => child.once('exit', () => resolve(true)));
     // Bounded wait for the server to accept queries.
     for (let attempt = 0; attempt < 600; attempt++) {

@@ -24,10 +24,12 @@ const executable = (path) => {
 
 /** The directory holding initdb and postgres. */
 export async function findPostgresBinaries() {
+  // KASSA_PG_BIN: a directory holding initdb and postgres, or `embedded` for the npm package's.
+  const choice = process.env.KASSA_PG_BIN;
   const candidates = [];
-  if (process.env.KASSA_PG_BIN) candidates.push(process.env.KASSA_PG_BIN);
-  candidates.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean));
-  if (existsSync('/usr/lib/postgresql')) {
+  if (choice && choice !== 'embedded') candidates.push(choice);
+  if (!choice) candidates.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean));
+  if (!choice && existsSync('/usr/lib/postgresql')) {
     const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => join('/usr/lib/postgresql', v, 'bin')));
   }
@@ -155,6 +157,7 @@ export async function startThrowawayPostgres(options = {}) {
     const running = child;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.ref(); // keep this process alive until the server has gone
     running.kill('SIGINT'); // fast shutdown: abort transactions, disconnect clients, stop cleanly
     await exited;
   };

@@ -9,6 +9,10 @@ export interface ThrowawayPostgres {
   start(): Promise<void>;
   /** Fast shutdown, as `pg_ctl stop -m fast`. */
   stop(): Promise<void>;
+  /** SIGSTOP to the server and its backends: connections stay open, nothing answers. */
+  freeze(): void;
+  /** SIGCONT: answers again. */
+  thaw(): void;
   /** Stops the cluster and removes its files. */
   destroy(): Promise<void>;
 }

@@ -7,7 +7,7 @@
 // PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user (made, as a
 // system user without a home, when missing) and every binary runs under that uid.
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -162,7 +162,33 @@ export async function startThrowawayPostgres(options = {}) {
     await exited;
   };
 
+  // SIGSTOP/SIGCONT to this cluster's postmaster and its children (each backend is its own process
+  // group leader, so they are found through /proc by parent pid): a database that stops answering
+  // without closing its connections, like a frozen host or a network partition. Linux only.
+  const signalGroup = (signal) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const pids = [child.pid];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === child.pid) pids.push(Number(entry));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+
   const killNow = () => {
+    signalGroup('SIGCONT');
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
   };
   const cleanup = () => {
@@ -178,7 +204,10 @@ export async function startThrowawayPostgres(options = {}) {
     binaries: bin.source,
     start,
     stop,
+    freeze: () => signalGroup('SIGSTOP'),
+    thaw: () => signalGroup('SIGCONT'),
     async destroy() {
+      signalGroup('SIGCONT');
       await stop();
       process.removeListener('exit', cleanup);
       rmSync(dataDir, { recursive: true, force: true });

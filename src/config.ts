@@ -19,6 +19,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** PostgreSQL: most connections one process opens. */
   dbPoolSize: number;
+  /** PostgreSQL: longest one storage call may take before the request gets a 503. */
+  dbTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +106,7 @@ export function loadConfig(env: Env): Config {
     sdkEnv: oneOf('KASSA_SDK_ENV', SDK_ENVS, 'SANDBOX'),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     dbPoolSize: int('KASSA_DB_POOL_SIZE', 10, 1, 1000),
+    dbTimeoutMs: int('KASSA_DB_TIMEOUT_MS', 10_000, 100, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

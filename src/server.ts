@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino(loggerOptions(config.logLevel));
-  const store = await openStore(config.database, { poolSize: config.dbPoolSize });
+  const store = await openStore(config.database, { poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs });
   const prepared = await prepareStorage(store, config, systemClock);
   if (prepared.generatedApiKey) {
     // Printed once, on purpose, outside the log stream: it is the only time the secret exists in clear.

@@ -9,7 +9,7 @@ export interface MigrationResult {
 
 /** Opens the configured storage, applies pending migrations (under the engine's lock), closes it. */
 export async function runMigrations(config: Config): Promise<MigrationResult> {
-  const store = await openStore(config.database, { poolSize: Math.min(config.dbPoolSize, 2) });
+  const store = await openStore(config.database, { poolSize: Math.min(config.dbPoolSize, 2), timeoutMs: config.dbTimeoutMs });
   try {
     await store.migrate();
     return { engine: store.engine };

@@ -7,9 +7,11 @@ import type { Store } from './store.ts';
 export interface OpenOptions {
   /** PostgreSQL: most connections this process opens (KASSA_DB_POOL_SIZE). */
   poolSize?: number;
+  /** PostgreSQL: longest one storage call may take (KASSA_DB_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 export async function openStore(target: DatabaseTarget, options: OpenOptions = {}): Promise<Store> {
   if (target.engine === 'sqlite') return openSqliteStore({ path: target.path });
-  return openPostgresStore({ url: target.url, poolSize: options.poolSize ?? 10 });
+  return openPostgresStore({ url: target.url, poolSize: options.poolSize ?? 10, timeoutMs: options.timeoutMs });
 }

@@ -14,8 +14,11 @@ const NETWORK_CODES = new Set([
   'EPIPE',
 ]);
 
-/** The `postgres` driver's own codes for a connection that failed, closed or timed out. */
-const DRIVER_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+/**
+ * The `postgres` driver's own codes for a connection that failed, closed or timed out, and the
+ * PostgreSQL store's STORAGE_TIMEOUT (a call the server did not answer in time).
+ */
+const DRIVER_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'STORAGE_TIMEOUT']);
 
 /** PostgreSQL SQLSTATEs that mean "not now" rather than "never". */
 const SQLSTATES = new Set([

@@ -74,6 +74,42 @@ test('a database that stops under a running Kassa turns requests into 503 envelo
   await db.drop();
 });
 
+test('a database that stops answering without closing connections (frozen host) gives 503s after KASSA_DB_TIMEOUT_MS, not hung requests', async () => {
+  const db = await freshDatabase(pg.url);
+  const kassa = await startKassa({ DATABASE_URL: db.url, KASSA_API_KEY: API_KEY, KASSA_DB_POOL_SIZE: '2', KASSA_DB_TIMEOUT_MS: '1500' });
+  running.push(kassa);
+  const created = await request(kassa, 'POST', '/client-session', { orderId: 'order-1', amount: 100, currencyCode: 'GBP' });
+  assert.equal(created.status, 200);
+  const token = encodeURIComponent(created.body.clientToken);
+
+  pg.freeze();
+  try {
+    // More requests than pooled connections: the ones queued for a connection are bounded too.
+    const answers = await Promise.all([
+      request(kassa, 'GET', `/client-session?clientToken=${token}`),
+      request(kassa, 'GET', `/client-session?clientToken=${token}`),
+      request(kassa, 'PATCH', '/client-session', { clientToken: created.body.clientToken, orderId: 'order-2' }),
+      request(kassa, 'GET', '/health/ready'),
+    ]);
+    for (const answer of answers) {
+      assert.equal(answer.status, 503, JSON.stringify(answer.body));
+      assert.equal(answer.body.error.errorId, 'ServiceUnavailable');
+    }
+  } finally {
+    pg.thaw();
+  }
+  let ready = 0;
+  for (let i = 0; i < 300 && ready !== 200; i++) {
+    ready = (await request(kassa, 'GET', '/health/ready')).status;
+    if (ready !== 200) await sleep(100);
+  }
+  assert.equal(ready, 200);
+  const read = await request(kassa, 'GET', `/client-session?clientToken=${token}`);
+  assert.equal(read.status, 200);
+  await kassa.stop();
+  await db.drop();
+});
+
 test('a database that is down at start-up: one clear line naming the server (never the password) and exit code 1', async () => {
   const port = await freePort(); // nothing listens there
   const exited = await runKassaToExit({

@@ -22,3 +22,9 @@ test('a pool size that is not a whole number from 1 to 1000 stops start-up, nami
     );
   }
 });
+
+test('KASSA_DB_TIMEOUT_MS defaults to 10 s and must be 100 ms to 10 min', () => {
+  assert.equal(loadConfig({}).dbTimeoutMs, 10_000);
+  assert.equal(loadConfig({ KASSA_DB_TIMEOUT_MS: '1500' }).dbTimeoutMs, 1500);
+  assert.throws(() => loadConfig({ KASSA_DB_TIMEOUT_MS: '99' }), /KASSA_DB_TIMEOUT_MS: must be a whole number from 100 to 600000/);
+});

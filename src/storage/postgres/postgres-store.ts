@@ -22,10 +22,13 @@ export interface PostgresOptions {
   url: string;
   /** Most connections this process opens. */
   poolSize: number;
-  /** Seconds to wait for a connection before the request fails (then a 503). */
-  connectTimeoutSeconds?: number;
-  /** Longest a statement may run, so a stuck database turns into errors, not hung requests. */
-  statementTimeoutMs?: number;
+  /**
+   * Longest one storage call may take, waiting for a connection included (default 10 s). The server
+   * cancels a statement past it (statement_timeout), and the call itself gives up a little later even
+   * if the server never answers (a frozen host, a network partition): a stuck database turns into
+   * 503s, never into hung requests.
+   */
+  timeoutMs?: number;
 }
 
 // Advisory lock keys: any two fixed 64-bit numbers, the same in every Kassa process.
@@ -104,19 +107,20 @@ export function describePostgresUrl(url: string): string {
  * error naming the server (the caller exits non-zero).
  */
 export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const sql = postgres(options.url, {
     max: options.poolSize,
-    connect_timeout: options.connectTimeoutSeconds ?? 5,
+    connect_timeout: timeoutMs / 1000,
     idle_timeout: 60,
     onnotice: () => {},
     connection: {
       application_name: 'kassa',
-      statement_timeout: options.statementTimeoutMs ?? 15_000,
+      statement_timeout: timeoutMs,
       idle_in_transaction_session_timeout: 60_000,
     },
   });
   try {
-    await sql`SELECT 1`;
+    await withDeadline(sql`SELECT 1`, timeoutMs + 1000);
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {});
     const code = (error as { code?: unknown }).code;
@@ -126,7 +130,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       { cause: error },
     );
   }
-  return new PostgresStore(sql);
+  return new PostgresStore(sql, timeoutMs + 1000);
 }
 
 class PostgresStore implements Store {
@@ -136,11 +140,14 @@ class PostgresStore implements Store {
   readonly apiKeys: ApiKeyStore;
   readonly signingKeys: SigningKeyStore;
 
-  constructor(private readonly sql: Sql) {
-    this.sessions = sessionStore(sql);
-    this.merchants = merchantStore(sql);
-    this.apiKeys = apiKeyStore(sql);
-    this.signingKeys = signingKeyStore(sql);
+  constructor(
+    private readonly sql: Sql,
+    private readonly deadlineMs: number,
+  ) {
+    this.sessions = bounded(sessionStore(sql), deadlineMs);
+    this.merchants = bounded(merchantStore(sql), deadlineMs);
+    this.apiKeys = bounded(apiKeyStore(sql), deadlineMs);
+    this.signingKeys = bounded(signingKeyStore(sql), deadlineMs);
   }
 
   // The transaction-scoped advisory lock makes a second process wait until the first has committed
@@ -148,6 +155,8 @@ class PostgresStore implements Store {
   // the schema as it was.
   async migrate(): Promise<void> {
     await this.sql.begin(async (tx) => {
+      // A migration may wait for another process's, and may be slow on a big table: no statement limit.
+      await tx`SET LOCAL statement_timeout = 0`;
       await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
       await tx`CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`;
       const done = new Set((await tx<{ id: number }[]>`SELECT id FROM schema_migrations`).map((r) => r.id));
@@ -161,7 +170,7 @@ class PostgresStore implements Store {
 
   async ping(): Promise<boolean> {
     try {
-      await this.sql`SELECT 1`;
+      await withDeadline(this.sql`SELECT 1`, this.deadlineMs);
       return true;
     } catch {
       return false;
@@ -171,6 +180,33 @@ class PostgresStore implements Store {
   async close(): Promise<void> {
     await this.sql.end({ timeout: 5 });
   }
+}
+
+/** The error a store call fails with when the server does not answer in time (a 503). */
+export const STORAGE_TIMEOUT = 'STORAGE_TIMEOUT';
+
+function withDeadline<T>(work: PromiseLike<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`PostgreSQL did not answer within ${ms} ms`), { code: STORAGE_TIMEOUT })),
+      ms,
+    );
+  });
+  // A late answer or failure of `work` is still handled by race(): no unhandled rejection.
+  return Promise.race([Promise.resolve(work), expired]).finally(() => clearTimeout(timer));
+}
+
+/** Every method of a store, each call bounded by `ms`. */
+function bounded<T extends object>(store: T, ms: number): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(store)) {
+    out[name] =
+      typeof member === 'function'
+        ? (...args: unknown[]) => withDeadline((member as (...a: unknown[]) => Promise<unknown>).apply(store, args), ms)
+        : member;
+  }
+  return out as T;
 }
 
 function sessionStore(sql: Sql): SessionStore {

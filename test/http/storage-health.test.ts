@@ -50,7 +50,7 @@ test(`GET /health/ready is a 503 envelope once the storage does not answer (${TE
       recoverySuggestion: 'Retry later.',
     },
   });
-  await t.close().catch(() => {});
+  await t.close();
 });
 
 test(`a storage connection failure during a request is a 503 envelope, and requests succeed again once it is back (${TEST_ENGINE})`, async () => {
@@ -88,7 +88,7 @@ test(`a storage connection failure during a request is a 503 envelope, and reque
     assert.equal(read.statusCode, 200);
     assert.equal(read.json().orderId, 'order-1');
   } finally {
-    await t.app.close();
+    await t.close(); // closes the shared store too; closing it again below is harmless
     await inner.close();
   }
 });

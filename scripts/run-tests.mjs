@@ -3,8 +3,9 @@
 //
 // PostgreSQL: unless TEST_DATABASE_URL names a server, a throwaway one is started for the run (see
 // throwaway-postgres.mjs) and passed to the tests as TEST_DATABASE_URL; each test makes its own
-// database on it. A full run then runs the HTTP suite (every *.test.ts under test/http/) a second
-// time with KASSA_TEST_ENGINE=postgres, so the in-process app sits on PostgreSQL instead of SQLite.
+// database on it. A full run then runs the HTTP suite (every *.test.ts under test/http/ and every
+// *.http.test.ts) a second time with KASSA_TEST_ENGINE=postgres, so the in-process app sits on
+// PostgreSQL instead of SQLite.
 import { readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -35,7 +36,8 @@ const run = (list, extraEnv) =>
   }).status ?? 1;
 
 let status = run(files, {});
-const httpFiles = files.filter((f) => f.startsWith(`test${sep}http${sep}`));
+// The HTTP suite: files under test/http/, and *.http.test.ts files anywhere.
+const httpFiles = files.filter((f) => f.startsWith(`test${sep}http${sep}`) || f.endsWith('.http.test.ts'));
 if (only.length === 0 && !env.KASSA_TEST_ENGINE && httpFiles.length > 0) {
   process.stdout.write(`\n# the HTTP suite again, on PostgreSQL (${httpFiles.length} files)\n`);
   status = Math.max(status, run(httpFiles, { KASSA_TEST_ENGINE: 'postgres' }));

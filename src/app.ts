@@ -6,7 +6,8 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { apiVersionHook } from './http/api-version.ts';
 import { apiKeyAuth } from './http/auth.ts';
-import { ApiError } from './http/errors.ts';
+import { ApiError, errorResponses } from './http/errors.ts';
+import { Type } from 'typebox';
 import { installErrorHandling, type UnavailableCheck } from './http/error-handler.ts';
 import { installRequestLog } from './http/logging.ts';
 import { AJV_OPTIONS, EMAIL_FORMAT } from './http/validation.ts';
@@ -70,10 +71,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/health', async () => ({ status: 'ok' }));
   // Readiness for load balancers: this process can reach its storage (a 503 envelope when not).
-  app.get('/health/ready', async () => {
-    if (!(await deps.store.ping())) throw new ApiError('ServiceUnavailable');
-    return { status: 'ready', storage: 'ok' };
-  });
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        summary: 'Readiness: the storage answers',
+        tags: ['Operations'],
+        response: {
+          200: Type.Object({ status: Type.Literal('ready'), storage: Type.Literal('ok') }, { title: 'Readiness' }),
+          ...errorResponses('ServiceUnavailable'),
+        },
+      },
+    },
+    async () => {
+      if (!(await deps.store.ping())) throw new ApiError('ServiceUnavailable');
+      return { status: 'ready' as const, storage: 'ok' as const };
+    },
+  );
   await app.register(sessionRoutes(sessions, apiKeyAuth(merchants)));
   return app;
 }

@@ -12,6 +12,7 @@ import type { Config } from './config.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { apiVersionHook } from './http/api-version.ts';
 import { apiKeyAuth } from './http/auth.ts';
+import { ApiError, errorResponses } from './http/errors.ts';
 import { installErrorHandling, type UnavailableCheck } from './http/error-handler.ts';
 import { installRequestLog } from './http/logging.ts';
 import { installObservability, metricsRoute } from './http/observability.ts';
@@ -120,6 +121,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
     async () => ({ status: 'ok' as const }),
+  );
+  // Readiness for load balancers: this process can reach its storage (a 503 envelope when not).
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        summary: 'Readiness: the storage answers',
+        tags: ['Operations'],
+        response: {
+          200: Type.Object({ status: Type.Literal('ready'), storage: Type.Literal('ok') }, { title: 'Readiness' }),
+          ...errorResponses('ServiceUnavailable'),
+        },
+      },
+    },
+    async () => {
+      if (!(await store.ping())) throw new ApiError('ServiceUnavailable');
+      return { status: 'ready' as const, storage: 'ok' as const };
+    },
   );
   await app.register(sessionRoutes(sessions, apiKeyAuth(merchants)));
   await app.register(checkoutRoutes(checkoutService));

@@ -21,6 +21,10 @@ export interface Config {
   checkoutConfigPath?: string;
   /** Origins allowed to call the SDK routes from a browser: any (`*`) or a list. */
   corsOrigins: '*' | string[];
+  /** PostgreSQL: most connections one process opens. */
+  dbPoolSize: number;
+  /** PostgreSQL: longest one storage call may take before the request gets a 503. */
+  dbTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +133,8 @@ export function loadConfig(env: Env): Config {
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     ...(checkoutConfigPath ? { checkoutConfigPath } : {}),
     corsOrigins: Array.isArray(corsOrigins) ? corsOrigins : '*',
+    dbPoolSize: int('KASSA_DB_POOL_SIZE', 10, 1, 1000),
+    dbTimeoutMs: int('KASSA_DB_TIMEOUT_MS', 10_000, 100, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -9,6 +9,7 @@ import { CheckoutConfigError, readCheckoutConfigFile, type CheckoutConfig } from
 import { createMetrics } from './metrics.ts';
 import { prepareStorage } from './startup.ts';
 import { openStore } from './storage/open.ts';
+import { isStorageUnavailable } from './storage/unavailable.ts';
 
 export async function serve(env: Record<string, string | undefined>): Promise<void> {
   let config;
@@ -32,7 +33,7 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     throw error;
   }
   const logger = pino(loggerOptions(config.logLevel));
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, { poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs });
   const prepared = await prepareStorage(store, config, systemClock);
   if (prepared.generatedApiKey) {
     // Printed once, on purpose, outside the log stream: it is the only time the secret exists in clear.
@@ -42,7 +43,7 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     );
   }
   const metrics = createMetrics({ processMetrics: true });
-  const app = await buildApp({ store, clock: systemClock, config, logger, signingKeys: prepared.signingKeys, metrics, checkout });
+  const app = await buildApp({ store, clock: systemClock, config, logger, signingKeys: prepared.signingKeys, metrics, checkout, isStorageUnavailable });
   await app.listen({ port: config.port, host: config.host });
 
   let stopping = false;

@@ -14,6 +14,8 @@ test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens',
     sdkEnv: 'SANDBOX',
     logLevel: 'info',
     corsOrigins: '*',
+    dbPoolSize: 10,
+    dbTimeoutMs: 10_000,
   });
 });
 
@@ -40,6 +42,8 @@ test('every variable is read', () => {
     sdkEnv: 'PRODUCTION',
     logLevel: 'warn',
     corsOrigins: '*',
+    dbPoolSize: 10,
+    dbTimeoutMs: 10_000,
   });
 });
 

@@ -29,7 +29,15 @@ export interface SessionServiceDeps {
 }
 
 /** A PATCH that lost a version race is retried this many times before giving up. */
-const UPDATE_ATTEMPTS = 8;
+const UPDATE_ATTEMPTS = 20;
+
+/**
+ * Before retrying a lost version race: a random pause whose bound doubles each time (2 ms up to
+ * 100 ms), so many writers racing on one session (several processes on one database) spread out
+ * instead of colliding again in lockstep.
+ */
+const retryPause = (attempt: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** (attempt + 1))));
 
 export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
@@ -114,6 +122,7 @@ export class SessionService {
         return saved;
       }
       // Another writer changed the session between our read and write: change again on its version.
+      await retryPause(attempt);
     }
     throw new ApiError('ServiceUnavailable', { detail: 'The session is being changed by many requests at once; retry.' });
   }

@@ -1,9 +1,17 @@
 // DATABASE_URL -> a Store.
 import type { DatabaseTarget } from '../config.ts';
+import { openPostgresStore } from './postgres/postgres-store.ts';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
-export async function openStore(target: DatabaseTarget): Promise<Store> {
+export interface OpenOptions {
+  /** PostgreSQL: most connections this process opens (KASSA_DB_POOL_SIZE). */
+  poolSize?: number;
+  /** PostgreSQL: longest one storage call may take (KASSA_DB_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+export async function openStore(target: DatabaseTarget, options: OpenOptions = {}): Promise<Store> {
   if (target.engine === 'sqlite') return openSqliteStore({ path: target.path });
-  throw new Error('PostgreSQL storage is not available in this build');
+  return openPostgresStore({ url: target.url, poolSize: options.poolSize ?? 10, timeoutMs: options.timeoutMs });
 }

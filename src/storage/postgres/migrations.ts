@@ -1,0 +1,43 @@
+// PostgreSQL schema history, the same tables as SQLITE_MIGRATIONS. Append only: a released migration
+// is never edited. Timestamps are BIGINT milliseconds (as on SQLite); session data is TEXT holding
+// JSON, because JSONB would reorder keys and the API echoes `metadata` in the order it was sent.
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }> = [
+  {
+    id: 1,
+    name: 'init',
+    sql: `
+      CREATE TABLE merchants (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        secret_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE INDEX api_keys_merchant ON api_keys(merchant_id);
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        secret TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        access_token_hash TEXT NOT NULL UNIQUE,
+        data TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX sessions_merchant_created ON sessions(merchant_id, created_at DESC);
+      CREATE INDEX sessions_expires ON sessions(expires_at);
+    `,
+  },
+];

@@ -1,0 +1,61 @@
+// Recognises "the storage is not reachable right now" in an error, so the request becomes a 503
+// ServiceUnavailable (retry later) instead of a 500. By error code only, never by message text
+// (conventions: database error codes mapped to HTTP).
+
+/** Socket-level failures reaching a database server. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/**
+ * The `postgres` driver's own codes for a connection that failed, closed or timed out, and the
+ * PostgreSQL store's STORAGE_TIMEOUT (a call the server did not answer in time).
+ */
+const DRIVER_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'STORAGE_TIMEOUT']);
+
+/** PostgreSQL SQLSTATEs that mean "not now" rather than "never". */
+const SQLSTATES = new Set([
+  '57P01', // admin_shutdown: the server is stopping
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: starting up or in recovery
+  '57014', // query_canceled: statement_timeout hit, the server is stuck or overloaded
+  '53300', // too_many_connections
+  '53000', // insufficient_resources
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+]);
+
+/** SQLite: another process held the write lock for longer than busy_timeout. */
+const SQLITE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED']);
+
+function codeIsUnavailable(code: unknown): boolean {
+  if (typeof code !== 'string') return false;
+  return (
+    NETWORK_CODES.has(code) ||
+    DRIVER_CODES.has(code) ||
+    SQLSTATES.has(code) ||
+    code.startsWith('08') || // connection_exception class
+    SQLITE_CODES.has(code)
+  );
+}
+
+export function isStorageUnavailable(error: unknown): boolean {
+  // Bounded walk through `cause` and AggregateError members (a host with several addresses).
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < 16; seen++) {
+    const current = pending.shift();
+    if (typeof current !== 'object' || current === null) continue;
+    const { code, cause, errors } = current as { code?: unknown; cause?: unknown; errors?: unknown };
+    if (codeIsUnavailable(code)) return true;
+    if (cause !== undefined) pending.push(cause);
+    if (Array.isArray(errors)) pending.push(...errors);
+  }
+  return false;
+}

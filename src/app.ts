@@ -6,7 +6,11 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { apiVersionHook } from './http/api-version.ts';
 import { apiKeyAuth } from './http/auth.ts';
+import { installJsonParser } from './http/body-guards.ts';
 import { installErrorHandling, type UnavailableCheck } from './http/error-handler.ts';
+import { installIdempotency } from './http/idempotency.ts';
+import { installRateLimits } from './http/rate-limit.ts';
+import { IdempotencyService } from './idempotency/service.ts';
 import { installRequestLog } from './http/logging.ts';
 import { AJV_OPTIONS, EMAIL_FORMAT } from './http/validation.ts';
 import { Merchants } from './merchants/merchants.ts';
@@ -66,6 +70,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('X-Request-Id', request.id);
     if (request.routeOptions.config.versioned) await apiVersionHook(request, reply);
   });
+
+  // Issue 5: hostile input, abuse limits, idempotency keys (in this order: a refused request claims no key).
+  installJsonParser(app);
+  installRateLimits(app, deps.config.rateLimit, deps.clock);
+  installIdempotency(
+    app,
+    new IdempotencyService({
+      store: deps.store.idempotency,
+      clock: deps.clock,
+      ttlMs: deps.config.idempotencyTtlMs,
+      secrets: deps.signingKeys.map((k) => k.secret),
+    }),
+  );
 
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(sessionRoutes(sessions, apiKeyAuth(merchants)));

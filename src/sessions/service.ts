@@ -5,6 +5,7 @@ import { ApiError, validationError } from '../http/errors.ts';
 import { newSessionId } from '../ids.ts';
 import type { Store, StoredSession } from '../storage/store.ts';
 import { formatExpirationDate, type ClientTokens } from '../tokens/client-token.ts';
+import { ifMatchAllows } from './etag.ts';
 import { applyPatch, type SessionPatch } from './merge.ts';
 import { renderSession } from './render.ts';
 import {
@@ -33,6 +34,15 @@ export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
   async create(merchantId: string, body: SessionData, apiVersion: string): Promise<SessionWithTokenResponse> {
+    return (await this.createSession(merchantId, body, apiVersion)).response;
+  }
+
+  /** `create`, with the stored row (for the ETag). */
+  async createSession(
+    merchantId: string,
+    body: SessionData,
+    apiVersion: string,
+  ): Promise<{ response: SessionWithTokenResponse; stored: StoredSession }> {
     const tooNew = fieldsNewerThan(body, apiVersion);
     if (tooNew.length > 0) throw validationError('ClientSessionAPIRequest', tooNew);
     const { value: data, ignored } = stripUnknownFields(CreateSessionBody, body);
@@ -41,7 +51,7 @@ export class SessionService {
 
     const token = this.deps.tokens.issue();
     const now = this.deps.clock();
-    await this.deps.store.sessions.insert({
+    const stored: StoredSession = {
       id: newSessionId(),
       merchantId,
       accessTokenHash: token.accessTokenHash,
@@ -50,18 +60,20 @@ export class SessionService {
       createdAt: now,
       updatedAt: now,
       expiresAt: token.expiresAt,
-    });
+    };
+    await this.deps.store.sessions.insert(stored);
     const warnings = computeWarnings(data, {
       ignoredFields: ignored,
       offeredPaymentMethods: this.deps.offeredPaymentMethods(merchantId),
     });
     const session = renderSession(data);
-    return {
+    const response = {
       clientToken: token.clientToken,
       clientTokenExpirationDate: formatExpirationDate(token.expiresAt),
       ...session,
       ...(warnings.length > 0 ? { warnings } : {}),
     };
+    return { response, stored };
   }
 
   async get(merchantId: string, clientToken: string): Promise<{ session: SessionResponse; stored: StoredSession }> {
@@ -73,6 +85,7 @@ export class SessionService {
     merchantId: string,
     body: Record<string, unknown> & { clientToken: string },
     apiVersion: string,
+    options: { ifMatch?: string } = {},
   ): Promise<{ session: SessionResponse; stored: StoredSession }> {
     const { clientToken, ...rest } = body;
     const tooNew = fieldsNewerThan(rest, apiVersion);
@@ -85,11 +98,15 @@ export class SessionService {
 
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const current = await this.find(merchantId, clientToken);
+      // If-Match (issue 5): a session changed since the client read it is a 412 and nothing changes.
+      if (options.ifMatch !== undefined && !ifMatchAllows(options.ifMatch, current)) throw new ApiError('SessionVersionMismatch');
       const merged = applyPatch(current.data, patch as SessionPatch);
       const problems = sessionErrors(merged);
       if (problems.length > 0) throw validationError('ClientSessionUpdateAPIRequest', problems);
       const saved = await this.deps.store.sessions.update(current.id, merged, current.version, this.deps.clock());
       if (saved) return { session: renderSession(saved.data), stored: saved };
+      // With If-Match the version the client named is gone: no merge onto a newer one.
+      if (options.ifMatch !== undefined && options.ifMatch.trim() !== '*') throw new ApiError('SessionVersionMismatch');
       // Another writer changed the session between our read and write: merge again on its version.
     }
     throw new ApiError('ServiceUnavailable', { detail: 'The session is being changed by many requests at once; retry.' });

@@ -26,7 +26,13 @@ export async function testApp(
   options: { env?: Record<string, string>; store?: Store; logger?: pino.Logger } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'kassa-test-'));
-  const config = loadConfig({ KASSA_API_KEY: TEST_API_KEY, DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`, ...options.env });
+  // Rate limits are off unless a test asks for them: the test clock stands still, so a bucket never refills.
+  const config = loadConfig({
+    KASSA_API_KEY: TEST_API_KEY,
+    DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`,
+    KASSA_RATE_LIMIT: 'off',
+    ...options.env,
+  });
   const store = options.store ?? openSqliteStore({ path: join(dir, 'kassa.db') });
   const clock = {
     now: START,

@@ -18,7 +18,8 @@ export interface ServerProcess {
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    // LOG_LEVEL stays info: the 'Server listening' line is how the port is learnt.
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -48,7 +49,10 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     new Promise<string>((resolve, reject) => {
       const seen = lines.find((l) => pattern.test(l));
       if (seen) return resolve(seen);
-      waiters.push({ pattern, resolve });
+      // A safety bound so a broken start cannot hang the suite (not a timing assertion).
+      const bound = setTimeout(() => reject(new Error(`no line matched ${pattern} within 60 s: ${stderr}`)), 60_000);
+      bound.unref();
+      waiters.push({ pattern, resolve: (line) => (clearTimeout(bound), resolve(line)) });
       void exited.then(({ code, signal }) => reject(new Error(`server exited (${code ?? signal}) before ${pattern}: ${stderr}`)));
     });
   const listening = await waitFor(/Server listening at http:\/\/127\.0\.0\.1:\d+/);

@@ -55,7 +55,14 @@ export function installIdempotency(app: FastifyInstance, service: IdempotencySer
     if (!request.routeOptions.config.idempotent || !request.principal) return;
     const key = idempotencyKeyOf(request);
     if (key === undefined) return;
-    const fingerprint = requestFingerprint(request.method, request.routeOptions.url ?? request.url, request.apiVersion, request.body);
+    const ifMatch = request.headers['if-match'];
+    const fingerprint = requestFingerprint(
+      request.method,
+      request.routeOptions.url ?? request.url,
+      request.apiVersion,
+      request.body,
+      typeof ifMatch === 'string' ? ifMatch : '',
+    );
     const outcome = await service.begin(request.principal.merchantId, key, fingerprint);
     if (outcome.state === 'replay') return replay(reply, outcome.reply);
     request.idempotencyTicket = outcome.ticket;

@@ -57,10 +57,10 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** sha256 of method + route + API version + canonical body. */
-export function requestFingerprint(method: string, route: string, apiVersion: string, body: unknown): string {
+/** sha256 of method + route + API version + preconditions (If-Match) + canonical body. */
+export function requestFingerprint(method: string, route: string, apiVersion: string, body: unknown, ifMatch = ''): string {
   return createHash('sha256')
-    .update(`${method}\n${route}\n${apiVersion}\n${canonicalJson(body)}`)
+    .update(`${method}\n${route}\n${apiVersion}\n${ifMatch}\n${canonicalJson(body)}`)
     .digest('hex');
 }
 

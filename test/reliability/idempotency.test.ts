@@ -133,6 +133,22 @@ describe('idempotency keys', () => {
     assert.equal(stored?.version, 2);
   });
 
+  test('PATCH: the same key with another If-Match is another request', async () => {
+    const created = await post(undefined, ORDER);
+    const token = created.json().clientToken;
+    const patch = (ifMatch: string) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: '/client-session',
+        headers: { ...headers(t.apiKey), 'x-idempotency-key': 'patch-if-match', 'if-match': ifMatch },
+        payload: { clientToken: token, orderId: 'changed' },
+      });
+    assert.equal((await patch(String(created.headers.etag))).statusCode, 200);
+    const other = await patch('*');
+    assert.equal(other.statusCode, 422);
+    assert.equal(other.json().error.errorId, 'IdempotencyKeyReused');
+  });
+
   test('records expire after the TTL: the key can then be used for a new request', async () => {
     await post('ttl-1', ORDER);
     t.clock.advance(24 * 3600 * 1000 + 1);

@@ -13,7 +13,11 @@ import { dashboardRoutes } from './dashboard/routes.ts';
 import { apiVersionHook } from './http/api-version.ts';
 import { apiKeyAuth } from './http/auth.ts';
 import { ApiError, errorResponses } from './http/errors.ts';
+import { installJsonParser } from './http/body-guards.ts';
 import { installErrorHandling, type UnavailableCheck } from './http/error-handler.ts';
+import { installIdempotency } from './http/idempotency.ts';
+import { installRateLimits } from './http/rate-limit.ts';
+import { IdempotencyService } from './idempotency/service.ts';
 import { installRequestLog } from './http/logging.ts';
 import { installObservability, metricsRoute } from './http/observability.ts';
 import { installOpenApi } from './http/openapi.ts';
@@ -108,6 +112,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('X-Request-Id', request.id);
     if (request.routeOptions.config.versioned) await apiVersionHook(request, reply);
   });
+
+  // Issue 5: hostile input, abuse limits, idempotency keys (in this order: a refused request claims no key).
+  installJsonParser(app);
+  installRateLimits(app, deps.config.rateLimit, deps.clock, metrics.rateLimited);
+  installIdempotency(
+    app,
+    new IdempotencyService({
+      store: store.idempotency,
+      clock: deps.clock,
+      ttlMs: deps.config.idempotencyTtlMs,
+      secrets: deps.signingKeys.map((k) => k.secret),
+    }),
+    metrics.idempotentReplay,
+  );
+
 
   // Before every route, so the document sees them all.
   await installOpenApi(app, { version: KASSA_VERSION });

@@ -25,6 +25,39 @@ export interface Config {
   dbPoolSize: number;
   /** PostgreSQL: longest one storage call may take before the request gets a 503. */
   dbTimeoutMs: number;
+  /** How long an idempotency record is kept (ms). */
+  idempotencyTtlMs: number;
+  /** Requests per second allowed per API key and per client token; null means no limit. */
+  rateLimit: RateLimitConfig;
+  /** How long SIGTERM waits for in-flight requests before closing them (ms). */
+  shutdownTimeoutMs: number;
+  /** Background purge of expired sessions and idempotency records. */
+  purge: { intervalMs: number; retentionMs: number; batchSize: number };
+}
+
+export interface RateLimitConfig {
+  perKey: number | null;
+  perToken: number | null;
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { perKey: 500, perToken: 50 };
+
+/** `off`, or `key:<n>/s,token:<n>/s` (either part may be left out and keeps its default). */
+export function parseRateLimit(value: string): RateLimitConfig | string {
+  const problem = `KASSA_RATE_LIMIT: must be "off" or like "key:500/s,token:50/s" (got "${value.slice(0, 60)}")`;
+  if (value.trim().toLowerCase() === 'off') return { perKey: null, perToken: null };
+  const out = { ...DEFAULT_RATE_LIMIT };
+  const seen = new Set<string>();
+  for (const part of value.split(',')) {
+    const match = /^\s*(key|token):(?:(\d{1,7})\/s|(off))\s*$/.exec(part);
+    if (!match || seen.has(match[1]!)) return problem;
+    seen.add(match[1]!);
+    const rate = match[3] ? null : Number(match[2]);
+    if (rate === 0) return problem;
+    if (match[1] === 'key') out.perKey = rate;
+    else out.perToken = rate;
+  }
+  return out;
 }
 
 export class ConfigError extends Error {
@@ -120,6 +153,8 @@ export function loadConfig(env: Env): Config {
   const checkoutConfigPath = env.KASSA_CHECKOUT_CONFIG || undefined;
   const corsOrigins = parseCorsOrigins(env.KASSA_CORS_ORIGINS || '*');
   if (typeof corsOrigins === 'string' && corsOrigins !== '*') problems.push(corsOrigins);
+  const rateLimit = env.KASSA_RATE_LIMIT ? parseRateLimit(env.KASSA_RATE_LIMIT) : DEFAULT_RATE_LIMIT;
+  if (typeof rateLimit === 'string') problems.push(rateLimit);
 
   const config: Config = {
     port,
@@ -135,6 +170,14 @@ export function loadConfig(env: Env): Config {
     corsOrigins: Array.isArray(corsOrigins) ? corsOrigins : '*',
     dbPoolSize: int('KASSA_DB_POOL_SIZE', 10, 1, 1000),
     dbTimeoutMs: int('KASSA_DB_TIMEOUT_MS', 10_000, 100, 600_000),
+    idempotencyTtlMs: int('KASSA_IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400) * 1000,
+    rateLimit: typeof rateLimit === 'string' ? DEFAULT_RATE_LIMIT : rateLimit,
+    shutdownTimeoutMs: int('KASSA_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    purge: {
+      intervalMs: int('KASSA_PURGE_INTERVAL_SECONDS', 60, 0, 86_400) * 1000,
+      retentionMs: int('KASSA_PURGE_RETENTION_SECONDS', 7 * 86_400, 0, 365 * 86_400) * 1000,
+      batchSize: int('KASSA_PURGE_BATCH_SIZE', 500, 1, 100_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

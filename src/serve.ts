@@ -9,6 +9,7 @@ import { CheckoutConfigError, readCheckoutConfigFile, type CheckoutConfig } from
 import { createMetrics } from './metrics.ts';
 import { prepareStorage } from './startup.ts';
 import { openStore } from './storage/open.ts';
+import { startPurger } from './storage/purge.ts';
 import { isStorageUnavailable } from './storage/unavailable.ts';
 
 export async function serve(env: Record<string, string | undefined>): Promise<void> {
@@ -45,15 +46,36 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
   const metrics = createMetrics({ processMetrics: true });
   const app = await buildApp({ store, clock: systemClock, config, logger, signingKeys: prepared.signingKeys, metrics, checkout, isStorageUnavailable });
   await app.listen({ port: config.port, host: config.host });
+  const purger = startPurger({ store, clock: systemClock, logger, ...config.purge });
 
+  // Graceful shutdown (issue 5): stop accepting, let in-flight requests finish (bounded by
+  // KASSA_SHUTDOWN_TIMEOUT_MS, then open connections are cut), stop the purger, close storage.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await app.close();
-    await store.close();
-    process.exit(0);
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
+    let forced = false;
+    const deadline = setTimeout(() => {
+      forced = true;
+      logger.warn('shutdown wait ran out: closing open connections');
+      app.server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    let code = 0;
+    try {
+      await app.close();
+      await purger.stop();
+      await store.close();
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      code = 1;
+    }
+    clearTimeout(deadline);
+    if (forced) code = 1;
+    logger.info({ exitCode: code }, 'stopped');
+    // pino writes synchronously to stdout by default, so the last line is out before exit.
+    process.exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

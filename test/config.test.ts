@@ -16,6 +16,10 @@ test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens',
     corsOrigins: '*',
     dbPoolSize: 10,
     dbTimeoutMs: 10_000,
+    idempotencyTtlMs: 86_400_000,
+    rateLimit: { perKey: 500, perToken: 50 },
+    shutdownTimeoutMs: 10_000,
+    purge: { intervalMs: 60_000, retentionMs: 604_800_000, batchSize: 500 },
   });
 });
 
@@ -44,6 +48,10 @@ test('every variable is read', () => {
     corsOrigins: '*',
     dbPoolSize: 10,
     dbTimeoutMs: 10_000,
+    idempotencyTtlMs: 86_400_000,
+    rateLimit: { perKey: 500, perToken: 50 },
+    shutdownTimeoutMs: 10_000,
+    purge: { intervalMs: 60_000, retentionMs: 604_800_000, batchSize: 500 },
   });
 });
 

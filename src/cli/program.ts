@@ -9,6 +9,7 @@ import { DEFAULT_MERCHANT_ID, Merchants, SCOPES } from '../merchants/merchants.t
 import { serve } from '../serve.ts';
 import { SessionOverview } from '../sessions/overview.ts';
 import { openStore } from '../storage/open.ts';
+import { purgeExpired } from '../storage/purge.ts';
 import type { Store } from '../storage/store.ts';
 import { iso, printJson, printTable, processIo, type Io } from './output.ts';
 
@@ -41,6 +42,15 @@ function parseLimit(value: string): number {
     throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_SESSIONS}`);
   }
   return Number(value);
+}
+
+function parseWhole(min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+    }
+    return Number(value);
+  };
 }
 
 function parseInstant(value: string): number {
@@ -248,6 +258,27 @@ export function buildProgram(env: Env, io: Io): Command {
           ].join('\n'),
         );
       }
+    });
+
+  program
+    .command('purge')
+    .description(
+      'delete expired data now: sessions whose token expired longer ago than the retention, and expired idempotency records ' +
+        '(the server also does this in the background)',
+    )
+    .addOption(
+      new Option('--retention <seconds>', 'keep sessions this long after their token expired')
+        .default(Number(env.KASSA_PURGE_RETENTION_SECONDS || 7 * 86_400))
+        .argParser(parseWhole(0, 365 * 86_400)),
+    )
+    .addOption(new Option('--batch-size <rows>', 'rows deleted per batch').default(500).argParser(parseWhole(1, 100_000)))
+    .addOption(jsonOption())
+    .action(async (options: { retention: number; batchSize: number; json?: boolean }) => {
+      const result = await withStore((store) =>
+        purgeExpired(store, { now: systemClock(), retentionMs: options.retention * 1000, batchSize: options.batchSize, maxBatches: Number.MAX_SAFE_INTEGER }),
+      );
+      if (options.json) printJson(io, result);
+      else io.out(`Purged ${result.sessions} expired session(s) and ${result.idempotencyRecords} expired idempotency record(s).\n`);
     });
 
   return program;

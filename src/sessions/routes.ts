@@ -1,6 +1,7 @@
 // The Client Session API's routes: thin, each reads validated input, calls the service, returns.
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { errorResponses } from '../http/errors.ts';
 import { jsonObjectBody } from '../http/body-guards.ts';
 import {
@@ -11,7 +12,11 @@ import {
   UpdateSessionBody,
   type SessionData,
 } from './schemas.ts';
+import { sessionEtag } from './etag.ts';
 import type { SessionService } from './service.ts';
+
+/** POST and PATCH take no query parameters; any is a 422 naming it (issue 5, hostile input). */
+const NoQuery = Type.Object({}, { title: 'QueryParameters', additionalProperties: false });
 
 const COMMON_ERRORS = ['InvalidApiVersion', 'Unauthorized', 'Forbidden', 'ClientSessionValidationError'] as const;
 const BODY_ERRORS = ['RequestValidationError', 'InvalidRequestBody', 'UnsupportedMediaType', 'PayloadTooLarge'] as const;
@@ -20,21 +25,27 @@ export function sessionRoutes(service: SessionService, authenticate: preHandlerA
   return async function register(root: FastifyInstance): Promise<void> {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const config = { scope: 'client_tokens:write', versioned: true };
+    const writeConfig = { ...config, idempotent: true };
 
     app.post(
       '/client-session',
       {
-        config,
+        config: writeConfig,
         onRequest: authenticate,
         preValidation: jsonObjectBody,
         schema: {
           summary: 'Create a client session',
           tags: ['Client Session API'],
+          querystring: NoQuery,
           body: CreateSessionBody,
           response: { 200: SessionWithTokenResponse, ...errorResponses(...COMMON_ERRORS, ...BODY_ERRORS, 'MetadataContainsEmptyKey') },
         },
       },
-      async (request) => service.create(request.principal!.merchantId, request.body as SessionData, request.apiVersion),
+      async (request, reply) => {
+        const { response, stored } = await service.createSession(request.principal!.merchantId, request.body as SessionData, request.apiVersion);
+        reply.header('ETag', sessionEtag(stored));
+        return response;
+      },
     );
 
     app.get(
@@ -49,24 +60,38 @@ export function sessionRoutes(service: SessionService, authenticate: preHandlerA
           response: { 200: SessionResponse, ...errorResponses(...COMMON_ERRORS, 'RequestValidationError') },
         },
       },
-      async (request) => (await service.get(request.principal!.merchantId, request.query.clientToken)).session,
+      async (request, reply) => {
+        const { session, stored } = await service.get(request.principal!.merchantId, request.query.clientToken);
+        reply.header('ETag', sessionEtag(stored));
+        return session;
+      },
     );
 
     app.patch(
       '/client-session',
       {
-        config,
+        config: writeConfig,
         onRequest: authenticate,
         preValidation: jsonObjectBody,
         schema: {
           summary: 'Update a client session',
           tags: ['Client Session API'],
+          querystring: NoQuery,
           body: UpdateSessionBody,
-          response: { 200: SessionResponse, ...errorResponses(...COMMON_ERRORS, ...BODY_ERRORS, 'MetadataContainsEmptyKey') },
+          response: {
+            200: SessionResponse,
+            ...errorResponses(...COMMON_ERRORS, ...BODY_ERRORS, 'MetadataContainsEmptyKey', 'SessionVersionMismatch'),
+          },
         },
       },
-      async (request) =>
-        (await service.update(request.principal!.merchantId, request.body as never, request.apiVersion)).session,
+      async (request, reply) => {
+        const ifMatch = request.headers['if-match'];
+        const { session, stored } = await service.update(request.principal!.merchantId, request.body as never, request.apiVersion, {
+          ...(ifMatch !== undefined ? { ifMatch } : {}),
+        });
+        reply.header('ETag', sessionEtag(stored));
+        return session;
+      },
     );
   };
 }

@@ -5,6 +5,7 @@ import { ApiError, validationError } from '../http/errors.ts';
 import { newSessionId } from '../ids.ts';
 import type { Store, StoredSession } from '../storage/store.ts';
 import { formatExpirationDate, type ClientTokens } from '../tokens/client-token.ts';
+import { ifMatchAllows } from './etag.ts';
 import { applyPatch, type SessionPatch } from './merge.ts';
 import { renderSession } from './render.ts';
 import {
@@ -43,6 +44,15 @@ export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
   async create(merchantId: string, body: SessionData, apiVersion: string): Promise<SessionWithTokenResponse> {
+    return (await this.createSession(merchantId, body, apiVersion)).response;
+  }
+
+  /** `create`, with the stored row (for the ETag). */
+  async createSession(
+    merchantId: string,
+    body: SessionData,
+    apiVersion: string,
+  ): Promise<{ response: SessionWithTokenResponse; stored: StoredSession }> {
     const tooNew = fieldsNewerThan(body, apiVersion);
     if (tooNew.length > 0) throw validationError('ClientSessionAPIRequest', tooNew);
     const { value: data, ignored } = stripUnknownFields(CreateSessionBody, body);
@@ -51,7 +61,7 @@ export class SessionService {
 
     const token = this.deps.tokens.issue();
     const now = this.deps.clock();
-    await this.deps.store.sessions.insert({
+    const stored: StoredSession = {
       id: newSessionId(),
       merchantId,
       accessTokenHash: token.accessTokenHash,
@@ -60,19 +70,21 @@ export class SessionService {
       createdAt: now,
       updatedAt: now,
       expiresAt: token.expiresAt,
-    });
+    };
+    await this.deps.store.sessions.insert(stored);
     this.deps.events?.sessionCreated();
     const warnings = computeWarnings(data, {
       ignoredFields: ignored,
       offeredPaymentMethods: this.deps.offeredPaymentMethods(merchantId),
     });
     const session = renderSession(data);
-    return {
+    const response = {
       clientToken: token.clientToken,
       clientTokenExpirationDate: formatExpirationDate(token.expiresAt),
       ...session,
       ...(warnings.length > 0 ? { warnings } : {}),
     };
+    return { response, stored };
   }
 
   async get(merchantId: string, clientToken: string): Promise<{ session: SessionResponse; stored: StoredSession }> {
@@ -84,6 +96,7 @@ export class SessionService {
     merchantId: string,
     body: Record<string, unknown> & { clientToken: string },
     apiVersion: string,
+    options: { ifMatch?: string } = {},
   ): Promise<{ session: SessionResponse; stored: StoredSession }> {
     const { clientToken, ...rest } = body;
     const tooNew = fieldsNewerThan(rest, apiVersion);
@@ -93,10 +106,20 @@ export class SessionService {
     }
     if (tooNew.length > 0) throw validationError('ClientSessionUpdateAPIRequest', tooNew);
     const { value: patch } = stripUnknownFields(UpdateSessionBody, rest);
+    const { ifMatch } = options;
     const saved = await this.mutate(
       () => this.find(merchantId, clientToken),
       (data) => applyPatch(data, patch as SessionPatch),
       'ClientSessionUpdateAPIRequest',
+      ifMatch === undefined
+        ? {}
+        : {
+            // If-Match (issue 5): a session changed since the client read it is a 412 and nothing changes.
+            guard: (current) => {
+              if (!ifMatchAllows(ifMatch, current)) throw new ApiError('SessionVersionMismatch');
+            },
+            retryOnConflict: ifMatch.trim() === '*',
+          },
     );
     return { session: renderSession(saved.data), stored: saved };
   }
@@ -104,15 +127,18 @@ export class SessionService {
   /**
    * Every change to a stored session (PATCH, the SDKs' actions): read, change, validate the whole
    * result, write on the version read; retried on the new version when another writer got there
-   * first. `change` may throw an ApiError; nothing is stored then.
+   * first (unless `retryOnConflict` is false: then a lost race is a 412). `guard` and `change` may
+   * throw an ApiError; nothing is stored then.
    */
   async mutate(
     lookup: () => Promise<StoredSession>,
     change: (data: SessionData) => SessionData,
     model: string,
+    { guard, retryOnConflict = true }: { guard?: (current: StoredSession) => void; retryOnConflict?: boolean } = {},
   ): Promise<StoredSession> {
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const current = await lookup();
+      if (guard) guard(current);
       const merged = change(current.data);
       const problems = sessionErrors(merged);
       if (problems.length > 0) throw validationError(model, problems);
@@ -121,6 +147,8 @@ export class SessionService {
         this.deps.events?.sessionUpdated();
         return saved;
       }
+      // With If-Match the version the client named is gone: no merge onto a newer one.
+      if (!retryOnConflict) throw new ApiError('SessionVersionMismatch');
       // Another writer changed the session between our read and write: change again on its version.
       await retryPause(attempt);
     }

@@ -33,7 +33,7 @@ describe('kassa help', () => {
   test('every command has help text and exits 0', async () => {
     const top = await kassa(['--help'], env);
     assert.equal(top.code, 0);
-    for (const name of ['serve', 'migrate', 'merchants', 'keys', 'sessions']) assert.match(top.stdout, new RegExp(`\\n  ${name}\\b`));
+    for (const name of ['serve', 'migrate', 'merchants', 'keys', 'sessions', 'purge']) assert.match(top.stdout, new RegExp(`\\n  ${name}\\b`));
     const commands = [
       ['serve', /--port/],
       ['migrate', /migrations/],
@@ -45,6 +45,7 @@ describe('kassa help', () => {
       ['keys revoke', /<keyId>/],
       ['sessions list', /--limit/],
       ['sessions show', /<sessionId>/],
+      ['purge', /--retention/],
     ] as const;
     const results = await Promise.all(commands.map(([args]) => kassa([...args.split(' '), '--help'], env)));
     results.forEach((result, i) => {
@@ -283,5 +284,44 @@ describe('kassa serve', () => {
     }
     const sessions = json((await kassa(['sessions', 'list', '--json'], env)).stdout) as { orderId?: string }[];
     assert.deepEqual(sessions.map((s) => s.orderId), ['served']);
+  });
+});
+
+describe('kassa purge', () => {
+  test('deletes sessions expired longer ago than the retention and expired idempotency records, now', async () => {
+    const app = await appOnSameDatabase();
+    const now = Date.now();
+    const DAY = 86_400_000;
+    const session = (id: string, expiresAt: number) => ({
+      id, merchantId: 'mer_default', accessTokenHash: `hash-${id}`, data: { orderId: id }, version: 1,
+      createdAt: expiresAt - DAY, updatedAt: expiresAt - DAY, expiresAt,
+    });
+    await app.store.sessions.insert(session('cs_purge_old', now - 10 * DAY));
+    await app.store.sessions.insert(session('cs_purge_recent', now - 1 * DAY));
+    await app.store.sessions.insert(session('cs_purge_live', now + DAY));
+    await app.store.idempotency.begin({ merchantId: 'mer_default', keyHash: 'k-old', requestHash: 'r', now: now - 2 * DAY, expiresAt: now - DAY, lockedUntil: now - DAY });
+    await app.store.idempotency.begin({ merchantId: 'mer_default', keyHash: 'k-live', requestHash: 'r', now, expiresAt: now + DAY, lockedUntil: now + DAY });
+    await app.close();
+
+    const result = await run(['purge', '--retention', String(3 * 86_400), '--json'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(json(result.stdout), { sessions: 1, idempotencyRecords: 1 });
+
+    const store = openSqliteStore({ path: dbPath });
+    try {
+      assert.equal(await store.sessions.findById('mer_default', 'cs_purge_old'), undefined);
+      assert.ok(await store.sessions.findById('mer_default', 'cs_purge_recent'), 'inside the retention: kept');
+      assert.ok(await store.sessions.findById('mer_default', 'cs_purge_live'));
+      const live = await store.idempotency.begin({ merchantId: 'mer_default', keyHash: 'k-live', requestHash: 'r', now, expiresAt: now + DAY, lockedUntil: now + 1 });
+      assert.equal(live.state, 'in-flight', 'the live record is still there');
+    } finally {
+      await store.close();
+    }
+    const text = await run(['purge'], env);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /^Purged 0 expired session\(s\) and 0 expired idempotency record\(s\)\.\n$/);
+    const bad = await run(['purge', '--retention', 'soon'], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--retention/);
   });
 });

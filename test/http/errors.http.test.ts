@@ -51,7 +51,7 @@ test('a money value past 2^53-1 gets a 422 that says why', async (t) => {
   const app = await setup(t);
   const res = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload: '{"amount": 9007199254740993}' });
   assertEnvelope(res, 422, 'RequestValidationError');
-  assert.match(res.json().error.validationErrors[0].errors[0].description, /safe integer range/);
+  assert.match(res.json().error.validationErrors[0].errors[0].description, /safe integer/);
 });
 
 test('400 ClientSessionValidationError for a malformed token, with Primer\'s wording', async (t) => {
@@ -116,13 +116,18 @@ test('metadata: strings and safe integers only, bounded keys and values, reporte
     method: 'POST',
     url: '/client-session',
     headers: headers(app.apiKey),
-    payload: { metadata: { f: 1.5, b: true, o: { x: 1 }, a: [1], long: 'x'.repeat(4097), ['k'.repeat(256)]: 'v' } },
+    payload: { metadata: { f: 1.5, b: true, o: { x: 1 }, a: [1], long: 'x'.repeat(4097), ['k'.repeat(255)]: 'v' } },
   });
   assertEnvelope(res, 422, 'RequestValidationError');
   const paths = new Set(res.json().error.validationErrors[0].errors.map((e: { path: string }) => e.path));
-  for (const p of ['$.metadata.f', '$.metadata.b', '$.metadata.o', '$.metadata.a', '$.metadata.long', `$.metadata.${'k'.repeat(256)}`]) {
+  for (const p of ['$.metadata.f', '$.metadata.b', '$.metadata.o', '$.metadata.a', '$.metadata.long']) {
     assert.ok(paths.has(p), `${p} reported`);
   }
+  assert.equal(paths.has(`$.metadata.${'k'.repeat(255)}`), false, 'a 255-character key is fine');
+  // A key over 255 characters is refused by the body guard before the schema runs.
+  const longKey = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload: { metadata: { ['j'.repeat(256)]: 'v' } } });
+  assertEnvelope(longKey, 422, 'RequestValidationError');
+  assert.match(longKey.json().error.validationErrors[0].errors[0].path, /^\$\.metadata\["j{64}…"\]$/, 'the path names the key, shortened');
   const many = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, i]));
   const tooMany = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload: { metadata: many } });
   assertEnvelope(tooMany, 422, 'RequestValidationError');

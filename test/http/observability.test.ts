@@ -244,3 +244,20 @@ describe('GET /metrics', () => {
     }
   });
 });
+
+describe('replay and rate-limit counters', () => {
+  test('an idempotent replay and a 429 are counted in /metrics', async (t) => {
+    const app = await testApp({ env: { KASSA_RATE_LIMIT: 'key:3/s,token:off' } });
+    t.after(() => app.close());
+    const send = () =>
+      app.app.inject({ method: 'POST', url: '/client-session', headers: { ...headers(app.apiKey), 'x-idempotency-key': 'order-42' }, payload: { orderId: 'o' } });
+    assert.equal((await send()).statusCode, 200);
+    const again = await send();
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.equal((await send()).statusCode, 200);
+    assert.equal((await send()).statusCode, 429, 'the fourth request in the same second is over the 3/s limit');
+    const metrics = samples((await app.app.inject({ method: 'GET', url: '/metrics' })).body);
+    assert.equal(metrics.get('kassa_idempotent_replays_total'), 2);
+    assert.equal(metrics.get('kassa_rate_limited_total'), 1);
+  });
+});

@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import postgres from 'postgres';
 import type { SessionData } from '../../src/sessions/schemas.ts';
+import { POSTGRES_MIGRATIONS } from '../../src/storage/postgres/migrations.ts';
 import { openPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
 import type { ApiKey, Store, StoredSession } from '../../src/storage/store.ts';
@@ -272,7 +273,7 @@ for (const [engine, setup] of Object.entries(engines)) {
           const sql = postgres(db.url, { max: 1, onnotice: () => {} });
           const rows = await sql<{ id: number }[]>`SELECT id FROM schema_migrations ORDER BY id`;
           await sql.end();
-          assert.deepEqual(rows.map((r) => r.id), [1], 'each migration recorded once');
+          assert.deepEqual(rows.map((r) => r.id), POSTGRES_MIGRATIONS.map((m) => m.id), 'each migration recorded once');
         } finally {
           await a.close();
           await b.close();

@@ -47,7 +47,8 @@ export async function testApp(
   } else {
     store = openSqliteStore({ path: join(dir, 'kassa.db') });
   }
-  const config = loadConfig({ KASSA_API_KEY: TEST_API_KEY, DATABASE_URL: databaseUrl, ...options.env });
+    // Rate limits are off unless a test asks for them: the test clock stands still, so a bucket never refills.
+  const config = loadConfig({ KASSA_API_KEY: TEST_API_KEY, DATABASE_URL: databaseUrl, KASSA_RATE_LIMIT: 'off', ...options.env });
   const clock = {
     now: START,
     advance(ms: number) {

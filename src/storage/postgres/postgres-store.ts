@@ -8,6 +8,8 @@ import type { SessionData } from '../../sessions/schemas.ts';
 import type {
   ApiKey,
   ApiKeyStore,
+  IdempotencyBegin,
+  IdempotencyStore,
   Merchant,
   MerchantStore,
   SessionStore,
@@ -139,6 +141,7 @@ class PostgresStore implements Store {
   readonly merchants: MerchantStore;
   readonly apiKeys: ApiKeyStore;
   readonly signingKeys: SigningKeyStore;
+  readonly idempotency: IdempotencyStore;
 
   constructor(
     private readonly sql: Sql,
@@ -148,6 +151,7 @@ class PostgresStore implements Store {
     this.merchants = bounded(merchantStore(sql), deadlineMs);
     this.apiKeys = bounded(apiKeyStore(sql), deadlineMs);
     this.signingKeys = bounded(signingKeyStore(sql), deadlineMs);
+    this.idempotency = bounded(idempotencyStore(sql), deadlineMs);
   }
 
   // The transaction-scoped advisory lock makes a second process wait until the first has committed
@@ -237,6 +241,12 @@ function sessionStore(sql: Sql): SessionStore {
         ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
       return rows.map(toSession);
     },
+    async purgeExpired(before, limit) {
+      const result = await sql`
+        DELETE FROM sessions WHERE id IN (
+          SELECT id FROM sessions WHERE expires_at < ${before} ORDER BY expires_at LIMIT ${limit})`;
+      return result.count;
+    },
   };
 }
 
@@ -299,6 +309,50 @@ function signingKeyStore(sql: Sql): SigningKeyStore {
     async list() {
       const rows = await sql<Row[]>`SELECT * FROM signing_keys ORDER BY created_at, kid`;
       return rows.map(toSigningKey);
+    },
+  };
+}
+
+function idempotencyStore(sql: Sql): IdempotencyStore {
+  type Row = { request_hash: string; response: string | null; locked_until: string; expires_at: string };
+  return {
+    // One transaction: the first writer's INSERT claims the key; everyone else reads the row under a
+    // row lock and decides exactly as the SQLite adapter does (store.ts, IdempotencyStore).
+    async begin(input) {
+      return sql.begin(async (tx): Promise<IdempotencyBegin> => {
+        const claim = () => tx`
+          INSERT INTO idempotency_keys (merchant_id, key_hash, request_hash, response, created_at, locked_until, expires_at)
+          VALUES (${input.merchantId}, ${input.keyHash}, ${input.requestHash}, NULL, ${input.now}, ${input.lockedUntil}, ${input.expiresAt})
+          ON CONFLICT (merchant_id, key_hash) DO NOTHING RETURNING 1`;
+        if ((await claim()).length === 1) return { state: 'new' };
+        const [row] = await tx<Row[]>`
+          SELECT request_hash, response, locked_until, expires_at FROM idempotency_keys
+          WHERE merchant_id = ${input.merchantId} AND key_hash = ${input.keyHash} FOR UPDATE`;
+        // Released by its owner between our INSERT and SELECT: claim it now, or someone else did.
+        if (!row) return (await claim()).length === 1 ? { state: 'new' } : { state: 'in-flight' };
+        const live = Number(row.expires_at) > input.now;
+        if (live && row.request_hash !== input.requestHash) return { state: 'mismatch' };
+        if (live && row.response !== null) return { state: 'completed', response: row.response };
+        if (live && Number(row.locked_until) > input.now) return { state: 'in-flight' };
+        await tx`
+          UPDATE idempotency_keys SET request_hash = ${input.requestHash}, response = NULL, created_at = ${input.now},
+            locked_until = ${input.lockedUntil}, expires_at = ${input.expiresAt}
+          WHERE merchant_id = ${input.merchantId} AND key_hash = ${input.keyHash}`;
+        return { state: 'new' };
+      });
+    },
+    async complete(merchantId, keyHash, response) {
+      await sql`UPDATE idempotency_keys SET response = ${response}
+        WHERE merchant_id = ${merchantId} AND key_hash = ${keyHash} AND response IS NULL`;
+    },
+    async release(merchantId, keyHash) {
+      await sql`DELETE FROM idempotency_keys WHERE merchant_id = ${merchantId} AND key_hash = ${keyHash} AND response IS NULL`;
+    },
+    async purgeExpired(before, limit) {
+      const result = await sql`
+        DELETE FROM idempotency_keys WHERE (merchant_id, key_hash) IN (
+          SELECT merchant_id, key_hash FROM idempotency_keys WHERE expires_at <= ${before} LIMIT ${limit})`;
+      return result.count;
     },
   };
 }

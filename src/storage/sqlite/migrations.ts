@@ -38,4 +38,21 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: s
       CREATE INDEX sessions_expires ON sessions(expires_at);
     `,
   },
+  {
+    id: 2,
+    name: 'idempotency',
+    sql: `
+      CREATE TABLE idempotency_keys (
+        merchant_id TEXT NOT NULL,
+        key_hash TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        response TEXT,
+        created_at INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (merchant_id, key_hash)
+      );
+      CREATE INDEX idempotency_keys_expires ON idempotency_keys(expires_at);
+    `,
+  },
 ];

@@ -7,6 +7,8 @@ import type { SessionData } from '../../sessions/schemas.ts';
 import type {
   ApiKey,
   ApiKeyStore,
+  IdempotencyBegin,
+  IdempotencyStore,
   Merchant,
   MerchantStore,
   SessionStore,
@@ -80,6 +82,7 @@ class SqliteStore implements Store {
   readonly merchants: MerchantStore;
   readonly apiKeys: ApiKeyStore;
   readonly signingKeys: SigningKeyStore;
+  readonly idempotency: IdempotencyStore;
 
   constructor(private readonly db: Database.Database) {
     this.migrateNow();
@@ -87,6 +90,7 @@ class SqliteStore implements Store {
     this.merchants = merchantStore(db);
     this.apiKeys = apiKeyStore(db);
     this.signingKeys = signingKeyStore(db);
+    this.idempotency = idempotencyStore(db);
   }
 
   // Statements are prepared against the schema, so migrations run when the store opens; migrate()
@@ -141,6 +145,9 @@ function sessionStore(db: Database.Database): SessionStore {
   const list = db.prepare(
     'SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?',
   );
+  const purge = db.prepare(
+    'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)',
+  );
   return {
     async insert(s) {
       insert.run({ ...s, data: JSON.stringify(s.data) });
@@ -159,6 +166,9 @@ function sessionStore(db: Database.Database): SessionStore {
     },
     async listByMerchant(merchantId, { limit, before }) {
       return (list.all(merchantId, before ?? Number.MAX_SAFE_INTEGER, limit) as SessionRow[]).map(toSession);
+    },
+    async purgeExpired(before, limit) {
+      return purge.run(before, limit).changes;
     },
   };
 }
@@ -225,6 +235,57 @@ function signingKeyStore(db: Database.Database): SigningKeyStore {
     },
     async list() {
       return all.all() as SigningKey[];
+    },
+  };
+}
+
+interface IdempotencyRow {
+  request_hash: string;
+  response: string | null;
+  locked_until: number;
+  expires_at: number;
+}
+
+function idempotencyStore(db: Database.Database): IdempotencyStore {
+  const find = db.prepare(
+    'SELECT request_hash, response, locked_until, expires_at FROM idempotency_keys WHERE merchant_id = ? AND key_hash = ?',
+  );
+  const upsert = db.prepare(
+    `INSERT INTO idempotency_keys (merchant_id, key_hash, request_hash, response, created_at, locked_until, expires_at)
+     VALUES (@merchantId, @keyHash, @requestHash, NULL, @now, @lockedUntil, @expiresAt)
+     ON CONFLICT (merchant_id, key_hash) DO UPDATE SET
+       request_hash = excluded.request_hash, response = NULL, created_at = excluded.created_at,
+       locked_until = excluded.locked_until, expires_at = excluded.expires_at`,
+  );
+  const complete = db.prepare(
+    'UPDATE idempotency_keys SET response = ? WHERE merchant_id = ? AND key_hash = ? AND response IS NULL',
+  );
+  const release = db.prepare('DELETE FROM idempotency_keys WHERE merchant_id = ? AND key_hash = ? AND response IS NULL');
+  const purge = db.prepare(
+    'DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)',
+  );
+  // IMMEDIATE: the read and the claim are one step for every process sharing the file.
+  const begin = db.transaction((input: Parameters<IdempotencyStore['begin']>[0]): IdempotencyBegin => {
+    const row = find.get(input.merchantId, input.keyHash) as IdempotencyRow | undefined;
+    const live = row !== undefined && row.expires_at > input.now;
+    if (live && row.request_hash !== input.requestHash) return { state: 'mismatch' };
+    if (live && row.response !== null) return { state: 'completed', response: row.response };
+    if (live && row.locked_until > input.now) return { state: 'in-flight' };
+    upsert.run(input);
+    return { state: 'new' };
+  });
+  return {
+    async begin(input) {
+      return begin.immediate(input);
+    },
+    async complete(merchantId, keyHash, response) {
+      complete.run(response, merchantId, keyHash);
+    },
+    async release(merchantId, keyHash) {
+      release.run(merchantId, keyHash);
+    },
+    async purgeExpired(before, limit) {
+      return purge.run(before, limit).changes;
     },
   };
 }

@@ -16,6 +16,7 @@ import type {
   StoredSession,
 } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { WriteBatcher } from './write-batcher.ts';
 
 interface SessionRow {
   id: string;
@@ -80,10 +81,13 @@ class SqliteStore implements Store {
   readonly merchants: MerchantStore;
   readonly apiKeys: ApiKeyStore;
   readonly signingKeys: SigningKeyStore;
+  /** Session writes of one event-loop turn share one transaction (write-batcher.ts). */
+  private readonly batcher: WriteBatcher;
 
   constructor(private readonly db: Database.Database) {
     this.migrateNow();
-    this.sessions = sessionStore(db);
+    this.batcher = new WriteBatcher(db);
+    this.sessions = sessionStore(db, this.batcher);
     this.merchants = merchantStore(db);
     this.apiKeys = apiKeyStore(db);
     this.signingKeys = signingKeyStore(db);
@@ -123,11 +127,14 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      this.batcher.flush();
+      this.db.close();
+    }
   }
 }
 
-function sessionStore(db: Database.Database): SessionStore {
+function sessionStore(db: Database.Database, batcher: WriteBatcher): SessionStore {
   const insert = db.prepare(
     `INSERT INTO sessions (id, merchant_id, access_token_hash, data, version, created_at, updated_at, expires_at)
      VALUES (@id, @merchantId, @accessTokenHash, @data, @version, @createdAt, @updatedAt, @expiresAt)`,
@@ -143,7 +150,8 @@ function sessionStore(db: Database.Database): SessionStore {
   );
   return {
     async insert(s) {
-      insert.run({ ...s, data: JSON.stringify(s.data) });
+      const row = { ...s, data: JSON.stringify(s.data) };
+      await batcher.run(() => insert.run(row));
     },
     async findByAccessTokenHash(hash) {
       const row = byHash.get(hash) as SessionRow | undefined;
@@ -154,7 +162,8 @@ function sessionStore(db: Database.Database): SessionStore {
       return row ? toSession(row) : undefined;
     },
     async update(id, data, expectedVersion, updatedAt) {
-      const row = update.get(JSON.stringify(data), updatedAt, id, expectedVersion) as SessionRow | undefined;
+      const json = JSON.stringify(data);
+      const row = (await batcher.run(() => update.get(json, updatedAt, id, expectedVersion))) as SessionRow | undefined;
       return row ? toSession(row) : undefined;
     },
     async listByMerchant(merchantId, { limit, before }) {

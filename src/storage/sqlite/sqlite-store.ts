@@ -198,13 +198,37 @@ function apiKeyStore(db: Database.Database): ApiKeyStore {
   const byMerchant = db.prepare('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id');
   const count = db.prepare('SELECT COUNT(*) AS n FROM api_keys');
   const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  // Every request looks its key up, so found keys are remembered, but only while nothing can have
+  // changed them: this connection has not written api_keys, and no other connection (another Kassa
+  // process, the CLI) has committed anything (PRAGMA data_version moves on any foreign commit). A
+  // revoked key is therefore refused on the very next request, as without the cache.
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  const known = new Map<string, ApiKey>();
+  let knownAt: unknown;
+  const current = () => {
+    const version = dataVersion.get();
+    if (version !== knownAt) {
+      known.clear();
+      knownAt = version;
+    }
+  };
   return {
     async insert(k) {
+      known.clear();
       insert.run({ ...k, scopes: JSON.stringify(k.scopes) });
     },
     async findBySecretHash(hash) {
+      current();
+      const hit = known.get(hash);
+      if (hit) return hit;
       const row = byHash.get(hash) as ApiKeyRow | undefined;
-      return row ? toApiKey(row) : undefined;
+      if (!row) return undefined; // unknown keys are not remembered: guessing cannot fill memory
+      const key = toApiKey(row);
+      Object.freeze(key.scopes);
+      Object.freeze(key);
+      if (known.size >= 1000) known.clear();
+      known.set(hash, key);
+      return key;
     },
     async listByMerchant(merchantId) {
       return (byMerchant.all(merchantId) as ApiKeyRow[]).map(toApiKey);
@@ -213,6 +237,7 @@ function apiKeyStore(db: Database.Database): ApiKeyStore {
       return (count.get() as { n: number }).n;
     },
     async revoke(id, at) {
+      known.clear();
       return revoke.run(at, id).changes === 1;
     },
   };

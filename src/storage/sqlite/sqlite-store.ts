@@ -143,7 +143,8 @@ function sessionStore(db: Database.Database, batcher: WriteBatcher): SessionStor
   const byId = db.prepare('SELECT * FROM sessions WHERE id = ? AND merchant_id = ?');
   const update = db.prepare(
     `UPDATE sessions SET data = ?, version = version + 1, updated_at = ?
-     WHERE id = ? AND version = ? RETURNING *`,
+     WHERE id = ? AND version = ?
+     RETURNING id, merchant_id, access_token_hash, version, created_at, updated_at, expires_at`,
   );
   const list = db.prepare(
     'SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?',
@@ -163,8 +164,21 @@ function sessionStore(db: Database.Database, batcher: WriteBatcher): SessionStor
     },
     async update(id, data, expectedVersion, updatedAt) {
       const json = JSON.stringify(data);
-      const row = (await batcher.run(() => update.get(json, updatedAt, id, expectedVersion))) as SessionRow | undefined;
-      return row ? toSession(row) : undefined;
+      const row = (await batcher.run(() => update.get(json, updatedAt, id, expectedVersion))) as
+        | Omit<SessionRow, 'data'>
+        | undefined;
+      // The data just written is `data` itself: no need to read it back and parse it again.
+      if (!row) return undefined;
+      return {
+        id: row.id,
+        merchantId: row.merchant_id,
+        accessTokenHash: row.access_token_hash,
+        data,
+        version: row.version,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+        expiresAt: row.expires_at,
+      };
     },
     async listByMerchant(merchantId, { limit, before }) {
       return (list.all(merchantId, before ?? Number.MAX_SAFE_INTEGER, limit) as SessionRow[]).map(toSession);

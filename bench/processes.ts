@@ -1,6 +1,6 @@
 // Child processes the harness measures: the baseline and Kassa, each on its own loopback port,
 // with its peak memory read from /proc while it runs.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -70,6 +70,19 @@ export function memoryOf(pid: number): { rss: number; peakRss: number } | undefi
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
     return { rss: field('VmRSS'), peakRss: field('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux /proc). */
+export function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
     return undefined;
   }

@@ -24,7 +24,7 @@ export function checkTargets(scenario: Scenario, m: Measured, ratio: number): st
 }
 
 export function table(rows: Row[]): string {
-  const head = ['target', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'bytes/resp', 'vs baseline'];
+  const head = ['target', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'bytes/resp', 'CPU µs/req', 'vs baseline'];
   const body = rows.map((r) => [
     r.target,
     r.scenario,
@@ -33,6 +33,7 @@ export function table(rows: Row[]): string {
     String(r.m.p99Ms),
     String(r.m.errors),
     String(r.m.bytesPerResponse),
+    r.m.cpuMicrosPerRequest === undefined ? '' : String(r.m.cpuMicrosPerRequest),
     r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));

@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: SCENARIOS.join(',') },
     'cpu-prof': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    // Another build of Kassa to measure (e.g. an older commit's dist/src/server.js), for before/after.
+    server: { type: 'string', default: 'dist/src/server.js' },
     out: { type: 'string', default: 'bench/results/latest.json' },
   },
 });
@@ -69,7 +71,7 @@ const sqliteBytes = (target: DatabaseTarget) =>
 async function startKassa(databaseUrl: string, profile: string): Promise<Served> {
   const flags = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', 'bench/results/profiles', '--cpu-prof-name', `${profile}.cpuprofile`] : [];
   const env = { KASSA_API_KEY: API_KEY, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', KASSA_RATE_LIMIT: 'off' };
-  return serve([...flags, 'dist/src/server.js'], env, await freePort());
+  return serve([...flags, args.server!], env, await freePort());
 }
 
 /** Pool, warm-up (not recorded), then each scenario; peak RSS of the server afterwards. */
@@ -80,7 +82,7 @@ async function drive(label: string, served: Served, scenarios: readonly Scenario
   const results: Partial<Record<Scenario, Measured>> = {};
   for (const scenario of scenarios) {
     log(`${label}: ${scenario} for ${options.duration} s at ${options.connections} connections`);
-    results[scenario] = await measure(scenario, served.url, API_KEY, pool, options);
+    results[scenario] = await measure(scenario, served.url, API_KEY, pool, options, served.child.pid);
   }
   return { results, pool, memory: memoryOf(served.child.pid!) };
 }
@@ -93,7 +95,7 @@ async function soak(served: Served, pool: readonly string[]) {
     if (m) samples.push([(Date.now() - started) / 1000, m.rss]);
   }, 1000);
   log(`kassa: soak, mix for ${options.soak} s`);
-  const measured = await measure('mix', served.url, API_KEY, pool, { connections: options.connections, duration: options.soak });
+  const measured = await measure('mix', served.url, API_KEY, pool, { connections: options.connections, duration: options.soak }, served.child.pid);
   clearInterval(timer);
   // Warm-up: the first fifth of the run, at least 10 s when the run is long enough.
   const warm = Math.min(Math.max(10, options.soak / 5), options.soak / 2);

@@ -3,6 +3,7 @@
 // beforehand, so every request finds a real session.
 import autocannon, { type Request } from 'autocannon';
 import { CREATE_BODY, patchBody } from './bodies.ts';
+import { cpuSecondsOf } from './processes.ts';
 
 export const SCENARIOS = ['create', 'get', 'patch', 'mix'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -15,6 +16,8 @@ export interface Measured {
   errors: number;
   requests: number;
   bytesPerResponse: number;
+  /** Server CPU time (user + system) per request, in microseconds: less sensitive to a busy machine. */
+  cpuMicrosPerRequest?: number;
 }
 
 export const apiHeaders = (apiKey: string): Record<string, string> => ({
@@ -71,7 +74,9 @@ export async function measure(
   apiKey: string,
   pool: readonly string[],
   options: { connections: number; duration: number },
+  serverPid?: number,
 ): Promise<Measured> {
+  const cpuBefore = serverPid !== undefined ? cpuSecondsOf(serverPid) : undefined;
   const result = await autocannon({
     url,
     connections: options.connections,
@@ -80,13 +85,17 @@ export async function measure(
     requests: requestsFor(scenario, apiKey, pool),
   });
   const requests = result.requests.total;
+  const cpuAfter = serverPid !== undefined ? cpuSecondsOf(serverPid) : undefined;
   return {
-    requestsPerSecond: Math.round(requests / options.duration),
+    requestsPerSecond: Math.round(requests / (result.duration > 0 ? result.duration : options.duration)),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     maxMs: result.latency.max,
     errors: result.errors + result.timeouts + result.non2xx,
     requests,
     bytesPerResponse: requests > 0 ? Math.round(result.throughput.total / requests) : 0,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && requests > 0
+      ? { cpuMicrosPerRequest: Math.round(((cpuAfter - cpuBefore) * 1e6) / requests) }
+      : {}),
   };
 }

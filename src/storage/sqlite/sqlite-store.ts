@@ -17,6 +17,7 @@ import type {
 } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { WriteBatcher } from './write-batcher.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 
 interface SessionRow {
   id: string;
@@ -63,6 +64,8 @@ const toApiKey = (row: ApiKeyRow): ApiKey => ({
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
   path: string;
+  /** Checkpoint the WAL from a worker thread instead of inside commits (checkpointer.ts); the server's choice. */
+  backgroundCheckpoints?: boolean;
 }
 
 export function openSqliteStore(options: SqliteOptions): Store {
@@ -72,7 +75,9 @@ export function openSqliteStore(options: SqliteOptions): Store {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  return new SqliteStore(db);
+  const store = new SqliteStore(db);
+  if (options.backgroundCheckpoints && options.path !== ':memory:') store.checkpointer = startCheckpointer(db, options.path);
+  return store;
 }
 
 class SqliteStore implements Store {
@@ -83,6 +88,7 @@ class SqliteStore implements Store {
   readonly signingKeys: SigningKeyStore;
   /** Session writes of one event-loop turn share one transaction (write-batcher.ts). */
   private readonly batcher: WriteBatcher;
+  checkpointer?: Checkpointer;
 
   constructor(private readonly db: Database.Database) {
     this.migrateNow();
@@ -127,6 +133,7 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) {
       this.batcher.flush();
       this.db.close();

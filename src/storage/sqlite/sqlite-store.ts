@@ -222,7 +222,8 @@ function apiKeyStore(db: Database.Database): ApiKeyStore {
   // Every request looks its key up, so found keys are remembered, but only while nothing can have
   // changed them: this connection has not written api_keys, and no other connection (another Kassa
   // process, the CLI) has committed anything (PRAGMA data_version moves on any foreign commit). A
-  // revoked key is therefore refused on the very next request, as without the cache.
+  // revoked key is therefore refused on the very next request, as without the cache. Any statement
+  // added here that writes api_keys must clear `known` too, as insert and revoke do.
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
   const known = new Map<string, ApiKey>();
   let knownAt: unknown;

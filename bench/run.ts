@@ -101,12 +101,20 @@ async function soak(served: Served, pool: readonly string[]) {
   const warm = Math.min(Math.max(10, options.soak / 5), options.soak / 2);
   const steady = samples.filter(([t]) => t >= warm);
   const rss = steady.map(([, v]) => v);
+  // The heap grows to its next collection and drops: a sawtooth. A leak shows as the second half's
+  // low and high points sitting above the first half's.
+  const half = (from: number, to: number) => {
+    const part = rss.slice(from, to);
+    return { min: mb(Math.min(...part)), max: mb(Math.max(...part)) };
+  };
+  const middle = Math.floor(rss.length / 2);
   return {
     seconds: options.soak,
     warmupSeconds: warm,
     measured,
     rssMb: { afterWarmup: mb(rss[0] ?? 0), end: mb(rss.at(-1) ?? 0), min: mb(Math.min(...rss)), max: mb(Math.max(...rss)) },
     slopeMbPerMinute: Math.round((slope(steady) / 1024 / 1024) * 60 * 100) / 100,
+    halvesMb: { first: half(0, middle), second: half(middle, rss.length) },
     samples: samples.map(([t, v]) => [Math.round(t), mb(v)]),
   };
 }
@@ -201,7 +209,9 @@ async function main(): Promise<void> {
     }
     if (soakResult) {
       const r = soakResult.rssMb;
+      const h = soakResult.halvesMb;
       console.log(`Soak (${soakResult.seconds} s mix, ${soakResult.measured.requestsPerSecond} req/s, ${soakResult.measured.errors} errors): RSS ${r.afterWarmup} MB after warm-up, ${r.end} MB at the end (min ${r.min}, max ${r.max}), trend ${soakResult.slopeMbPerMinute} MB/min`);
+      console.log(`  RSS after warm-up, first half ${h.first.min}-${h.first.max} MB, second half ${h.second.min}-${h.second.max} MB`);
     }
     console.log(missed.length === 0 ? '\nAll targets met.' : `\nTargets missed:\n${missed.map((m) => `  - ${m}`).join('\n')}`);
     console.log(`\nWritten to ${args.out}`);

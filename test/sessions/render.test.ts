@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_CARD_NETWORKS } from '../../src/sessions/enums.ts';
 import { renderSession } from '../../src/sessions/render.ts';
+import type { SessionData } from '../../src/sessions/schemas.ts';
 
 test('an empty session renders as an empty object', () => {
   assert.deepEqual(renderSession({}), {});
 });
 
 test('the amount is computed from the order, fields are kept, and payment-method defaults are filled in', () => {
-  const session = {
+  const session: SessionData = {
     customerId: 'c-1',
     orderId: 'o-1',
     currencyCode: 'EUR',

@@ -24,9 +24,13 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
+const QUIET_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
+
 /** One line per request: method, route, status, duration, merchant, request id. */
 export function installRequestLog(app: FastifyInstance): void {
   app.addHook('onResponse', async (request, reply) => {
+    // Below info (LOG_LEVEL=warn), skip building a line nobody writes.
+    if (QUIET_LEVELS.has(request.log.level)) return;
     request.log.info(
       {
         method: request.method,

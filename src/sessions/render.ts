@@ -5,26 +5,25 @@ import { sessionAmount } from './amount.ts';
 import type { SessionData, SessionResponse } from './schemas.ts';
 
 export function renderSession(session: SessionData): SessionResponse {
+  // Plain assignments rather than conditional spreads: this runs on every response (issue 6).
+  const out: SessionResponse = {};
+  if (session.customerId !== undefined) out.customerId = session.customerId;
+  if (session.orderId !== undefined) out.orderId = session.orderId;
+  if (session.currencyCode !== undefined) out.currencyCode = session.currencyCode;
   const amount = sessionAmount(session);
+  if (amount !== undefined) out.amount = amount;
+  if (session.metadata !== undefined) out.metadata = session.metadata;
+  if (session.customer !== undefined) out.customer = session.customer;
+  if (session.order !== undefined) out.order = session.order;
   const pm = session.paymentMethod;
-  return {
-    ...(session.customerId !== undefined ? { customerId: session.customerId } : {}),
-    ...(session.orderId !== undefined ? { orderId: session.orderId } : {}),
-    ...(session.currencyCode !== undefined ? { currencyCode: session.currencyCode } : {}),
-    ...(amount !== undefined ? { amount } : {}),
-    ...(session.metadata !== undefined ? { metadata: session.metadata } : {}),
-    ...(session.customer !== undefined ? { customer: session.customer } : {}),
-    ...(session.order !== undefined ? { order: session.order } : {}),
+  if (pm !== undefined) {
     // Defaults Primer echoes once payment-method options exist (spec §3.7, example 10.2).
-    ...(pm !== undefined
-      ? {
-          paymentMethod: {
-            vaultOnSuccess: false,
-            vaultOn3DS: false,
-            ...pm,
-            orderedAllowedCardNetworks: pm.orderedAllowedCardNetworks ?? [...DEFAULT_CARD_NETWORKS],
-          },
-        }
-      : {}),
-  };
+    out.paymentMethod = {
+      vaultOnSuccess: false,
+      vaultOn3DS: false,
+      ...pm,
+      orderedAllowedCardNetworks: pm.orderedAllowedCardNetworks ?? [...DEFAULT_CARD_NETWORKS],
+    };
+  }
+  return out;
 }

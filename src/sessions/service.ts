@@ -5,6 +5,7 @@ import { ApiError, validationError } from '../http/errors.ts';
 import { newSessionId } from '../ids.ts';
 import type { Store, StoredSession } from '../storage/store.ts';
 import { formatExpirationDate, type ClientTokens } from '../tokens/client-token.ts';
+import { amountErrors } from './amount.ts';
 import { ifMatchAllows } from './etag.ts';
 import { applyPatch, type SessionPatch } from './merge.ts';
 import { renderSession } from './render.ts';
@@ -56,7 +57,9 @@ export class SessionService {
     const tooNew = fieldsNewerThan(body, apiVersion);
     if (tooNew.length > 0) throw validationError('ClientSessionAPIRequest', tooNew);
     const { value: data, ignored } = stripUnknownFields(CreateSessionBody, body);
-    const problems = sessionErrors(data);
+    // The route validated the body against CreateSessionBody with these Ajv settings, and dropping
+    // unknown nested fields cannot make it invalid: only the money rules are left to check.
+    const problems = amountErrors(data);
     if (problems.length > 0) throw validationError('ClientSessionAPIRequest', problems);
 
     const token = this.deps.tokens.issue();

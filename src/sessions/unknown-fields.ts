@@ -15,6 +15,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// `path` is one array pushed and popped along the walk (not copied at every node): it is only read
+// when an unknown field is found, which is rare.
 function walk(schema: SchemaNode, value: unknown, path: (string | number)[], ignored: string[]): unknown {
   if (schema.anyOf) {
     if (value === null) return value;
@@ -22,20 +24,31 @@ function walk(schema: SchemaNode, value: unknown, path: (string | number)[], ign
     return branch ? walk(branch, value, path, ignored) : value;
   }
   if (Array.isArray(value)) {
-    return schema.items ? value.map((item, i) => walk(schema.items!, item, [...path, i], ignored)) : value;
+    if (!schema.items) return value;
+    const items = schema.items;
+    return value.map((item, i) => {
+      path.push(i);
+      const out = walk(items, item, path, ignored);
+      path.pop();
+      return out;
+    });
   }
   if (!isPlainObject(value)) return value;
   const props = schema.properties;
-  const patterns = schema.patternProperties ? Object.values(schema.patternProperties) : [];
+  const pattern = schema.patternProperties ? Object.values(schema.patternProperties)[0] : undefined;
   const additional = schema.additionalProperties;
   // A free-form object (metadata, extraMerchantData) keeps whatever it holds.
-  if (!props && patterns.length === 0 && (additional === undefined || additional === true)) return value;
+  if (!props && pattern === undefined && (additional === undefined || additional === true)) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) {
-    const childSchema = props?.[key] ?? patterns[0] ?? (typeof additional === 'object' ? additional : undefined);
-    if (childSchema) out[key] = walk(childSchema, child, [...path, key], ignored);
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const child = value[key];
+    const childSchema = props?.[key] ?? pattern ?? (typeof additional === 'object' ? additional : undefined);
+    path.push(key);
+    if (childSchema) out[key] = walk(childSchema, child, path, ignored);
     else if (additional === true) out[key] = child;
-    else ignored.push(jsonPath([...path, key]));
+    else ignored.push(jsonPath(path));
+    path.pop();
   }
   return out;
 }

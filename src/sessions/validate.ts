@@ -51,7 +51,18 @@ export function fieldsNewerThan(body: unknown, version: string): FieldError[] {
 }
 
 export function compareVersions(a: string, b: string): number {
-  const [am, an] = a.split('.').map(Number) as [number, number];
-  const [bm, bn] = b.split('.').map(Number) as [number, number];
+  const [am, an] = versionParts(a);
+  const [bm, bn] = versionParts(b);
   return am - bm || an - bn;
+}
+
+// Every request compares its version with each FIELD_VERSIONS rule; there are only a few versions.
+const parsedVersions = new Map<string, readonly [number, number]>();
+function versionParts(version: string): readonly [number, number] {
+  let parts = parsedVersions.get(version);
+  if (!parts) {
+    parts = version.split('.').map(Number) as [number, number];
+    if (parsedVersions.size < 64) parsedVersions.set(version, parts);
+  }
+  return parts;
 }

@@ -12,6 +12,6 @@ export interface OpenOptions {
 }
 
 export async function openStore(target: DatabaseTarget, options: OpenOptions = {}): Promise<Store> {
-  if (target.engine === 'sqlite') return openSqliteStore({ path: target.path });
+  if (target.engine === 'sqlite') return openSqliteStore({ path: target.path, backgroundCheckpoints: true });
   return openPostgresStore({ url: target.url, poolSize: options.poolSize ?? 10, timeoutMs: options.timeoutMs });
 }

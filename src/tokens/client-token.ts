@@ -37,6 +37,7 @@ export class ClientTokens {
   private readonly sign: (payload: Record<string, unknown>) => string;
   private readonly verifiers: Map<string, (token: string) => Record<string, unknown>>;
   private readonly claims: Record<string, string>;
+  private readonly onlyVerifier: ((token: string) => Record<string, unknown>) | undefined;
 
   /** `keys[0]` signs; every key verifies (so a rotated-out key keeps its tokens valid). */
   constructor(
@@ -51,6 +52,7 @@ export class ClientTokens {
     this.verifiers = new Map(
       keys.map((k) => [k.kid, createVerifier({ key: k.secret, algorithms: ['HS256'], ignoreExpiration: true, cache: false })]),
     );
+    this.onlyVerifier = this.verifiers.size === 1 ? [...this.verifiers.values()][0] : undefined;
     const base = settings.publicUrl;
     this.claims = {
       intent: 'CHECKOUT',
@@ -61,6 +63,11 @@ export class ClientTokens {
       paymentFlow: 'DEFAULT',
       analyticsUrlV2: `${base}/sdk-analytics`,
     };
+  }
+
+  private verifierFor(clientToken: string): ((token: string) => Record<string, unknown>) | undefined {
+    const { header } = decodeComplete(clientToken) as { header: { kid?: unknown } };
+    return typeof header.kid === 'string' ? this.verifiers.get(header.kid) : undefined;
   }
 
   issue(): IssuedToken {
@@ -76,8 +83,9 @@ export class ClientTokens {
   verify(clientToken: string): VerifiedToken | undefined {
     let payload: Record<string, unknown>;
     try {
-      const { header } = decodeComplete(clientToken) as { header: { kid?: unknown } };
-      const verifier = typeof header.kid === 'string' ? this.verifiers.get(header.kid) : undefined;
+      // With one key (the usual case) its verifier decides alone: reading the kid first would decode
+      // the token twice, and only the holder of that key can sign a token it accepts.
+      const verifier = this.onlyVerifier ?? this.verifierFor(clientToken);
       if (!verifier) return undefined;
       payload = verifier(clientToken);
     } catch {

@@ -18,6 +18,8 @@ import type {
   StoredSession,
 } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { WriteBatcher } from './write-batcher.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 
 interface SessionRow {
   id: string;
@@ -64,6 +66,8 @@ const toApiKey = (row: ApiKeyRow): ApiKey => ({
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
   path: string;
+  /** Checkpoint the WAL from a worker thread instead of inside commits (checkpointer.ts); the server's choice. */
+  backgroundCheckpoints?: boolean;
 }
 
 export function openSqliteStore(options: SqliteOptions): Store {
@@ -73,7 +77,9 @@ export function openSqliteStore(options: SqliteOptions): Store {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  return new SqliteStore(db);
+  const store = new SqliteStore(db);
+  if (options.backgroundCheckpoints && options.path !== ':memory:') store.checkpointer = startCheckpointer(db, options.path);
+  return store;
 }
 
 class SqliteStore implements Store {
@@ -83,10 +89,14 @@ class SqliteStore implements Store {
   readonly apiKeys: ApiKeyStore;
   readonly signingKeys: SigningKeyStore;
   readonly idempotency: IdempotencyStore;
+  /** Session writes of one event-loop turn share one transaction (write-batcher.ts). */
+  private readonly batcher: WriteBatcher;
+  checkpointer?: Checkpointer;
 
   constructor(private readonly db: Database.Database) {
     this.migrateNow();
-    this.sessions = sessionStore(db);
+    this.batcher = new WriteBatcher(db);
+    this.sessions = sessionStore(db, this.batcher);
     this.merchants = merchantStore(db);
     this.apiKeys = apiKeyStore(db);
     this.signingKeys = signingKeyStore(db);
@@ -127,11 +137,15 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    await this.checkpointer?.stop();
+    if (this.db.open) {
+      this.batcher.flush();
+      this.db.close();
+    }
   }
 }
 
-function sessionStore(db: Database.Database): SessionStore {
+function sessionStore(db: Database.Database, batcher: WriteBatcher): SessionStore {
   const insert = db.prepare(
     `INSERT INTO sessions (id, merchant_id, access_token_hash, data, version, created_at, updated_at, expires_at)
      VALUES (@id, @merchantId, @accessTokenHash, @data, @version, @createdAt, @updatedAt, @expiresAt)`,
@@ -140,7 +154,8 @@ function sessionStore(db: Database.Database): SessionStore {
   const byId = db.prepare('SELECT * FROM sessions WHERE id = ? AND merchant_id = ?');
   const update = db.prepare(
     `UPDATE sessions SET data = ?, version = version + 1, updated_at = ?
-     WHERE id = ? AND version = ? RETURNING *`,
+     WHERE id = ? AND version = ?
+     RETURNING id, merchant_id, access_token_hash, version, created_at, updated_at, expires_at`,
   );
   const list = db.prepare(
     'SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?',
@@ -150,7 +165,8 @@ function sessionStore(db: Database.Database): SessionStore {
   );
   return {
     async insert(s) {
-      insert.run({ ...s, data: JSON.stringify(s.data) });
+      const row = { ...s, data: JSON.stringify(s.data) };
+      await batcher.run(() => insert.run(row));
     },
     async findByAccessTokenHash(hash) {
       const row = byHash.get(hash) as SessionRow | undefined;
@@ -161,8 +177,22 @@ function sessionStore(db: Database.Database): SessionStore {
       return row ? toSession(row) : undefined;
     },
     async update(id, data, expectedVersion, updatedAt) {
-      const row = update.get(JSON.stringify(data), updatedAt, id, expectedVersion) as SessionRow | undefined;
-      return row ? toSession(row) : undefined;
+      const json = JSON.stringify(data);
+      const row = (await batcher.run(() => update.get(json, updatedAt, id, expectedVersion))) as
+        | Omit<SessionRow, 'data'>
+        | undefined;
+      // The data just written is `data` itself: no need to read it back and parse it again.
+      if (!row) return undefined;
+      return {
+        id: row.id,
+        merchantId: row.merchant_id,
+        accessTokenHash: row.access_token_hash,
+        data,
+        version: row.version,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+        expiresAt: row.expires_at,
+      };
     },
     async listByMerchant(merchantId, { limit, before }) {
       return (list.all(merchantId, before ?? Number.MAX_SAFE_INTEGER, limit) as SessionRow[]).map(toSession);
@@ -199,13 +229,38 @@ function apiKeyStore(db: Database.Database): ApiKeyStore {
   const byMerchant = db.prepare('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id');
   const count = db.prepare('SELECT COUNT(*) AS n FROM api_keys');
   const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  // Every request looks its key up, so found keys are remembered, but only while nothing can have
+  // changed them: this connection has not written api_keys, and no other connection (another Kassa
+  // process, the CLI) has committed anything (PRAGMA data_version moves on any foreign commit). A
+  // revoked key is therefore refused on the very next request, as without the cache. Any statement
+  // added here that writes api_keys must clear `known` too, as insert and revoke do.
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  const known = new Map<string, ApiKey>();
+  let knownAt: unknown;
+  const current = () => {
+    const version = dataVersion.get();
+    if (version !== knownAt) {
+      known.clear();
+      knownAt = version;
+    }
+  };
   return {
     async insert(k) {
+      known.clear();
       insert.run({ ...k, scopes: JSON.stringify(k.scopes) });
     },
     async findBySecretHash(hash) {
+      current();
+      const hit = known.get(hash);
+      if (hit) return hit;
       const row = byHash.get(hash) as ApiKeyRow | undefined;
-      return row ? toApiKey(row) : undefined;
+      if (!row) return undefined; // unknown keys are not remembered: guessing cannot fill memory
+      const key = toApiKey(row);
+      Object.freeze(key.scopes);
+      Object.freeze(key);
+      if (known.size >= 1000) known.clear();
+      known.set(hash, key);
+      return key;
     },
     async listByMerchant(merchantId) {
       return (byMerchant.all(merchantId) as ApiKeyRow[]).map(toApiKey);
@@ -214,6 +269,7 @@ function apiKeyStore(db: Database.Database): ApiKeyStore {
       return (count.get() as { n: number }).n;
     },
     async revoke(id, at) {
+      known.clear();
       return revoke.run(at, id).changes === 1;
     },
   };

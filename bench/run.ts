@@ -1,0 +1,228 @@
+// `npm run bench`: the baseline and Kassa, one after the other on this machine, under the same load;
+// prints a table and writes bench/results/latest.json. See README, "Performance".
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.ts';
+import { prefill } from './prefill.ts';
+import { freePort, memoryOf, serve, type Served } from './processes.ts';
+import { checkTargets, mb, SCALE_FACTOR, slope, table, type Row } from './report.ts';
+import { makePool, measure, SCENARIOS, type Measured, type Scenario } from './scenarios.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    'database-url': { type: 'string' },
+    prefill: { type: 'string', default: '0' },
+    soak: { type: 'string', default: '60' },
+    warmup: { type: 'string', default: '3' },
+    pool: { type: 'string', default: '1000' },
+    scenarios: { type: 'string', default: SCENARIOS.join(',') },
+    'cpu-prof': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    // Another build of Kassa to measure (e.g. an older commit's dist/src/server.js), for before/after.
+    server: { type: 'string', default: 'dist/src/server.js' },
+    out: { type: 'string', default: 'bench/results/latest.json' },
+  },
+});
+
+const count = (name: string, value: string, min: number): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench: --${name} must be a whole number >= ${min} (got "${value}")\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const options = {
+  duration: count('duration', args.duration!, 1),
+  connections: count('connections', args.connections!, 1),
+  prefill: count('prefill', args.prefill!, 0),
+  soak: count('soak', args.soak!, 0),
+  warmup: count('warmup', args.warmup!, 0),
+  pool: count('pool', args.pool!, 1),
+  scenarios: args.scenarios!.split(',').filter((s): s is Scenario => (SCENARIOS as readonly string[]).includes(s)),
+};
+const API_KEY = 'kassa_bench_key_0123456789abcdef';
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function databaseTarget(): { url: string; target: DatabaseTarget; cleanup: () => void } {
+  if (args['database-url']) {
+    const target = parseDatabaseUrl(args['database-url']);
+    if (typeof target === 'string') {
+      process.stderr.write(`bench: --database-url: ${target}\n`);
+      process.exit(2);
+    }
+    return { url: args['database-url'], target, cleanup: () => {} };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'kassa-bench-'));
+  const path = join(dir, 'kassa.db');
+  return { url: `sqlite:${path}`, target: { engine: 'sqlite', path }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const sqliteBytes = (target: DatabaseTarget) =>
+  target.engine === 'sqlite'
+    ? ['', '-wal'].reduce((sum, suffix) => sum + (existsSync(target.path + suffix) ? statSync(target.path + suffix).size : 0), 0)
+    : undefined;
+
+async function startKassa(databaseUrl: string, profile: string): Promise<Served> {
+  const flags = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', 'bench/results/profiles', '--cpu-prof-name', `${profile}.cpuprofile`] : [];
+  const env = { KASSA_API_KEY: API_KEY, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', KASSA_RATE_LIMIT: 'off' };
+  return serve([...flags, args.server!], env, await freePort());
+}
+
+/** Pool, warm-up (not recorded), then each scenario; peak RSS of the server afterwards. */
+async function drive(label: string, served: Served, scenarios: readonly Scenario[]) {
+  log(`${label}: creating a pool of ${options.pool} sessions`);
+  const pool = await makePool(served.url, API_KEY, options.pool);
+  if (options.warmup > 0) await measure('mix', served.url, API_KEY, pool, { connections: options.connections, duration: options.warmup });
+  const results: Partial<Record<Scenario, Measured>> = {};
+  for (const scenario of scenarios) {
+    log(`${label}: ${scenario} for ${options.duration} s at ${options.connections} connections`);
+    results[scenario] = await measure(scenario, served.url, API_KEY, pool, options, served.child.pid);
+  }
+  return { results, pool, memory: memoryOf(served.child.pid!) };
+}
+
+async function soak(served: Served, pool: readonly string[]) {
+  const samples: Array<[number, number]> = [];
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const m = memoryOf(served.child.pid!);
+    if (m) samples.push([(Date.now() - started) / 1000, m.rss]);
+  }, 1000);
+  log(`kassa: soak, mix for ${options.soak} s`);
+  const measured = await measure('mix', served.url, API_KEY, pool, { connections: options.connections, duration: options.soak }, served.child.pid);
+  clearInterval(timer);
+  // Warm-up: the first fifth of the run, at least 10 s when the run is long enough.
+  const warm = Math.min(Math.max(10, options.soak / 5), options.soak / 2);
+  const steady = samples.filter(([t]) => t >= warm);
+  const rss = steady.map(([, v]) => v);
+  // The heap grows to its next collection and drops: a sawtooth. A leak shows as the second half's
+  // low and high points sitting above the first half's.
+  const half = (from: number, to: number) => {
+    const part = rss.slice(from, to);
+    return { min: mb(Math.min(...part)), max: mb(Math.max(...part)) };
+  };
+  const middle = Math.floor(rss.length / 2);
+  return {
+    seconds: options.soak,
+    warmupSeconds: warm,
+    measured,
+    rssMb: { afterWarmup: mb(rss[0] ?? 0), end: mb(rss.at(-1) ?? 0), min: mb(Math.min(...rss)), max: mb(Math.max(...rss)) },
+    slopeMbPerMinute: Math.round((slope(steady) / 1024 / 1024) * 60 * 100) / 100,
+    halvesMb: { first: half(0, middle), second: half(middle, rss.length) },
+    samples: samples.map(([t, v]) => [Math.round(t), mb(v)]),
+  };
+}
+
+async function main(): Promise<void> {
+  if (!args['no-build']) {
+    log('building dist/ (npm run build)');
+    const built = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('build failed');
+  }
+  const rows: Row[] = [];
+  const missed: string[] = [];
+
+  const baseline = await serve(['--import', 'tsx', 'bench/baseline-server.ts'], {}, await freePort());
+  const base = await drive('baseline', baseline, options.scenarios).finally(() => baseline.stop());
+
+  const db = databaseTarget();
+  try {
+    let kassa = await startKassa(db.url, 'kassa');
+    const fresh = await drive('kassa', kassa, options.scenarios);
+    const soakResult = options.soak > 0 ? await soak(kassa, fresh.pool) : undefined;
+    const freshPeak = memoryOf(kassa.child.pid!);
+    await kassa.stop();
+
+    for (const scenario of options.scenarios) {
+      const b = base.results[scenario]!;
+      const k = fresh.results[scenario]!;
+      const ratio = k.requestsPerSecond / b.requestsPerSecond;
+      rows.push({ target: 'baseline', scenario, m: b }, { target: 'kassa', scenario, m: k, ratio });
+      missed.push(...checkTargets(scenario, k, ratio));
+    }
+
+    let scale;
+    if (options.prefill > 0) {
+      const before = sqliteBytes(db.target);
+      log(`prefilling ${options.prefill} sessions`);
+      const t0 = Date.now();
+      let shown = 0;
+      await prefill(db.target, options.prefill, (done) => {
+        if (done - shown >= 100_000 || done === options.prefill) log(`  ${(shown = done)} sessions`);
+      });
+      const prefillSeconds = (Date.now() - t0) / 1000;
+      kassa = await startKassa(db.url, 'kassa-prefilled');
+      const filled = await drive(`kassa (+${options.prefill})`, kassa, ['get', 'patch'].filter((s) => options.scenarios.includes(s as Scenario)) as Scenario[]);
+      const filledPeak = memoryOf(kassa.child.pid!);
+      await kassa.stop();
+      const after = sqliteBytes(db.target);
+      const compare: Record<string, { throughputDrop: number; p99Growth: number; cpuGrowth: number }> = {};
+      for (const [scenario, m] of Object.entries(filled.results) as Array<[Scenario, Measured]>) {
+        const empty = fresh.results[scenario]!;
+        rows.push({ target: `kassa +${options.prefill}`, scenario, m, ratio: m.requestsPerSecond / base.results[scenario]!.requestsPerSecond });
+        const throughput = empty.requestsPerSecond / m.requestsPerSecond;
+        const p99 = m.p99Ms / Math.max(empty.p99Ms, 1);
+        // CPU per request is the figure a busy shared machine disturbs least.
+        const cpu = (m.cpuMicrosPerRequest ?? NaN) / (empty.cpuMicrosPerRequest ?? NaN);
+        compare[scenario] = { throughputDrop: round2(throughput), p99Growth: round2(p99), cpuGrowth: round2(cpu) };
+        if (throughput > SCALE_FACTOR) missed.push(`${scenario} +${options.prefill}: throughput ${round2(throughput)}x lower than on the fresh database`);
+        if (p99 > SCALE_FACTOR) missed.push(`${scenario} +${options.prefill}: p99 ${round2(p99)}x the fresh database's`);
+      }
+      scale = {
+        sessions: options.prefill,
+        prefillSeconds,
+        bytesPerSession: before !== undefined && after !== undefined ? Math.round((after - before) / options.prefill) : undefined,
+        databaseMb: after !== undefined ? mb(after) : undefined,
+        peakRssMb: filledPeak ? mb(filledPeak.peakRss) : undefined,
+        versusFresh: compare,
+      };
+    }
+
+    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+    const report = {
+      date: new Date().toISOString(),
+      machine,
+      options: { ...options, database: db.target.engine },
+      rows: rows.map((r) => ({ target: r.target, scenario: r.scenario, ...r.m, ...(r.ratio !== undefined ? { ratioToBaseline: round2(r.ratio) } : {}) })),
+      kassaPeakRssMb: freshPeak ? mb(freshPeak.peakRss) : undefined,
+      scale,
+      soak: soakResult,
+      targetsMissed: missed,
+    };
+    mkdirSync(dirname(args.out!), { recursive: true });
+    writeFileSync(args.out!, `${JSON.stringify(report, null, 2)}\n`);
+
+    console.log(`\nKassa benchmark, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.node}, ${options.connections} connections, ${options.duration} s per scenario, ${db.target.engine}\n`);
+    console.log(table(rows));
+    console.log(`\nKassa peak RSS: ${report.kassaPeakRssMb} MB`);
+    if (scale) {
+      console.log(`Pre-filled ${scale.sessions} sessions in ${scale.prefillSeconds} s: ${scale.bytesPerSession ?? '?'} bytes/session, database ${scale.databaseMb ?? '?'} MB, peak RSS ${scale.peakRssMb} MB`);
+      for (const [scenario, c] of Object.entries(scale.versusFresh)) {
+        console.log(`  ${scenario} vs the fresh database: throughput ÷${c.throughputDrop}, p99 ×${c.p99Growth}, CPU/request ×${c.cpuGrowth}`);
+      }
+    }
+    if (soakResult) {
+      const r = soakResult.rssMb;
+      const h = soakResult.halvesMb;
+      console.log(`Soak (${soakResult.seconds} s mix, ${soakResult.measured.requestsPerSecond} req/s, ${soakResult.measured.errors} errors): RSS ${r.afterWarmup} MB after warm-up, ${r.end} MB at the end (min ${r.min}, max ${r.max}), trend ${soakResult.slopeMbPerMinute} MB/min`);
+      console.log(`  RSS after warm-up, first half ${h.first.min}-${h.first.max} MB, second half ${h.second.min}-${h.second.max} MB`);
+    }
+    console.log(missed.length === 0 ? '\nAll targets met.' : `\nTargets missed:\n${missed.map((m) => `  - ${m}`).join('\n')}`);
+    console.log(`\nWritten to ${args.out}`);
+  } finally {
+    db.cleanup();
+  }
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

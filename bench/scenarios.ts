@@ -1,0 +1,101 @@
+// The four workloads, driven by autocannon over loopback: create, get by token, patch (an email
+// change) and a 70/20/10 get/patch/create mix. Get and patch cycle through a pool of sessions made
+// beforehand, so every request finds a real session.
+import autocannon, { type Request } from 'autocannon';
+import { CREATE_BODY, patchBody } from './bodies.ts';
+import { cpuSecondsOf } from './processes.ts';
+
+export const SCENARIOS = ['create', 'get', 'patch', 'mix'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface Measured {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+  requests: number;
+  bytesPerResponse: number;
+  /** Server CPU time (user + system) per request, in microseconds: less sensitive to a busy machine. */
+  cpuMicrosPerRequest?: number;
+}
+
+export const apiHeaders = (apiKey: string): Record<string, string> => ({
+  'x-api-key': apiKey,
+  'x-api-version': '2.4',
+  'content-type': 'application/json',
+});
+
+/** Creates `size` sessions (10 at a time) and returns their client tokens. */
+export async function makePool(url: string, apiKey: string, size: number): Promise<string[]> {
+  const tokens: string[] = [];
+  const one = async () => {
+    const res = await fetch(`${url}/client-session`, { method: 'POST', headers: apiHeaders(apiKey), body: CREATE_BODY });
+    const body = (await res.json()) as { clientToken?: string };
+    if (!res.ok || typeof body.clientToken !== 'string') throw new Error(`pool: POST answered ${res.status}`);
+    tokens.push(body.clientToken);
+  };
+  while (tokens.length < size) await Promise.all(Array.from({ length: Math.min(10, size - tokens.length) }, one));
+  return tokens;
+}
+
+function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]): Request[] {
+  const headers = apiHeaders(apiKey);
+  const getHeaders = { 'x-api-key': apiKey, 'x-api-version': '2.4' };
+  let n = 0;
+  const nextToken = () => pool[n++ % pool.length]!;
+  const create = (): Request => ({ method: 'POST', path: '/client-session', headers, body: CREATE_BODY });
+  const get = (): Request => ({
+    method: 'GET',
+    path: `/client-session?clientToken=${encodeURIComponent(nextToken())}`,
+    headers: getHeaders,
+  });
+  const patch = (): Request => ({ method: 'PATCH', path: '/client-session', headers, body: patchBody(nextToken(), n) });
+  const pick: Record<Scenario, () => Request> = {
+    create,
+    get,
+    patch,
+    // 70% get, 20% patch, 10% create, interleaved deterministically.
+    mix: () => {
+      const slot = n % 10;
+      if (slot < 7) return get();
+      if (slot < 9) return patch();
+      n++;
+      return create();
+    },
+  };
+  if (scenario === 'create') return [create()];
+  return [{ setupRequest: () => pick[scenario]() }];
+}
+
+export async function measure(
+  scenario: Scenario,
+  url: string,
+  apiKey: string,
+  pool: readonly string[],
+  options: { connections: number; duration: number },
+  serverPid?: number,
+): Promise<Measured> {
+  const cpuBefore = serverPid !== undefined ? cpuSecondsOf(serverPid) : undefined;
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    duration: options.duration,
+    timeout: 10,
+    requests: requestsFor(scenario, apiKey, pool),
+  });
+  const requests = result.requests.total;
+  const cpuAfter = serverPid !== undefined ? cpuSecondsOf(serverPid) : undefined;
+  return {
+    requestsPerSecond: Math.round(requests / (result.duration > 0 ? result.duration : options.duration)),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    errors: result.errors + result.timeouts + result.non2xx,
+    requests,
+    bytesPerResponse: requests > 0 ? Math.round(result.throughput.total / requests) : 0,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && requests > 0
+      ? { cpuMicrosPerRequest: Math.round(((cpuAfter - cpuBefore) * 1e6) / requests) }
+      : {}),
+  };
+}

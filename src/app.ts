@@ -108,9 +108,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installObservability(app, metrics);
   // Before the version hook, so even its 400 is readable by the browser that caused it.
   await app.register(cors, corsOptions(deps.config.corsOrigins));
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback form: a hook on every request should not cost a promise.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
-    if (request.routeOptions.config.versioned) await apiVersionHook(request, reply);
+    if (!request.routeOptions.config.versioned) return done();
+    apiVersionHook(request, reply).then(() => done(), done);
   });
 
   // Issue 5: hostile input, abuse limits, idempotency keys (in this order: a refused request claims no key).

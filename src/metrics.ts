@@ -57,15 +57,30 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
 
+  // Each label set's children, looked up once: prom-client hashes the labels object on every call
+  // otherwise. The sets are as bounded as the series themselves (route patterns, not URLs).
+  const requestSeries = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+  const storageSeries = new Map<string, { observe(v: number): void }>();
   return {
     registry,
     observeRequest(labels, seconds) {
-      const l = { method: labels.method, route: labels.route, status: String(labels.status) };
-      requests.inc(l);
-      duration.observe(l, seconds);
+      const key = `${labels.method} ${labels.status} ${labels.route}`;
+      let series = requestSeries.get(key);
+      if (!series) {
+        const l = { method: labels.method, route: labels.route, status: String(labels.status) };
+        series = { count: requests.labels(l), time: duration.labels(l) };
+        requestSeries.set(key, series);
+      }
+      series.count.inc();
+      series.time.observe(seconds);
     },
     observeStorage(operation, seconds) {
-      storage.observe({ operation }, seconds);
+      let series = storageSeries.get(operation);
+      if (!series) {
+        series = storage.labels({ operation });
+        storageSeries.set(operation, series);
+      }
+      series.observe(seconds);
     },
     sessionCreated: () => created.inc(),
     sessionUpdated: () => updated.inc(),

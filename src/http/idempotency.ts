@@ -56,8 +56,8 @@ export function installIdempotency(
   /** Told of every replayed response (the kassa_idempotent_replays_total counter). */
   onReplay: () => void = () => {},
 ): void {
-  app.addHook('preHandler', async (request, reply) => {
-    if (!request.routeOptions.config.idempotent || !request.principal) return;
+  const begin = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.principal) return;
     const key = idempotencyKeyOf(request);
     if (key === undefined) return;
     const ifMatch = request.headers['if-match'];
@@ -74,9 +74,9 @@ export function installIdempotency(
       return replay(reply, outcome.reply);
     }
     request.idempotencyTicket = outcome.ticket;
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const store = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const ticket = request.idempotencyTicket;
     if (!ticket) return payload;
     request.idempotencyTicket = undefined;
@@ -91,14 +91,28 @@ export function installIdempotency(
       await service.release(ticket);
     }
     return payload;
-  });
+  };
 
   // A response that never went through onSend must not hold its key until the lock expires. (A client
   // that goes away mid-request is not a reason to release: the handler still runs and completes.)
-  app.addHook('onResponse', async (request) => {
+  const release = async (request: FastifyRequest) => {
     const ticket = request.idempotencyTicket;
     if (!ticket) return;
     request.idempotencyTicket = undefined;
     await service.release(ticket);
+  };
+
+  // Only routes with `config.idempotent` get these hooks, decided once as each route is registered;
+  // the others pay nothing per request. Route hooks run after the global ones of the same kind, as
+  // these did when they were global and added last.
+  app.addHook('onRoute', (route) => {
+    if (!(route.config as { idempotent?: boolean } | undefined)?.idempotent) return;
+    route.preHandler = [...asArray(route.preHandler), begin];
+    route.onSend = [...asArray(route.onSend), store];
+    route.onResponse = [...asArray(route.onResponse), release];
   });
+}
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }

@@ -28,9 +28,10 @@ const QUIET_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
 
 /** One line per request: method, route, status, duration, merchant, request id. */
 export function installRequestLog(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback form: it runs on every request and needs no promise.
+  app.addHook('onResponse', (request, reply, done) => {
     // Below info (LOG_LEVEL=warn), skip building a line nobody writes.
-    if (QUIET_LEVELS.has(request.log.level)) return;
+    if (QUIET_LEVELS.has(request.log.level)) return done();
     request.log.info(
       {
         method: request.method,
@@ -42,5 +43,6 @@ export function installRequestLog(app: FastifyInstance): void {
       },
       'request',
     );
+    done();
   });
 }

@@ -14,16 +14,18 @@ export function installObservability(app: FastifyInstance, metrics: Metrics): vo
     timings.set(request, timing);
     storageTiming.run(timing, done);
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Callback forms: these run on every request and need no promise.
+  app.addHook('onSend', (request, reply, payload, done) => {
     const ms = timings.get(request)?.ms ?? 0;
     reply.header('Server-Timing', `storage;dur=${ms.toFixed(3)};desc="Time in storage"`);
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 }
 

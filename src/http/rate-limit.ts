@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { RateLimitConfig } from '../config.ts';
 import { sha256 } from '../ids.ts';
+import { apiKeyHash } from './api-key-hash.ts';
 import { ApiError } from './errors.ts';
 
 /** Past this many buckets, full (idle) ones are dropped so memory stays bounded. */
@@ -78,7 +79,7 @@ export function installRateLimits(
       if (!request.routeOptions.config.scope) return;
       const secret = first(request.headers['x-api-key']);
       if (!secret) return;
-      const wait = perKey.take(sha256(secret));
+      const wait = perKey.take(apiKeyHash(request, secret));
       if (wait > 0) {
         onLimited();
         throw tooManyRequests('key', wait);

@@ -33,8 +33,13 @@ export class Merchants {
   ) {}
 
   /** The merchant behind an API key secret, or undefined for an unknown or revoked key. */
-  async authenticate(secret: string): Promise<Principal | undefined> {
-    const key = await this.store.apiKeys.findBySecretHash(sha256(secret));
+  authenticate(secret: string): Promise<Principal | undefined> {
+    return this.authenticateHash(sha256(secret));
+  }
+
+  /** The same, from the secret's sha256 (when the caller has it already). */
+  async authenticateHash(secretHash: string): Promise<Principal | undefined> {
+    const key = await this.store.apiKeys.findBySecretHash(secretHash);
     if (!key || key.revokedAt !== undefined) return undefined;
     return { merchantId: key.merchantId, keyId: key.id, scopes: key.scopes };
   }

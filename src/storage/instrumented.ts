@@ -33,11 +33,17 @@ export function instrumentStore(store: Store, observe: StorageObserver): Store {
 }
 
 function instrumentObject<T extends object>(target: T, prefix: string, observe: StorageObserver): T {
+  // One timed wrapper per method, made on first use (not a bound function and a closure per call).
+  const methods = new Map<string, unknown>();
   return new Proxy(target, {
     get(object, property, receiver) {
       const value = Reflect.get(object, property, receiver);
       if (typeof value !== 'function' || typeof property !== 'string') return value;
-      return timed(value.bind(object), `${prefix}.${property}`, observe);
+      const known = methods.get(property) as { fn: unknown; wrapper: unknown } | undefined;
+      if (known && known.fn === value) return known.wrapper;
+      const wrapper = timed(value.bind(object), `${prefix}.${property}`, observe);
+      methods.set(property, { fn: value, wrapper });
+      return wrapper;
     },
   });
 }
@@ -45,10 +51,10 @@ function instrumentObject<T extends object>(target: T, prefix: string, observe: 
 function timed(fn: (...args: unknown[]) => unknown, operation: string, observe: StorageObserver) {
   return (...args: unknown[]) => {
     const started = process.hrtime.bigint();
+    const timing = storageTiming.getStore();
     const done = () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       observe(operation, ms / 1000);
-      const timing = storageTiming.getStore();
       if (timing) timing.ms += ms;
     };
     let result: unknown;

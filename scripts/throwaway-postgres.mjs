@@ -121,9 +121,8 @@ export async function startThrowawayPostgres(options = {}) {
         '-p', String(port),
         '-c', 'listen_addresses=127.0.0.1',
         '-c', 'unix_socket_directories=',
-        '-c', 'fsync=off',
-        '-c', 'synchronous_commit=off',
-        '-c', 'full_page_writes=off',
+        // Tests trade durability for speed; `durable: true` (the benchmark) keeps PostgreSQL's defaults.
+        ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
         '-c', 'max_connections=300',
       ],
       { ...asUser, env, cwd: dataDir, stdio: ['ignore', 'ignore', 'pipe'] },

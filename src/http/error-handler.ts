@@ -25,9 +25,8 @@ export function toApiError(error: FastifyError, request: FastifyRequest, isUnava
     const context = error.validationContext ?? 'body';
     const schema = (request.routeOptions.schema as Record<string, { title?: string } | undefined> | undefined)?.[context];
     const model = schema?.title ?? context;
-    const prefix: string[] = [];
     return new ApiError('RequestValidationError', {
-      validationErrors: [{ model, errors: fieldErrors(error.validation as never, prefix) }],
+      validationErrors: [{ model, errors: fieldErrors(error.validation as never) }],
     });
   }
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;

@@ -79,9 +79,7 @@ function pathOf(error: ErrorObject, prefix: string[]): string {
   const p = error.params as Record<string, unknown>;
   if (error.keyword === 'required') segments.push(String(p.missingProperty));
   if (error.keyword === 'additionalProperties') segments.push(String(p.additionalProperty));
-  if (error.keyword === 'propertyNames' || (p.propertyName !== undefined && error.keyword !== 'propertyNames')) {
-    if (p.propertyName !== undefined) segments.push(String(p.propertyName));
-  }
+  if (p.propertyName !== undefined) segments.push(String(p.propertyName));
   return jsonPath(segments);
 }
 

@@ -4,7 +4,6 @@
 // writers wins and the service re-merges on the winner's version), and everything that must happen
 // once across processes (migrations, the shared signing key) runs under an advisory lock.
 import postgres from 'postgres';
-import type { SessionData } from '../../sessions/schemas.ts';
 import type {
   ApiKey,
   ApiKeyStore,
@@ -18,6 +17,7 @@ import type {
   Store,
   StoredSession,
 } from '../store.ts';
+import { toApiKey, toSession, type ApiKeyRow, type SessionRow } from '../rows.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 
 export interface PostgresOptions {
@@ -38,49 +38,6 @@ const MIGRATION_LOCK = 7_240_001;
 const SIGNING_KEY_LOCK = 7_240_002;
 
 type Sql = postgres.Sql;
-
-interface SessionRow {
-  id: string;
-  merchant_id: string;
-  access_token_hash: string;
-  data: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  expires_at: string;
-}
-
-interface ApiKeyRow {
-  id: string;
-  merchant_id: string;
-  secret_hash: string;
-  prefix: string;
-  scopes: string;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-// BIGINT arrives as a string (it may exceed 2^53); Kassa's millisecond timestamps never do.
-const toSession = (row: SessionRow): StoredSession => ({
-  id: row.id,
-  merchantId: row.merchant_id,
-  accessTokenHash: row.access_token_hash,
-  data: JSON.parse(row.data) as SessionData,
-  version: row.version,
-  createdAt: Number(row.created_at),
-  updatedAt: Number(row.updated_at),
-  expiresAt: Number(row.expires_at),
-});
-
-const toApiKey = (row: ApiKeyRow): ApiKey => ({
-  id: row.id,
-  merchantId: row.merchant_id,
-  secretHash: row.secret_hash,
-  prefix: row.prefix,
-  scopes: JSON.parse(row.scopes) as string[],
-  createdAt: Number(row.created_at),
-  ...(row.revoked_at !== null ? { revokedAt: Number(row.revoked_at) } : {}),
-});
 
 const toMerchant = (row: { id: string; name: string; created_at: string }): Merchant => ({
   id: row.id,

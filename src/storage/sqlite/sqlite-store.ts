@@ -3,7 +3,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { SessionData } from '../../sessions/schemas.ts';
 import type {
   ApiKey,
   ApiKeyStore,
@@ -17,51 +16,10 @@ import type {
   Store,
   StoredSession,
 } from '../store.ts';
+import { toApiKey, toSession, toSessionWithData, type ApiKeyRow, type SessionRow } from '../rows.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { WriteBatcher } from './write-batcher.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
-
-interface SessionRow {
-  id: string;
-  merchant_id: string;
-  access_token_hash: string;
-  data: string;
-  version: number;
-  created_at: number;
-  updated_at: number;
-  expires_at: number;
-}
-
-interface ApiKeyRow {
-  id: string;
-  merchant_id: string;
-  secret_hash: string;
-  prefix: string;
-  scopes: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-const toSession = (row: SessionRow): StoredSession => ({
-  id: row.id,
-  merchantId: row.merchant_id,
-  accessTokenHash: row.access_token_hash,
-  data: JSON.parse(row.data) as SessionData,
-  version: row.version,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  expiresAt: row.expires_at,
-});
-
-const toApiKey = (row: ApiKeyRow): ApiKey => ({
-  id: row.id,
-  merchantId: row.merchant_id,
-  secretHash: row.secret_hash,
-  prefix: row.prefix,
-  scopes: JSON.parse(row.scopes) as string[],
-  createdAt: row.created_at,
-  ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-});
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -182,17 +140,7 @@ function sessionStore(db: Database.Database, batcher: WriteBatcher): SessionStor
         | Omit<SessionRow, 'data'>
         | undefined;
       // The data just written is `data` itself: no need to read it back and parse it again.
-      if (!row) return undefined;
-      return {
-        id: row.id,
-        merchantId: row.merchant_id,
-        accessTokenHash: row.access_token_hash,
-        data,
-        version: row.version,
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-        expiresAt: row.expires_at,
-      };
+      return row ? toSessionWithData(row, data) : undefined;
     },
     async listByMerchant(merchantId, { limit, before }) {
       return (list.all(merchantId, before ?? Number.MAX_SAFE_INTEGER, limit) as SessionRow[]).map(toSession);

@@ -1,0 +1,52 @@
+// Row -> domain object mapping shared by the SQLite and PostgreSQL adapters: both use the same
+// column names. SQLite returns INTEGER timestamps as numbers, PostgreSQL returns BIGINT as strings
+// (it may exceed 2^53; Kassa's millisecond timestamps never do), so every timestamp goes through Number.
+import type { SessionData } from '../sessions/schemas.ts';
+import type { ApiKey, StoredSession } from './store.ts';
+
+type Timestamp = number | string;
+
+export interface SessionRow {
+  id: string;
+  merchant_id: string;
+  access_token_hash: string;
+  data: string;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  merchant_id: string;
+  secret_hash: string;
+  prefix: string;
+  scopes: string;
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+/** A session row whose data the caller already holds (e.g. the data it just wrote). */
+export const toSessionWithData = (row: Omit<SessionRow, 'data'>, data: SessionData): StoredSession => ({
+  id: row.id,
+  merchantId: row.merchant_id,
+  accessTokenHash: row.access_token_hash,
+  data,
+  version: row.version,
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+  expiresAt: Number(row.expires_at),
+});
+
+export const toSession = (row: SessionRow): StoredSession => toSessionWithData(row, JSON.parse(row.data) as SessionData);
+
+export const toApiKey = (row: ApiKeyRow): ApiKey => ({
+  id: row.id,
+  merchantId: row.merchant_id,
+  secretHash: row.secret_hash,
+  prefix: row.prefix,
+  scopes: JSON.parse(row.scopes) as string[],
+  createdAt: Number(row.created_at),
+  ...(row.revoked_at !== null ? { revokedAt: Number(row.revoked_at) } : {}),
+});

@@ -44,11 +44,7 @@ const retryPause = (attempt: number) =>
 export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
-  async create(merchantId: string, body: SessionData, apiVersion: string): Promise<SessionWithTokenResponse> {
-    return (await this.createSession(merchantId, body, apiVersion)).response;
-  }
-
-  /** `create`, with the stored row (for the ETag). */
+  /** Creates a session; returns the response and the stored row (for the ETag). */
   async createSession(
     merchantId: string,
     body: SessionData,

@@ -5,7 +5,6 @@
 // once across processes (migrations, the shared signing key) runs under an advisory lock.
 import postgres from 'postgres';
 import type {
-  ApiKey,
   ApiKeyStore,
   IdempotencyBegin,
   IdempotencyStore,
@@ -15,7 +14,6 @@ import type {
   SigningKey,
   SigningKeyStore,
   Store,
-  StoredSession,
 } from '../store.ts';
 import { toApiKey, toSession, type ApiKeyRow, type SessionRow } from '../rows.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';

@@ -14,7 +14,6 @@ import type {
   SigningKey,
   SigningKeyStore,
   Store,
-  StoredSession,
 } from '../store.ts';
 import { toApiKey, toSession, toSessionWithData, type ApiKeyRow, type SessionRow } from '../rows.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';

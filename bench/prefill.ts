@@ -2,7 +2,7 @@
 // works for every engine and goes through the same write path as the server). Runs while no server
 // is using the database.
 import type { DatabaseTarget } from '../src/config.ts';
-import { newSessionId, sha256 } from '../src/ids.ts';
+import { newSessionId, sha256 } from '../src/lib/ids.ts';
 import { DEFAULT_MERCHANT_ID } from '../src/merchants/merchants.ts';
 import type { SessionData } from '../src/sessions/schemas.ts';
 import { openStore } from '../src/storage/open.ts';
@@ -21,7 +21,7 @@ export async function prefill(target: DatabaseTarget, count: number, onProgress:
         Array.from({ length: size }, (_, i) => {
           const n = done + i;
           const data = { ...createBody, orderId: `prefill-${n}` } as SessionData;
-          return store.sessions.insert({
+          return store.commit((uow) => uow.sessions.insert({
             id: newSessionId(),
             merchantId: DEFAULT_MERCHANT_ID,
             accessTokenHash: sha256(`prefill-${n}-${now}`),
@@ -30,7 +30,7 @@ export async function prefill(target: DatabaseTarget, count: number, onProgress:
             createdAt: now,
             updatedAt: now,
             expiresAt: now + 86_400_000,
-          });
+          }));
         }),
       );
       done += size;

@@ -1,36 +1,36 @@
-// buildApp(deps): plugins, routes, error handling. No I/O of its own (conventions: app/server split).
+// buildApp(deps): the services, the request pipeline and the routes. No I/O of its own (server.ts
+// opens storage and listens); tests build it in process with a fixed clock and a fresh store.
 import cors from '@fastify/cors';
-import type { Ajv } from 'ajv';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
-import { corsOptions } from './checkout/cors.ts';
+import { Type } from 'typebox';
+import { defaultCheckoutConfig, type CheckoutConfig } from './checkout/configuration.ts';
 import { checkoutRoutes } from './checkout/routes.ts';
 import { CheckoutService } from './checkout/service.ts';
-import { Type } from 'typebox';
-import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
-import { apiVersionHook } from './http/api-version.ts';
-import { apiKeyAuth } from './http/auth.ts';
-import { ApiError, errorResponses } from './http/errors.ts';
-import { installJsonParser } from './http/body-guards.ts';
-import { installErrorHandling, type UnavailableCheck } from './http/error-handler.ts';
-import { installIdempotency } from './http/idempotency.ts';
-import { installRateLimits } from './http/rate-limit.ts';
-import { IdempotencyService } from './idempotency/service.ts';
-import { installRequestLog } from './http/logging.ts';
+import { KassaError } from './errors.ts';
+import { corsOptions } from './http/cors.ts';
+import { errorResponses, installErrorHandling, type UnavailableCheck } from './http/envelope.ts';
+import { installJsonBody } from './http/json-body.ts';
 import { installObservability, metricsRoute } from './http/observability.ts';
 import { installOpenApi } from './http/openapi.ts';
-import { AJV_OPTIONS, EMAIL_FORMAT } from './http/validation.ts';
-import { defaultCheckoutConfig, type CheckoutConfig } from './merchants/checkout-config.ts';
+import { createPipeline } from './http/pipeline.ts';
+import { RateLimits } from './http/rate-limit.ts';
+import { idempotencySteps } from './idempotency/requests.ts';
+import { IdempotencyService } from './idempotency/service.ts';
+import { compile } from './lib/ajv.ts';
+import type { Clock } from './lib/clock.ts';
+import { createMetrics, type Metrics } from './lib/metrics.ts';
+import { serializer } from './lib/serialize.ts';
 import { Merchants } from './merchants/merchants.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
 import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { SessionService } from './sessions/service.ts';
 import { instrumentStore } from './storage/instrumented.ts';
-import type { SigningKey, Store } from './storage/store.ts';
+import type { Store } from './storage/store.ts';
 import { ClientTokens } from './tokens/client-token.ts';
+import type { SigningKey } from './tokens/signing-key.store.ts';
 
 export interface AppDeps {
   store: Store;
@@ -55,7 +55,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    // installRequestLog writes the one line per request instead of Fastify's two.
+    // http/observability.ts writes the one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     // A well-formed X-Request-Id is kept; anything else gets a fresh id (it is the diagnosticsId).
@@ -64,83 +64,49 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
     requestIdHeader: false,
-    ajv: {
-      customOptions: { ...AJV_OPTIONS },
-      plugins: [(ajv: Ajv) => ajv.addFormat('idn-email', EMAIL_FORMAT)],
-    },
-    // fast-json-stringify compiles anyOf branches with its own Ajv: it needs Kassa's format too.
-    serializerOpts: { ajv: { formats: { 'idn-email': EMAIL_FORMAT } } },
     routerOptions: { ignoreTrailingSlash: true },
   });
+  // Schemas are compiled once per process, whatever the number of apps (lib/ajv.ts, lib/serialize.ts).
+  app.setValidatorCompiler(({ schema }) => compile(schema));
+  app.setSerializerCompiler(({ schema }) => serializer(schema));
 
   const checkout = deps.checkout ?? defaultCheckoutConfig(deps.config.sdkEnv);
   const offered = checkout.paymentMethods.map((m) => m.type);
-  const tokens = new ClientTokens(deps.signingKeys, {
-    publicUrl: deps.config.publicUrl,
+  const tokens = new ClientTokens(
+    deps.signingKeys,
     // The token's env and the configuration's env must agree.
-    env: checkout.env,
-    ttlSeconds: deps.config.tokenTtlSeconds,
-  }, deps.clock);
+    { publicUrl: deps.config.publicUrl, env: checkout.env, ttlSeconds: deps.config.tokenTtlSeconds },
+    deps.clock,
+  );
   const metrics = deps.metrics ?? createMetrics();
-  // Every storage call is timed (metrics, Server-Timing), whatever the engine.
+  // Every storage call is timed for the metrics, whatever the engine.
   const store = instrumentStore(deps.store, metrics.observeStorage);
   const merchants = new Merchants(store, deps.clock);
   const offeredPaymentMethods = () => offered;
-  const sessions = new SessionService({
-    store,
-    tokens,
+  const sessions = new SessionService({ store, tokens, clock: deps.clock, offeredPaymentMethods, events: metrics });
+  const checkoutService = new CheckoutService({ store, clock: deps.clock, tokens, sessions, checkout, publicUrl: deps.config.publicUrl });
+  const idempotency = new IdempotencyService({
+    store: store.idempotency,
     clock: deps.clock,
-    offeredPaymentMethods,
-    events: metrics,
+    ttlMs: deps.config.idempotencyTtlMs,
+    secrets: deps.signingKeys.map((k) => k.secret),
   });
-  const checkoutService = new CheckoutService({
-    store,
-    clock: deps.clock,
-    tokens,
-    sessions,
-    checkout,
-    publicUrl: deps.config.publicUrl,
+  const pipeline = createPipeline({
+    merchants,
+    rateLimits: new RateLimits(deps.config.rateLimit, deps.clock, metrics.rateLimited),
+    idempotency: idempotencySteps(idempotency, metrics.idempotentReplay),
   });
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   installErrorHandling(app, deps.isStorageUnavailable ?? (() => false));
-  installRequestLog(app);
   installObservability(app, metrics);
-  // Before the version hook, so even its 400 is readable by the browser that caused it.
-  await app.register(cors, corsOptions(deps.config.corsOrigins));
-  // Callback form: a hook on every request should not cost a promise.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('X-Request-Id', request.id);
-    if (!request.routeOptions.config.versioned) return done();
-    apiVersionHook(request, reply).then(() => done(), done);
-  });
-
-  // Issue 5: hostile input, abuse limits, idempotency keys (in this order: a refused request claims no key).
-  installJsonParser(app);
-  installRateLimits(app, deps.config.rateLimit, deps.clock, metrics.rateLimited);
-  installIdempotency(
-    app,
-    new IdempotencyService({
-      store: store.idempotency,
-      clock: deps.clock,
-      ttlMs: deps.config.idempotencyTtlMs,
-      secrets: deps.signingKeys.map((k) => k.secret),
-    }),
-    metrics.idempotentReplay,
-  );
-
+  installJsonBody(app);
 
   // Before every route, so the document sees them all.
   await installOpenApi(app, { version: KASSA_VERSION });
   app.get(
     '/health',
-    {
-      schema: {
-        summary: 'Liveness',
-        tags: ['Operations'],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }, { title: 'Health' }) },
-      },
-    },
+    { schema: { summary: 'Liveness', tags: ['Operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }, { title: 'Health' }) } } },
     async () => ({ status: 'ok' as const }),
   );
   // Readiness for load balancers: this process can reach its storage (a 503 envelope when not).
@@ -157,13 +123,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
     async () => {
-      if (!(await store.ping())) throw new ApiError('ServiceUnavailable');
+      if (!(await store.ping())) throw new KassaError('ServiceUnavailable');
       return { status: 'ready' as const, storage: 'ok' as const };
     },
   );
-  await app.register(sessionRoutes(sessions, apiKeyAuth(merchants)));
-  await app.register(checkoutRoutes(checkoutService));
+  await app.register(sessionRoutes(sessions, pipeline));
+  // The routes a browser calls, in a scope of their own: only they answer CORS.
+  await app.register(async (browser) => {
+    const paths: RegExp[] = [];
+    browser.addHook('onRoute', (route) => {
+      if (route.method !== 'OPTIONS') paths.push(new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`));
+    });
+    await browser.register(cors, corsOptions(deps.config.corsOrigins, (path) => paths.some((p) => p.test(path))));
+    await browser.register(checkoutRoutes(checkoutService, pipeline));
+  });
   await app.register(metricsRoute(metrics));
-  await app.register(dashboardRoutes(new SessionOverview(store, deps.clock, offeredPaymentMethods), apiKeyAuth(merchants)));
+  await app.register(dashboardRoutes(new SessionOverview(store, deps.clock, offeredPaymentMethods), pipeline));
   return app;
 }

@@ -1,7 +1,119 @@
-// Process entry for `npm start`; `kassa serve` runs the same serve().
-import { serve } from './serve.ts';
+// The server process (what `npm start` runs, and `kassa serve`): read the configuration, open and
+// migrate the storage, listen, and drain on SIGTERM. Only this file and the CLI read process.env.
+import { pathToFileURL } from 'node:url';
+import pino from 'pino';
+import { buildApp } from './app.ts';
+import { CheckoutConfigError, readCheckoutConfigFile, type CheckoutConfig } from './checkout/configuration.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { loggerOptions } from './http/observability.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { newSigningSecret } from './lib/ids.ts';
+import { createMetrics } from './lib/metrics.ts';
+import { Merchants } from './merchants/merchants.ts';
+import { openStore } from './storage/open.ts';
+import { startPurger } from './storage/purge.ts';
+import type { Store } from './storage/store.ts';
+import { isStorageUnavailable } from './storage/unavailable.ts';
+import { signingKeyId } from './tokens/client-token.ts';
+import type { SigningKey } from './tokens/signing-key.store.ts';
 
-serve(process.env).catch((error: unknown) => {
-  process.stderr.write(`kassa: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+export interface Prepared {
+  /** Signing keys, the one that signs first. */
+  signingKeys: SigningKey[];
+  /** A key generated because none existed: print it once. */
+  generatedApiKey?: string;
+}
+
+/**
+ * What a process does with its storage before it serves: migrate, agree on the token signing key
+ * with every other process, make sure an API key exists.
+ */
+export async function prepareStorage(store: Store, config: Config, clock: Clock): Promise<Prepared> {
+  await store.migrate();
+  let signingKeys: SigningKey[];
+  if (config.tokenSecret) {
+    // A configured secret signs; keys kept in the database still verify the tokens they signed.
+    const configured = { kid: signingKeyId(config.tokenSecret), secret: config.tokenSecret, createdAt: clock() };
+    signingKeys = [configured, ...(await store.signingKeys.list()).filter((k) => k.kid !== configured.kid)];
+  } else {
+    const secret = newSigningSecret();
+    const shared = await store.signingKeys.ensure({ kid: signingKeyId(secret), secret, createdAt: clock() });
+    signingKeys = [shared, ...(await store.signingKeys.list()).filter((k) => k.kid !== shared.kid)];
+  }
+  const { generatedSecret } = await new Merchants(store, clock).bootstrap(config.apiKey);
+  return { signingKeys, ...(generatedSecret ? { generatedApiKey: generatedSecret } : {}) };
+}
+
+/** Exits with code 2 and the message of a configuration mistake; rethrows anything else. */
+function orExit<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof CheckoutConfigError) {
+      process.stderr.write(`kassa: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+export async function serve(env: Record<string, string | undefined>): Promise<void> {
+  const config = orExit(() => loadConfig(env));
+  const checkout: CheckoutConfig | undefined = orExit(() =>
+    config.checkoutConfigPath ? readCheckoutConfigFile(config.checkoutConfigPath, config.sdkEnv) : undefined,
+  );
+  const logger = pino(loggerOptions(config.logLevel));
+  const store = await openStore(config.database, { poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs });
+  const prepared = await prepareStorage(store, config, systemClock);
+  if (prepared.generatedApiKey) {
+    // Printed once, on purpose, outside the log stream: it is the only time the secret exists in clear.
+    process.stdout.write(
+      `\nNo API key existed, so Kassa made one for the default merchant (shown only now):\n\n  X-Api-Key: ${prepared.generatedApiKey}\n\n` +
+        'Keep it, or set KASSA_API_KEY to choose your own.\n\n',
+    );
+  }
+  const metrics = createMetrics({ processMetrics: true });
+  const app = await buildApp({ store, clock: systemClock, config, logger, signingKeys: prepared.signingKeys, metrics, checkout, isStorageUnavailable });
+  await app.listen({ port: config.port, host: config.host });
+  const purger = startPurger({ store, clock: systemClock, logger, ...config.purge });
+
+  // Graceful shutdown: stop accepting, let in-flight requests finish (bounded by
+  // KASSA_SHUTDOWN_TIMEOUT_MS, then open connections are cut), stop the purger, close storage.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
+    let forced = false;
+    const deadline = setTimeout(() => {
+      forced = true;
+      logger.warn('shutdown wait ran out: closing open connections');
+      app.server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    let code = 0;
+    try {
+      await app.close();
+      await purger.stop();
+      await store.close();
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      code = 1;
+    }
+    clearTimeout(deadline);
+    if (forced) code = 1;
+    logger.info({ exitCode: code }, 'stopped');
+    // pino writes synchronously to stdout by default, so the last line is out before exit.
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+// Run as a program (npm start), not imported (kassa serve, tests).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  serve(process.env).catch((error: unknown) => {
+    process.stderr.write(`kassa: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

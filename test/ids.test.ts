@@ -2,7 +2,7 @@
 // never repeat, across many pool refills.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newAccessToken, newApiKeySecret, newSessionId } from '../src/ids.ts';
+import { newAccessToken, newApiKeySecret, newSessionId } from '../src/lib/ids.ts';
 
 test('session ids and access tokens keep their format and are all different across pool refills', () => {
   const seen = new Set<string>();

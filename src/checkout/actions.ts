@@ -1,16 +1,14 @@
-// The client-session actions the SDKs send (contract §2.5), as pure changes to a session. Every
-// action is checked before any is applied, so a bad one rejects the whole request; the service then
-// validates the resulting session like a PATCH and stores it.
-import { Ajv } from 'ajv';
+// The client-session actions the SDKs send (docs/sdk.md, "Actions"), as pure changes to a session.
+// Every action is checked before any is applied, so a bad one rejects the whole request; the service
+// then validates the resulting session like a PATCH and stores it.
 import { Type, type TSchema } from 'typebox';
-import { validationError, type FieldError } from '../http/errors.ts';
-import { AJV_OPTIONS, fieldErrors } from '../http/validation.ts';
-import { jsonPath } from '../json-path.ts';
-import type { ShippingMethod } from '../merchants/checkout-config.ts';
+import { validationError, type FieldError } from '../errors.ts';
+import { compile, fieldErrors } from '../lib/ajv.ts';
+import { inspectBody } from '../lib/inspect-json.ts';
+import { jsonPath } from '../lib/json-path.ts';
 import { applyPatch } from '../sessions/merge.ts';
 import { Address, Customer, PAYMENT_METHOD_TYPE_PATTERN, type SessionData } from '../sessions/schemas.ts';
-import { stripUnknownFields } from '../sessions/unknown-fields.ts';
-import { configureAjv } from '../sessions/validate.ts';
+import type { ShippingMethod } from './configuration.ts';
 import { surchargeFor, withSurchargeFee } from './surcharge.ts';
 
 export const ACTIONS_MODEL = 'ClientSessionActionsRequest';
@@ -51,10 +49,9 @@ const PARAMS = {
 export type ActionType = keyof typeof PARAMS;
 export const ACTION_TYPES = Object.keys(PARAMS) as ActionType[];
 
-const ajv = configureAjv(new Ajv(AJV_OPTIONS));
 const validators = Object.fromEntries(
-  Object.entries(PARAMS).map(([type, schema]) => [type, ajv.compile(schema)]),
-) as Record<ActionType, ReturnType<typeof ajv.compile>>;
+  Object.entries(PARAMS).map(([type, schema]) => [type, compile(schema)]),
+) as Record<ActionType, ReturnType<typeof compile>>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -69,7 +66,9 @@ function normalizeParams(type: ActionType, params: Record<string, unknown>): Rec
       const address = out[key];
       if (isObject(address)) {
         const kept = Object.fromEntries(Object.entries(address).filter(([, v]) => v !== null && v !== ''));
-        out[key] = Object.keys(kept).length > 0 ? stripUnknownFields(Address, kept).value : null;
+        // Fields an address does not have are dropped (inspectBody removes them from `kept`).
+        if (Object.keys(kept).length > 0) inspectBody(kept, Address, false);
+        out[key] = Object.keys(kept).length > 0 ? kept : null;
       }
     }
   }

@@ -1,32 +1,39 @@
-// The routes Primer's client SDKs call with a client token (contract §2.3), and the icons the
-// configuration points at. Thin: read input, call the service, return.
+// The routes Primer's client SDKs call with a client token (docs/sdk.md), and the icons the
+// configuration points at. Thin: read input, call the service, return. They sit in the app's browser
+// scope, which answers CORS (app.ts).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { jsonObjectBody } from '../http/body-guards.ts';
-import { ApiError, errorResponses } from '../http/errors.ts';
-import { ICONS } from './icons.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { KassaError } from '../errors.ts';
+import { errorResponses } from '../http/envelope.ts';
+import type { Pipeline } from '../http/pipeline.ts';
+import type { Context } from '../lib/context.ts';
+import { ICONS } from './icons.ts';
 import { ActionsBody, ConfigurationQuery, ConfigurationResponse, ValidateTokenBody, ValidateTokenResponse } from './schemas.ts';
 import type { CheckoutService } from './service.ts';
 
-const COMMON_ERRORS = ['InvalidApiVersion', 'ClientSessionValidationError'] as const;
+const COMMON_ERRORS = ['InvalidApiVersion', 'ClientSessionValidationError', 'TooManyRequests'] as const;
 const BODY_ERRORS = ['RequestValidationError', 'InvalidRequestBody', 'UnsupportedMediaType', 'PayloadTooLarge'] as const;
 
-const clientToken = (request: FastifyRequest): string | undefined => {
+/** The access token the SDKs send in Primer-Client-Token. */
+export const clientTokenHeader = (request: FastifyRequest): string | undefined => {
   const header = request.headers['primer-client-token'];
   return Array.isArray(header) ? header[0] : header;
 };
 
-export function checkoutRoutes(service: CheckoutService) {
+/** Sends a body the service serialized already. */
+const sendJson = (reply: FastifyReply, body: string) => reply.type('application/json; charset=utf-8').send(body);
+
+export function checkoutRoutes(service: CheckoutService, pipeline: Pipeline) {
   return async function register(root: FastifyInstance): Promise<void> {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    const config = { versioned: true };
+    const ctx = (request: FastifyRequest) => request.ctx as Context;
 
     // The web loader asks for `{configurationUrl}/?withDisplayMetadata=true`: the app ignores trailing slashes.
     app.get(
       '/client-sdk/configuration',
       {
-        config,
+        ...pipeline.sdk(),
         schema: {
           summary: 'Checkout configuration for the client SDKs',
           tags: ['Client SDK'],
@@ -34,14 +41,14 @@ export function checkoutRoutes(service: CheckoutService) {
           response: { 200: ConfigurationResponse, ...errorResponses(...COMMON_ERRORS, 'RequestValidationError') },
         },
       },
-      async (request) => service.configuration(clientToken(request), request.query.withDisplayMetadata !== 'false'),
+      async (request, reply) =>
+        sendJson(reply, await service.configuration(ctx(request), clientTokenHeader(request), request.query.withDisplayMetadata !== 'false')),
     );
 
     app.post(
       '/client-session/actions',
       {
-        config,
-        preValidation: jsonObjectBody,
+        ...pipeline.sdk({ body: true }),
         schema: {
           summary: 'Apply checkout actions to the client session',
           tags: ['Client SDK'],
@@ -49,14 +56,13 @@ export function checkoutRoutes(service: CheckoutService) {
           response: { 200: ConfigurationResponse, ...errorResponses(...COMMON_ERRORS, ...BODY_ERRORS) },
         },
       },
-      async (request) => service.applyActions(clientToken(request), request.body.actions),
+      async (request, reply) => sendJson(reply, await service.applyActions(ctx(request), clientTokenHeader(request), request.body.actions)),
     );
 
     app.post(
       '/client-token/validate',
       {
-        config,
-        preValidation: jsonObjectBody,
+        ...pipeline.sdk({ body: true }),
         schema: {
           summary: 'Check that a client token is valid',
           tags: ['Client SDK'],
@@ -64,7 +70,7 @@ export function checkoutRoutes(service: CheckoutService) {
           response: { 200: ValidateTokenResponse, ...errorResponses(...COMMON_ERRORS, ...BODY_ERRORS) },
         },
       },
-      async (request) => service.validate(request.body.clientToken),
+      async (request) => service.validate(ctx(request), request.body.clientToken),
     );
 
     app.get<{ Params: { file: string } }>(
@@ -81,10 +87,10 @@ export function checkoutRoutes(service: CheckoutService) {
         },
       },
       async (request, reply) => {
-      const match = /^([a-z-]+)\.svg$/.exec(request.params.file);
-      const svg = match && Object.hasOwn(ICONS, match[1]!) ? ICONS[match[1]!] : undefined;
-      if (svg === undefined) throw new ApiError('NotFound');
-      return reply.type('image/svg+xml').header('Cache-Control', 'public, max-age=86400').send(svg);
+        const match = /^([a-z-]+)\.svg$/.exec(request.params.file);
+        const svg = match && Object.hasOwn(ICONS, match[1]!) ? ICONS[match[1]!] : undefined;
+        if (svg === undefined) throw new KassaError('NotFound');
+        return reply.type('image/svg+xml').header('Cache-Control', 'public, max-age=86400').send(svg);
       },
     );
   };

@@ -1,13 +1,13 @@
-// The stored session and the checkout configuration in the shape the SDKs decode (contract §2.4).
+// The stored session and the checkout configuration in the shape the SDKs decode (docs/sdk.md).
 // Pure. Differences from the server API's shape: `clientSessionId`; `order` carries orderId,
 // currencyCode and totalOrderAmount; `paymentMethod.options` is an array of {type, surcharge,
 // networks}; `order`, `customer` and `paymentMethod` are always objects (the web loader reads into
 // them without checks).
-import type { CheckoutConfig, PaymentMethodConfig } from '../merchants/checkout-config.ts';
+import type { CheckoutConfig, PaymentMethodConfig } from './configuration.ts';
 import { sessionAmount } from '../sessions/amount.ts';
 import { DEFAULT_CARD_NETWORKS } from '../sessions/enums.ts';
 import type { SessionData } from '../sessions/schemas.ts';
-import type { StoredSession } from '../storage/store.ts';
+import type { StoredSession } from '../sessions/session.store.ts';
 import type { ConfigurationResponse, SdkClientSession, SdkPaymentMethodOption } from './schemas.ts';
 
 type Options = NonNullable<NonNullable<SessionData['paymentMethod']>['options']>;

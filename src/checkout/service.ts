@@ -1,16 +1,18 @@
 // What the client SDKs do with a token: read the checkout configuration, send actions, validate the
 // token. Authenticated by the token's accessToken alone (the Primer-Client-Token header): its hash
-// finds the session, whoever the merchant. Changes go through SessionService.mutate, the same
-// read-change-validate-write path as PATCH.
-import type { Clock } from '../clock.ts';
-import { ApiError } from '../http/errors.ts';
-import { sha256 } from '../ids.ts';
-import { shippingMethods, type CheckoutConfig } from '../merchants/checkout-config.ts';
+// finds the session, whoever the merchant. Actions go through SessionService.change, the same
+// serialised change path as PATCH.
+import type { Clock } from '../lib/clock.ts';
+import { timed, type Context } from '../lib/context.ts';
+import { serializer } from '../lib/serialize.ts';
+import { accessTokenHash, clientTokenHash, usable } from '../sessions/lookup.ts';
 import type { SessionService } from '../sessions/service.ts';
-import type { Store, StoredSession } from '../storage/store.ts';
+import type { StoredSession } from '../sessions/session.store.ts';
+import type { Store } from '../storage/store.ts';
 import type { ClientTokens } from '../tokens/client-token.ts';
 import { ACTIONS_MODEL, applyActions, type Action } from './actions.ts';
-import type { ConfigurationResponse } from './schemas.ts';
+import { shippingMethods, type CheckoutConfig } from './configuration.ts';
+import { ConfigurationResponse } from './schemas.ts';
 import { buildConfiguration } from './sdk-shape.ts';
 
 export interface CheckoutServiceDeps {
@@ -22,45 +24,36 @@ export interface CheckoutServiceDeps {
   publicUrl: string;
 }
 
-/** accessTokens are 40 hex characters; anything much longer is not one of ours. */
-const MAX_ACCESS_TOKEN = 256;
+const serializeConfiguration = serializer(ConfigurationResponse);
 
 export class CheckoutService {
   constructor(private readonly deps: CheckoutServiceDeps) {}
 
-  async configuration(accessToken: string | undefined, withDisplayMetadata: boolean): Promise<ConfigurationResponse> {
-    const stored = await this.findByAccessToken(accessToken);
+  /** GET /client-sdk/configuration, serialized. */
+  async configuration(ctx: Context, accessToken: string | undefined, withDisplayMetadata: boolean): Promise<string> {
+    const hash = accessTokenHash(accessToken);
+    const stored = usable(await timed(ctx, () => this.deps.store.sessions.findByAccessTokenHash(hash)), this.deps.clock());
     return this.render(stored, withDisplayMetadata);
   }
 
-  async applyActions(accessToken: string | undefined, actions: readonly Action[]): Promise<ConfigurationResponse> {
+  /** POST /client-session/actions: the session changed by the actions, answered as the configuration. */
+  async applyActions(ctx: Context, accessToken: string | undefined, actions: readonly Action[]): Promise<string> {
+    const hash = accessTokenHash(accessToken);
     const context = { shippingMethods: shippingMethods(this.deps.checkout) };
-    const saved = await this.deps.sessions.mutate(
-      () => this.findByAccessToken(accessToken),
-      (data) => applyActions(data, actions, context),
-      ACTIONS_MODEL,
-    );
-    return this.render(saved, true);
+    const { body } = await this.deps.sessions.change(ctx, hash, (data) => applyActions(data, actions, context), ACTIONS_MODEL, {
+      render: (stored) => this.render(stored, true),
+    });
+    return body;
   }
 
   /** POST /client-token/validate: the whole JWT, checked like every other use, then its session. */
-  async validate(clientToken: string): Promise<{ success: true }> {
-    const verified = this.deps.tokens.verify(clientToken);
-    if (!verified) throw new ApiError('ClientSessionValidationError');
-    const stored = await this.deps.store.sessions.findByAccessTokenHash(verified.accessTokenHash);
-    if (!stored || stored.expiresAt <= this.deps.clock()) throw new ApiError('ClientSessionValidationError');
+  async validate(ctx: Context, clientToken: string): Promise<{ success: true }> {
+    const hash = clientTokenHash(this.deps.tokens, clientToken);
+    usable(await timed(ctx, () => this.deps.store.sessions.versionOf(hash)), this.deps.clock());
     return { success: true };
   }
 
-  private render(stored: StoredSession, withDisplayMetadata: boolean): ConfigurationResponse {
-    return buildConfiguration(stored, this.deps.checkout, { publicUrl: this.deps.publicUrl, withDisplayMetadata });
-  }
-
-  /** One answer (400 ClientSessionValidationError) for missing, unknown and expired tokens. */
-  private async findByAccessToken(accessToken: string | undefined): Promise<StoredSession> {
-    if (!accessToken || accessToken.length > MAX_ACCESS_TOKEN) throw new ApiError('ClientSessionValidationError');
-    const stored = await this.deps.store.sessions.findByAccessTokenHash(sha256(accessToken));
-    if (!stored || stored.expiresAt <= this.deps.clock()) throw new ApiError('ClientSessionValidationError');
-    return stored;
+  private render(stored: StoredSession, withDisplayMetadata: boolean): string {
+    return serializeConfiguration(buildConfiguration(stored, this.deps.checkout, { publicUrl: this.deps.publicUrl, withDisplayMetadata }));
   }
 }

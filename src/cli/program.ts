@@ -3,10 +3,10 @@
 // and then writes only JSON to stdout. Errors go to stderr with a non-zero exit.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { KASSA_VERSION } from '../app.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../lib/clock.ts';
 import { parseDatabaseUrl } from '../config.ts';
 import { DEFAULT_MERCHANT_ID, Merchants, SCOPES } from '../merchants/merchants.ts';
-import { serve } from '../serve.ts';
+import { serve } from '../server.ts';
 import { SessionOverview } from '../sessions/overview.ts';
 import { openStore } from '../storage/open.ts';
 import { purgeExpired } from '../storage/purge.ts';

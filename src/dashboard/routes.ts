@@ -1,9 +1,11 @@
 // The dashboard: a page and its script (served from this package, no CDN), and the two read endpoints
 // it needs beyond the public API, behind the same API-key auth. Handlers stay thin.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ApiError, errorResponses, validationError } from '../http/errors.ts';
+import { KassaError, validationError } from '../errors.ts';
+import { errorResponses } from '../http/envelope.ts';
+import type { Pipeline } from '../http/pipeline.ts';
 import { SessionDetail, SessionSummary, type SessionOverview } from '../sessions/overview.ts';
 import { DASHBOARD_CSS, DASHBOARD_HTML } from './page.ts';
 import { DASHBOARD_JS } from './script.ts';
@@ -30,7 +32,7 @@ const AUTH_ERRORS = ['Unauthorized', 'Forbidden'] as const;
 // The page only talks to this origin: a strict policy makes any CDN asset fail loudly.
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-export function dashboardRoutes(overview: SessionOverview, authenticate: preHandlerAsyncHookHandler) {
+export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline) {
   return async function register(root: FastifyInstance): Promise<void> {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const asset = (type: string, body: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
@@ -42,12 +44,11 @@ export function dashboardRoutes(overview: SessionOverview, authenticate: preHand
     app.get('/dashboard/app.css', { schema: { summary: "The dashboard's style sheet", tags: ['Dashboard'], response: text('CSS', 'text/css') } }, asset('text/css; charset=utf-8', DASHBOARD_CSS));
 
     // Reading sessions needs the scope that creating and reading them through the public API needs.
-    const config = { scope: 'client_tokens:write' };
+    const api = () => pipeline.merchant({ scope: 'client_tokens:write' });
     app.get(
       '/dashboard/api/sessions',
       {
-        config,
-        onRequest: authenticate,
+        ...api(),
         schema: {
           summary: "List the API key's merchant's sessions, most recent first",
           tags: ['Dashboard'],
@@ -68,8 +69,7 @@ export function dashboardRoutes(overview: SessionOverview, authenticate: preHand
     app.get(
       '/dashboard/api/sessions/:id',
       {
-        config,
-        onRequest: authenticate,
+        ...api(),
         schema: {
           summary: 'One session in full, with its warnings and expiry',
           tags: ['Dashboard'],
@@ -79,7 +79,7 @@ export function dashboardRoutes(overview: SessionOverview, authenticate: preHand
       },
       async (request) => {
         const detail = await overview.show(request.principal!.merchantId, request.params.id);
-        if (!detail) throw new ApiError('SessionNotFound');
+        if (!detail) throw new KassaError('SessionNotFound');
         return detail;
       },
     );

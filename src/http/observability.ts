@@ -1,30 +1,60 @@
-// Per-request metrics, storage time in Server-Timing, and GET /metrics in Prometheus's text format.
+// What every request leaves behind: X-Request-Id and Server-Timing on the response, one log line, and
+// the request metrics; and GET /metrics in Prometheus's text format. Two hooks for all of it, both in
+// callback form (no promise per request). Logs never hold headers, bodies or query strings: they
+// carry secrets (API keys, client tokens) and personal data.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { LoggerOptions } from 'pino';
 import { Type } from 'typebox';
-import type { Metrics } from '../metrics.ts';
-import { storageTiming, type StorageTiming } from '../storage/instrumented.ts';
+import type { Metrics } from '../lib/metrics.ts';
 
-const timings = new WeakMap<FastifyRequest, StorageTiming>();
+export const REDACTED_PATHS = [
+  'req.headers["x-api-key"]',
+  'req.headers["primer-client-token"]',
+  'req.headers.authorization',
+  'headers["x-api-key"]',
+  'clientToken',
+  'accessToken',
+  'secret',
+];
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      req: (req: { method: string; url: string; id: string }) => ({ method: req.method, path: req.url.split('?')[0], id: req.id }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  };
+}
+
+const QUIET_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
+
+const storageMs = (request: FastifyRequest) => request.ctx?.timing?.storageMs ?? 0;
 
 export function installObservability(app: FastifyInstance, metrics: Metrics): void {
-  // run() with the callback hook form: every later hook and the handler run inside this request's
-  // context, so the instrumented store adds its time to this request alone.
-  app.addHook('onRequest', (request, _reply, done) => {
-    const timing: StorageTiming = { ms: 0 };
-    timings.set(request, timing);
-    storageTiming.run(timing, done);
-  });
-  // Callback forms: these run on every request and need no promise.
   app.addHook('onSend', (request, reply, payload, done) => {
-    const ms = timings.get(request)?.ms ?? 0;
-    reply.header('Server-Timing', `storage;dur=${ms.toFixed(3)};desc="Time in storage"`);
+    reply.header('X-Request-Id', request.id);
+    reply.header('Server-Timing', `storage;dur=${storageMs(request).toFixed(3)};desc="Time in storage"`);
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
-    metrics.observeRequest(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
-      reply.elapsedTime / 1000,
-    );
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+    // Below info (LOG_LEVEL=warn), no line is built that nobody writes.
+    if (!QUIET_LEVELS.has(request.log.level)) {
+      request.log.info(
+        {
+          method: request.method,
+          route,
+          status: reply.statusCode,
+          durationMs: Math.round(reply.elapsedTime * 100) / 100,
+          merchantId: request.ctx?.merchantId,
+          requestId: request.id,
+        },
+        'request',
+      );
+    }
     done();
   });
 }

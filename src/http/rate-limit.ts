@@ -1,13 +1,10 @@
-// Abuse limits (issue 5): a token bucket per API key and one per client token, in memory, so limits
-// hold per process. Buckets are keyed by a hash of the secret, never the secret itself. The clock is
-// injected so a test can say exactly when a bucket refills. `tooManyRequests` is the one place a 429
-// is made (a metrics counter belongs there).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Clock } from '../clock.ts';
+// Abuse limits: a token bucket per API key and one per client token, in memory, so limits hold per
+// process (docs/operations.md, "Rate limits"). Buckets are keyed by a hash of the secret, never the
+// secret itself. The clock is injected so a test can say exactly when a bucket refills. `limit` is
+// the one place a 429 is made (the metrics counter is told there).
 import type { RateLimitConfig } from '../config.ts';
-import { sha256 } from '../ids.ts';
-import { apiKeyHash } from './api-key-hash.ts';
-import { ApiError } from './errors.ts';
+import { KassaError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
 
 /** Past this many buckets, full (idle) ones are dropped so memory stays bounded. */
 const SWEEP_AT = 10_000;
@@ -45,58 +42,36 @@ export class TokenBuckets {
   }
 }
 
-function tooManyRequests(kind: 'key' | 'token', retryAfterSeconds: number): ApiError {
-  return new ApiError('TooManyRequests', {
-    headers: { 'Retry-After': String(retryAfterSeconds) },
-    detail: kind === 'key' ? 'Too many requests for this API key.' : 'Too many requests for this client token.',
-  });
-}
+export type LimitKind = 'key' | 'token';
 
-const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+const DETAIL: Record<LimitKind, string> = {
+  key: 'Too many requests for this API key.',
+  token: 'Too many requests for this client token.',
+};
 
-/** The client token a request carries: the query (GET), the body (PATCH) or the SDK header. */
-function clientTokenOf(request: FastifyRequest): string | undefined {
-  const header = first(request.headers['primer-client-token']);
-  if (header) return header;
-  const query = request.query as Record<string, unknown> | undefined;
-  if (query && typeof query.clientToken === 'string') return query.clientToken;
-  const body = request.body as Record<string, unknown> | undefined;
-  if (body && typeof body === 'object' && typeof body.clientToken === 'string') return body.clientToken;
-  return undefined;
-}
+/** The pipeline's rate-limit step: one bucket set per kind, or none when that kind is off. */
+export class RateLimits {
+  private readonly buckets: Partial<Record<LimitKind, TokenBuckets>> = {};
 
-export function installRateLimits(
-  app: FastifyInstance,
-  limits: RateLimitConfig,
-  clock: Clock,
-  /** Told of every 429 (the kassa_rate_limited_total counter). */
-  onLimited: () => void = () => {},
-): void {
-  if (limits.perKey !== null) {
-    const perKey = new TokenBuckets(limits.perKey, clock);
-    // onRequest, before the key is looked up: a flood costs no storage read.
-    app.addHook('onRequest', async (request) => {
-      if (!request.routeOptions.config.scope) return;
-      const secret = first(request.headers['x-api-key']);
-      if (!secret) return;
-      const wait = perKey.take(apiKeyHash(request, secret));
-      if (wait > 0) {
-        onLimited();
-        throw tooManyRequests('key', wait);
-      }
-    });
+  constructor(
+    config: RateLimitConfig,
+    clock: Clock,
+    /** Told of every 429 (the kassa_rate_limited_total counter). */
+    private readonly onLimited: () => void = () => {},
+  ) {
+    if (config.perKey !== null) this.buckets.key = new TokenBuckets(config.perKey, clock);
+    if (config.perToken !== null) this.buckets.token = new TokenBuckets(config.perToken, clock);
   }
-  if (limits.perToken !== null) {
-    const perToken = new TokenBuckets(limits.perToken, clock);
-    // preHandler: PATCH carries its token in the body, which is parsed by then.
-    app.addHook('preHandler', async (request) => {
-      const token = clientTokenOf(request);
-      if (!token) return;
-      const wait = perToken.take(sha256(token));
-      if (wait > 0) {
-        onLimited();
-        throw tooManyRequests('token', wait);
-      }
-    });
+
+  /** Takes one request from `id`'s bucket (a hash, never a secret); throws 429 TooManyRequests when it is empty. */
+  take(kind: LimitKind, id: string): void {
+    const wait = this.buckets[kind]?.take(id) ?? 0;
+    if (wait === 0) return;
+    this.onLimited();
+    throw new KassaError('TooManyRequests', { retryAfterSeconds: wait, detail: DETAIL[kind] });
+  }
+
+  enabled(kind: LimitKind): boolean {
+    return this.buckets[kind] !== undefined;
   }
 }

@@ -1,6 +1,8 @@
-// Idempotency keys on the session writes (issue 5): the same merchant + key + request gets the stored
-// response back byte for byte; the same key with another request is refused; a duplicate while the
-// first is still running is told to retry. Records live in the database (conventions habit 7).
+// Idempotency keys on the session writes: the same merchant + key + request gets the stored response
+// back byte for byte; the same key with another request is refused; a duplicate while the first is
+// still running is told to retry. Records live in the database, and a response is stored in the same
+// transaction as the change it answers, so a retry after a crash replays, never repeats
+// (docs/operations.md, "Idempotency").
 //
 // A stored create response holds a client token, and tokens are never stored in clear. So the stored
 // response is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the server secret, the
@@ -8,10 +10,11 @@
 // so the database alone (a backup, a leaked file) cannot open a stored response; only a client that
 // sends the same key again, to a server holding the secret, gets it back.
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import type { Clock } from '../clock.ts';
-import { ApiError } from '../http/errors.ts';
-import { sha256 } from '../ids.ts';
-import type { IdempotencyStore } from '../storage/store.ts';
+import { KassaError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newClaim, sha256 } from '../lib/ids.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { IdempotencyStore } from './idempotency.store.ts';
 
 /** The parts of a response a replay gives back. */
 export interface StoredReply {
@@ -25,6 +28,7 @@ export interface IdempotencyTicket {
   merchantId: string;
   keyHash: string;
   requestHash: string;
+  claim: string;
   cipherKey: Buffer;
 }
 
@@ -87,6 +91,7 @@ export class IdempotencyService {
       merchantId,
       keyHash,
       requestHash,
+      claim: newClaim(),
       now,
       expiresAt: now + this.deps.ttlMs,
       lockedUntil: now + this.lockMs,
@@ -95,28 +100,30 @@ export class IdempotencyService {
       case 'new':
         return {
           state: 'new',
-          ticket: { merchantId, keyHash, requestHash, cipherKey: deriveKey(this.deps.secrets[0]!, merchantId, idempotencyKey) },
+          ticket: { merchantId, keyHash, requestHash, claim: found.claim, cipherKey: deriveKey(this.deps.secrets[0]!, merchantId, idempotencyKey) },
         };
       case 'in-flight':
-        throw new ApiError('IdempotencyKeyInFlight', { headers: { 'Retry-After': String(IN_FLIGHT_RETRY_AFTER_SECONDS) } });
+        throw new KassaError('IdempotencyKeyInFlight', { retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS });
       case 'mismatch':
-        throw new ApiError('IdempotencyKeyReused');
+        throw new KassaError('IdempotencyKeyReused');
       case 'completed': {
         const reply = this.open(found.response, merchantId, idempotencyKey, keyHash, requestHash);
         // A record no secret we hold can open (the secret was replaced): it cannot be replayed, and
         // running the request again could create a second session, so the key is refused.
-        if (!reply) throw new ApiError('IdempotencyKeyReused', { detail: 'The stored response for this idempotency key can no longer be read; use a new key.' });
+        if (!reply) throw new KassaError('IdempotencyKeyReused', { detail: 'The stored response for this idempotency key can no longer be read; use a new key.' });
         return { state: 'replay', reply };
       }
     }
   }
 
-  async complete(ticket: IdempotencyTicket, reply: StoredReply): Promise<void> {
-    await this.deps.store.complete(ticket.merchantId, ticket.keyHash, this.seal(ticket, reply));
+  /** Records `reply` on the held record, in the unit of work of the change it answers. */
+  complete(uow: UnitOfWork, ticket: IdempotencyTicket, reply: StoredReply): void {
+    uow.idempotency.complete(ticket.merchantId, ticket.keyHash, ticket.claim, this.seal(ticket, reply));
   }
 
+  /** Lets go of a held record whose request failed, so a retry runs again. */
   async release(ticket: IdempotencyTicket): Promise<void> {
-    await this.deps.store.release(ticket.merchantId, ticket.keyHash);
+    await this.deps.store.release(ticket.merchantId, ticket.keyHash, ticket.claim);
   }
 
   private seal(ticket: IdempotencyTicket, reply: StoredReply): string {

@@ -1,10 +1,11 @@
-// Merchants and their API keys. Keys are stored as sha256 hashes with scopes; the secret is shown
-// once, when it is made (conventions: "secrets are hashed and never logged").
-import type { Clock } from '../clock.ts';
-import { newApiKeyId, newApiKeySecret, newMerchantId, sha256 } from '../ids.ts';
-import type { ApiKey, Merchant, Store } from '../storage/store.ts';
+// Merchants and their API keys. Keys are stored as hashes with scopes; the secret is shown once, when
+// it is made, and never logged.
+import type { Clock } from '../lib/clock.ts';
+import { newApiKeyId, newApiKeySecret, newMerchantId, sha256 } from '../lib/ids.ts';
+import type { Store } from '../storage/store.ts';
+import type { ApiKey, Merchant } from './merchant.store.ts';
 
-/** Primer's scopes (spec §1.2). Kassa checks client_tokens:write on the client-session routes. */
+/** Primer's scopes. Kassa checks client_tokens:write on the client-session routes. */
 export const SCOPES = [
   'client_tokens:write',
   'third_party:webhook_trigger',
@@ -16,7 +17,6 @@ export const SCOPES = [
   'payment_instrument:read',
   'payment_instrument:write',
 ] as const;
-export type Scope = (typeof SCOPES)[number];
 
 export const DEFAULT_MERCHANT_ID = 'mer_default';
 
@@ -32,12 +32,7 @@ export class Merchants {
     private readonly clock: Clock,
   ) {}
 
-  /** The merchant behind an API key secret, or undefined for an unknown or revoked key. */
-  authenticate(secret: string): Promise<Principal | undefined> {
-    return this.authenticateHash(sha256(secret));
-  }
-
-  /** The same, from the secret's sha256 (when the caller has it already). */
+  /** The merchant behind an API key, from the hash of its secret; undefined for an unknown or revoked key. */
   async authenticateHash(secretHash: string): Promise<Principal | undefined> {
     const key = await this.store.apiKeys.findBySecretHash(secretHash);
     if (!key || key.revokedAt !== undefined) return undefined;

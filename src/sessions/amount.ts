@@ -1,6 +1,6 @@
-// The money rules (client-session-api.md §5, decisions.md values). Pure. Sums are done in BigInt so a
+// The money rules (docs/api.md, "Money"). Pure. Sums are done in BigInt so a
 // total past 2^53-1 is reported rather than silently rounded.
-import type { FieldError } from '../http/errors.ts';
+import type { FieldError } from '../errors.ts';
 import type { SessionData } from './schemas.ts';
 import { MAX_AMOUNT } from './schemas.ts';
 

@@ -1,6 +1,6 @@
-// Optimistic concurrency (issue 5): a session's ETag names its id and version. The body is a pure
-// function of the stored version, so a strong validator is honest. Pure.
-import type { StoredSession } from '../storage/store.ts';
+// Optimistic concurrency: a session's ETag names its id and version. The body is a pure function of
+// the stored version, so a strong validator is honest. Pure.
+import type { StoredSession } from './session.store.ts';
 
 export const sessionEtag = (session: Pick<StoredSession, 'id' | 'version'>): string => `"${session.id}.${session.version}"`;
 

@@ -1,12 +1,13 @@
 // A merchant's sessions as an operator sees them (dashboard and `kassa sessions`): a summary line
 // per session, and one session in full with its warnings and expiry. Pure.
 import { Type, type Static } from 'typebox';
-import type { Clock } from '../clock.ts';
-import type { Store, StoredSession } from '../storage/store.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Store } from '../storage/store.ts';
 import { formatExpirationDate } from '../tokens/client-token.ts';
 import { sessionAmount } from './amount.ts';
 import { renderSession } from './render.ts';
 import { SessionResponse, Warning } from './schemas.ts';
+import type { StoredSession } from './session.store.ts';
 import { computeWarnings } from './warnings.ts';
 
 const Instant = (description: string) => Type.String({ format: 'date-time', description });

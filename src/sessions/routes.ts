@@ -1,58 +1,55 @@
-// The Client Session API's routes: thin, each reads validated input, calls the service, returns.
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+// The Client Session API's routes: thin, each reads validated input, calls the service, and sends the
+// answer it got (serialized once, by the service).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponses } from '../http/errors.ts';
-import { jsonObjectBody } from '../http/body-guards.ts';
-import {
-  CreateSessionBody,
-  GetSessionQuery,
-  SessionResponse,
-  SessionWithTokenResponse,
-  UpdateSessionBody,
-  type SessionData,
-} from './schemas.ts';
-import { sessionEtag } from './etag.ts';
-import type { SessionService } from './service.ts';
+import { errorResponses } from '../http/envelope.ts';
+import type { Pipeline } from '../http/pipeline.ts';
+import type { Context } from '../lib/context.ts';
+import { CreateSessionBody, GetSessionQuery, SessionResponse, SessionWithTokenResponse, UpdateSessionBody, type SessionData } from './schemas.ts';
+import type { SessionAnswer, SessionService } from './service.ts';
 
-/** POST and PATCH take no query parameters; any is a 422 naming it (issue 5, hostile input). */
+/** POST and PATCH take no query parameters; any is a 422 naming it (docs/api.md, "Hostile input"). */
 const NoQuery = Type.Object({}, { title: 'QueryParameters', additionalProperties: false });
 
-const COMMON_ERRORS = ['InvalidApiVersion', 'Unauthorized', 'Forbidden', 'ClientSessionValidationError'] as const;
+const COMMON_ERRORS = ['InvalidApiVersion', 'Unauthorized', 'Forbidden', 'ClientSessionValidationError', 'TooManyRequests'] as const;
 const BODY_ERRORS = ['RequestValidationError', 'InvalidRequestBody', 'UnsupportedMediaType', 'PayloadTooLarge'] as const;
+const SCOPE = 'client_tokens:write';
 
-export function sessionRoutes(service: SessionService, authenticate: preHandlerAsyncHookHandler) {
+/** The merchant routes' Context: the pipeline set it, with the API key's merchant. */
+export const merchantContext = (request: FastifyRequest) => request.ctx as Context & { merchantId: string };
+
+/** A ready answer: its body is already JSON. */
+export const sendAnswer = (reply: FastifyReply, answer: SessionAnswer) =>
+  reply.header('ETag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
+
+export function sessionRoutes(service: SessionService, pipeline: Pipeline) {
   return async function register(root: FastifyInstance): Promise<void> {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    const config = { scope: 'client_tokens:write', versioned: true };
-    const writeConfig = { ...config, idempotent: true };
 
     app.post(
       '/client-session',
       {
-        config: writeConfig,
-        onRequest: authenticate,
-        preValidation: jsonObjectBody,
+        ...pipeline.merchant({ scope: SCOPE, versioned: true, body: true, idempotent: true }),
         schema: {
           summary: 'Create a client session',
           tags: ['Client Session API'],
           querystring: NoQuery,
           body: CreateSessionBody,
-          response: { 200: SessionWithTokenResponse, ...errorResponses(...COMMON_ERRORS, ...BODY_ERRORS, 'MetadataContainsEmptyKey') },
+          response: {
+            200: SessionWithTokenResponse,
+            ...errorResponses(...COMMON_ERRORS, ...BODY_ERRORS, 'MetadataContainsEmptyKey', 'IdempotencyKeyReused', 'IdempotencyKeyInFlight'),
+          },
         },
       },
-      async (request, reply) => {
-        const { response, stored } = await service.createSession(request.principal!.merchantId, request.body as SessionData, request.apiVersion);
-        reply.header('ETag', sessionEtag(stored));
-        return response;
-      },
+      async (request, reply) =>
+        sendAnswer(reply, await service.create(merchantContext(request), request.body as SessionData, request.ignoredFields ?? [])),
     );
 
     app.get(
       '/client-session',
       {
-        config,
-        onRequest: authenticate,
+        ...pipeline.merchant({ scope: SCOPE, versioned: true, clientToken: 'query' }),
         schema: {
           summary: 'Retrieve a client session',
           tags: ['Client Session API'],
@@ -60,19 +57,13 @@ export function sessionRoutes(service: SessionService, authenticate: preHandlerA
           response: { 200: SessionResponse, ...errorResponses(...COMMON_ERRORS, 'RequestValidationError') },
         },
       },
-      async (request, reply) => {
-        const { session, stored } = await service.get(request.principal!.merchantId, request.query.clientToken);
-        reply.header('ETag', sessionEtag(stored));
-        return session;
-      },
+      async (request, reply) => sendAnswer(reply, await service.get(merchantContext(request), request.query.clientToken)),
     );
 
     app.patch(
       '/client-session',
       {
-        config: writeConfig,
-        onRequest: authenticate,
-        preValidation: jsonObjectBody,
+        ...pipeline.merchant({ scope: SCOPE, versioned: true, body: true, idempotent: true, clientToken: 'body' }),
         schema: {
           summary: 'Update a client session',
           tags: ['Client Session API'],
@@ -80,17 +71,21 @@ export function sessionRoutes(service: SessionService, authenticate: preHandlerA
           body: UpdateSessionBody,
           response: {
             200: SessionResponse,
-            ...errorResponses(...COMMON_ERRORS, ...BODY_ERRORS, 'MetadataContainsEmptyKey', 'SessionVersionMismatch'),
+            ...errorResponses(
+              ...COMMON_ERRORS,
+              ...BODY_ERRORS,
+              'MetadataContainsEmptyKey',
+              'SessionVersionMismatch',
+              'IdempotencyKeyReused',
+              'IdempotencyKeyInFlight',
+              'ServiceUnavailable',
+            ),
           },
         },
       },
       async (request, reply) => {
         const ifMatch = request.headers['if-match'];
-        const { session, stored } = await service.update(request.principal!.merchantId, request.body as never, request.apiVersion, {
-          ...(ifMatch !== undefined ? { ifMatch } : {}),
-        });
-        reply.header('ETag', sessionEtag(stored));
-        return session;
+        return sendAnswer(reply, await service.update(merchantContext(request), request.body as never, ifMatch));
       },
     );
   };

@@ -1,22 +1,24 @@
-// The Client Session API's use cases: create, retrieve, update. Routes call these; these call the
-// pure domain functions and the store. A rejected request stores nothing.
-import type { Clock } from '../clock.ts';
-import { ApiError, validationError } from '../http/errors.ts';
-import { newSessionId } from '../ids.ts';
-import type { Store, StoredSession } from '../storage/store.ts';
+// The Client Session API's use cases: create, retrieve, update, and the change path the SDKs' actions
+// share with PATCH. Routes call these; these call the pure domain functions and the store. A rejected
+// request stores nothing. Answers are returned serialized, once: the same string is sent, kept with
+// an idempotency record, and reused by the answer cache.
+import { KassaError, validationError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { timed, type Context } from '../lib/context.ts';
+import { newSessionId } from '../lib/ids.ts';
+import { serializer } from '../lib/serialize.ts';
+import type { Store } from '../storage/store.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import { isWriteConflict } from '../storage/unit-of-work.ts';
 import { formatExpirationDate, type ClientTokens } from '../tokens/client-token.ts';
 import { amountErrors } from './amount.ts';
-import { ifMatchAllows } from './etag.ts';
+import { AnswerCache } from './answers.ts';
+import { ifMatchAllows, sessionEtag } from './etag.ts';
+import { clientTokenHash, usable } from './lookup.ts';
 import { applyPatch, type SessionPatch } from './merge.ts';
 import { renderSession } from './render.ts';
-import {
-  CreateSessionBody,
-  UpdateSessionBody,
-  type SessionData,
-  type SessionResponse,
-  type SessionWithTokenResponse,
-} from './schemas.ts';
-import { stripUnknownFields } from './unknown-fields.ts';
+import { SessionResponse, SessionWithTokenResponse, type SessionData } from './schemas.ts';
+import type { StoredSession } from './session.store.ts';
 import { fieldsNewerThan, sessionErrors } from './validate.ts';
 import { computeWarnings } from './warnings.ts';
 
@@ -30,31 +32,36 @@ export interface SessionServiceDeps {
   events?: { sessionCreated(): void; sessionUpdated(): void };
 }
 
-/** A PATCH that lost a version race is retried this many times before giving up. */
-const UPDATE_ATTEMPTS = 20;
+/** A serialized answer and the ETag of the session it shows. */
+export interface SessionAnswer {
+  body: string;
+  etag: string;
+}
+
+/** A change that lost a race to another process is tried again this many times, then answered 503. */
+const CHANGE_ATTEMPTS = 20;
 
 /**
- * Before retrying a lost version race: a random pause whose bound doubles each time (2 ms up to
- * 100 ms), so many writers racing on one session (several processes on one database) spread out
- * instead of colliding again in lockstep.
+ * Before trying a lost race again: a random pause whose bound doubles each time (2 ms up to 100 ms),
+ * so writers racing on one session from several processes spread out instead of colliding again.
  */
 const retryPause = (attempt: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** (attempt + 1))));
 
+const serializeSession = serializer(SessionResponse);
+const serializeCreated = serializer(SessionWithTokenResponse);
+
 export class SessionService {
+  private readonly answers = new AnswerCache();
+
   constructor(private readonly deps: SessionServiceDeps) {}
 
-  /** Creates a session; returns the response and the stored row (for the ETag). */
-  async createSession(
-    merchantId: string,
-    body: SessionData,
-    apiVersion: string,
-  ): Promise<{ response: SessionWithTokenResponse; stored: StoredSession }> {
-    const tooNew = fieldsNewerThan(body, apiVersion);
+  /** POST /client-session; `ignored` are the unknown nested fields the body reader removed. */
+  async create(ctx: Context & { merchantId: string }, data: SessionData, ignored: readonly string[]): Promise<SessionAnswer> {
+    const tooNew = fieldsNewerThan(data, ctx.apiVersion);
     if (tooNew.length > 0) throw validationError('ClientSessionAPIRequest', tooNew);
-    const { value: data, ignored } = stripUnknownFields(CreateSessionBody, body);
-    // The route validated the body against CreateSessionBody with these Ajv settings, and dropping
-    // unknown nested fields cannot make it invalid: only the money rules are left to check.
+    // The route validated the body against CreateSessionBody, and removing unknown nested fields
+    // cannot make it invalid: only the money rules are left to check.
     const problems = amountErrors(data);
     if (problems.length > 0) throw validationError('ClientSessionAPIRequest', problems);
 
@@ -62,7 +69,7 @@ export class SessionService {
     const now = this.deps.clock();
     const stored: StoredSession = {
       id: newSessionId(),
-      merchantId,
+      merchantId: ctx.merchantId,
       accessTokenHash: token.accessTokenHash,
       data,
       version: 1,
@@ -70,99 +77,117 @@ export class SessionService {
       updatedAt: now,
       expiresAt: token.expiresAt,
     };
-    await this.deps.store.sessions.insert(stored);
-    this.deps.events?.sessionCreated();
-    const warnings = computeWarnings(data, {
-      ignoredFields: ignored,
-      offeredPaymentMethods: this.deps.offeredPaymentMethods(merchantId),
-    });
+    const warnings = computeWarnings(data, { ignoredFields: ignored, offeredPaymentMethods: this.deps.offeredPaymentMethods(ctx.merchantId) });
     const session = renderSession(data);
-    const response = {
-      clientToken: token.clientToken,
-      clientTokenExpirationDate: formatExpirationDate(token.expiresAt),
-      ...session,
-      ...(warnings.length > 0 ? { warnings } : {}),
+    const answer = {
+      body: serializeCreated({
+        clientToken: token.clientToken,
+        clientTokenExpirationDate: formatExpirationDate(token.expiresAt),
+        ...session,
+        ...(warnings.length > 0 ? { warnings } : {}),
+      }),
+      etag: sessionEtag(stored),
     };
-    return { response, stored };
+    await timed(ctx, () =>
+      this.deps.store.commit((uow) => {
+        uow.sessions.insert(stored);
+        this.recordAnswer(ctx, uow, answer);
+        uow.afterCommit(() => this.deps.events?.sessionCreated());
+      }),
+    );
+    return answer;
   }
 
-  async get(merchantId: string, clientToken: string): Promise<{ session: SessionResponse; stored: StoredSession }> {
-    const stored = await this.find(merchantId, clientToken);
-    return { session: renderSession(stored.data), stored };
+  /** GET /client-session: from the answer cache while the stored version is the cached one. */
+  async get(ctx: Context & { merchantId: string }, clientToken: string): Promise<SessionAnswer> {
+    const hash = clientTokenHash(this.deps.tokens, clientToken);
+    const cached = this.answers.get(hash);
+    if (cached) {
+      const current = usable(await timed(ctx, () => this.deps.store.sessions.versionOf(hash)), this.deps.clock(), ctx.merchantId);
+      if (current.version === cached.version) return cached;
+    }
+    const stored = usable(await timed(ctx, () => this.deps.store.sessions.findByAccessTokenHash(hash)), this.deps.clock(), ctx.merchantId);
+    const answer = { version: stored.version, body: serializeSession(renderSession(stored.data)), etag: sessionEtag(stored) };
+    this.answers.set(hash, answer);
+    return answer;
   }
 
+  /** PATCH /client-session (docs/api.md, "PATCH"). */
   async update(
-    merchantId: string,
+    ctx: Context & { merchantId: string },
     body: Record<string, unknown> & { clientToken: string },
-    apiVersion: string,
-    options: { ifMatch?: string } = {},
-  ): Promise<{ session: SessionResponse; stored: StoredSession }> {
-    const { clientToken, ...rest } = body;
-    const tooNew = fieldsNewerThan(rest, apiVersion);
-    const pm = rest.paymentMethod as Record<string, unknown> | null | undefined;
+    ifMatch?: string,
+  ): Promise<SessionAnswer> {
+    const { clientToken, ...patch } = body;
+    const tooNew = fieldsNewerThan(patch, ctx.apiVersion);
+    const pm = patch.paymentMethod as Record<string, unknown> | null | undefined;
     if (pm && pm.options !== undefined) {
       tooNew.push({ path: '$.paymentMethod.options', description: 'paymentMethod.options cannot be updated after creation' });
     }
     if (tooNew.length > 0) throw validationError('ClientSessionUpdateAPIRequest', tooNew);
-    const { value: patch } = stripUnknownFields(UpdateSessionBody, rest);
-    const { ifMatch } = options;
-    const saved = await this.mutate(
-      () => this.find(merchantId, clientToken),
-      (data) => applyPatch(data, patch as SessionPatch),
-      'ClientSessionUpdateAPIRequest',
-      ifMatch === undefined
-        ? {}
-        : {
-            // If-Match (issue 5): a session changed since the client read it is a 412 and nothing changes.
-            guard: (current) => {
-              if (!ifMatchAllows(ifMatch, current)) throw new ApiError('SessionVersionMismatch');
-            },
-            retryOnConflict: ifMatch.trim() === '*',
-          },
-    );
-    return { session: renderSession(saved.data), stored: saved };
+    const hash = clientTokenHash(this.deps.tokens, clientToken);
+    return this.change(ctx, hash, (data) => applyPatch(data, patch as SessionPatch), 'ClientSessionUpdateAPIRequest', {
+      ...(ctx.merchantId !== undefined ? { merchantId: ctx.merchantId } : {}),
+      ...(ifMatch !== undefined ? { ifMatch } : {}),
+    });
   }
 
   /**
-   * Every change to a stored session (PATCH, the SDKs' actions): read, change, validate the whole
-   * result, write on the version read; retried on the new version when another writer got there
-   * first (unless `retryOnConflict` is false: then a lost race is a 412). `guard` and `change` may
-   * throw an ApiError; nothing is stored then.
+   * Every change to a stored session (PATCH, the SDKs' actions): the current session, changed by
+   * `mutate`, validated whole, written as the next version, answered as GET would answer it. Changes
+   * to one session are serialised (storage: SessionStore.change). With If-Match, the named version must
+   * be the current one (else 412, and also when another process wins the race); without, a lost race
+   * is tried again on the winner's version. `mutate` may throw a KassaError: nothing is stored then.
    */
-  async mutate(
-    lookup: () => Promise<StoredSession>,
-    change: (data: SessionData) => SessionData,
+  async change(
+    ctx: Context,
+    accessTokenHash: string,
+    mutate: (data: SessionData) => SessionData,
     model: string,
-    { guard, retryOnConflict = true }: { guard?: (current: StoredSession) => void; retryOnConflict?: boolean } = {},
-  ): Promise<StoredSession> {
-    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const current = await lookup();
-      if (guard) guard(current);
-      const merged = change(current.data);
-      const problems = sessionErrors(merged);
-      if (problems.length > 0) throw validationError(model, problems);
-      const saved = await this.deps.store.sessions.update(current.id, merged, current.version, this.deps.clock());
-      if (saved) {
-        this.deps.events?.sessionUpdated();
-        return saved;
+    options: { merchantId?: string; ifMatch?: string; render?: (stored: StoredSession) => string } = {},
+  ): Promise<SessionAnswer & { stored: StoredSession }> {
+    const { ifMatch } = options;
+    for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
+      try {
+        return await timed(ctx, () =>
+          this.deps.store.sessions.change(
+            accessTokenHash,
+            (found, uow) => {
+              const now = this.deps.clock();
+              const current = usable(found, now, options.merchantId);
+              if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current)) throw new KassaError('SessionVersionMismatch');
+              const data = mutate(current.data);
+              const problems = sessionErrors(data);
+              if (problems.length > 0) throw validationError(model, problems);
+              const next: StoredSession = { ...current, data, version: current.version + 1, updatedAt: now };
+              uow.sessions.update(next);
+              // The answer a GET would give is made now anyway (PATCH answers it): the cache gets it too.
+              const cacheable = { version: next.version, body: serializeSession(renderSession(data)), etag: sessionEtag(next) };
+              const answer = { body: options.render ? options.render(next) : cacheable.body, etag: cacheable.etag, stored: next };
+              this.recordAnswer(ctx, uow, answer);
+              uow.afterCommit(() => {
+                this.answers.set(accessTokenHash, cacheable);
+                this.deps.events?.sessionUpdated();
+              });
+              return answer;
+            },
+            { fresh: attempt > 0 },
+          ),
+        );
+      } catch (error) {
+        if (!isWriteConflict(error)) throw error;
+        // With If-Match the version the client named is gone: no merge onto a newer one.
+        if (ifMatch !== undefined && ifMatch.trim() !== '*') throw new KassaError('SessionVersionMismatch');
+        await retryPause(attempt);
       }
-      // With If-Match the version the client named is gone: no merge onto a newer one.
-      if (!retryOnConflict) throw new ApiError('SessionVersionMismatch');
-      // Another writer changed the session between our read and write: change again on its version.
-      await retryPause(attempt);
     }
-    throw new ApiError('ServiceUnavailable', { detail: 'The session is being changed by many requests at once; retry.' });
+    throw new KassaError('ServiceUnavailable', {
+      detail: 'The session is being changed by many requests at once; retry.',
+      retryAfterSeconds: 1,
+    });
   }
 
-  /** Signature and expiry first, then storage (decisions.md, tokens). One answer for every failure. */
-  private async find(merchantId: string, clientToken: string): Promise<StoredSession> {
-    const verified = this.deps.tokens.verify(clientToken);
-    if (!verified) throw new ApiError('ClientSessionValidationError');
-    const stored = await this.deps.store.sessions.findByAccessTokenHash(verified.accessTokenHash);
-    // Another merchant's session gets the same answer as an unknown one: it tells an attacker nothing.
-    if (!stored || stored.merchantId !== merchantId || stored.expiresAt <= this.deps.clock()) {
-      throw new ApiError('ClientSessionValidationError');
-    }
-    return stored;
+  private recordAnswer(ctx: Context, uow: UnitOfWork, answer: SessionAnswer): void {
+    ctx.idempotency?.record(uow, { body: answer.body, headers: { etag: answer.etag } });
   }
 }

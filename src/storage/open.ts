@@ -1,7 +1,7 @@
 // DATABASE_URL -> a Store.
 import type { DatabaseTarget } from '../config.ts';
-import { openPostgresStore } from './postgres/postgres-store.ts';
-import { openSqliteStore } from './sqlite/sqlite-store.ts';
+import { openPostgresStore } from './postgres/database.ts';
+import { openSqliteStore } from './sqlite/database.ts';
 import type { Store } from './store.ts';
 
 export interface OpenOptions {

@@ -1,9 +1,9 @@
-// Background purge of expired sessions and idempotency records (issue 5). Deletes in small batches
+// Background purge of expired sessions and idempotency records. Deletes in small batches
 // and yields to the event loop between them, so requests are never held behind one long delete.
 // `purgeExpired` is the one-shot form (the CLI can call it); `startPurger` runs it on a timer.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../lib/clock.ts';
 import type { Store } from './store.ts';
 
 export interface PurgeOptions {

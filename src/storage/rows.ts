@@ -1,8 +1,9 @@
 // Row -> domain object mapping shared by the SQLite and PostgreSQL adapters: both use the same
 // column names. SQLite returns INTEGER timestamps as numbers, PostgreSQL returns BIGINT as strings
 // (it may exceed 2^53; Kassa's millisecond timestamps never do), so every timestamp goes through Number.
+import type { ApiKey } from '../merchants/merchant.store.ts';
 import type { SessionData } from '../sessions/schemas.ts';
-import type { ApiKey, StoredSession } from './store.ts';
+import type { StoredSession } from '../sessions/session.store.ts';
 
 type Timestamp = number | string;
 

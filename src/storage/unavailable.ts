@@ -15,10 +15,18 @@ const NETWORK_CODES = new Set([
 ]);
 
 /**
- * The `postgres` driver's own codes for a connection that failed, closed or timed out, and the
- * PostgreSQL store's STORAGE_TIMEOUT (a call the server did not answer in time).
+ * The `postgres` driver's own codes for a connection that failed, closed or timed out, and Kassa's
+ * own: STORAGE_TIMEOUT (a call the server did not answer in time) and the SQLite writer's.
  */
-const DRIVER_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'STORAGE_TIMEOUT']);
+const DRIVER_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'STORAGE_TIMEOUT',
+  // The SQLite writer thread stopped with units in flight (storage/sqlite/writer.ts).
+  'KASSA_WRITER_STOPPED',
+]);
 
 /** PostgreSQL SQLSTATEs that mean "not now" rather than "never". */
 const SQLSTATES = new Set([
@@ -30,6 +38,7 @@ const SQLSTATES = new Set([
   '53000', // insufficient_resources
   '40001', // serialization_failure
   '40P01', // deadlock_detected
+  '55P03', // lock_not_available: another process held the row past lock_timeout
 ]);
 
 /** SQLite: another process held the write lock for longer than busy_timeout. */

@@ -1,10 +1,11 @@
-// Client tokens, in one place (decisions.md, tokens; checkout-sdk-contract.md §1). An HS256 JWT with
-// a compact payload the three SDKs decode without verifying. The server verifies signature and expiry
-// before any storage read, and stores only a hash of the accessToken.
+// Client tokens, in one place (docs/decisions.md, "Client tokens"). An HS256 JWT with a compact
+// payload the three SDKs decode without verifying. The server verifies signature and expiry before
+// any storage read, and stores only a hash of the accessToken. A verified token is remembered (the
+// answer depends only on the signing keys; expiry is checked against the clock on every use).
 import { createDecoder, createSigner, createVerifier } from 'fast-jwt';
-import type { Clock } from '../clock.ts';
-import { newAccessToken, sha256 } from '../ids.ts';
-import type { SigningKey } from '../storage/store.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newAccessToken, sha256 } from '../lib/ids.ts';
+import type { SigningKey } from './signing-key.store.ts';
 
 export interface TokenSettings {
   /** Base of every URL in the token, without a trailing slash. */
@@ -26,18 +27,22 @@ export interface VerifiedToken {
   exp: number;
 }
 
-/** `clientTokenExpirationDate`: UTC, no zone designator, microseconds (decisions.md, wire format). */
+/** `clientTokenExpirationDate`: UTC, no zone designator, microseconds, as Primer writes it. */
 export function formatExpirationDate(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 23)}000`;
 }
 
 export const signingKeyId = (secret: string) => `kassa-${sha256(secret).slice(0, 12)}`;
 
+/** How many verified tokens are remembered; past it the oldest are forgotten. */
+const VERIFIED_TOKENS = 10_000;
+
 export class ClientTokens {
   private readonly sign: (payload: Record<string, unknown>) => string;
   private readonly verifiers: Map<string, (token: string) => Record<string, unknown>>;
   private readonly claims: Record<string, string>;
   private readonly onlyVerifier: ((token: string) => Record<string, unknown>) | undefined;
+  private readonly verified = new Map<string, VerifiedToken>();
 
   /** `keys[0]` signs; every key verifies (so a rotated-out key keeps its tokens valid). */
   constructor(
@@ -74,13 +79,25 @@ export class ClientTokens {
     const accessToken = newAccessToken();
     const expiresAt = this.clock() + this.settings.ttlSeconds * 1000;
     // Key order: exp and accessToken first, like Primer's tokens; JSON.stringify is compact, which
-    // Android's `"accessToken":` substring search needs (contract §1.2).
+    // Android's `"accessToken":` substring search needs (docs/sdk.md).
     const clientToken = this.sign({ exp: Math.floor(expiresAt / 1000), accessToken, ...this.claims });
     return { clientToken, accessTokenHash: sha256(accessToken), expiresAt };
   }
 
   /** The token's access-token hash when its signature is ours and it has not expired; else undefined. */
   verify(clientToken: string): VerifiedToken | undefined {
+    let verified = this.verified.get(clientToken);
+    if (!verified) {
+      verified = this.check(clientToken);
+      if (!verified) return undefined;
+      if (this.verified.size >= VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(clientToken, verified);
+    }
+    // Expired when now >= exp, as Android decides.
+    return Math.floor(this.clock() / 1000) >= verified.exp ? undefined : verified;
+  }
+
+  private check(clientToken: string): VerifiedToken | undefined {
     let payload: Record<string, unknown>;
     try {
       // With one key (the usual case) its verifier decides alone: reading the kid first would decode
@@ -92,10 +109,7 @@ export class ClientTokens {
       return undefined; // malformed, tampered or signed with a key we do not hold
     }
     if (typeof payload.accessToken !== 'string' || !Number.isInteger(payload.exp)) return undefined;
-    const exp = payload.exp as number;
-    // Expired when now >= exp, as Android decides (contract §1.2).
-    if (Math.floor(this.clock() / 1000) >= exp) return undefined;
-    return { accessTokenHash: sha256(payload.accessToken), exp };
+    return { accessTokenHash: sha256(payload.accessToken), exp: payload.exp as number };
   }
 }
 

@@ -2,7 +2,7 @@
 // (seen through GET /client-session), bad actions rejected with nothing changed.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { sha256 } from '../../src/ids.ts';
+import { sha256 } from '../../src/lib/ids.ts';
 import { testApp, type TestApp } from '../support/app.ts';
 import { act, createSession, getSession, sdkHeaders } from './support.ts';
 

@@ -12,7 +12,7 @@ import {
   DEFAULT_CHECKOUT_FILE,
   parseCheckoutConfig,
   readCheckoutConfigFile,
-} from '../../src/merchants/checkout-config.ts';
+} from '../../src/checkout/configuration.ts';
 import { PAYMENT_METHOD_REQUIREMENTS } from '../../src/sessions/warnings.ts';
 import { testApp } from '../support/app.ts';
 import { createSession, sdkHeaders } from './support.ts';

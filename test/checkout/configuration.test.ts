@@ -143,7 +143,7 @@ describe('GET /client-sdk/configuration', () => {
     });
     assert.match(config.clientSession.clientSessionId, /^cs_/);
     // The same session through the server API: its id is what the SDKs see.
-    const stored = await t.store.sessions.findByAccessTokenHash((await import('../../src/ids.ts')).sha256(session.accessToken));
+    const stored = await t.store.sessions.findByAccessTokenHash((await import('../../src/lib/ids.ts')).sha256(session.accessToken));
     assert.equal(stored?.id, config.clientSession.clientSessionId);
   });
 

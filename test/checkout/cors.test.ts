@@ -2,7 +2,7 @@
 // that take a secret X-Api-Key get no CORS permission at all.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SDK_REQUEST_HEADERS } from '../../src/checkout/cors.ts';
+import { SDK_REQUEST_HEADERS } from '../../src/http/cors.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
 import { createSession, sdkHeaders } from './support.ts';
 

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SCOPES } from '../../src/merchants/merchants.ts';
-import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
-import { headers, testApp } from '../support/app.ts';
+import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
+import { headers, insertSession, testApp } from '../support/app.ts';
 import { kassa, kassaInProcess as run, startServer, stopServer } from '../support/cli.ts';
 
 let dir: string;
@@ -296,11 +296,11 @@ describe('kassa purge', () => {
       id, merchantId: 'mer_default', accessTokenHash: `hash-${id}`, data: { orderId: id }, version: 1,
       createdAt: expiresAt - DAY, updatedAt: expiresAt - DAY, expiresAt,
     });
-    await app.store.sessions.insert(session('cs_purge_old', now - 10 * DAY));
-    await app.store.sessions.insert(session('cs_purge_recent', now - 1 * DAY));
-    await app.store.sessions.insert(session('cs_purge_live', now + DAY));
-    await app.store.idempotency.begin({ merchantId: 'mer_default', keyHash: 'k-old', requestHash: 'r', now: now - 2 * DAY, expiresAt: now - DAY, lockedUntil: now - DAY });
-    await app.store.idempotency.begin({ merchantId: 'mer_default', keyHash: 'k-live', requestHash: 'r', now, expiresAt: now + DAY, lockedUntil: now + DAY });
+    await insertSession(app.store, session('cs_purge_old', now - 10 * DAY));
+    await insertSession(app.store, session('cs_purge_recent', now - 1 * DAY));
+    await insertSession(app.store, session('cs_purge_live', now + DAY));
+    await app.store.idempotency.begin({ merchantId: 'mer_default', keyHash: 'k-old', requestHash: 'r', claim: 'c1', now: now - 2 * DAY, expiresAt: now - DAY, lockedUntil: now - DAY });
+    await app.store.idempotency.begin({ merchantId: 'mer_default', keyHash: 'k-live', requestHash: 'r', claim: 'c2', now, expiresAt: now + DAY, lockedUntil: now + DAY });
     await app.close();
 
     const result = await run(['purge', '--retention', String(3 * 86_400), '--json'], env);
@@ -312,7 +312,7 @@ describe('kassa purge', () => {
       assert.equal(await store.sessions.findById('mer_default', 'cs_purge_old'), undefined);
       assert.ok(await store.sessions.findById('mer_default', 'cs_purge_recent'), 'inside the retention: kept');
       assert.ok(await store.sessions.findById('mer_default', 'cs_purge_live'));
-      const live = await store.idempotency.begin({ merchantId: 'mer_default', keyHash: 'k-live', requestHash: 'r', now, expiresAt: now + DAY, lockedUntil: now + 1 });
+      const live = await store.idempotency.begin({ merchantId: 'mer_default', keyHash: 'k-live', requestHash: 'r', claim: 'c3', now, expiresAt: now + DAY, lockedUntil: now + 1 });
       assert.equal(live.state, 'in-flight', 'the live record is still there');
     } finally {
       await store.close();

@@ -195,12 +195,12 @@ test('415 UnsupportedMediaType for a wrong or missing content type', async (t) =
 
 test('500 InternalServerError for an unexpected fault, never echoing the internal message', async (t) => {
   const app = await setup(t);
-  const original = app.store.sessions.insert;
-  app.store.sessions.insert = async () => {
+  const original = app.store.commit;
+  app.store.commit = async () => {
     throw new Error('disk on fire at /var/secret/path');
   };
   t.after(() => {
-    app.store.sessions.insert = original;
+    app.store.commit = original;
   });
   const res = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload: {} });
   assertEnvelope(res, 500, 'InternalServerError');

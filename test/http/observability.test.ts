@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import pino from 'pino';
-import { loggerOptions } from '../../src/http/logging.ts';
-import { createMetrics } from '../../src/metrics.ts';
-import { instrumentStore, storageTiming } from '../../src/storage/instrumented.ts';
+import { loggerOptions } from '../../src/http/observability.ts';
+import { createMetrics } from '../../src/lib/metrics.ts';
+import { timed } from '../../src/lib/context.ts';
+import { instrumentStore } from '../../src/storage/instrumented.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
 
@@ -143,16 +144,17 @@ describe('Server-Timing', () => {
 });
 
 describe('instrumented store', () => {
-  test('times every call of every sub-store, failures too, and adds it to the running request', async () => {
+  test('times every call of every sub-store, failures too; a call made for a request adds to its storage time', async () => {
     const calls: string[] = [];
     const fake = {
       engine: 'sqlite',
-      sessions: { findById: async () => 'row', update: async () => { throw new Error('boom'); } },
+      sessions: { findById: async () => 'row', purgeExpired: async () => { throw new Error('boom'); } },
       merchants: { list: async () => [] },
       apiKeys: { count: async () => 3 },
       signingKeys: { list: async () => [] },
       // A sub-store this module has never heard of is timed too.
       idempotency: { find: async () => undefined },
+      commit: async () => 'committed',
       migrate: async () => undefined,
       ping: async () => true,
       close: async () => undefined,
@@ -162,22 +164,20 @@ describe('instrumented store', () => {
       calls.push(operation);
     });
     assert.equal(store.engine, 'sqlite');
-    const timing = { ms: 0 };
-    await storageTiming.run(timing, async () => {
-      assert.equal(await store.sessions.findById('m', 'x'), 'row');
-      await assert.rejects(store.sessions.update('x', {}, 1, 0), /boom/);
-      assert.deepEqual(await store.merchants.list(), []);
-      assert.equal(await store.apiKeys.count(), 3);
-      assert.deepEqual(await store.signingKeys.list(), []);
-      assert.equal(await (store as unknown as { idempotency: { find(): Promise<unknown> } }).idempotency.find(), undefined);
-      assert.equal(await store.ping(), true);
-      await store.migrate();
-    });
-    assert.deepEqual(calls, ['sessions.findById', 'sessions.update', 'merchants.list', 'apiKeys.count', 'signingKeys.list', 'idempotency.find', 'ping']);
-    assert.ok(timing.ms > 0);
-    // Outside a request the calls are still measured, and nothing breaks.
-    await store.apiKeys.count();
-    assert.equal(calls.at(-1), 'apiKeys.count');
+    const ctx = { apiVersion: '2.4' as const, requestId: 'r', timing: { storageMs: 0 } };
+    assert.equal(await timed(ctx, () => store.sessions.findById('m', 'x')), 'row');
+    await assert.rejects(store.sessions.purgeExpired(1, 1), /boom/);
+    assert.deepEqual(await store.merchants.list(), []);
+    assert.equal(await store.apiKeys.count(), 3);
+    assert.deepEqual(await store.signingKeys.list(), []);
+    assert.equal(await (store as unknown as { idempotency: { find(): Promise<unknown> } }).idempotency.find(), undefined);
+    assert.equal(await store.commit(() => undefined), 'committed');
+    assert.equal(await store.ping(), true);
+    await store.migrate();
+    assert.deepEqual(calls, [
+      'sessions.findById', 'sessions.purgeExpired', 'merchants.list', 'apiKeys.count', 'signingKeys.list', 'idempotency.find', 'commit', 'ping',
+    ]);
+    assert.ok(ctx.timing.storageMs > 0);
   });
 });
 
@@ -211,8 +211,10 @@ describe('GET /metrics', () => {
 
       assert.equal(m.get('kassa_sessions_created_total'), 1);
       assert.equal(m.get('kassa_sessions_updated_total'), 1, 'a rejected update is not counted');
-      assert.equal(m.get('kassa_storage_duration_seconds_count{operation="sessions.insert"}'), 1);
-      assert.equal(m.get('kassa_storage_duration_seconds_count{operation="sessions.update"}'), 1);
+      // The create commits a unit of work; the accepted PATCH is one serialised change (the rejected
+      // one never reached storage).
+      assert.equal(m.get('kassa_storage_duration_seconds_count{operation="commit"}'), 1);
+      assert.equal(m.get('kassa_storage_duration_seconds_count{operation="sessions.change"}'), 1);
       assert.ok((m.get('kassa_storage_duration_seconds_count{operation="apiKeys.findBySecretHash"}') ?? 0) >= 6);
       assert.equal(m.get('kassa_idempotent_replays_total'), 0);
       assert.equal(m.get('kassa_rate_limited_total'), 0);

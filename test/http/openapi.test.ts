@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { RouteOptions } from 'fastify';
-import { ERROR_CATALOGUE } from '../../src/http/errors.ts';
+import { ERROR_CATALOGUE } from '../../src/errors.ts';
 import { CreateSessionBody } from '../../src/sessions/schemas.ts';
 import { testApp, type TestApp } from '../support/app.ts';
 
@@ -90,7 +90,7 @@ describe('GET /openapi.json', () => {
       }
     }
     const post = doc.paths['/client-session'].post;
-    assert.deepEqual(Object.keys(post.responses).sort(), ['200', '400', '401', '403', '413', '415', '422', '500']);
+    assert.deepEqual(Object.keys(post.responses).sort(), ['200', '400', '401', '403', '409', '413', '415', '422', '429', '500']);
     assert.match(post.responses['401'].description, /^Unauthorized: /);
     assert.match(post.responses['400'].description, /InvalidApiVersion/);
     assert.match(post.responses['400'].description, /MetadataContainsEmptyKey/);

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { headers, testApp, type TestApp } from '../support/app.ts';
+import type { SessionData } from '../../src/sessions/schemas.ts';
+import type { SessionStore } from '../../src/sessions/session.store.ts';
+import type { UnitOfWork } from '../../src/storage/unit-of-work.ts';
+import { WriteConflict } from '../../src/storage/unit-of-work.ts';
+import { headers, testApp, updateSession, type TestApp } from '../support/app.ts';
 
 describe('optimistic concurrency: ETag and If-Match', () => {
   let t: TestApp;
@@ -22,6 +26,22 @@ describe('optimistic concurrency: ETag and If-Match', () => {
       headers: { ...headers(t.apiKey), ...(ifMatch !== undefined ? { 'if-match': ifMatch } : {}) },
       payload: { clientToken: token, ...body },
     });
+
+  /**
+   * The next change to the session decides on the version it read (its If-Match check passes), but
+   * another process writes first (setting orderId), so its write fails with a conflict, as the
+   * engines report a lost race.
+   */
+  const loseNextRace = (orderId: string) => {
+    const change = t.store.sessions.change.bind(t.store.sessions) as SessionStore['change'];
+    t.store.sessions.change = (async (hash: string, decide: (current: never, uow: UnitOfWork) => unknown) => {
+      t.store.sessions.change = change;
+      const current = (await t.store.sessions.findByAccessTokenHash(hash))!;
+      decide(current as never, { sessions: { insert() {}, update() {} }, idempotency: { complete() {} }, afterCommit() {} });
+      await updateSession(t.store, { ...current, data: { ...current.data, orderId } as SessionData, version: current.version + 1 });
+      throw new WriteConflict('another process wrote first');
+    }) as SessionStore['change'];
+  };
 
   test('GET and PATCH carry an ETag that changes with every write', async () => {
     const read = await get();
@@ -61,14 +81,8 @@ describe('optimistic concurrency: ETag and If-Match', () => {
 
   test('a PATCH that loses the race after its If-Match check is a 412, not a retry on the newer version', async () => {
     const etag = String((await get()).headers.etag);
-    const update = t.store.sessions.update.bind(t.store.sessions);
-    // Another writer slips in between the read and the write.
-    t.store.sessions.update = async (id, data, version, at) => {
-      t.store.sessions.update = update;
-      const current = (await t.store.sessions.findById('mer_default', id))!;
-      await update(id, { ...current.data, orderId: 'someone-else' }, version, at);
-      return update(id, data, version, at);
-    };
+    // Another process writes between this PATCH's check and its write.
+    loseNextRace('someone-else');
     const res = await patch({ amount: 555 }, etag);
     assert.equal(res.statusCode, 412);
     const after = (await get()).json();
@@ -77,13 +91,7 @@ describe('optimistic concurrency: ETag and If-Match', () => {
   });
 
   test('without If-Match a PATCH that loses the race merges onto the newer version (Primer behaviour)', async () => {
-    const update = t.store.sessions.update.bind(t.store.sessions);
-    t.store.sessions.update = async (id, data, version, at) => {
-      t.store.sessions.update = update;
-      const current = (await t.store.sessions.findById('mer_default', id))!;
-      await update(id, { ...current.data, orderId: 'racer' }, version, at);
-      return update(id, data, version, at);
-    };
+    loseNextRace('racer');
     const res = await patch({ amount: 777 });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().amount, 777);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
+import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
 
 const ORDER = { orderId: 'order-1', currencyCode: 'GBP', order: { lineItems: [{ itemId: 'a', amount: 500, quantity: 1 }] } };
@@ -89,15 +89,15 @@ describe('idempotency keys', () => {
   });
 
   test('a second request while the first is in flight is 409 IdempotencyKeyInFlight with Retry-After', async () => {
-    const slow = t.store.sessions.insert.bind(t.store.sessions);
+    const slow = t.store.commit.bind(t.store);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let entered!: () => void;
     const inside = new Promise<void>((resolve) => (entered = resolve));
-    t.store.sessions.insert = async (s) => {
+    t.store.commit = async (record) => {
       entered();
       await gate;
-      return slow(s);
+      return slow(record);
     };
     try {
       const first = post('flight-1', ORDER);
@@ -109,7 +109,7 @@ describe('idempotency keys', () => {
       release();
       assert.equal((await first).statusCode, 200);
     } finally {
-      t.store.sessions.insert = slow;
+      t.store.commit = slow;
     }
     const third = await post('flight-1', ORDER);
     assert.equal(third.headers['idempotent-replayed'], 'true');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import pino from 'pino';
-import { loggerOptions } from '../../src/http/logging.ts';
+import { loggerOptions } from '../../src/http/observability.ts';
 import { headers, testApp } from '../support/app.ts';
 
 test('a full create/get/patch flow, with errors, replays and 429s, writes no API key, client token or access token to the log', async () => {
@@ -35,13 +35,13 @@ test('a full create/get/patch flow, with errors, replays and 429s, writes no API
     assert.equal((await t.app.inject({ method: 'GET', url: `/client-session?clientToken=${token}`, headers: headers(t.apiKey) })).statusCode, 429);
     assert.equal((await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(`${t.apiKey}x`), payload: {} })).statusCode, 401);
     assert.equal((await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey), payload: { clientToken: token, amount: -1 } })).statusCode, 422);
-    const find = t.store.sessions.findByAccessTokenHash;
-    t.store.sessions.findByAccessTokenHash = async () => {
+    const { findByAccessTokenHash, versionOf } = t.store.sessions;
+    t.store.sessions.findByAccessTokenHash = t.store.sessions.versionOf = async () => {
       throw new Error('storage exploded');
     };
     t.clock.advance(1000);
     const fault = await t.app.inject({ method: 'GET', url: `/client-session?clientToken=${token}`, headers: headers(t.apiKey) });
-    t.store.sessions.findByAccessTokenHash = find;
+    Object.assign(t.store.sessions, { findByAccessTokenHash, versionOf });
     assert.equal(fault.statusCode, 500);
 
     const log = lines.join('');

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { EMAIL_FORMAT } from '../../src/http/validation.ts';
+import { EMAIL_FORMAT } from '../../src/lib/ajv.ts';
 import { FULL_REQUEST, createSession, getSession, patchSession, testApp } from '../support/app.ts';
 
 const SPEC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'reference', 'primer-openapi-v2.4.yml');

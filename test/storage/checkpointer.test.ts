@@ -1,4 +1,4 @@
-// WAL checkpoints from a worker thread (issue 6): the serving connection stops checkpointing inside
+// WAL checkpoints from a thread of their own: the writing connection stops checkpointing inside
 // its commits, the worker copies the WAL into the database file, and if the worker fails or stops the
 // automatic checkpoint comes back, so the WAL cannot grow without bound.
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startCheckpointer } from '../../src/storage/sqlite/checkpointer.ts';
-import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
+import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 
 let dir: string;
 let path: string;
@@ -40,7 +40,7 @@ async function eventually(condition: () => boolean): Promise<boolean> {
 }
 
 test('the worker copies committed pages into the database file while the connection does not checkpoint', async () => {
-  const checkpointer = startCheckpointer(db, path, 20);
+  const checkpointer = startCheckpointer(path, (pages) => db.pragma(`wal_autocheckpoint = ${pages}`), 20);
   assert.equal(autocheckpoint(), 0);
   const fileBefore = statSync(path).size;
   const insert = db.prepare('INSERT INTO t VALUES (?)');
@@ -53,7 +53,7 @@ test('the worker copies committed pages into the database file while the connect
 });
 
 test('when the worker cannot work, the automatic checkpoint comes back', async () => {
-  const checkpointer = startCheckpointer(db, join(dir, 'missing', 'nested', 'x.db'), 20);
+  const checkpointer = startCheckpointer(join(dir, 'missing', 'nested', 'x.db'), (pages) => db.pragma(`wal_autocheckpoint = ${pages}`), 20);
   assert.ok(await eventually(() => autocheckpoint() === 1000));
   await checkpointer.stop();
 });

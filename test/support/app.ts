@@ -8,10 +8,11 @@ import pino from 'pino';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import type { CheckoutConfig } from '../../src/merchants/checkout-config.ts';
-import { prepareStorage } from '../../src/startup.ts';
-import { openPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
-import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
+import type { CheckoutConfig } from '../../src/checkout/configuration.ts';
+import { prepareStorage } from '../../src/server.ts';
+import type { StoredSession } from '../../src/sessions/session.store.ts';
+import { openPostgresStore } from '../../src/storage/postgres/database.ts';
+import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { isStorageUnavailable } from '../../src/storage/unavailable.ts';
 import { freshDatabase, type TestDatabase } from './postgres.ts';
@@ -210,3 +211,13 @@ export const FULL_REQUEST = {
     },
   },
 };
+
+/** Stores a session directly (as another process would), bypassing the API. */
+export function insertSession(store: Store, session: StoredSession): Promise<void> {
+  return store.commit((uow) => uow.sessions.insert(session));
+}
+
+/** Stores a new version of a session directly (as another process would). */
+export function updateSession(store: Store, session: StoredSession): Promise<void> {
+  return store.commit((uow) => uow.sessions.update(session));
+}

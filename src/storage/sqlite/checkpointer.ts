@@ -1,56 +1,32 @@
-// WAL checkpoints off the event loop (issue 6). SQLite's automatic checkpoint runs inside whichever
-// COMMIT crosses 1000 WAL pages, and with synchronous=FULL it fsyncs the database file: on
-// better-sqlite3 that stalls every request in flight. Here the connection serving requests turns the
-// automatic checkpoint off, and a worker thread with its own connection checkpoints every
-// `intervalMs`. Should the worker fail, the automatic checkpoint comes back, so the WAL never grows
-// without bound. Durability is unchanged: a commit is durable once it is in the WAL.
+// WAL checkpoints off every commit. SQLite's automatic checkpoint runs inside whichever COMMIT crosses
+// 1000 WAL pages and, with synchronous=FULL, fsyncs the database file there: every unit waiting for
+// that commit would wait for it too. So the writing connection turns the automatic checkpoint off,
+// and a thread with its own connection checkpoints every `intervalMs`. Should that thread fail, the
+// automatic checkpoint comes back, so the WAL never grows without bound. Durability is unchanged: a
+// commit is durable once it is in the WAL.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type Database from 'better-sqlite3';
 
 export interface Checkpointer {
-  /** Resolves once the worker has stopped. */
+  /** Resolves once the thread has stopped (the automatic checkpoint is back on by then). */
   stop(): Promise<void>;
 }
 
-const AUTOMATIC_PAGES = 1000;
+/** SQLite's default automatic checkpoint, in WAL pages. */
+export const AUTOMATIC_PAGES = 1000;
 
-// The worker's code, plain CommonJS run with `eval`, so it works the same from source (tsx does not
-// reach worker threads) and from dist/. It copies what no reader still needs (PASSIVE never waits for,
-// or blocks, anyone) and ends at the first failure, which brings the automatic checkpoint back.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-let db;
-let timer;
-const stop = () => {
-  clearInterval(timer);
-  if (db && db.open) db.close();
-  parentPort.close();
-};
-try {
-  db = new Database(workerData.path, { fileMustExist: true });
-  db.pragma('synchronous = FULL');
-  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-  timer = setInterval(() => {
-    try { checkpoint.get(); } catch { stop(); }
-  }, workerData.intervalMs);
-  parentPort.on('message', (message) => { if (message === 'stop') stop(); });
-} catch {
-  stop();
-}
-`;
 const driver = createRequire(import.meta.url).resolve('better-sqlite3');
 
-export function startCheckpointer(db: Database.Database, path: string, intervalMs = 100): Checkpointer {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, intervalMs, driver } });
+/** `automatic(pages)` sets the writing connection's wal_autocheckpoint (0: off). */
+export function startCheckpointer(path: string, automatic: (pages: number) => void, intervalMs = 100): Checkpointer {
+  const worker = new Worker(new URL('./checkpointer-thread.cjs', import.meta.url), { workerData: { path, intervalMs, driver } });
   // A checkpointer never keeps a process alive on its own.
   worker.unref();
   let stopped = false;
   const fallBack = () => {
-    if (!stopped && db.open) db.pragma(`wal_autocheckpoint = ${AUTOMATIC_PAGES}`);
+    if (!stopped) automatic(AUTOMATIC_PAGES);
   };
-  db.pragma('wal_autocheckpoint = 0');
+  automatic(0);
   worker.on('error', fallBack);
   worker.on('exit', fallBack);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -62,7 +38,7 @@ export function startCheckpointer(db: Database.Database, path: string, intervalM
       const timer = setTimeout(() => void worker.terminate(), 5000);
       await exited;
       clearTimeout(timer);
-      if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOMATIC_PAGES}`);
+      automatic(AUTOMATIC_PAGES);
     },
   };
 }

@@ -1,0 +1,145 @@
+// The one closed list of errors a client can see, each with its status and wording (docs/api.md,
+// "Errors"). Nothing here knows HTTP: services, jobs and the webhook dispatcher throw KassaError, and
+// the HTTP layer (http/envelope.ts) turns it into Primer's envelope. Adding an errorId without its
+// status and wording does not compile.
+
+export interface CatalogueEntry {
+  status: number;
+  description: string;
+  recoverySuggestion?: string;
+}
+
+export const ERROR_CATALOGUE = {
+  RequestValidationError: {
+    status: 422,
+    description: 'We were unable to validate your request, please check your payload against /docs/api',
+    recoverySuggestion: 'Fix the fields listed in validationErrors and send the request again.',
+  },
+  ClientSessionValidationError: {
+    status: 400,
+    description: 'The client token is invalid.',
+    recoverySuggestion: 'Please provide a valid client token.',
+  },
+  MetadataContainsEmptyKey: {
+    status: 400,
+    description: 'Metadata field contains empty string key.',
+    recoverySuggestion: 'Either remove empty string keys or provide non-empty string instead.',
+  },
+  InvalidRequestBody: {
+    status: 400,
+    description: 'The request body is not a valid JSON object.',
+    recoverySuggestion: 'Send a JSON object encoded as UTF-8.',
+  },
+  InvalidApiVersion: {
+    status: 400,
+    description: 'The X-Api-Version header names an unsupported API version.',
+    recoverySuggestion: 'Send X-Api-Version with one of: 2.1, 2.2, 2.3, 2.4.',
+  },
+  UnsupportedMediaType: {
+    status: 415,
+    description: 'The request body must be sent with Content-Type: application/json.',
+    recoverySuggestion: 'Set the Content-Type header to application/json.',
+  },
+  PayloadTooLarge: {
+    status: 413,
+    description: 'The request body is larger than the 1 MiB limit.',
+    recoverySuggestion: 'Send a smaller request body.',
+  },
+  Unauthorized: {
+    status: 401,
+    description: 'The API key is missing or not valid.',
+    recoverySuggestion: 'Send a valid secret API key in the X-Api-Key header.',
+  },
+  Forbidden: {
+    status: 403,
+    description: 'The API key does not have the scope this operation needs.',
+    recoverySuggestion: 'Use an API key with the client_tokens:write scope.',
+  },
+  NotFound: {
+    status: 404,
+    description: 'No route matches this method and path.',
+    recoverySuggestion: 'Check the method and path against /docs.',
+  },
+  SessionNotFound: {
+    status: 404,
+    description: "No session with this id belongs to the API key's merchant.",
+    recoverySuggestion: 'Check the session id; sessions are listed at GET /dashboard/api/sessions.',
+  },
+  IdempotencyKeyReused: {
+    status: 422,
+    description: 'This idempotency key was already used with a different request.',
+    recoverySuggestion: 'Use a new idempotency key for a different request.',
+  },
+  IdempotencyKeyInFlight: {
+    status: 409,
+    description: 'A request with this idempotency key is still being processed.',
+    recoverySuggestion: 'Retry after the time given in Retry-After.',
+  },
+  SessionVersionMismatch: {
+    status: 412,
+    description: 'The session was changed since the version named in If-Match.',
+    recoverySuggestion: 'Read the session again and retry with its current ETag.',
+  },
+  TooManyRequests: {
+    status: 429,
+    description: 'Too many requests.',
+    recoverySuggestion: 'Retry after the time given in Retry-After.',
+  },
+  InternalServerError: {
+    status: 500,
+    description: 'An unexpected error occurred.',
+    recoverySuggestion: 'Retry later and quote the diagnosticsId if it persists.',
+  },
+  ServiceUnavailable: {
+    status: 503,
+    description: 'The storage is not reachable right now.',
+    recoverySuggestion: 'Retry later.',
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorId = keyof typeof ERROR_CATALOGUE;
+
+export interface FieldError {
+  path: string;
+  description: string;
+}
+
+export interface ValidationErrorGroup {
+  model: string;
+  errors: FieldError[];
+}
+
+/** Thrown anywhere below the routes (services, stores, jobs); the HTTP layer turns it into the envelope. */
+export class KassaError extends Error {
+  readonly errorId: ErrorId;
+  readonly status: number;
+  readonly validationErrors?: ValidationErrorGroup[];
+  readonly detail?: string;
+  /** When a retry makes sense: the HTTP layer sends it as Retry-After. */
+  readonly retryAfterSeconds?: number;
+  /** Fields Primer adds to some envelopes (a payment's id and status), written after the standard ones. */
+  readonly extra?: Readonly<Record<string, string>>;
+
+  constructor(
+    errorId: ErrorId,
+    options: {
+      validationErrors?: ValidationErrorGroup[];
+      detail?: string;
+      retryAfterSeconds?: number;
+      extra?: Record<string, string>;
+    } = {},
+  ) {
+    super(errorId);
+    this.errorId = errorId;
+    this.status = ERROR_CATALOGUE[errorId].status;
+    this.validationErrors = options.validationErrors;
+    this.detail = options.detail;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.extra = options.extra;
+  }
+}
+
+/** A 422 RequestValidationError for one or more field problems of one model. */
+export function validationError(model: string, errors: FieldError[]): KassaError {
+  return new KassaError('RequestValidationError', { validationErrors: [{ model, errors }] });
+}

@@ -1,0 +1,112 @@
+// Every failure becomes Primer's envelope, with the request id as diagnosticsId (docs/api.md,
+// "Errors"). A client mistake is never a 5xx; an unexpected fault is a 500 whose body never echoes
+// the internal message. Services throw KassaError (errors.ts); this is where it becomes HTTP.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { ERROR_CATALOGUE, KassaError, type CatalogueEntry, type ErrorId } from '../errors.ts';
+import { fieldErrors } from '../lib/ajv.ts';
+
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      errorId: Type.String(),
+      description: Type.String(),
+      diagnosticsId: Type.String(),
+      recoverySuggestion: Type.Optional(Type.String()),
+      validationErrors: Type.Optional(
+        Type.Array(
+          Type.Object({
+            model: Type.String(),
+            errors: Type.Array(Type.Object({ path: Type.String(), description: Type.String() })),
+          }),
+        ),
+      ),
+    }),
+  },
+  { title: 'ErrorResponse' },
+);
+export type ErrorEnvelope = Static<typeof ErrorEnvelope>;
+
+export function envelope(error: KassaError, diagnosticsId: string): ErrorEnvelope {
+  const entry: CatalogueEntry = ERROR_CATALOGUE[error.errorId];
+  return {
+    error: {
+      errorId: error.errorId,
+      description: error.detail ?? entry.description,
+      diagnosticsId,
+      ...(entry.recoverySuggestion ? { recoverySuggestion: entry.recoverySuggestion } : {}),
+      ...(error.validationErrors ? { validationErrors: error.validationErrors } : {}),
+      ...error.extra,
+    },
+  };
+}
+
+/** The error responses a route can give, for its OpenAPI entry. */
+export function errorResponses(...ids: ErrorId[]): Record<number, typeof ErrorEnvelope> {
+  const byStatus = new Map<number, ErrorId[]>();
+  for (const id of [...ids, 'InternalServerError' as const]) {
+    const status = ERROR_CATALOGUE[id].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), id]);
+  }
+  const out: Record<number, typeof ErrorEnvelope> = {};
+  // The description names the errorIds a status can carry; it is what the OpenAPI document shows.
+  for (const [status, list] of byStatus) {
+    const description = list.map((id) => `${id}: ${ERROR_CATALOGUE[id].description}`).join(' | ');
+    out[status] = { ...ErrorEnvelope, description } as typeof ErrorEnvelope;
+  }
+  return out;
+}
+
+const FASTIFY_CODES: Record<string, ErrorId> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UnsupportedMediaType',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PayloadTooLarge',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'InvalidRequestBody',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'InvalidRequestBody',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'InvalidRequestBody',
+  FST_ERR_CTP_INVALID_TYPE: 'UnsupportedMediaType',
+  FST_ERR_NOT_FOUND: 'NotFound',
+};
+
+/** Recognises a storage outage in an error, for a 503 instead of a 500. */
+export type UnavailableCheck = (error: unknown) => boolean;
+
+export function toKassaError(error: FastifyError, request: FastifyRequest, isUnavailable: UnavailableCheck): KassaError {
+  // An unknown route is a 404 even when its body could not be parsed.
+  if (request.is404) return new KassaError('NotFound');
+  if (error instanceof KassaError) return error;
+  if (error.validation) {
+    const context = error.validationContext ?? 'body';
+    const schema = (request.routeOptions.schema as Record<string, { title?: string } | undefined> | undefined)?.[context];
+    const model = schema?.title ?? context;
+    return new KassaError('RequestValidationError', {
+      validationErrors: [{ model, errors: fieldErrors(error.validation as never) }],
+    });
+  }
+  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+  if (mapped) return new KassaError(mapped);
+  if (isUnavailable(error)) return new KassaError('ServiceUnavailable', { retryAfterSeconds: 1 });
+  // The JSON parser's own failures (syntax, prototype poisoning) carry a 400.
+  if (error instanceof SyntaxError || error.statusCode === 400) return new KassaError('InvalidRequestBody');
+  if (error.statusCode === 413) return new KassaError('PayloadTooLarge');
+  if (error.statusCode === 415) return new KassaError('UnsupportedMediaType');
+  if (error.statusCode === 404) return new KassaError('NotFound');
+  return new KassaError('InternalServerError');
+}
+
+/** Sends `error` as the envelope. */
+export function sendError(reply: FastifyReply, error: KassaError, requestId: string): FastifyReply {
+  if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
+  return reply.code(error.status).type('application/json; charset=utf-8').send(JSON.stringify(envelope(error, requestId)));
+}
+
+export function installErrorHandling(app: FastifyInstance, isUnavailable: UnavailableCheck): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const kassaError = toKassaError(error, request, isUnavailable);
+    if (kassaError.status >= 500) {
+      // Log the fault, never the request body or headers (they hold secrets and personal data).
+      request.log.error({ err: error, errorId: kassaError.errorId }, 'request failed');
+    }
+    return sendError(reply, kassaError, request.id);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, new KassaError('NotFound'), request.id));
+}

@@ -1,0 +1,36 @@
+// Every id and secret Kassa makes, in one place. Ids are prefixed with what they name.
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+
+// Random bytes are drawn from a pool refilled 4 KiB at a time: the same CSPRNG output, without
+// one call into OpenSSL for every id and token (two per created session).
+const POOL_SIZE = 4096;
+const pool = Buffer.alloc(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+function randomSlice(bytes: number): Buffer {
+  if (bytes > POOL_SIZE) return randomBytes(bytes);
+  if (poolOffset + bytes > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  // Copied out, so a refill never changes a value already handed out.
+  const slice = Buffer.from(pool.subarray(poolOffset, poolOffset + bytes));
+  // Nor does the pool keep a copy of a secret once it is handed out.
+  pool.fill(0, poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return slice;
+}
+
+const random = (bytes: number) => randomSlice(bytes).toString('base64url');
+
+export const newSessionId = () => `cs_${random(15)}`;
+export const newMerchantId = () => `mer_${random(12)}`;
+export const newApiKeyId = () => `key_${random(12)}`;
+/** 160 random bits, hex, so naive base64 decoders of the token still work (contract §1.3). */
+export const newAccessToken = () => randomSlice(20).toString('hex');
+export const newApiKeySecret = () => `kassa_sk_${randomBytes(32).toString('base64url')}`;
+export const newSigningSecret = () => randomBytes(32).toString('base64url');
+/** Names one request's hold on an idempotency record. */
+export const newClaim = () => random(12);
+
+/** Secrets are stored and compared as this hash, never as themselves. */
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');

@@ -1,0 +1,56 @@
+// What the Client Session API needs from storage. Each engine implements it in
+// storage/<engine>/sessions.ts; nothing here knows SQL.
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { SessionData } from './schemas.ts';
+
+export interface StoredSession {
+  id: string;
+  merchantId: string;
+  accessTokenHash: string;
+  data: SessionData;
+  /** Starts at 1; every committed change adds one (the ETag names it). */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  /** When the session's client token expires (ms since epoch). */
+  expiresAt: number;
+}
+
+/** Who owns a session and which version is stored: enough to tell whether a cached answer is current. */
+export type SessionVersion = Pick<StoredSession, 'id' | 'merchantId' | 'version' | 'expiresAt'>;
+
+export interface SessionStore {
+  /**
+   * The session whose accessToken hashes to `accessTokenHash`, whoever owns it: callers with an API
+   * key compare `merchantId` themselves; the SDK routes hold only the access token.
+   */
+  findByAccessTokenHash(accessTokenHash: string): Promise<StoredSession | undefined>;
+  findById(merchantId: string, id: string): Promise<StoredSession | undefined>;
+  versionOf(accessTokenHash: string): Promise<SessionVersion | undefined>;
+  /** Most recent first; `before` is a createdAt cursor. */
+  listByMerchant(merchantId: string, options: { limit: number; before?: number }): Promise<StoredSession[]>;
+  /**
+   * A change to one session, serialised with every other change to it: `decide` sees the latest
+   * state (in this process, including changes still being committed; across processes, the stored
+   * row), records its writes in `uow`, and they are committed together. `decide` may throw: nothing
+   * is written then. A change that loses a race to another process fails with a WriteConflict
+   * (storage/unit-of-work.ts); the caller may try again with `fresh`, which reads the stored row.
+   */
+  change<R>(
+    accessTokenHash: string,
+    decide: (current: StoredSession | undefined, uow: UnitOfWork) => R,
+    options?: { fresh?: boolean },
+  ): Promise<R>;
+  /**
+   * Deletes at most `limit` sessions whose `expiresAt` is before `before` (oldest first); returns how
+   * many went. Small batches keep each write short so requests are not held up.
+   */
+  purgeExpired(before: number, limit: number): Promise<number>;
+}
+
+/** Session writes a unit of work can hold. */
+export interface SessionWrites {
+  insert(session: StoredSession): void;
+  /** Stores `session` over version `session.version - 1`; the unit fails if another version is stored. */
+  update(session: StoredSession): void;
+}

@@ -1,0 +1,179 @@
+// PostgreSQL, for several stateless Kassa processes behind a load balancer. Each change to one
+// aggregate runs in one transaction that first locks its row (SELECT … FOR UPDATE), so two processes
+// never lose each other's writes; a lock not granted within the lock timeout is a retryable 503.
+// Everything that must happen once across processes (migrations, the shared signing key) runs under
+// an advisory lock. Every call is bounded: a stuck database turns into 503s, never into hung requests.
+import postgres, { type TransactionSql } from 'postgres';
+import { DIALECTS, MIGRATIONS } from '../migrations.ts';
+import type { Store } from '../store.ts';
+import type { UnitOfWork } from '../unit-of-work.ts';
+import { postgresIdempotency } from './idempotency.ts';
+import { postgresApiKeys, postgresMerchants } from './merchants.ts';
+import { SerialQueue } from './serial.ts';
+import { postgresSessions } from './sessions.ts';
+import { postgresSigningKeys } from './signing-keys.ts';
+import { PostgresUnitOfWork } from './unit-of-work.ts';
+
+export interface PostgresOptions {
+  url: string;
+  /** Most connections this process opens. */
+  poolSize: number;
+  /**
+   * Longest one storage call may take, waiting for a connection included (default 10 s). The server
+   * cancels a statement past it (statement_timeout), and the call itself gives up a little later even
+   * if the server never answers (a frozen host, a network partition).
+   */
+  timeoutMs?: number;
+}
+
+/** What the per-feature PostgreSQL modules share. */
+export interface PostgresEngine {
+  readonly sql: postgres.Sql;
+  /** Bounds a call (see PostgresOptions.timeoutMs). */
+  bounded<T>(work: PromiseLike<T>): Promise<T>;
+  /**
+   * A serialised change: `lock` reads the aggregate's row FOR UPDATE inside the transaction,
+   * `decide` records writes, and they commit together.
+   */
+  change<S, R>(key: string, lock: (tx: TransactionSql) => Promise<S | undefined>, decide: (current: S | undefined, uow: PostgresUnitOfWork) => R): Promise<R>;
+}
+
+// Advisory lock keys: any two fixed 64-bit numbers, the same in every Kassa process.
+const MIGRATION_LOCK = 7_240_001;
+export const SIGNING_KEY_LOCK = 7_240_002;
+
+/** The error a store call fails with when the server does not answer in time (a 503). */
+export const STORAGE_TIMEOUT = 'STORAGE_TIMEOUT';
+
+/** host:port/database of a postgres:// URL, for messages: never the user or password. */
+export function describePostgresUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || '/'}`;
+  } catch {
+    return 'the configured PostgreSQL server';
+  }
+}
+
+function withDeadline<T>(work: PromiseLike<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`PostgreSQL did not answer within ${ms} ms`), { code: STORAGE_TIMEOUT })),
+      ms,
+    );
+  });
+  // A late answer or failure of `work` is still handled by race(): no unhandled rejection.
+  return Promise.race([Promise.resolve(work), expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Opens a pool and checks the server answers, so a database that is down at start-up is one clear
+ * error naming the server (the caller exits non-zero).
+ */
+export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const sql = postgres(options.url, {
+    max: options.poolSize,
+    connect_timeout: timeoutMs / 1000,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: {
+      application_name: 'kassa',
+      statement_timeout: timeoutMs,
+      // A change waits this long for another process's change to the same row, then answers 503.
+      lock_timeout: Math.min(timeoutMs, 5000),
+      idle_in_transaction_session_timeout: 60_000,
+    },
+  });
+  try {
+    await withDeadline(sql`SELECT 1`, timeoutMs + 1000);
+  } catch (error) {
+    await sql.end({ timeout: 0 }).catch(() => {});
+    const code = (error as { code?: unknown }).code;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `cannot connect to PostgreSQL at ${describePostgresUrl(options.url)}: ${reason}${typeof code === 'string' && !reason.includes(code) ? ` (${code})` : ''}`,
+      { cause: error },
+    );
+  }
+  const deadlineMs = timeoutMs + 1000;
+  const queue = new SerialQueue();
+  const bounded = <T>(work: PromiseLike<T>) => withDeadline(work, deadlineMs);
+  const engine: PostgresEngine = {
+    sql,
+    bounded,
+    change(key, lock, decide) {
+      return queue.run(key, async () => {
+        const uow = new PostgresUnitOfWork();
+        const result = await bounded(
+          sql.begin(async (tx) => {
+            const current = await lock(tx);
+            const decided = decide(current, uow);
+            await uow.execute(tx);
+            return decided;
+          }),
+        );
+        uow.committed();
+        return result as Awaited<ReturnType<typeof decide>>;
+      });
+    },
+  };
+  return new PostgresStore(engine);
+}
+
+class PostgresStore implements Store {
+  readonly engine = 'postgres' as const;
+  readonly sessions;
+  readonly merchants;
+  readonly apiKeys;
+  readonly signingKeys;
+  readonly idempotency;
+
+  constructor(private readonly pg: PostgresEngine) {
+    this.sessions = postgresSessions(pg);
+    this.merchants = postgresMerchants(pg);
+    this.apiKeys = postgresApiKeys(pg);
+    this.signingKeys = postgresSigningKeys(pg);
+    this.idempotency = postgresIdempotency(pg);
+  }
+
+  async commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {
+    const uow = new PostgresUnitOfWork();
+    const result = record(uow);
+    if (uow.ops.length > 0) await this.pg.bounded(this.pg.sql.begin((tx) => uow.execute(tx)));
+    uow.committed();
+    return result;
+  }
+
+  // The transaction-scoped advisory lock makes a second process wait until the first has committed
+  // its migrations, then find nothing left to do. DDL is transactional here: a failed step leaves
+  // the schema as it was.
+  async migrate(): Promise<void> {
+    await this.pg.sql.begin(async (tx) => {
+      // A migration may wait for another process's, and may be slow on a big table: no statement limit.
+      await tx`SET LOCAL statement_timeout = 0`;
+      await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+      await tx`CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`;
+      const done = new Set((await tx<{ id: number }[]>`SELECT id FROM schema_migrations`).map((r) => r.id));
+      for (const migration of MIGRATIONS) {
+        if (done.has(migration.id)) continue;
+        await tx.unsafe(migration.sql(DIALECTS.postgres));
+        await tx`INSERT INTO schema_migrations (id, name, applied_at) VALUES (${migration.id}, ${migration.name}, ${Date.now()})`;
+      }
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.pg.bounded(this.pg.sql`SELECT 1`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pg.sql.end({ timeout: 5 });
+  }
+}

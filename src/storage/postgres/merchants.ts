@@ -1,0 +1,50 @@
+// Merchants and API keys on PostgreSQL.
+import type { ApiKeyStore, Merchant, MerchantStore } from '../../merchants/merchant.store.ts';
+import { toApiKey, type ApiKeyRow } from '../rows.ts';
+import type { PostgresEngine } from './database.ts';
+
+type MerchantRow = { id: string; name: string; created_at: string };
+const toMerchant = (row: MerchantRow): Merchant => ({ id: row.id, name: row.name, createdAt: Number(row.created_at) });
+
+export function postgresMerchants(pg: PostgresEngine): MerchantStore {
+  const { sql } = pg;
+  return {
+    async insert(m) {
+      await pg.bounded(sql`INSERT INTO merchants (id, name, created_at) VALUES (${m.id}, ${m.name}, ${m.createdAt})`);
+    },
+    async findById(id) {
+      const [row] = await pg.bounded(sql<MerchantRow[]>`SELECT * FROM merchants WHERE id = ${id}`);
+      return row ? toMerchant(row) : undefined;
+    },
+    async list() {
+      return (await pg.bounded(sql<MerchantRow[]>`SELECT * FROM merchants ORDER BY created_at, id`)).map(toMerchant);
+    },
+  };
+}
+
+export function postgresApiKeys(pg: PostgresEngine): ApiKeyStore {
+  const { sql } = pg;
+  return {
+    async insert(k) {
+      await pg.bounded(sql`
+        INSERT INTO api_keys (id, merchant_id, secret_hash, prefix, scopes, created_at)
+        VALUES (${k.id}, ${k.merchantId}, ${k.secretHash}, ${k.prefix}, ${JSON.stringify(k.scopes)}, ${k.createdAt})`);
+    },
+    async findBySecretHash(hash) {
+      const [row] = await pg.bounded(sql<ApiKeyRow[]>`SELECT * FROM api_keys WHERE secret_hash = ${hash}`);
+      return row ? toApiKey(row) : undefined;
+    },
+    async listByMerchant(merchantId) {
+      const rows = await pg.bounded(sql<ApiKeyRow[]>`SELECT * FROM api_keys WHERE merchant_id = ${merchantId} ORDER BY created_at, id`);
+      return rows.map(toApiKey);
+    },
+    async count() {
+      const [row] = await pg.bounded(sql<{ n: number }[]>`SELECT COUNT(*)::int AS n FROM api_keys`);
+      return row!.n;
+    },
+    async revoke(id, at) {
+      const result = await pg.bounded(sql`UPDATE api_keys SET revoked_at = ${at} WHERE id = ${id} AND revoked_at IS NULL`);
+      return result.count === 1;
+    },
+  };
+}

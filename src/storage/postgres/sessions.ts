@@ -1,0 +1,72 @@
+// Sessions on PostgreSQL. A change locks the session's row for its transaction (database.ts, change).
+import type { SessionStore, SessionVersion, SessionWrites, StoredSession } from '../../sessions/session.store.ts';
+import { toSession, type SessionRow } from '../rows.ts';
+import { WriteConflict } from '../unit-of-work.ts';
+import type { PostgresEngine } from './database.ts';
+import type { PostgresUnitOfWork } from './unit-of-work.ts';
+
+export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
+  return {
+    insert(s) {
+      uow.ops.push(
+        (tx) => tx`
+          INSERT INTO sessions (id, merchant_id, access_token_hash, data, version, created_at, updated_at, expires_at)
+          VALUES (${s.id}, ${s.merchantId}, ${s.accessTokenHash}, ${JSON.stringify(s.data)}, ${s.version},
+                  ${s.createdAt}, ${s.updatedAt}, ${s.expiresAt})`,
+      );
+    },
+    update(s) {
+      uow.ops.push(async (tx) => {
+        const result = await tx`
+          UPDATE sessions SET data = ${JSON.stringify(s.data)}, version = ${s.version}, updated_at = ${s.updatedAt}
+          WHERE id = ${s.id} AND version = ${s.version - 1}`;
+        if (result.count !== 1) throw new WriteConflict(`session ${s.id} is no longer at version ${s.version - 1}`);
+      });
+    },
+  };
+}
+
+export function postgresSessions(pg: PostgresEngine): SessionStore {
+  const { sql } = pg;
+  return {
+    async findByAccessTokenHash(hash) {
+      const [row] = await pg.bounded(sql<SessionRow[]>`SELECT * FROM sessions WHERE access_token_hash = ${hash}`);
+      return row ? toSession(row) : undefined;
+    },
+    async findById(merchantId, id) {
+      const [row] = await pg.bounded(sql<SessionRow[]>`SELECT * FROM sessions WHERE id = ${id} AND merchant_id = ${merchantId}`);
+      return row ? toSession(row) : undefined;
+    },
+    async versionOf(hash) {
+      const [row] = await pg.bounded(
+        sql<{ id: string; merchant_id: string; version: number; expires_at: string }[]>`
+          SELECT id, merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ${hash}`,
+      );
+      return row
+        ? ({ id: row.id, merchantId: row.merchant_id, version: row.version, expiresAt: Number(row.expires_at) } satisfies SessionVersion)
+        : undefined;
+    },
+    async listByMerchant(merchantId, { limit, before }) {
+      const rows = await pg.bounded(sql<SessionRow[]>`
+        SELECT * FROM sessions WHERE merchant_id = ${merchantId} AND created_at < ${before ?? Number.MAX_SAFE_INTEGER}
+        ORDER BY created_at DESC, id DESC LIMIT ${limit}`);
+      return rows.map(toSession);
+    },
+    change(hash, decide) {
+      return pg.change<StoredSession, ReturnType<typeof decide>>(
+        `session:${hash}`,
+        async (tx) => {
+          const [row] = await tx<SessionRow[]>`SELECT * FROM sessions WHERE access_token_hash = ${hash} FOR UPDATE`;
+          return row ? toSession(row) : undefined;
+        },
+        decide,
+      );
+    },
+    async purgeExpired(before, limit) {
+      const result = await pg.bounded(sql`
+        DELETE FROM sessions WHERE id IN (
+          SELECT id FROM sessions WHERE expires_at < ${before} ORDER BY expires_at LIMIT ${limit})`);
+      return result.count;
+    },
+  };
+}

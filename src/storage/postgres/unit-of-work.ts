@@ -1,0 +1,29 @@
+// The PostgreSQL unit of work: the statements of one change, run in one transaction. They are sent
+// together (postgres.js pipelines the queries of a transaction that are not awaited one by one).
+import type { TransactionSql } from 'postgres';
+import type { UnitOfWork } from '../unit-of-work.ts';
+import { idempotencyWrites } from './idempotency.ts';
+import { sessionWrites } from './sessions.ts';
+
+export type PgOp = (tx: TransactionSql) => Promise<unknown>;
+
+export class PostgresUnitOfWork implements UnitOfWork {
+  readonly ops: PgOp[] = [];
+  readonly effects: Array<() => void> = [];
+  readonly sessions = sessionWrites(this);
+  readonly idempotency = idempotencyWrites(this);
+
+  afterCommit(effect: () => void): void {
+    this.effects.push(effect);
+  }
+
+  /** Runs every statement in `tx`; the first failure fails the transaction. */
+  async execute(tx: TransactionSql): Promise<void> {
+    if (this.ops.length === 1) await this.ops[0]!(tx);
+    else if (this.ops.length > 1) await Promise.all(this.ops.map((op) => op(tx)));
+  }
+
+  committed(): void {
+    for (const effect of this.effects) effect();
+  }
+}

@@ -1,0 +1,128 @@
+// The embedded default: one SQLite file in WAL mode. The event loop's connection only reads (it is
+// query_only once the schema is migrated); every write goes to the writer thread (writer.ts), which
+// commits with synchronous=FULL, so an answer means the write is on disk. WAL checkpoints run on a
+// thread of their own (checkpointer.ts). See docs/architecture.md, "Storage".
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { DIALECTS, MIGRATIONS } from '../migrations.ts';
+import type { Store } from '../store.ts';
+import type { UnitOfWork } from '../unit-of-work.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
+import { sqliteIdempotency } from './idempotency.ts';
+import { sqliteApiKeys, sqliteMerchants } from './merchants.ts';
+import { SerialChanges } from './serial.ts';
+import { sqliteSessions } from './sessions.ts';
+import { sqliteSigningKeys } from './signing-keys.ts';
+import { SqliteUnitOfWork } from './unit-of-work.ts';
+import { Writer } from './writer.ts';
+
+export interface SqliteOptions {
+  /** File path, or ':memory:' (a temporary file, deleted on close: nothing survives a restart). */
+  path: string;
+  /** Checkpoint the WAL from a thread of its own instead of inside commits; the server's choice. */
+  backgroundCheckpoints?: boolean;
+}
+
+/** What the per-feature SQLite modules share. */
+export interface SqliteEngine {
+  /** The event loop's connection: reads only. */
+  readonly db: Database.Database;
+  readonly writer: Writer;
+  readonly serial: SerialChanges;
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+
+export function openSqliteStore(options: SqliteOptions): Store {
+  let path = options.path;
+  let temporary: string | undefined;
+  if (path === ':memory:') {
+    // The writer thread needs a file to share with this connection.
+    temporary = mkdtempSync(join(tmpdir(), 'kassa-memory-'));
+    path = join(temporary, 'kassa.db');
+  } else {
+    mkdirSync(dirname(path), { recursive: true });
+  }
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  migrate(db);
+  db.pragma('query_only = ON');
+  const writer = new Writer({ path, busyTimeoutMs: BUSY_TIMEOUT_MS });
+  const engine: SqliteEngine = { db, writer, serial: new SerialChanges(writer) };
+  const checkpointer = options.backgroundCheckpoints ? startCheckpointer(path, (pages) => writer.automaticCheckpoints(pages)) : undefined;
+  return new SqliteStore(engine, checkpointer, temporary);
+}
+
+/** Applies pending migrations under the write lock (BEGIN IMMEDIATE), so two processes apply each once. */
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const apply = db.transaction(() => {
+    const done = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: number }[]).map((r) => r.id));
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.id)) continue;
+      db.exec(migration.sql(DIALECTS.sqlite));
+      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(migration.id, migration.name, Date.now());
+    }
+  });
+  apply.immediate();
+}
+
+class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  readonly sessions;
+  readonly merchants;
+  readonly apiKeys;
+  readonly signingKeys;
+  readonly idempotency;
+
+  constructor(
+    private readonly sqlite: SqliteEngine,
+    private readonly checkpointer: Checkpointer | undefined,
+    private readonly temporary: string | undefined,
+  ) {
+    this.sessions = sqliteSessions(sqlite);
+    this.merchants = sqliteMerchants(sqlite);
+    this.apiKeys = sqliteApiKeys(sqlite);
+    this.signingKeys = sqliteSigningKeys(sqlite);
+    this.idempotency = sqliteIdempotency(sqlite);
+  }
+
+  async commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {
+    const uow = new SqliteUnitOfWork();
+    const result = record(uow);
+    if (uow.ops.length > 0) await this.sqlite.writer.run(uow.ops);
+    uow.committed();
+    return result;
+  }
+
+  // The schema is migrated when the store opens (statements are prepared against it); this stays for
+  // `kassa migrate`, and finds nothing left to do.
+  async migrate(): Promise<void> {
+    const { db } = this.sqlite;
+    db.pragma('query_only = OFF');
+    try {
+      migrate(db);
+    } finally {
+      db.pragma('query_only = ON');
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      this.sqlite.db.prepare('SELECT 1').get();
+      return this.sqlite.writer.healthy;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
+    await this.sqlite.writer.close();
+    if (this.sqlite.db.open) this.sqlite.db.close();
+    if (this.temporary) rmSync(this.temporary, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,25 @@
+// A unit of work: the writes of one change, committed together or not at all. Services record writes
+// with plain synchronous calls; the engine commits them (SQLite: one savepoint in the writer's next
+// group transaction; PostgreSQL: one transaction). Each feature contributes its writes interface.
+import type { IdempotencyWrites } from '../idempotency/idempotency.store.ts';
+import type { SessionWrites } from '../sessions/session.store.ts';
+
+export interface UnitOfWork {
+  readonly sessions: SessionWrites;
+  readonly idempotency: IdempotencyWrites;
+  /** Runs `effect` once the unit is committed (caches, counters); never if it is not. */
+  afterCommit(effect: () => void): void;
+}
+
+/** The code a write fails with when a precondition no longer holds (another writer got there first). */
+export const WRITE_CONFLICT = 'KASSA_WRITE_CONFLICT';
+
+export class WriteConflict extends Error {
+  readonly code = WRITE_CONFLICT;
+  constructor(what: string) {
+    super(`write conflict: ${what}`);
+  }
+}
+
+export const isWriteConflict = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === WRITE_CONFLICT;

@@ -11,11 +11,13 @@
 // - patch: look the key up, validate, verify the token, then read, merge, re-validate and write the
 //   session as one step of the group-commit transaction (so concurrent PATCHes of one session all
 //   apply), and answer it.
-// Environment: PORT; CEILING_COMMIT (`fsync`, the default: COMMIT without waiting for the disk,
-// then the WAL fsynced on libuv's thread pool before anyone is answered; `sync`: synchronous=FULL,
-// each COMMIT waits for the disk on the event loop; `worker`: inserts are sent to a writer thread with
-// its own connection at synchronous=FULL, which commits each batch while the event loop serves;
-// PATCH stays on the event loop's connection); CEILING_CACHE (`1`, the default: verified
+// Environment: PORT; CEILING_COMMIT: how writes are committed. `sync`, the default and what Kassa
+// does: the event loop's connection writes in group transactions with synchronous=FULL, PATCH reads
+// and writes inside the transaction. The alternatives Kassa measured and did not take
+// (docs/performance.md, "Writes"): `worker`, a writer thread with its own connection commits while the
+// event loop serves, and PATCHes of one session are computed one on the other while they commit;
+// `fsync`, like sync, but COMMIT does not wait for the disk and the WAL is fsynced on libuv's thread
+// pool before anyone is answered. CEILING_CACHE (`1`, the default: verified
 // tokens and serialized sessions are kept in memory until the session changes; `0`: none).
 import { createHash, randomBytes } from 'node:crypto';
 import { fsync, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -37,7 +39,7 @@ import {
 } from '../src/sessions/schemas.ts';
 
 const API_KEY = process.env.CEILING_API_KEY ?? 'kassa_bench_key_0123456789abcdef';
-const COMMIT = (['sync', 'worker'] as const).find((m) => m === process.env.CEILING_COMMIT) ?? 'fsync';
+const COMMIT = (['worker', 'fsync'] as const).find((m) => m === process.env.CEILING_COMMIT) ?? 'sync';
 const CACHE = process.env.CEILING_CACHE !== '0';
 const SECRET = randomBytes(32);
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -62,6 +64,7 @@ const keyByHash = db.prepare('SELECT merchant_id FROM api_keys WHERE secret_hash
 const insert = db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, 1, ?, ?, ?)');
 const byHash = db.prepare('SELECT id, merchant_id, data, version, expires_at FROM sessions WHERE access_token_hash = ?');
 const update = db.prepare('UPDATE sessions SET data = ?, version = version + 1, updated_at = ? WHERE id = ?');
+const versionOf = db.prepare('SELECT version FROM sessions WHERE access_token_hash = ?').pluck();
 const [begin, commit, savepoint, release, rollbackTo] = ['BEGIN IMMEDIATE', 'COMMIT', 'SAVEPOINT w', 'RELEASE w', 'ROLLBACK TO w'].map((s) =>
   db.prepare(s),
 );
@@ -103,12 +106,13 @@ const db = new (require(workerData.driver))(workerData.path);
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
 const insert = db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, 1, ?, ?, ?)');
+const update = db.prepare('UPDATE sessions SET data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?');
 let pending = [];
 parentPort.on('message', (m) => {
   if (pending.length === 0) setImmediate(() => {
     const batch = pending; pending = [];
     db.exec('BEGIN IMMEDIATE');
-    const ok = batch.map((m) => { try { insert.run(...m.row); return true; } catch { return false; } });
+    const ok = batch.map((m) => { try { return m.row ? insert.run(...m.row).changes === 1 : update.run(...m.update).changes === 1; } catch { return false; } });
     db.exec('COMMIT');
     parentPort.postMessage(batch.map((m, i) => [m.id, ok[i]]));
   });
@@ -128,12 +132,14 @@ writer?.on('message', (results: Array<[number, boolean]>) => {
     else w.reject(new Error('insert failed'));
   }
 });
-const viaWorker = (row: readonly unknown[]) =>
+const viaWorker = (message: { row: readonly unknown[] } | { update: readonly unknown[] }) =>
   new Promise<void>((resolve, reject) => {
     const id = nextId++;
     waiting.set(id, { resolve, reject });
-    writer!.postMessage({ id, row });
+    writer!.postMessage({ id, ...message });
   });
+/** PATCHes of one session still committing: the next one is computed on the last one's result. */
+const committing = new Map<string, { id: string; data: Session; version: number }>();
 
 const sign = createSigner({ key: SECRET, algorithm: 'HS256', kid: 'k1', noTimestamp: true });
 const verify = createVerifier({ key: SECRET, algorithms: ['HS256'], ignoreExpiration: true, cache: false });
@@ -141,7 +147,7 @@ const base = 'http://localhost:8080';
 const claims = { intent: 'CHECKOUT', configurationUrl: `${base}/client-sdk/configuration`, coreUrl: base, pciUrl: base, env: 'SANDBOX', paymentFlow: 'DEFAULT', analyticsUrlV2: `${base}/sdk-analytics` };
 
 const tokens = new Map<string, string>();
-const answers = new Map<string, string>();
+const answers = new Map<string, { version: number; json: string }>();
 function accessHash(clientToken: string): string | undefined {
   const known = CACHE ? tokens.get(clientToken) : undefined;
   if (known) return known;
@@ -191,7 +197,7 @@ app.post('/client-session', { schema: { body: CreateSessionBody, response: { 200
   const json = JSON.stringify(data);
   const id = `cs_${randomBytes(15).toString('base64url')}`;
   const row = [id, merchant, sha256(accessToken), json, now, now, expiresAt] as const;
-  await (COMMIT === 'worker' ? viaWorker(row) : write(() => insert.run(...row)));
+  await (COMMIT === 'worker' ? viaWorker({ row }) : write(() => insert.run(...row)));
   return { clientToken, clientTokenExpirationDate: new Date(expiresAt).toISOString().slice(0, 23), ...render(data) };
 });
 
@@ -200,13 +206,13 @@ app.get('/client-session', { schema: { querystring: GetSessionQuery } }, async (
   if (!merchant) return fail(reply, 401);
   const hash = accessHash((request.query as { clientToken: string }).clientToken);
   if (!hash) return fail(reply, 400);
-  let json = CACHE ? answers.get(hash) : undefined;
-  if (json === undefined) {
-    const row = byHash.get(hash) as { merchant_id: string; data: string; expires_at: number } | undefined;
-    if (!row || row.merchant_id !== merchant || row.expires_at <= Date.now()) return fail(reply, 400);
-    json = JSON.stringify(render(JSON.parse(row.data)));
-    if (CACHE) answers.set(hash, json);
-  }
+  const cached = CACHE ? answers.get(hash) : undefined;
+  // A cached answer is used while the stored version is its version (several processes may write).
+  if (cached && cached.version === versionOf.get(hash)) return reply.type('application/json; charset=utf-8').send(cached.json);
+  const row = byHash.get(hash) as { merchant_id: string; data: string; version: number; expires_at: number } | undefined;
+  if (!row || row.merchant_id !== merchant || row.expires_at <= Date.now()) return fail(reply, 400);
+  const json = JSON.stringify(render(JSON.parse(row.data)));
+  if (CACHE) answers.set(hash, { version: row.version, json });
   return reply.type('application/json; charset=utf-8').send(json);
 });
 
@@ -216,10 +222,7 @@ app.patch('/client-session', { schema: { body: UpdateSessionBody, response: { 20
   const { clientToken, ...patch } = request.body as Session;
   const hash = accessHash(clientToken);
   if (!hash) return fail(reply, 400);
-  const saved = await write(() => {
-    const row = byHash.get(hash) as { id: string; merchant_id: string; data: string; expires_at: number } | undefined;
-    if (!row || row.merchant_id !== merchant || row.expires_at <= Date.now()) return undefined;
-    const current = JSON.parse(row.data) as Session;
+  const merge = (current: Session) => {
     const next: Session = { ...current };
     for (const [k, v] of Object.entries(patch)) {
       if (v === null) delete next[k];
@@ -227,9 +230,35 @@ app.patch('/client-session', { schema: { body: UpdateSessionBody, response: { 20
       else next[k] = v;
     }
     if (!validateSession(next)) throw new Error('invalid');
-    update.run(JSON.stringify(next), Date.now(), row.id);
     return next;
-  });
+  };
+  type Row = { id: string; merchant_id: string; data: string; version: number; expires_at: number };
+  let saved: Session | undefined;
+  if (COMMIT === 'worker') {
+    const known = committing.get(hash);
+    let current = known;
+    if (!current) {
+      const row = byHash.get(hash) as Row | undefined;
+      if (!row || row.merchant_id !== merchant || row.expires_at <= Date.now()) return fail(reply, 400);
+      current = { id: row.id, data: JSON.parse(row.data) as Session, version: row.version };
+    }
+    const entry = { id: current.id, data: merge(current.data), version: current.version + 1 };
+    committing.set(hash, entry);
+    try {
+      await viaWorker({ update: [JSON.stringify(entry.data), entry.version, Date.now(), entry.id, current.version] });
+    } finally {
+      if (committing.get(hash) === entry) committing.delete(hash);
+    }
+    saved = entry.data;
+  } else {
+    saved = await write(() => {
+      const row = byHash.get(hash) as Row | undefined;
+      if (!row || row.merchant_id !== merchant || row.expires_at <= Date.now()) return undefined;
+      const next = merge(JSON.parse(row.data) as Session);
+      update.run(JSON.stringify(next), Date.now(), row.id);
+      return next;
+    });
+  }
   if (!saved) return fail(reply, 400);
   answers.delete(hash);
   return render(saved);

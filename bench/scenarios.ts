@@ -1,11 +1,11 @@
-// The four workloads, driven by autocannon over loopback: create, get by token, patch (an email
-// change) and a 70/20/10 get/patch/create mix. Get and patch cycle through a pool of sessions made
-// beforehand, so every request finds a real session.
+// The workloads, driven by autocannon over loopback: create, get by token, patch (an email change),
+// patch-hot (every connection patches the same session) and a 70/20/10 get/patch/create mix. Get and
+// patch cycle through a pool of sessions made beforehand, so every request finds a real session.
 import autocannon, { type Request } from 'autocannon';
 import { CREATE_BODY, patchBody } from './bodies.ts';
 import { cpuSecondsOf } from './processes.ts';
 
-export const SCENARIOS = ['create', 'get', 'patch', 'mix'] as const;
+export const SCENARIOS = ['create', 'get', 'patch', 'patch-hot', 'mix'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Measured {
@@ -51,10 +51,12 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
     headers: getHeaders,
   });
   const patch = (): Request => ({ method: 'PATCH', path: '/client-session', headers, body: patchBody(nextToken(), n) });
+  const hot = pool[0]!;
   const pick: Record<Scenario, () => Request> = {
     create,
     get,
     patch,
+    'patch-hot': () => ({ method: 'PATCH', path: '/client-session', headers, body: patchBody(hot, n++) }),
     // 70% get, 20% patch, 10% create, interleaved deterministically.
     mix: () => {
       const slot = n % 10;

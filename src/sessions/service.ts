@@ -171,7 +171,6 @@ export class SessionService {
               });
               return answer;
             },
-            { fresh: attempt > 0 },
           ),
         );
       } catch (error) {

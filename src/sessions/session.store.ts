@@ -30,17 +30,13 @@ export interface SessionStore {
   /** Most recent first; `before` is a createdAt cursor. */
   listByMerchant(merchantId: string, options: { limit: number; before?: number }): Promise<StoredSession[]>;
   /**
-   * A change to one session, serialised with every other change to it: `decide` sees the latest
-   * state (in this process, including changes still being committed; across processes, the stored
-   * row), records its writes in `uow`, and they are committed together. `decide` may throw: nothing
-   * is written then. A change that loses a race to another process fails with a WriteConflict
-   * (storage/unit-of-work.ts); the caller may try again with `fresh`, which reads the stored row.
+   * A change to one session, serialised with every other change to it, in every process: `decide`
+   * sees the stored session as it is now, records its writes in `uow`, and they are committed together
+   * (SQLite: inside the writer's transaction; PostgreSQL: holding the row's lock). `decide` may throw:
+   * nothing is written then. A change that cannot get the session in time fails with a retryable
+   * error (a 503).
    */
-  change<R>(
-    accessTokenHash: string,
-    decide: (current: StoredSession | undefined, uow: UnitOfWork) => R,
-    options?: { fresh?: boolean },
-  ): Promise<R>;
+  change<R>(accessTokenHash: string, decide: (current: StoredSession | undefined, uow: UnitOfWork) => R): Promise<R>;
   /**
    * Deletes at most `limit` sessions whose `expiresAt` is before `before` (oldest first); returns how
    * many went. Small batches keep each write short so requests are not held up.

@@ -1,7 +1,7 @@
-// The embedded default: one SQLite file in WAL mode. The event loop's connection only reads (it is
-// query_only once the schema is migrated); every write goes to the writer thread (writer.ts), which
-// commits with synchronous=FULL, so an answer means the write is on disk. WAL checkpoints run on a
-// thread of their own (checkpointer.ts). See docs/architecture.md, "Storage".
+// The embedded default: one SQLite file in WAL mode, one connection. Writes run as units of work in
+// the writer's group transactions (writer.ts) with synchronous=FULL, so an answer means the write is on
+// disk; reads use the same connection between transactions. WAL checkpoints run on a thread of their
+// own (checkpointer.ts). See docs/architecture.md, "Storage".
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,12 +10,11 @@ import { DIALECTS, MIGRATIONS } from '../migrations.ts';
 import type { Store } from '../store.ts';
 import type { UnitOfWork } from '../unit-of-work.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
-import { sqliteIdempotency } from './idempotency.ts';
+import { sqliteIdempotency, sqliteIdempotencyWrites } from './idempotency.ts';
 import { sqliteApiKeys, sqliteMerchants } from './merchants.ts';
-import { SerialChanges } from './serial.ts';
-import { sqliteSessions } from './sessions.ts';
+import { sqliteSessions, sqliteSessionWrites } from './sessions.ts';
 import { sqliteSigningKeys } from './signing-keys.ts';
-import { SqliteUnitOfWork } from './unit-of-work.ts';
+import { SqliteUnitOfWork, type SqliteWrites } from './unit-of-work.ts';
 import { Writer } from './writer.ts';
 
 export interface SqliteOptions {
@@ -27,19 +26,17 @@ export interface SqliteOptions {
 
 /** What the per-feature SQLite modules share. */
 export interface SqliteEngine {
-  /** The event loop's connection: reads only. */
   readonly db: Database.Database;
   readonly writer: Writer;
-  readonly serial: SerialChanges;
+  /** Runs `work` as one unit of work in the writer's next transaction; its effects run once committed. */
+  unit<R>(work: (uow: SqliteUnitOfWork) => R): Promise<R>;
 }
-
-const BUSY_TIMEOUT_MS = 5000;
 
 export function openSqliteStore(options: SqliteOptions): Store {
   let path = options.path;
   let temporary: string | undefined;
   if (path === ':memory:') {
-    // The writer thread needs a file to share with this connection.
+    // A file the checkpointer thread can open too.
     temporary = mkdtempSync(join(tmpdir(), 'kassa-memory-'));
     path = join(temporary, 'kassa.db');
   } else {
@@ -47,12 +44,27 @@ export function openSqliteStore(options: SqliteOptions): Store {
   }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
   migrate(db);
-  db.pragma('query_only = ON');
-  const writer = new Writer({ path, busyTimeoutMs: BUSY_TIMEOUT_MS });
-  const engine: SqliteEngine = { db, writer, serial: new SerialChanges(writer) };
-  const checkpointer = options.backgroundCheckpoints ? startCheckpointer(path, (pages) => writer.automaticCheckpoints(pages)) : undefined;
+  const writer = new Writer(db);
+  const writes: SqliteWrites = { sessions: sqliteSessionWrites(db), idempotency: sqliteIdempotencyWrites(db) };
+  const engine: SqliteEngine = {
+    db,
+    writer,
+    async unit(work) {
+      const uow = new SqliteUnitOfWork(writes);
+      const result = await writer.run(() => work(uow));
+      uow.committed();
+      return result;
+    },
+  };
+  const checkpointer = options.backgroundCheckpoints
+    ? startCheckpointer(path, (pages) => {
+        if (db.open) db.pragma(`wal_autocheckpoint = ${pages}`);
+      })
+    : undefined;
   return new SqliteStore(engine, checkpointer, temporary);
 }
 
@@ -90,30 +102,20 @@ class SqliteStore implements Store {
     this.idempotency = sqliteIdempotency(sqlite);
   }
 
-  async commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {
-    const uow = new SqliteUnitOfWork();
-    const result = record(uow);
-    if (uow.ops.length > 0) await this.sqlite.writer.run(uow.ops);
-    uow.committed();
-    return result;
+  commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {
+    return this.sqlite.unit(record);
   }
 
   // The schema is migrated when the store opens (statements are prepared against it); this stays for
   // `kassa migrate`, and finds nothing left to do.
   async migrate(): Promise<void> {
-    const { db } = this.sqlite;
-    db.pragma('query_only = OFF');
-    try {
-      migrate(db);
-    } finally {
-      db.pragma('query_only = ON');
-    }
+    migrate(this.sqlite.db);
   }
 
   async ping(): Promise<boolean> {
     try {
       this.sqlite.db.prepare('SELECT 1').get();
-      return this.sqlite.writer.healthy;
+      return true;
     } catch {
       return false;
     }
@@ -121,8 +123,10 @@ class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.checkpointer?.stop();
-    await this.sqlite.writer.close();
-    if (this.sqlite.db.open) this.sqlite.db.close();
+    if (this.sqlite.db.open) {
+      this.sqlite.writer.flush();
+      this.sqlite.db.close();
+    }
     if (this.temporary) rmSync(this.temporary, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,9 @@
-// Idempotency records on SQLite. The claim is one unit in the writer thread (so it is atomic for every
-// process sharing the file): take the record over if it is free, then read what is there.
+// Idempotency records on SQLite. The claim is one unit in the writer's transaction (so it is atomic
+// for every process sharing the file): take the record over if it is free, then read what is there.
+import type Database from 'better-sqlite3';
 import type { IdempotencyBegin, IdempotencyStore, IdempotencyWrites } from '../../idempotency/idempotency.store.ts';
+import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
-import type { SqliteUnitOfWork } from './unit-of-work.ts';
 
 // Free: no record, an expired one, or the same request whose holder did not finish in time.
 export const CLAIM_SQL = `
@@ -31,52 +32,37 @@ export function classify(taken: { claim: string } | null | undefined, row: Row |
   return { state: 'in-flight' };
 }
 
-export function idempotencyWrites(uow: SqliteUnitOfWork): IdempotencyWrites {
+export function sqliteIdempotencyWrites(db: Database.Database): IdempotencyWrites {
+  const complete = db.prepare(
+    'UPDATE idempotency_keys SET response = ?, claim = NULL WHERE merchant_id = ? AND key_hash = ? AND claim = ? AND response IS NULL',
+  );
   return {
     complete(merchantId, keyHash, claim, response) {
-      uow.ops.push({
-        sql: `UPDATE idempotency_keys SET response = ?, claim = NULL
-              WHERE merchant_id = ? AND key_hash = ? AND claim = ? AND response IS NULL`,
-        params: [response, merchantId, keyHash, claim],
-        expect: 'one',
-      });
+      if (complete.run(response, merchantId, keyHash, claim).changes !== 1) {
+        throw new WriteConflict('the idempotency key is no longer held by this request');
+      }
     },
   };
 }
 
 export function sqliteIdempotency(engine: SqliteEngine): IdempotencyStore {
+  const { db } = engine;
+  const claim = db.prepare(CLAIM_SQL);
+  const read = db.prepare('SELECT request_hash, response, claim FROM idempotency_keys WHERE merchant_id = ? AND key_hash = ?');
+  const release = db.prepare('DELETE FROM idempotency_keys WHERE merchant_id = ? AND key_hash = ? AND claim = ? AND response IS NULL');
+  const purge = db.prepare('DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)');
   return {
-    async begin(input) {
-      const [taken, row] = await engine.writer.run([
-        {
-          sql: CLAIM_SQL,
-          params: [input.merchantId, input.keyHash, input.requestHash, input.now, input.lockedUntil, input.expiresAt, input.claim],
-          returns: 'row',
-        },
-        {
-          sql: 'SELECT request_hash, response, claim FROM idempotency_keys WHERE merchant_id = ? AND key_hash = ?',
-          params: [input.merchantId, input.keyHash],
-          returns: 'row',
-        },
-      ]);
-      return classify(taken as { claim: string } | null, row as Row | null, input);
+    begin(input) {
+      return engine.writer.run(() => {
+        const taken = claim.get(input.merchantId, input.keyHash, input.requestHash, input.now, input.lockedUntil, input.expiresAt, input.claim);
+        return classify(taken as { claim: string } | undefined, read.get(input.merchantId, input.keyHash) as Row | undefined, input);
+      });
     },
-    async release(merchantId, keyHash, claim) {
-      await engine.writer.run([
-        {
-          sql: 'DELETE FROM idempotency_keys WHERE merchant_id = ? AND key_hash = ? AND claim = ? AND response IS NULL',
-          params: [merchantId, keyHash, claim],
-        },
-      ]);
+    async release(merchantId, keyHash, holder) {
+      await engine.writer.run(() => release.run(merchantId, keyHash, holder));
     },
-    async purgeExpired(before, limit) {
-      const [changes] = await engine.writer.run([
-        {
-          sql: 'DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)',
-          params: [before, limit],
-        },
-      ]);
-      return changes as number;
+    purgeExpired(before, limit) {
+      return engine.writer.run(() => purge.run(before, limit).changes);
     },
   };
 }

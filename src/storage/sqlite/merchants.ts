@@ -1,15 +1,16 @@
-// Merchants and API keys on SQLite. Keys are read on every request (an indexed lookup on the event
-// loop's connection), so a key revoked by any process is refused at once.
+// Merchants and API keys on SQLite. Keys are read on every request (one indexed lookup), so a key
+// revoked by any process is refused at once.
 import type { ApiKey, ApiKeyStore, Merchant, MerchantStore } from '../../merchants/merchant.store.ts';
 import { toApiKey, type ApiKeyRow } from '../rows.ts';
 import type { SqliteEngine } from './database.ts';
 
 export function sqliteMerchants(engine: SqliteEngine): MerchantStore {
+  const insert = engine.db.prepare('INSERT INTO merchants (id, name, created_at) VALUES (?, ?, ?)');
   const byId = engine.db.prepare('SELECT id, name, created_at AS createdAt FROM merchants WHERE id = ?');
   const all = engine.db.prepare('SELECT id, name, created_at AS createdAt FROM merchants ORDER BY created_at, id');
   return {
     async insert(m) {
-      await engine.writer.run([{ sql: 'INSERT INTO merchants (id, name, created_at) VALUES (?, ?, ?)', params: [m.id, m.name, m.createdAt] }]);
+      await engine.writer.run(() => insert.run(m.id, m.name, m.createdAt));
     },
     async findById(id) {
       return byId.get(id) as Merchant | undefined;
@@ -21,17 +22,15 @@ export function sqliteMerchants(engine: SqliteEngine): MerchantStore {
 }
 
 export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
-  const byHash = engine.db.prepare('SELECT * FROM api_keys WHERE secret_hash = ?');
-  const byMerchant = engine.db.prepare('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id');
-  const count = engine.db.prepare('SELECT COUNT(*) AS n FROM api_keys').pluck();
+  const { db } = engine;
+  const insert = db.prepare('INSERT INTO api_keys (id, merchant_id, secret_hash, prefix, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const byHash = db.prepare('SELECT * FROM api_keys WHERE secret_hash = ?');
+  const byMerchant = db.prepare('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id');
+  const count = db.prepare('SELECT COUNT(*) AS n FROM api_keys').pluck();
+  const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   return {
     async insert(k: ApiKey) {
-      await engine.writer.run([
-        {
-          sql: 'INSERT INTO api_keys (id, merchant_id, secret_hash, prefix, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-          params: [k.id, k.merchantId, k.secretHash, k.prefix, JSON.stringify(k.scopes), k.createdAt],
-        },
-      ]);
+      await engine.writer.run(() => insert.run(k.id, k.merchantId, k.secretHash, k.prefix, JSON.stringify(k.scopes), k.createdAt));
     },
     async findBySecretHash(hash) {
       const row = byHash.get(hash) as ApiKeyRow | undefined;
@@ -44,10 +43,7 @@ export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
       return count.get() as number;
     },
     async revoke(id, at) {
-      const [changes] = await engine.writer.run([
-        { sql: 'UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', params: [at, id] },
-      ]);
-      return changes === 1;
+      return (await engine.writer.run(() => revoke.run(at, id).changes)) === 1;
     },
   };
 }

@@ -1,29 +1,26 @@
-// Sessions on SQLite: reads on the event loop's connection, writes as units of work for the writer
-// thread, changes serialised per session (serial.ts).
-import type { SessionStore, SessionVersion, SessionWrites, StoredSession } from '../../sessions/session.store.ts';
+// Sessions on SQLite. Reads use the one connection directly; a change reads, decides and writes as one
+// synchronous unit inside the writer's transaction (writer.ts), so changes to one session apply one
+// after the other, each on the one before, and none can lose a race within this process. Across
+// processes the write lock (BEGIN IMMEDIATE) serialises them.
+import type Database from 'better-sqlite3';
+import type { SessionStore, SessionVersion, SessionWrites } from '../../sessions/session.store.ts';
 import { toSession, type SessionRow } from '../rows.ts';
+import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
-import type { SqliteUnitOfWork } from './unit-of-work.ts';
 
-const key = (accessTokenHash: string) => `session:${accessTokenHash}`;
-
-export function sessionWrites(uow: SqliteUnitOfWork): SessionWrites {
+export function sqliteSessionWrites(db: Database.Database): SessionWrites {
+  const insert = db.prepare(
+    `INSERT INTO sessions (id, merchant_id, access_token_hash, data, version, created_at, updated_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const update = db.prepare('UPDATE sessions SET data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?');
   return {
     insert(s) {
-      uow.ops.push({
-        sql: `INSERT INTO sessions (id, merchant_id, access_token_hash, data, version, created_at, updated_at, expires_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        params: [s.id, s.merchantId, s.accessTokenHash, JSON.stringify(s.data), s.version, s.createdAt, s.updatedAt, s.expiresAt],
-      });
-      uow.written.set(key(s.accessTokenHash), s);
+      insert.run(s.id, s.merchantId, s.accessTokenHash, JSON.stringify(s.data), s.version, s.createdAt, s.updatedAt, s.expiresAt);
     },
     update(s) {
-      uow.ops.push({
-        sql: 'UPDATE sessions SET data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?',
-        params: [JSON.stringify(s.data), s.version, s.updatedAt, s.id, s.version - 1],
-        expect: 'one',
-      });
-      uow.written.set(key(s.accessTokenHash), s);
+      const { changes } = update.run(JSON.stringify(s.data), s.version, s.updatedAt, s.id, s.version - 1);
+      if (changes !== 1) throw new WriteConflict(`session ${s.id} is no longer at version ${s.version - 1}`);
     },
   };
 }
@@ -32,12 +29,10 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
   const { db } = engine;
   const byHash = db.prepare('SELECT * FROM sessions WHERE access_token_hash = ?');
   const byId = db.prepare('SELECT * FROM sessions WHERE id = ? AND merchant_id = ?');
-  const version = db.prepare(
-    'SELECT id, merchant_id AS merchantId, version, expires_at AS expiresAt FROM sessions WHERE access_token_hash = ?',
-  );
-  const list = db.prepare(
-    'SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?',
-  );
+  // Raw rows: no object with named keys to build on the busiest read.
+  const version = db.prepare('SELECT id, merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ?').raw();
+  const list = db.prepare('SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?');
+  const purge = db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)');
   const find = (hash: string) => {
     const row = byHash.get(hash) as SessionRow | undefined;
     return row ? toSession(row) : undefined;
@@ -51,22 +46,17 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
       return row ? toSession(row) : undefined;
     },
     async versionOf(hash) {
-      return version.get(hash) as SessionVersion | undefined;
+      const row = version.get(hash) as [string, string, number, number] | undefined;
+      return row ? ({ id: row[0], merchantId: row[1], version: row[2], expiresAt: row[3] } satisfies SessionVersion) : undefined;
     },
     async listByMerchant(merchantId, { limit, before }) {
       return (list.all(merchantId, before ?? Number.MAX_SAFE_INTEGER, limit) as SessionRow[]).map(toSession);
     },
-    change(hash, decide, options) {
-      return engine.serial.change<StoredSession, ReturnType<typeof decide>>(key(hash), () => find(hash), decide, options);
+    change(hash, decide) {
+      return engine.unit((uow) => decide(find(hash), uow));
     },
     async purgeExpired(before, limit) {
-      const [changes] = await engine.writer.run([
-        {
-          sql: 'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)',
-          params: [before, limit],
-        },
-      ]);
-      return changes as number;
+      return engine.writer.run(() => purge.run(before, limit).changes);
     },
   };
 }

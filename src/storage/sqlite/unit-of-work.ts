@@ -1,17 +1,26 @@
-// The SQLite unit of work: the statements of one change, sent to the writer thread as one unit. Each
-// feature's writes (sessions.ts, idempotency.ts, …) append to `ops`.
+// The SQLite unit of work. It runs inside the writer's transaction (writer.ts), so each write is
+// executed at once, in its unit's savepoint; a write whose precondition fails throws a WriteConflict,
+// which rolls the whole unit back. Each feature's writes are prepared once per store
+// (sessions.ts, idempotency.ts, …).
+import type { IdempotencyWrites } from '../../idempotency/idempotency.store.ts';
+import type { SessionWrites } from '../../sessions/session.store.ts';
 import type { UnitOfWork } from '../unit-of-work.ts';
-import { idempotencyWrites } from './idempotency.ts';
-import { sessionWrites } from './sessions.ts';
-import type { SqlOp } from './writer.ts';
+
+/** The writes a unit of work can make, prepared once per store. */
+export interface SqliteWrites {
+  sessions: SessionWrites;
+  idempotency: IdempotencyWrites;
+}
 
 export class SqliteUnitOfWork implements UnitOfWork {
-  readonly ops: SqlOp[] = [];
-  readonly effects: Array<() => void> = [];
-  /** The new state of each aggregate this unit writes, by its serialisation key (serial.ts). */
-  readonly written = new Map<string, unknown>();
-  readonly sessions = sessionWrites(this);
-  readonly idempotency = idempotencyWrites(this);
+  readonly sessions: SessionWrites;
+  readonly idempotency: IdempotencyWrites;
+  private readonly effects: Array<() => void> = [];
+
+  constructor(writes: SqliteWrites) {
+    this.sessions = writes.sessions;
+    this.idempotency = writes.idempotency;
+  }
 
   afterCommit(effect: () => void): void {
     this.effects.push(effect);

@@ -1,10 +1,20 @@
-// Summarise a .cpuprofile: self time by function and by file/package, and inclusive time of selected frames.
+// Summarises a CPU profile (`npm run bench -- --cpu-prof` writes them): self time by function and by
+// file or package, and inclusive time. Usage: node --import tsx bench/profile-summary.ts <file.cpuprofile>
 import { readFileSync } from 'node:fs';
 const p = JSON.parse(readFileSync(process.argv[2]!, 'utf8'));
 const nodes = new Map<number, any>(p.nodes.map((n: any) => [n.id, n]));
 const self = new Map<number, number>();
 const dts = p.timeDeltas as number[];
-p.samples.forEach((id: number, i: number) => self.set(id, (self.get(id) ?? 0) + (dts[i] ?? 0)));
+// --last <s>: only the last s seconds of the profile (the measured scenario, not start-up).
+const lastArg = process.argv.indexOf('--last');
+const windowUs = lastArg > 0 ? Number(process.argv[lastArg + 1]) * 1e6 : Infinity;
+const times: number[] = [];
+let at = p.startTime as number;
+for (const d of dts) times.push((at += d));
+const end = times.at(-1) ?? 0;
+p.samples.forEach((id: number, i: number) => {
+  if (end - times[i]! <= windowUs) self.set(id, (self.get(id) ?? 0) + (dts[i] ?? 0));
+});
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const parent = new Map<number, number>();
 for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

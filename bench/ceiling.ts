@@ -1,6 +1,8 @@
 // The ceiling: the least a server can do for Kassa's create, get and patch with Kassa's libraries
-// (Fastify, Ajv through Fastify, fast-jwt, better-sqlite3 in WAL mode with group commit), and nothing
-// else: no guards, no warnings, no metrics, no logs, no rate limits, no idempotency. Its requests/s,
+// (Fastify, Ajv through Fastify, fast-jwt, better-sqlite3 in WAL mode with group commit): the same
+// requests, answered with the same bodies and the same headers Kassa's API promises (X-Request-Id,
+// X-Api-Version, ETag), and nothing else: no guards, no warnings, no metrics, no logs, no rate limits,
+// no idempotency. Its requests/s,
 // measured in the same run as Kassa and the node:http baseline, show how much of the gap between
 // Kassa and the baseline the libraries themselves cost; Kassa aims to stay within 15 % of it.
 //
@@ -72,7 +74,24 @@ const [begin, commit, savepoint, release, rollbackTo] = ['BEGIN IMMEDIATE', 'COM
 // Group commit: the writes of one event-loop turn share one transaction, each in its own savepoint.
 type Job = { write: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 let queue: Job[] = [];
+// The reads of one event-loop turn share one read transaction, as Kassa's do (storage/sqlite/writer.ts):
+// starting a read transaction takes the WAL's locks, system calls that cost more than the read.
+const [beginRead, endReadStatement] = [db.prepare('BEGIN DEFERRED'), db.prepare('COMMIT')];
+let readOpen = false;
+const endRead = () => {
+  if (readOpen) {
+    readOpen = false;
+    endReadStatement.run();
+  }
+};
+const reading = () => {
+  if (readOpen || COMMIT === 'worker') return;
+  beginRead.run();
+  readOpen = true;
+  setImmediate(endRead);
+};
 const flush = () => {
+  endRead();
   const batch = queue;
   queue = [];
   const out: Array<{ ok: boolean; v: unknown }> = [];
@@ -175,15 +194,30 @@ function amountOf(s: Session): number | undefined {
 }
 const render = (s: Session) => ({ ...s, amount: amountOf(s) });
 
-const app = Fastify({ logger: false, ajv: { customOptions: { allErrors: true, strict: false }, plugins: [(a: Ajv) => a.addFormat('idn-email', EMAIL)] } });
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const app = Fastify({
+  logger: false,
+  genReqId: (req) => {
+    const given = req.headers['x-request-id'];
+    return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+  },
+  ajv: { customOptions: { allErrors: true, strict: false }, plugins: [(a: Ajv) => a.addFormat('idn-email', EMAIL)] } });
 const domainAjv = new Ajv({ allErrors: true, strict: false });
 (addFormats as unknown as (a: Ajv) => void)(domainAjv);
 domainAjv.addFormat('idn-email', EMAIL);
 const validateSession = domainAjv.compile(CreateSessionBody);
 const fail = (reply: { code(n: number): { send(b: unknown): unknown } }, status: number) => reply.code(status).send({ error: { errorId: String(status) } });
+/** The headers every answer carries: its request id, the API version, the session's version. */
+const contract = (request: { id: string; headers: Record<string, unknown> }, reply: { header(k: string, v: string): unknown }, etag: string) => {
+  reply.header('X-Request-Id', request.id);
+  reply.header('X-Api-Version', typeof request.headers['x-api-version'] === 'string' ? request.headers['x-api-version'] : '2.1');
+  reply.header('ETag', etag);
+};
 const merchantOf = (headers: Record<string, unknown>) => {
   const key = headers['x-api-key'];
-  return typeof key === 'string' ? (keyByHash.get(sha256(key)) as string | undefined) : undefined;
+  if (typeof key !== 'string') return undefined;
+  reading();
+  return keyByHash.get(sha256(key)) as string | undefined;
 };
 
 app.post('/client-session', { schema: { body: CreateSessionBody, response: { 200: SessionWithTokenResponse } } }, async (request, reply) => {
@@ -198,6 +232,7 @@ app.post('/client-session', { schema: { body: CreateSessionBody, response: { 200
   const id = `cs_${randomBytes(15).toString('base64url')}`;
   const row = [id, merchant, sha256(accessToken), json, now, now, expiresAt] as const;
   await (COMMIT === 'worker' ? viaWorker({ row }) : write(() => insert.run(...row)));
+  contract(request, reply, `"${id}.1"`);
   return { clientToken, clientTokenExpirationDate: new Date(expiresAt).toISOString().slice(0, 23), ...render(data) };
 });
 
@@ -208,11 +243,16 @@ app.get('/client-session', { schema: { querystring: GetSessionQuery } }, async (
   if (!hash) return fail(reply, 400);
   const cached = CACHE ? answers.get(hash) : undefined;
   // A cached answer is used while the stored version is its version (several processes may write).
-  if (cached && cached.version === versionOf.get(hash)) return reply.type('application/json; charset=utf-8').send(cached.json);
+  reading();
+  if (cached && cached.version === versionOf.get(hash)) {
+    contract(request, reply, `"cs.${cached.version}"`);
+    return reply.type('application/json; charset=utf-8').send(cached.json);
+  }
   const row = byHash.get(hash) as { merchant_id: string; data: string; version: number; expires_at: number } | undefined;
   if (!row || row.merchant_id !== merchant || row.expires_at <= Date.now()) return fail(reply, 400);
   const json = JSON.stringify(render(JSON.parse(row.data)));
   if (CACHE) answers.set(hash, { version: row.version, json });
+  contract(request, reply, `"cs.${row.version}"`);
   return reply.type('application/json; charset=utf-8').send(json);
 });
 
@@ -261,6 +301,7 @@ app.patch('/client-session', { schema: { body: UpdateSessionBody, response: { 20
   }
   if (!saved) return fail(reply, 400);
   answers.delete(hash);
+  contract(request, reply, `"cs.${Date.now()}"`);
   return render(saved);
 });
 

@@ -1,6 +1,7 @@
 // `npm run bench`: the node:http baseline, the ceiling (bench/ceiling.ts) and Kassa, one after the
-// other on this machine, under the same load; prints a table with every target met or missed and
-// writes bench/results/latest.json. See docs/performance.md.
+// other on this machine, under the same load, in several rounds (the machine is shared and noisy: each
+// figure is the median of its rounds); prints a table with every target met or missed and writes
+// bench/results/latest.json. See docs/performance.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -20,6 +21,8 @@ const { values: args } = parseArgs({
     prefill: { type: 'string', default: '0' },
     soak: { type: 'string', default: '60' },
     warmup: { type: 'string', default: '3' },
+    // Each round starts every server afresh and runs every scenario; the table shows medians.
+    rounds: { type: 'string', default: '3' },
     pool: { type: 'string', default: '1000' },
     scenarios: { type: 'string', default: SCENARIOS.join(',') },
     'cpu-prof': { type: 'boolean', default: false },
@@ -44,6 +47,7 @@ const options = {
   prefill: count('prefill', args.prefill!, 0),
   soak: count('soak', args.soak!, 0),
   warmup: count('warmup', args.warmup!, 0),
+  rounds: count('rounds', args.rounds!, 1),
   pool: count('pool', args.pool!, 1),
   scenarios: args.scenarios!.split(',').filter((s): s is Scenario => (SCENARIOS as readonly string[]).includes(s)),
 };
@@ -120,6 +124,25 @@ async function soak(served: Served, pool: readonly string[]) {
   };
 }
 
+/** The median of each figure over rounds (errors: the most seen in a round). */
+function medianOf(runs: Measured[]): Measured {
+  const median = (pick: (m: Measured) => number | undefined) => {
+    const values = runs.map(pick).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)];
+  };
+  const cpu = median((m) => m.cpuMicrosPerRequest);
+  return {
+    requestsPerSecond: median((m) => m.requestsPerSecond)!,
+    p50Ms: median((m) => m.p50Ms)!,
+    p99Ms: median((m) => m.p99Ms)!,
+    maxMs: Math.max(...runs.map((m) => m.maxMs)),
+    errors: Math.max(...runs.map((m) => m.errors)),
+    requests: median((m) => m.requests)!,
+    bytesPerResponse: median((m) => m.bytesPerResponse)!,
+    ...(cpu !== undefined ? { cpuMicrosPerRequest: cpu } : {}),
+  };
+}
+
 async function main(): Promise<void> {
   if (!args['no-build']) {
     log('building dist/ (npm run build)');
@@ -127,30 +150,46 @@ async function main(): Promise<void> {
     if (built.status !== 0) throw new Error('build failed');
   }
   const targets: Target[] = [];
-
-  const baseline = await serve(['--import', 'tsx', 'bench/baseline-server.ts'], {}, await freePort());
-  const base = await drive('baseline', baseline, options.scenarios).finally(() => baseline.stop());
+  const runs = { baseline: {}, ceiling: {}, kassa: {} } as Record<'baseline' | 'ceiling' | 'kassa', Partial<Record<Scenario, Measured[]>>>;
+  const keep = (who: keyof typeof runs, results: Partial<Record<Scenario, Measured>>) => {
+    for (const [scenario, m] of Object.entries(results) as Array<[Scenario, Measured]>) (runs[who][scenario] ??= []).push(m);
+  };
 
   const db = databaseTarget();
-  // The ceiling keeps its own SQLite file; against PostgreSQL there is none to compare with.
-  let ceilingResults: Partial<Record<Scenario, Measured>> = {};
-  if (db.target.engine === 'sqlite') {
-    const ceiling = await serve(['--import', 'tsx', 'bench/ceiling.ts'], { CEILING_API_KEY: API_KEY }, await freePort());
-    ceilingResults = (await drive('ceiling', ceiling, options.scenarios).finally(() => ceiling.stop())).results;
-  }
+  let soakResult;
+  let freshPeak;
   try {
-    let kassa = await startKassa(db.url, 'kassa');
-    const fresh = await drive('kassa', kassa, options.scenarios);
-    const soakResult = options.soak > 0 ? await soak(kassa, fresh.pool) : undefined;
-    const freshPeak = memoryOf(kassa.child.pid!);
-    await kassa.stop();
+    for (let round = 1; round <= options.rounds; round++) {
+      const label = (who: string) => (options.rounds > 1 ? `${who} (round ${round}/${options.rounds})` : who);
+      const baseline = await serve(['--import', 'tsx', 'bench/baseline-server.ts'], {}, await freePort());
+      keep('baseline', (await drive(label('baseline'), baseline, options.scenarios).finally(() => baseline.stop())).results);
+      // The ceiling keeps its own SQLite file; against PostgreSQL there is none to compare with.
+      if (db.target.engine === 'sqlite') {
+        const ceiling = await serve(['--import', 'tsx', 'bench/ceiling.ts'], { CEILING_API_KEY: API_KEY }, await freePort());
+        keep('ceiling', (await drive(label('ceiling'), ceiling, options.scenarios).finally(() => ceiling.stop())).results);
+      }
+      const kassaDb = db.target.engine === 'sqlite' && round < options.rounds ? databaseTarget() : db;
+      const kassa = await startKassa(kassaDb.url, `kassa-${round}`);
+      try {
+        const fresh = await drive(label('kassa'), kassa, options.scenarios);
+        keep('kassa', fresh.results);
+        if (round === options.rounds) {
+          soakResult = options.soak > 0 ? await soak(kassa, fresh.pool) : undefined;
+          freshPeak = memoryOf(kassa.child.pid!);
+        }
+      } finally {
+        await kassa.stop();
+        if (kassaDb !== db) kassaDb.cleanup();
+      }
+    }
 
     const rows: Row[] = options.scenarios.map((scenario) => ({
       scenario,
-      baseline: base.results[scenario]!,
-      ...(ceilingResults[scenario] ? { ceiling: ceilingResults[scenario] } : {}),
-      kassa: fresh.results[scenario]!,
+      baseline: medianOf(runs.baseline[scenario]!),
+      ...(runs.ceiling[scenario] ? { ceiling: medianOf(runs.ceiling[scenario]) } : {}),
+      kassa: medianOf(runs.kassa[scenario]!),
     }));
+    const fresh = { results: Object.fromEntries(rows.map((r) => [r.scenario, r.kassa])) as Partial<Record<Scenario, Measured>> };
     for (const row of rows) targets.push(...targetsOf(row));
 
     let scale;
@@ -163,7 +202,7 @@ async function main(): Promise<void> {
         if (done - shown >= 100_000 || done === options.prefill) log(`  ${(shown = done)} sessions`);
       });
       const prefillSeconds = (Date.now() - t0) / 1000;
-      kassa = await startKassa(db.url, 'kassa-prefilled');
+      const kassa = await startKassa(db.url, 'kassa-prefilled');
       const filled = await drive(`kassa (+${options.prefill})`, kassa, ['get', 'patch'].filter((s) => options.scenarios.includes(s as Scenario)) as Scenario[]);
       const filledPeak = memoryOf(kassa.child.pid!);
       await kassa.stop();

@@ -32,7 +32,7 @@ export class CheckoutService {
   /** GET /client-sdk/configuration, serialized. */
   async configuration(ctx: Context, accessToken: string | undefined, withDisplayMetadata: boolean): Promise<string> {
     const hash = accessTokenHash(accessToken);
-    const stored = usable(await timed(ctx, () => this.deps.store.sessions.findByAccessTokenHash(hash)), this.deps.clock());
+    const stored = usable(await timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.store.sessions.findByAccessTokenHash(hash)), this.deps.clock());
     return this.render(stored, withDisplayMetadata);
   }
 
@@ -49,7 +49,7 @@ export class CheckoutService {
   /** POST /client-token/validate: the whole JWT, checked like every other use, then its session. */
   async validate(ctx: Context, clientToken: string): Promise<{ success: true }> {
     const hash = clientTokenHash(this.deps.tokens, clientToken);
-    usable(await timed(ctx, () => this.deps.store.sessions.versionOf(hash)), this.deps.clock());
+    usable(await timed(ctx, 'sessions.versionOf', () => this.deps.store.sessions.versionOf(hash)), this.deps.clock());
     return { success: true };
   }
 

@@ -104,7 +104,7 @@ export function installErrorHandling(app: FastifyInstance, isUnavailable: Unavai
     const kassaError = toKassaError(error, request, isUnavailable);
     if (kassaError.status >= 500) {
       // Log the fault, never the request body or headers (they hold secrets and personal data).
-      request.log.error({ err: error, errorId: kassaError.errorId }, 'request failed');
+      request.log.error({ err: error, errorId: kassaError.errorId, requestId: request.id }, 'request failed');
     }
     return sendError(reply, kassaError, request.id);
   });

@@ -21,7 +21,8 @@
 //                        errors: Primer's envelope (envelope.ts)
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler, RouteShorthandOptions } from 'fastify';
 import { KassaError } from '../errors.ts';
-import { timed, type Context } from '../lib/context.ts';
+import { then } from '../lib/awaitable.ts';
+import { timed, Timing, type Context } from '../lib/context.ts';
 import { sha256 } from '../lib/ids.ts';
 import type { Merchants, Principal } from '../merchants/merchants.ts';
 import { resolveApiVersion } from './api-version.ts';
@@ -46,6 +47,8 @@ declare module 'fastify' {
 
 export interface PipelineDeps {
   merchants: Merchants;
+  /** Told of every storage call made for a request (the kassa_storage_duration_seconds histogram). */
+  observeStorage: (operation: string, seconds: number) => void;
   rateLimits: RateLimits;
   /** The idempotency step, for routes that take keys. */
   idempotency: {
@@ -85,7 +88,7 @@ function apiVersion(request: FastifyRequest, reply: FastifyReply, versioned: boo
 }
 
 export function createPipeline(deps: PipelineDeps) {
-  const { merchants, rateLimits } = deps;
+  const { merchants, rateLimits, observeStorage } = deps;
 
   /** The client token a request carries, rate-limited per token (a hash of it keys the bucket). */
   const limitClientToken = (token: unknown) => {
@@ -95,26 +98,29 @@ export function createPipeline(deps: PipelineDeps) {
   return {
     merchant(route: MerchantRoute): RouteSteps {
       const versioned = route.versioned ?? false;
-      const onRequest: onRequestHookHandler = async (request, reply) => {
+      // Callback form, and no promise when the key is read at once (SQLite): this runs on every request.
+      const onRequest: onRequestHookHandler = (request, reply, done) => {
         const version = apiVersion(request, reply, versioned);
         const secret = first(request.headers['x-api-key']);
         if (!secret || secret.length > 512) throw new KassaError('Unauthorized');
         const secretHash = sha256(secret);
         // Before the key is looked up: a flood costs no storage read.
         rateLimits.take('key', secretHash);
-        const ctx: Context = { apiVersion: version, requestId: request.id, timing: { storageMs: 0 } };
+        const ctx: Context = { apiVersion: version, requestId: request.id, timing: new Timing(observeStorage) };
         request.ctx = ctx;
-        const principal = await timed(ctx, () => merchants.authenticateHash(secretHash));
-        if (!principal) throw new KassaError('Unauthorized');
-        if (!principal.scopes.includes(route.scope)) {
-          throw new KassaError('Forbidden', { detail: `The API key does not have the ${route.scope} scope this operation needs.` });
-        }
-        request.principal = principal;
-        ctx.merchantId = principal.merchantId;
-        if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
-        if (route.clientToken === 'query' && rateLimits.enabled('token')) {
-          limitClientToken((request.query as Record<string, unknown> | undefined)?.clientToken);
-        }
+        const admitted = then(
+          timed(ctx, 'apiKeys.authenticate', () => merchants.authenticate(secretHash, route.scope)),
+          (principal) => {
+            request.principal = principal;
+            ctx.merchantId = principal.merchantId;
+            if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
+            if (route.clientToken === 'query' && rateLimits.enabled('token')) {
+              limitClientToken((request.query as Record<string, unknown> | undefined)?.clientToken);
+            }
+          },
+        );
+        if (admitted instanceof Promise) admitted.then(() => done(), done);
+        else done();
       };
       const preHandler: preHandlerHookHandler[] = [];
       if (route.clientToken === 'body' && rateLimits.enabled('token')) {
@@ -138,7 +144,7 @@ export function createPipeline(deps: PipelineDeps) {
         const version = apiVersion(request, reply, versioned);
         limitClientToken(first(request.headers['primer-client-token']));
         if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
-        request.ctx = { apiVersion: version, requestId: request.id, timing: { storageMs: 0 } };
+        request.ctx = { apiVersion: version, requestId: request.id, timing: new Timing(observeStorage) };
         done();
       };
       return { config: { versioned, sdk: true }, onRequest };

@@ -86,7 +86,7 @@ export function idempotencySteps(service: IdempotencyService, onReplay: () => vo
       service.release(ticket).then(
         () => done(),
         (err: unknown) => {
-          request.log.warn({ err }, 'could not release an idempotency key; it lapses on its own');
+          request.log.warn({ err, requestId: request.id }, 'could not release an idempotency key; it lapses on its own');
           done();
         },
       );

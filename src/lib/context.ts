@@ -2,6 +2,7 @@
 // id, and what else must be committed with the change it makes. The HTTP layer makes one per request;
 // a job or the CLI can make its own. Nothing here knows HTTP.
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { Awaitable } from './awaitable.ts';
 import type { ApiVersion } from './api-version.ts';
 
 /** The answer a change produced, as it will be sent: kept with the change for idempotent replays. */
@@ -22,17 +23,37 @@ export interface Context {
    * change, so that the change and its answer commit together (a retry after a crash replays it).
    */
   idempotency?: { record(uow: UnitOfWork, answer: Answer): void };
-  /** Time this call spent waiting for storage, for Server-Timing. */
-  timing?: { storageMs: number };
+  /** Where this call's storage time goes (Server-Timing, the storage metrics); none outside requests. */
+  timing?: Timing;
 }
 
-/** Awaits a storage call made for `ctx`, adding the time it took to the call's storage time. */
-export async function timed<T>(ctx: Context, call: () => Promise<T>): Promise<T> {
-  if (!ctx.timing) return call();
-  const started = performance.now();
-  try {
-    return await call();
-  } finally {
-    ctx.timing.storageMs += performance.now() - started;
+/** One request's storage time, and the histogram every storage call of a request is reported to. */
+export class Timing {
+  storageMs = 0;
+
+  constructor(private readonly observe: (operation: string, seconds: number) => void = () => {}) {}
+
+  /** Adds the time since `started` (performance.now()) under `operation`. */
+  end(operation: string, started: number): void {
+    const ms = performance.now() - started;
+    this.storageMs += ms;
+    this.observe(operation, ms / 1000);
   }
+}
+
+/** A storage call made for `ctx`, timed as `operation` (failures too); a read answered at once costs no promise. */
+export function timed<T>(ctx: Context, operation: string, call: () => Awaitable<T>): Awaitable<T> {
+  const timing = ctx.timing;
+  if (!timing) return call();
+  const started = performance.now();
+  let result: Awaitable<T>;
+  try {
+    result = call();
+  } catch (error) {
+    timing.end(operation, started);
+    throw error;
+  }
+  if (result instanceof Promise) return result.finally(() => timing.end(operation, started));
+  timing.end(operation, started);
+  return result;
 }

@@ -1,4 +1,5 @@
 // What merchants and API keys need from storage; engines implement it in storage/<engine>/merchants.ts.
+import type { Awaitable } from '../lib/awaitable.ts';
 
 export interface Merchant {
   id: string;
@@ -26,7 +27,12 @@ export interface ApiKey {
 
 export interface ApiKeyStore {
   insert(key: ApiKey): Promise<void>;
-  findBySecretHash(secretHash: string): Promise<ApiKey | undefined>;
+  findBySecretHash(secretHash: string): Awaitable<ApiKey | undefined>;
+  /**
+   * Asked on every request, so it reads only what that needs (at once on SQLite, lib/awaitable.ts):
+   * the unrevoked key with this secret hash, and whether it has `scope`.
+   */
+  authenticate(secretHash: string, scope: string): Awaitable<{ keyId: string; merchantId: string; hasScope: boolean } | undefined>;
   listByMerchant(merchantId: string): Promise<ApiKey[]>;
   count(): Promise<number>;
   /** Returns false when no such unrevoked key exists. */

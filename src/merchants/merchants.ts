@@ -1,5 +1,7 @@
 // Merchants and their API keys. Keys are stored as hashes with scopes; the secret is shown once, when
 // it is made, and never logged.
+import { KassaError } from '../errors.ts';
+import { then, type Awaitable } from '../lib/awaitable.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newApiKeyId, newApiKeySecret, newMerchantId, sha256 } from '../lib/ids.ts';
 import type { Store } from '../storage/store.ts';
@@ -20,10 +22,10 @@ export const SCOPES = [
 
 export const DEFAULT_MERCHANT_ID = 'mer_default';
 
+/** Who a request with a valid API key acts for. */
 export interface Principal {
   merchantId: string;
   keyId: string;
-  scopes: readonly string[];
 }
 
 export class Merchants {
@@ -32,11 +34,16 @@ export class Merchants {
     private readonly clock: Clock,
   ) {}
 
-  /** The merchant behind an API key, from the hash of its secret; undefined for an unknown or revoked key. */
-  async authenticateHash(secretHash: string): Promise<Principal | undefined> {
-    const key = await this.store.apiKeys.findBySecretHash(secretHash);
-    if (!key || key.revokedAt !== undefined) return undefined;
-    return { merchantId: key.merchantId, keyId: key.id, scopes: key.scopes };
+  /**
+   * The merchant behind an API key, from the hash of its secret, if the key has `scope`: 401
+   * Unauthorized for an unknown or revoked key, 403 Forbidden without the scope.
+   */
+  authenticate(secretHash: string, scope: string): Awaitable<Principal> {
+    return then(this.store.apiKeys.authenticate(secretHash, scope), (key) => {
+      if (!key) throw new KassaError('Unauthorized');
+      if (!key.hasScope) throw new KassaError('Forbidden', { detail: `The API key does not have the ${scope} scope this operation needs.` });
+      return { merchantId: key.merchantId, keyId: key.keyId };
+    });
   }
 
   async createMerchant(name: string, id: string = newMerchantId()): Promise<Merchant> {

@@ -88,7 +88,7 @@ export class SessionService {
       }),
       etag: sessionEtag(stored),
     };
-    await timed(ctx, () =>
+    await timed(ctx, 'commit', () =>
       this.deps.store.commit((uow) => {
         uow.sessions.insert(stored);
         this.recordAnswer(ctx, uow, answer);
@@ -103,10 +103,10 @@ export class SessionService {
     const hash = clientTokenHash(this.deps.tokens, clientToken);
     const cached = this.answers.get(hash);
     if (cached) {
-      const current = usable(await timed(ctx, () => this.deps.store.sessions.versionOf(hash)), this.deps.clock(), ctx.merchantId);
+      const current = usable(await timed(ctx, 'sessions.versionOf', () => this.deps.store.sessions.versionOf(hash)), this.deps.clock(), ctx.merchantId);
       if (current.version === cached.version) return cached;
     }
-    const stored = usable(await timed(ctx, () => this.deps.store.sessions.findByAccessTokenHash(hash)), this.deps.clock(), ctx.merchantId);
+    const stored = usable(await timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.store.sessions.findByAccessTokenHash(hash)), this.deps.clock(), ctx.merchantId);
     const answer = { version: stored.version, body: serializeSession(renderSession(stored.data)), etag: sessionEtag(stored) };
     this.answers.set(hash, answer);
     return answer;
@@ -149,7 +149,7 @@ export class SessionService {
     const { ifMatch } = options;
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
       try {
-        return await timed(ctx, () =>
+        return await timed(ctx, 'sessions.change', () =>
           this.deps.store.sessions.change(
             accessTokenHash,
             (found, uow) => {

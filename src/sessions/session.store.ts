@@ -1,5 +1,6 @@
 // What the Client Session API needs from storage. Each engine implements it in
 // storage/<engine>/sessions.ts; nothing here knows SQL.
+import type { Awaitable } from '../lib/awaitable.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { SessionData } from './schemas.ts';
 
@@ -17,18 +18,19 @@ export interface StoredSession {
 }
 
 /** Who owns a session and which version is stored: enough to tell whether a cached answer is current. */
-export type SessionVersion = Pick<StoredSession, 'id' | 'merchantId' | 'version' | 'expiresAt'>;
+export type SessionVersion = Pick<StoredSession, 'merchantId' | 'version' | 'expiresAt'>;
 
 export interface SessionStore {
+  // Reads answer at once on SQLite and later on PostgreSQL (lib/awaitable.ts).
   /**
    * The session whose accessToken hashes to `accessTokenHash`, whoever owns it: callers with an API
    * key compare `merchantId` themselves; the SDK routes hold only the access token.
    */
-  findByAccessTokenHash(accessTokenHash: string): Promise<StoredSession | undefined>;
-  findById(merchantId: string, id: string): Promise<StoredSession | undefined>;
-  versionOf(accessTokenHash: string): Promise<SessionVersion | undefined>;
+  findByAccessTokenHash(accessTokenHash: string): Awaitable<StoredSession | undefined>;
+  findById(merchantId: string, id: string): Awaitable<StoredSession | undefined>;
+  versionOf(accessTokenHash: string): Awaitable<SessionVersion | undefined>;
   /** Most recent first; `before` is a createdAt cursor. */
-  listByMerchant(merchantId: string, options: { limit: number; before?: number }): Promise<StoredSession[]>;
+  listByMerchant(merchantId: string, options: { limit: number; before?: number }): Awaitable<StoredSession[]>;
   /**
    * A change to one session, serialised with every other change to it, in every process: `decide`
    * sees the stored session as it is now, records its writes in `uow`, and they are committed together

@@ -42,12 +42,38 @@ export const toSessionWithData = (row: Omit<SessionRow, 'data'>, data: SessionDa
 
 export const toSession = (row: SessionRow): StoredSession => toSessionWithData(row, JSON.parse(row.data) as SessionData);
 
+// A key's scopes are one of very few lists: each is parsed once (and shared, so it is frozen).
+const scopeLists = new Map<string, string[]>();
+function parseScopes(json: string): string[] {
+  let scopes = scopeLists.get(json);
+  if (!scopes) {
+    scopes = Object.freeze(JSON.parse(json) as string[]) as string[];
+    if (scopeLists.size < 1000) scopeLists.set(json, scopes);
+  }
+  return scopes;
+}
+
 export const toApiKey = (row: ApiKeyRow): ApiKey => ({
   id: row.id,
   merchantId: row.merchant_id,
   secretHash: row.secret_hash,
   prefix: row.prefix,
-  scopes: JSON.parse(row.scopes) as string[],
+  scopes: parseScopes(row.scopes),
   createdAt: Number(row.created_at),
   ...(row.revoked_at !== null ? { revokedAt: Number(row.revoked_at) } : {}),
 });
+
+/** The columns of an API key, in the order apiKeyFromRaw reads them. */
+export const API_KEY_COLUMNS = 'id, merchant_id, secret_hash, prefix, scopes, created_at, revoked_at';
+
+/** The same, from a raw row of API_KEY_COLUMNS. */
+export const apiKeyFromRaw = (row: unknown[]): ApiKey =>
+  toApiKey({
+    id: row[0] as string,
+    merchant_id: row[1] as string,
+    secret_hash: row[2] as string,
+    prefix: row[3] as string,
+    scopes: row[4] as string,
+    created_at: row[5] as number,
+    revoked_at: row[6] as number | null,
+  });

@@ -45,6 +45,19 @@ forEachEngine('merchant and API-key stores', (_engine, fresh) => {
     assert.equal(await store.apiKeys.count(), 3, 'revoked keys still count');
   });
 
+  test('authenticate: the unrevoked key of a secret hash, and whether it has a scope', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a');
+    await store.apiKeys.insert(key());
+    assert.deepEqual(await store.apiKeys.authenticate('secret-hash-1', 'client_tokens:write'), { keyId: 'key_1', merchantId: 'mer_a', hasScope: true });
+    assert.deepEqual(await store.apiKeys.authenticate('secret-hash-1', 'transactions:capture'), { keyId: 'key_1', merchantId: 'mer_a', hasScope: false });
+    // A scope that is only part of another is not that scope.
+    assert.equal((await store.apiKeys.authenticate('secret-hash-1', 'client_tokens'))?.hasScope, false);
+    assert.equal(await store.apiKeys.authenticate('unknown', 'client_tokens:write'), undefined);
+    await store.apiKeys.revoke('key_1', T0 + 1);
+    assert.equal(await store.apiKeys.authenticate('secret-hash-1', 'client_tokens:write'), undefined);
+  });
+
   test('a key for an unknown merchant is refused', async () => {
     const { store } = await fresh();
     await assert.rejects(store.apiKeys.insert(key({ merchantId: 'mer_nobody' })));

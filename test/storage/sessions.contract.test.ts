@@ -38,7 +38,7 @@ forEachEngine('session store', (_engine, fresh) => {
     assert.equal(typeof found!.createdAt, 'number');
     assert.equal(await store.sessions.findById('mer_b', 'cs_1'), undefined, "another merchant's id finds nothing");
     assert.equal(await store.sessions.findByAccessTokenHash('nope'), undefined);
-    assert.deepEqual(await store.sessions.versionOf('hash-1'), { id: 'cs_1', merchantId: 'mer_a', version: 1, expiresAt: s.expiresAt });
+    assert.deepEqual(await store.sessions.versionOf('hash-1'), { merchantId: 'mer_a', version: 1, expiresAt: s.expiresAt });
     assert.equal(await store.sessions.versionOf('nope'), undefined);
   });
 

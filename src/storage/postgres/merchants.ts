@@ -34,6 +34,14 @@ export function postgresApiKeys(pg: PostgresEngine): ApiKeyStore {
       const [row] = await pg.bounded(sql<ApiKeyRow[]>`SELECT * FROM api_keys WHERE secret_hash = ${hash}`);
       return row ? toApiKey(row) : undefined;
     },
+    async authenticate(hash, scope) {
+      const [row] = await pg.bounded(
+        sql<{ id: string; merchant_id: string; has_scope: boolean }[]>`
+          SELECT id, merchant_id, (scopes::jsonb ? ${scope}) AS has_scope FROM api_keys
+          WHERE secret_hash = ${hash} AND revoked_at IS NULL`,
+      );
+      return row ? { keyId: row.id, merchantId: row.merchant_id, hasScope: row.has_scope } : undefined;
+    },
     async listByMerchant(merchantId) {
       const rows = await pg.bounded(sql<ApiKeyRow[]>`SELECT * FROM api_keys WHERE merchant_id = ${merchantId} ORDER BY created_at, id`);
       return rows.map(toApiKey);

@@ -109,6 +109,7 @@ class SqliteStore implements Store {
   // The schema is migrated when the store opens (statements are prepared against it); this stays for
   // `kassa migrate`, and finds nothing left to do.
   async migrate(): Promise<void> {
+    this.sqlite.writer.endRead();
     migrate(this.sqlite.db);
   }
 
@@ -124,6 +125,7 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     if (this.sqlite.db.open) {
+      // flush() ends a read transaction too, then commits what is queued.
       this.sqlite.writer.flush();
       this.sqlite.db.close();
     }

@@ -1,7 +1,7 @@
 // Merchants and API keys on SQLite. Keys are read on every request (one indexed lookup), so a key
 // revoked by any process is refused at once.
 import type { ApiKey, ApiKeyStore, Merchant, MerchantStore } from '../../merchants/merchant.store.ts';
-import { toApiKey, type ApiKeyRow } from '../rows.ts';
+import { API_KEY_COLUMNS, apiKeyFromRaw, toApiKey, type ApiKeyRow } from '../rows.ts';
 import type { SqliteEngine } from './database.ts';
 
 export function sqliteMerchants(engine: SqliteEngine): MerchantStore {
@@ -13,9 +13,11 @@ export function sqliteMerchants(engine: SqliteEngine): MerchantStore {
       await engine.writer.run(() => insert.run(m.id, m.name, m.createdAt));
     },
     async findById(id) {
+      engine.writer.reading();
       return byId.get(id) as Merchant | undefined;
     },
     async list() {
+      engine.writer.reading();
       return all.all() as Merchant[];
     },
   };
@@ -24,7 +26,11 @@ export function sqliteMerchants(engine: SqliteEngine): MerchantStore {
 export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
   const { db } = engine;
   const insert = db.prepare('INSERT INTO api_keys (id, merchant_id, secret_hash, prefix, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-  const byHash = db.prepare('SELECT * FROM api_keys WHERE secret_hash = ?');
+  const byHash = db.prepare(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?`).raw();
+  // Scopes are stored as a JSON array of strings: the scope, quoted, is in it or not.
+  const authenticate = db
+    .prepare(`SELECT id, merchant_id, instr(scopes, '"' || ? || '"') > 0 FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL`)
+    .raw();
   const byMerchant = db.prepare('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id');
   const count = db.prepare('SELECT COUNT(*) AS n FROM api_keys').pluck();
   const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
@@ -32,14 +38,23 @@ export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
     async insert(k: ApiKey) {
       await engine.writer.run(() => insert.run(k.id, k.merchantId, k.secretHash, k.prefix, JSON.stringify(k.scopes), k.createdAt));
     },
-    async findBySecretHash(hash) {
-      const row = byHash.get(hash) as ApiKeyRow | undefined;
-      return row ? toApiKey(row) : undefined;
+    findBySecretHash(hash) {
+      engine.writer.reading();
+      const row = byHash.get(hash) as unknown[] | undefined;
+      return row ? apiKeyFromRaw(row) : undefined;
+    },
+    authenticate(hash, scope) {
+      // A raw row: no object with named keys on the busiest read.
+      engine.writer.reading();
+      const row = authenticate.get(scope, hash) as [string, string, number] | undefined;
+      return row ? { keyId: row[0], merchantId: row[1], hasScope: row[2] === 1 } : undefined;
     },
     async listByMerchant(merchantId) {
+      engine.writer.reading();
       return (byMerchant.all(merchantId) as ApiKeyRow[]).map(toApiKey);
     },
     async count() {
+      engine.writer.reading();
       return count.get() as number;
     },
     async revoke(id, at) {

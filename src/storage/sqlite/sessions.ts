@@ -30,26 +30,29 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
   const byHash = db.prepare('SELECT * FROM sessions WHERE access_token_hash = ?');
   const byId = db.prepare('SELECT * FROM sessions WHERE id = ? AND merchant_id = ?');
   // Raw rows: no object with named keys to build on the busiest read.
-  const version = db.prepare('SELECT id, merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ?').raw();
+  const version = db.prepare('SELECT merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ?').raw();
   const list = db.prepare('SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?');
   const purge = db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)');
+  const { writer } = engine;
   const find = (hash: string) => {
+    writer.reading();
     const row = byHash.get(hash) as SessionRow | undefined;
     return row ? toSession(row) : undefined;
   };
   return {
-    async findByAccessTokenHash(hash) {
-      return find(hash);
-    },
-    async findById(merchantId, id) {
+    findByAccessTokenHash: find,
+    findById(merchantId, id) {
+      writer.reading();
       const row = byId.get(id, merchantId) as SessionRow | undefined;
       return row ? toSession(row) : undefined;
     },
-    async versionOf(hash) {
-      const row = version.get(hash) as [string, string, number, number] | undefined;
-      return row ? ({ id: row[0], merchantId: row[1], version: row[2], expiresAt: row[3] } satisfies SessionVersion) : undefined;
+    versionOf(hash) {
+      writer.reading();
+      const row = version.get(hash) as [string, number, number] | undefined;
+      return row ? ({ merchantId: row[0], version: row[1], expiresAt: row[2] } satisfies SessionVersion) : undefined;
     },
-    async listByMerchant(merchantId, { limit, before }) {
+    listByMerchant(merchantId, { limit, before }) {
+      writer.reading();
       return (list.all(merchantId, before ?? Number.MAX_SAFE_INTEGER, limit) as SessionRow[]).map(toSession);
     },
     change(hash, decide) {

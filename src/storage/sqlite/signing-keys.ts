@@ -19,6 +19,7 @@ export function sqliteSigningKeys(engine: SqliteEngine): SigningKeyStore {
       });
     },
     async list() {
+      engine.writer.reading();
       return all.all() as SigningKey[];
     },
   };

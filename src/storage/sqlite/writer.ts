@@ -9,6 +9,11 @@
 // rejected request) is rolled back alone and only its caller gets the error. If BEGIN or COMMIT fails,
 // the whole transaction is rolled back and every caller of the batch gets that error.
 //
+// Reads get the same treatment: starting a read transaction takes the WAL's shared-memory locks, which
+// are system calls, and they cost more than the read itself. So the reads of one event-loop turn share
+// one read transaction (`reading()`), which ends before the writer's next transaction or when the turn
+// ends. A read therefore sees everything committed before its turn began.
+//
 // Why on the event loop and not on a writer thread: measured (docs/performance.md, "Writes"), a thread
 // with its own connection made creates faster but patches and reads slower, because every commit by
 // another connection empties this connection's page cache.
@@ -40,6 +45,10 @@ export class Writer {
   private readonly savepoint: Database.Statement;
   private readonly release: Database.Statement;
   private readonly rollbackTo: Database.Statement;
+  private readonly beginRead: Database.Statement;
+  private readonly endReading: Database.Statement;
+  private readOpen = false;
+  private writing = false;
   /** Transactions committed or attempted, and units run: for tests and diagnostics. */
   readonly stats = { batches: 0, units: 0 };
 
@@ -55,7 +64,24 @@ export class Writer {
     this.savepoint = db.prepare('SAVEPOINT kassa_unit');
     this.release = db.prepare('RELEASE kassa_unit');
     this.rollbackTo = db.prepare('ROLLBACK TO kassa_unit');
+    this.beginRead = db.prepare('BEGIN DEFERRED');
+    this.endReading = db.prepare('COMMIT');
   }
+
+  /** Called before every read: the reads of this turn share one read transaction (see above). */
+  reading(): void {
+    if (this.readOpen || this.writing) return;
+    this.beginRead.run();
+    this.readOpen = true;
+    setImmediate(this.endRead);
+  }
+
+  /** Ends this turn's read transaction, if one is open (before a write, a migration, closing). */
+  readonly endRead = (): void => {
+    if (!this.readOpen) return;
+    this.readOpen = false;
+    if (this.db.open && this.db.inTransaction) this.endReading.run();
+  };
 
   /** Runs `unit` in the next group transaction; resolves with its result once that transaction is committed. */
   run<T>(unit: () => T): Promise<T> {
@@ -71,7 +97,13 @@ export class Writer {
   /** Runs everything queued now (the scheduled flush, or a store that is closing). */
   flush(): void {
     this.scheduled = false;
-    while (this.queue.length > 0) this.runBatch(this.queue.splice(0, this.maxBatch));
+    this.endRead();
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) this.runBatch(this.queue.splice(0, this.maxBatch));
+    } finally {
+      this.writing = false;
+    }
   }
 
   private runBatch(batch: Pending[]): void {

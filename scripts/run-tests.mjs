@@ -1,17 +1,61 @@
-// Runs every test file under test/ with node's test runner through tsx.
-// Node 20's runner does not expand globs, so the files are listed here.
+// `npm test`: compiles the sources and the tests (tsc, into dist/), then runs every test file with
+// node's test runner. Files run in a few lanes at once, each lane one process that imports its files
+// in turn: a test process costs a second of CPU to start, and there would be seventy-five of them.
+// The servers the tests start run compiled too.
+//
+// Engines: the suites listed in ON_BOTH_ENGINES build their app with test/support/app.ts, which puts
+// it on SQLite, or on PostgreSQL when KASSA_TEST_ENGINE=postgres; a full run runs them a second time
+// that way, alongside the first run. (The store contract suites run on both engines by themselves.)
 //
 // PostgreSQL: unless TEST_DATABASE_URL names a server, a throwaway one is started for the run (see
 // throwaway-postgres.mjs) and passed to the tests as TEST_DATABASE_URL; each test makes its own
-// database on it. A full run then runs the HTTP suite (every *.test.ts under test/http/ and every
-// *.http.test.ts) a second time with KASSA_TEST_ENGINE=postgres, so the in-process app sits on
-// PostgreSQL instead of SQLite.
-import { readdirSync, statSync } from 'node:fs';
-import { join, sep } from 'node:path';
-import { spawnSync } from 'node:child_process';
+// database on it.
+//
+// Usage: npm test [-- test/file.test.ts ...]   (named files run once each, on SQLite, or on PostgreSQL
+// with KASSA_TEST_ENGINE=postgres). A single file also runs from source: node --import tsx --test <file>.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { startThrowawayPostgres } from './throwaway-postgres.mjs';
 
-const only = process.argv.slice(2);
+/** Suites whose every test runs on SQLite and again on PostgreSQL: folders (ending in /) or files. */
+const ON_BOTH_ENGINES = [
+  'test/http/',
+  'test/checkout/',
+  'test/dashboard/dashboard.test.ts',
+  'test/sessions/concurrent-writes.test.ts',
+  'test/sessions/create.http.test.ts',
+  'test/sessions/patch.http.test.ts',
+  'test/sessions/primer-openapi.http.test.ts',
+  'test/reliability/etag.test.ts',
+  'test/reliability/expiry.test.ts',
+  'test/reliability/fuzz.test.ts',
+  'test/reliability/hostile-input.test.ts',
+  'test/reliability/idempotency.test.ts',
+  'test/reliability/rate-limit.test.ts',
+  'test/reliability/secrets-in-logs.test.ts',
+];
+
+/** Lanes per engine. Most tests wait on disks, sockets and child processes, so lanes overlap well. */
+const LANES = { sqlite: 3, postgres: 2 };
+
+/** Seconds a file takes, roughly, where it is far from the usual one: lanes are balanced with them. */
+const WEIGHTS = {
+  'test/e2e/dashboard.browser.test.ts': 10,
+  'test/e2e/postgres-outage.test.ts': 8,
+  'test/e2e/several-processes.test.ts': 7,
+  'test/e2e/restart.e2e.test.ts': 6,
+  'test/cli/cli.test.ts': 6,
+  'test/reliability/fuzz.test.ts': 4,
+  'test/reliability/durability.test.ts': 3,
+  'test/reliability/shutdown.test.ts': 3,
+  'test/storage/sessions.contract.test.ts': 4,
+  'test/storage/migrate.test.ts': 2.5,
+};
+
+const compiled = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', 'false'], { stdio: 'inherit' });
+if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+
 function collect(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -19,9 +63,31 @@ function collect(dir) {
     return name.endsWith('.test.ts') ? [path] : [];
   });
 }
-const files = (only.length > 0 ? only : collect('test')).sort();
-const env = { ...process.env, NODE_ENV: 'test' };
+const normal = (path) => path.split(sep).join('/');
+const onBoth = (file) => ON_BOTH_ENGINES.some((entry) => (entry.endsWith('/') ? normal(file).startsWith(entry) : normal(file) === entry));
+/** Where tsc put a test file. */
+const compiledPath = (file) => join('dist', file.replace(/\.ts$/, '.js'));
 
+/** `files` shared out over `count` lane files (the heaviest first, each to the lightest lane). */
+function lanes(files, count, name) {
+  const dir = join('dist', 'test', '.lanes');
+  mkdirSync(dir, { recursive: true });
+  const weight = (file) => WEIGHTS[normal(file)] ?? 1;
+  const buckets = Array.from({ length: Math.min(count, files.length) }, () => ({ files: [], weight: 0 }));
+  for (const file of [...files].sort((a, b) => weight(b) - weight(a))) {
+    const lightest = buckets.reduce((a, b) => (b.weight < a.weight ? b : a));
+    lightest.files.push(file);
+    lightest.weight += weight(file);
+  }
+  return buckets.map((bucket, i) => {
+    const path = join(dir, `${name}-${i + 1}.js`);
+    const imports = bucket.files.sort().map((file) => `import './${normal(relative(dir, compiledPath(file)))}';`);
+    writeFileSync(path, `// ${name} lane ${i + 1}: written by scripts/run-tests.mjs\n${imports.join('\n')}\n`);
+    return path;
+  });
+}
+
+const env = { ...process.env, NODE_ENV: 'test' };
 let server;
 if (!env.TEST_DATABASE_URL) {
   server = await startThrowawayPostgres();
@@ -29,18 +95,37 @@ if (!env.TEST_DATABASE_URL) {
   process.stdout.write(`# throwaway PostgreSQL for this run on port ${server.port} (binaries: ${server.binaries})\n`);
 }
 
-const run = (list, extraEnv) =>
-  spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...list], {
-    stdio: 'inherit',
-    env: { ...env, ...extraEnv },
-  }).status ?? 1;
+/** Runs test files in one runner; its output streams when `live`, else comes back to print later. */
+function run(list, extraEnv, concurrency, live) {
+  return new Promise((resolve) => {
+    const args = ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', live ? 'inherit' : 'pipe', live ? 'inherit' : 'pipe'], env: { ...env, ...extraEnv } });
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    child.on('exit', (code) => resolve({ status: code ?? 1, output }));
+  });
+}
 
-let status = run(files, {});
-// The HTTP suite: files under test/http/, and *.http.test.ts files anywhere.
-const httpFiles = files.filter((f) => f.startsWith(`test${sep}http${sep}`) || f.endsWith('.http.test.ts'));
-if (only.length === 0 && !env.KASSA_TEST_ENGINE && httpFiles.length > 0) {
-  process.stdout.write(`\n# the HTTP suite again, on PostgreSQL (${httpFiles.length} files)\n`);
-  status = Math.max(status, run(httpFiles, { KASSA_TEST_ENGINE: 'postgres' }));
+const started = Date.now();
+const named = process.argv.slice(2);
+let status;
+if (named.length > 0) {
+  status = (await run(named.map(compiledPath), {}, 1, true)).status;
+} else {
+  rmSync(join('dist', 'test', '.lanes'), { recursive: true, force: true });
+  const files = collect('test').sort();
+  const both = env.KASSA_TEST_ENGINE ? [] : files.filter(onBoth);
+  const [first, second] = await Promise.all([
+    run(lanes(files, LANES.sqlite, env.KASSA_TEST_ENGINE ?? 'sqlite'), {}, LANES.sqlite, true),
+    both.length > 0 ? run(lanes(both, LANES.postgres, 'postgres'), { KASSA_TEST_ENGINE: 'postgres' }, LANES.postgres, false) : undefined,
+  ]);
+  status = first.status;
+  if (second) {
+    process.stdout.write(`\n# the suites that run on both engines, again on PostgreSQL (${both.length} files)\n${second.output}`);
+    status = Math.max(status, second.status);
+  }
 }
 await server?.destroy();
+process.stdout.write(`\n# npm test: ${status === 0 ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s\n`);
 process.exit(status);

@@ -15,6 +15,7 @@ import {
 } from '../../src/checkout/configuration.ts';
 import { PAYMENT_METHOD_REQUIREMENTS } from '../../src/sessions/warnings.ts';
 import { testApp } from '../support/app.ts';
+import { nodeArgs, ROOT } from '../support/process.ts';
 import { createSession, sdkHeaders } from './support.ts';
 
 const problemsOf = (value: unknown): string[] => {
@@ -105,7 +106,8 @@ describe('checkout configuration file', () => {
     try {
       const path = join(dir, 'checkout.json');
       writeFileSync(path, JSON.stringify({ paymentMethods: [{ type: 'KLARNA', name: 'Klarna', implementationType: 'NATIVE_SDK', icon: 'kitten' }] }));
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      const run = spawnSync(process.execPath, nodeArgs('src/server.ts'), {
+        cwd: ROOT,
         env: { PATH: process.env.PATH, KASSA_CHECKOUT_CONFIG: path, DATABASE_URL: `sqlite:${join(dir, 'k.db')}`, PORT: '0' },
         encoding: 'utf8',
         timeout: 60_000,

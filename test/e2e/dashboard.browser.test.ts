@@ -6,152 +6,154 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { headers } from '../support/app.ts';
-import { ROOT, startServer, stopServer } from '../support/cli.ts';
+import { ROOT, startKassa, type KassaProcess } from '../support/process.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const API_KEY = 'kassa_e2e_key_0123456789abcdef';
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian/Ubuntu) to run the browser test`;
+describe('the dashboard in a browser', () => {
+  const CHROMIUM = '/usr/bin/chromium';
+  const API_KEY = 'kassa_e2e_key_0123456789abcdef';
+  const skip = existsSync(CHROMIUM)
+    ? false
+    : `Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian/Ubuntu) to run the browser test`;
 
-let dir: string;
-let server: Awaited<ReturnType<typeof startServer>> | undefined;
-let browser: Browser | undefined;
+  let dir: string;
+  let server: KassaProcess | undefined;
+  let browser: Browser | undefined;
 
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'kassa-e2e-'));
-  server = await startServer(['src/server.ts'], {
-    DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`,
-    KASSA_API_KEY: API_KEY,
-    PORT: '0',
-    LOG_LEVEL: 'info',
+  before(async () => {
+    if (skip) return;
+    dir = mkdtempSync(join(tmpdir(), 'kassa-e2e-'));
+    server = await startKassa({
+      DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`,
+      KASSA_API_KEY: API_KEY,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: 120_000,
+    });
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: 120_000,
+
+  after(async () => {
+    await browser?.close();
+    if (server) assert.equal((await server.stop()).code, 0, 'the server drains and exits 0 on SIGTERM');
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
-});
 
-after(async () => {
-  await browser?.close();
-  if (server) assert.equal(await stopServer(server.child), 0, 'the server drains and exits 0 on SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Every request the page makes must go to Kassa itself: no CDN, no other host. */
-function watchOrigins(page: Page, origin: string): string[] {
-  const foreign: string[] = [];
-  page.on('request', (request) => {
-    const url = request.url();
-    if (!url.startsWith(`${origin}/`) && !url.startsWith('data:')) foreign.push(url);
-  });
-  return foreign;
-}
-
-test('dashboard: sign in, create a session, see it listed, open it', { skip, timeout: 300_000 }, async () => {
-  const url = server!.url;
-  // A few sessions made through the public API, so the list has something besides the new one.
-  for (const payload of [
-    { orderId: 'order-1001', currencyCode: 'EUR', amount: 4990, customer: { emailAddress: 'ada@example.com' } },
-    { orderId: 'order-1002', currencyCode: 'GBP', order: { lineItems: [{ itemId: 'mug', amount: 1200, quantity: 2 }], shipping: { amount: 450 } }, customer: { emailAddress: 'grace@example.com' } },
-    { currencyCode: 'SEK', amount: 19900 },
-  ]) {
-    const response = await fetch(`${url}/client-session`, { method: 'POST', headers: headers(API_KEY), body: JSON.stringify(payload) });
-    assert.equal(response.status, 200);
+  /** Every request the page makes must go to Kassa itself: no CDN, no other host. */
+  function watchOrigins(page: Page, origin: string): string[] {
+    const foreign: string[] = [];
+    page.on('request', (request) => {
+      const url = request.url();
+      if (!url.startsWith(`${origin}/`) && !url.startsWith('data:')) foreign.push(url);
+    });
+    return foreign;
   }
 
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(60_000);
-  const foreign = watchOrigins(page, url);
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  test('dashboard: sign in, create a session, see it listed, open it', { skip, timeout: 300_000 }, async () => {
+    const url = server!.url;
+    // A few sessions made through the public API, so the list has something besides the new one.
+    for (const payload of [
+      { orderId: 'order-1001', currencyCode: 'EUR', amount: 4990, customer: { emailAddress: 'ada@example.com' } },
+      { orderId: 'order-1002', currencyCode: 'GBP', order: { lineItems: [{ itemId: 'mug', amount: 1200, quantity: 2 }], shipping: { amount: 450 } }, customer: { emailAddress: 'grace@example.com' } },
+      { currencyCode: 'SEK', amount: 19900 },
+    ]) {
+      const response = await fetch(`${url}/client-session`, { method: 'POST', headers: headers(API_KEY), body: JSON.stringify(payload) });
+      assert.equal(response.status, 200);
+    }
 
-  await page.goto(`${url}/dashboard`);
-  await page.locator('#sign-in').waitFor({ state: 'visible' });
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
+    const page = await context.newPage();
+    page.setDefaultTimeout(60_000);
+    const foreign = watchOrigins(page, url);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
 
-  // A wrong key is refused with the API's own error.
-  await page.fill('#api-key', 'kassa_not_a_real_key_000000');
-  await page.click('#sign-in-form button[type=submit]');
-  await page.locator('#sign-in-error', { hasText: 'Unauthorized' }).waitFor();
-  assert.equal(await page.locator('#workspace').isVisible(), false);
+    await page.goto(`${url}/dashboard`);
+    await page.locator('#sign-in').waitFor({ state: 'visible' });
 
-  await page.fill('#api-key', API_KEY);
-  await page.click('#sign-in-form button[type=submit]');
-  await page.locator('#workspace').waitFor({ state: 'visible' });
-  await page.locator('#sessions tbody tr').nth(2).waitFor();
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('kassa.apiKey')), API_KEY);
-  assert.equal(await page.evaluate(() => localStorage.length), 0, 'the key is kept in the tab only');
+    // A wrong key is refused with the API's own error.
+    await page.fill('#api-key', 'kassa_not_a_real_key_000000');
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#sign-in-error', { hasText: 'Unauthorized' }).waitFor();
+    assert.equal(await page.locator('#workspace').isVisible(), false);
 
-  // Create a test session from the form.
-  await page.fill('#order-id', 'order-e2e-1');
-  await page.fill('#currency', 'GBP');
-  await page.fill('#amount', '1250');
-  await page.fill('#email', 'e2e@example.com');
-  await page.click('#create-form button[type=submit]');
-  const token = await page.locator('#created-token').inputValue();
-  assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the client token is shown');
+    await page.fill('#api-key', API_KEY);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#workspace').waitFor({ state: 'visible' });
+    await page.locator('#sessions tbody tr').nth(2).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('kassa.apiKey')), API_KEY);
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'the key is kept in the tab only');
 
-  // It is listed first, with amount, e-mail and state.
-  const newest = page.locator('#sessions tbody tr').first();
-  await newest.locator('td', { hasText: 'order-e2e-1' }).waitFor();
-  const cells = await newest.locator('td').allInnerTexts();
-  assert.equal(cells[0], 'order-e2e-1');
-  assert.equal(cells[1], '£12.50');
-  assert.equal(cells[2], 'e2e@example.com');
-  assert.equal(cells[5], 'active');
-  assert.equal(await page.locator('#sessions tbody tr').count(), 4);
+    // Create a test session from the form.
+    await page.fill('#order-id', 'order-e2e-1');
+    await page.fill('#currency', 'GBP');
+    await page.fill('#amount', '1250');
+    await page.fill('#email', 'e2e@example.com');
+    await page.click('#create-form button[type=submit]');
+    const token = await page.locator('#created-token').inputValue();
+    assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the client token is shown');
 
-  // Open it: its JSON, its warnings and its token's expiry.
-  await newest.click();
-  await page.locator('#detail').waitFor({ state: 'visible' });
-  const json = JSON.parse(await page.locator('#detail-json').innerText()) as Record<string, unknown>;
-  assert.deepEqual(json, { orderId: 'order-e2e-1', currencyCode: 'GBP', amount: 1250, customer: { emailAddress: 'e2e@example.com' } });
-  assert.match(await page.locator('#detail-facts').innerText(), /Token expires[\s\S]*clientTokenExpirationDate \d{4}-\d\d-\d\dT/);
-  // Nothing the session rules ask for is missing (payment-method warnings of the default checkout may remain).
-  await page.locator('#detail-warnings li').first().waitFor();
-  assert.equal(await page.locator('#detail-warnings li', { hasText: 'CLIENT_SESSION' }).count(), 0);
-  assert.match(page.url(), /#session\/cs_/);
+    // It is listed first, with amount, e-mail and state.
+    const newest = page.locator('#sessions tbody tr').first();
+    await newest.locator('td', { hasText: 'order-e2e-1' }).waitFor();
+    const cells = await newest.locator('td').allInnerTexts();
+    assert.equal(cells[0], 'order-e2e-1');
+    assert.equal(cells[1], '£12.50');
+    assert.equal(cells[2], 'e2e@example.com');
+    assert.equal(cells[5], 'active');
+    assert.equal(await page.locator('#sessions tbody tr').count(), 4);
 
-  // A session with something missing shows its warning.
-  await page.locator('#sessions tbody tr', { hasText: '(no order id)' }).click();
-  await page.locator('#detail-warnings li', { hasText: 'CLIENT_SESSION MISSING_DATA: $.orderId is missing' }).waitFor();
+    // Open it: its JSON, its warnings and its token's expiry.
+    await newest.click();
+    await page.locator('#detail').waitFor({ state: 'visible' });
+    const json = JSON.parse(await page.locator('#detail-json').innerText()) as Record<string, unknown>;
+    assert.deepEqual(json, { orderId: 'order-e2e-1', currencyCode: 'GBP', amount: 1250, customer: { emailAddress: 'e2e@example.com' } });
+    assert.match(await page.locator('#detail-facts').innerText(), /Token expires[\s\S]*clientTokenExpirationDate \d{4}-\d\d-\d\dT/);
+    // Nothing the session rules ask for is missing (payment-method warnings of the default checkout may remain).
+    await page.locator('#detail-warnings li').first().waitFor();
+    assert.equal(await page.locator('#detail-warnings li', { hasText: 'CLIENT_SESSION' }).count(), 0);
+    assert.match(page.url(), /#session\/cs_/);
 
-  // Back to the new session for the picture.
-  await newest.click();
-  await page.locator('#detail-json', { hasText: 'order-e2e-1' }).waitFor();
-  mkdirSync(join(ROOT, 'test-output'), { recursive: true });
-  const shot = join(ROOT, 'test-output', 'dashboard.png');
-  await page.screenshot({ path: shot, fullPage: true });
-  assert.ok(existsSync(shot));
-  if (process.env.KASSA_UPDATE_SCREENSHOT === '1') copyFileSync(shot, join(ROOT, 'docs', 'dashboard.png'));
+    // A session with something missing shows its warning.
+    await page.locator('#sessions tbody tr', { hasText: '(no order id)' }).click();
+    await page.locator('#detail-warnings li', { hasText: 'CLIENT_SESSION MISSING_DATA: $.orderId is missing' }).waitFor();
 
-  // The key survives a reload of the tab, and signing out forgets it.
-  await page.reload();
-  await page.locator('#sessions tbody tr').nth(3).waitFor();
-  await page.click('#sign-out');
-  await page.locator('#sign-in').waitFor({ state: 'visible' });
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('kassa.apiKey')), null);
+    // Back to the new session for the picture.
+    await newest.click();
+    await page.locator('#detail-json', { hasText: 'order-e2e-1' }).waitFor();
+    mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+    const shot = join(ROOT, 'test-output', 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    assert.ok(existsSync(shot));
+    if (process.env.KASSA_UPDATE_SCREENSHOT === '1') copyFileSync(shot, join(ROOT, 'docs', 'dashboard.png'));
 
-  assert.deepEqual(foreign, []);
-  assert.deepEqual(pageErrors, []);
-  await context.close();
-});
+    // The key survives a reload of the tab, and signing out forgets it.
+    await page.reload();
+    await page.locator('#sessions tbody tr').nth(3).waitFor();
+    await page.click('#sign-out');
+    await page.locator('#sign-in').waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('kassa.apiKey')), null);
 
-test('API reference at /docs renders from local assets only', { skip, timeout: 300_000 }, async () => {
-  const url = server!.url;
-  const page = await browser!.newPage();
-  page.setDefaultTimeout(60_000);
-  const foreign = watchOrigins(page, url);
-  await page.goto(`${url}/docs`);
-  await page.locator('.swagger-ui .info .title', { hasText: 'Kassa' }).waitFor();
-  await page.locator('.opblock-summary-path', { hasText: '/client-session' }).first().waitFor();
-  assert.deepEqual(foreign, []);
-  await page.close();
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  });
+
+  test('API reference at /docs renders from local assets only', { skip, timeout: 300_000 }, async () => {
+    const url = server!.url;
+    const page = await browser!.newPage();
+    page.setDefaultTimeout(60_000);
+    const foreign = watchOrigins(page, url);
+    await page.goto(`${url}/docs`);
+    await page.locator('.swagger-ui .info .title', { hasText: 'Kassa' }).waitFor();
+    await page.locator('.opblock-summary-path', { hasText: '/client-session' }).first().waitFor();
+    assert.deepEqual(foreign, []);
+    await page.close();
+  });
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runKassaToExit, startKassa as startServer } from '../support/process.ts';
+import { runKassa, startKassa as startServer } from '../support/process.ts';
 
 const KEY = 'kassa_e2e_key_0123456789abcdef';
 
@@ -61,7 +61,8 @@ test('with no API key anywhere, the first start generates one and prints it once
 });
 
 test('a bad configuration stops start-up with a message naming each bad variable', async () => {
-  const { code, output } = await runKassaToExit({ PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+  const { code, stdout, stderr } = await runKassa([], { PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' }, 'src/server.ts');
+  const output = stdout + stderr;
   assert.equal(code, 2);
   assert.match(output, /PORT: must be a whole number/);
   assert.match(output, /DATABASE_URL: must start with sqlite: or postgres:\/\//);

@@ -8,141 +8,143 @@ import { ERROR_CATALOGUE } from '../../src/errors.ts';
 import { CreateSessionBody } from '../../src/sessions/schemas.ts';
 import { testApp, type TestApp } from '../support/app.ts';
 
-interface Operation {
-  summary?: string;
-  tags?: string[];
-  security?: unknown[];
-  parameters?: { name: string; in: string }[];
-  requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: Record<string, unknown> }> }>;
-}
-type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
+describe('the OpenAPI document', () => {
+  interface Operation {
+    summary?: string;
+    tags?: string[];
+    security?: unknown[];
+    parameters?: { name: string; in: string }[];
+    requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+    responses: Record<string, { description: string; content?: Record<string, { schema: Record<string, unknown> }> }>;
+  }
+  type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
-let t: TestApp;
-const routes: RouteOptions[] = [];
-let doc: Document;
+  let t: TestApp;
+  const routes: RouteOptions[] = [];
+  let doc: Document;
 
-before(async () => {
-  t = await testApp({ onRoute: (route) => void routes.push(route) });
-  const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
-  assert.equal(response.statusCode, 200);
-  assert.match(String(response.headers['content-type']), /^application\/json/);
-  doc = response.json();
-});
-after(() => t.close());
-
-const methodsOf = (route: RouteOptions) => (Array.isArray(route.method) ? route.method : [route.method]);
-const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-const isHidden = (route: RouteOptions) => (route.schema as { hide?: boolean } | undefined)?.hide === true;
-
-describe('GET /openapi.json', () => {
-  test('is a valid OpenAPI 3.1 document', async () => {
-    assert.equal(doc.openapi, '3.1.0');
-    const result = await new Validator().validate(structuredClone(doc) as never);
-    assert.deepEqual(result.errors ?? [], []);
-    assert.equal(result.valid, true);
+  before(async () => {
+    t = await testApp({ onRoute: (route) => void routes.push(route) });
+    const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(response.statusCode, 200);
+    assert.match(String(response.headers['content-type']), /^application\/json/);
+    doc = response.json();
   });
+  after(() => t.close());
 
-  test('names every route the app registers, and nothing else', () => {
-    const registered = new Set<string>();
-    for (const route of routes) {
-      if (isHidden(route)) continue;
-      for (const method of methodsOf(route)) {
-        // Fastify adds a HEAD twin to every GET; it is not an operation of its own.
-        if (method === 'HEAD' && route.exposeHeadRoute !== false && routes.some((r) => r.url === route.url && methodsOf(r).includes('GET'))) continue;
-        registered.add(`${method.toLowerCase()} ${openApiPath(route.url)}`);
+  const methodsOf = (route: RouteOptions) => (Array.isArray(route.method) ? route.method : [route.method]);
+  const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  const isHidden = (route: RouteOptions) => (route.schema as { hide?: boolean } | undefined)?.hide === true;
+
+  describe('GET /openapi.json', () => {
+    test('is a valid OpenAPI 3.1 document', async () => {
+      assert.equal(doc.openapi, '3.1.0');
+      const result = await new Validator().validate(structuredClone(doc) as never);
+      assert.deepEqual(result.errors ?? [], []);
+      assert.equal(result.valid, true);
+    });
+
+    test('names every route the app registers, and nothing else', () => {
+      const registered = new Set<string>();
+      for (const route of routes) {
+        if (isHidden(route)) continue;
+        for (const method of methodsOf(route)) {
+          // Fastify adds a HEAD twin to every GET; it is not an operation of its own.
+          if (method === 'HEAD' && route.exposeHeadRoute !== false && routes.some((r) => r.url === route.url && methodsOf(r).includes('GET'))) continue;
+          registered.add(`${method.toLowerCase()} ${openApiPath(route.url)}`);
+        }
       }
-    }
-    const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)));
-    assert.ok(registered.size >= 11, `only ${registered.size} routes seen`);
-    assert.deepEqual([...documented].sort(), [...registered].sort());
-    for (const key of ['post /client-session', 'get /client-session', 'patch /client-session', 'get /metrics', 'get /health', 'get /openapi.json', 'get /dashboard', 'get /dashboard/api/sessions', 'get /dashboard/api/sessions/{id}']) {
-      assert.ok(documented.has(key), key);
-    }
-  });
+      const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)));
+      assert.ok(registered.size >= 11, `only ${registered.size} routes seen`);
+      assert.deepEqual([...documented].sort(), [...registered].sort());
+      for (const key of ['post /client-session', 'get /client-session', 'patch /client-session', 'get /metrics', 'get /health', 'get /openapi.json', 'get /dashboard', 'get /dashboard/api/sessions', 'get /dashboard/api/sessions/{id}']) {
+        assert.ok(documented.has(key), key);
+      }
+    });
 
-  test('the only routes left out are the reference page\'s own, under /docs, and the CORS preflight', () => {
-    const hidden = routes.filter(isHidden);
-    assert.ok(hidden.length > 0);
-    for (const route of hidden) {
-      // @fastify/cors answers every OPTIONS preflight from one catch-all route: not an API operation.
-      if (route.url === '*' && methodsOf(route).join() === 'OPTIONS') continue;
-      assert.match(route.url, /^\/docs(\/|$)/);
-    }
-  });
+    test('the only routes left out are the reference page\'s own, under /docs, and the CORS preflight', () => {
+      const hidden = routes.filter(isHidden);
+      assert.ok(hidden.length > 0);
+      for (const route of hidden) {
+        // @fastify/cors answers every OPTIONS preflight from one catch-all route: not an API operation.
+        if (route.url === '*' && methodsOf(route).join() === 'OPTIONS') continue;
+        assert.match(route.url, /^\/docs(\/|$)/);
+      }
+    });
 
-  test('every operation has a summary, a tag and a 200; every JSON operation lists its errors with the envelope', () => {
-    for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(ops)) {
-        const where = `${method} ${path}`;
-        assert.ok(op.summary && op.summary.length > 0, `${where}: summary`);
-        assert.ok(op.tags && op.tags.length > 0, `${where}: tags`);
-        assert.ok(op.responses['200'], `${where}: 200`);
-        for (const [status, response] of Object.entries(op.responses)) {
-          if (status === '200') continue;
-          const schema = response.content?.['application/json']?.schema;
-          assert.equal(schema?.title, 'ErrorResponse', `${where} ${status}`);
-          // The description names the catalogue entries that status can carry.
-          for (const id of response.description.split(' | ').map((d) => d.split(':')[0])) {
-            assert.equal(String(ERROR_CATALOGUE[id as keyof typeof ERROR_CATALOGUE]?.status), status, `${where} ${status} ${id}`);
+    test('every operation has a summary, a tag and a 200; every JSON operation lists its errors with the envelope', () => {
+      for (const [path, ops] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(ops)) {
+          const where = `${method} ${path}`;
+          assert.ok(op.summary && op.summary.length > 0, `${where}: summary`);
+          assert.ok(op.tags && op.tags.length > 0, `${where}: tags`);
+          assert.ok(op.responses['200'], `${where}: 200`);
+          for (const [status, response] of Object.entries(op.responses)) {
+            if (status === '200') continue;
+            const schema = response.content?.['application/json']?.schema;
+            assert.equal(schema?.title, 'ErrorResponse', `${where} ${status}`);
+            // The description names the catalogue entries that status can carry.
+            for (const id of response.description.split(' | ').map((d) => d.split(':')[0])) {
+              assert.equal(String(ERROR_CATALOGUE[id as keyof typeof ERROR_CATALOGUE]?.status), status, `${where} ${status} ${id}`);
+            }
           }
         }
       }
-    }
-    const post = doc.paths['/client-session'].post;
-    assert.deepEqual(Object.keys(post.responses).sort(), ['200', '400', '401', '403', '409', '413', '415', '422', '429', '500']);
-    assert.match(post.responses['401'].description, /^Unauthorized: /);
-    assert.match(post.responses['400'].description, /InvalidApiVersion/);
-    assert.match(post.responses['400'].description, /MetadataContainsEmptyKey/);
-    const detail = doc.paths['/dashboard/api/sessions/{id}'].get;
-    assert.match(detail.responses['404'].description, /^SessionNotFound: /);
+      const post = doc.paths['/client-session'].post;
+      assert.deepEqual(Object.keys(post.responses).sort(), ['200', '400', '401', '403', '409', '413', '415', '422', '429', '500']);
+      assert.match(post.responses['401'].description, /^Unauthorized: /);
+      assert.match(post.responses['400'].description, /InvalidApiVersion/);
+      assert.match(post.responses['400'].description, /MetadataContainsEmptyKey/);
+      const detail = doc.paths['/dashboard/api/sessions/{id}'].get;
+      assert.match(detail.responses['404'].description, /^SessionNotFound: /);
+    });
+
+    test('request and response shapes are the schemas that validate requests', () => {
+      const post = doc.paths['/client-session'].post;
+      const body = post.requestBody!.content['application/json'].schema as { title?: string; properties: Record<string, unknown> };
+      assert.equal(body.title, 'ClientSessionAPIRequest');
+      assert.deepEqual(Object.keys(body.properties), Object.keys(CreateSessionBody.properties));
+      assert.equal(post.responses['200'].content!['application/json'].schema.title, 'ClientSessionWithTokenAPIResponse');
+      const get = doc.paths['/client-session'].get;
+      assert.ok(get.parameters!.some((p) => p.in === 'query' && p.name === 'clientToken'));
+    });
+
+    test('API-key routes declare the X-Api-Key scheme; versioned routes the X-Api-Version header', () => {
+      const schemes = (doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes;
+      assert.deepEqual(schemes.ApiKey, { type: 'apiKey', in: 'header', name: 'X-Api-Key' });
+      for (const method of ['get', 'post', 'patch']) {
+        const op = doc.paths['/client-session'][method];
+        assert.deepEqual(op.security, [{ ApiKey: [] }], method);
+        assert.ok(op.parameters!.some((p) => p.in === 'header' && p.name === 'x-api-version'), method);
+      }
+      assert.deepEqual(doc.paths['/dashboard/api/sessions'].get.security, [{ ApiKey: [] }]);
+      assert.equal(doc.paths['/health'].get.security, undefined);
+    });
   });
 
-  test('request and response shapes are the schemas that validate requests', () => {
-    const post = doc.paths['/client-session'].post;
-    const body = post.requestBody!.content['application/json'].schema as { title?: string; properties: Record<string, unknown> };
-    assert.equal(body.title, 'ClientSessionAPIRequest');
-    assert.deepEqual(Object.keys(body.properties), Object.keys(CreateSessionBody.properties));
-    assert.equal(post.responses['200'].content!['application/json'].schema.title, 'ClientSessionWithTokenAPIResponse');
-    const get = doc.paths['/client-session'].get;
-    assert.ok(get.parameters!.some((p) => p.in === 'query' && p.name === 'clientToken'));
-  });
+  describe('GET /docs', () => {
+    test('serves the reference page with assets from this server only, and the spec it renders', async () => {
+      const page = await t.app.inject({ method: 'GET', url: '/docs/' });
+      assert.equal(page.statusCode, 200);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
+      const refs = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+      assert.ok(refs.length >= 3);
+      for (const ref of refs) {
+        assert.doesNotMatch(ref, /^(https?:)?\/\//, `${ref} must come from this server`);
+        const asset = await t.app.inject({ method: 'GET', url: new URL(ref, 'http://kassa.test/docs/').pathname });
+        assert.equal(asset.statusCode, 200, ref);
+      }
+      const initializer = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+      assert.match(initializer.body, /validatorUrl: null/);
+      assert.match(initializer.body, /resolveUrl\('\.\/json'\)/);
+      const json = await t.app.inject({ method: 'GET', url: '/docs/json' });
+      assert.deepEqual(json.json(), doc);
+    });
 
-  test('API-key routes declare the X-Api-Key scheme; versioned routes the X-Api-Version header', () => {
-    const schemes = (doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes;
-    assert.deepEqual(schemes.ApiKey, { type: 'apiKey', in: 'header', name: 'X-Api-Key' });
-    for (const method of ['get', 'post', 'patch']) {
-      const op = doc.paths['/client-session'][method];
-      assert.deepEqual(op.security, [{ ApiKey: [] }], method);
-      assert.ok(op.parameters!.some((p) => p.in === 'header' && p.name === 'x-api-version'), method);
-    }
-    assert.deepEqual(doc.paths['/dashboard/api/sessions'].get.security, [{ ApiKey: [] }]);
-    assert.equal(doc.paths['/health'].get.security, undefined);
-  });
-});
-
-describe('GET /docs', () => {
-  test('serves the reference page with assets from this server only, and the spec it renders', async () => {
-    const page = await t.app.inject({ method: 'GET', url: '/docs/' });
-    assert.equal(page.statusCode, 200);
-    assert.match(String(page.headers['content-type']), /^text\/html/);
-    const refs = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-    assert.ok(refs.length >= 3);
-    for (const ref of refs) {
-      assert.doesNotMatch(ref, /^(https?:)?\/\//, `${ref} must come from this server`);
-      const asset = await t.app.inject({ method: 'GET', url: new URL(ref, 'http://kassa.test/docs/').pathname });
-      assert.equal(asset.statusCode, 200, ref);
-    }
-    const initializer = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
-    assert.match(initializer.body, /validatorUrl: null/);
-    assert.match(initializer.body, /resolveUrl\('\.\/json'\)/);
-    const json = await t.app.inject({ method: 'GET', url: '/docs/json' });
-    assert.deepEqual(json.json(), doc);
-  });
-
-  test('without the trailing slash, the page still points at its assets', async () => {
-    const page = await t.app.inject({ method: 'GET', url: '/docs' });
-    assert.equal(page.statusCode, 200);
-    assert.match(page.body, /src="\/docs\/static\/swagger-ui-bundle\.js"/);
+    test('without the trailing slash, the page still points at its assets', async () => {
+      const page = await t.app.inject({ method: 'GET', url: '/docs' });
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /src="\/docs\/static\/swagger-ui-bundle\.js"/);
+    });
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { startServer } from '../support/server-lines.ts';
+import { startKassa as startServer } from '../support/process.ts';
 
 const KEY = 'kassa_e2e_key_0123456789abcdef';
 const WRITERS = 4;

@@ -34,10 +34,7 @@ describe('expired sessions', () => {
     const token = await create('exp-2');
     const stored = (await all()).find((s) => s.data.orderId === 'exp-2')!;
     // The store is the authority: shorten the stored expiry under a token that is still valid.
-    const Database = (await import('better-sqlite3')).default;
-    const db = new Database(t.config.database.engine === 'sqlite' ? t.config.database.path : '');
-    db.prepare('UPDATE sessions SET expires_at = ? WHERE id = ?').run(t.clock.now, stored.id);
-    db.close();
+    await t.query('UPDATE sessions SET expires_at = ? WHERE id = ?', [t.clock.now, stored.id]);
     const get = await t.app.inject({ method: 'GET', url: `/client-session?clientToken=${token}`, headers: headers(t.apiKey) });
     assert.equal(get.json().error.errorId, 'ClientSessionValidationError');
   });

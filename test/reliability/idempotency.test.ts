@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
 
 const ORDER = { orderId: 'order-1', currencyCode: 'GBP', order: { lineItems: [{ itemId: 'a', amount: 500, quantity: 1 }] } };
@@ -166,11 +165,7 @@ describe('idempotency keys', () => {
   test('the database holds neither the idempotency key nor the client token in clear', async () => {
     const res = await post('secret-key-for-db-check', ORDER);
     const token: string = res.json().clientToken;
-    const dbPath = t.config.database.engine === 'sqlite' ? t.config.database.path : '';
-    const Database = (await import('better-sqlite3')).default;
-    const db = new Database(dbPath, { readonly: true });
-    const rows = db.prepare('SELECT * FROM idempotency_keys').all();
-    db.close();
+    const rows = await t.query('SELECT * FROM idempotency_keys');
     const dump = JSON.stringify(rows);
     assert.ok(rows.length > 0);
     assert.ok(!dump.includes('secret-key-for-db-check'));
@@ -182,9 +177,8 @@ describe('idempotency keys', () => {
 test('idempotency records are shared through the database (a second process replays)', async () => {
   const t1 = await testApp({ env: { KASSA_RATE_LIMIT: 'off' } });
   try {
-    const path = t1.config.database.engine === 'sqlite' ? t1.config.database.path : '';
     const first = await t1.app.inject({ method: 'POST', url: '/client-session', headers: { ...headers(t1.apiKey), 'x-idempotency-key': 'k' }, payload: ORDER });
-    const t2 = await testApp({ env: { KASSA_RATE_LIMIT: 'off' }, store: openSqliteStore({ path }) });
+    const t2 = await testApp({ env: { KASSA_RATE_LIMIT: 'off' }, store: await t1.another() });
     try {
       const second = await t2.app.inject({ method: 'POST', url: '/client-session', headers: { ...headers(t2.apiKey), 'x-idempotency-key': 'k' }, payload: ORDER });
       assert.equal(second.headers['idempotent-replayed'], 'true');

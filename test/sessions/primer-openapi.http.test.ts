@@ -1,18 +1,18 @@
 // Every 200 of the Client Session API validates against Primer's published v2.4 OpenAPI schemas,
-// apart from the two places decisions.md follows Primer's observed responses over its schema:
+// apart from the two places Kassa follows Primer's observed responses over its schema (docs/decisions.md):
 // `warnings` is an array, and `clientTokenExpirationDate` has no zone designator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { EMAIL_FORMAT } from '../../src/lib/ajv.ts';
 import { FULL_REQUEST, createSession, getSession, patchSession, testApp } from '../support/app.ts';
+import { ROOT } from '../support/process.ts';
 
-const SPEC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'reference', 'primer-openapi-v2.4.yml');
+const SPEC = join(ROOT, '..', 'shared', 'reference', 'primer-openapi-v2.4.yml');
 const skip = existsSync(SPEC) ? false : `Primer's OpenAPI document not found at ${SPEC} (the shared/ folder beside the repo); skipping`;
 
 function validators() {

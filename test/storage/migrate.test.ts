@@ -10,8 +10,8 @@ import { runCli } from '../../src/cli/program.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/storage/open.ts';
 import { freshDatabase } from '../support/postgres.ts';
+import { nodeArgs, ROOT } from '../support/process.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const migrate = async (url: string) => {
   let out = '';
@@ -42,7 +42,7 @@ test('the migrate command exits 0 when done, and 1 with the host named when the 
   const db = await freshDatabase();
   try {
     const run = (url: string) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'migrate'], {
+      spawnSync(process.execPath, [...nodeArgs('src/cli/main.ts'), 'migrate'], {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', DATABASE_URL: url },
         encoding: 'utf8',

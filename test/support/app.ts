@@ -4,7 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pino from 'pino';
+import postgres from 'postgres';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -29,6 +31,14 @@ export interface TestApp {
   config: Config;
   clock: { now: number; advance(ms: number): void };
   apiKey: string;
+  /**
+   * Runs SQL on the app's database as an operator would (placeholders `?`), whatever the engine, and
+   * resolves in a later event-loop turn, as a request sent after it would arrive (SQLite reads see what
+   * was committed before their turn began).
+   */
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Another store on the same database, as a second process would have (closed with the app). */
+  another(): Promise<Store>;
   close(): Promise<void>;
 }
 
@@ -69,14 +79,39 @@ export async function testApp(
     isStorageUnavailable,
   });
   await app.ready();
+  const target = config.database;
+  const others: Store[] = [];
+  // The operator's own connection, opened on first use.
+  let sqlite: Database.Database | undefined;
+  let pg: postgres.Sql | undefined;
   return {
     app,
     store,
     config,
     clock,
     apiKey: TEST_API_KEY,
+    async query(sql, params = []) {
+      if (target.engine === 'sqlite') {
+        sqlite ??= new Database(target.path);
+        const statement = sqlite.prepare(sql);
+        const rows = (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as Record<string, unknown>[];
+        await new Promise((resolve) => setImmediate(resolve));
+        return rows;
+      }
+      pg ??= postgres(target.url, { max: 1, onnotice: () => {} });
+      let n = 0;
+      return [...(await pg.unsafe(sql.replace(/\?/g, () => `$${++n}`), params as never[]))] as Record<string, unknown>[];
+    },
+    async another() {
+      const other = target.engine === 'sqlite' ? openSqliteStore({ path: target.path }) : await openPostgresStore({ url: target.url, poolSize: 2 });
+      others.push(other);
+      return other;
+    },
     async close() {
       await app.close();
+      sqlite?.close();
+      await pg?.end();
+      for (const other of others) await other.close();
       await store.close();
       await database?.drop();
       rmSync(dir, { recursive: true, force: true });

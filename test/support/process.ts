@@ -1,80 +1,133 @@
-// A real Kassa process (src/server.ts through tsx) on a free loopback port, for end-to-end tests
-// that need several processes or a database that goes away under a running server.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Real Kassa processes for the tests that need one: the server on a free loopback port (end-to-end
+// tests, several processes, a database that goes away, signals), and the `kassa` command. When the
+// tests run compiled (npm test compiles them, dist/test), the processes run the compiled code too;
+// run from source (node --import tsx --test test/...), they run the sources through tsx.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const here = dirname(fileURLToPath(import.meta.url));
+/** The repository's root (where package.json is), whether this file runs from test/ or dist/test/. */
+export const ROOT = existsSync(join(here, '..', '..', 'package.json')) ? join(here, '..', '..') : join(here, '..', '..', '..');
+const COMPILED = import.meta.url.endsWith('.js');
+
+/** The command line that runs `entry` ('src/server.ts', 'src/cli/main.ts'), compiled or from source. */
+export function nodeArgs(entry: string): string[] {
+  return COMPILED ? [join(ROOT, 'dist', entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', join(ROOT, entry)];
+}
+
+/** The environment a child gets: only what it needs, so the developer's own settings never leak in. */
+export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env };
+}
 
 export interface KassaProcess {
   url: string;
+  port: number;
   child: ChildProcess;
-  /** Everything the process wrote, for failure messages. */
+  /** Every line the process wrote to stdout so far. */
+  lines: string[];
+  /** Everything it wrote (stdout and stderr), for failure messages. */
   output(): string;
+  /** Resolves with the first stdout line (past or future) matching `pattern`. */
+  waitFor(pattern: RegExp): Promise<string>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM (graceful) or SIGKILL (crash), and wait for the exit. */
-  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export interface ExitedProcess {
-  code: number | null;
-  output: string;
-}
-
-function spawnKassa(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+/**
+ * Starts Kassa (`entry`: the server, or the CLI with `serve`) and resolves once it listens; the port
+ * is read from the "Server listening" log line, so LOG_LEVEL stays info or lower.
+ */
+export async function startKassa(
+  env: Record<string, string>,
+  options: { entry?: string; args?: string[] } = {},
+): Promise<KassaProcess> {
+  const child = spawn(process.execPath, [...nodeArgs(options.entry ?? 'src/server.ts'), ...(options.args ?? [])], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const lines: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  let output = '';
+  let buffer = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    output += text;
+    buffer += text;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const waitFor = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const seen = lines.find((l) => pattern.test(l));
+      if (seen) return resolve(seen);
+      // A safety bound so a broken start cannot hang the suite (not a timing assertion).
+      const bound = setTimeout(() => reject(new Error(`no line matched ${pattern} within 120 s:\n${output}`)), 120_000);
+      bound.unref();
+      waiters.push({ pattern, resolve: (line) => (clearTimeout(bound), resolve(line)) });
+      void exited.then(({ code, signal }) => reject(new Error(`Kassa exited (${code ?? signal}) before ${pattern}:\n${output}`)));
+    });
+  const listening = await waitFor(/Server listening at http:\/\/127\.0\.0\.1:\d+/);
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec(listening)![1]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    child,
+    lines,
+    output: () => output,
+    waitFor,
+    exited,
+    stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
 }
 
-/** Starts Kassa and resolves once it listens (fails if it exits first). */
-export function startKassa(env: Record<string, string>): Promise<KassaProcess> {
-  const child = spawnKassa(env);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    // A bound on the wait, so a server that never listens fails the test instead of hanging it.
-    const guard = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`Kassa did not listen within two minutes (needs LOG_LEVEL info or lower):\n${output}`));
-    }, 120_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(guard);
-        child.stdout!.off('data', onData);
-        child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-        child.off('exit', onExit);
-        resolve({
-          url: match[1]!,
-          child,
-          output: () => output,
-          stop: (signal = 'SIGTERM') =>
-            new Promise<void>((done) => {
-              if (child.exitCode !== null || child.signalCode !== null) return done();
-              child.once('exit', () => done());
-              child.kill(signal);
-            }),
-        });
-      }
-    };
-    const onExit = (code: number | null) => {
-      clearTimeout(guard);
-      reject(new Error(`Kassa exited (${code}) before listening:\n${output}`));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', onExit);
+export interface Finished {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs Kassa (the server, or a CLI command) expecting it to stop by itself. */
+export function runKassa(args: string[], env: Record<string, string>, entry = 'src/cli/main.ts'): Promise<Finished> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...nodeArgs(entry), ...args], { cwd: ROOT, env: childEnv(env), timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
-/** Runs Kassa expecting it to stop by itself (e.g. a database that is down at start-up). */
-export function runKassaToExit(env: Record<string, string>): Promise<ExitedProcess> {
-  const child = spawnKassa(env);
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+/** The same command line in this process: the code path of the subprocess minus its start-up cost. */
+export async function kassaInProcess(args: string[], env: Record<string, string>): Promise<Finished> {
+  const { runCli } = await import('../../src/cli/program.ts');
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['node', 'kassa', ...args], env, {
+    out: (text) => void (stdout += text),
+    err: (text) => void (stderr += text),
+  });
+  return { code, stdout, stderr };
 }
 
 export const apiHeaders = (apiKey: string) => ({

@@ -67,8 +67,8 @@ const insert = db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, 1, ?, ?, ?)'
 const byHash = db.prepare('SELECT id, merchant_id, data, version, expires_at FROM sessions WHERE access_token_hash = ?');
 const update = db.prepare('UPDATE sessions SET data = ?, version = version + 1, updated_at = ? WHERE id = ?');
 const versionOf = db.prepare('SELECT version FROM sessions WHERE access_token_hash = ?').pluck();
-const [begin, commit, savepoint, release, rollbackTo] = ['BEGIN IMMEDIATE', 'COMMIT', 'SAVEPOINT w', 'RELEASE w', 'ROLLBACK TO w'].map((s) =>
-  db.prepare(s),
+const [begin, commit, savepoint, release, rollbackTo] = ['BEGIN IMMEDIATE', 'COMMIT', 'SAVEPOINT w', 'RELEASE w', 'ROLLBACK TO w'].map(
+  (s) => db.prepare(s),
 );
 
 // Group commit: the writes of one event-loop turn share one transaction, each in its own savepoint.
@@ -108,9 +108,18 @@ const flush = () => {
     }
   }
   commit.run();
-  const settle = () => batch.forEach((job, i) => (out[i]!.ok ? job.resolve(out[i]!.v) : job.reject(out[i]!.v)));
+  const settle = () => {
+    for (const [i, job] of batch.entries()) {
+      if (out[i]!.ok) job.resolve(out[i]!.v);
+      else job.reject(out[i]!.v);
+    }
+  };
   if (COMMIT === 'sync') settle();
-  else fsync(walFd, (error) => (error ? batch.forEach((job) => job.reject(error)) : settle()));
+  else
+    fsync(walFd, (error) => {
+      if (!error) return settle();
+      for (const job of batch) job.reject(error);
+    });
 };
 const write = <T>(fn: () => T): Promise<T> =>
   new Promise<T>((resolve, reject) => {
@@ -163,7 +172,15 @@ const committing = new Map<string, { id: string; data: Session; version: number 
 const sign = createSigner({ key: SECRET, algorithm: 'HS256', kid: 'k1', noTimestamp: true });
 const verify = createVerifier({ key: SECRET, algorithms: ['HS256'], ignoreExpiration: true, cache: false });
 const base = 'http://localhost:8080';
-const claims = { intent: 'CHECKOUT', configurationUrl: `${base}/client-sdk/configuration`, coreUrl: base, pciUrl: base, env: 'SANDBOX', paymentFlow: 'DEFAULT', analyticsUrlV2: `${base}/sdk-analytics` };
+const claims = {
+  intent: 'CHECKOUT',
+  configurationUrl: `${base}/client-sdk/configuration`,
+  coreUrl: base,
+  pciUrl: base,
+  env: 'SANDBOX',
+  paymentFlow: 'DEFAULT',
+  analyticsUrlV2: `${base}/sdk-analytics`,
+};
 
 const tokens = new Map<string, string>();
 const answers = new Map<string, { version: number; json: string }>();
@@ -187,7 +204,8 @@ function amountOf(s: Session): number | undefined {
   const o = s.order;
   if (!o) return undefined;
   let total = 0n;
-  for (const i of o.lineItems ?? []) total += BigInt(i.amount) * BigInt(i.quantity ?? 1) - BigInt(i.discountAmount ?? 0) + BigInt(i.taxAmount ?? 0);
+  for (const i of o.lineItems ?? [])
+    total += BigInt(i.amount) * BigInt(i.quantity ?? 1) - BigInt(i.discountAmount ?? 0) + BigInt(i.taxAmount ?? 0);
   total += BigInt(o.shipping?.amount ?? 0);
   for (const f of o.fees ?? []) total += BigInt(f.amount);
   return Number(total);
@@ -201,14 +219,20 @@ const app = Fastify({
     const given = req.headers['x-request-id'];
     return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
   },
-  ajv: { customOptions: { allErrors: true, strict: false }, plugins: [(a: Ajv) => a.addFormat('idn-email', EMAIL)] } });
+  ajv: { customOptions: { allErrors: true, strict: false }, plugins: [(a: Ajv) => a.addFormat('idn-email', EMAIL)] },
+});
 const domainAjv = new Ajv({ allErrors: true, strict: false });
 (addFormats as unknown as (a: Ajv) => void)(domainAjv);
 domainAjv.addFormat('idn-email', EMAIL);
 const validateSession = domainAjv.compile(CreateSessionBody);
-const fail = (reply: { code(n: number): { send(b: unknown): unknown } }, status: number) => reply.code(status).send({ error: { errorId: String(status) } });
+const fail = (reply: { code(n: number): { send(b: unknown): unknown } }, status: number) =>
+  reply.code(status).send({ error: { errorId: String(status) } });
 /** The headers every answer carries: its request id, the API version, the session's version. */
-const contract = (request: { id: string; headers: Record<string, unknown> }, reply: { header(k: string, v: string): unknown }, etag: string) => {
+const contract = (
+  request: { id: string; headers: Record<string, unknown> },
+  reply: { header(k: string, v: string): unknown },
+  etag: string,
+) => {
   reply.header('X-Request-Id', request.id);
   reply.header('X-Api-Version', typeof request.headers['x-api-version'] === 'string' ? request.headers['x-api-version'] : '2.1');
   reply.header('ETag', etag);
@@ -220,21 +244,25 @@ const merchantOf = (headers: Record<string, unknown>) => {
   return keyByHash.get(sha256(key)) as string | undefined;
 };
 
-app.post('/client-session', { schema: { body: CreateSessionBody, response: { 200: SessionWithTokenResponse } } }, async (request, reply) => {
-  const merchant = merchantOf(request.headers);
-  if (!merchant) return fail(reply, 401);
-  const data = request.body as Session;
-  const accessToken = randomBytes(20).toString('hex');
-  const expiresAt = Date.now() + 86_400_000;
-  const clientToken = sign({ exp: Math.floor(expiresAt / 1000), accessToken, ...claims });
-  const now = Date.now();
-  const json = JSON.stringify(data);
-  const id = `cs_${randomBytes(15).toString('base64url')}`;
-  const row = [id, merchant, sha256(accessToken), json, now, now, expiresAt] as const;
-  await (COMMIT === 'worker' ? viaWorker({ row }) : write(() => insert.run(...row)));
-  contract(request, reply, `"${id}.1"`);
-  return { clientToken, clientTokenExpirationDate: new Date(expiresAt).toISOString().slice(0, 23), ...render(data) };
-});
+app.post(
+  '/client-session',
+  { schema: { body: CreateSessionBody, response: { 200: SessionWithTokenResponse } } },
+  async (request, reply) => {
+    const merchant = merchantOf(request.headers);
+    if (!merchant) return fail(reply, 401);
+    const data = request.body as Session;
+    const accessToken = randomBytes(20).toString('hex');
+    const expiresAt = Date.now() + 86_400_000;
+    const clientToken = sign({ exp: Math.floor(expiresAt / 1000), accessToken, ...claims });
+    const now = Date.now();
+    const json = JSON.stringify(data);
+    const id = `cs_${randomBytes(15).toString('base64url')}`;
+    const row = [id, merchant, sha256(accessToken), json, now, now, expiresAt] as const;
+    await (COMMIT === 'worker' ? viaWorker({ row }) : write(() => insert.run(...row)));
+    contract(request, reply, `"${id}.1"`);
+    return { clientToken, clientTokenExpirationDate: new Date(expiresAt).toISOString().slice(0, 23), ...render(data) };
+  },
+);
 
 app.get('/client-session', { schema: { querystring: GetSessionQuery } }, async (request, reply) => {
   const merchant = merchantOf(request.headers);
@@ -307,12 +335,15 @@ app.patch('/client-session', { schema: { body: UpdateSessionBody, response: { 20
 
 app.get('/health', async () => ({ status: 'ok' }));
 
-app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' }).then((address) => process.stdout.write(`ceiling listening at ${address}\n`));
-const stop = () => app.close().then(() => {
-  db.close();
-  void writer?.terminate();
-  rmSync(dir, { recursive: true, force: true });
-  process.exit(0);
-});
+app
+  .listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' })
+  .then((address) => process.stdout.write(`ceiling listening at ${address}\n`));
+const stop = () =>
+  app.close().then(() => {
+    db.close();
+    void writer?.terminate();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  });
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

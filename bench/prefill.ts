@@ -21,16 +21,18 @@ export async function prefill(target: DatabaseTarget, count: number, onProgress:
         Array.from({ length: size }, (_, i) => {
           const n = done + i;
           const data = { ...createBody, orderId: `prefill-${n}` } as SessionData;
-          return store.commit((uow) => uow.sessions.insert({
-            id: newSessionId(),
-            merchantId: DEFAULT_MERCHANT_ID,
-            accessTokenHash: sha256(`prefill-${n}-${now}`),
-            data,
-            version: 1,
-            createdAt: now,
-            updatedAt: now,
-            expiresAt: now + 86_400_000,
-          }));
+          return store.commit((uow) =>
+            uow.sessions.insert({
+              id: newSessionId(),
+              merchantId: DEFAULT_MERCHANT_ID,
+              accessTokenHash: sha256(`prefill-${n}-${now}`),
+              data,
+              version: 1,
+              createdAt: now,
+              updatedAt: now,
+              expiresAt: now + 86_400_000,
+            }),
+          );
         }),
       );
       done += size;

@@ -38,18 +38,37 @@ export function targetsOf(row: Row): Target[] {
   const p99 = P99_TARGETS[scenario];
   if (p99 !== undefined) out.push({ what: `${scenario}: p99 ${kassa.p99Ms} ms (target <= ${p99} ms)`, met: kassa.p99Ms <= p99 });
   if (scenario === 'create' && kassa.cpuMicrosPerRequest !== undefined) {
-    out.push({ what: `create: ${kassa.cpuMicrosPerRequest} µs CPU per request (target <= ${CPU_PER_CREATE_US} µs)`, met: kassa.cpuMicrosPerRequest <= CPU_PER_CREATE_US });
+    out.push({
+      what: `create: ${kassa.cpuMicrosPerRequest} µs CPU per request (target <= ${CPU_PER_CREATE_US} µs)`,
+      met: kassa.cpuMicrosPerRequest <= CPU_PER_CREATE_US,
+    });
   }
   if (wanted !== undefined && ceiling) {
     const share = r / ratio(ceiling, baseline);
-    out.push({ what: `${scenario}: ${(share * 100).toFixed(0)}% of the ceiling (target >= ${CEILING_SHARE * 100}%)`, met: share >= CEILING_SHARE });
+    out.push({
+      what: `${scenario}: ${(share * 100).toFixed(0)}% of the ceiling (target >= ${CEILING_SHARE * 100}%)`,
+      met: share >= CEILING_SHARE,
+    });
   }
   if (wanted !== undefined) out.push({ what: `${scenario}: ${kassa.errors} non-2xx or failed (target 0)`, met: kassa.errors === 0 });
   return out;
 }
 
 export function table(rows: Row[]): string {
-  const head = ['scenario', 'baseline req/s', 'ceiling req/s', 'ceiling ratio', 'Kassa req/s', 'ratio', 'of ceiling', 'p50 ms', 'p99 ms', 'errors', 'CPU µs/req', 'bytes/resp'];
+  const head = [
+    'scenario',
+    'baseline req/s',
+    'ceiling req/s',
+    'ceiling ratio',
+    'Kassa req/s',
+    'ratio',
+    'of ceiling',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'CPU µs/req',
+    'bytes/resp',
+  ];
   const body = rows.map(({ scenario, baseline, ceiling, kassa }) => [
     scenario,
     String(baseline.requestsPerSecond),
@@ -70,7 +89,11 @@ export function table(rows: Row[]): string {
 export function markdown(head: string[], body: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
+  return [
+    line(head),
+    `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...body.map(line),
+  ].join('\n');
 }
 
 /** Least-squares slope of y over x. */

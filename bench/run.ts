@@ -74,7 +74,9 @@ const sqliteBytes = (target: DatabaseTarget) =>
     : undefined;
 
 async function startKassa(databaseUrl: string, profile: string): Promise<Served> {
-  const flags = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', 'bench/results/profiles', '--cpu-prof-name', `${profile}.cpuprofile`] : [];
+  const flags = args['cpu-prof']
+    ? ['--cpu-prof', '--cpu-prof-dir', 'bench/results/profiles', '--cpu-prof-name', `${profile}.cpuprofile`]
+    : [];
   const env = { KASSA_API_KEY: API_KEY, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', KASSA_RATE_LIMIT: 'off' };
   return serve([...flags, args.server!], env, await freePort());
 }
@@ -100,7 +102,14 @@ async function soak(served: Served, pool: readonly string[]) {
     if (m) samples.push([(Date.now() - started) / 1000, m.rss]);
   }, 1000);
   log(`kassa: soak, mix for ${options.soak} s`);
-  const measured = await measure('mix', served.url, API_KEY, pool, { connections: options.connections, duration: options.soak }, served.child.pid);
+  const measured = await measure(
+    'mix',
+    served.url,
+    API_KEY,
+    pool,
+    { connections: options.connections, duration: options.soak },
+    served.child.pid,
+  );
   clearInterval(timer);
   // Warm-up: the first fifth of the run, at least 10 s when the run is long enough.
   const warm = Math.min(Math.max(10, options.soak / 5), options.soak / 2);
@@ -127,7 +136,10 @@ async function soak(served: Served, pool: readonly string[]) {
 /** The median of each figure over rounds (errors: the most seen in a round). */
 function medianOf(runs: Measured[]): Measured {
   const median = (pick: (m: Measured) => number | undefined) => {
-    const values = runs.map(pick).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+    const values = runs
+      .map(pick)
+      .filter((v): v is number => v !== undefined)
+      .sort((a, b) => a - b);
     return values[Math.floor(values.length / 2)];
   };
   const cpu = median((m) => m.cpuMicrosPerRequest);
@@ -152,12 +164,15 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   const runs = { baseline: {}, ceiling: {}, kassa: {} } as Record<'baseline' | 'ceiling' | 'kassa', Partial<Record<Scenario, Measured[]>>>;
   const keep = (who: keyof typeof runs, results: Partial<Record<Scenario, Measured>>) => {
-    for (const [scenario, m] of Object.entries(results) as Array<[Scenario, Measured]>) (runs[who][scenario] ??= []).push(m);
+    for (const [scenario, m] of Object.entries(results) as Array<[Scenario, Measured]>) {
+      runs[who][scenario] ??= [];
+      runs[who][scenario].push(m);
+    }
   };
 
   const db = databaseTarget();
-  let soakResult;
-  let freshPeak;
+  let soakResult: Awaited<ReturnType<typeof soak>> | undefined;
+  let freshPeak: ReturnType<typeof memoryOf>;
   try {
     for (let round = 1; round <= options.rounds; round++) {
       const label = (who: string) => (options.rounds > 1 ? `${who} (round ${round}/${options.rounds})` : who);
@@ -192,18 +207,30 @@ async function main(): Promise<void> {
     const fresh = { results: Object.fromEntries(rows.map((r) => [r.scenario, r.kassa])) as Partial<Record<Scenario, Measured>> };
     for (const row of rows) targets.push(...targetsOf(row));
 
-    let scale;
+    let scale:
+      | (Record<string, unknown> & {
+          sessions: number;
+          versusFresh: Record<string, { throughputDrop: number; p99Growth: number; cpuGrowth: number }>;
+        })
+      | undefined;
     if (options.prefill > 0) {
       const before = sqliteBytes(db.target);
       log(`prefilling ${options.prefill} sessions`);
       const t0 = Date.now();
       let shown = 0;
       await prefill(db.target, options.prefill, (done) => {
-        if (done - shown >= 100_000 || done === options.prefill) log(`  ${(shown = done)} sessions`);
+        if (done - shown >= 100_000 || done === options.prefill) {
+          shown = done;
+          log(`  ${done} sessions`);
+        }
       });
       const prefillSeconds = (Date.now() - t0) / 1000;
       const kassa = await startKassa(db.url, 'kassa-prefilled');
-      const filled = await drive(`kassa (+${options.prefill})`, kassa, ['get', 'patch'].filter((s) => options.scenarios.includes(s as Scenario)) as Scenario[]);
+      const filled = await drive(
+        `kassa (+${options.prefill})`,
+        kassa,
+        ['get', 'patch'].filter((s) => options.scenarios.includes(s as Scenario)) as Scenario[],
+      );
       const filledPeak = memoryOf(kassa.child.pid!);
       await kassa.stop();
       const after = sqliteBytes(db.target);
@@ -215,8 +242,14 @@ async function main(): Promise<void> {
         // CPU per request is the figure a busy shared machine disturbs least.
         const cpu = (m.cpuMicrosPerRequest ?? NaN) / (empty.cpuMicrosPerRequest ?? NaN);
         compare[scenario] = { throughputDrop: round2(throughput), p99Growth: round2(p99), cpuGrowth: round2(cpu) };
-        targets.push({ what: `${scenario} +${options.prefill}: throughput ÷${round2(throughput)} of the fresh database's (target <= ${SCALE_FACTOR})`, met: throughput <= SCALE_FACTOR });
-        targets.push({ what: `${scenario} +${options.prefill}: p99 ×${round2(p99)} the fresh database's (target <= ${SCALE_FACTOR})`, met: p99 <= SCALE_FACTOR });
+        targets.push({
+          what: `${scenario} +${options.prefill}: throughput ÷${round2(throughput)} of the fresh database's (target <= ${SCALE_FACTOR})`,
+          met: throughput <= SCALE_FACTOR,
+        });
+        targets.push({
+          what: `${scenario} +${options.prefill}: p99 ×${round2(p99)} the fresh database's (target <= ${SCALE_FACTOR})`,
+          met: p99 <= SCALE_FACTOR,
+        });
       }
       scale = {
         sessions: options.prefill,
@@ -242,22 +275,35 @@ async function main(): Promise<void> {
     mkdirSync(dirname(args.out!), { recursive: true });
     writeFileSync(args.out!, `${JSON.stringify(report, null, 2)}\n`);
 
-    console.log(`\nKassa benchmark, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.node}, ${options.connections} connections, ${options.duration} s per scenario, ${db.target.engine}\n`);
+    console.log(
+      `\nKassa benchmark, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.node}, ${options.connections} connections, ${options.duration} s per scenario, ${db.target.engine}\n`,
+    );
     console.log(table(rows));
     console.log(`\nKassa peak RSS: ${report.kassaPeakRssMb} MB`);
     if (scale) {
-      console.log(`Pre-filled ${scale.sessions} sessions in ${scale.prefillSeconds} s: ${scale.bytesPerSession ?? '?'} bytes/session, database ${scale.databaseMb ?? '?'} MB, peak RSS ${scale.peakRssMb} MB`);
+      console.log(
+        `Pre-filled ${scale.sessions} sessions in ${scale.prefillSeconds} s: ${scale.bytesPerSession ?? '?'} bytes/session, database ${scale.databaseMb ?? '?'} MB, peak RSS ${scale.peakRssMb} MB`,
+      );
       for (const [scenario, c] of Object.entries(scale.versusFresh)) {
-        console.log(`  ${scenario} vs the fresh database: throughput ÷${c.throughputDrop}, p99 ×${c.p99Growth}, CPU/request ×${c.cpuGrowth}`);
+        console.log(
+          `  ${scenario} vs the fresh database: throughput ÷${c.throughputDrop}, p99 ×${c.p99Growth}, CPU/request ×${c.cpuGrowth}`,
+        );
       }
     }
     if (soakResult) {
       const r = soakResult.rssMb;
       const h = soakResult.halvesMb;
-      console.log(`Soak (${soakResult.seconds} s mix, ${soakResult.measured.requestsPerSecond} req/s, ${soakResult.measured.errors} errors): RSS ${r.afterWarmup} MB after warm-up, ${r.end} MB at the end (min ${r.min}, max ${r.max}), trend ${soakResult.slopeMbPerMinute} MB/min`);
+      console.log(
+        `Soak (${soakResult.seconds} s mix, ${soakResult.measured.requestsPerSecond} req/s, ${soakResult.measured.errors} errors): RSS ${r.afterWarmup} MB after warm-up, ${r.end} MB at the end (min ${r.min}, max ${r.max}), trend ${soakResult.slopeMbPerMinute} MB/min`,
+      );
       console.log(`  RSS after warm-up, first half ${h.first.min}-${h.first.max} MB, second half ${h.second.min}-${h.second.max} MB`);
     }
-    console.log(`\nTargets:\n${markdown(['target', ''], targets.map((t) => [t.what, t.met ? 'met' : 'MISSED']))}`);
+    console.log(
+      `\nTargets:\n${markdown(
+        ['target', ''],
+        targets.map((t) => [t.what, t.met ? 'met' : 'MISSED']),
+      )}`,
+    );
     const missed = targets.filter((t) => !t.met).length;
     console.log(missed === 0 ? '\nAll targets met.' : `\n${missed} target(s) missed.`);
     console.log(`\nWritten to ${args.out}`);

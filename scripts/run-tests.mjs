@@ -1,4 +1,4 @@
-// `npm test`: compiles the sources and the tests (tsc, into dist/), then runs every test file with
+// `npm test`: lints (Biome), compiles the sources and the tests (tsc, into dist/), then runs every test file with
 // node's test runner. Files run in a few lanes at once, each lane one process that imports its files
 // in turn: a test process costs a second of CPU to start, and there would be seventy-five of them.
 // The servers the tests start run compiled too.
@@ -53,7 +53,15 @@ const WEIGHTS = {
   'test/storage/migrate.test.ts': 2.5,
 };
 
-const compiled = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', 'false'], { stdio: 'inherit' });
+// Preflight: lint and format (Biome), then the compiler. Either failing fails the run.
+const linted = spawnSync(process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '.'], { stdio: 'inherit' });
+if (linted.status !== 0) {
+  console.error('# npm test: lint failed (npm run format fixes what it can)');
+  process.exit(linted.status ?? 1);
+}
+const compiled = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', 'false'], {
+  stdio: 'inherit',
+});
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
 function collect(dir) {
@@ -99,7 +107,10 @@ if (!env.TEST_DATABASE_URL) {
 function run(list, extraEnv, concurrency, live) {
   return new Promise((resolve) => {
     const args = ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', live ? 'inherit' : 'pipe', live ? 'inherit' : 'pipe'], env: { ...env, ...extraEnv } });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', live ? 'inherit' : 'pipe', live ? 'inherit' : 'pipe'],
+      env: { ...env, ...extraEnv },
+    });
     let output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));
     child.stderr?.on('data', (chunk) => (output += chunk));

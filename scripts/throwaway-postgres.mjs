@@ -117,13 +117,18 @@ export async function startThrowawayPostgres(options = {}) {
     child = spawn(
       bin.postgres,
       [
-        '-D', dataDir,
-        '-p', String(port),
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
         // Tests trade durability for speed; `durable: true` (the benchmark) keeps PostgreSQL's defaults.
         ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
-        '-c', 'max_connections=300',
+        '-c',
+        'max_connections=300',
       ],
       { ...asUser, env, cwd: dataDir, stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -111,7 +111,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await installOpenApi(app, { version: KASSA_VERSION });
   app.get(
     '/health',
-    { schema: { summary: 'Liveness', tags: ['Operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }, { title: 'Health' }) } } },
+    {
+      schema: {
+        summary: 'Liveness',
+        tags: ['Operations'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { title: 'Health' }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
   // Readiness for load balancers: this process can reach its storage (a 503 envelope when not).
@@ -139,7 +145,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     browser.addHook('onRoute', (route) => {
       if (route.method !== 'OPTIONS') paths.push(new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`));
     });
-    await browser.register(cors, corsOptions(deps.config.corsOrigins, (path) => paths.some((p) => p.test(path))));
+    await browser.register(
+      cors,
+      corsOptions(deps.config.corsOrigins, (path) => paths.some((p) => p.test(path))),
+    );
     await browser.register(checkoutRoutes(checkoutService, pipeline));
   });
   await app.register(metricsRoute(metrics));

@@ -89,7 +89,10 @@ export function parseDatabaseUrl(value: string): DatabaseTarget | string {
 /** `*`, or comma-separated origins (`https://shop.example`, scheme and host, no path); a message when bad. */
 export function parseCorsOrigins(value: string): '*' | string[] | string {
   if (value.trim() === '*') return '*';
-  const origins = value.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  const origins = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
   const bad = origins.filter((o) => {
     try {
       const url = new URL(o);

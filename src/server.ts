@@ -73,7 +73,16 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     );
   }
   const metrics = createMetrics({ processMetrics: true });
-  const app = await buildApp({ store, clock: systemClock, config, logger, signingKeys: prepared.signingKeys, metrics, checkout, isStorageUnavailable });
+  const app = await buildApp({
+    store,
+    clock: systemClock,
+    config,
+    logger,
+    signingKeys: prepared.signingKeys,
+    metrics,
+    checkout,
+    isStorageUnavailable,
+  });
   await app.listen({ port: config.port, host: config.host });
   const purger = startPurger({ store, clock: systemClock, logger, ...config.purge });
 

@@ -72,7 +72,16 @@ test('every bad value is reported at once, by name', () => {
     assert.ok(error instanceof ConfigError);
     assert.deepEqual(
       error.problems.map((p) => p.split(':')[0]),
-      ['PORT', 'DATABASE_URL', 'KASSA_API_KEY', 'KASSA_TOKEN_SECRET', 'KASSA_PUBLIC_URL', 'KASSA_TOKEN_TTL_SECONDS', 'KASSA_SDK_ENV', 'LOG_LEVEL'],
+      [
+        'PORT',
+        'DATABASE_URL',
+        'KASSA_API_KEY',
+        'KASSA_TOKEN_SECRET',
+        'KASSA_PUBLIC_URL',
+        'KASSA_TOKEN_TTL_SECONDS',
+        'KASSA_SDK_ENV',
+        'LOG_LEVEL',
+      ],
     );
   }
 });

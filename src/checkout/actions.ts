@@ -49,9 +49,10 @@ const PARAMS = {
 export type ActionType = keyof typeof PARAMS;
 export const ACTION_TYPES = Object.keys(PARAMS) as ActionType[];
 
-const validators = Object.fromEntries(
-  Object.entries(PARAMS).map(([type, schema]) => [type, compile(schema)]),
-) as Record<ActionType, ReturnType<typeof compile>>;
+const validators = Object.fromEntries(Object.entries(PARAMS).map(([type, schema]) => [type, compile(schema)])) as Record<
+  ActionType,
+  ReturnType<typeof compile>
+>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -105,11 +106,18 @@ export function checkActions(actions: readonly Action[], context: ActionContext)
     }
     if (type === 'SELECT_SHIPPING_METHOD') {
       const id = (params.shipping_method_id ?? params.shippingMethodId) as string | undefined;
-      const path = jsonPath([...at, 'params', params.shippingMethodId !== undefined && params.shipping_method_id === undefined ? 'shippingMethodId' : 'shipping_method_id']);
+      const path = jsonPath([
+        ...at,
+        'params',
+        params.shippingMethodId !== undefined && params.shipping_method_id === undefined ? 'shippingMethodId' : 'shipping_method_id',
+      ]);
       if (id === undefined) errors.push({ path, description: 'Field required (shipping_method_id or shippingMethodId)' });
       else if (!context.shippingMethods.some((m) => m.id === id)) {
         const known = context.shippingMethods.map((m) => JSON.stringify(m.id)).join(', ');
-        errors.push({ path, description: known ? `Unknown shipping method; permitted: ${known}` : 'This checkout has no shipping methods' });
+        errors.push({
+          path,
+          description: known ? `Unknown shipping method; permitted: ${known}` : 'This checkout has no shipping methods',
+        });
       }
     }
     checked.push({ type, params });

@@ -14,7 +14,15 @@ type SdkEnv = Config['sdkEnv'];
 export const IMPLEMENTATION_TYPES = ['NATIVE_SDK', 'WEB_REDIRECT', 'IPAY88_SDK', 'FORM_WITH_REDIRECT', 'BACKEND_DRIVEN'] as const;
 export const CHECKOUT_MODULE_TYPES = ['BILLING_ADDRESS', 'CARD_INFORMATION', 'SHIPPING'] as const;
 export const BILLING_ADDRESS_FIELDS = [
-  'firstName', 'lastName', 'addressLine1', 'addressLine2', 'city', 'state', 'countryCode', 'postalCode', 'phoneNumber',
+  'firstName',
+  'lastName',
+  'addressLine1',
+  'addressLine2',
+  'city',
+  'state',
+  'countryCode',
+  'postalCode',
+  'phoneNumber',
 ] as const;
 
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
@@ -46,18 +54,14 @@ export const ShippingMethod = Type.Object(
 export type ShippingMethod = Static<typeof ShippingMethod>;
 
 const MODULE_OPTIONS = {
-  BILLING_ADDRESS: Type.Object(
-    Object.fromEntries(BILLING_ADDRESS_FIELDS.map((f) => [f, Type.Optional(Type.Boolean())])),
-    { additionalProperties: false },
-  ),
+  BILLING_ADDRESS: Type.Object(Object.fromEntries(BILLING_ADDRESS_FIELDS.map((f) => [f, Type.Optional(Type.Boolean())])), {
+    additionalProperties: false,
+  }),
   CARD_INFORMATION: Type.Object(
     { cardHolderName: Type.Optional(Type.Boolean()), saveCardCheckbox: Type.Optional(Type.Boolean()) },
     { additionalProperties: false },
   ),
-  SHIPPING: Type.Object(
-    { shippingMethods: Type.Array(ShippingMethod, { minItems: 1, maxItems: 50 }) },
-    { additionalProperties: false },
-  ),
+  SHIPPING: Type.Object({ shippingMethods: Type.Array(ShippingMethod, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
 } as const;
 
 const CheckoutModuleEntry = Type.Object(
@@ -117,14 +121,18 @@ export class CheckoutConfigError extends Error {
 }
 
 const validateFile = compile(CheckoutConfigFile);
-const validateModuleOptions = Object.fromEntries(
-  Object.entries(MODULE_OPTIONS).map(([type, schema]) => [type, compile(schema)]),
-) as Record<(typeof CHECKOUT_MODULE_TYPES)[number], ReturnType<typeof compile>>;
+const validateModuleOptions = Object.fromEntries(Object.entries(MODULE_OPTIONS).map(([type, schema]) => [type, compile(schema)])) as Record<
+  (typeof CHECKOUT_MODULE_TYPES)[number],
+  ReturnType<typeof compile>
+>;
 
 /** The file's parsed JSON -> CheckoutConfig, or every problem at its JSON path. Pure. */
 export function parseCheckoutConfig(value: unknown, fallbackEnv: SdkEnv, source = 'checkout configuration'): CheckoutConfig {
   if (!validateFile(value)) {
-    throw new CheckoutConfigError(source, fieldErrors(validateFile.errors ?? []).map((e) => `${e.path}: ${e.description}`));
+    throw new CheckoutConfigError(
+      source,
+      fieldErrors(validateFile.errors ?? []).map((e) => `${e.path}: ${e.description}`),
+    );
   }
   const file = value as CheckoutConfigFile;
   const problems: string[] = [];
@@ -181,7 +189,10 @@ export function parseCheckoutConfig(value: unknown, fallbackEnv: SdkEnv, source 
 export const DEFAULT_CHECKOUT_FILE: CheckoutConfigFile = {
   paymentMethods: [
     {
-      type: 'PAYMENT_CARD', name: 'Payment Card', implementationType: 'NATIVE_SDK', processorConfigId: 'kassa-cards',
+      type: 'PAYMENT_CARD',
+      name: 'Payment Card',
+      implementationType: 'NATIVE_SDK',
+      processorConfigId: 'kassa-cards',
       options: { threeDSecureEnabled: false, threeDSecureProvider: 'NONE' },
     },
     { type: 'PAYPAL', name: 'PayPal', implementationType: 'NATIVE_SDK', processorConfigId: 'kassa-paypal' },
@@ -195,8 +206,15 @@ export const DEFAULT_CHECKOUT_FILE: CheckoutConfigFile = {
     {
       type: 'BILLING_ADDRESS',
       options: {
-        firstName: false, lastName: false, addressLine1: false, addressLine2: false, city: false, state: false,
-        countryCode: false, postalCode: true, phoneNumber: false,
+        firstName: false,
+        lastName: false,
+        addressLine1: false,
+        addressLine2: false,
+        city: false,
+        state: false,
+        countryCode: false,
+        postalCode: true,
+        phoneNumber: false,
       },
     },
     {

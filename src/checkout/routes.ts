@@ -42,7 +42,10 @@ export function checkoutRoutes(service: CheckoutService, pipeline: Pipeline) {
         },
       },
       async (request, reply) =>
-        sendJson(reply, await service.configuration(ctx(request), clientTokenHeader(request), request.query.withDisplayMetadata !== 'false')),
+        sendJson(
+          reply,
+          await service.configuration(ctx(request), clientTokenHeader(request), request.query.withDisplayMetadata !== 'false'),
+        ),
     );
 
     app.post(

@@ -35,31 +35,35 @@ export const SdkClientSession = Type.Object(
     amount: Opt(Int),
     metadata: Opt(Metadata),
     // Optional here only so the serializer keeps this field order; the three are always written.
-    order: Opt(Type.Object({
-      orderId: Opt(Str),
-      currencyCode: Opt(Str),
-      /** The merchant's top-level amount, when set (iOS reads it as `merchantAmount`). */
-      merchantAmount: Opt(Int),
-      totalOrderAmount: Opt(Int),
-      countryCode: Opt(Str),
-      retailerCountryCode: Opt(Str),
-      lineItems: Opt(Type.Array(Type.Object({ ...LineItem.properties, amount: Opt(Int), quantity: Opt(Int) }))),
-      fees: Opt(Type.Array(Type.Object({ ...Fee.properties, amount: Opt(Int) }))),
-      shipping: Opt(Shipping),
-      shippingAmount: Opt(Int),
-    })),
+    order: Opt(
+      Type.Object({
+        orderId: Opt(Str),
+        currencyCode: Opt(Str),
+        /** The merchant's top-level amount, when set (iOS reads it as `merchantAmount`). */
+        merchantAmount: Opt(Int),
+        totalOrderAmount: Opt(Int),
+        countryCode: Opt(Str),
+        retailerCountryCode: Opt(Str),
+        lineItems: Opt(Type.Array(Type.Object({ ...LineItem.properties, amount: Opt(Int), quantity: Opt(Int) }))),
+        fees: Opt(Type.Array(Type.Object({ ...Fee.properties, amount: Opt(Int) }))),
+        shipping: Opt(Shipping),
+        shippingAmount: Opt(Int),
+      }),
+    ),
     customer: Opt(Type.Object({ customerId: Opt(Str), ...Customer.properties })),
-    paymentMethod: Opt(Type.Object({
-      vaultOnSuccess: Type.Boolean(),
-      vaultOn3DS: Opt(Type.Boolean()),
-      vaultOnAgreement: Opt(Type.Boolean()),
-      descriptor: Opt(Str),
-      paymentType: Opt(Str),
-      orderedAllowedCardNetworks: Type.Array(Str),
-      authorizationType: Opt(Str),
-      firstPaymentReason: Opt(Str),
-      options: Type.Array(SdkPaymentMethodOption),
-    })),
+    paymentMethod: Opt(
+      Type.Object({
+        vaultOnSuccess: Type.Boolean(),
+        vaultOn3DS: Opt(Type.Boolean()),
+        vaultOnAgreement: Opt(Type.Boolean()),
+        descriptor: Opt(Str),
+        paymentType: Opt(Str),
+        orderedAllowedCardNetworks: Type.Array(Str),
+        authorizationType: Opt(Str),
+        firstPaymentReason: Opt(Str),
+        options: Type.Array(SdkPaymentMethodOption),
+      }),
+    ),
   },
   { title: 'SdkClientSession' },
 );
@@ -78,10 +82,7 @@ export const SdkPaymentMethod = Type.Object(
   { title: 'SdkPaymentMethodConfig' },
 );
 
-export const SdkCheckoutModule = Type.Object(
-  { type: Str, requestUrl: Opt(Str), options: Free },
-  { title: 'SdkCheckoutModule' },
-);
+export const SdkCheckoutModule = Type.Object({ type: Str, requestUrl: Opt(Str), options: Free }, { title: 'SdkCheckoutModule' });
 
 /** GET /client-sdk/configuration and POST /client-session/actions: every key the three SDKs need. */
 export const ConfigurationResponse = Type.Object(

@@ -18,7 +18,11 @@ interface ApiOption {
 }
 
 const PASSED_THROUGH = [
-  'merchantName', 'extraMerchantData', 'recurringPaymentRequest', 'deferredPaymentRequest', 'automaticReloadRequest',
+  'merchantName',
+  'extraMerchantData',
+  'recurringPaymentRequest',
+  'deferredPaymentRequest',
+  'automaticReloadRequest',
   'captureVaultedCardCvv',
 ] as const;
 
@@ -68,7 +72,10 @@ export function toSdkClientSession(stored: StoredSession): SdkClientSession {
       ...present('countryCode', order?.countryCode),
       ...present('retailerCountryCode', order?.retailerCountryCode),
       // iOS decodes quantity as a required Int: write the default.
-      ...present('lineItems', order?.lineItems?.map((item) => ({ ...item, quantity: item.quantity ?? 1 }))),
+      ...present(
+        'lineItems',
+        order?.lineItems?.map((item) => ({ ...item, quantity: item.quantity ?? 1 })),
+      ),
       ...present('fees', order?.fees),
       ...present('shipping', order?.shipping),
       ...present('shippingAmount', order?.shipping?.amount),
@@ -107,11 +114,7 @@ export interface ConfigurationOptions {
   withDisplayMetadata: boolean;
 }
 
-export function buildConfiguration(
-  stored: StoredSession,
-  checkout: CheckoutConfig,
-  options: ConfigurationOptions,
-): ConfigurationResponse {
+export function buildConfiguration(stored: StoredSession, checkout: CheckoutConfig, options: ConfigurationOptions): ConfigurationResponse {
   const base = options.publicUrl;
   const selectedShipping = stored.data.order?.shipping?.methodId;
   return {

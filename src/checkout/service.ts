@@ -32,7 +32,10 @@ export class CheckoutService {
   /** GET /client-sdk/configuration, serialized. */
   async configuration(ctx: Context, accessToken: string | undefined, withDisplayMetadata: boolean): Promise<string> {
     const hash = accessTokenHash(accessToken);
-    const stored = usable(await timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.store.sessions.findByAccessTokenHash(hash)), this.deps.clock());
+    const stored = usable(
+      await timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.store.sessions.findByAccessTokenHash(hash)),
+      this.deps.clock(),
+    );
     return this.render(stored, withDisplayMetadata);
   }
 

@@ -21,7 +21,11 @@ export function printTable(io: Io, headers: string[], rows: string[][], empty: s
     return;
   }
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   io.out(`${[line(headers), ...rows.map(line)].join('\n')}\n`);
 }
 

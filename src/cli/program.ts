@@ -29,7 +29,10 @@ const MERCHANT_ID = /^mer_[A-Za-z0-9_-]{1,64}$/;
 const MAX_SESSIONS = 1000;
 
 function parseScopes(value: string): string[] {
-  const scopes = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const scopes = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (scopes.length === 0 || unknown.length > 0) {
     throw new InvalidArgumentError(`unknown scope ${unknown.join(', ') || '(none given)'}; known scopes: ${SCOPES.join(', ')}`);
@@ -79,11 +82,12 @@ export function buildProgram(env: Env, io: Io): Command {
   };
   const requireMerchant = async (merchants: Merchants, id: string) => {
     if (!(await merchants.findMerchant(id))) {
-      throw new CliError(`no merchant ${id} (\`kassa merchants list\` shows them; the default merchant is made when the server first starts)`);
+      throw new CliError(
+        `no merchant ${id} (\`kassa merchants list\` shows them; the default merchant is made when the server first starts)`,
+      );
     }
   };
-  const merchantOption = () =>
-    new Option('-m, --merchant <id>', 'merchant id').default(DEFAULT_MERCHANT_ID).argParser(parseMerchantId);
+  const merchantOption = () => new Option('-m, --merchant <id>', 'merchant id').default(DEFAULT_MERCHANT_ID).argParser(parseMerchantId);
   const jsonOption = () => new Option('--json', 'print only JSON, for scripts');
 
   const program = new Command('kassa')
@@ -134,8 +138,18 @@ export function buildProgram(env: Env, io: Io): Command {
     .addOption(jsonOption())
     .action(async (options: { json?: boolean }) => {
       const list = await withStore((_store, m) => m.listMerchants());
-      if (options.json) printJson(io, list.map((x) => ({ id: x.id, name: x.name, createdAt: iso(x.createdAt) })));
-      else printTable(io, ['ID', 'NAME', 'CREATED'], list.map((x) => [x.id, x.name, iso(x.createdAt)]), 'No merchants.');
+      if (options.json)
+        printJson(
+          io,
+          list.map((x) => ({ id: x.id, name: x.name, createdAt: iso(x.createdAt) })),
+        );
+      else
+        printTable(
+          io,
+          ['ID', 'NAME', 'CREATED'],
+          list.map((x) => [x.id, x.name, iso(x.createdAt)]),
+          'No merchants.',
+        );
     });
 
   const keys = program.command('keys').description("create, list and revoke a merchant's API keys");
@@ -143,7 +157,11 @@ export function buildProgram(env: Env, io: Io): Command {
     .command('create')
     .description('create an API key; its secret is shown once, now')
     .addOption(merchantOption())
-    .addOption(new Option('-s, --scopes <scopes>', `comma-separated subset of: ${SCOPES.join(', ')}`).default([...SCOPES], 'all').argParser(parseScopes))
+    .addOption(
+      new Option('-s, --scopes <scopes>', `comma-separated subset of: ${SCOPES.join(', ')}`)
+        .default([...SCOPES], 'all')
+        .argParser(parseScopes),
+    )
     .addOption(jsonOption())
     .action(async (options: { merchant: string; scopes: string[]; json?: boolean }) => {
       const { key, secret } = await withStore(async (_store, m) => {
@@ -210,7 +228,10 @@ export function buildProgram(env: Env, io: Io): Command {
       const page = await withStore(async (store, m) => {
         await requireMerchant(m, options.merchant);
         const overview = new SessionOverview(store, systemClock, () => []);
-        return overview.list(options.merchant, { limit: options.limit, ...(options.before !== undefined ? { before: options.before } : {}) });
+        return overview.list(options.merchant, {
+          limit: options.limit,
+          ...(options.before !== undefined ? { before: options.before } : {}),
+        });
       });
       if (options.json) printJson(io, page.sessions);
       else {
@@ -238,9 +259,7 @@ export function buildProgram(env: Env, io: Io): Command {
     .addOption(merchantOption())
     .addOption(jsonOption())
     .action(async (sessionId: string, options: { merchant: string; json?: boolean }) => {
-      const detail = await withStore(async (store) =>
-        new SessionOverview(store, systemClock, () => []).show(options.merchant, sessionId),
-      );
+      const detail = await withStore(async (store) => new SessionOverview(store, systemClock, () => []).show(options.merchant, sessionId));
       if (!detail) throw new CliError(`no session ${sessionId} for merchant ${options.merchant}`);
       if (options.json) printJson(io, detail);
       else {
@@ -275,7 +294,12 @@ export function buildProgram(env: Env, io: Io): Command {
     .addOption(jsonOption())
     .action(async (options: { retention: number; batchSize: number; json?: boolean }) => {
       const result = await withStore((store) =>
-        purgeExpired(store, { now: systemClock(), retentionMs: options.retention * 1000, batchSize: options.batchSize, maxBatches: Number.MAX_SAFE_INTEGER }),
+        purgeExpired(store, {
+          now: systemClock(),
+          retentionMs: options.retention * 1000,
+          batchSize: options.batchSize,
+          maxBatches: Number.MAX_SAFE_INTEGER,
+        }),
       );
       if (options.json) printJson(io, result);
       else io.out(`Purged ${result.sessions} expired session(s) and ${result.idempotencyRecords} expired idempotency record(s).\n`);

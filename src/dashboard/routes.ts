@@ -30,7 +30,8 @@ const SessionList = Type.Object(
 const AUTH_ERRORS = ['Unauthorized', 'Forbidden'] as const;
 
 // The page only talks to this origin: a strict policy makes any CDN asset fail loudly.
-const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline) {
   return async function register(root: FastifyInstance): Promise<void> {
@@ -39,9 +40,21 @@ export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline) {
       reply.type(type).header('Content-Security-Policy', PAGE_CSP).header('Cache-Control', 'no-cache').send(body);
     const text = (description: string, type: string) => ({ 200: { description, content: { [type]: { schema: Type.String() } } } });
 
-    app.get('/dashboard', { schema: { summary: 'The dashboard page', tags: ['Dashboard'], response: text('HTML page', 'text/html') } }, asset('text/html; charset=utf-8', DASHBOARD_HTML));
-    app.get('/dashboard/app.js', { schema: { summary: "The dashboard's script", tags: ['Dashboard'], response: text('JavaScript', 'text/javascript') } }, asset('text/javascript; charset=utf-8', DASHBOARD_JS));
-    app.get('/dashboard/app.css', { schema: { summary: "The dashboard's style sheet", tags: ['Dashboard'], response: text('CSS', 'text/css') } }, asset('text/css; charset=utf-8', DASHBOARD_CSS));
+    app.get(
+      '/dashboard',
+      { schema: { summary: 'The dashboard page', tags: ['Dashboard'], response: text('HTML page', 'text/html') } },
+      asset('text/html; charset=utf-8', DASHBOARD_HTML),
+    );
+    app.get(
+      '/dashboard/app.js',
+      { schema: { summary: "The dashboard's script", tags: ['Dashboard'], response: text('JavaScript', 'text/javascript') } },
+      asset('text/javascript; charset=utf-8', DASHBOARD_JS),
+    );
+    app.get(
+      '/dashboard/app.css',
+      { schema: { summary: "The dashboard's style sheet", tags: ['Dashboard'], response: text('CSS', 'text/css') } },
+      asset('text/css; charset=utf-8', DASHBOARD_CSS),
+    );
 
     // Reading sessions needs the scope that creating and reading them through the public API needs.
     const api = () => pipeline.merchant({ scope: 'client_tokens:write' });

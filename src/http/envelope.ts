@@ -96,7 +96,10 @@ export function toKassaError(error: FastifyError, request: FastifyRequest, isUna
 /** Sends `error` as the envelope. */
 export function sendError(reply: FastifyReply, error: KassaError, requestId: string): FastifyReply {
   if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
-  return reply.code(error.status).type('application/json; charset=utf-8').send(JSON.stringify(envelope(error, requestId)));
+  return reply
+    .code(error.status)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(envelope(error, requestId)));
 }
 
 export function installErrorHandling(app: FastifyInstance, isUnavailable: UnavailableCheck): void {

@@ -29,7 +29,8 @@ export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
     throw validationError('RequestHeaders', [
       {
         path: 'X-Idempotency-Key',
-        description: 'Send one idempotency key of 1 to 255 visible ASCII characters (X-Idempotency-Key or Idempotency-Key, not two different ones)',
+        description:
+          'Send one idempotency key of 1 to 255 visible ASCII characters (X-Idempotency-Key or Idempotency-Key, not two different ones)',
       },
     ]);
   }
@@ -81,7 +82,10 @@ export function idempotencySteps(service: IdempotencyService, onReplay: () => vo
     // goes away mid-request is no reason to let go: the handler still runs and completes.
     release(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
       const ticket = request.idempotencyTicket;
-      if (!ticket || reply.statusCode === 200) return done();
+      if (!ticket || reply.statusCode === 200) {
+        done();
+        return;
+      }
       request.idempotencyTicket = undefined;
       service.release(ticket).then(
         () => done(),

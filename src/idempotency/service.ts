@@ -100,7 +100,13 @@ export class IdempotencyService {
       case 'new':
         return {
           state: 'new',
-          ticket: { merchantId, keyHash, requestHash, claim: found.claim, cipherKey: deriveKey(this.deps.secrets[0]!, merchantId, idempotencyKey) },
+          ticket: {
+            merchantId,
+            keyHash,
+            requestHash,
+            claim: found.claim,
+            cipherKey: deriveKey(this.deps.secrets[0]!, merchantId, idempotencyKey),
+          },
         };
       case 'in-flight':
         throw new KassaError('IdempotencyKeyInFlight', { retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS });
@@ -110,7 +116,10 @@ export class IdempotencyService {
         const reply = this.open(found.response, merchantId, idempotencyKey, keyHash, requestHash);
         // A record no secret we hold can open (the secret was replaced): it cannot be replayed, and
         // running the request again could create a second session, so the key is refused.
-        if (!reply) throw new KassaError('IdempotencyKeyReused', { detail: 'The stored response for this idempotency key can no longer be read; use a new key.' });
+        if (!reply)
+          throw new KassaError('IdempotencyKeyReused', {
+            detail: 'The stored response for this idempotency key can no longer be read; use a new key.',
+          });
         return { state: 'replay', reply };
       }
     }

@@ -79,7 +79,10 @@ export function inspectBody(value: unknown, schema: object | undefined, escapes:
     // A nullable field: walk the value's own branch.
     if (schema?.anyOf) schema = schema.anyOf.find((s) => s.type !== 'null');
     if (Array.isArray(node)) {
-      if (node.length > JSON_LIMITS.arrayItems) return report(`Ensure this array has at most ${JSON_LIMITS.arrayItems} items`);
+      if (node.length > JSON_LIMITS.arrayItems) {
+        report(`Ensure this array has at most ${JSON_LIMITS.arrayItems} items`);
+        return;
+      }
       const items = schema?.items;
       for (let i = 0; i < node.length; i++) {
         path.push(i);
@@ -91,7 +94,10 @@ export function inspectBody(value: unknown, schema: object | undefined, escapes:
     const object = node as Record<string, unknown>;
     const keys = Object.keys(object);
     out.keys += keys.length;
-    if (keys.length > JSON_LIMITS.objectKeys) return report(`Ensure this object has at most ${JSON_LIMITS.objectKeys} keys`);
+    if (keys.length > JSON_LIMITS.objectKeys) {
+      report(`Ensure this object has at most ${JSON_LIMITS.objectKeys} keys`);
+      return;
+    }
     const props = schema?.properties;
     const pattern = schema?.patternProperties ? Object.values(schema.patternProperties)[0] : undefined;
     const additional = schema?.additionalProperties;

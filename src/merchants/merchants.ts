@@ -41,7 +41,8 @@ export class Merchants {
   authenticate(secretHash: string, scope: string): Awaitable<Principal> {
     return then(this.store.apiKeys.authenticate(secretHash, scope), (key) => {
       if (!key) throw new KassaError('Unauthorized');
-      if (!key.hasScope) throw new KassaError('Forbidden', { detail: `The API key does not have the ${scope} scope this operation needs.` });
+      if (!key.hasScope)
+        throw new KassaError('Forbidden', { detail: `The API key does not have the ${scope} scope this operation needs.` });
       return { merchantId: key.merchantId, keyId: key.keyId };
     });
   }

@@ -9,9 +9,7 @@ type LineItem = NonNullable<Order['lineItems']>[number];
 
 /** amount*quantity − discountAmount + taxAmount, for the whole line (spec §3.4). */
 export function lineTotal(item: LineItem): bigint {
-  return (
-    BigInt(item.amount) * BigInt(item.quantity ?? 1) - BigInt(item.discountAmount ?? 0) + BigInt(item.taxAmount ?? 0)
-  );
+  return BigInt(item.amount) * BigInt(item.quantity ?? 1) - BigInt(item.discountAmount ?? 0) + BigInt(item.taxAmount ?? 0);
 }
 
 /** Σ lines + shipping + Σ fees. */

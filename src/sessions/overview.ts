@@ -64,11 +64,7 @@ export function summarizeSession(stored: StoredSession, now: number): SessionSum
   };
 }
 
-export function describeSession(
-  stored: StoredSession,
-  now: number,
-  offeredPaymentMethods: readonly string[],
-): SessionDetail {
+export function describeSession(stored: StoredSession, now: number, offeredPaymentMethods: readonly string[]): SessionDetail {
   return {
     id: stored.id,
     state: stateAt(stored, now),

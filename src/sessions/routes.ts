@@ -6,7 +6,14 @@ import { Type } from 'typebox';
 import { errorResponses } from '../http/envelope.ts';
 import type { Pipeline } from '../http/pipeline.ts';
 import type { Context } from '../lib/context.ts';
-import { CreateSessionBody, GetSessionQuery, SessionResponse, SessionWithTokenResponse, UpdateSessionBody, type SessionData } from './schemas.ts';
+import {
+  CreateSessionBody,
+  GetSessionQuery,
+  SessionResponse,
+  SessionWithTokenResponse,
+  UpdateSessionBody,
+  type SessionData,
+} from './schemas.ts';
 import type { SessionAnswer, SessionService } from './service.ts';
 
 /** POST and PATCH take no query parameters; any is a 422 naming it (docs/api.md, "Hostile input"). */
@@ -38,7 +45,13 @@ export function sessionRoutes(service: SessionService, pipeline: Pipeline) {
           body: CreateSessionBody,
           response: {
             200: SessionWithTokenResponse,
-            ...errorResponses(...COMMON_ERRORS, ...BODY_ERRORS, 'MetadataContainsEmptyKey', 'IdempotencyKeyReused', 'IdempotencyKeyInFlight'),
+            ...errorResponses(
+              ...COMMON_ERRORS,
+              ...BODY_ERRORS,
+              'MetadataContainsEmptyKey',
+              'IdempotencyKeyReused',
+              'IdempotencyKeyInFlight',
+            ),
           },
         },
       },

@@ -20,10 +20,8 @@ export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
 export const METADATA_LIMITS = { keys: 200, keyLength: 255, valueLength: 4096 } as const;
 export const ARRAY_LIMITS = { lineItems: 500, fees: 100 } as const;
 
-const Text = (min: number, max: number, extra: Record<string, unknown> = {}) =>
-  Type.String({ minLength: min, maxLength: max, ...extra });
-const Money = (description?: string) =>
-  Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, ...(description ? { description } : {}) });
+const Text = (min: number, max: number, extra: Record<string, unknown> = {}) => Type.String({ minLength: min, maxLength: max, ...extra });
+const Money = (description?: string) => Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, ...(description ? { description } : {}) });
 const StringEnum = <T extends readonly string[]>(values: T, title: string) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], title });
 
@@ -132,20 +130,17 @@ export const Metadata = Type.Record(
   },
 );
 
-const Surcharge = Type.Object(
-  { amount: Type.Optional(Money()) },
-  { title: 'CheckoutPaymentMethodOptionSurchargeAPISchema' },
-);
+const Surcharge = Type.Object({ amount: Type.Optional(Money()) }, { title: 'CheckoutPaymentMethodOptionSurchargeAPISchema' });
 
 const NetworkSurcharge = Type.Object(
   { surcharge: Type.Optional(Surcharge) },
   { title: 'CheckoutPaymentMethodOptionCardNetworkSurchargeAPISchema' },
 );
 
-export const CardNetworkOptions = Type.Object(
-  Object.fromEntries(SURCHARGE_NETWORKS.map((n) => [n, Type.Optional(NetworkSurcharge)])),
-  { title: 'CheckoutPaymentMethodOptionCardNetworkAPISchema', additionalProperties: false },
-);
+export const CardNetworkOptions = Type.Object(Object.fromEntries(SURCHARGE_NETWORKS.map((n) => [n, Type.Optional(NetworkSurcharge)])), {
+  title: 'CheckoutPaymentMethodOptionCardNetworkAPISchema',
+  additionalProperties: false,
+});
 
 // Kassa extension: PAYMENT_CARD and APPLE_PAY may carry a method-level surcharge too, because the
 // SDK's options array gives every method a `surcharge` (checkout-sdk-contract.md §2.4).
@@ -288,9 +283,7 @@ export type SessionData = Static<typeof CreateSessionBody>;
 // relies on that to report only the real branch's problems.
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const nullableMembers = <T extends Record<string, TSchema>>(props: T) =>
-  Object.fromEntries(
-    Object.entries(props).map(([key, schema]) => [key, Type.Optional(Nullable(schema as TSchema))]),
-  );
+  Object.fromEntries(Object.entries(props).map(([key, schema]) => [key, Type.Optional(Nullable(schema as TSchema))]));
 
 const PatchCustomer = Type.Object(nullableMembers(Customer.properties), { title: 'CheckoutCustomerDetailsAPISchema' });
 const PatchOrder = Type.Object(nullableMembers(Order.properties), { title: 'OrderDetailsAPISchema' });
@@ -332,7 +325,11 @@ function withoutRequired<T extends TSchema>(schema: T): T {
   const strip = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(strip);
     if (typeof node !== 'object' || node === null) return node;
-    return Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'required').map(([k, v]) => [k, strip(v)]));
+    return Object.fromEntries(
+      Object.entries(node)
+        .filter(([k]) => k !== 'required')
+        .map(([k, v]) => [k, strip(v)]),
+    );
   };
   return strip(schema) as T;
 }

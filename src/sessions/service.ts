@@ -77,7 +77,10 @@ export class SessionService {
       updatedAt: now,
       expiresAt: token.expiresAt,
     };
-    const warnings = computeWarnings(data, { ignoredFields: ignored, offeredPaymentMethods: this.deps.offeredPaymentMethods(ctx.merchantId) });
+    const warnings = computeWarnings(data, {
+      ignoredFields: ignored,
+      offeredPaymentMethods: this.deps.offeredPaymentMethods(ctx.merchantId),
+    });
     const session = renderSession(data);
     const answer = {
       body: serializeCreated({
@@ -103,10 +106,18 @@ export class SessionService {
     const hash = clientTokenHash(this.deps.tokens, clientToken);
     const cached = this.answers.get(hash);
     if (cached) {
-      const current = usable(await timed(ctx, 'sessions.versionOf', () => this.deps.store.sessions.versionOf(hash)), this.deps.clock(), ctx.merchantId);
+      const current = usable(
+        await timed(ctx, 'sessions.versionOf', () => this.deps.store.sessions.versionOf(hash)),
+        this.deps.clock(),
+        ctx.merchantId,
+      );
       if (current.version === cached.version) return cached;
     }
-    const stored = usable(await timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.store.sessions.findByAccessTokenHash(hash)), this.deps.clock(), ctx.merchantId);
+    const stored = usable(
+      await timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.store.sessions.findByAccessTokenHash(hash)),
+      this.deps.clock(),
+      ctx.merchantId,
+    );
     const answer = { version: stored.version, body: serializeSession(renderSession(stored.data)), etag: sessionEtag(stored) };
     this.answers.set(hash, answer);
     return answer;
@@ -150,28 +161,25 @@ export class SessionService {
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
       try {
         return await timed(ctx, 'sessions.change', () =>
-          this.deps.store.sessions.change(
-            accessTokenHash,
-            (found, uow) => {
-              const now = this.deps.clock();
-              const current = usable(found, now, options.merchantId);
-              if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current)) throw new KassaError('SessionVersionMismatch');
-              const data = mutate(current.data);
-              const problems = sessionErrors(data);
-              if (problems.length > 0) throw validationError(model, problems);
-              const next: StoredSession = { ...current, data, version: current.version + 1, updatedAt: now };
-              uow.sessions.update(next);
-              // The answer a GET would give is made now anyway (PATCH answers it): the cache gets it too.
-              const cacheable = { version: next.version, body: serializeSession(renderSession(data)), etag: sessionEtag(next) };
-              const answer = { body: options.render ? options.render(next) : cacheable.body, etag: cacheable.etag, stored: next };
-              this.recordAnswer(ctx, uow, answer);
-              uow.afterCommit(() => {
-                this.answers.set(accessTokenHash, cacheable);
-                this.deps.events?.sessionUpdated();
-              });
-              return answer;
-            },
-          ),
+          this.deps.store.sessions.change(accessTokenHash, (found, uow) => {
+            const now = this.deps.clock();
+            const current = usable(found, now, options.merchantId);
+            if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current)) throw new KassaError('SessionVersionMismatch');
+            const data = mutate(current.data);
+            const problems = sessionErrors(data);
+            if (problems.length > 0) throw validationError(model, problems);
+            const next: StoredSession = { ...current, data, version: current.version + 1, updatedAt: now };
+            uow.sessions.update(next);
+            // The answer a GET would give is made now anyway (PATCH answers it): the cache gets it too.
+            const cacheable = { version: next.version, body: serializeSession(renderSession(data)), etag: sessionEtag(next) };
+            const answer = { body: options.render ? options.render(next) : cacheable.body, etag: cacheable.etag, stored: next };
+            this.recordAnswer(ctx, uow, answer);
+            uow.afterCommit(() => {
+              this.answers.set(accessTokenHash, cacheable);
+              this.deps.events?.sessionUpdated();
+            });
+            return answer;
+          }),
         );
       } catch (error) {
         if (!isWriteConflict(error)) throw error;

@@ -23,7 +23,9 @@ export function fieldsNewerThan(body: unknown, version: string): FieldError[] {
     const [head, ...rest] = path;
     if (head === undefined) return;
     if (head === '*') {
-      if (Array.isArray(value)) value.forEach((item, i) => visit(item, rest, [...at, i], rule));
+      if (Array.isArray(value)) {
+        for (const [i, item] of value.entries()) visit(item, rest, [...at, i], rule);
+      }
       return;
     }
     const child = (value as Record<string, unknown>)[head];

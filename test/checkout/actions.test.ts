@@ -33,7 +33,18 @@ describe('POST /client-session/actions', () => {
     const res = await act(t, s.accessToken, [{ type: 'SET_EMAIL_ADDRESS', params: { emailAddress: 'ada@example.com' } }]);
     assert.equal(res.statusCode, 200, res.body);
     const config = res.json();
-    for (const key of ['pciUrl', 'coreUrl', 'binDataUrl', 'assetsUrl', 'env', 'primerAccountId', 'paymentMethods', 'checkoutModules', 'clientSession', 'keys']) {
+    for (const key of [
+      'pciUrl',
+      'coreUrl',
+      'binDataUrl',
+      'assetsUrl',
+      'env',
+      'primerAccountId',
+      'paymentMethods',
+      'checkoutModules',
+      'clientSession',
+      'keys',
+    ]) {
       assert.ok(key in config, key);
     }
     assert.equal(config.clientSession.customer.emailAddress, 'ada@example.com');
@@ -41,7 +52,16 @@ describe('POST /client-session/actions', () => {
   });
 
   test('SET_BILLING_ADDRESS and SET_SHIPPING_ADDRESS replace the address; empty fields are dropped', async () => {
-    const billing = { firstName: 'Ada', lastName: 'Lovelace', addressLine1: '1 Main St', addressLine2: '', city: 'Amsterdam', postalCode: '1011', state: null, countryCode: 'NL' };
+    const billing = {
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      addressLine1: '1 Main St',
+      addressLine2: '',
+      city: 'Amsterdam',
+      postalCode: '1011',
+      state: null,
+      countryCode: 'NL',
+    };
     const res = await act(t, s.accessToken, [
       { type: 'SET_BILLING_ADDRESS', params: { billingAddress: billing } },
       { type: 'SET_SHIPPING_ADDRESS', params: { shippingAddress: { addressLine1: '2 Side St', countryCode: 'NL', unknownField: 1 } } },
@@ -49,7 +69,14 @@ describe('POST /client-session/actions', () => {
     assert.equal(res.statusCode, 200, res.body);
     const session = await getSession(t, s.clientToken);
     assert.deepEqual(session.customer, {
-      billingAddress: { firstName: 'Ada', lastName: 'Lovelace', addressLine1: '1 Main St', city: 'Amsterdam', postalCode: '1011', countryCode: 'NL' },
+      billingAddress: {
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        addressLine1: '1 Main St',
+        city: 'Amsterdam',
+        postalCode: '1011',
+        countryCode: 'NL',
+      },
       shippingAddress: { addressLine1: '2 Side St', countryCode: 'NL' },
     });
     await act(t, s.accessToken, [{ type: 'SET_SHIPPING_ADDRESS', params: { shippingAddress: { city: 'Utrecht' } } }]);
@@ -81,7 +108,12 @@ describe('POST /client-session/actions', () => {
     const first = await act(t, s.accessToken, [{ type: 'SELECT_SHIPPING_METHOD', params: { shipping_method_id: 'express' } }]);
     assert.equal(first.statusCode, 200, first.body);
     let session = await getSession(t, s.clientToken);
-    assert.deepEqual(session.order.shipping, { amount: 1000, methodId: 'express', methodName: 'Express', methodDescription: 'Next working day' });
+    assert.deepEqual(session.order.shipping, {
+      amount: 1000,
+      methodId: 'express',
+      methodName: 'Express',
+      methodDescription: 'Next working day',
+    });
     assert.equal(session.amount, 2000);
     const shippingModule = first.json().checkoutModules.find((m: { type: string }) => m.type === 'SHIPPING');
     assert.equal(shippingModule.options.selectedShippingMethod, 'express');
@@ -102,7 +134,9 @@ describe('POST /client-session/actions', () => {
     assert.deepEqual(session.order.fees, [{ amount: 50, type: 'SURCHARGE' }]);
     assert.equal(session.amount, 1050);
 
-    const card = await act(t, s.accessToken, [{ type: 'SELECT_PAYMENT_METHOD', params: { paymentMethodType: 'PAYMENT_CARD', binData: { network: 'VISA' } } }]);
+    const card = await act(t, s.accessToken, [
+      { type: 'SELECT_PAYMENT_METHOD', params: { paymentMethodType: 'PAYMENT_CARD', binData: { network: 'VISA' } } },
+    ]);
     assert.equal(card.json().clientSession.order.totalOrderAmount, 1100);
 
     for (const unselect of [{ type: 'UNSELECT_PAYMENT_METHOD' }, { type: 'UNSELECT_PAYMENT_METHOD', params: {} }]) {

@@ -32,8 +32,14 @@ describe('checkout configuration file', () => {
   test('the built-in default offers cards, PayPal, Google Pay, Apple Pay, Klarna and iDEAL', () => {
     const config = parseCheckoutConfig(DEFAULT_CHECKOUT_FILE, 'STAGING');
     assert.equal(config.env, 'STAGING');
-    assert.deepEqual(config.paymentMethods.map((m) => m.type), ['PAYMENT_CARD', 'PAYPAL', 'GOOGLE_PAY', 'APPLE_PAY', 'KLARNA', 'ADYEN_IDEAL']);
-    assert.deepEqual(config.paymentMethods.map((m) => m.icon), ['card', 'paypal', 'google-pay', 'apple-pay', 'klarna', 'ideal']);
+    assert.deepEqual(
+      config.paymentMethods.map((m) => m.type),
+      ['PAYMENT_CARD', 'PAYPAL', 'GOOGLE_PAY', 'APPLE_PAY', 'KLARNA', 'ADYEN_IDEAL'],
+    );
+    assert.deepEqual(
+      config.paymentMethods.map((m) => m.icon),
+      ['card', 'paypal', 'google-pay', 'apple-pay', 'klarna', 'ideal'],
+    );
   });
 
   test("the README's example file is valid", () => {
@@ -42,7 +48,10 @@ describe('checkout configuration file', () => {
     const json = /```json\n([\s\S]*?)```/.exec(section)?.[1];
     assert.ok(json);
     const config = parseCheckoutConfig(JSON.parse(json), 'SANDBOX');
-    assert.deepEqual(config.paymentMethods.map((m) => m.id), ['pmc_payment_card', 'pmc_paypal', 'pmc_ideal']);
+    assert.deepEqual(
+      config.paymentMethods.map((m) => m.id),
+      ['pmc_payment_card', 'pmc_paypal', 'pmc_ideal'],
+    );
     assert.equal(config.checkoutModules.length, 3);
   });
 
@@ -54,13 +63,16 @@ describe('checkout configuration file', () => {
         { type: 'paypal', name: '', implementationType: 'NATIVE_SDK', colour: 'red' },
       ],
     });
-    assert.deepEqual([...schemaProblems].sort(), [
-      '$.env: Value is not a valid enumeration member; permitted: "LOCAL_DOCKER", "DEV", "SANDBOX", "STAGING", "PRODUCTION"',
-      '$.paymentMethods[0].implementationType: Value is not a valid enumeration member; permitted: "NATIVE_SDK", "WEB_REDIRECT", "IPAY88_SDK", "FORM_WITH_REDIRECT", "BACKEND_DRIVEN"',
-      '$.paymentMethods[1].colour: Unknown field: extra fields are not permitted here',
-      '$.paymentMethods[1].name: Ensure this value has at least 1 characters',
-      '$.paymentMethods[1].type: Value must match ^[A-Z][A-Z0-9_]{0,63}$',
-    ].sort());
+    assert.deepEqual(
+      [...schemaProblems].sort(),
+      [
+        '$.env: Value is not a valid enumeration member; permitted: "LOCAL_DOCKER", "DEV", "SANDBOX", "STAGING", "PRODUCTION"',
+        '$.paymentMethods[0].implementationType: Value is not a valid enumeration member; permitted: "NATIVE_SDK", "WEB_REDIRECT", "IPAY88_SDK", "FORM_WITH_REDIRECT", "BACKEND_DRIVEN"',
+        '$.paymentMethods[1].colour: Unknown field: extra fields are not permitted here',
+        '$.paymentMethods[1].name: Ensure this value has at least 1 characters',
+        '$.paymentMethods[1].type: Value must match ^[A-Z][A-Z0-9_]{0,63}$',
+      ].sort(),
+    );
     assert.deepEqual(
       problemsOf({
         paymentMethods: [
@@ -82,7 +94,17 @@ describe('checkout configuration file', () => {
     assert.deepEqual(
       problemsOf({
         paymentMethods: [],
-        checkoutModules: [{ type: 'SHIPPING', options: { shippingMethods: [{ id: 'a', name: 'A', amount: 1 }, { id: 'a', name: 'B', amount: 2 }] } }],
+        checkoutModules: [
+          {
+            type: 'SHIPPING',
+            options: {
+              shippingMethods: [
+                { id: 'a', name: 'A', amount: 1 },
+                { id: 'a', name: 'B', amount: 2 },
+              ],
+            },
+          },
+        ],
       }),
       ['$.checkoutModules[0].options.shippingMethods[1].id: a is listed twice'],
     );
@@ -93,7 +115,10 @@ describe('checkout configuration file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kassa-checkout-'));
     try {
       const path = join(dir, 'checkout.json');
-      assert.throws(() => readCheckoutConfigFile(path, 'SANDBOX'), /KASSA_CHECKOUT_CONFIG \(.*checkout\.json\)[\s\S]*cannot read the file: ENOENT/);
+      assert.throws(
+        () => readCheckoutConfigFile(path, 'SANDBOX'),
+        /KASSA_CHECKOUT_CONFIG \(.*checkout\.json\)[\s\S]*cannot read the file: ENOENT/,
+      );
       writeFileSync(path, '{"paymentMethods": [');
       assert.throws(() => readCheckoutConfigFile(path, 'SANDBOX'), /not valid JSON/);
     } finally {
@@ -105,7 +130,10 @@ describe('checkout configuration file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kassa-checkout-'));
     try {
       const path = join(dir, 'checkout.json');
-      writeFileSync(path, JSON.stringify({ paymentMethods: [{ type: 'KLARNA', name: 'Klarna', implementationType: 'NATIVE_SDK', icon: 'kitten' }] }));
+      writeFileSync(
+        path,
+        JSON.stringify({ paymentMethods: [{ type: 'KLARNA', name: 'Klarna', implementationType: 'NATIVE_SDK', icon: 'kitten' }] }),
+      );
       const run = spawnSync(process.execPath, nodeArgs('src/server.ts'), {
         cwd: ROOT,
         env: { PATH: process.env.PATH, KASSA_CHECKOUT_CONFIG: path, DATABASE_URL: `sqlite:${join(dir, 'k.db')}`, PORT: '0' },
@@ -121,7 +149,10 @@ describe('checkout configuration file', () => {
   });
 
   test('KASSA_CORS_ORIGINS and KASSA_CHECKOUT_CONFIG are read by loadConfig; bad origins are named', () => {
-    const config = loadConfig({ KASSA_CHECKOUT_CONFIG: '/etc/kassa/checkout.json', KASSA_CORS_ORIGINS: 'https://a.example,http://localhost:3000' });
+    const config = loadConfig({
+      KASSA_CHECKOUT_CONFIG: '/etc/kassa/checkout.json',
+      KASSA_CORS_ORIGINS: 'https://a.example,http://localhost:3000',
+    });
     assert.equal(config.checkoutConfigPath, '/etc/kassa/checkout.json');
     assert.deepEqual(config.corsOrigins, ['https://a.example', 'http://localhost:3000']);
     assert.equal(loadConfig({}).corsOrigins, '*');
@@ -171,7 +202,9 @@ describe('checkout configuration file', () => {
       });
       assert.equal(config.paymentMethods[0].displayMetadata.button.iconUrl.colored, 'http://localhost:8080/assets/icons/paypal.svg');
       assert.deepEqual(config.paymentMethods[1].displayMetadata, { button: { iconUrl: { colored: 'data:image/png;base64,AAAA' } } });
-      assert.deepEqual(config.checkoutModules, [{ type: 'SHIPPING', options: { shippingMethods: [{ id: 'pickup', name: 'Pick-up', amount: 0 }] } }]);
+      assert.deepEqual(config.checkoutModules, [
+        { type: 'SHIPPING', options: { shippingMethods: [{ id: 'pickup', name: 'Pick-up', amount: 0 }] } },
+      ]);
     } finally {
       await t.close();
     }
@@ -211,7 +244,10 @@ describe('payment-method warnings on POST /client-session', () => {
   });
 
   test('only the methods the checkout offers are checked', async () => {
-    const checkout = parseCheckoutConfig({ paymentMethods: [{ type: 'PAYPAL', name: 'PayPal', implementationType: 'NATIVE_SDK' }] }, 'SANDBOX');
+    const checkout = parseCheckoutConfig(
+      { paymentMethods: [{ type: 'PAYPAL', name: 'PayPal', implementationType: 'NATIVE_SDK' }] },
+      'SANDBOX',
+    );
     const t = await testApp({ checkout });
     try {
       const { response } = await createSession(t, { orderId: 'o', currencyCode: 'EUR', amount: 1 });

@@ -114,7 +114,10 @@ describe('GET /client-sdk/configuration', () => {
       config.paymentMethods.map((m: { type: string }) => m.type),
       ['PAYMENT_CARD', 'PAYPAL', 'GOOGLE_PAY', 'APPLE_PAY', 'KLARNA', 'ADYEN_IDEAL'],
     );
-    assert.deepEqual(config.checkoutModules.map((m: { type: string }) => m.type), ['CARD_INFORMATION', 'BILLING_ADDRESS', 'SHIPPING']);
+    assert.deepEqual(
+      config.checkoutModules.map((m: { type: string }) => m.type),
+      ['CARD_INFORMATION', 'BILLING_ADDRESS', 'SHIPPING'],
+    );
     assert.deepEqual(config.clientSession, {
       clientSessionId: config.clientSession.clientSessionId,
       customerId: 'cust-1',
@@ -135,7 +138,13 @@ describe('GET /client-sdk/configuration', () => {
         vaultOnSuccess: true,
         orderedAllowedCardNetworks: ['VISA', 'MASTERCARD'],
         options: [
-          { type: 'PAYMENT_CARD', networks: [{ type: 'VISA', surcharge: 100 }, { type: 'MASTERCARD', surcharge: 0 }] },
+          {
+            type: 'PAYMENT_CARD',
+            networks: [
+              { type: 'VISA', surcharge: 100 },
+              { type: 'MASTERCARD', surcharge: 0 },
+            ],
+          },
           { type: 'PAYPAL', surcharge: 50 },
           { type: 'KLARNA', surcharge: 0, extraMerchantData: { note: 'x' } },
         ],
@@ -161,7 +170,11 @@ describe('GET /client-sdk/configuration', () => {
   });
 
   test('icons are served by Kassa at the URLs displayMetadata names', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/client-sdk/configuration?withDisplayMetadata=true', headers: sdkHeaders(session.accessToken) });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/client-sdk/configuration?withDisplayMetadata=true',
+      headers: sdkHeaders(session.accessToken),
+    });
     for (const method of res.json().paymentMethods) {
       const url = new URL(method.displayMetadata.button.iconUrl.colored);
       assert.equal(url.origin, 'http://localhost:8080');
@@ -184,7 +197,10 @@ describe('GET /client-sdk/configuration', () => {
     assert.ok(without.paymentMethods.every((m: object) => !('displayMetadata' in m)));
     for (const query of ['', '?withDisplayMetadata=true', '/']) {
       const withMeta = (await get(query)).json();
-      assert.ok(withMeta.paymentMethods.every((m: { displayMetadata?: object }) => m.displayMetadata !== undefined), query);
+      assert.ok(
+        withMeta.paymentMethods.every((m: { displayMetadata?: object }) => m.displayMetadata !== undefined),
+        query,
+      );
     }
   });
 

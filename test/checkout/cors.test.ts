@@ -35,10 +35,18 @@ describe('CORS with the default (any origin)', () => {
       const res = await preflight(t, url, method);
       assert.equal(res.statusCode, 204, url);
       assert.equal(res.headers['access-control-allow-origin'], '*');
-      const allowed = String(res.headers['access-control-allow-headers']).split(',').map((h) => h.trim().toLowerCase());
+      const allowed = String(res.headers['access-control-allow-headers'])
+        .split(',')
+        .map((h) => h.trim().toLowerCase());
       for (const header of [
-        'primer-client-token', 'x-api-version', 'primer-sdk-version', 'primer-sdk-client',
-        'primer-sdk-checkout-session-id', 'x-request-id', 'x-idempotency-key', 'content-type',
+        'primer-client-token',
+        'x-api-version',
+        'primer-sdk-version',
+        'primer-sdk-client',
+        'primer-sdk-checkout-session-id',
+        'x-request-id',
+        'x-idempotency-key',
+        'content-type',
       ]) {
         assert.ok(allowed.includes(header), `${url}: ${header}`);
       }

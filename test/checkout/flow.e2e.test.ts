@@ -40,7 +40,11 @@ describe('a checkout over real HTTP', () => {
 
     const preflight = await fetch(`${base}/client-session/actions`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'primer-client-token,content-type' },
+      headers: {
+        origin: 'http://localhost:3000',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'primer-client-token,content-type',
+      },
     });
     assert.equal(preflight.status, 204);
 

@@ -19,14 +19,18 @@ const arbSession = fc.record({
   lines: fc.array(fc.record({ amount: money, quantity: fc.integer({ min: 1, max: 5 }) }), { minLength: 1, maxLength: 4 }),
   otherFees: fc.array(fc.record({ amount: money, type: fc.constantFrom('SERVICE', 'HANDLING') }), { maxLength: 2 }),
   existingSurcharge: fc.option(positive, { nil: undefined }),
-  methodSurcharges: fc.record(Object.fromEntries(METHODS.map((m) => [m, fc.option(money, { nil: undefined })])) as Record<
-    (typeof METHODS)[number],
-    fc.Arbitrary<number | undefined>
-  >),
-  networkSurcharges: fc.record(Object.fromEntries(NETWORKS.map((n) => [n, fc.option(money, { nil: undefined })])) as Record<
-    (typeof NETWORKS)[number],
-    fc.Arbitrary<number | undefined>
-  >),
+  methodSurcharges: fc.record(
+    Object.fromEntries(METHODS.map((m) => [m, fc.option(money, { nil: undefined })])) as Record<
+      (typeof METHODS)[number],
+      fc.Arbitrary<number | undefined>
+    >,
+  ),
+  networkSurcharges: fc.record(
+    Object.fromEntries(NETWORKS.map((n) => [n, fc.option(money, { nil: undefined })])) as Record<
+      (typeof NETWORKS)[number],
+      fc.Arbitrary<number | undefined>
+    >,
+  ),
   cardSurcharge: fc.option(money, { nil: undefined }),
 });
 
@@ -47,7 +51,10 @@ function build(input: Input): SessionData {
     networks,
     ...(input.cardSurcharge !== undefined ? { surcharge: { amount: input.cardSurcharge } } : {}),
   };
-  const fees = [...input.otherFees, ...(input.existingSurcharge !== undefined ? [{ amount: input.existingSurcharge, type: 'SURCHARGE' }] : [])];
+  const fees = [
+    ...input.otherFees,
+    ...(input.existingSurcharge !== undefined ? [{ amount: input.existingSurcharge, type: 'SURCHARGE' }] : []),
+  ];
   return {
     currencyCode: 'EUR',
     order: { lineItems: input.lines, ...(fees.length > 0 ? { fees } : {}) },
@@ -75,9 +82,15 @@ describe('surcharge rules (properties)', () => {
         const expected = input.methodSurcharges[method] ?? 0;
         assert.equal(sessionAmount(after), base(session) + expected);
         const surcharges = (after.order?.fees ?? []).filter((f) => f.type === 'SURCHARGE');
-        assert.deepEqual(surcharges.map((f) => f.amount), expected > 0 ? [expected] : []);
+        assert.deepEqual(
+          surcharges.map((f) => f.amount),
+          expected > 0 ? [expected] : [],
+        );
         // Other fees are kept, in their order.
-        assert.deepEqual((after.order?.fees ?? []).filter((f) => f.type !== 'SURCHARGE'), input.otherFees);
+        assert.deepEqual(
+          (after.order?.fees ?? []).filter((f) => f.type !== 'SURCHARGE'),
+          input.otherFees,
+        );
       }),
     );
   });
@@ -99,7 +112,11 @@ describe('surcharge rules (properties)', () => {
     fc.assert(
       fc.property(arbSession, fc.array(fc.constantFrom(...METHODS), { minLength: 1, maxLength: 4 }), (input, methods) => {
         const session = build(input);
-        const selected = applyActions(session, methods.map((m) => select(m)), context);
+        const selected = applyActions(
+          session,
+          methods.map((m) => select(m)),
+          context,
+        );
         const last = methods[methods.length - 1]!;
         assert.equal(sessionAmount(selected), base(session) + (input.methodSurcharges[last] ?? 0));
         const unselected = applyActions(selected, [{ type: 'UNSELECT_PAYMENT_METHOD' }], context);
@@ -141,13 +158,41 @@ describe('surcharges through POST /client-session/actions', () => {
       paymentMethod: { options },
     });
     const steps: Array<[unknown, number, unknown[]]> = [
-      [select('PAYPAL'), 1060, [{ type: 'SERVICE', amount: 10 }, { amount: 50, type: 'SURCHARGE' }]],
-      [select('PAYMENT_CARD', 'VISA'), 1130, [{ type: 'SERVICE', amount: 10 }, { amount: 120, type: 'SURCHARGE' }]],
-      [select('PAYMENT_CARD', 'MASTERCARD'), 1090, [{ type: 'SERVICE', amount: 10 }, { amount: 80, type: 'SURCHARGE' }]],
+      [
+        select('PAYPAL'),
+        1060,
+        [
+          { type: 'SERVICE', amount: 10 },
+          { amount: 50, type: 'SURCHARGE' },
+        ],
+      ],
+      [
+        select('PAYMENT_CARD', 'VISA'),
+        1130,
+        [
+          { type: 'SERVICE', amount: 10 },
+          { amount: 120, type: 'SURCHARGE' },
+        ],
+      ],
+      [
+        select('PAYMENT_CARD', 'MASTERCARD'),
+        1090,
+        [
+          { type: 'SERVICE', amount: 10 },
+          { amount: 80, type: 'SURCHARGE' },
+        ],
+      ],
       // A network without a surcharge, and a method without one: no SURCHARGE fee.
       [select('PAYMENT_CARD', 'AMEX'), 1010, [{ type: 'SERVICE', amount: 10 }]],
       [select('GOOGLE_PAY'), 1010, [{ type: 'SERVICE', amount: 10 }]],
-      [select('PAYPAL'), 1060, [{ type: 'SERVICE', amount: 10 }, { amount: 50, type: 'SURCHARGE' }]],
+      [
+        select('PAYPAL'),
+        1060,
+        [
+          { type: 'SERVICE', amount: 10 },
+          { amount: 50, type: 'SURCHARGE' },
+        ],
+      ],
       [{ type: 'UNSELECT_PAYMENT_METHOD' }, 1010, [{ type: 'SERVICE', amount: 10 }]],
     ];
     for (const [action, total, fees] of steps) {
@@ -161,7 +206,12 @@ describe('surcharges through POST /client-session/actions', () => {
   });
 
   test('a top-level amount overrides: no surcharge is applied', async () => {
-    const s = await createSession(t, { currencyCode: 'EUR', amount: 999, order: { lineItems: [{ amount: 1000 }] }, paymentMethod: { options } });
+    const s = await createSession(t, {
+      currencyCode: 'EUR',
+      amount: 999,
+      order: { lineItems: [{ amount: 1000 }] },
+      paymentMethod: { options },
+    });
     const res = await act(t, s.accessToken, [select('PAYPAL')]);
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().clientSession.order.totalOrderAmount, 999);

@@ -12,8 +12,10 @@ describe('the dashboard', () => {
   after(() => t.close());
 
   const DAY = 86_400_000;
-  const list = (key: string, query = '') => t.app.inject({ method: 'GET', url: `/dashboard/api/sessions${query}`, headers: { 'x-api-key': key } });
-  const show = (key: string, id: string) => t.app.inject({ method: 'GET', url: `/dashboard/api/sessions/${id}`, headers: { 'x-api-key': key } });
+  const list = (key: string, query = '') =>
+    t.app.inject({ method: 'GET', url: `/dashboard/api/sessions${query}`, headers: { 'x-api-key': key } });
+  const show = (key: string, id: string) =>
+    t.app.inject({ method: 'GET', url: `/dashboard/api/sessions/${id}`, headers: { 'x-api-key': key } });
   async function create(key: string, payload: Record<string, unknown>) {
     const response = await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(key), payload });
     assert.equal(response.statusCode, 200, response.body);
@@ -41,7 +43,8 @@ describe('the dashboard', () => {
       assert.doesNotMatch(script.body, /localStorage|innerHTML/, 'the key stays in the tab; data is never parsed as HTML');
       const style = await t.app.inject({ method: 'GET', url: '/dashboard/app.css' });
       assert.equal(style.headers['content-type'], 'text/css; charset=utf-8');
-      for (const body of [page.body, script.body, style.body]) assert.doesNotMatch(body, /(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}\//i, 'no other origin');
+      for (const body of [page.body, script.body, style.body])
+        assert.doesNotMatch(body, /(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}\//i, 'no other origin');
     });
 
     test('the script parses as JavaScript', async () => {
@@ -83,31 +86,70 @@ describe('the dashboard', () => {
       assert.deepEqual(
         body.sessions.map((s: Record<string, unknown>) => ({ ...s, id: typeof s.id })),
         [
-          { id: 'string', amount: 500, currencyCode: 'JPY', createdAt: new Date(START + 2000).toISOString(), expiresAt: new Date(START + 2000 + DAY).toISOString(), state: 'active' },
-          { id: 'string', orderId: 'second', amount: 600, currencyCode: 'EUR', createdAt: new Date(START + 1000).toISOString(), expiresAt: new Date(START + 1000 + DAY).toISOString(), state: 'active' },
           {
-            id: 'string', orderId: 'first', amount: 650, currencyCode: 'GBP', customerEmail: 'a@example.com',
-            createdAt: new Date(START).toISOString(), expiresAt: new Date(START + DAY).toISOString(), state: 'active',
+            id: 'string',
+            amount: 500,
+            currencyCode: 'JPY',
+            createdAt: new Date(START + 2000).toISOString(),
+            expiresAt: new Date(START + 2000 + DAY).toISOString(),
+            state: 'active',
+          },
+          {
+            id: 'string',
+            orderId: 'second',
+            amount: 600,
+            currencyCode: 'EUR',
+            createdAt: new Date(START + 1000).toISOString(),
+            expiresAt: new Date(START + 1000 + DAY).toISOString(),
+            state: 'active',
+          },
+          {
+            id: 'string',
+            orderId: 'first',
+            amount: 650,
+            currencyCode: 'GBP',
+            customerEmail: 'a@example.com',
+            createdAt: new Date(START).toISOString(),
+            expiresAt: new Date(START + DAY).toISOString(),
+            state: 'active',
           },
         ],
       );
-      assert.deepEqual((await list(other.secret)).json().sessions.map((s: { orderId: string }) => s.orderId), ['not-yours']);
+      assert.deepEqual(
+        (await list(other.secret)).json().sessions.map((s: { orderId: string }) => s.orderId),
+        ['not-yours'],
+      );
 
       const first = (await list(t.apiKey, '?limit=2')).json();
-      assert.deepEqual(first.sessions.map((s: { amount: number }) => s.amount), [500, 600]);
+      assert.deepEqual(
+        first.sessions.map((s: { amount: number }) => s.amount),
+        [500, 600],
+      );
       assert.equal(first.nextBefore, String(START + 1000));
       const second = (await list(t.apiKey, `?limit=2&before=${first.nextBefore}`)).json();
-      assert.deepEqual(second.sessions.map((s: { orderId: string }) => s.orderId), ['first']);
+      assert.deepEqual(
+        second.sessions.map((s: { orderId: string }) => s.orderId),
+        ['first'],
+      );
       assert.equal(second.nextBefore, undefined);
 
       // Expiry is the token's: a day later the oldest is expired.
       t.clock.now = START + DAY;
-      assert.deepEqual((await list(t.apiKey)).json().sessions.map((s: { state: string }) => s.state), ['active', 'active', 'expired']);
+      assert.deepEqual(
+        (await list(t.apiKey)).json().sessions.map((s: { state: string }) => s.state),
+        ['active', 'active', 'expired'],
+      );
       t.clock.now = START;
     });
 
     test('refuses a bad limit, cursor or unknown parameter with a 422 that names it', async () => {
-      for (const [query, path] of [['?limit=0', '$.limit'], ['?limit=101', '$.limit'], ['?limit=ten', '$.limit'], ['?before=yesterday', '$.before'], ['?page=2', '$.page']] as const) {
+      for (const [query, path] of [
+        ['?limit=0', '$.limit'],
+        ['?limit=101', '$.limit'],
+        ['?limit=ten', '$.limit'],
+        ['?before=yesterday', '$.before'],
+        ['?page=2', '$.page'],
+      ] as const) {
         const response = await list(t.apiKey, query);
         assert.equal(response.statusCode, 422, query);
         const error = response.json().error;
@@ -120,12 +162,20 @@ describe('the dashboard', () => {
   describe('GET /dashboard/api/sessions/:id', () => {
     test('gives the session as the API renders it, its warnings and its token expiry', async () => {
       t.clock.now = START + 5000;
-      const created = await create(t.apiKey, { currencyCode: 'EUR', order: { lineItems: [{ itemId: 'mug', amount: 1200, quantity: 2 }] }, metadata: { channel: 'web' } });
+      const created = await create(t.apiKey, {
+        currencyCode: 'EUR',
+        order: { lineItems: [{ itemId: 'mug', amount: 1200, quantity: 2 }] },
+        metadata: { channel: 'web' },
+      });
       const [summary] = (await list(t.apiKey, '?limit=1')).json().sessions;
       const response = await show(t.apiKey, summary.id);
       assert.equal(response.statusCode, 200);
       const detail = response.json();
-      const session = await t.app.inject({ method: 'GET', url: `/client-session?clientToken=${created.clientToken}`, headers: headers(t.apiKey) });
+      const session = await t.app.inject({
+        method: 'GET',
+        url: `/client-session?clientToken=${created.clientToken}`,
+        headers: headers(t.apiKey),
+      });
       assert.deepEqual(detail, {
         id: summary.id,
         state: 'active',
@@ -138,7 +188,11 @@ describe('the dashboard', () => {
         // The same warnings the create response gave (recomputed from the stored session).
         warnings: created.warnings,
       });
-      assert.ok((detail.warnings as { type: string; message: string }[]).some((w) => w.type === 'CLIENT_SESSION' && w.message.startsWith('$.orderId is missing')));
+      assert.ok(
+        (detail.warnings as { type: string; message: string }[]).some(
+          (w) => w.type === 'CLIENT_SESSION' && w.message.startsWith('$.orderId is missing'),
+        ),
+      );
       assert.equal(detail.session.amount, 2400);
       t.clock.now = START;
     });

@@ -34,7 +34,16 @@ describe('the dashboard in a browser', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       timeout: 120_000,
     });
   });
@@ -60,7 +69,12 @@ describe('the dashboard in a browser', () => {
     // A few sessions made through the public API, so the list has something besides the new one.
     for (const payload of [
       { orderId: 'order-1001', currencyCode: 'EUR', amount: 4990, customer: { emailAddress: 'ada@example.com' } },
-      { orderId: 'order-1002', currencyCode: 'GBP', order: { lineItems: [{ itemId: 'mug', amount: 1200, quantity: 2 }], shipping: { amount: 450 } }, customer: { emailAddress: 'grace@example.com' } },
+      {
+        orderId: 'order-1002',
+        currencyCode: 'GBP',
+        order: { lineItems: [{ itemId: 'mug', amount: 1200, quantity: 2 }], shipping: { amount: 450 } },
+        customer: { emailAddress: 'grace@example.com' },
+      },
       { currencyCode: 'SEK', amount: 19900 },
     ]) {
       const response = await fetch(`${url}/client-session`, { method: 'POST', headers: headers(API_KEY), body: JSON.stringify(payload) });
@@ -112,9 +126,12 @@ describe('the dashboard in a browser', () => {
     // Open it: its JSON, its warnings and its token's expiry.
     await newest.click();
     await page.locator('#detail').waitFor({ state: 'visible' });
-    const json = JSON.parse(await page.locator('#detail-json').innerText()) as Record<string, unknown>;
+    const json = JSON.parse((await page.locator('#detail-json').textContent()) ?? '') as Record<string, unknown>;
     assert.deepEqual(json, { orderId: 'order-e2e-1', currencyCode: 'GBP', amount: 1250, customer: { emailAddress: 'e2e@example.com' } });
-    assert.match(await page.locator('#detail-facts').innerText(), /Token expires[\s\S]*clientTokenExpirationDate \d{4}-\d\d-\d\dT/);
+    assert.match(
+      (await page.locator('#detail-facts').textContent()) ?? '',
+      /Token expires[\s\S]*clientTokenExpirationDate \d{4}-\d\d-\d\dT/,
+    );
     // Nothing the session rules ask for is missing (payment-method warnings of the default checkout may remain).
     await page.locator('#detail-warnings li').first().waitFor();
     assert.equal(await page.locator('#detail-warnings li', { hasText: 'CLIENT_SESSION' }).count(), 0);

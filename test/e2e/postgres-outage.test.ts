@@ -115,15 +115,22 @@ describe('a PostgreSQL outage', () => {
 
   test('a database that is down at start-up: one clear line naming the server (never the password) and exit code 1', async () => {
     const port = await freePort(); // nothing listens there
-    const exited = await runKassa([], {
-      DATABASE_URL: `postgres://kassa:hunter2-secret@127.0.0.1:${port}/kassa`,
-      KASSA_API_KEY: API_KEY,
-    }, 'src/server.ts');
+    const exited = await runKassa(
+      [],
+      {
+        DATABASE_URL: `postgres://kassa:hunter2-secret@127.0.0.1:${port}/kassa`,
+        KASSA_API_KEY: API_KEY,
+      },
+      'src/server.ts',
+    );
     assert.equal(exited.code, 1);
     const output = exited.stdout + exited.stderr;
     const lines = output.trim().split('\n');
     assert.equal(lines.length, 1, output);
-    assert.match(lines[0]!, new RegExp(`^kassa: failed to start: cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${port}/kassa: .*ECONNREFUSED`));
+    assert.match(
+      lines[0]!,
+      new RegExp(`^kassa: failed to start: cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${port}/kassa: .*ECONNREFUSED`),
+    );
     assert.doesNotMatch(output, /hunter2/);
   });
 });

@@ -102,9 +102,7 @@ describe('several processes', () => {
       assert.deepEqual(readB.body, createdSession);
 
       // Every PATCH at once, alternating processes.
-      const results = await Promise.all(
-        PATCHES.map((patch, i) => call(i % 2 === 0 ? a : b, 'PATCH', { clientToken: token, ...patch })),
-      );
+      const results = await Promise.all(PATCHES.map((patch, i) => call(i % 2 === 0 ? a : b, 'PATCH', { clientToken: token, ...patch })));
       const failed = results.filter((r) => r.status !== 200);
       assert.deepEqual(failed, [], 'every PATCH acknowledged');
 

@@ -29,7 +29,13 @@ test('422 RequestValidationError lists every problem with its JSON path and the 
     method: 'POST',
     url: '/client-session',
     headers: headers(app.apiKey),
-    payload: { customerId: 123, currencyCode: 'XXX', order: { lineItems: [{ name: 'x' }], countryCode: 'ZZ' }, amount: 1.5, surprise: true },
+    payload: {
+      customerId: 123,
+      currencyCode: 'XXX',
+      order: { lineItems: [{ name: 'x' }], countryCode: 'ZZ' },
+      amount: 1.5,
+      surprise: true,
+    },
   });
   assertEnvelope(res, 422, 'RequestValidationError');
   const [group] = res.json().error.validationErrors;
@@ -48,12 +54,17 @@ test('422 RequestValidationError lists every problem with its JSON path and the 
 
 test('a money value past 2^53-1 gets a 422 that says why', async (t) => {
   const app = await setup(t);
-  const res = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload: '{"amount": 9007199254740993}' });
+  const res = await app.app.inject({
+    method: 'POST',
+    url: '/client-session',
+    headers: headers(app.apiKey),
+    payload: '{"amount": 9007199254740993}',
+  });
   assertEnvelope(res, 422, 'RequestValidationError');
   assert.match(res.json().error.validationErrors[0].errors[0].description, /safe integer/);
 });
 
-test('400 ClientSessionValidationError for a malformed token, with Primer\'s wording', async (t) => {
+test("400 ClientSessionValidationError for a malformed token, with Primer's wording", async (t) => {
   const app = await setup(t);
   const res = await getSession(app, 'not-a-token');
   assertEnvelope(res, 400, 'ClientSessionValidationError');
@@ -80,11 +91,16 @@ test('400 ClientSessionValidationError for an expired token (injected clock), on
   assert.equal((await getSession(app, clientToken)).statusCode, 200, 'still valid one second before exp');
   app.clock.advance(1000);
   assertEnvelope(await getSession(app, clientToken), 400, 'ClientSessionValidationError');
-  const patch = await app.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(app.apiKey), payload: { clientToken, orderId: 'y' } });
+  const patch = await app.app.inject({
+    method: 'PATCH',
+    url: '/client-session',
+    headers: headers(app.apiKey),
+    payload: { clientToken, orderId: 'y' },
+  });
   assertEnvelope(patch, 400, 'ClientSessionValidationError');
 });
 
-test("a token from merchant A is rejected for merchant B, exactly like an unknown token", async (t) => {
+test('a token from merchant A is rejected for merchant B, exactly like an unknown token', async (t) => {
   const app = await setup(t);
   const merchants = new Merchants(app.store, () => app.clock.now);
   const other = await merchants.createMerchant('Merchant B');
@@ -92,18 +108,33 @@ test("a token from merchant A is rejected for merchant B, exactly like an unknow
   const { clientToken } = await createSession(app, { orderId: 'a-only' });
   const asB = await getSession(app, clientToken, secret);
   assertEnvelope(asB, 400, 'ClientSessionValidationError');
-  const patchAsB = await app.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(secret), payload: { clientToken, orderId: 'stolen' } });
+  const patchAsB = await app.app.inject({
+    method: 'PATCH',
+    url: '/client-session',
+    headers: headers(secret),
+    payload: { clientToken, orderId: 'stolen' },
+  });
   assertEnvelope(patchAsB, 400, 'ClientSessionValidationError');
   assert.equal((await getSession(app, clientToken)).json().orderId, 'a-only');
 });
 
-test('400 MetadataContainsEmptyKey with Primer\'s wording, on create and update', async (t) => {
+test("400 MetadataContainsEmptyKey with Primer's wording, on create and update", async (t) => {
   const app = await setup(t);
-  const res = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload: { metadata: { '': 'x' } } });
+  const res = await app.app.inject({
+    method: 'POST',
+    url: '/client-session',
+    headers: headers(app.apiKey),
+    payload: { metadata: { '': 'x' } },
+  });
   assertEnvelope(res, 400, 'MetadataContainsEmptyKey');
   assert.equal(res.json().error.description, 'Metadata field contains empty string key.');
   const { clientToken } = await createSession(app, {});
-  const patch = await app.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(app.apiKey), payload: { clientToken, metadata: { '': 1 } } });
+  const patch = await app.app.inject({
+    method: 'PATCH',
+    url: '/client-session',
+    headers: headers(app.apiKey),
+    payload: { clientToken, metadata: { '': 1 } },
+  });
   assertEnvelope(patch, 400, 'MetadataContainsEmptyKey');
 });
 
@@ -124,11 +155,21 @@ test('metadata: strings and safe integers only, bounded keys and values, reporte
   }
   assert.equal(paths.has(`$.metadata.${'k'.repeat(255)}`), false, 'a 255-character key is fine');
   // A key over 255 characters is refused by the body guard before the schema runs.
-  const longKey = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload: { metadata: { ['j'.repeat(256)]: 'v' } } });
+  const longKey = await app.app.inject({
+    method: 'POST',
+    url: '/client-session',
+    headers: headers(app.apiKey),
+    payload: { metadata: { ['j'.repeat(256)]: 'v' } },
+  });
   assertEnvelope(longKey, 422, 'RequestValidationError');
   assert.match(longKey.json().error.validationErrors[0].errors[0].path, /^\$\.metadata\["j{64}…"\]$/, 'the path names the key, shortened');
   const many = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, i]));
-  const tooMany = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload: { metadata: many } });
+  const tooMany = await app.app.inject({
+    method: 'POST',
+    url: '/client-session',
+    headers: headers(app.apiKey),
+    payload: { metadata: many },
+  });
   assertEnvelope(tooMany, 422, 'RequestValidationError');
   assert.equal(await sessionCount(app), 1);
 });
@@ -151,14 +192,27 @@ test('400 InvalidApiVersion for an unknown X-Api-Version, listing the supported 
 
 test('401 Unauthorized without a key, with an unknown key and with a revoked key', async (t) => {
   const app = await setup(t);
-  const none = await app.app.inject({ method: 'POST', url: '/client-session', headers: { 'content-type': 'application/json' }, payload: {} });
+  const none = await app.app.inject({
+    method: 'POST',
+    url: '/client-session',
+    headers: { 'content-type': 'application/json' },
+    payload: {},
+  });
   assertEnvelope(none, 401, 'Unauthorized');
-  assertEnvelope(await app.app.inject({ method: 'POST', url: '/client-session', headers: headers('kassa_sk_unknown'), payload: {} }), 401, 'Unauthorized');
+  assertEnvelope(
+    await app.app.inject({ method: 'POST', url: '/client-session', headers: headers('kassa_sk_unknown'), payload: {} }),
+    401,
+    'Unauthorized',
+  );
   const merchants = new Merchants(app.store, () => app.clock.now);
   const { key, secret } = await merchants.createKey('mer_default');
   assert.equal((await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(secret), payload: {} })).statusCode, 200);
   await app.store.apiKeys.revoke(key.id, app.clock.now);
-  assertEnvelope(await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(secret), payload: {} }), 401, 'Unauthorized');
+  assertEnvelope(
+    await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(secret), payload: {} }),
+    401,
+    'Unauthorized',
+  );
 });
 
 test('403 Forbidden for a key without client_tokens:write, on all three endpoints', async (t) => {
@@ -167,7 +221,11 @@ test('403 Forbidden for a key without client_tokens:write, on all three endpoint
   const { secret } = await new Merchants(app.store, () => app.clock.now).createKey('mer_default', ['transactions:retrieve']);
   assertEnvelope(await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(secret), payload: {} }), 403, 'Forbidden');
   assertEnvelope(await getSession(app, clientToken, secret), 403, 'Forbidden');
-  assertEnvelope(await app.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(secret), payload: { clientToken } }), 403, 'Forbidden');
+  assertEnvelope(
+    await app.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(secret), payload: { clientToken } }),
+    403,
+    'Forbidden',
+  );
 });
 
 test('404 NotFound for an unknown route or method', async (t) => {
@@ -179,17 +237,31 @@ test('404 NotFound for an unknown route or method', async (t) => {
 test('413 PayloadTooLarge for a body over 1 MiB', async (t) => {
   const app = await setup(t);
   const payload = JSON.stringify({ orderId: 'x'.repeat(1024 * 1024) });
-  assertEnvelope(await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload }), 413, 'PayloadTooLarge');
+  assertEnvelope(
+    await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload }),
+    413,
+    'PayloadTooLarge',
+  );
 });
 
 test('415 UnsupportedMediaType for a wrong or missing content type', async (t) => {
   const app = await setup(t);
-  const wrong = await app.app.inject({ method: 'POST', url: '/client-session', headers: { ...headers(app.apiKey), 'content-type': 'text/plain' }, payload: '{}' });
+  const wrong = await app.app.inject({
+    method: 'POST',
+    url: '/client-session',
+    headers: { ...headers(app.apiKey), 'content-type': 'text/plain' },
+    payload: '{}',
+  });
   assertEnvelope(wrong, 415, 'UnsupportedMediaType');
   const { 'content-type': _c, ...noType } = headers(app.apiKey);
   const missing = await app.app.inject({ method: 'POST', url: '/client-session', headers: noType });
   assertEnvelope(missing, 415, 'UnsupportedMediaType');
-  const form = await app.app.inject({ method: 'PATCH', url: '/client-session', headers: { ...headers(app.apiKey), 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=b' });
+  const form = await app.app.inject({
+    method: 'PATCH',
+    url: '/client-session',
+    headers: { ...headers(app.apiKey), 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'a=b',
+  });
   assertEnvelope(form, 415, 'UnsupportedMediaType');
 });
 

@@ -41,12 +41,20 @@ describe('X-Request-Id', () => {
       const id = 'trace-01:ab.CD_9';
       const ok = await t.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': id } });
       assert.equal(ok.headers['x-request-id'], id);
-      const error = await t.app.inject({ method: 'POST', url: '/client-session', headers: { 'x-request-id': id, 'content-type': 'application/json' }, payload: {} });
+      const error = await t.app.inject({
+        method: 'POST',
+        url: '/client-session',
+        headers: { 'x-request-id': id, 'content-type': 'application/json' },
+        payload: {},
+      });
       assert.equal(error.statusCode, 401);
       assert.equal(error.headers['x-request-id'], id);
       assert.equal(error.json().error.diagnosticsId, id);
       const longest = 'a'.repeat(128);
-      assert.equal((await t.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': longest } })).headers['x-request-id'], longest);
+      assert.equal(
+        (await t.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': longest } })).headers['x-request-id'],
+        longest,
+      );
     } finally {
       await t.close();
     }
@@ -77,14 +85,22 @@ describe('request log', () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk, _encoding, done) {
-        lines.push(...String(chunk).split('\n').filter((l) => l.length > 0));
+        lines.push(
+          ...String(chunk)
+            .split('\n')
+            .filter((l) => l.length > 0),
+        );
         done();
       },
     });
     const t = await testApp({ logger: pino(loggerOptions('info'), sink) });
     try {
       const { clientToken } = await createSession(t);
-      await t.app.inject({ method: 'GET', url: `/client-session?clientToken=${encodeURIComponent(clientToken)}`, headers: { ...headers(t.apiKey), 'x-request-id': 'req-get-1' } });
+      await t.app.inject({
+        method: 'GET',
+        url: `/client-session?clientToken=${encodeURIComponent(clientToken)}`,
+        headers: { ...headers(t.apiKey), 'x-request-id': 'req-get-1' },
+      });
       await t.app.inject({ method: 'GET', url: '/nowhere?secret=x' });
       const requests = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
       assert.equal(requests.length, 3, lines.join('\n'));
@@ -151,7 +167,10 @@ describe('storage timing', () => {
     const ctx = { apiVersion: '2.4' as const, requestId: 'r', timing };
     const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve('row'), 5));
     assert.equal(await timed(ctx, 'sessions.findById', slow), 'row');
-    await assert.rejects(timed(ctx, 'sessions.change', () => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      timed(ctx, 'sessions.change', () => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     assert.deepEqual(calls, ['sessions.findById', 'sessions.change']);
     assert.ok(timing.storageMs >= 4);
     // Outside a request (no timing) the call just runs.
@@ -164,9 +183,19 @@ describe('GET /metrics', () => {
     const t = await testApp();
     try {
       const { clientToken } = await createSession(t);
-      const patch = await t.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(t.apiKey), payload: { clientToken, amount: 200 } });
+      const patch = await t.app.inject({
+        method: 'PATCH',
+        url: '/client-session',
+        headers: headers(t.apiKey),
+        payload: { clientToken, amount: 200 },
+      });
       assert.equal(patch.statusCode, 200);
-      const rejected = await t.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(t.apiKey), payload: { clientToken, amount: -1 } });
+      const rejected = await t.app.inject({
+        method: 'PATCH',
+        url: '/client-session',
+        headers: headers(t.apiKey),
+        payload: { clientToken, amount: -1 },
+      });
       assert.equal(rejected.statusCode, 422);
       await t.app.inject({ method: 'POST', url: '/client-session', headers: headers('wrong-key-0123456789'), payload: {} });
       await t.app.inject({ method: 'GET', url: '/dashboard/api/sessions/cs_one', headers: { 'x-api-key': t.apiKey } });
@@ -230,7 +259,12 @@ describe('replay and rate-limit counters', () => {
     const app = await testApp({ env: { KASSA_RATE_LIMIT: 'key:3/s,token:off' } });
     t.after(() => app.close());
     const send = () =>
-      app.app.inject({ method: 'POST', url: '/client-session', headers: { ...headers(app.apiKey), 'x-idempotency-key': 'order-42' }, payload: { orderId: 'o' } });
+      app.app.inject({
+        method: 'POST',
+        url: '/client-session',
+        headers: { ...headers(app.apiKey), 'x-idempotency-key': 'order-42' },
+        payload: { orderId: 'o' },
+      });
     assert.equal((await send()).statusCode, 200);
     const again = await send();
     assert.equal(again.headers['idempotent-replayed'], 'true');

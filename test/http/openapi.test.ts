@@ -50,19 +50,34 @@ describe('the OpenAPI document', () => {
         if (isHidden(route)) continue;
         for (const method of methodsOf(route)) {
           // Fastify adds a HEAD twin to every GET; it is not an operation of its own.
-          if (method === 'HEAD' && route.exposeHeadRoute !== false && routes.some((r) => r.url === route.url && methodsOf(r).includes('GET'))) continue;
+          if (
+            method === 'HEAD' &&
+            route.exposeHeadRoute !== false &&
+            routes.some((r) => r.url === route.url && methodsOf(r).includes('GET'))
+          )
+            continue;
           registered.add(`${method.toLowerCase()} ${openApiPath(route.url)}`);
         }
       }
       const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)));
       assert.ok(registered.size >= 11, `only ${registered.size} routes seen`);
       assert.deepEqual([...documented].sort(), [...registered].sort());
-      for (const key of ['post /client-session', 'get /client-session', 'patch /client-session', 'get /metrics', 'get /health', 'get /openapi.json', 'get /dashboard', 'get /dashboard/api/sessions', 'get /dashboard/api/sessions/{id}']) {
+      for (const key of [
+        'post /client-session',
+        'get /client-session',
+        'patch /client-session',
+        'get /metrics',
+        'get /health',
+        'get /openapi.json',
+        'get /dashboard',
+        'get /dashboard/api/sessions',
+        'get /dashboard/api/sessions/{id}',
+      ]) {
         assert.ok(documented.has(key), key);
       }
     });
 
-    test('the only routes left out are the reference page\'s own, under /docs, and the CORS preflight', () => {
+    test("the only routes left out are the reference page's own, under /docs, and the CORS preflight", () => {
       const hidden = routes.filter(isHidden);
       assert.ok(hidden.length > 0);
       for (const route of hidden) {
@@ -115,7 +130,10 @@ describe('the OpenAPI document', () => {
       for (const method of ['get', 'post', 'patch']) {
         const op = doc.paths['/client-session'][method];
         assert.deepEqual(op.security, [{ ApiKey: [] }], method);
-        assert.ok(op.parameters!.some((p) => p.in === 'header' && p.name === 'x-api-version'), method);
+        assert.ok(
+          op.parameters!.some((p) => p.in === 'header' && p.name === 'x-api-version'),
+          method,
+        );
       }
       assert.deepEqual(doc.paths['/dashboard/api/sessions'].get.security, [{ ApiKey: [] }]);
       assert.equal(doc.paths['/health'].get.security, undefined);

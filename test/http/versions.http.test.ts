@@ -50,9 +50,19 @@ test('vaultOnAgreement and firstPaymentReason need 2.4, on create and on update'
     ['$.paymentMethod.vaultOnAgreement', '$.paymentMethod.firstPaymentReason'],
   );
   const { clientToken } = await createSession(app, {}, '2.3');
-  const patch = await app.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(app.apiKey, '2.3'), payload: { clientToken, ...body } });
+  const patch = await app.app.inject({
+    method: 'PATCH',
+    url: '/client-session',
+    headers: headers(app.apiKey, '2.3'),
+    payload: { clientToken, ...body },
+  });
   assert.equal(patch.statusCode, 422);
-  const ok = await app.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(app.apiKey, '2.4'), payload: { clientToken, ...body } });
+  const ok = await app.app.inject({
+    method: 'PATCH',
+    url: '/client-session',
+    headers: headers(app.apiKey, '2.4'),
+    payload: { clientToken, ...body },
+  });
   assert.equal(ok.statusCode, 200);
   assert.equal(ok.json().paymentMethod.firstPaymentReason, 'Recurring');
 });

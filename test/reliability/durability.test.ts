@@ -28,7 +28,11 @@ test('SIGKILL during a stream of writes loses no acknowledged write and leaves a
       for (let n = 0; n < 200 && !killed; n++) {
         try {
           if (n % 5 === 0) {
-            const res = await fetch(`${server.url}/client-session`, { method: 'POST', headers: h, body: JSON.stringify({ orderId: `w${w}-${n}`, metadata: { seq: 0 } }) });
+            const res = await fetch(`${server.url}/client-session`, {
+              method: 'POST',
+              headers: h,
+              body: JSON.stringify({ orderId: `w${w}-${n}`, metadata: { seq: 0 } }),
+            });
             if (res.status !== 200) throw new Error(`create: ${res.status}`);
             const { clientToken } = (await res.json()) as { clientToken: string };
             acknowledged.set(clientToken, 0);
@@ -37,7 +41,11 @@ test('SIGKILL during a stream of writes loses no acknowledged write and leaves a
             const token = mine.at(-1) ?? [...acknowledged.keys()].at(-1);
             if (!token) continue;
             const seq = n;
-            const res = await fetch(`${server.url}/client-session`, { method: 'PATCH', headers: h, body: JSON.stringify({ clientToken: token, metadata: { seq } }) });
+            const res = await fetch(`${server.url}/client-session`, {
+              method: 'PATCH',
+              headers: h,
+              body: JSON.stringify({ clientToken: token, metadata: { seq } }),
+            });
             if (res.status !== 200) throw new Error(`patch: ${res.status}`);
             await res.arrayBuffer();
             acknowledged.set(token, Math.max(acknowledged.get(token) ?? 0, seq));

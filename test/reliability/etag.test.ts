@@ -12,7 +12,12 @@ describe('optimistic concurrency: ETag and If-Match', () => {
   let createdEtag: string;
   before(async () => {
     t = await testApp({ env: { KASSA_RATE_LIMIT: 'off' } });
-    const res = await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey), payload: { orderId: 'o-1', currencyCode: 'EUR', amount: 100 } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/client-session',
+      headers: headers(t.apiKey),
+      payload: { orderId: 'o-1', currencyCode: 'EUR', amount: 100 },
+    });
     token = res.json().clientToken;
     createdEtag = String(res.headers.etag);
   });

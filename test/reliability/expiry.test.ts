@@ -14,8 +14,14 @@ describe('expired sessions', () => {
   after(() => t.close());
 
   const create = async (orderId: string) =>
-    (await t.app.inject({ method: 'POST', url: '/client-session', headers: { ...headers(t.apiKey), 'x-idempotency-key': orderId }, payload: { orderId } })).json()
-      .clientToken as string;
+    (
+      await t.app.inject({
+        method: 'POST',
+        url: '/client-session',
+        headers: { ...headers(t.apiKey), 'x-idempotency-key': orderId },
+        payload: { orderId },
+      })
+    ).json().clientToken as string;
   const all = () => t.store.sessions.listByMerchant('mer_default', { limit: 100_000 });
 
   test('GET and PATCH on an expired token answer ClientSessionValidationError and change nothing', async () => {
@@ -24,10 +30,18 @@ describe('expired sessions', () => {
     const get = await t.app.inject({ method: 'GET', url: `/client-session?clientToken=${token}`, headers: headers(t.apiKey) });
     assert.equal(get.statusCode, 400);
     assert.equal(get.json().error.errorId, 'ClientSessionValidationError');
-    const patch = await t.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(t.apiKey), payload: { clientToken: token, orderId: 'late' } });
+    const patch = await t.app.inject({
+      method: 'PATCH',
+      url: '/client-session',
+      headers: headers(t.apiKey),
+      payload: { clientToken: token, orderId: 'late' },
+    });
     assert.equal(patch.statusCode, 400);
     assert.equal(patch.json().error.errorId, 'ClientSessionValidationError');
-    assert.equal((await all()).find((s) => s.data.orderId === 'late'), undefined);
+    assert.equal(
+      (await all()).find((s) => s.data.orderId === 'late'),
+      undefined,
+    );
   });
 
   test('a session whose stored expiry has passed is refused even if the token still verifies', async () => {
@@ -75,7 +89,14 @@ describe('expired sessions', () => {
   test('the background purger runs on its timer and stops cleanly', async () => {
     for (let i = 0; i < 4; i++) await create(`bg-${i}`);
     t.clock.advance(1000 * HOUR);
-    const purger = startPurger({ store: t.store, clock: () => t.clock.now, logger: pino({ level: 'silent' }), intervalMs: 1, retentionMs: 0, batchSize: 2 });
+    const purger = startPurger({
+      store: t.store,
+      clock: () => t.clock.now,
+      logger: pino({ level: 'silent' }),
+      intervalMs: 1,
+      retentionMs: 0,
+      batchSize: 2,
+    });
     for (let i = 0; i < 1000 && (await all()).length > 0; i++) await new Promise((r) => setTimeout(r, 5));
     await purger.stop();
     assert.equal((await all()).length, 0);

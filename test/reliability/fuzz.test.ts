@@ -54,14 +54,23 @@ const sessionFields = {
   customerId: fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), junk),
   currencyCode: fc.oneof(fc.constantFrom('GBP', 'EUR', 'USD', 'JPY', 'gbp', 'XXX', ''), junk),
   amount: fc.oneof(fc.integer({ min: 0, max: 1_000_000 }), number),
-  metadata: fc.oneof(fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.string({ maxLength: 10 }), fc.integer())), fc.dictionary(weirdKey, junk), junk),
+  metadata: fc.oneof(
+    fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.string({ maxLength: 10 }), fc.integer())),
+    fc.dictionary(weirdKey, junk),
+    junk,
+  ),
   customer: fc.oneof(
     fc.record({ emailAddress: fc.oneof(fc.emailAddress(), text), firstName: text, mobileNumber: text }, { requiredKeys: [] }),
     junk,
   ),
   order: fc.oneof(
     fc.record(
-      { lineItems: fc.array(lineItem, { maxLength: 3 }), countryCode: fc.constantFrom('GB', 'FR', 'ZZ'), shipping: fc.record({ amount: number }), fees: junk },
+      {
+        lineItems: fc.array(lineItem, { maxLength: 3 }),
+        countryCode: fc.constantFrom('GB', 'FR', 'ZZ'),
+        shipping: fc.record({ amount: number }),
+        fees: junk,
+      },
       { requiredKeys: [] },
     ),
     junk,
@@ -70,7 +79,10 @@ const sessionFields = {
     fc.record(
       {
         vaultOnSuccess: fc.oneof(fc.boolean(), junk),
-        options: fc.dictionary(fc.constantFrom('PAYMENT_CARD', 'KLARNA', 'paypal', 'APPLE_PAY'), fc.record({ surcharge: fc.record({ amount: number }), extraMerchantData: junk }, { requiredKeys: [] })),
+        options: fc.dictionary(
+          fc.constantFrom('PAYMENT_CARD', 'KLARNA', 'paypal', 'APPLE_PAY'),
+          fc.record({ surcharge: fc.record({ amount: number }), extraMerchantData: junk }, { requiredKeys: [] }),
+        ),
       },
       { requiredKeys: [] },
     ),
@@ -100,17 +112,38 @@ const validSession = fc.record(
     currencyCode: fc.constantFrom('GBP', 'EUR', 'USD', 'JPY', 'SEK'),
     amount: fc.integer({ min: 0, max: 1_000_000 }),
     metadata: fc.dictionary(plainKey, fc.oneof(fc.string({ maxLength: 10 }), fc.integer()), { maxKeys: 4 }),
-    customer: fc.record({ emailAddress: fc.constantFrom('john@example.com', 'jane.doe+tag@example.co.uk'), firstName: fc.string({ minLength: 1, maxLength: 10 }) }, { requiredKeys: [] }),
+    customer: fc.record(
+      {
+        emailAddress: fc.constantFrom('john@example.com', 'jane.doe+tag@example.co.uk'),
+        firstName: fc.string({ minLength: 1, maxLength: 10 }),
+      },
+      { requiredKeys: [] },
+    ),
     order: fc.record(
       {
-        lineItems: fc.array(fc.record({ itemId: fc.string({ minLength: 1, maxLength: 10 }), amount: fc.integer({ min: 0, max: 100_000 }), quantity: fc.integer({ min: 1, max: 5 }) }), { maxLength: 3 }),
+        lineItems: fc.array(
+          fc.record({
+            itemId: fc.string({ minLength: 1, maxLength: 10 }),
+            amount: fc.integer({ min: 0, max: 100_000 }),
+            quantity: fc.integer({ min: 1, max: 5 }),
+          }),
+          { maxLength: 3 },
+        ),
         countryCode: fc.constantFrom('GB', 'FR', 'SE'),
         unknownNested: safeJson,
       },
       { requiredKeys: [] },
     ),
     paymentMethod: fc.record(
-      { vaultOnSuccess: fc.boolean(), options: fc.record({ KLARNA: fc.record({ surcharge: fc.record({ amount: fc.integer({ min: 0, max: 500 }) }), extraMerchantData: fc.dictionary(plainKey, safeJson, { maxKeys: 3 }) }) }) },
+      {
+        vaultOnSuccess: fc.boolean(),
+        options: fc.record({
+          KLARNA: fc.record({
+            surcharge: fc.record({ amount: fc.integer({ min: 0, max: 500 }) }),
+            extraMerchantData: fc.dictionary(plainKey, safeJson, { maxKeys: 3 }),
+          }),
+        }),
+      },
       { requiredKeys: [] },
     ),
   },
@@ -131,7 +164,10 @@ const request = fc.record({
   method: fc.constantFrom('POST', 'PATCH'),
   payload,
   tokenInBody: fc.oneof({ weight: 5, arbitrary: fc.constant(true) }, fc.constant(false)),
-  contentType: fc.oneof({ weight: 20, arbitrary: fc.constant('application/json') }, fc.constantFrom('text/plain', 'application/json; charset=utf-8', 'application/xml')),
+  contentType: fc.oneof(
+    { weight: 20, arbitrary: fc.constant('application/json') },
+    fc.constantFrom('text/plain', 'application/json; charset=utf-8', 'application/xml'),
+  ),
   query: fc.oneof({ weight: 20, arbitrary: fc.constant('') }, fc.constantFrom('?x=1', '?clientToken=a')),
   version: fc.constantFrom('2.1', '2.2', '2.3', '2.4'),
 });
@@ -146,7 +182,12 @@ describe('fuzz: POST and PATCH /client-session', () => {
   let token: string;
   before(async () => {
     t = await testApp();
-    const res = await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey), payload: { orderId: 'base', currencyCode: 'GBP', amount: 1 } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/client-session',
+      headers: headers(t.apiKey),
+      payload: { orderId: 'base', currencyCode: 'GBP', amount: 1 },
+    });
     token = res.json().clientToken;
   });
   after(async () => {
@@ -154,7 +195,8 @@ describe('fuzz: POST and PATCH /client-session', () => {
   });
 
   const count = async () => Number((await t.query('SELECT COUNT(*) AS n FROM sessions'))[0]!.n);
-  const read = (tk: string) => t.app.inject({ method: 'GET', url: `/client-session?clientToken=${encodeURIComponent(tk)}`, headers: headers(t.apiKey) });
+  const read = (tk: string) =>
+    t.app.inject({ method: 'GET', url: `/client-session?clientToken=${encodeURIComponent(tk)}`, headers: headers(t.apiKey) });
 
   test(`${RUNS} generated requests: no 5xx, rejections store nothing, acceptances read back as returned (seed ${SEED})`, async () => {
     const seen = new Map<number, number>();

@@ -37,7 +37,12 @@ describe('idempotency keys', () => {
   });
 
   test('Idempotency-Key is accepted as well as X-Idempotency-Key', async () => {
-    const first = await t.app.inject({ method: 'POST', url: '/client-session', headers: { ...headers(t.apiKey), 'idempotency-key': 'plain-1' }, payload: ORDER });
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/client-session',
+      headers: { ...headers(t.apiKey), 'idempotency-key': 'plain-1' },
+      payload: ORDER,
+    });
     const second = await post('plain-1', ORDER);
     assert.equal(second.headers['idempotent-replayed'], 'true');
     assert.equal(second.body, first.body);
@@ -177,10 +182,20 @@ describe('idempotency keys', () => {
 test('idempotency records are shared through the database (a second process replays)', async () => {
   const t1 = await testApp({ env: { KASSA_RATE_LIMIT: 'off' } });
   try {
-    const first = await t1.app.inject({ method: 'POST', url: '/client-session', headers: { ...headers(t1.apiKey), 'x-idempotency-key': 'k' }, payload: ORDER });
+    const first = await t1.app.inject({
+      method: 'POST',
+      url: '/client-session',
+      headers: { ...headers(t1.apiKey), 'x-idempotency-key': 'k' },
+      payload: ORDER,
+    });
     const t2 = await testApp({ env: { KASSA_RATE_LIMIT: 'off' }, store: await t1.another() });
     try {
-      const second = await t2.app.inject({ method: 'POST', url: '/client-session', headers: { ...headers(t2.apiKey), 'x-idempotency-key': 'k' }, payload: ORDER });
+      const second = await t2.app.inject({
+        method: 'POST',
+        url: '/client-session',
+        headers: { ...headers(t2.apiKey), 'x-idempotency-key': 'k' },
+        payload: ORDER,
+      });
       assert.equal(second.headers['idempotent-replayed'], 'true');
       assert.equal(second.body, first.body);
     } finally {

@@ -12,7 +12,10 @@ describe('KASSA_RATE_LIMIT', () => {
     for (const bad of ['fast', 'key:0/s', 'key:10/m', 'key:1/s,key:2/s', 'user:1/s', '']) {
       assert.equal(typeof parseRateLimit(bad), 'string', bad);
     }
-    assert.throws(() => loadConfig({ KASSA_RATE_LIMIT: 'lots' }), (e: unknown) => e instanceof ConfigError && /KASSA_RATE_LIMIT/.test(e.message));
+    assert.throws(
+      () => loadConfig({ KASSA_RATE_LIMIT: 'lots' }),
+      (e: unknown) => e instanceof ConfigError && /KASSA_RATE_LIMIT/.test(e.message),
+    );
   });
 
   test('the default allows a busy merchant backend: 500 requests in one second per key', () => {
@@ -33,7 +36,12 @@ describe('rate limits', () => {
       assert.equal(limited.headers['retry-after'], '1');
       assert.equal((await t.store.sessions.listByMerchant('mer_default', { limit: 100 })).length, before);
       // Another key has its own bucket (an unknown key is still a 401, not a 429).
-      const other = await t.app.inject({ method: 'POST', url: '/client-session', headers: headers('some_other_key_0123456789'), payload: {} });
+      const other = await t.app.inject({
+        method: 'POST',
+        url: '/client-session',
+        headers: headers('some_other_key_0123456789'),
+        payload: {},
+      });
       assert.equal(other.statusCode, 401);
       t.clock.advance(1000);
       assert.equal((await create()).statusCode, 200);
@@ -46,11 +54,13 @@ describe('rate limits', () => {
     const t = await testApp({ env: { KASSA_RATE_LIMIT: 'key:off,token:2/s' } });
     try {
       const token = async () =>
-        (await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey), payload: { orderId: 'x' } })).json().clientToken as string;
+        (await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey), payload: { orderId: 'x' } })).json()
+          .clientToken as string;
       const a = await token();
       const b = await token();
       const get = (tk: string) => t.app.inject({ method: 'GET', url: `/client-session?clientToken=${tk}`, headers: headers(t.apiKey) });
-      const patch = (tk: string) => t.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(t.apiKey), payload: { clientToken: tk, orderId: 'y' } });
+      const patch = (tk: string) =>
+        t.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(t.apiKey), payload: { clientToken: tk, orderId: 'y' } });
       assert.equal((await get(a)).statusCode, 200);
       assert.equal((await get(a)).statusCode, 200);
       const limited = await patch(a);

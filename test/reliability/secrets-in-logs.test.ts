@@ -18,9 +18,19 @@ test('a full create/get/patch flow, with errors, replays and 429s, writes no API
   const t = await testApp({ logger, env: { KASSA_RATE_LIMIT: 'key:1000/s,token:3/s' } });
   try {
     const h = { ...headers(t.apiKey), 'x-idempotency-key': 'log-flow-1' };
-    const created = await t.app.inject({ method: 'POST', url: '/client-session', headers: h, payload: { orderId: 'log-1', currencyCode: 'GBP', amount: 10 } });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/client-session',
+      headers: h,
+      payload: { orderId: 'log-1', currencyCode: 'GBP', amount: 10 },
+    });
     assert.equal(created.statusCode, 200);
-    const replayed = await t.app.inject({ method: 'POST', url: '/client-session', headers: h, payload: { orderId: 'log-1', currencyCode: 'GBP', amount: 10 } });
+    const replayed = await t.app.inject({
+      method: 'POST',
+      url: '/client-session',
+      headers: h,
+      payload: { orderId: 'log-1', currencyCode: 'GBP', amount: 10 },
+    });
     assert.equal(replayed.headers['idempotent-replayed'], 'true');
     const token: string = created.json().clientToken;
     const accessToken = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).accessToken as string;
@@ -28,13 +38,44 @@ test('a full create/get/patch flow, with errors, replays and 429s, writes no API
 
     const got = await t.app.inject({ method: 'GET', url: `/client-session?clientToken=${token}`, headers: headers(t.apiKey) });
     assert.equal(got.statusCode, 200);
-    const patched = await t.app.inject({ method: 'PATCH', url: '/client-session', headers: { ...headers(t.apiKey), 'if-match': String(got.headers.etag) }, payload: { clientToken: token, orderId: 'log-2' } });
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: '/client-session',
+      headers: { ...headers(t.apiKey), 'if-match': String(got.headers.etag) },
+      payload: { clientToken: token, orderId: 'log-2' },
+    });
     assert.equal(patched.statusCode, 200);
     // Error cases: a bad If-Match, a schema error, a 429 on the token, an unknown key, a server fault.
-    assert.equal((await t.app.inject({ method: 'PATCH', url: '/client-session', headers: { ...headers(t.apiKey), 'if-match': '"old"' }, payload: { clientToken: token } })).statusCode, 412);
-    assert.equal((await t.app.inject({ method: 'GET', url: `/client-session?clientToken=${token}`, headers: headers(t.apiKey) })).statusCode, 429);
-    assert.equal((await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(`${t.apiKey}x`), payload: {} })).statusCode, 401);
-    assert.equal((await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey), payload: { clientToken: token, amount: -1 } })).statusCode, 422);
+    assert.equal(
+      (
+        await t.app.inject({
+          method: 'PATCH',
+          url: '/client-session',
+          headers: { ...headers(t.apiKey), 'if-match': '"old"' },
+          payload: { clientToken: token },
+        })
+      ).statusCode,
+      412,
+    );
+    assert.equal(
+      (await t.app.inject({ method: 'GET', url: `/client-session?clientToken=${token}`, headers: headers(t.apiKey) })).statusCode,
+      429,
+    );
+    assert.equal(
+      (await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(`${t.apiKey}x`), payload: {} })).statusCode,
+      401,
+    );
+    assert.equal(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/client-session',
+          headers: headers(t.apiKey),
+          payload: { clientToken: token, amount: -1 },
+        })
+      ).statusCode,
+      422,
+    );
     const { findByAccessTokenHash, versionOf } = t.store.sessions;
     t.store.sessions.findByAccessTokenHash = t.store.sessions.versionOf = async () => {
       throw new Error('storage exploded');

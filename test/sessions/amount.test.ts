@@ -19,7 +19,11 @@ const order: fc.Arbitrary<Order> = fc.record(
 
 test("Primer's documented example: line 500 + fee 100 + shipping 50 = 650", () => {
   const session: SessionData = {
-    order: { lineItems: [{ itemId: 't-shirt-1', amount: 500, quantity: 1 }], fees: [{ type: 'SURCHARGE', amount: 100 }], shipping: { amount: 50 } },
+    order: {
+      lineItems: [{ itemId: 't-shirt-1', amount: 500, quantity: 1 }],
+      fees: [{ type: 'SURCHARGE', amount: 100 }],
+      shipping: { amount: 50 },
+    },
   };
   assert.equal(sessionAmount(session), 650);
 });

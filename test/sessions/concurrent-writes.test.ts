@@ -26,7 +26,10 @@ describe('concurrent writes', () => {
         t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey), payload: body(n) }),
       ),
     );
-    assert.deepEqual(created.map((r) => r.statusCode), Array(20).fill(200));
+    assert.deepEqual(
+      created.map((r) => r.statusCode),
+      Array(20).fill(200),
+    );
     for (const [n, res] of created.entries()) {
       const { clientToken, amount } = res.json() as { clientToken: string; amount: number };
       assert.equal(amount, (1000 + n) * 2);
@@ -51,7 +54,10 @@ describe('concurrent writes', () => {
         }),
       ),
     );
-    assert.deepEqual(patched.map((r) => r.statusCode), Array(fields.length).fill(200));
+    assert.deepEqual(
+      patched.map((r) => r.statusCode),
+      Array(fields.length).fill(200),
+    );
     const got = await t.app.inject({ method: 'GET', url: `/client-session?clientToken=${clientToken}`, headers: headers(t.apiKey) });
     assert.deepEqual((got.json() as { customer: unknown }).customer, {
       emailAddress: 'buyer99@example.com',

@@ -10,7 +10,11 @@ test("create computes Primer's documented example: 500 + fee 100 + shipping 50 =
   const body = await createSession(app, {
     orderId: 'order-abc',
     currencyCode: 'GBP',
-    order: { lineItems: [{ itemId: 't-shirt-1', amount: 500, quantity: 1 }], fees: [{ type: 'SURCHARGE', amount: 100 }], shipping: { amount: 50 } },
+    order: {
+      lineItems: [{ itemId: 't-shirt-1', amount: 500, quantity: 1 }],
+      fees: [{ type: 'SURCHARGE', amount: 100 }],
+      shipping: { amount: 50 },
+    },
   });
   const { clientToken, clientTokenExpirationDate, warnings: _w, ...rest } = body;
   assert.equal(typeof clientToken, 'string');
@@ -19,7 +23,11 @@ test("create computes Primer's documented example: 500 + fee 100 + shipping 50 =
     orderId: 'order-abc',
     currencyCode: 'GBP',
     amount: 650,
-    order: { lineItems: [{ itemId: 't-shirt-1', amount: 500, quantity: 1 }], fees: [{ amount: 100, type: 'SURCHARGE' }], shipping: { amount: 50 } },
+    order: {
+      lineItems: [{ itemId: 't-shirt-1', amount: 500, quantity: 1 }],
+      fees: [{ amount: 100, type: 'SURCHARGE' }],
+      shipping: { amount: 50 },
+    },
   });
 });
 
@@ -35,15 +43,33 @@ test('create accepts every field of the v2.4 request and echoes it, with the com
   assert.deepEqual(read.json(), { ...FULL_REQUEST, amount: 4500 });
 });
 
-test('the response follows the field order of Primer\'s response schemas', async (t) => {
+test("the response follows the field order of Primer's response schemas", async (t) => {
   const app = await testApp();
   t.after(() => app.close());
   const res = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload: FULL_REQUEST });
   assert.deepEqual(Object.keys(res.json()), [
-    'clientToken', 'clientTokenExpirationDate', 'orderId', 'currencyCode', 'amount', 'order', 'customerId', 'customer', 'metadata', 'paymentMethod',
+    'clientToken',
+    'clientTokenExpirationDate',
+    'orderId',
+    'currencyCode',
+    'amount',
+    'order',
+    'customerId',
+    'customer',
+    'metadata',
+    'paymentMethod',
   ]);
   const read = await getSession(app, res.json().clientToken);
-  assert.deepEqual(Object.keys(read.json()), ['customerId', 'orderId', 'currencyCode', 'amount', 'metadata', 'customer', 'order', 'paymentMethod']);
+  assert.deepEqual(Object.keys(read.json()), [
+    'customerId',
+    'orderId',
+    'currencyCode',
+    'amount',
+    'metadata',
+    'customer',
+    'order',
+    'paymentMethod',
+  ]);
   assert.deepEqual(Object.keys(read.json().order.lineItems[0]).slice(0, 4), ['itemId', 'name', 'description', 'amount']);
 });
 
@@ -53,7 +79,9 @@ test('no field is required: an empty body creates a session, with the three MISS
   const body = await createSession(app, {});
   assert.deepEqual(Object.keys(body), ['clientToken', 'clientTokenExpirationDate', 'warnings']);
   assert.deepEqual(
-    body.warnings.filter((w: { type: string }) => w.type === 'CLIENT_SESSION').map((w: { type: string; code: string; message: string }) => [w.type, w.code, w.message.split(' is missing')[0]]),
+    body.warnings
+      .filter((w: { type: string }) => w.type === 'CLIENT_SESSION')
+      .map((w: { type: string; code: string; message: string }) => [w.type, w.code, w.message.split(' is missing')[0]]),
     [
       ['CLIENT_SESSION', 'MISSING_DATA', '$.currencyCode'],
       ['CLIENT_SESSION', 'MISSING_DATA', '$.orderId'],
@@ -72,9 +100,17 @@ test('warnings are omitted when nothing is missing, and an amount satisfies the 
     customer: { emailAddress: 'a@b.co' },
   });
   assert.equal('warnings' in complete, false);
-  const withAmount = await createSession(app, { orderId: 'o', currencyCode: 'EUR', amount: 100, order: { countryCode: 'NL' }, customer: { emailAddress: 'a@b.co' } });
+  const withAmount = await createSession(app, {
+    orderId: 'o',
+    currencyCode: 'EUR',
+    amount: 100,
+    order: { countryCode: 'NL' },
+    customer: { emailAddress: 'a@b.co' },
+  });
   // The session rules are met; only Klarna (offered by the default checkout) still wants line items.
-  assert.deepEqual(withAmount.warnings, [{ type: 'KLARNA', code: 'MISSING_DATA', message: 'KLARNA needs $.order.lineItems, which is missing.' }]);
+  assert.deepEqual(withAmount.warnings, [
+    { type: 'KLARNA', code: 'MISSING_DATA', message: 'KLARNA needs $.order.lineItems, which is missing.' },
+  ]);
 });
 
 test('a top-level amount overrides the computed amount', async (t) => {
@@ -95,12 +131,15 @@ test('unknown nested fields are accepted, not stored, and reported as warnings',
     order: { lineItems: [{ amount: 1, colour: 'red' }] },
     paymentMethod: { paymentMethodType: 'PAYMENT_CARD' },
   });
-  assert.deepEqual(body.warnings.filter((w: { type: string }) => w.type === 'REQUEST'), [
-    { type: 'REQUEST', code: 'UNKNOWN_FIELD_IGNORED', message: '$.customer.favouriteColour was ignored' },
-    { type: 'REQUEST', code: 'UNKNOWN_FIELD_IGNORED', message: '$.customer.billingAddress.planet was ignored' },
-    { type: 'REQUEST', code: 'UNKNOWN_FIELD_IGNORED', message: '$.order.lineItems[0].colour was ignored' },
-    { type: 'REQUEST', code: 'UNKNOWN_FIELD_IGNORED', message: '$.paymentMethod.paymentMethodType was ignored' },
-  ]);
+  assert.deepEqual(
+    body.warnings.filter((w: { type: string }) => w.type === 'REQUEST'),
+    [
+      { type: 'REQUEST', code: 'UNKNOWN_FIELD_IGNORED', message: '$.customer.favouriteColour was ignored' },
+      { type: 'REQUEST', code: 'UNKNOWN_FIELD_IGNORED', message: '$.customer.billingAddress.planet was ignored' },
+      { type: 'REQUEST', code: 'UNKNOWN_FIELD_IGNORED', message: '$.order.lineItems[0].colour was ignored' },
+      { type: 'REQUEST', code: 'UNKNOWN_FIELD_IGNORED', message: '$.paymentMethod.paymentMethodType was ignored' },
+    ],
+  );
   const read = (await getSession(app, body.clientToken)).json();
   assert.deepEqual(read.customer, { emailAddress: 'a@b.co', billingAddress: { city: 'X' } });
   assert.deepEqual(read.order, { lineItems: [{ amount: 1 }] });

@@ -7,15 +7,31 @@ import type { SessionData } from '../../src/sessions/schemas.ts';
 
 const text = fc.string({ minLength: 1, maxLength: 8 });
 const customer = fc.record(
-  { firstName: text, lastName: text, emailAddress: fc.constant('a@b.co'), billingAddress: fc.record({ city: text, postalCode: text }, { noNullPrototype: true }) },
+  {
+    firstName: text,
+    lastName: text,
+    emailAddress: fc.constant('a@b.co'),
+    billingAddress: fc.record({ city: text, postalCode: text }, { noNullPrototype: true }),
+  },
   { requiredKeys: [], noNullPrototype: true },
 );
 const order = fc.record(
-  { countryCode: fc.constantFrom('NL', 'DE'), lineItems: fc.array(fc.record({ amount: fc.nat(1000) }, { noNullPrototype: true }), { maxLength: 3 }), shipping: fc.record({ amount: fc.nat(100) }, { noNullPrototype: true }) },
+  {
+    countryCode: fc.constantFrom('NL', 'DE'),
+    lineItems: fc.array(fc.record({ amount: fc.nat(1000) }, { noNullPrototype: true }), { maxLength: 3 }),
+    shipping: fc.record({ amount: fc.nat(100) }, { noNullPrototype: true }),
+  },
   { requiredKeys: [], noNullPrototype: true },
 );
 const session: fc.Arbitrary<SessionData> = fc.record(
-  { orderId: text, customerId: text, amount: fc.nat(), metadata: fc.dictionary(text, text, { maxKeys: 3, noNullPrototype: true }), customer, order },
+  {
+    orderId: text,
+    customerId: text,
+    amount: fc.nat(),
+    metadata: fc.dictionary(text, text, { maxKeys: 3, noNullPrototype: true }),
+    customer,
+    order,
+  },
   { requiredKeys: [], noNullPrototype: true },
 ) as fc.Arbitrary<SessionData>;
 const patch: fc.Arbitrary<SessionPatch> = fc.record(
@@ -23,8 +39,26 @@ const patch: fc.Arbitrary<SessionPatch> = fc.record(
     orderId: fc.option(text, { nil: null }),
     amount: fc.option(fc.nat(), { nil: null }),
     metadata: fc.option(fc.dictionary(text, text, { maxKeys: 3, noNullPrototype: true }), { nil: null }),
-    customer: fc.option(fc.record({ firstName: fc.option(text, { nil: null }), billingAddress: fc.option(fc.record({ city: text }, { noNullPrototype: true }), { nil: null }) }, { requiredKeys: [], noNullPrototype: true }), { nil: null }),
-    order: fc.option(fc.record({ lineItems: fc.option(fc.array(fc.record({ amount: fc.nat(1000) }, { noNullPrototype: true })), { nil: null }), countryCode: fc.option(fc.constantFrom('FR'), { nil: null }) }, { requiredKeys: [], noNullPrototype: true }), { nil: null }),
+    customer: fc.option(
+      fc.record(
+        {
+          firstName: fc.option(text, { nil: null }),
+          billingAddress: fc.option(fc.record({ city: text }, { noNullPrototype: true }), { nil: null }),
+        },
+        { requiredKeys: [], noNullPrototype: true },
+      ),
+      { nil: null },
+    ),
+    order: fc.option(
+      fc.record(
+        {
+          lineItems: fc.option(fc.array(fc.record({ amount: fc.nat(1000) }, { noNullPrototype: true })), { nil: null }),
+          countryCode: fc.option(fc.constantFrom('FR'), { nil: null }),
+        },
+        { requiredKeys: [], noNullPrototype: true },
+      ),
+      { nil: null },
+    ),
   },
   { requiredKeys: [], noNullPrototype: true },
 ) as fc.Arbitrary<SessionPatch>;

@@ -22,7 +22,9 @@ const BASE = {
   paymentMethod: { vaultOnSuccess: true, descriptor: 'ACME WEBSHOP', options: { PAYPAL: { surcharge: { amount: 100 } } } },
 };
 
-async function setup(t: { after: (fn: () => Promise<void>) => void }): Promise<{ app: TestApp; token: string; before: Record<string, any> }> {
+async function setup(t: {
+  after: (fn: () => Promise<void>) => void;
+}): Promise<{ app: TestApp; token: string; before: Record<string, any> }> {
   const app = await testApp();
   t.after(() => app.close());
   const created = await createSession(app, BASE);
@@ -158,7 +160,10 @@ test('every validation problem of a PATCH is listed at once', async (t) => {
   const { app, token } = await setup(t);
   const res = await patchSession(app, { clientToken: token, amount: -1, orderId: 5, customer: { emailAddress: 'nope' } });
   assert.equal(res.statusCode, 422);
-  const paths = res.json().error.validationErrors[0].errors.map((e: { path: string }) => e.path).sort();
+  const paths = res
+    .json()
+    .error.validationErrors[0].errors.map((e: { path: string }) => e.path)
+    .sort();
   assert.deepEqual(paths, ['$.amount', '$.customer.emailAddress', '$.orderId']);
 });
 

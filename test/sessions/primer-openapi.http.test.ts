@@ -39,7 +39,7 @@ function validators() {
   };
 }
 
-test('create, retrieve and update responses validate against Primer\'s response schemas', { skip }, async (t) => {
+test("create, retrieve and update responses validate against Primer's response schemas", { skip }, async (t) => {
   const { withToken, session } = validators();
   const app = await testApp();
   t.after(() => app.close());

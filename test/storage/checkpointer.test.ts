@@ -54,7 +54,11 @@ describe('WAL checkpoints', () => {
   });
 
   test('when the worker cannot work, the automatic checkpoint comes back', async () => {
-    const checkpointer = startCheckpointer(join(dir, 'missing', 'nested', 'x.db'), (pages) => db.pragma(`wal_autocheckpoint = ${pages}`), 20);
+    const checkpointer = startCheckpointer(
+      join(dir, 'missing', 'nested', 'x.db'),
+      (pages) => db.pragma(`wal_autocheckpoint = ${pages}`),
+      20,
+    );
     assert.ok(await eventually(() => autocheckpoint() === 1000));
     await checkpointer.stop();
   });

@@ -16,11 +16,18 @@ forEachEngine('storage engine', (engine, fresh) => {
         await Promise.all([a.migrate(), b.migrate(), a.migrate()]);
         await b.migrate();
         await withMerchants(a, 'mer_a');
-        assert.deepEqual((await b.merchants.list()).map((m) => m.id), ['mer_a']);
+        assert.deepEqual(
+          (await b.merchants.list()).map((m) => m.id),
+          ['mer_a'],
+        );
         const sql = postgres(db.url, { max: 1, onnotice: () => {} });
         const rows = await sql<{ id: number }[]>`SELECT id FROM schema_migrations ORDER BY id`;
         await sql.end();
-        assert.deepEqual(rows.map((r) => r.id), MIGRATIONS.map((m) => m.id), 'each migration recorded once');
+        assert.deepEqual(
+          rows.map((r) => r.id),
+          MIGRATIONS.map((m) => m.id),
+          'each migration recorded once',
+        );
       } finally {
         await a.close();
         await b.close();
@@ -31,7 +38,10 @@ forEachEngine('storage engine', (engine, fresh) => {
       const [b, c] = await Promise.all([another(), another()]);
       await Promise.all([store.migrate(), b.migrate(), c.migrate()]);
       await withMerchants(b, 'mer_a');
-      assert.deepEqual((await c.merchants.list()).map((m) => m.id), ['mer_a']);
+      assert.deepEqual(
+        (await c.merchants.list()).map((m) => m.id),
+        ['mer_a'],
+      );
     }
   });
 

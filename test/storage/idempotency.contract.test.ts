@@ -40,7 +40,10 @@ forEachEngine('idempotency store', (_engine, fresh) => {
   test('keys are scoped to their merchant', async () => {
     const { store: s } = await fresh();
     await s.idempotency.begin(base);
-    assert.deepEqual(await s.idempotency.begin({ ...base, merchantId: 'mer_other', claim: 'c2', requestHash: 'r2' }), { state: 'new', claim: 'c2' });
+    assert.deepEqual(await s.idempotency.begin({ ...base, merchantId: 'mer_other', claim: 'c2', requestHash: 'r2' }), {
+      state: 'new',
+      claim: 'c2',
+    });
   });
 
   test('release forgets an in-flight record its holder releases, but never a completed one', async () => {
@@ -58,7 +61,10 @@ forEachEngine('idempotency store', (_engine, fresh) => {
   test('an in-flight claim past lockedUntil is taken over, and the old holder can no longer complete it', async () => {
     const { store: s } = await fresh();
     await s.idempotency.begin(base);
-    assert.deepEqual(await s.idempotency.begin({ ...base, claim: 'c2', now: T + 100, lockedUntil: T + 200 }), { state: 'new', claim: 'c2' });
+    assert.deepEqual(await s.idempotency.begin({ ...base, claim: 'c2', now: T + 100, lockedUntil: T + 200 }), {
+      state: 'new',
+      claim: 'c2',
+    });
     await assert.rejects(complete(s, 'late', 'c1'), isWriteConflict);
     await complete(s, 'done', 'c2');
     assert.deepEqual(await s.idempotency.begin({ ...base, claim: 'c3', now: T + 300 }), { state: 'completed', response: 'done' });

@@ -23,7 +23,10 @@ forEachEngine('merchant and API-key stores', (_engine, fresh) => {
     await assert.rejects(store.merchants.insert({ id: 'mer_a', name: 'again', createdAt: T0 }));
     assert.deepEqual(await store.merchants.findById('mer_a'), { id: 'mer_a', name: 'A', createdAt: T0 + 1 });
     assert.equal(await store.merchants.findById('mer_zzz'), undefined);
-    assert.deepEqual((await store.merchants.list()).map((m) => m.id), ['mer_c', 'mer_a', 'mer_b']);
+    assert.deepEqual(
+      (await store.merchants.list()).map((m) => m.id),
+      ['mer_c', 'mer_a', 'mer_b'],
+    );
   });
 
   test('API keys: find by secret hash, list per merchant, count, revoke once', async () => {
@@ -35,7 +38,10 @@ forEachEngine('merchant and API-key stores', (_engine, fresh) => {
     await assert.rejects(store.apiKeys.insert(key({ id: 'key_4' })), 'a secret hash is unique');
     assert.deepEqual(await store.apiKeys.findBySecretHash('secret-hash-1'), key());
     assert.equal(await store.apiKeys.findBySecretHash('unknown'), undefined);
-    assert.deepEqual((await store.apiKeys.listByMerchant('mer_a')).map((k) => k.id), ['key_1', 'key_2']);
+    assert.deepEqual(
+      (await store.apiKeys.listByMerchant('mer_a')).map((k) => k.id),
+      ['key_1', 'key_2'],
+    );
     assert.equal(await store.apiKeys.count(), 3);
 
     assert.equal(await store.apiKeys.revoke('key_1', T0 + 50), true);
@@ -49,8 +55,16 @@ forEachEngine('merchant and API-key stores', (_engine, fresh) => {
     const { store } = await fresh();
     await withMerchants(store, 'mer_a');
     await store.apiKeys.insert(key());
-    assert.deepEqual(await store.apiKeys.authenticate('secret-hash-1', 'client_tokens:write'), { keyId: 'key_1', merchantId: 'mer_a', hasScope: true });
-    assert.deepEqual(await store.apiKeys.authenticate('secret-hash-1', 'transactions:capture'), { keyId: 'key_1', merchantId: 'mer_a', hasScope: false });
+    assert.deepEqual(await store.apiKeys.authenticate('secret-hash-1', 'client_tokens:write'), {
+      keyId: 'key_1',
+      merchantId: 'mer_a',
+      hasScope: true,
+    });
+    assert.deepEqual(await store.apiKeys.authenticate('secret-hash-1', 'transactions:capture'), {
+      keyId: 'key_1',
+      merchantId: 'mer_a',
+      hasScope: false,
+    });
     // A scope that is only part of another is not that scope.
     assert.equal((await store.apiKeys.authenticate('secret-hash-1', 'client_tokens'))?.hasScope, false);
     assert.equal(await store.apiKeys.authenticate('unknown', 'client_tokens:write'), undefined);

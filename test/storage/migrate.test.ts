@@ -5,13 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/program.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/storage/open.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { nodeArgs, ROOT } from '../support/process.ts';
-
 
 const migrate = async (url: string) => {
   let out = '';
@@ -23,7 +21,10 @@ test('kassa migrate prepares an empty SQLite file and an empty PostgreSQL databa
   const dir = mkdtempSync(join(tmpdir(), 'kassa-migrate-'));
   const db = await freshDatabase();
   try {
-    for (const [engine, url] of [['sqlite', `sqlite:${join(dir, 'k.db')}`], ['postgres', db.url]] as const) {
+    for (const [engine, url] of [
+      ['sqlite', `sqlite:${join(dir, 'k.db')}`],
+      ['postgres', db.url],
+    ] as const) {
       const config = loadConfig({ DATABASE_URL: url });
       assert.deepEqual(await migrate(url), { code: 0, result: { engine, migrated: true } });
       assert.deepEqual(await migrate(url), { code: 0, result: { engine, migrated: true } });

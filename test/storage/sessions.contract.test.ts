@@ -118,7 +118,11 @@ forEachEngine('session store', (_engine, fresh) => {
         }),
       ),
     );
-    assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1), 'none saw the same state twice');
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+      'none saw the same state twice',
+    );
     const stored = await store.sessions.findByAccessTokenHash('hash-1');
     assert.equal(stored!.version, 51);
     assert.deepEqual(stored!.data, { metadata: { n: 50 } });

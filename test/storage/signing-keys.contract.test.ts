@@ -17,7 +17,9 @@ forEachEngine('signing-key store', (_engine, fresh) => {
     const { store, another } = await fresh();
     const handles = [store, await another(), await another()];
     const results = await Promise.all(
-      Array.from({ length: 9 }, (_, i) => handles[i % 3]!.signingKeys.ensure({ kid: `kid-${i}`, secret: `${i}`.repeat(40), createdAt: T0 + i })),
+      Array.from({ length: 9 }, (_, i) =>
+        handles[i % 3]!.signingKeys.ensure({ kid: `kid-${i}`, secret: `${i}`.repeat(40), createdAt: T0 + i }),
+      ),
     );
     assert.equal(new Set(results.map((k) => k.kid)).size, 1);
     assert.deepEqual(await store.signingKeys.list(), [results[0]]);

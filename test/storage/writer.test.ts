@@ -45,9 +45,7 @@ describe('the SQLite writer', () => {
     test('writes requested in the same turn are committed in one transaction, in request order', async () => {
       const writer = new Writer(db);
       const insert = db.prepare('INSERT INTO items (name) VALUES (?) RETURNING seq');
-      const results = await Promise.all(
-        ['a', 'b', 'c', 'd'].map((name) => writer.run(() => (insert.get(name) as { seq: number }).seq)),
-      );
+      const results = await Promise.all(['a', 'b', 'c', 'd'].map((name) => writer.run(() => (insert.get(name) as { seq: number }).seq)));
       assert.deepEqual(results, [1, 2, 3, 4]);
       assert.deepEqual(names(other), ['a', 'b', 'c', 'd']);
       assert.deepEqual(writer.stats, { batches: 1, units: 4 });
@@ -79,7 +77,10 @@ describe('the SQLite writer', () => {
         }),
         writer.run(() => insert.run('c')),
       ]);
-      assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
       const error = (outcomes[1] as PromiseRejectedResult).reason as { code?: string };
       assert.equal(error.code, 'SQLITE_CONSTRAINT_UNIQUE');
       assert.deepEqual(names(other), ['a', 'c']);
@@ -95,7 +96,10 @@ describe('the SQLite writer', () => {
         writer.run(() => insert.run('orphan', 'missing')),
         writer.run(() => insert.run('c', null)),
       ]);
-      assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected', 'rejected']);
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['rejected', 'rejected', 'rejected'],
+      );
       for (const o of outcomes) {
         assert.equal(((o as PromiseRejectedResult).reason as { code?: string }).code, 'SQLITE_CONSTRAINT_FOREIGNKEY');
       }
@@ -113,12 +117,12 @@ describe('the SQLite writer', () => {
       const insert = db.prepare('INSERT INTO items (name) VALUES (?)');
       other.exec('BEGIN IMMEDIATE');
       let ran = 0;
-      const outcomes = await Promise.allSettled([
-        writer.run(() => ++ran && insert.run('a')),
-        writer.run(() => ++ran && insert.run('b')),
-      ]);
+      const outcomes = await Promise.allSettled([writer.run(() => ++ran && insert.run('a')), writer.run(() => ++ran && insert.run('b'))]);
       other.exec('ROLLBACK');
-      assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected']);
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['rejected', 'rejected'],
+      );
       assert.equal(((outcomes[0] as PromiseRejectedResult).reason as { code?: string }).code, 'SQLITE_BUSY');
       assert.equal(ran, 0);
       assert.deepEqual(names(other), []);

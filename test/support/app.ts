@@ -43,7 +43,13 @@ export interface TestApp {
 }
 
 export async function testApp(
-  options: { env?: Record<string, string>; store?: Store; logger?: pino.Logger; checkout?: CheckoutConfig; onRoute?: (route: RouteOptions) => void } = {},
+  options: {
+    env?: Record<string, string>;
+    store?: Store;
+    logger?: pino.Logger;
+    checkout?: CheckoutConfig;
+    onRoute?: (route: RouteOptions) => void;
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'kassa-test-'));
   let database: TestDatabase | undefined;
@@ -58,7 +64,7 @@ export async function testApp(
   } else {
     store = openSqliteStore({ path: join(dir, 'kassa.db') });
   }
-    // Rate limits are off unless a test asks for them: the test clock stands still, so a bucket never refills.
+  // Rate limits are off unless a test asks for them: the test clock stands still, so a bucket never refills.
   const config = loadConfig({ KASSA_API_KEY: TEST_API_KEY, DATABASE_URL: databaseUrl, KASSA_RATE_LIMIT: 'off', ...options.env });
   const clock = {
     now: START,
@@ -94,16 +100,24 @@ export async function testApp(
       if (target.engine === 'sqlite') {
         sqlite ??= new Database(target.path);
         const statement = sqlite.prepare(sql);
-        const rows = (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as Record<string, unknown>[];
+        let rows: Record<string, unknown>[] = [];
+        if (statement.reader) rows = statement.all(...params) as Record<string, unknown>[];
+        else statement.run(...params);
         await new Promise((resolve) => setImmediate(resolve));
         return rows;
       }
       pg ??= postgres(target.url, { max: 1, onnotice: () => {} });
       let n = 0;
-      return [...(await pg.unsafe(sql.replace(/\?/g, () => `$${++n}`), params as never[]))] as Record<string, unknown>[];
+      return [
+        ...(await pg.unsafe(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params as never[],
+        )),
+      ] as Record<string, unknown>[];
     },
     async another() {
-      const other = target.engine === 'sqlite' ? openSqliteStore({ path: target.path }) : await openPostgresStore({ url: target.url, poolSize: 2 });
+      const other =
+        target.engine === 'sqlite' ? openSqliteStore({ path: target.path }) : await openPostgresStore({ url: target.url, poolSize: 2 });
       others.push(other);
       return other;
     },

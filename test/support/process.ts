@@ -19,7 +19,15 @@ export function nodeArgs(entry: string): string[] {
 
 /** The environment a child gets: only what it needs, so the developer's own settings never leak in. */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env };
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    ...env,
+  };
 }
 
 export interface KassaProcess {
@@ -41,10 +49,7 @@ export interface KassaProcess {
  * Starts Kassa (`entry`: the server, or the CLI with `serve`) and resolves once it listens; the port
  * is read from the "Server listening" log line, so LOG_LEVEL stays info or lower.
  */
-export async function startKassa(
-  env: Record<string, string>,
-  options: { entry?: string; args?: string[] } = {},
-): Promise<KassaProcess> {
+export async function startKassa(env: Record<string, string>, options: { entry?: string; args?: string[] } = {}): Promise<KassaProcess> {
   const child = spawn(process.execPath, [...nodeArgs(options.entry ?? 'src/server.ts'), ...(options.args ?? [])], {
     cwd: ROOT,
     env: childEnv(env),
@@ -59,8 +64,7 @@ export async function startKassa(
     const text = chunk.toString();
     output += text;
     buffer += text;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       lines.push(line);
@@ -82,7 +86,13 @@ export async function startKassa(
       // A safety bound so a broken start cannot hang the suite (not a timing assertion).
       const bound = setTimeout(() => reject(new Error(`no line matched ${pattern} within 120 s:\n${output}`)), 120_000);
       bound.unref();
-      waiters.push({ pattern, resolve: (line) => (clearTimeout(bound), resolve(line)) });
+      waiters.push({
+        pattern,
+        resolve: (line) => {
+          clearTimeout(bound);
+          resolve(line);
+        },
+      });
       void exited.then(({ code, signal }) => reject(new Error(`Kassa exited (${code ?? signal}) before ${pattern}:\n${output}`)));
     });
   const listening = await waitFor(/Server listening at http:\/\/127\.0\.0\.1:\d+/);
@@ -111,10 +121,15 @@ export interface Finished {
 /** Runs Kassa (the server, or a CLI command) expecting it to stop by itself. */
 export function runKassa(args: string[], env: Record<string, string>, entry = 'src/cli/main.ts'): Promise<Finished> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...nodeArgs(entry), ...args], { cwd: ROOT, env: childEnv(env), timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [...nodeArgs(entry), ...args],
+      { cwd: ROOT, env: childEnv(env), timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -124,8 +139,12 @@ export async function kassaInProcess(args: string[], env: Record<string, string>
   let stdout = '';
   let stderr = '';
   const code = await runCli(['node', 'kassa', ...args], env, {
-    out: (text) => void (stdout += text),
-    err: (text) => void (stderr += text),
+    out: (text) => {
+      stdout += text;
+    },
+    err: (text) => {
+      stderr += text;
+    },
   });
   return { code, stdout, stderr };
 }

@@ -35,7 +35,11 @@ export interface PostgresEngine {
    * A serialised change: `lock` reads the aggregate's row FOR UPDATE inside the transaction,
    * `decide` records writes, and they commit together.
    */
-  change<S, R>(key: string, lock: (tx: TransactionSql) => Promise<S | undefined>, decide: (current: S | undefined, uow: PostgresUnitOfWork) => R): Promise<R>;
+  change<S, R>(
+    key: string,
+    lock: (tx: TransactionSql) => Promise<S | undefined>,
+    decide: (current: S | undefined, uow: PostgresUnitOfWork) => R,
+  ): Promise<R>;
 }
 
 // Advisory lock keys: any two fixed 64-bit numbers, the same in every Kassa process.
@@ -58,10 +62,7 @@ export function describePostgresUrl(url: string): string {
 function withDeadline<T>(work: PromiseLike<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(Object.assign(new Error(`PostgreSQL did not answer within ${ms} ms`), { code: STORAGE_TIMEOUT })),
-      ms,
-    );
+    timer = setTimeout(() => reject(Object.assign(new Error(`PostgreSQL did not answer within ${ms} ms`), { code: STORAGE_TIMEOUT })), ms);
   });
   // A late answer or failure of `work` is still handled by race(): no unhandled rejection.
   return Promise.race([Promise.resolve(work), expired]).finally(() => clearTimeout(timer));

@@ -42,7 +42,9 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
         sql<{ merchant_id: string; version: number; expires_at: string }[]>`
           SELECT merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ${hash}`,
       );
-      return row ? ({ merchantId: row.merchant_id, version: row.version, expiresAt: Number(row.expires_at) } satisfies SessionVersion) : undefined;
+      return row
+        ? ({ merchantId: row.merchant_id, version: row.version, expiresAt: Number(row.expires_at) } satisfies SessionVersion)
+        : undefined;
     },
     async listByMerchant(merchantId, { limit, before }) {
       const rows = await pg.bounded(sql<SessionRow[]>`

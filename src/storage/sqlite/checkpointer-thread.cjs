@@ -9,7 +9,7 @@ let db;
 let timer;
 const stop = () => {
   clearInterval(timer);
-  if (db && db.open) db.close();
+  if (db?.open) db.close();
   parentPort.close();
 };
 try {

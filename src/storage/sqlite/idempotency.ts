@@ -24,7 +24,11 @@ interface Row {
 }
 
 /** What a claim attempt found: ours, or the record someone else holds or completed. */
-export function classify(taken: { claim: string } | null | undefined, row: Row | null | undefined, input: { claim: string; requestHash: string }): IdempotencyBegin {
+export function classify(
+  taken: { claim: string } | null | undefined,
+  row: Row | null | undefined,
+  input: { claim: string; requestHash: string },
+): IdempotencyBegin {
   if (taken && taken.claim === input.claim) return { state: 'new', claim: input.claim };
   if (!row) return { state: 'in-flight' };
   if (row.request_hash !== input.requestHash) return { state: 'mismatch' };
@@ -50,11 +54,21 @@ export function sqliteIdempotency(engine: SqliteEngine): IdempotencyStore {
   const claim = db.prepare(CLAIM_SQL);
   const read = db.prepare('SELECT request_hash, response, claim FROM idempotency_keys WHERE merchant_id = ? AND key_hash = ?');
   const release = db.prepare('DELETE FROM idempotency_keys WHERE merchant_id = ? AND key_hash = ? AND claim = ? AND response IS NULL');
-  const purge = db.prepare('DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)');
+  const purge = db.prepare(
+    'DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)',
+  );
   return {
     begin(input) {
       return engine.writer.run(() => {
-        const taken = claim.get(input.merchantId, input.keyHash, input.requestHash, input.now, input.lockedUntil, input.expiresAt, input.claim);
+        const taken = claim.get(
+          input.merchantId,
+          input.keyHash,
+          input.requestHash,
+          input.now,
+          input.lockedUntil,
+          input.expiresAt,
+          input.claim,
+        );
         return classify(taken as { claim: string } | undefined, read.get(input.merchantId, input.keyHash) as Row | undefined, input);
       });
     },

@@ -27,6 +27,7 @@ const ON_BOTH_ENGINES = [
   'test/sessions/create.http.test.ts',
   'test/sessions/patch.http.test.ts',
   'test/sessions/primer-openapi.http.test.ts',
+  'test/reliability/api-keys.test.ts',
   'test/reliability/etag.test.ts',
   'test/reliability/expiry.test.ts',
   'test/reliability/fuzz.test.ts',

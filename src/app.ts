@@ -12,6 +12,7 @@ import { dashboardRoutes } from './dashboard/routes.ts';
 import { KassaError } from './errors.ts';
 import { corsOptions } from './http/cors.ts';
 import { errorResponses, installErrorHandling, type UnavailableCheck } from './http/envelope.ts';
+import { frameworkErrorOptions } from './http/framework-errors.ts';
 import { installJsonBody } from './http/json-body.ts';
 import { installObservability, metricsRoute } from './http/observability.ts';
 import { installOpenApi } from './http/openapi.ts';
@@ -27,6 +28,7 @@ import { Merchants } from './merchants/merchants.ts';
 import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { SessionService } from './sessions/service.ts';
+import { StorageHealth } from './storage/health.ts';
 import type { Store } from './storage/store.ts';
 import { ClientTokens } from './tokens/client-token.ts';
 import type { SigningKey } from './tokens/signing-key.store.ts';
@@ -51,8 +53,23 @@ export const BODY_LIMIT = 1024 * 1024;
 export const KASSA_VERSION = '0.1.0';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+const hops =
+  (n: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < n;
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const metrics = deps.metrics ?? createMetrics();
+  const requestTimeout = deps.config.requestTimeoutMs;
   const app = Fastify({
+    // A request, body included, must arrive within the timeout: a body trickled a byte at a time
+    // would otherwise hold its connection for ever. Node checks at this interval.
+    requestTimeout,
+    http: {
+      headersTimeout: Math.min(60_000, requestTimeout),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, requestTimeout / 4)),
+    },
+    ...frameworkErrorOptions(deps.logger, metrics),
     loggerInstance: deps.logger as FastifyBaseLogger,
     // http/observability.ts writes the one line per request instead of Fastify's two, with the
     // request id in it; so requests log through the app's logger, without a child logger each.
@@ -65,6 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
     requestIdHeader: false,
+    // A hop count trusts that many proxies nearest to Kassa.
+    trustProxy: typeof deps.config.trustProxy === 'number' ? hops(deps.config.trustProxy) : deps.config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
   });
   // Schemas are compiled once per process, whatever the number of apps (lib/ajv.ts, lib/serialize.ts).
@@ -79,7 +98,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { publicUrl: deps.config.publicUrl, env: checkout.env, ttlSeconds: deps.config.tokenTtlSeconds },
     deps.clock,
   );
-  const metrics = deps.metrics ?? createMetrics();
   const store = deps.store;
   const merchants = new Merchants(store, deps.clock);
   const offeredPaymentMethods = () => offered;
@@ -96,14 +114,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     observeStorage: metrics.observeStorage,
     rateLimits: new RateLimits(deps.config.rateLimit, deps.clock, metrics.rateLimited),
     idempotency: idempotencySteps(idempotency, metrics.idempotentReplay),
+    clientSessions: { find: (ctx, accessToken) => checkoutService.session(ctx, accessToken) },
   });
 
   // What the pipeline puts on a request, declared up front so every request object has one shape
   // (a property added later changes it, and slows every access).
-  for (const name of ['ctx', 'principal', 'ignoredFields', 'idempotencyTicket'] as const) app.decorateRequest(name, undefined);
+  for (const name of ['ctx', 'principal', 'clientSession', 'ignoredFields', 'idempotencyTicket'] as const)
+    app.decorateRequest(name, undefined);
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
-  installErrorHandling(app, deps.isStorageUnavailable ?? (() => false));
+  const storageHealth = new StorageHealth(store);
+  installErrorHandling(app, deps.isStorageUnavailable ?? (() => false), storageHealth.fault);
   installObservability(app, metrics);
   installJsonBody(app);
 
@@ -120,7 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     async () => ({ status: 'ok' as const }),
   );
-  // Readiness for load balancers: this process can reach its storage (a 503 envelope when not).
+  // Readiness for load balancers: this process's storage works (a 503 envelope when not; health.ts).
   app.get(
     '/health/ready',
     {
@@ -134,7 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
     async () => {
-      if (!(await store.ping())) throw new KassaError('ServiceUnavailable');
+      if (!(await storageHealth.ready())) throw new KassaError('ServiceUnavailable');
       return { status: 'ready' as const, storage: 'ok' as const };
     },
   );

@@ -29,6 +29,13 @@ export interface Config {
   idempotencyTtlMs: number;
   /** Requests per second allowed per API key and per client token; null means no limit. */
   rateLimit: RateLimitConfig;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (the per-address limits): none
+   * (false), all (true), a number of hops, or a list of addresses and CIDR ranges.
+   */
+  trustProxy: boolean | number | string[];
+  /** Longest a client may take to send a whole request, headers and body (ms); then 408 and the connection closes. */
+  requestTimeoutMs: number;
   /** How long SIGTERM waits for in-flight requests before closing them (ms). */
   shutdownTimeoutMs: number;
   /** Background purge of expired sessions and idempotency records. */
@@ -36,26 +43,40 @@ export interface Config {
 }
 
 export interface RateLimitConfig {
+  /** Requests per second per API key. */
   perKey: number | null;
+  /** Requests per second per client token. */
   perToken: number | null;
+  /** Requests per second per client address, on the SDK routes a request reaches with no token. */
+  perAddress: number | null;
+  /** Failed authentications (a wrong or missing API key) per minute per client address. */
+  failuresPerMinute: number | null;
 }
 
-export const DEFAULT_RATE_LIMIT: RateLimitConfig = { perKey: 500, perToken: 50 };
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { perKey: 500, perToken: 50, perAddress: 50, failuresPerMinute: 30 };
 
-/** `off`, or `key:<n>/s,token:<n>/s` (either part may be left out and keeps its default). */
+const RATE_PARTS = {
+  key: ['perKey', 's'],
+  token: ['perToken', 's'],
+  address: ['perAddress', 's'],
+  failures: ['failuresPerMinute', 'min'],
+} as const;
+
+/** `off`, or `key:<n>/s,token:<n>/s,address:<n>/s,failures:<n>/min` (a part left out keeps its default; `<kind>:off` turns one off). */
 export function parseRateLimit(value: string): RateLimitConfig | string {
-  const problem = `KASSA_RATE_LIMIT: must be "off" or like "key:500/s,token:50/s" (got "${value.slice(0, 60)}")`;
-  if (value.trim().toLowerCase() === 'off') return { perKey: null, perToken: null };
+  const problem = `KASSA_RATE_LIMIT: must be "off" or like "key:500/s,token:50/s,address:50/s,failures:30/min" (got "${value.slice(0, 80)}")`;
+  if (value.trim().toLowerCase() === 'off') return { perKey: null, perToken: null, perAddress: null, failuresPerMinute: null };
   const out = { ...DEFAULT_RATE_LIMIT };
   const seen = new Set<string>();
   for (const part of value.split(',')) {
-    const match = /^\s*(key|token):(?:(\d{1,7})\/s|(off))\s*$/.exec(part);
+    const match = /^\s*(key|token|address|failures):(?:(\d{1,7})\/(s|min)|(off))\s*$/.exec(part);
     if (!match || seen.has(match[1]!)) return problem;
     seen.add(match[1]!);
-    const rate = match[3] ? null : Number(match[2]);
+    const [field, unit] = RATE_PARTS[match[1] as keyof typeof RATE_PARTS];
+    if (!match[4] && match[3] !== unit) return problem;
+    const rate = match[4] ? null : Number(match[2]);
     if (rate === 0) return problem;
-    if (match[1] === 'key') out.perKey = rate;
-    else out.perToken = rate;
+    out[field] = rate;
   }
   return out;
 }
@@ -73,7 +94,12 @@ export const SDK_ENVS = ['LOCAL_DOCKER', 'DEV', 'SANDBOX', 'STAGING', 'PRODUCTIO
 export function parseDatabaseUrl(value: string): DatabaseTarget | string {
   if (value.startsWith('sqlite:')) {
     const path = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    return path.length > 0 ? { engine: 'sqlite', path } : 'DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/kassa.db';
+    if (path.length === 0) return 'DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/kassa.db';
+    // SQLite's URI forms (file:…?mode=ro) would be taken as a plain path and create a folder named "file:".
+    if (path.startsWith('file:') || path.includes('?')) {
+      return `DATABASE_URL: sqlite: takes a plain file path (sqlite:./data/kassa.db, sqlite:/var/lib/kassa/kassa.db) or :memory:; URI forms like file:…?mode= are not supported (got "${value.slice(0, 60)}")`;
+    }
+    return { engine: 'sqlite', path };
   }
   if (/^postgres(ql)?:\/\//.test(value)) {
     try {
@@ -84,6 +110,17 @@ export function parseDatabaseUrl(value: string): DatabaseTarget | string {
     }
   }
   return `DATABASE_URL: must start with sqlite: or postgres:// (got "${value.slice(0, 40)}")`;
+}
+
+/** `false` (or unset), `true`, a hop count, or comma-separated addresses/CIDR ranges; a message when bad. */
+export function parseTrustProxy(value: string): boolean | number | string[] | string {
+  const v = value.trim();
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  const list = v.split(',').map((p) => p.trim());
+  if (list.every((p) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p))) return list;
+  return `KASSA_TRUST_PROXY: must be true, false, a number of proxy hops, or comma-separated addresses or CIDR ranges (got "${v.slice(0, 80)}")`;
 }
 
 /** `*`, or comma-separated origins (`https://shop.example`, scheme and host, no path); a message when bad. */
@@ -105,6 +142,22 @@ export function parseCorsOrigins(value: string): '*' | string[] | string {
     return `KASSA_CORS_ORIGINS: must be * or comma-separated origins like https://shop.example (bad: ${bad.map((b) => `"${b.slice(0, 80)}"`).join(', ') || 'empty list'})`;
   }
   return origins;
+}
+
+/**
+ * Why an operator's key is refused, or undefined. Kassa stores only a slow hash of it, but a short or
+ * repetitive key can still be guessed from a copy of the database or over the wire.
+ */
+export function apiKeyWeakness(key: string): string | undefined {
+  if (key.length > 256 || /\s/.test(key)) return 'must be at most 256 characters, without spaces';
+  const distinct = new Set(key).size;
+  if (key.length < 20 || distinct < 10) {
+    return (
+      `too easy to guess (${key.length} characters, ${distinct} different): use at least 20 characters with at least 10 ` +
+      'different ones, e.g. the output of `openssl rand -hex 24`, or leave it unset and Kassa makes a key'
+    );
+  }
+  return undefined;
 }
 
 export function loadConfig(env: Env): Config {
@@ -135,8 +188,9 @@ export function loadConfig(env: Env): Config {
   if (typeof database === 'string') problems.push(database);
 
   const apiKey = env.KASSA_API_KEY || undefined;
-  if (apiKey !== undefined && (apiKey.length < 16 || apiKey.length > 256 || /\s/.test(apiKey))) {
-    problems.push('KASSA_API_KEY: must be 16 to 256 characters without spaces');
+  if (apiKey !== undefined) {
+    const weak = apiKeyWeakness(apiKey);
+    if (weak) problems.push(`KASSA_API_KEY: ${weak}`);
   }
   const tokenSecret = env.KASSA_TOKEN_SECRET || undefined;
   if (tokenSecret !== undefined && tokenSecret.length < 32) {
@@ -159,6 +213,9 @@ export function loadConfig(env: Env): Config {
   const rateLimit = env.KASSA_RATE_LIMIT ? parseRateLimit(env.KASSA_RATE_LIMIT) : DEFAULT_RATE_LIMIT;
   if (typeof rateLimit === 'string') problems.push(rateLimit);
 
+  const trustProxy = parseTrustProxy(env.KASSA_TRUST_PROXY ?? '');
+  if (typeof trustProxy === 'string') problems.push(trustProxy);
+
   const config: Config = {
     port,
     host,
@@ -175,6 +232,8 @@ export function loadConfig(env: Env): Config {
     dbTimeoutMs: int('KASSA_DB_TIMEOUT_MS', 10_000, 100, 600_000),
     idempotencyTtlMs: int('KASSA_IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400) * 1000,
     rateLimit: typeof rateLimit === 'string' ? DEFAULT_RATE_LIMIT : rateLimit,
+    trustProxy: typeof trustProxy === 'string' ? false : trustProxy,
+    requestTimeoutMs: int('KASSA_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     shutdownTimeoutMs: int('KASSA_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     purge: {
       intervalMs: int('KASSA_PURGE_INTERVAL_SECONDS', 60, 0, 86_400) * 1000,

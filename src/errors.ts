@@ -45,6 +45,26 @@ export const ERROR_CATALOGUE = {
     description: 'The request body is larger than the 1 MiB limit.',
     recoverySuggestion: 'Send a smaller request body.',
   },
+  BadRequest: {
+    status: 400,
+    description: 'The request is not valid HTTP or its path cannot be read.',
+    recoverySuggestion: 'Check the request line, the headers and the percent-encoding of the path.',
+  },
+  RequestTimeout: {
+    status: 408,
+    description: 'The request was not received in time.',
+    recoverySuggestion: 'Send the whole request, headers and body, without pauses.',
+  },
+  UriTooLong: {
+    status: 414,
+    description: 'A part of the request path is longer than any Kassa accepts.',
+    recoverySuggestion: 'Check the path; ids and tokens in it are at most 100 characters.',
+  },
+  RequestHeaderFieldsTooLarge: {
+    status: 431,
+    description: 'The request headers are too large.',
+    recoverySuggestion: 'Send smaller headers.',
+  },
   Unauthorized: {
     status: 401,
     description: 'The API key is missing or not valid.',
@@ -85,6 +105,76 @@ export const ERROR_CATALOGUE = {
     description: 'Too many requests.',
     recoverySuggestion: 'Retry after the time given in Retry-After.',
   },
+  PaymentError: {
+    status: 400,
+    description: 'The payment could not be found',
+    recoverySuggestion: 'Check the payment id, the payment method token or the resume token.',
+  },
+  PaymentNotFoundError: {
+    status: 404,
+    description: 'The payment could not be found',
+    recoverySuggestion: 'Check the payment id.',
+  },
+  EntityNotFound: {
+    status: 404,
+    description: 'The payment could not be found',
+    recoverySuggestion: 'Check the payment id.',
+  },
+  InvalidPaymentStatus: {
+    status: 400,
+    description: 'The payment is not in a status that allows this action.',
+    recoverySuggestion: 'Read the payment and check its status.',
+  },
+  PaymentAlreadyAuthorized: {
+    status: 400,
+    description: 'The payment is already authorized.',
+  },
+  PaymentIsNotAuthorizedYet: {
+    status: 400,
+    description: 'The payment is not authorized yet.',
+  },
+  IncorrectPaymentAuthorizationType: {
+    status: 400,
+    description: 'Only a payment authorized with authorizationType ESTIMATED can be adjusted.',
+  },
+  MerchantAccountNotFound: {
+    status: 400,
+    description: 'No processor merchant account matches processorMerchantId and name.',
+    recoverySuggestion: 'Use the processor of the sandbox settings.',
+  },
+  UnprocessableRefundAmount: {
+    status: 422,
+    description: 'The refund amount is more than can be refunded.',
+  },
+  PaymentAlreadyRefunded: {
+    status: 409,
+    description: 'The payment has been refunded in full already.',
+  },
+  InvalidPaymentInstrumentToken: {
+    status: 400,
+    description: 'The payment method token is not valid.',
+    recoverySuggestion: 'Check the token: it may be unknown, expired or deleted.',
+  },
+  IdempotencyKeyAlreadyExists: {
+    status: 409,
+    description: 'A request with this idempotency key was already processed.',
+    recoverySuggestion: 'Read the payment named by paymentId; use a new key for a new request.',
+  },
+  TransactionRequestIdempotencyKeyAlreadyExists: {
+    status: 400,
+    description: 'Transaction request already exists with this idempotency key.',
+    recoverySuggestion: 'Read the payment named by paymentId; use a new key for a new request.',
+  },
+  PaymentRequestLimitExceeded: {
+    status: 409,
+    description: 'Too many refused requests were made on this payment.',
+    recoverySuggestion: 'Create a new payment.',
+  },
+  NoActionsToHandle: {
+    status: 202,
+    description: 'The payment has no action to resume: its asynchronous step is still running.',
+    recoverySuggestion: 'Wait for the payment to change status.',
+  },
   InternalServerError: {
     status: 500,
     description: 'An unexpected error occurred.',
@@ -92,7 +182,7 @@ export const ERROR_CATALOGUE = {
   },
   ServiceUnavailable: {
     status: 503,
-    description: 'The storage is not reachable right now.',
+    description: 'The storage cannot serve requests right now.',
     recoverySuggestion: 'Retry later.',
   },
 } as const satisfies Record<string, CatalogueEntry>;

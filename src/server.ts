@@ -1,11 +1,12 @@
 // The server process (what `npm start` runs, and `kassa serve`): read the configuration, open and
-// migrate the storage, listen, and drain on SIGTERM. Only this file and the CLI read process.env.
+// migrate the storage, listen, and drain on SIGTERM or SIGINT. Only this file and the CLI read process.env.
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { buildApp } from './app.ts';
 import { CheckoutConfigError, readCheckoutConfigFile, type CheckoutConfig } from './checkout/configuration.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { loggerOptions } from './http/observability.ts';
+import { prepareDrain } from './http/shutdown.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { newSigningSecret } from './lib/ids.ts';
 import { createMetrics } from './lib/metrics.ts';
@@ -63,6 +64,12 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     config.checkoutConfigPath ? readCheckoutConfigFile(config.checkoutConfigPath, config.sdkEnv) : undefined,
   );
   const logger = pino(loggerOptions(config.logLevel));
+  if (config.database.engine === 'sqlite' && config.database.path === ':memory:') {
+    logger.warn(
+      { database: 'sqlite::memory:' },
+      'DATABASE_URL is sqlite::memory: — sessions, payments and keys live in a temporary file deleted at exit: nothing survives a restart',
+    );
+  }
   const store = await openStore(config.database, { poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs });
   const prepared = await prepareStorage(store, config, systemClock);
   if (prepared.generatedApiKey) {
@@ -83,25 +90,37 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     checkout,
     isStorageUnavailable,
   });
+  const drain = prepareDrain(app);
   await app.listen({ port: config.port, host: config.host });
   const purger = startPurger({ store, clock: systemClock, logger, ...config.purge });
 
-  // Graceful shutdown: stop accepting, let in-flight requests finish (bounded by
-  // KASSA_SHUTDOWN_TIMEOUT_MS, then open connections are cut), stop the purger, close storage.
+  // Graceful shutdown (http/shutdown.ts): stop accepting, close idle and half-sent connections, answer
+  // every request already received with Connection: close and exit as soon as the last answer is
+  // out. Only a request still running after KASSA_SHUTDOWN_TIMEOUT_MS is cut, and then the exit
+  // code is 1. npm start execs node (package.json), so the signal a process manager sends reaches
+  // this process, and npm, which waits for it, exits with its code.
   let stopping = false;
   const stop = async (signal: string) => {
+    // A second signal changes nothing: npm forwards the one a whole process group also got.
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
+    const started = performance.now();
     let forced = false;
     const deadline = setTimeout(() => {
       forced = true;
       logger.warn('shutdown wait ran out: closing open connections');
-      app.server.closeAllConnections();
+      drain.cut();
     }, config.shutdownTimeoutMs);
-    deadline.unref();
+    const { inFlight, closed, drained } = await drain.begin();
+    logger.info(
+      { signal, inFlight, closedConnections: closed, timeoutMs: config.shutdownTimeoutMs },
+      'shutting down: draining in-flight requests',
+    );
     let code = 0;
     try {
+      await drained;
+      // The deadline is for requests; closing the app and the storage after them is not cut.
+      clearTimeout(deadline);
       await app.close();
       await purger.stop();
       await store.close();
@@ -109,9 +128,8 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
       logger.error({ err }, 'shutdown failed');
       code = 1;
     }
-    clearTimeout(deadline);
     if (forced) code = 1;
-    logger.info({ exitCode: code }, 'stopped');
+    logger.info({ exitCode: code, drainMs: Math.round(performance.now() - started) }, 'stopped');
     // pino writes synchronously to stdout by default, so the last line is out before exit.
     process.exit(code);
   };

@@ -1,4 +1,4 @@
-// Environment -> Config, every bad variable named (issue 2 §9).
+// Environment -> Config, every bad variable named (docs/configuration.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../src/config.ts';
@@ -17,7 +17,9 @@ test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens',
     dbPoolSize: 10,
     dbTimeoutMs: 10_000,
     idempotencyTtlMs: 86_400_000,
-    rateLimit: { perKey: 500, perToken: 50 },
+    rateLimit: { perKey: 500, perToken: 50, perAddress: 50, failuresPerMinute: 30 },
+    trustProxy: false,
+    requestTimeoutMs: 30_000,
     shutdownTimeoutMs: 10_000,
     purge: { intervalMs: 60_000, retentionMs: 604_800_000, batchSize: 500 },
   });
@@ -49,7 +51,9 @@ test('every variable is read', () => {
     dbPoolSize: 10,
     dbTimeoutMs: 10_000,
     idempotencyTtlMs: 86_400_000,
-    rateLimit: { perKey: 500, perToken: 50 },
+    rateLimit: { perKey: 500, perToken: 50, perAddress: 50, failuresPerMinute: 30 },
+    trustProxy: false,
+    requestTimeoutMs: 30_000,
     shutdownTimeoutMs: 10_000,
     purge: { intervalMs: 60_000, retentionMs: 604_800_000, batchSize: 500 },
   });
@@ -84,4 +88,23 @@ test('every bad value is reported at once, by name', () => {
       ],
     );
   }
+});
+
+test('KASSA_API_KEY: a short or repetitive operator key is refused, saying why', () => {
+  for (const weak of ['0123456789abcdef', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'abcabcabcabcabcabcabcabc']) {
+    assert.throws(
+      () => loadConfig({ KASSA_API_KEY: weak }),
+      (e: unknown) => e instanceof ConfigError && /KASSA_API_KEY: too easy to guess \(\d+ characters, \d+ different\)/.test(e.message),
+      weak,
+    );
+  }
+  assert.equal(loadConfig({ KASSA_API_KEY: 'kassa_test_key_0123456789abcdef' }).apiKey, 'kassa_test_key_0123456789abcdef');
+});
+
+test('KASSA_TRUST_PROXY: false, true, a hop count or addresses', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ KASSA_TRUST_PROXY: 'true' }).trustProxy, true);
+  assert.equal(loadConfig({ KASSA_TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.deepEqual(loadConfig({ KASSA_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, ['10.0.0.0/8', '127.0.0.1']);
+  assert.throws(() => loadConfig({ KASSA_TRUST_PROXY: 'the load balancer' }), /KASSA_TRUST_PROXY/);
 });

@@ -1,4 +1,4 @@
-// Ids and access tokens come from a pooled CSPRNG buffer (issue 6): they keep their formats and
+// Ids and access tokens come from a pooled CSPRNG buffer (docs/performance.md): they keep their formats and
 // never repeat, across many pool refills.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

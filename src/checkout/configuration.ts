@@ -73,12 +73,41 @@ const CheckoutModuleEntry = Type.Object(
   { additionalProperties: false },
 );
 
+/** How the payments sandbox behaves for this deployment (docs/payments.md, "Sandbox settings"). */
+const SandboxSection = Type.Object(
+  {
+    captureMode: Type.Optional(Type.Unsafe<'MANUAL' | 'AUTOMATIC'>({ type: 'string', enum: ['MANUAL', 'AUTOMATIC'] })),
+    authorizeOnCreate: Type.Optional(Type.Boolean()),
+    threeDSecureMode: Type.Optional(Type.Unsafe<'PRIMER_3DS' | 'PROCESSOR_3DS'>({ type: 'string', enum: ['PRIMER_3DS', 'PROCESSOR_3DS'] })),
+    asyncDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
+    processor: Type.Optional(Type.Object({ name: Text(255), processorMerchantId: Text(255) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+export interface SandboxSettings {
+  captureMode: 'MANUAL' | 'AUTOMATIC';
+  authorizeOnCreate: boolean;
+  threeDSecureMode: 'PRIMER_3DS' | 'PROCESSOR_3DS';
+  asyncDelayMs: number;
+  processor: { name: string; processorMerchantId: string };
+}
+
+export const DEFAULT_SANDBOX: SandboxSettings = {
+  captureMode: 'MANUAL',
+  authorizeOnCreate: true,
+  threeDSecureMode: 'PRIMER_3DS',
+  asyncDelayMs: 2000,
+  processor: { name: 'KASSA_SANDBOX', processorMerchantId: 'kassa-sandbox' },
+};
+
 export const CheckoutConfigFile = Type.Object(
   {
     env: Type.Optional(Type.Unsafe<SdkEnv>({ type: 'string', enum: [...SDK_ENVS] })),
     primerAccountId: Type.Optional(Text(255)),
     paymentMethods: Type.Array(PaymentMethodEntry, { maxItems: 100 }),
     checkoutModules: Type.Optional(Type.Array(CheckoutModuleEntry, { maxItems: CHECKOUT_MODULE_TYPES.length })),
+    sandbox: Type.Optional(SandboxSection),
   },
   { additionalProperties: false },
 );
@@ -109,6 +138,7 @@ export interface CheckoutConfig {
   primerAccountId?: string;
   paymentMethods: PaymentMethodConfig[];
   checkoutModules: CheckoutModuleConfig[];
+  sandbox: SandboxSettings;
 }
 
 export class CheckoutConfigError extends Error {
@@ -182,6 +212,7 @@ export function parseCheckoutConfig(value: unknown, fallbackEnv: SdkEnv, source 
       ...(m.requestUrl !== undefined ? { requestUrl: m.requestUrl } : {}),
       options: m.options ?? {},
     })),
+    sandbox: { ...DEFAULT_SANDBOX, ...file.sandbox },
   };
 }
 

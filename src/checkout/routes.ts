@@ -8,12 +8,18 @@ import { KassaError } from '../errors.ts';
 import { errorResponses } from '../http/envelope.ts';
 import type { Pipeline } from '../http/pipeline.ts';
 import type { Context } from '../lib/context.ts';
+import type { StoredSession } from '../sessions/session.store.ts';
 import { ICONS } from './icons.ts';
 import { ActionsBody, ConfigurationQuery, ConfigurationResponse, ValidateTokenBody, ValidateTokenResponse } from './schemas.ts';
 import type { CheckoutService } from './service.ts';
 
 const COMMON_ERRORS = ['InvalidApiVersion', 'ClientSessionValidationError', 'TooManyRequests'] as const;
 const BODY_ERRORS = ['RequestValidationError', 'InvalidRequestBody', 'UnsupportedMediaType', 'PayloadTooLarge'] as const;
+
+// Open to the internet and called with a token only: bodies far larger than a real call are refused
+// before they are read. A checkout's actions are a few kilobytes; validate carries one JWT.
+const ACTIONS_BODY_LIMIT = 64 * 1024;
+const VALIDATE_BODY_LIMIT = 8 * 1024;
 
 /** The access token the SDKs send in Primer-Client-Token. */
 export const clientTokenHeader = (request: FastifyRequest): string | undefined => {
@@ -42,16 +48,13 @@ export function checkoutRoutes(service: CheckoutService, pipeline: Pipeline) {
         },
       },
       async (request, reply) =>
-        sendJson(
-          reply,
-          await service.configuration(ctx(request), clientTokenHeader(request), request.query.withDisplayMetadata !== 'false'),
-        ),
+        sendJson(reply, service.configuration(request.clientSession as StoredSession, request.query.withDisplayMetadata !== 'false')),
     );
 
     app.post(
       '/client-session/actions',
       {
-        ...pipeline.sdk({ body: true }),
+        ...pipeline.sdk({ body: true, bodyLimit: ACTIONS_BODY_LIMIT }),
         schema: {
           summary: 'Apply checkout actions to the client session',
           tags: ['Client SDK'],
@@ -65,7 +68,7 @@ export function checkoutRoutes(service: CheckoutService, pipeline: Pipeline) {
     app.post(
       '/client-token/validate',
       {
-        ...pipeline.sdk({ body: true }),
+        ...pipeline.sdk({ body: true, bodyLimit: VALIDATE_BODY_LIMIT, token: 'optional' }),
         schema: {
           summary: 'Check that a client token is valid',
           tags: ['Client SDK'],

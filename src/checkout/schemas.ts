@@ -1,4 +1,4 @@
-// Shapes of the routes the client SDKs call (contract §2.3–2.5). Responses are TypeBox schemas so
+// Shapes of the routes the client SDKs call (docs/sdk.md). Responses are TypeBox schemas so
 // Fastify serializes them fast and in a fixed field order.
 import { Type, type Static } from 'typebox';
 import { Customer, Fee, LineItem, Metadata, Shipping } from '../sessions/schemas.ts';
@@ -25,7 +25,7 @@ export const SdkPaymentMethodOption = Type.Object(
 );
 export type SdkPaymentMethodOption = Static<typeof SdkPaymentMethodOption>;
 
-/** The session as the SDKs read it (contract §2.4): clientSessionId, order.totalOrderAmount, options array. */
+/** The session as the SDKs read it (docs/sdk.md, "The configuration"): clientSessionId, order.totalOrderAmount, options array. */
 export const SdkClientSession = Type.Object(
   {
     clientSessionId: Str,

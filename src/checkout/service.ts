@@ -2,6 +2,7 @@
 // token. Authenticated by the token's accessToken alone (the Primer-Client-Token header): its hash
 // finds the session, whoever the merchant. Actions go through SessionService.change, the same
 // serialised change path as PATCH.
+import { then, type Awaitable } from '../lib/awaitable.ts';
 import type { Clock } from '../lib/clock.ts';
 import { timed, type Context } from '../lib/context.ts';
 import { serializer } from '../lib/serialize.ts';
@@ -29,13 +30,17 @@ const serializeConfiguration = serializer(ConfigurationResponse);
 export class CheckoutService {
   constructor(private readonly deps: CheckoutServiceDeps) {}
 
-  /** GET /client-sdk/configuration, serialized. */
-  async configuration(ctx: Context, accessToken: string | undefined, withDisplayMetadata: boolean): Promise<string> {
+  /** The session an SDK request's access token names, if it may be used now (the pipeline's SDK step). */
+  session(ctx: Context, accessToken: string | undefined): Awaitable<StoredSession> {
     const hash = accessTokenHash(accessToken);
-    const stored = usable(
-      await timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.store.sessions.findByAccessTokenHash(hash)),
-      this.deps.clock(),
+    return then(
+      timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.store.sessions.findByAccessTokenHash(hash)),
+      (found) => usable(found, this.deps.clock()),
     );
+  }
+
+  /** GET /client-sdk/configuration for the request's session, serialized. */
+  configuration(stored: StoredSession, withDisplayMetadata: boolean): string {
     return this.render(stored, withDisplayMetadata);
   }
 

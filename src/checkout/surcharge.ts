@@ -1,4 +1,4 @@
-// Surcharges (client-session-api.md §3.7 and the surcharge flow; contract §2.5): selecting a payment
+// Surcharges (docs/sdk.md, "Actions"; docs/decisions.md, "Surcharges"): selecting a payment
 // method sets one `SURCHARGE` fee in order.fees, which the computed amount then includes; unselecting
 // removes it. With a top-level `amount` the merchant fixed the total, so no surcharge is applied.
 // Pure. No extra state is stored: the fee itself is the record of the selection's surcharge.

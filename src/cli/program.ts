@@ -189,7 +189,6 @@ export function buildProgram(env: Env, io: Io): Command {
       const rows = list.map((k) => ({
         id: k.id,
         merchantId: k.merchantId,
-        prefix: k.prefix,
         scopes: k.scopes,
         createdAt: iso(k.createdAt),
         revokedAt: k.revokedAt === undefined ? null : iso(k.revokedAt),
@@ -198,8 +197,8 @@ export function buildProgram(env: Env, io: Io): Command {
       else {
         printTable(
           io,
-          ['ID', 'PREFIX', 'CREATED', 'REVOKED', 'SCOPES'],
-          rows.map((k) => [k.id, `${k.prefix}…`, k.createdAt, k.revokedAt ?? '-', k.scopes.join(',')]),
+          ['ID', 'CREATED', 'REVOKED', 'SCOPES'],
+          rows.map((k) => [k.id, k.createdAt, k.revokedAt ?? '-', k.scopes.join(',')]),
           `No API keys for ${options.merchant}.`,
         );
       }

@@ -67,6 +67,14 @@ const FASTIFY_CODES: Record<string, ErrorId> = {
   FST_ERR_NOT_FOUND: 'NotFound',
 };
 
+/** 413 naming the route's own limit (the SDK routes take far less than the default 1 MiB). */
+function payloadTooLarge(request: FastifyRequest): KassaError {
+  const limit = request.routeOptions.bodyLimit;
+  if (!limit) return new KassaError('PayloadTooLarge');
+  const size = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : limit % 1024 === 0 ? `${limit / 1024} KiB` : `${limit}-byte`;
+  return new KassaError('PayloadTooLarge', { detail: `The request body is larger than the ${size} limit.` });
+}
+
 /** Recognises a storage outage in an error, for a 503 instead of a 500. */
 export type UnavailableCheck = (error: unknown) => boolean;
 
@@ -83,11 +91,12 @@ export function toKassaError(error: FastifyError, request: FastifyRequest, isUna
     });
   }
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+  if (mapped === 'PayloadTooLarge') return payloadTooLarge(request);
   if (mapped) return new KassaError(mapped);
   if (isUnavailable(error)) return new KassaError('ServiceUnavailable', { retryAfterSeconds: 1 });
   // The JSON parser's own failures (syntax, prototype poisoning) carry a 400.
   if (error instanceof SyntaxError || error.statusCode === 400) return new KassaError('InvalidRequestBody');
-  if (error.statusCode === 413) return new KassaError('PayloadTooLarge');
+  if (error.statusCode === 413) return payloadTooLarge(request);
   if (error.statusCode === 415) return new KassaError('UnsupportedMediaType');
   if (error.statusCode === 404) return new KassaError('NotFound');
   return new KassaError('InternalServerError');
@@ -102,9 +111,15 @@ export function sendError(reply: FastifyReply, error: KassaError, requestId: str
     .send(JSON.stringify(envelope(error, requestId)));
 }
 
-export function installErrorHandling(app: FastifyInstance, isUnavailable: UnavailableCheck): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  isUnavailable: UnavailableCheck,
+  /** Told when a request failed because the storage could not do its work (readiness then checks it). */
+  onUnavailable: () => void = () => {},
+): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const kassaError = toKassaError(error, request, isUnavailable);
+    if (kassaError.errorId === 'ServiceUnavailable' && !(error instanceof KassaError)) onUnavailable();
     if (kassaError.status >= 500) {
       // Log the fault, never the request body or headers (they hold secrets and personal data).
       request.log.error({ err: error, errorId: kassaError.errorId, requestId: request.id }, 'request failed');

@@ -5,7 +5,8 @@
 //   every request       Fastify routes it; the request id is the well-formed X-Request-Id sent, or a
 //                        fresh UUID (app.ts, genReqId)
 //   merchant routes      (X-Api-Key: the Client Session API, the dashboard's reads)
-//     onRequest          X-Api-Version (versioned routes) → rate limit per API key → API key → scope
+//     onRequest          X-Api-Version (versioned routes) → failed-authentication limit per address
+//                        → rate limit per API key → API key → scope
 //                        → Content-Type (routes with a body) → the request's Context
 //     parsing            JSON body, read once: UTF-8, duplicate keys, guards and unknown fields in one
 //                        walk (json-body.ts) → Ajv against the route's schema (compiled once)
@@ -14,17 +15,21 @@
 //     handler            one service call; the answer is serialized once
 //   SDK routes           (Primer-Client-Token, called from the shopper's browser or app)
 //     onRequest          CORS (their own scope, http/cors.ts) → X-Api-Version → rate limit per client
-//                        token → the request's Context
+//                        token (per address when none is sent) → Content-Type → the request's Context
+//                        → the token's session, before any body is read (small body limits)
 //     parsing, handler   as above
+//   either audience      (POST /payments, resume, GET /payment-instruments): X-Api-Key present → the
+//                        merchant steps, else the SDK steps (eitherAudience)
 //   open routes          (health, metrics, docs, dashboard page, icons): nothing more
 //   every response       onSend: X-Request-Id, Server-Timing; onResponse: metrics, one log line;
 //                        errors: Primer's envelope (envelope.ts)
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler, RouteShorthandOptions } from 'fastify';
 import { KassaError } from '../errors.ts';
-import { then } from '../lib/awaitable.ts';
+import { then, type Awaitable } from '../lib/awaitable.ts';
 import { timed, Timing, type Context } from '../lib/context.ts';
 import { sha256 } from '../lib/ids.ts';
 import type { Merchants, Principal } from '../merchants/merchants.ts';
+import type { StoredSession } from '../sessions/session.store.ts';
 import { resolveApiVersion } from './api-version.ts';
 import type { RateLimits } from './rate-limit.ts';
 
@@ -34,6 +39,8 @@ declare module 'fastify' {
     ctx?: Context;
     /** Set by the merchant step. */
     principal?: Principal;
+    /** Set by the SDK step: the session the client token names. */
+    clientSession?: StoredSession;
   }
   interface FastifyContextConfig {
     /** The API-key scope a merchant route needs (the OpenAPI document shows it). */
@@ -50,6 +57,8 @@ export interface PipelineDeps {
   /** Told of every storage call made for a request (the kassa_storage_duration_seconds histogram). */
   observeStorage: (operation: string, seconds: number) => void;
   rateLimits: RateLimits;
+  /** The session an SDK request's Primer-Client-Token names (ClientSessionValidationError when none is usable). */
+  clientSessions: { find(ctx: Context, accessToken: string | undefined): Awaitable<StoredSession> };
   /** The idempotency step, for routes that take keys. */
   idempotency: {
     claim(request: FastifyRequest, reply: FastifyReply): Promise<void>;
@@ -73,9 +82,16 @@ export interface MerchantRoute {
 export interface SdkRoute {
   versioned?: boolean;
   body?: boolean;
+  /** Largest body in bytes (these routes are open to the internet: keep it small). */
+  bodyLimit?: number;
+  /**
+   * `required` (the default): Primer-Client-Token must name a usable session, checked before the body
+   * is read. `optional`: checked the same way when sent; without it the address is rate-limited.
+   */
+  token?: 'required' | 'optional';
 }
 
-type RouteSteps = Pick<RouteShorthandOptions, 'config' | 'onRequest' | 'preHandler' | 'onResponse'>;
+type RouteSteps = Pick<RouteShorthandOptions, 'config' | 'onRequest' | 'preHandler' | 'onResponse' | 'bodyLimit'>;
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -101,25 +117,43 @@ export function createPipeline(deps: PipelineDeps) {
       // Callback form, and no promise when the key is read at once (SQLite): this runs on every request.
       const onRequest: onRequestHookHandler = (request, reply, done) => {
         const version = apiVersion(request, reply, versioned);
+        // A client that failed to authenticate too often is stopped before its key costs a hash.
+        rateLimits.check('failures', request.ip);
         const secret = first(request.headers['x-api-key']);
-        if (!secret || secret.length > 512) throw new KassaError('Unauthorized');
-        const secretHash = sha256(secret);
+        if (!secret || secret.length > 512) {
+          rateLimits.count('failures', request.ip);
+          throw new KassaError('Unauthorized');
+        }
+        const quick = sha256(secret);
         // Before the key is looked up: a flood costs no storage read.
-        rateLimits.take('key', secretHash);
+        rateLimits.take('key', quick);
         const ctx: Context = { apiVersion: version, requestId: request.id, timing: new Timing(observeStorage) };
         request.ctx = ctx;
-        const admitted = then(
-          timed(ctx, 'apiKeys.authenticate', () => merchants.authenticate(secretHash, route.scope)),
-          (principal) => {
-            request.principal = principal;
-            ctx.merchantId = principal.merchantId;
-            if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
-            if (route.clientToken === 'query' && rateLimits.enabled('token')) {
-              limitClientToken((request.query as Record<string, unknown> | undefined)?.clientToken);
-            }
-          },
-        );
-        if (admitted instanceof Promise) admitted.then(() => done(), done);
+        const failed = (error: unknown) => {
+          if (error instanceof KassaError && error.errorId === 'Unauthorized') rateLimits.count('failures', request.ip);
+          return error;
+        };
+        let admitted: Awaitable<void>;
+        try {
+          admitted = then(
+            timed(ctx, 'apiKeys.authenticate', () => merchants.authenticate(secret, quick, route.scope)),
+            (principal) => {
+              request.principal = principal;
+              ctx.merchantId = principal.merchantId;
+              if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
+              if (route.clientToken === 'query' && rateLimits.enabled('token')) {
+                limitClientToken((request.query as Record<string, unknown> | undefined)?.clientToken);
+              }
+            },
+          );
+        } catch (error) {
+          throw failed(error);
+        }
+        if (admitted instanceof Promise)
+          admitted.then(
+            () => done(),
+            (error: unknown) => done(failed(error) as Error),
+          );
         else done();
       };
       const preHandler: preHandlerHookHandler[] = [];
@@ -140,16 +174,47 @@ export function createPipeline(deps: PipelineDeps) {
 
     sdk(route: SdkRoute = {}): RouteSteps {
       const versioned = route.versioned ?? true;
+      const token = route.token ?? 'required';
       const onRequest: onRequestHookHandler = (request, reply, done) => {
         const version = apiVersion(request, reply, versioned);
-        limitClientToken(first(request.headers['primer-client-token']));
+        const accessToken = first(request.headers['primer-client-token']);
+        // Nothing to limit by but the address when no token is sent (a route where it is optional).
+        if (accessToken) limitClientToken(accessToken);
+        else rateLimits.take('address', request.ip);
         if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
-        request.ctx = { apiVersion: version, requestId: request.id, timing: new Timing(observeStorage) };
-        done();
+        const ctx: Context = { apiVersion: version, requestId: request.id, timing: new Timing(observeStorage) };
+        request.ctx = ctx;
+        if (token === 'optional' && !accessToken) return done();
+        // The token's session, found before the body is read: a caller without one costs no parsing.
+        const found = then(deps.clientSessions.find(ctx, accessToken), (session) => {
+          request.clientSession = session;
+          ctx.merchantId = session.merchantId;
+        });
+        if (found instanceof Promise) found.then(() => done(), done);
+        else done();
       };
-      return { config: { versioned, sdk: true }, onRequest };
+      return {
+        config: { versioned, sdk: true },
+        onRequest,
+        ...(route.bodyLimit !== undefined ? { bodyLimit: route.bodyLimit } : {}),
+      };
     },
   };
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;
+
+/**
+ * A route both audiences call (POST /payments, resume, GET /payment-instruments): X-Api-Key makes it
+ * a merchant request, else it is an SDK request with Primer-Client-Token. X-Api-Key wins when both
+ * are sent. Only the merchant steps' onRequest and the SDK steps' onRequest are combined: such routes
+ * take no preHandler steps.
+ */
+export function eitherAudience(merchant: RouteSteps, sdk: RouteSteps): RouteSteps {
+  const asMerchant = merchant.onRequest as onRequestHookHandler;
+  const asSdk = sdk.onRequest as onRequestHookHandler;
+  const onRequest: onRequestHookHandler = function (request, reply, done) {
+    return (request.headers['x-api-key'] !== undefined ? asMerchant : asSdk).call(this, request, reply, done);
+  };
+  return { config: { ...merchant.config, sdk: true }, onRequest, ...(sdk.bodyLimit !== undefined ? { bodyLimit: sdk.bodyLimit } : {}) };
+}

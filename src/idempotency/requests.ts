@@ -73,7 +73,12 @@ export function idempotencySteps(service: IdempotencyService, onReplay: () => vo
       ctx.idempotency = {
         record(uow, answer) {
           const headers: Record<string, string> = { ...answer.headers, 'x-api-version': ctx.apiVersion };
-          service.complete(uow, ticket, { statusCode: 200, headers, body: answer.body });
+          service.complete(uow, ticket, {
+            statusCode: 200,
+            headers,
+            body: answer.body,
+            ...(answer.validUntil !== undefined ? { validUntil: answer.validUntil } : {}),
+          });
         },
       };
     },

@@ -21,6 +21,8 @@ export interface StoredReply {
   statusCode: number;
   headers: Record<string, string>;
   body: string;
+  /** After this (ms since epoch) the reply's client token no longer works, and it is not replayed. */
+  validUntil?: number;
 }
 
 /** An in-flight claim, held by the request that made it until it completes or releases. */
@@ -120,6 +122,8 @@ export class IdempotencyService {
           throw new KassaError('IdempotencyKeyReused', {
             detail: 'The stored response for this idempotency key can no longer be read; use a new key.',
           });
+        // The session's token has expired since: a fresh request with it would be refused, so is this.
+        if (reply.validUntil !== undefined && reply.validUntil <= now) throw new KassaError('ClientSessionValidationError');
         return { state: 'replay', reply };
       }
     }

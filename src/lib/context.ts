@@ -11,6 +11,11 @@ export interface Answer {
   body: string;
   /** Response headers that belong to the answer (ETag). */
   headers?: Record<string, string>;
+  /**
+   * When the answer stops being true (ms since epoch): its client token expires then, and a replay
+   * after that is answered as a fresh request with that token would be.
+   */
+  validUntil?: number;
 }
 
 export interface Context {

@@ -25,10 +25,30 @@ const random = (bytes: number) => randomSlice(bytes).toString('base64url');
 export const newSessionId = () => `cs_${random(15)}`;
 export const newMerchantId = () => `mer_${random(12)}`;
 export const newApiKeyId = () => `key_${random(12)}`;
-/** 160 random bits, hex, so naive base64 decoders of the token still work (contract §1.3). */
+/** 160 random bits, hex, so naive base64 decoders of the token still work (docs/decisions.md, "Client tokens"). */
 export const newAccessToken = () => randomSlice(20).toString('hex');
 export const newApiKeySecret = () => `kassa_sk_${randomBytes(32).toString('base64url')}`;
 export const newSigningSecret = () => randomBytes(32).toString('base64url');
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** `length` base62 characters (rejection sampling, so every character is equally likely). */
+function base62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomSlice(length)) {
+      if (byte < 248 && out.length < length) out += BASE62[byte % 62];
+    }
+  }
+  return out;
+}
+
+export const newPaymentId = () => `pay_${base62(16)}`;
+/** A payment method token: what a merchant's server pays and vaults with. */
+export const newPaymentToken = () => `tok_${base62(24)}`;
+/** The id the SDKs see for a vaulted method. */
+export const newVaultedId = () => `vpm_${base62(24)}`;
+export const newAnalyticsId = () => `an_${base62(24)}`;
+export const newUuid = () => crypto.randomUUID();
+
 /** Names one request's hold on an idempotency record. */
 export const newClaim = () => random(12);
 

@@ -16,10 +16,8 @@ export interface MerchantStore {
 export interface ApiKey {
   id: string;
   merchantId: string;
-  /** sha256 of the secret; the secret itself is never stored. */
+  /** The secret's hash (key-hash.ts); the secret itself, and no part of it, is ever stored. */
   secretHash: string;
-  /** First characters of the secret, to recognise a key in listings. */
-  prefix: string;
   scopes: string[];
   createdAt: number;
   revokedAt?: number;
@@ -35,6 +33,8 @@ export interface ApiKeyStore {
   authenticate(secretHash: string, scope: string): Awaitable<{ keyId: string; merchantId: string; hasScope: boolean } | undefined>;
   listByMerchant(merchantId: string): Promise<ApiKey[]>;
   count(): Promise<number>;
+  /** Replaces a key's stored hash (a key stored before scrypt, on first use); false when no such key. */
+  rehash(id: string, secretHash: string): Promise<boolean>;
   /** Returns false when no such unrevoked key exists. */
   revoke(id: string, at: number): Promise<boolean>;
 }

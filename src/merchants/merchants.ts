@@ -1,10 +1,11 @@
-// Merchants and their API keys. Keys are stored as hashes with scopes; the secret is shown once, when
-// it is made, and never logged.
+// Merchants and their API keys. Keys are stored as slow hashes with scopes (key-hash.ts); the secret
+// is shown once, when it is made, and never logged.
 import { KassaError } from '../errors.ts';
 import { then, type Awaitable } from '../lib/awaitable.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newApiKeyId, newApiKeySecret, newMerchantId, sha256 } from '../lib/ids.ts';
 import type { Store } from '../storage/store.ts';
+import { hashApiKey, knownKeyHash, legacyKeyHash, rememberKeyHash } from './key-hash.ts';
 import type { ApiKey, Merchant } from './merchant.store.ts';
 
 /** Primer's scopes. Kassa checks client_tokens:write on the client-session routes. */
@@ -28,6 +29,12 @@ export interface Principal {
   keyId: string;
 }
 
+function principal(key: { keyId: string; merchantId: string; hasScope: boolean } | undefined, scope: string): Principal {
+  if (!key) throw new KassaError('Unauthorized');
+  if (!key.hasScope) throw new KassaError('Forbidden', { detail: `The API key does not have the ${scope} scope this operation needs.` });
+  return { merchantId: key.merchantId, keyId: key.keyId };
+}
+
 export class Merchants {
   constructor(
     private readonly store: Store,
@@ -35,16 +42,37 @@ export class Merchants {
   ) {}
 
   /**
-   * The merchant behind an API key, from the hash of its secret, if the key has `scope`: 401
-   * Unauthorized for an unknown or revoked key, 403 Forbidden without the scope.
+   * The merchant behind an API key, if the key has `scope`: 401 Unauthorized for an unknown or
+   * revoked key, 403 Forbidden without the scope. `quick` is sha256(secret). At once (no promise on
+   * SQLite) for a key this process has seen work; otherwise the secret is hashed first (key-hash.ts).
    */
-  authenticate(secretHash: string, scope: string): Awaitable<Principal> {
-    return then(this.store.apiKeys.authenticate(secretHash, scope), (key) => {
-      if (!key) throw new KassaError('Unauthorized');
-      if (!key.hasScope)
-        throw new KassaError('Forbidden', { detail: `The API key does not have the ${scope} scope this operation needs.` });
-      return { merchantId: key.merchantId, keyId: key.keyId };
-    });
+  authenticate(secret: string, quick: string, scope: string): Awaitable<Principal> {
+    const known = knownKeyHash(quick);
+    if (known !== undefined) return then(this.store.apiKeys.authenticate(known, scope), (key) => principal(key, scope));
+    return this.authenticateFirst(secret, quick, scope);
+  }
+
+  private async authenticateFirst(secret: string, quick: string, scope: string): Promise<Principal> {
+    const hash = await hashApiKey(secret);
+    let key = await this.store.apiKeys.authenticate(hash, scope);
+    if (!key) {
+      // A key stored before scrypt: rehash it now that its secret is here.
+      const legacy = await this.store.apiKeys.findBySecretHash(legacyKeyHash(secret));
+      if (legacy && legacy.revokedAt === undefined && (await this.store.apiKeys.rehash(legacy.id, hash))) {
+        key = await this.store.apiKeys.authenticate(hash, scope);
+      }
+    }
+    const found = principal(key, scope);
+    rememberKeyHash(quick, hash);
+    return found;
+  }
+
+  /** A trusted secret's hash (one being made or configured), remembered for the requests that follow. */
+  private async hashOf(secret: string): Promise<string> {
+    const quick = sha256(secret);
+    const hash = knownKeyHash(quick) ?? (await hashApiKey(secret));
+    rememberKeyHash(quick, hash);
+    return hash;
   }
 
   async createMerchant(name: string, id: string = newMerchantId()): Promise<Merchant> {
@@ -80,8 +108,7 @@ export class Merchants {
     const key: ApiKey = {
       id: newApiKeyId(),
       merchantId,
-      secretHash: sha256(secret),
-      prefix: secret.slice(0, 12),
+      secretHash: await this.hashOf(secret),
       scopes: [...scopes],
       createdAt: this.clock(),
     };
@@ -101,9 +128,16 @@ export class Merchants {
       });
     }
     if (configuredKey !== undefined) {
-      if (!(await this.store.apiKeys.findBySecretHash(sha256(configuredKey)))) {
+      const hash = await this.hashOf(configuredKey);
+      const exists = async () => {
+        if (await this.store.apiKeys.findBySecretHash(hash)) return true;
+        const legacy = await this.store.apiKeys.findBySecretHash(legacyKeyHash(configuredKey));
+        return legacy !== undefined && (await this.store.apiKeys.rehash(legacy.id, hash));
+      };
+      if (!(await exists())) {
         await this.createKey(DEFAULT_MERCHANT_ID, SCOPES, configuredKey).catch(async (error: unknown) => {
-          if (!(await this.store.apiKeys.findBySecretHash(sha256(configuredKey)))) throw error;
+          // Another process made it first.
+          if (!(await exists())) throw error;
         });
       }
       return {};

@@ -7,7 +7,7 @@ import { MAX_AMOUNT } from './schemas.ts';
 type Order = NonNullable<SessionData['order']>;
 type LineItem = NonNullable<Order['lineItems']>[number];
 
-/** amount*quantity − discountAmount + taxAmount, for the whole line (spec §3.4). */
+/** amount*quantity − discountAmount + taxAmount, for the whole line (docs/api.md, "Money"). */
 export function lineTotal(item: LineItem): bigint {
   return BigInt(item.amount) * BigInt(item.quantity ?? 1) - BigInt(item.discountAmount ?? 0) + BigInt(item.taxAmount ?? 0);
 }

@@ -1,4 +1,4 @@
-// Closed value lists of Primer's v2.4 OpenAPI document (client-session-api.md §3.9).
+// Closed value lists of Primer's v2.4 OpenAPI document: countries, currencies, card networks, payment types.
 // Kept verbatim, obsolete codes included, so Kassa accepts exactly what Primer accepts.
 
 /** ISO 3166-1 alpha-2 codes of `CountryCodeEnum` (no XK). */
@@ -452,10 +452,10 @@ export const CARD_NETWORKS = [
   'OTHER',
 ] as const;
 
-/** Keys of `paymentMethod.options.PAYMENT_CARD.networks`: every network but EFTPOS (spec §3.7.1). */
+/** Keys of `paymentMethod.options.PAYMENT_CARD.networks`: every network but EFTPOS, which Primer's schema leaves out. */
 export const SURCHARGE_NETWORKS = CARD_NETWORKS.filter((n) => n !== 'EFTPOS');
 
-/** Returned when `orderedAllowedCardNetworks` is absent or null (spec §3.7): no PRIVATE_LABEL. */
+/** Returned when `orderedAllowedCardNetworks` is absent or null, as Primer's schema documents it: no PRIVATE_LABEL. */
 export const DEFAULT_CARD_NETWORKS = [
   'VISA',
   'MASTERCARD',

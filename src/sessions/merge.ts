@@ -1,4 +1,4 @@
-// PATCH's partial-update rules (decisions.md, PATCH; spec §2.3). Pure: returns a new session.
+// PATCH's partial-update rules (docs/decisions.md, "PATCH"). Pure: returns a new session.
 import type { SessionData } from './schemas.ts';
 
 /** Objects merged one level deep; every other field is replaced whole (arrays and metadata too). */

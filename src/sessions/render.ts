@@ -1,11 +1,12 @@
 // A stored session as Primer's response shape: computed amount, response defaults, empty fields
-// omitted (decisions.md, wire format). Pure.
+// omitted (docs/decisions.md, "Wire format"). Pure.
 import { DEFAULT_CARD_NETWORKS } from './enums.ts';
 import { sessionAmount } from './amount.ts';
 import type { SessionData, SessionResponse } from './schemas.ts';
 
 export function renderSession(session: SessionData): SessionResponse {
-  // Plain assignments rather than conditional spreads: this runs on every response (issue 6).
+  // Plain assignments rather than conditional spreads: this runs on every response, and the spreads
+  // cost microseconds per call (docs/performance.md).
   const out: SessionResponse = {};
   if (session.customerId !== undefined) out.customerId = session.customerId;
   if (session.orderId !== undefined) out.orderId = session.orderId;
@@ -17,7 +18,8 @@ export function renderSession(session: SessionData): SessionResponse {
   if (session.order !== undefined) out.order = session.order;
   const pm = session.paymentMethod;
   if (pm !== undefined) {
-    // Defaults Primer echoes once payment-method options exist (spec §3.7, example 10.2).
+    // Defaults Primer's responses carry whenever paymentMethod is present: the vault flags false and
+    // the full network list, without PRIVATE_LABEL (docs/api.md, "Response defaults").
     out.paymentMethod = {
       vaultOnSuccess: false,
       vaultOn3DS: false,

@@ -1,7 +1,7 @@
 // The Client Session API's request and response shapes, written once (conventions: "one schema, three
 // jobs"). Fastify validates requests with them, serializes responses with them, the types come from
 // Static<>, and the OpenAPI document is generated from them. Field order follows Primer's v2.4
-// OpenAPI document, which is also the order of the JSON Kassa writes (decisions.md, wire format).
+// OpenAPI document, which is also the order of the JSON Kassa writes (docs/decisions.md, "Wire format").
 import { Type, type Static, type TSchema } from 'typebox';
 import {
   APPLE_PAY_INTERVAL_UNITS,
@@ -15,14 +15,15 @@ import {
   SURCHARGE_NETWORKS,
 } from './enums.ts';
 
-/** Largest amount Kassa accepts: JavaScript's safe integer range (decisions.md, values). */
+/** Largest amount Kassa accepts: JavaScript's safe integer range (docs/decisions.md, "Values"). */
 export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
 export const METADATA_LIMITS = { keys: 200, keyLength: 255, valueLength: 4096 } as const;
 export const ARRAY_LIMITS = { lineItems: 500, fees: 100 } as const;
 
-const Text = (min: number, max: number, extra: Record<string, unknown> = {}) => Type.String({ minLength: min, maxLength: max, ...extra });
-const Money = (description?: string) => Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, ...(description ? { description } : {}) });
-const StringEnum = <T extends readonly string[]>(values: T, title: string) =>
+export const Text = (min: number, max: number, extra: Record<string, unknown> = {}) =>
+  Type.String({ minLength: min, maxLength: max, ...extra });
+export const Money = (description?: string) => Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, ...(description ? { description } : {}) });
+export const StringEnum = <T extends readonly string[]>(values: T, title: string) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], title });
 
 export const CountryCode = StringEnum(COUNTRY_CODES, 'CountryCodeEnum');
@@ -117,8 +118,8 @@ export const Customer = Type.Object(
   { title: 'CheckoutCustomerDetailsAPISchema' },
 );
 
-// metadata: flat, string or safe-integer values, bounded (decisions.md, values). An empty key is
-// answered with 400 MetadataContainsEmptyKey before schema validation (http/body-guards.ts).
+// metadata: flat, string or safe-integer values, bounded (docs/decisions.md, "Values"). An empty key is
+// answered with 400 MetadataContainsEmptyKey before schema validation (http/json-body.ts).
 export const Metadata = Type.Record(
   Type.String(),
   Type.Union([Type.String({ maxLength: METADATA_LIMITS.valueLength }), Type.Integer({ minimum: -MAX_AMOUNT, maximum: MAX_AMOUNT })]),
@@ -143,7 +144,7 @@ export const CardNetworkOptions = Type.Object(Object.fromEntries(SURCHARGE_NETWO
 });
 
 // Kassa extension: PAYMENT_CARD and APPLE_PAY may carry a method-level surcharge too, because the
-// SDK's options array gives every method a `surcharge` (checkout-sdk-contract.md §2.4).
+// SDKs' options array gives every method a `surcharge` (docs/sdk.md, "The configuration").
 export const CardOption = Type.Object(
   {
     surcharge: Type.Optional(Surcharge),
@@ -233,7 +234,7 @@ export const GenericOption = Type.Object(
   { title: 'CheckoutPaymentMethodOptionAPISchema' },
 );
 
-/** Keys are payment-method types; any UPPER_SNAKE type is accepted (spec §3.9 recommendation). */
+/** Keys are payment-method types; any UPPER_SNAKE type is accepted, not only Primer's list (docs/decisions.md, "Values"). */
 export const PAYMENT_METHOD_TYPE_PATTERN = '^[A-Z][A-Z0-9_]{0,63}$';
 export const PaymentMethodOptions = Type.Object(
   { PAYMENT_CARD: Type.Optional(CardOption), APPLE_PAY: Type.Optional(ApplePayOption) },
@@ -279,7 +280,7 @@ export const CreateSessionBody = Type.Object(sessionFields, {
 export type SessionData = Static<typeof CreateSessionBody>;
 
 // PATCH: `null` clears a field at the top level and one level down inside customer, order and
-// paymentMethod (decisions.md, PATCH). Nullable puts the null branch second: the error formatter
+// paymentMethod (docs/decisions.md, "PATCH"). Nullable puts the null branch second: the error formatter
 // relies on that to report only the real branch's problems.
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const nullableMembers = <T extends Record<string, TSchema>>(props: T) =>
@@ -368,7 +369,7 @@ export const SessionWithTokenResponse = Type.Object(
 );
 export type SessionWithTokenResponse = Static<typeof SessionWithTokenResponse>;
 
-/** Fields introduced after API 2.1, by JSON path (decisions.md, wire format). */
+/** Fields introduced after API 2.1, by JSON path (docs/api.md, "Versions"). */
 export const FIELD_VERSIONS: ReadonlyArray<{ path: readonly string[]; version: string; label: string }> = [
   { path: ['order', 'lineItems', '*', 'productData'], version: '2.2', label: 'productData' },
   { path: ['paymentMethod', 'vaultOnAgreement'], version: '2.4', label: 'vaultOnAgreement' },

@@ -94,7 +94,7 @@ export class SessionService {
     await timed(ctx, 'commit', () =>
       this.deps.store.commit((uow) => {
         uow.sessions.insert(stored);
-        this.recordAnswer(ctx, uow, answer);
+        this.recordAnswer(ctx, uow, answer, stored);
         uow.afterCommit(() => this.deps.events?.sessionCreated());
       }),
     );
@@ -173,7 +173,7 @@ export class SessionService {
             // The answer a GET would give is made now anyway (PATCH answers it): the cache gets it too.
             const cacheable = { version: next.version, body: serializeSession(renderSession(data)), etag: sessionEtag(next) };
             const answer = { body: options.render ? options.render(next) : cacheable.body, etag: cacheable.etag, stored: next };
-            this.recordAnswer(ctx, uow, answer);
+            this.recordAnswer(ctx, uow, answer, next);
             uow.afterCommit(() => {
               this.answers.set(accessTokenHash, cacheable);
               this.deps.events?.sessionUpdated();
@@ -194,7 +194,7 @@ export class SessionService {
     });
   }
 
-  private recordAnswer(ctx: Context, uow: UnitOfWork, answer: SessionAnswer): void {
-    ctx.idempotency?.record(uow, { body: answer.body, headers: { etag: answer.etag } });
+  private recordAnswer(ctx: Context, uow: UnitOfWork, answer: SessionAnswer, session: StoredSession): void {
+    ctx.idempotency?.record(uow, { body: answer.body, headers: { etag: answer.etag }, validUntil: session.expiresAt });
   }
 }

@@ -16,7 +16,7 @@ export function sessionErrors(session: SessionData): FieldError[] {
 }
 
 /** Fields the requested API version does not have yet (a 422 naming the version that brought them). */
-export function fieldsNewerThan(body: unknown, version: string): FieldError[] {
+export function fieldsNewerThan(body: unknown, version: string, rules: typeof FIELD_VERSIONS = FIELD_VERSIONS): FieldError[] {
   const errors: FieldError[] = [];
   const visit = (value: unknown, path: readonly string[], at: (string | number)[], rule: (typeof FIELD_VERSIONS)[number]) => {
     if (value === null || typeof value !== 'object') return;
@@ -37,7 +37,7 @@ export function fieldsNewerThan(body: unknown, version: string): FieldError[] {
       });
     } else visit(child, rest, [...at, head], rule);
   };
-  for (const rule of FIELD_VERSIONS) {
+  for (const rule of rules) {
     if (compareVersions(version, rule.version) < 0) visit(body, rule.path, [], rule);
   }
   return errors;

@@ -1,4 +1,4 @@
-// Warning rules, all in one pure module (issue 2 §4; checkout issue §6 adds payment-method rules).
+// Warning rules, all in one pure module: the session's own and the payment methods' (docs/api.md, "Warnings").
 // Warnings never block a request: they tell the merchant what a later step will miss.
 import type { SessionData, Warning } from './schemas.ts';
 
@@ -20,7 +20,7 @@ export const REQUIREMENTS = {
   customerEmail: { field: '$.customer.emailAddress', isMissing: (s) => s.customer?.emailAddress === undefined },
 } as const satisfies Record<string, Requirement>;
 
-/** What Primer asks every merchant to send on create (spec §2.1). */
+/** What Primer recommends every merchant sends on create, though its schema requires none of it. */
 export const SESSION_REQUIREMENTS: readonly Requirement[] = [
   REQUIREMENTS.currencyCode,
   REQUIREMENTS.orderId,

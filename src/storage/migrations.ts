@@ -7,12 +7,36 @@ import type { Engine } from './store.ts';
 export interface Dialect {
   /** Milliseconds since the epoch, and other integers past 2^31. */
   bigint: string;
+  /** Bytes. */
+  blob: string;
 }
 
 export const DIALECTS: Readonly<Record<Engine, Dialect>> = {
-  sqlite: { bigint: 'INTEGER' },
-  postgres: { bigint: 'BIGINT' },
+  sqlite: { bigint: 'INTEGER', blob: 'BLOB' },
+  postgres: { bigint: 'BIGINT', blob: 'BYTEA' },
 };
+
+/** Thrown when DATABASE_URL names a database that holds another application's tables. */
+export class ForeignDatabaseError extends Error {
+  readonly code = 'KASSA_FOREIGN_DATABASE';
+  constructor(where: string, tables: string[]) {
+    const shown = tables.slice(0, 8).join(', ') + (tables.length > 8 ? `, and ${tables.length - 8} more` : '');
+    super(
+      `${where} is not Kassa's database: it already holds other tables (${shown}). Kassa will not add its tables ` +
+        "next to another application's. Point DATABASE_URL at a new file or an empty database.",
+    );
+  }
+}
+
+/**
+ * Refuses a database that is neither empty nor Kassa's. Kassa's has schema_migrations with its first
+ * migration recorded as `init` (another application may have a schema_migrations of its own).
+ */
+export function checkDatabaseIsKassas(where: string, tables: string[], firstMigration: string | undefined): void {
+  // Only an empty schema_migrations: Kassa's own first start, stopped before its first migration.
+  if (tables.every((t) => t === 'schema_migrations') || firstMigration === MIGRATIONS[0]!.name) return;
+  throw new ForeignDatabaseError(where, tables);
+}
 
 export interface Migration {
   id: number;
@@ -82,5 +106,92 @@ export const MIGRATIONS: readonly Migration[] = [
     id: 3,
     name: 'idempotency-claim',
     sql: () => 'ALTER TABLE idempotency_keys ADD COLUMN claim TEXT;',
+  },
+  {
+    // The first characters of each key's secret were kept to recognise it in listings, which made a
+    // short key easy to recover from a copy of the database. Keys are recognised by their id now.
+    id: 4,
+    name: 'api-keys-without-prefix',
+    sql: () => 'ALTER TABLE api_keys DROP COLUMN prefix;',
+  },
+  {
+    // Readiness writes here to prove the storage can write (storage/health.ts); rows never stay.
+    id: 5,
+    name: 'storage-probe',
+    sql: (d) => `CREATE TABLE storage_probe (id TEXT PRIMARY KEY, pad ${d.blob} NOT NULL);`,
+  },
+  {
+    // The payments sandbox. Tokens keep what a card may leave behind (never its number or CVV); a
+    // payment's whole object is `data`, with the columns it is found and listed by beside it; jobs are
+    // the durable async steps; events are recorded with every change, in its transaction.
+    id: 6,
+    name: 'payments',
+    sql: (d) => `
+      CREATE TABLE payment_tokens (
+        token TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        token_type TEXT NOT NULL,
+        session_id TEXT,
+        customer_id TEXT,
+        vaulted_id TEXT UNIQUE,
+        source_token TEXT,
+        is_default INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL,
+        created_at ${d.bigint} NOT NULL,
+        expires_at ${d.bigint},
+        used_at ${d.bigint},
+        deleted_at ${d.bigint}
+      );
+      CREATE INDEX payment_tokens_customer ON payment_tokens(merchant_id, customer_id, created_at);
+      CREATE TABLE payments (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        session_id TEXT,
+        token TEXT NOT NULL,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at ${d.bigint} NOT NULL,
+        updated_at ${d.bigint} NOT NULL,
+        order_id TEXT NOT NULL,
+        currency_code TEXT NOT NULL,
+        amount ${d.bigint} NOT NULL,
+        customer_id TEXT,
+        customer_email TEXT,
+        last4 TEXT NOT NULL,
+        processor TEXT NOT NULL,
+        processor_merchant_id TEXT NOT NULL,
+        action_id TEXT UNIQUE,
+        action_token_hash TEXT UNIQUE,
+        failed_requests INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX payments_merchant_created ON payments(merchant_id, created_at, id);
+      CREATE INDEX payments_session ON payments(session_id);
+      CREATE INDEX payments_token ON payments(token);
+      CREATE TABLE payment_jobs (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
+        payment_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        run_at ${d.bigint} NOT NULL,
+        locked_until ${d.bigint} NOT NULL DEFAULT 0,
+        created_at ${d.bigint} NOT NULL
+      );
+      CREATE INDEX payment_jobs_due ON payment_jobs(run_at);
+      CREATE INDEX payment_jobs_payment ON payment_jobs(payment_id);
+      CREATE TABLE payment_events (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
+        payment_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        ordinal INTEGER NOT NULL,
+        created_at ${d.bigint} NOT NULL,
+        request_id TEXT,
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX payment_events_payment ON payment_events(payment_id, version, ordinal);
+    `,
   },
 ];

@@ -22,7 +22,6 @@ export interface ApiKeyRow {
   id: string;
   merchant_id: string;
   secret_hash: string;
-  prefix: string;
   scopes: string;
   created_at: Timestamp;
   revoked_at: Timestamp | null;
@@ -57,14 +56,13 @@ export const toApiKey = (row: ApiKeyRow): ApiKey => ({
   id: row.id,
   merchantId: row.merchant_id,
   secretHash: row.secret_hash,
-  prefix: row.prefix,
   scopes: parseScopes(row.scopes),
   createdAt: Number(row.created_at),
   ...(row.revoked_at !== null ? { revokedAt: Number(row.revoked_at) } : {}),
 });
 
 /** The columns of an API key, in the order apiKeyFromRaw reads them. */
-export const API_KEY_COLUMNS = 'id, merchant_id, secret_hash, prefix, scopes, created_at, revoked_at';
+export const API_KEY_COLUMNS = 'id, merchant_id, secret_hash, scopes, created_at, revoked_at';
 
 /** The same, from a raw row of API_KEY_COLUMNS. */
 export const apiKeyFromRaw = (row: unknown[]): ApiKey =>
@@ -72,8 +70,7 @@ export const apiKeyFromRaw = (row: unknown[]): ApiKey =>
     id: row[0] as string,
     merchant_id: row[1] as string,
     secret_hash: row[2] as string,
-    prefix: row[3] as string,
-    scopes: row[4] as string,
-    created_at: row[5] as number,
-    revoked_at: row[6] as number | null,
+    scopes: row[3] as string,
+    created_at: row[4] as number,
+    revoked_at: row[5] as number | null,
   });

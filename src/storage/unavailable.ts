@@ -1,5 +1,6 @@
-// Recognises "the storage is not reachable right now" in an error, so the request becomes a 503
-// ServiceUnavailable (retry later) instead of a 500. By error code only, never by message text
+// Recognises "the storage cannot do its work right now" in an error — not reachable, overloaded, out
+// of disk, failing I/O, damaged — so the request becomes a 503 ServiceUnavailable (retry later, or
+// elsewhere) instead of a 500, and readiness fails until the storage works again (storage/health.ts). By error code only, never by message text
 // (conventions: database error codes mapped to HTTP).
 
 /** Socket-level failures reaching a database server. */
@@ -39,10 +40,29 @@ const SQLSTATES = new Set([
   '40001', // serialization_failure
   '40P01', // deadlock_detected
   '55P03', // lock_not_available: another process held the row past lock_timeout
+  '53100', // disk_full
+  '53200', // out_of_memory
+  '58030', // io_error
+  'XX001', // data_corrupted
+  'XX002', // index_corrupted
 ]);
 
-/** SQLite: another process held the write lock for longer than busy_timeout. */
-const SQLITE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED']);
+/**
+ * SQLite, by primary code (extended codes add a suffix, e.g. SQLITE_IOERR_FSYNC): another process held
+ * the write lock past busy_timeout; the disk is full; I/O failed; the file is damaged, not a database,
+ * read-only or gone.
+ */
+const SQLITE_CODES = [
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_FULL',
+  'SQLITE_IOERR',
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+  'SQLITE_READONLY',
+  'SQLITE_CANTOPEN',
+];
+const sqliteUnavailable = (code: string) => code.startsWith('SQLITE_') && SQLITE_CODES.some((c) => code === c || code.startsWith(`${c}_`));
 
 function codeIsUnavailable(code: unknown): boolean {
   if (typeof code !== 'string') return false;
@@ -51,7 +71,7 @@ function codeIsUnavailable(code: unknown): boolean {
     DRIVER_CODES.has(code) ||
     SQLSTATES.has(code) ||
     code.startsWith('08') || // connection_exception class
-    SQLITE_CODES.has(code)
+    sqliteUnavailable(code)
   );
 }
 

@@ -2,11 +2,13 @@
 // with plain synchronous calls; the engine commits them (SQLite: one savepoint in the writer's next
 // group transaction; PostgreSQL: one transaction). Each feature contributes its writes interface.
 import type { IdempotencyWrites } from '../idempotency/idempotency.store.ts';
+import type { PaymentWrites } from '../payments/payment.store.ts';
 import type { SessionWrites } from '../sessions/session.store.ts';
 
 export interface UnitOfWork {
   readonly sessions: SessionWrites;
   readonly idempotency: IdempotencyWrites;
+  readonly payments: PaymentWrites;
   /** Runs `effect` once the unit is committed (caches, counters); never if it is not. */
   afterCommit(effect: () => void): void;
 }

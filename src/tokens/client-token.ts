@@ -84,6 +84,25 @@ export class ClientTokens {
     return { clientToken, accessTokenHash: sha256(accessToken), expiresAt };
   }
 
+  /**
+   * The client token of a payment's required action (3DS): a new access token, which names the payment
+   * (its hash is kept with it), the session's expiry, the action's intent and any extra claims.
+   */
+  issueAction(options: { intent: string; expiresAt: number; claims?: Record<string, string> }): {
+    clientToken: string;
+    accessTokenHash: string;
+  } {
+    const accessToken = newAccessToken();
+    const clientToken = this.sign({
+      exp: Math.floor(options.expiresAt / 1000),
+      accessToken,
+      ...this.claims,
+      intent: options.intent,
+      ...options.claims,
+    });
+    return { clientToken, accessTokenHash: sha256(accessToken) };
+  }
+
   /** The token's access-token hash when its signature is ours and it has not expired; else undefined. */
   verify(clientToken: string): VerifiedToken | undefined {
     let verified = this.verified.get(clientToken);

@@ -1,4 +1,4 @@
-// POST /client-session/actions: every action type the SDKs send (contract §2.5), the change persisted
+// POST /client-session/actions: every action type the SDKs send (docs/sdk.md, "Actions"), the change persisted
 // (seen through GET /client-session), bad actions rejected with nothing changed.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';

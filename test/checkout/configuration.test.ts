@@ -1,4 +1,4 @@
-// GET /client-sdk/configuration, decoded with the rules each SDK applies (contract §1.2, §2.4).
+// GET /client-sdk/configuration, decoded with the rules each SDK applies (docs/sdk.md, "The configuration").
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { COUNTRY_CODES } from '../../src/sessions/enums.ts';

@@ -1,4 +1,4 @@
-// CORS: browsers may call the SDK routes with the headers the SDKs send (contract §2.1); the routes
+// CORS: browsers may call the SDK routes with the headers the SDKs send (docs/sdk.md, "CORS"); the routes
 // that take a secret X-Api-Key get no CORS permission at all.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

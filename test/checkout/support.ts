@@ -28,7 +28,7 @@ export async function createSession(t: TestApp, body: Record<string, unknown>) {
   return { clientToken: json.clientToken, accessToken: claims.accessToken as string, claims, response: json };
 }
 
-/** Headers the SDKs send (contract §2.1). */
+/** Headers the SDKs send (docs/sdk.md, "CORS"). */
 export const sdkHeaders = (accessToken: string, version = '2.4') => ({
   'primer-client-token': accessToken,
   'x-api-version': version,

@@ -53,7 +53,7 @@ describe('a PostgreSQL outage', () => {
       assert.equal(res.status, 503, `${method} ${path}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body.error.errorId, 'ServiceUnavailable');
       assert.equal(typeof res.body.error.diagnosticsId, 'string');
-      assert.equal(res.body.error.description, 'The storage is not reachable right now.');
+      assert.equal(res.body.error.description, 'The storage cannot serve requests right now.');
     }
     assert.equal(kassa.child.exitCode, null, 'Kassa is still running');
     assert.equal((await fetch(`${kassa.url}/health`)).status, 200, 'liveness does not depend on storage');

@@ -1,5 +1,5 @@
 // The real server over real HTTP: create, restart the process, read the session back with the same
-// token (issue 2, done-when). Tokens survive the restart because the signing secret lives in the DB.
+// token. Tokens survive the restart because the signing secret lives in the DB.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

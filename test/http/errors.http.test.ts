@@ -1,4 +1,4 @@
-// Every error of the catalogue through HTTP, in Primer's envelope (decisions.md, errors).
+// Every error of the catalogue through HTTP, in Primer's envelope (docs/api.md, "Errors").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Merchants } from '../../src/merchants/merchants.ts';

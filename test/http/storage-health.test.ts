@@ -45,7 +45,7 @@ test(`GET /health/ready is a 503 envelope once the storage does not answer (${TE
   assert.deepEqual(res.json(), {
     error: {
       errorId: 'ServiceUnavailable',
-      description: 'The storage is not reachable right now.',
+      description: 'The storage cannot serve requests right now.',
       diagnosticsId: 'ready-check-1',
       recoverySuggestion: 'Retry later.',
     },

@@ -1,4 +1,4 @@
-// X-Api-Version (decisions.md, wire format): default 2.1, echoed, unknown rejected, newer fields gated.
+// X-Api-Version (docs/api.md, "Versions"): default 2.1, echoed, unknown rejected, newer fields gated.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSession, getSession, headers, testApp } from '../support/app.ts';

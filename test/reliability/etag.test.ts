@@ -42,7 +42,10 @@ describe('optimistic concurrency: ETag and If-Match', () => {
     t.store.sessions.change = (async (hash: string, decide: (current: never, uow: UnitOfWork) => unknown) => {
       t.store.sessions.change = change;
       const current = (await t.store.sessions.findByAccessTokenHash(hash))!;
-      decide(current as never, { sessions: { insert() {}, update() {} }, idempotency: { complete() {} }, afterCommit() {} });
+      decide(
+        current as never,
+        { sessions: { insert() {}, update() {} }, idempotency: { complete() {} }, afterCommit() {} } as unknown as UnitOfWork,
+      );
       await updateSession(t.store, { ...current, data: { ...current.data, orderId } as SessionData, version: current.version + 1 });
       throw new WriteConflict('another process wrote first');
     }) as SessionStore['change'];

@@ -1,4 +1,4 @@
-// Property-based fuzzing of the session writes (issue 5). Thousands of generated bodies, valid-ish
+// Property-based fuzzing of the session writes (docs/api.md, "Hostile input"). Thousands of generated bodies, valid-ish
 // and hostile, in process. For every one: never a 5xx; a rejected request changes nothing stored; an
 // accepted session reads back exactly as it was returned. Fixed seed in `npm test`; KASSA_FUZZ_RUNS
 // (and KASSA_FUZZ_SEED) for a larger or different run.

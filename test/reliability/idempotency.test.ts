@@ -161,6 +161,30 @@ describe('idempotency keys', () => {
     assert.equal(again.headers['idempotent-replayed'], undefined);
   });
 
+  test('a replay after the session token expired is answered as a fresh request with it would be: 400, not the dead token', async () => {
+    const short = await testApp({ env: { KASSA_RATE_LIMIT: 'off', KASSA_TOKEN_TTL_SECONDS: '60', KASSA_IDEMPOTENCY_TTL_SECONDS: '3600' } });
+    try {
+      const send = () =>
+        short.app.inject({
+          method: 'POST',
+          url: '/client-session',
+          headers: { ...headers(short.apiKey), 'x-idempotency-key': 'expiring-1' },
+          payload: ORDER,
+        });
+      assert.equal((await send()).statusCode, 200);
+      short.clock.advance(59_000);
+      assert.equal((await send()).headers['idempotent-replayed'], 'true');
+      short.clock.advance(1_000);
+      const late = await send();
+      assert.equal(late.statusCode, 400);
+      assert.equal(late.json().error.errorId, 'ClientSessionValidationError');
+      assert.ok(!late.body.includes('clientToken'), 'the expired token is not handed out again');
+      assert.equal((await short.store.sessions.listByMerchant('mer_default', { limit: 10 })).length, 1, 'and nothing is created twice');
+    } finally {
+      await short.close();
+    }
+  });
+
   test('a malformed key is a 422 naming the header', async () => {
     const res = await post('x'.repeat(256), ORDER);
     assert.equal(res.statusCode, 422);

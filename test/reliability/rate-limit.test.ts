@@ -4,12 +4,17 @@ import { ConfigError, DEFAULT_RATE_LIMIT, loadConfig, parseRateLimit } from '../
 import { headers, testApp } from '../support/app.ts';
 
 describe('KASSA_RATE_LIMIT', () => {
-  test('parses key and token rates, off, and keeps defaults for a part left out', () => {
-    assert.deepEqual(parseRateLimit('key:200/s,token:20/s'), { perKey: 200, perToken: 20 });
-    assert.deepEqual(parseRateLimit('off'), { perKey: null, perToken: null });
-    assert.deepEqual(parseRateLimit('token:5/s'), { perKey: DEFAULT_RATE_LIMIT.perKey, perToken: 5 });
-    assert.deepEqual(parseRateLimit('key:off'), { perKey: null, perToken: DEFAULT_RATE_LIMIT.perToken });
-    for (const bad of ['fast', 'key:0/s', 'key:10/m', 'key:1/s,key:2/s', 'user:1/s', '']) {
+  test('parses the rates, off, and keeps defaults for a part left out', () => {
+    assert.deepEqual(parseRateLimit('key:200/s,token:20/s,address:7/s,failures:5/min'), {
+      perKey: 200,
+      perToken: 20,
+      perAddress: 7,
+      failuresPerMinute: 5,
+    });
+    assert.deepEqual(parseRateLimit('off'), { perKey: null, perToken: null, perAddress: null, failuresPerMinute: null });
+    assert.deepEqual(parseRateLimit('token:5/s'), { ...DEFAULT_RATE_LIMIT, perToken: 5 });
+    assert.deepEqual(parseRateLimit('key:off,failures:off'), { ...DEFAULT_RATE_LIMIT, perKey: null, failuresPerMinute: null });
+    for (const bad of ['fast', 'key:0/s', 'key:10/m', 'key:10/min', 'failures:5/s', 'key:1/s,key:2/s', 'user:1/s', '']) {
       assert.equal(typeof parseRateLimit(bad), 'string', bad);
     }
     assert.throws(
@@ -19,7 +24,7 @@ describe('KASSA_RATE_LIMIT', () => {
   });
 
   test('the default allows a busy merchant backend: 500 requests in one second per key', () => {
-    assert.deepEqual(loadConfig({}).rateLimit, { perKey: 500, perToken: 50 });
+    assert.deepEqual(loadConfig({}).rateLimit, { perKey: 500, perToken: 50, perAddress: 50, failuresPerMinute: 30 });
   });
 });
 

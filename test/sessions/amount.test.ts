@@ -1,4 +1,4 @@
-// The money rules as properties (decisions.md, values; spec §5).
+// The money rules as properties (docs/api.md, "Money"; docs/decisions.md, "Values").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

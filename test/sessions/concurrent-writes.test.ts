@@ -1,4 +1,4 @@
-// Through HTTP, writes that arrive together are group-committed (issue 6): every one is answered,
+// Through HTTP, writes that arrive together are group-committed (docs/performance.md, "Writes"): every one is answered,
 // every 200 is readable afterwards, and concurrent PATCHes of one session all land.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

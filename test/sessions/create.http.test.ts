@@ -1,4 +1,4 @@
-// POST /client-session (issue 2 §2-§5; decisions.md wire format).
+// POST /client-session (docs/api.md; docs/decisions.md, "Wire format").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FULL_REQUEST, START, createSession, decodeJwtPayload, getSession, headers, testApp } from '../support/app.ts';

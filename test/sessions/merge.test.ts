@@ -1,4 +1,4 @@
-// PATCH's partial-update rules as properties (decisions.md, PATCH).
+// PATCH's partial-update rules as properties (docs/decisions.md, "PATCH").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-// PATCH /client-session: Primer's partial-update rules (decisions.md, PATCH; spec §2.3, example 10.3).
+// PATCH /client-session: Primer's partial-update rules (docs/decisions.md, "PATCH"; docs/api.md, "PATCH").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSession, getSession, patchSession, testApp, type TestApp } from '../support/app.ts';

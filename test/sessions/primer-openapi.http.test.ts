@@ -1,5 +1,5 @@
 // Every 200 of the Client Session API validates against Primer's published v2.4 OpenAPI schemas,
-// apart from the two places Kassa follows Primer's observed responses over its schema (docs/decisions.md):
+// apart from the two places Kassa follows Primer's observed responses over its schema (docs/decisions.md, "Wire format"):
 // `warnings` is an array, and `clientTokenExpirationDate` has no zone designator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ const skip = existsSync(SPEC) ? false : `Primer's OpenAPI document not found at 
 function validators() {
   const doc = parse(readFileSync(SPEC, 'utf8')) as { components: { schemas: Record<string, any> } };
   const schemas = doc.components.schemas;
-  // The two documented deviations (decisions.md, wire format).
+  // The two documented deviations (docs/decisions.md, "Wire format").
   schemas.ClientSessionWithTokenAPIResponse.properties.warnings = {
     type: 'array',
     items: { $ref: '#/components/schemas/ClientSessionWarningsAPIResponse' },
@@ -30,7 +30,7 @@ function validators() {
   const ajv = new Ajv({ strict: false, allErrors: true });
   (addFormats as unknown as (a: Ajv) => Ajv)(ajv);
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
-  // Primer's `email` allows internationalized addresses (spec §3.6); ajv-formats' email is ASCII-only.
+  // Primer's `email` allows internationalized addresses; ajv-formats' email is ASCII-only.
   ajv.addFormat('email', EMAIL_FORMAT);
   ajv.addSchema({ $id: 'primer', components: doc.components });
   return {

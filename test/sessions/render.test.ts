@@ -1,4 +1,4 @@
-// renderSession (rewritten without conditional spreads in issue 6): computed amount, Primer's
+// renderSession (plain assignments, no conditional spreads, since it runs on every response): computed amount, Primer's
 // payment-method defaults, empty fields omitted.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

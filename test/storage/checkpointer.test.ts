@@ -65,11 +65,13 @@ describe('WAL checkpoints', () => {
 
   test('a store opened with background checkpoints serves, stops its worker on close, and leaves a clean file', async () => {
     db.close();
-    const store = openSqliteStore({ path, backgroundCheckpoints: true });
+    // A file of its own: Kassa refuses a database that already holds another application's tables.
+    const storePath = join(dir, 'kassa.db');
+    const store = openSqliteStore({ path: storePath, backgroundCheckpoints: true });
     await store.merchants.insert({ id: 'mer_1', name: 'Shop', createdAt: 1 });
     assert.equal((await store.merchants.findById('mer_1'))?.name, 'Shop');
     await store.close();
-    const reopened = new Database(path, { readonly: true });
+    const reopened = new Database(storePath, { readonly: true });
     assert.equal((reopened.prepare('SELECT name FROM merchants').get() as { name: string }).name, 'Shop');
     reopened.close();
   });

@@ -8,7 +8,6 @@ const key = (over: Partial<ApiKey> = {}): ApiKey => ({
   id: 'key_1',
   merchantId: 'mer_a',
   secretHash: 'secret-hash-1',
-  prefix: 'sk_abcdefgh',
   scopes: ['client_tokens:write', 'transactions:retrieve'],
   createdAt: T0,
   ...over,
@@ -49,6 +48,16 @@ forEachEngine('merchant and API-key stores', (_engine, fresh) => {
     assert.equal(await store.apiKeys.revoke('key_unknown', T0 + 60), false);
     assert.deepEqual(await store.apiKeys.findBySecretHash('secret-hash-1'), { ...key(), revokedAt: T0 + 50 });
     assert.equal(await store.apiKeys.count(), 3, 'revoked keys still count');
+  });
+
+  test('rehash: a key gets a new stored hash and is found by it alone', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a');
+    await store.apiKeys.insert(key());
+    assert.equal(await store.apiKeys.rehash('key_1', 's1:new-hash'), true);
+    assert.equal(await store.apiKeys.rehash('key_unknown', 's1:other'), false);
+    assert.equal(await store.apiKeys.findBySecretHash('secret-hash-1'), undefined);
+    assert.equal((await store.apiKeys.authenticate('s1:new-hash', 'client_tokens:write'))?.keyId, 'key_1');
   });
 
   test('authenticate: the unrevoked key of a secret hash, and whether it has a scope', async () => {

@@ -24,6 +24,28 @@ test('connection failures of the socket, the postgres driver and the server are 
   }
 });
 
+test('a full disk, failing I/O and a damaged file are unavailability too (503, readiness fails), on both engines', () => {
+  for (const code of [
+    'SQLITE_FULL',
+    'SQLITE_IOERR',
+    'SQLITE_IOERR_WRITE',
+    'SQLITE_IOERR_FSYNC',
+    'SQLITE_CORRUPT',
+    'SQLITE_CORRUPT_INDEX',
+    'SQLITE_NOTADB',
+    'SQLITE_READONLY',
+    'SQLITE_CANTOPEN',
+    '53100',
+    '58030',
+    'XX001',
+    'XX002',
+  ]) {
+    assert.equal(isStorageUnavailable(withCode(code)), true, code);
+  }
+  // A prefix is not a code.
+  assert.equal(isStorageUnavailable(withCode('SQLITE_FULLY')), false);
+});
+
 test('a wrapped cause or one member of an AggregateError is enough', () => {
   assert.equal(isStorageUnavailable(new Error('wrapped', { cause: withCode('ECONNREFUSED') })), true);
   assert.equal(
@@ -33,7 +55,7 @@ test('a wrapped cause or one member of an AggregateError is enough', () => {
 });
 
 test('other database errors and message text alone are not: they stay 500s', () => {
-  for (const code of ['23505', '23503', '42P01', '22P02', 'SQLITE_CONSTRAINT']) {
+  for (const code of ['23505', '23503', '42P01', '22P02', 'SQLITE_CONSTRAINT', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_ERROR']) {
     assert.equal(isStorageUnavailable(withCode(code, 'connection refused')), false, code);
   }
   assert.equal(isStorageUnavailable(new Error('ECONNREFUSED: connection refused')), false);

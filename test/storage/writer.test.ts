@@ -42,6 +42,23 @@ describe('the SQLite writer', () => {
     (conn.prepare('SELECT name FROM items ORDER BY seq').all() as { name: string }[]).map((r) => r.name);
 
   describe('Writer', () => {
+    test('a full disk that makes SQLite abandon the transaction fails every unit of the batch with that error, and keeps nothing', async () => {
+      const writer = new Writer(db);
+      const insert = db.prepare('INSERT INTO items (name) VALUES (?)');
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+      const big = (name: string) => () => insert.run(name + 'x'.repeat(20_000));
+      const outcomes = await Promise.allSettled([writer.run(() => insert.run('small')), writer.run(big('a')), writer.run(big('b'))]);
+      for (const outcome of outcomes) {
+        assert.equal(outcome.status, 'rejected');
+        assert.equal((outcome.reason as { code?: string }).code, 'SQLITE_FULL');
+      }
+      assert.deepEqual(names(other), []);
+      // With room again, the same writer works.
+      db.pragma('max_page_count = 1073741823');
+      await writer.run(() => insert.run('after'));
+      assert.deepEqual(names(other), ['after']);
+    });
+
     test('writes requested in the same turn are committed in one transaction, in request order', async () => {
       const writer = new Writer(db);
       const insert = db.prepare('INSERT INTO items (name) VALUES (?) RETURNING seq');

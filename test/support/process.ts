@@ -45,15 +45,33 @@ export interface KassaProcess {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+export interface StartOptions {
+  /** What to run: the server (the default), or the CLI with `serve`. */
+  entry?: string;
+  args?: string[];
+  /**
+   * Start it the way the README does, with `npm start`: `child` is then npm, and what npm runs is the
+   * compiled server (dist/), whether the tests run compiled or not, so build first from source.
+   */
+  npmStart?: boolean;
+  /** In a process group of its own, as a process manager starts it: `process.kill(-child.pid, signal)` signals the group. */
+  detached?: boolean;
+}
+
 /**
  * Starts Kassa (`entry`: the server, or the CLI with `serve`) and resolves once it listens; the port
  * is read from the "Server listening" log line, so LOG_LEVEL stays info or lower.
  */
-export async function startKassa(env: Record<string, string>, options: { entry?: string; args?: string[] } = {}): Promise<KassaProcess> {
-  const child = spawn(process.execPath, [...nodeArgs(options.entry ?? 'src/server.ts'), ...(options.args ?? [])], {
+export async function startKassa(env: Record<string, string>, options: StartOptions = {}): Promise<KassaProcess> {
+  const [command, args]: [string, string[]] = options.npmStart
+    ? ['npm', ['start']]
+    : [process.execPath, [...nodeArgs(options.entry ?? 'src/server.ts'), ...(options.args ?? [])]];
+  const child = spawn(command, args, {
     cwd: ROOT,
-    env: childEnv(env),
+    // npm would otherwise ask the registry whether it is out of date.
+    env: childEnv(options.npmStart ? { npm_config_update_notifier: 'false', ...env } : env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];

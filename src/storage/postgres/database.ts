@@ -3,12 +3,14 @@
 // never lose each other's writes; a lock not granted within the lock timeout is a retryable 503.
 // Everything that must happen once across processes (migrations, the shared signing key) runs under
 // an advisory lock. Every call is bounded: a stuck database turns into 503s, never into hung requests.
+import { randomUUID } from 'node:crypto';
 import postgres, { type TransactionSql } from 'postgres';
-import { DIALECTS, MIGRATIONS } from '../migrations.ts';
+import { checkDatabaseIsKassas, DIALECTS, MIGRATIONS } from '../migrations.ts';
 import type { Store } from '../store.ts';
 import type { UnitOfWork } from '../unit-of-work.ts';
 import { postgresIdempotency } from './idempotency.ts';
 import { postgresApiKeys, postgresMerchants } from './merchants.ts';
+import { postgresPayments } from './payments.ts';
 import { SerialQueue } from './serial.ts';
 import { postgresSessions } from './sessions.ts';
 import { postgresSigningKeys } from './signing-keys.ts';
@@ -130,6 +132,7 @@ class PostgresStore implements Store {
   readonly apiKeys;
   readonly signingKeys;
   readonly idempotency;
+  readonly payments;
 
   constructor(private readonly pg: PostgresEngine) {
     this.sessions = postgresSessions(pg);
@@ -137,6 +140,7 @@ class PostgresStore implements Store {
     this.apiKeys = postgresApiKeys(pg);
     this.signingKeys = postgresSigningKeys(pg);
     this.idempotency = postgresIdempotency(pg);
+    this.payments = postgresPayments(pg);
   }
 
   async commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {
@@ -155,6 +159,24 @@ class PostgresStore implements Store {
       // A migration may wait for another process's, and may be slow on a big table: no statement limit.
       await tx`SET LOCAL statement_timeout = 0`;
       await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+      const tables = (
+        await tx<
+          { name: string }[]
+        >`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1`
+      ).map((r) => r.name);
+      let first: string | undefined;
+      if (tables.includes('schema_migrations')) {
+        await tx`SAVEPOINT kassa_check`;
+        try {
+          first = (await tx<{ name: string }[]>`SELECT name FROM schema_migrations WHERE id = 1`)[0]?.name;
+          await tx`RELEASE kassa_check`;
+        } catch {
+          // Another application's schema_migrations, of another shape.
+          await tx`ROLLBACK TO kassa_check`;
+        }
+      }
+      const schema = (await tx<{ s: string }[]>`SELECT current_schema() AS s`)[0]?.s;
+      checkDatabaseIsKassas(`The PostgreSQL schema "${schema}"`, tables, first);
       await tx`CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`;
       const done = new Set((await tx<{ id: number }[]>`SELECT id FROM schema_migrations`).map((r) => r.id));
       for (const migration of MIGRATIONS) {
@@ -172,6 +194,16 @@ class PostgresStore implements Store {
     } catch {
       return false;
     }
+  }
+
+  async probe(): Promise<void> {
+    const id = randomUUID();
+    await this.pg.bounded(
+      this.pg.sql.begin(async (tx) => {
+        await tx`INSERT INTO storage_probe (id, pad) VALUES (${id}, ${Buffer.alloc(4096)})`;
+        await tx`DELETE FROM storage_probe WHERE id = ${id}`;
+      }),
+    );
   }
 
   async close(): Promise<void> {

@@ -27,8 +27,8 @@ export function postgresApiKeys(pg: PostgresEngine): ApiKeyStore {
   return {
     async insert(k) {
       await pg.bounded(sql`
-        INSERT INTO api_keys (id, merchant_id, secret_hash, prefix, scopes, created_at)
-        VALUES (${k.id}, ${k.merchantId}, ${k.secretHash}, ${k.prefix}, ${JSON.stringify(k.scopes)}, ${k.createdAt})`);
+        INSERT INTO api_keys (id, merchant_id, secret_hash, scopes, created_at)
+        VALUES (${k.id}, ${k.merchantId}, ${k.secretHash}, ${JSON.stringify(k.scopes)}, ${k.createdAt})`);
     },
     async findBySecretHash(hash) {
       const [row] = await pg.bounded(sql<ApiKeyRow[]>`SELECT * FROM api_keys WHERE secret_hash = ${hash}`);
@@ -49,6 +49,10 @@ export function postgresApiKeys(pg: PostgresEngine): ApiKeyStore {
     async count() {
       const [row] = await pg.bounded(sql<{ n: number }[]>`SELECT COUNT(*)::int AS n FROM api_keys`);
       return row!.n;
+    },
+    async rehash(id, hash) {
+      const result = await pg.bounded(sql`UPDATE api_keys SET secret_hash = ${hash} WHERE id = ${id}`);
+      return result.count === 1;
     },
     async revoke(id, at) {
       const result = await pg.bounded(sql`UPDATE api_keys SET revoked_at = ${at} WHERE id = ${id} AND revoked_at IS NULL`);

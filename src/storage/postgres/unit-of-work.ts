@@ -3,6 +3,7 @@
 import type { TransactionSql } from 'postgres';
 import type { UnitOfWork } from '../unit-of-work.ts';
 import { idempotencyWrites } from './idempotency.ts';
+import { paymentWrites } from './payments.ts';
 import { sessionWrites } from './sessions.ts';
 
 export type PgOp = (tx: TransactionSql) => Promise<unknown>;
@@ -12,6 +13,7 @@ export class PostgresUnitOfWork implements UnitOfWork {
   readonly effects: Array<() => void> = [];
   readonly sessions = sessionWrites(this);
   readonly idempotency = idempotencyWrites(this);
+  readonly payments = paymentWrites(this);
 
   afterCommit(effect: () => void): void {
     this.effects.push(effect);

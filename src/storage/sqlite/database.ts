@@ -2,16 +2,18 @@
 // the writer's group transactions (writer.ts) with synchronous=FULL, so an answer means the write is on
 // disk; reads use the same connection between transactions. WAL checkpoints run on a thread of their
 // own (checkpointer.ts). See docs/architecture.md, "Storage".
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { DIALECTS, MIGRATIONS } from '../migrations.ts';
+import { checkDatabaseIsKassas, DIALECTS, MIGRATIONS } from '../migrations.ts';
 import type { Store } from '../store.ts';
 import type { UnitOfWork } from '../unit-of-work.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { sqliteIdempotency, sqliteIdempotencyWrites } from './idempotency.ts';
 import { sqliteApiKeys, sqliteMerchants } from './merchants.ts';
+import { sqlitePayments, sqlitePaymentWrites } from './payments.ts';
 import { sqliteSessions, sqliteSessionWrites } from './sessions.ts';
 import { sqliteSigningKeys } from './signing-keys.ts';
 import { SqliteUnitOfWork, type SqliteWrites } from './unit-of-work.ts';
@@ -42,14 +44,26 @@ export function openSqliteStore(options: SqliteOptions): Store {
   } else {
     mkdirSync(dirname(path), { recursive: true });
   }
-  const db = new Database(path);
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (error) {
+    // SQLite's own message ("unable to open database file") does not say which file.
+    throw Object.assign(new Error(`cannot open the SQLite database ${resolve(path)}: ${(error as Error).message}`, { cause: error }), {
+      code: (error as { code?: string }).code,
+    });
+  }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);
   const writer = new Writer(db);
-  const writes: SqliteWrites = { sessions: sqliteSessionWrites(db), idempotency: sqliteIdempotencyWrites(db) };
+  const writes: SqliteWrites = {
+    sessions: sqliteSessionWrites(db),
+    idempotency: sqliteIdempotencyWrites(db),
+    payments: sqlitePaymentWrites(db),
+  };
   const engine: SqliteEngine = {
     db,
     writer,
@@ -70,6 +84,16 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
 /** Applies pending migrations under the write lock (BEGIN IMMEDIATE), so two processes apply each once. */
 function migrate(db: Database.Database): void {
+  const tables = (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]
+  ).sort();
+  let first: string | undefined;
+  try {
+    first = db.prepare('SELECT name FROM schema_migrations WHERE id = 1').pluck().get() as string | undefined;
+  } catch {
+    // No schema_migrations, or not Kassa's shape.
+  }
+  checkDatabaseIsKassas(`The SQLite file ${db.name}`, tables, first);
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
   const apply = db.transaction(() => {
     const done = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: number }[]).map((r) => r.id));
@@ -89,6 +113,7 @@ class SqliteStore implements Store {
   readonly apiKeys;
   readonly signingKeys;
   readonly idempotency;
+  readonly payments;
 
   constructor(
     private readonly sqlite: SqliteEngine,
@@ -100,6 +125,7 @@ class SqliteStore implements Store {
     this.apiKeys = sqliteApiKeys(sqlite);
     this.signingKeys = sqliteSigningKeys(sqlite);
     this.idempotency = sqliteIdempotency(sqlite);
+    this.payments = sqlitePayments(sqlite);
   }
 
   commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {
@@ -120,6 +146,19 @@ class SqliteStore implements Store {
     } catch {
       return false;
     }
+  }
+
+  async probe(): Promise<void> {
+    const { db, writer } = this.sqlite;
+    writer.endRead();
+    const result = db.pragma('quick_check', { simple: true });
+    if (result !== 'ok') throw Object.assign(new Error(`the database file is damaged: ${String(result)}`), { code: 'SQLITE_CORRUPT' });
+    // A page's worth, committed and fsynced like any write, then gone.
+    const id = randomUUID();
+    await writer.run(() => {
+      db.prepare('INSERT INTO storage_probe (id, pad) VALUES (?, zeroblob(4096))').run(id);
+      db.prepare('DELETE FROM storage_probe WHERE id = ?').run(id);
+    });
   }
 
   async close(): Promise<void> {

@@ -25,7 +25,7 @@ export function sqliteMerchants(engine: SqliteEngine): MerchantStore {
 
 export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
   const { db } = engine;
-  const insert = db.prepare('INSERT INTO api_keys (id, merchant_id, secret_hash, prefix, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare('INSERT INTO api_keys (id, merchant_id, secret_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)');
   const byHash = db.prepare(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?`).raw();
   // Scopes are stored as a JSON array of strings: the scope, quoted, is in it or not.
   const authenticate = db
@@ -33,10 +33,11 @@ export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
     .raw();
   const byMerchant = db.prepare('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id');
   const count = db.prepare('SELECT COUNT(*) AS n FROM api_keys').pluck();
+  const rehash = db.prepare('UPDATE api_keys SET secret_hash = ? WHERE id = ?');
   const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   return {
     async insert(k: ApiKey) {
-      await engine.writer.run(() => insert.run(k.id, k.merchantId, k.secretHash, k.prefix, JSON.stringify(k.scopes), k.createdAt));
+      await engine.writer.run(() => insert.run(k.id, k.merchantId, k.secretHash, JSON.stringify(k.scopes), k.createdAt));
     },
     findBySecretHash(hash) {
       engine.writer.reading();
@@ -56,6 +57,9 @@ export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
     async count() {
       engine.writer.reading();
       return count.get() as number;
+    },
+    async rehash(id, hash) {
+      return (await engine.writer.run(() => rehash.run(hash, id).changes)) === 1;
     },
     async revoke(id, at) {
       return (await engine.writer.run(() => revoke.run(at, id).changes)) === 1;

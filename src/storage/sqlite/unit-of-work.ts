@@ -3,6 +3,7 @@
 // which rolls the whole unit back. Each feature's writes are prepared once per store
 // (sessions.ts, idempotency.ts, …).
 import type { IdempotencyWrites } from '../../idempotency/idempotency.store.ts';
+import type { PaymentWrites } from '../../payments/payment.store.ts';
 import type { SessionWrites } from '../../sessions/session.store.ts';
 import type { UnitOfWork } from '../unit-of-work.ts';
 
@@ -10,16 +11,19 @@ import type { UnitOfWork } from '../unit-of-work.ts';
 export interface SqliteWrites {
   sessions: SessionWrites;
   idempotency: IdempotencyWrites;
+  payments: PaymentWrites;
 }
 
 export class SqliteUnitOfWork implements UnitOfWork {
   readonly sessions: SessionWrites;
   readonly idempotency: IdempotencyWrites;
+  readonly payments: PaymentWrites;
   private readonly effects: Array<() => void> = [];
 
   constructor(writes: SqliteWrites) {
     this.sessions = writes.sessions;
     this.idempotency = writes.idempotency;
+    this.payments = writes.payments;
   }
 
   afterCommit(effect: () => void): void {

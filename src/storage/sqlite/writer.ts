@@ -7,7 +7,8 @@
 //
 // Each unit runs inside its own SAVEPOINT: a unit that throws (a constraint, a failed precondition, a
 // rejected request) is rolled back alone and only its caller gets the error. If BEGIN or COMMIT fails,
-// the whole transaction is rolled back and every caller of the batch gets that error.
+// or SQLite itself abandons the transaction (a full disk, an I/O error), the whole transaction is
+// rolled back and every caller of the batch gets that error.
 //
 // Reads get the same treatment: starting a read transaction takes the WAL's shared-memory locks, which
 // are system calls, and they cost more than the read itself. So the reads of one event-loop turn share
@@ -123,6 +124,9 @@ export class Writer {
           outcomes.push({ ok: true, value: p.unit() });
           this.release.run();
         } catch (error) {
+          // Some failures (a full disk, an I/O error) make SQLite roll back the whole transaction:
+          // then no unit of the batch is kept, and every caller gets this error.
+          if (!this.db.inTransaction) throw error;
           this.rollbackTo.run();
           this.release.run();
           outcomes.push({ ok: false, error });

@@ -1,0 +1,133 @@
+// API keys at rest and under guessing: the database holds a slow hash and no part of a secret; keys
+// stored before that still work and are rehashed; a client that keeps failing to authenticate is
+// stopped per address (docs/operations.md, "API keys").
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { sha256 } from '../../src/lib/ids.ts';
+import { hashApiKey } from '../../src/merchants/key-hash.ts';
+import { Merchants } from '../../src/merchants/merchants.ts';
+import { headers, testApp } from '../support/app.ts';
+
+const create = (t: Awaited<ReturnType<typeof testApp>>, key: string, remoteAddress = '127.0.0.1') =>
+  t.app.inject({ method: 'POST', url: '/client-session', headers: headers(key), remoteAddress, payload: { orderId: 'o-1' } });
+
+describe('API keys at rest', () => {
+  test('the database keeps a slow (scrypt) hash and no part of the secret, and the listing shows no part of it either', async () => {
+    const t = await testApp();
+    try {
+      const made = await new Merchants(t.store, () => t.clock.now).createKey('mer_default');
+      const rows = await t.query('SELECT * FROM api_keys');
+      assert.equal(rows.length, 2);
+      for (const [secret, row] of [
+        [t.apiKey, rows.find((r) => r.id !== made.key.id)!],
+        [made.secret, rows.find((r) => r.id === made.key.id)!],
+      ] as const) {
+        assert.equal(row.secret_hash, await hashApiKey(secret));
+        assert.match(String(row.secret_hash), /^s1:[0-9a-f]{64}$/);
+        assert.notEqual(row.secret_hash, sha256(secret), 'not a fast hash');
+        const stored = JSON.stringify(row);
+        // No run of six characters of the secret is stored anywhere in the row.
+        for (let i = 0; i + 6 <= secret.length; i++)
+          assert.ok(!stored.includes(secret.slice(i, i + 6)), `row holds "${secret.slice(i, i + 6)}"`);
+      }
+      assert.deepEqual(Object.keys(rows[0]!).sort(), ['created_at', 'id', 'merchant_id', 'revoked_at', 'scopes', 'secret_hash']);
+      assert.equal((await create(t, made.secret)).statusCode, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('a key stored with the old fast hash still works, and its first use rehashes it', async () => {
+    const t = await testApp();
+    try {
+      const secret = 'kassa_sk_legacy_0123456789abcdefghij';
+      await t.store.apiKeys.insert({
+        id: 'key_legacy',
+        merchantId: 'mer_default',
+        secretHash: sha256(secret),
+        scopes: ['client_tokens:write'],
+        createdAt: t.clock.now,
+      });
+      assert.equal((await create(t, secret)).statusCode, 200);
+      const [row] = await t.query("SELECT secret_hash FROM api_keys WHERE id = 'key_legacy'");
+      assert.equal(row!.secret_hash, await hashApiKey(secret));
+      assert.equal((await create(t, secret)).statusCode, 200);
+      // A revoked legacy key is not revived by its secret.
+      const other = 'kassa_sk_legacy_revoked_0123456789ab';
+      await t.store.apiKeys.insert({
+        id: 'key_gone',
+        merchantId: 'mer_default',
+        secretHash: sha256(other),
+        scopes: ['client_tokens:write'],
+        createdAt: t.clock.now,
+      });
+      await t.store.apiKeys.revoke('key_gone', t.clock.now);
+      assert.equal((await create(t, other)).statusCode, 401);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('a key that worked is refused at once when revoked (the remembered hash decides nothing)', async () => {
+    const t = await testApp();
+    try {
+      const merchants = new Merchants(t.store, () => t.clock.now);
+      const made = await merchants.createKey('mer_default');
+      assert.equal((await create(t, made.secret)).statusCode, 200);
+      await merchants.revokeKey(made.key.id);
+      assert.equal((await create(t, made.secret)).statusCode, 401);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('failed authentication is limited per client address', () => {
+  test('after the allowed failures an address gets 429 with Retry-After, whatever key it sends; other addresses are not affected', async () => {
+    const t = await testApp({ env: { KASSA_RATE_LIMIT: 'key:off,token:off,failures:5/min' } });
+    try {
+      const guesser = '198.51.100.7';
+      for (let i = 0; i < 5; i++) {
+        const res = await create(t, `kassa_sk_guess_${i}_0123456789abcdef`, guesser);
+        assert.equal(res.statusCode, 401, `guess ${i}`);
+      }
+      const limited = await create(t, 'kassa_sk_guess_x_0123456789abcdef', guesser);
+      assert.equal(limited.statusCode, 429);
+      assert.equal(limited.json().error.errorId, 'TooManyRequests');
+      assert.match(limited.json().error.description, /failed authentications/);
+      assert.ok(Number(limited.headers['retry-after']) >= 1);
+      // A missing key counts too, and the right key from that address waits as well.
+      assert.equal((await create(t, t.apiKey, guesser)).statusCode, 429);
+      // Another address is unaffected.
+      assert.equal((await create(t, 'kassa_sk_wrong_0123456789abcdef', '203.0.113.9')).statusCode, 401);
+      assert.equal((await create(t, t.apiKey, '203.0.113.9')).statusCode, 200);
+      // The bucket refills with time.
+      t.clock.advance(60_000);
+      assert.equal((await create(t, t.apiKey, guesser)).statusCode, 200);
+      // Successful requests never count.
+      for (let i = 0; i < 10; i++) assert.equal((await create(t, t.apiKey, guesser)).statusCode, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('with X-Forwarded-For trusted (KASSA_TRUST_PROXY), the limit applies to the client, not the proxy', async () => {
+    const t = await testApp({ env: { KASSA_RATE_LIMIT: 'key:off,token:off,failures:2/min', KASSA_TRUST_PROXY: '1' } });
+    try {
+      const via = (client: string, key: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/client-session',
+          headers: { ...headers(key), 'x-forwarded-for': client },
+          remoteAddress: '10.0.0.2',
+          payload: { orderId: 'o-1' },
+        });
+      assert.equal((await via('198.51.100.1', 'kassa_sk_wrong_a_0123456789abcdef')).statusCode, 401);
+      assert.equal((await via('198.51.100.1', 'kassa_sk_wrong_b_0123456789abcdef')).statusCode, 401);
+      assert.equal((await via('198.51.100.1', 'kassa_sk_wrong_c_0123456789abcdef')).statusCode, 429);
+      assert.equal((await via('198.51.100.2', t.apiKey)).statusCode, 200);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,134 @@
+// What happens when a payment is authorized, by its test card: 3DS (none, frictionless, or a
+// challenge that leaves the payment PENDING with a required action), an async step, then the card's
+// outcome; on AUTHORIZED the vault and capture options of the payment and the sandbox. Runs inside a
+// change's unit of work, on a Draft (docs/payments.md, "Create").
+import type { SandboxSettings } from '../checkout/configuration.ts';
+import { isExpired } from './card-input.ts';
+import { EXPIRED_CARD_DECLINE, scenarioByKey } from './cards.ts';
+import type { Draft } from './draft.ts';
+import type { AuthorizationOutcome, CardScenario, StatusReason } from './model.ts';
+import type { OpenAction, ThreeDSResult } from './payment.ts';
+import { afterAuthorization, capture, isRefusal, pendingOn } from './status-machine.ts';
+
+/** How long a required action stays open before the payment fails. */
+export const ACTION_TTL_MS = 60 * 60 * 1000;
+
+/** A failed 3DS authentication declines the payment. */
+export const THREE_DS_DECLINE: StatusReason = {
+  type: 'ISSUER_DECLINED',
+  declineType: 'SOFT_DECLINE',
+  code: 'AUTHENTICATION_REQUIRED',
+  paymentMethodResultCode: '1A',
+  paymentMethodResultMessage: 'Additional customer authentication required',
+  advisedAction: 'RETRY_LATER',
+};
+
+/** An action left open past its hour. */
+export const ACTION_EXPIRED: StatusReason = { type: 'APPLICATION_ERROR', message: 'The required action was not completed in time.' };
+
+export interface AuthorizeHooks {
+  sandbox: SandboxSettings;
+  /** Vaults the payment's card for its customer (vault.ts); returns the MULTI_USE token. */
+  vault(draft: Draft): void;
+  /** Opens a required action: its client token, ids and hashes (three-ds.ts). */
+  openAction(draft: Draft): OpenAction;
+}
+
+export const scenarioOf = (draft: Draft): CardScenario => {
+  const scenario = scenarioByKey(draft.data.scenario);
+  if (!scenario) throw new Error(`unknown card scenario ${draft.data.scenario}`);
+  return scenario;
+};
+
+const threeDSRecord = (result: ThreeDSResult, challengeIssued: boolean) =>
+  result === 'AUTH_SUCCESS'
+    ? ({ responseCode: 'AUTH_SUCCESS', protocolVersion: '2.2.0', challengeIssued } as const)
+    : ({ responseCode: 'AUTH_FAILED', protocolVersion: '2.2.0', challengeIssued, reasonCode: 'CARD_AUTHENTICATION_FAILED' } as const);
+
+/** From PENDING (idle): the card decides, starting with its 3DS. */
+export function authorize(draft: Draft, hooks: AuthorizeHooks): void {
+  const scenario = scenarioOf(draft);
+  if (isExpired(draft.data.card, draft.now)) {
+    finish(draft, { result: 'DECLINED', reason: EXPIRED_CARD_DECLINE }, hooks);
+    return;
+  }
+  switch (scenario.threeDS.kind) {
+    case 'frictionless':
+      afterThreeDS(draft, scenario.threeDS.result, false, hooks);
+      return;
+    case 'challenge': {
+      const action = hooks.openAction(draft);
+      draft.data.action = action;
+      draft.apply(pendingOn(draft.data.machine, 'action'));
+      draft.schedule('expire-action', action.expiresAt);
+      return;
+    }
+    case 'none':
+      continueAfterThreeDS(draft, scenario, hooks);
+  }
+}
+
+/** The 3DS result is in (frictionless, or a challenge done): a failure declines, a success goes on. */
+export function afterThreeDS(draft: Draft, result: ThreeDSResult, challengeIssued: boolean, hooks: AuthorizeHooks): void {
+  draft.data.threeDS = threeDSRecord(result, challengeIssued);
+  if (draft.data.action) {
+    delete draft.data.action;
+    delete draft.payment.actionId;
+    delete draft.payment.actionTokenHash;
+    draft.dropJobs('expire-action');
+  }
+  if (result === 'AUTH_FAILED') {
+    finish(draft, { result: 'DECLINED', reason: THREE_DS_DECLINE }, hooks);
+    return;
+  }
+  if (draft.data.options.vaultOn3DS) hooks.vault(draft);
+  continueAfterThreeDS(draft, scenarioOf(draft), hooks);
+}
+
+function continueAfterThreeDS(draft: Draft, scenario: CardScenario, hooks: AuthorizeHooks): void {
+  if (scenario.asyncAuthorization) {
+    draft.apply(pendingOn(draft.data.machine, 'async'));
+    draft.schedule('authorize', draft.now + hooks.sandbox.asyncDelayMs);
+    return;
+  }
+  finish(draft, scenario.authorization, hooks);
+}
+
+/** The card's answer: AUTHORIZED (then vault and automatic capture), DECLINED or FAILED. */
+export function finish(draft: Draft, outcome: AuthorizationOutcome, hooks: AuthorizeHooks): void {
+  if (outcome.result !== 'AUTHORIZED') {
+    draft.apply(afterAuthorization(draft.data.machine, outcome.result), outcome.reason);
+    return;
+  }
+  draft.apply(afterAuthorization(draft.data.machine, 'AUTHORIZED'));
+  draft.saleEvent('AUTHORIZATION_SUCCEEDED', { amount: draft.data.machine.amount });
+  if (draft.data.options.vaultOnSuccess) hooks.vault(draft);
+  if (hooks.sandbox.captureMode === 'AUTOMATIC') captureNow(draft, undefined, true, hooks.sandbox.asyncDelayMs);
+}
+
+/** A capture (automatic, or the capture action), with the card's settling behaviour. */
+export function captureNow(
+  draft: Draft,
+  amount: number | undefined,
+  final: boolean | undefined,
+  settleAfterMs: number,
+): ReturnType<typeof capture> {
+  const scenario = scenarioOf(draft);
+  const eventId = draft.saleEvent('CAPTURE_SUCCEEDED').id;
+  const result = capture(draft.data.machine, {
+    ...(amount !== undefined ? { amount } : {}),
+    ...(final !== undefined ? { final } : {}),
+    settling: scenario.asyncCapture,
+    eventId,
+  });
+  if (isRefusal(result)) {
+    draft.sale.events.pop();
+    return result;
+  }
+  const event = draft.sale.events.at(-1)!;
+  event.amount = result.amount;
+  event.final = !result.state.capturingOpen;
+  draft.apply(result.state);
+  if (result.state.status === 'SETTLING') draft.schedule('settle', draft.now + settleAfterMs);
+  return result;
+}

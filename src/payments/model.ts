@@ -1,0 +1,133 @@
+// The payments sandbox's domain types: a payment, its card, the outcome a test card asks for. Pure
+// data; nothing here knows HTTP or SQL (docs/payments.md).
+
+export const PAYMENT_STATUSES = [
+  'PENDING',
+  'FAILED',
+  'AUTHORIZED',
+  'SETTLING',
+  'PARTIALLY_SETTLED',
+  'SETTLED',
+  'DECLINED',
+  'CANCELLED',
+] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/** The card networks of Primer's CardNetworkEnum that Kassa's test cards carry. */
+export type CardNetwork =
+  | 'VISA'
+  | 'MASTERCARD'
+  | 'AMEX'
+  | 'DISCOVER'
+  | 'CARTES_BANCAIRES'
+  | 'DINERS_CLUB'
+  | 'JCB'
+  | 'MAESTRO'
+  | 'UNIONPAY'
+  | 'ELO'
+  | 'HIPERCARD'
+  | 'MIR'
+  | 'INTERAC'
+  | 'DANKORT'
+  | 'EFTPOS'
+  | 'OTHER'
+  // The rest of CardNetworkEnum, so every value a session or a tokenize request may name is a
+  // CardNetwork. HIPERCARD above is not an enum value: Kassa files Hipercard under HIPER.
+  | 'HIPER'
+  | 'ENROUTE'
+  | 'PRIVATE_LABEL';
+
+/** Primer's BinDataAPISchema, as Kassa derives it from the card number. */
+export interface BinData {
+  network: CardNetwork;
+  regionalRestriction: 'UNKNOWN' | 'DOMESTIC_USE_ONLY' | 'NONE';
+  accountNumberType: 'PRIMARY_ACCOUNT_NUMBER' | 'NETWORK_TOKEN' | 'UNKNOWN';
+  accountFundingType: 'CREDIT' | 'DEBIT' | 'PREPAID' | 'CHARGE' | 'DEFERRED_DEBIT' | 'UNKNOWN';
+  prepaidReloadableIndicator: 'RELOADABLE' | 'NON_RELOADABLE' | 'NOT_APPLICABLE' | 'UNKNOWN';
+  productUsageType: 'CONSUMER' | 'COMMERCIAL' | 'UNKNOWN';
+  productCode: string;
+  productName: string;
+}
+
+/**
+ * What a token keeps of a card: never the number or the CVV. `paymentInstrumentData` /
+ * `paymentMethodData` on the wire.
+ */
+export interface CardData {
+  first6Digits: string;
+  last4Digits: string;
+  /** Two digits, "03". */
+  expirationMonth: string;
+  /** Four digits, "2030". */
+  expirationYear: string;
+  cardholderName?: string;
+  /** Display name of the network the card is used on: "Visa", "Mastercard", "American Express", … */
+  network: string;
+  isNetworkTokenized: false;
+  binData: BinData;
+}
+
+export type DeclineType = 'SOFT_DECLINE' | 'HARD_DECLINE';
+
+/** Primer's TransactionDeclineReasonV2Enum: the `code` of an ISSUER_DECLINED status reason. */
+export type DeclineCode =
+  | 'ERROR'
+  | 'INVALID_CARD_NUMBER'
+  | 'EXPIRED_CARD'
+  | 'LOST_OR_STOLEN_CARD'
+  | 'SUSPECTED_FRAUD'
+  | 'UNKNOWN'
+  | 'DECLINED'
+  | 'REFER_TO_CARD_ISSUER'
+  | 'DO_NOT_HONOR'
+  | 'INSUFFICIENT_FUNDS'
+  | 'WITHDRAWAL_LIMIT_EXCEEDED'
+  | 'ISSUER_TEMPORARILY_UNAVAILABLE'
+  | 'AUTHENTICATION_REQUIRED';
+export type AdvisedAction =
+  | 'RETRY_LATER'
+  | 'DO_NOT_RETRY'
+  | 'UPDATE_DATA'
+  | 'RETRY_WITH_AUTHENTICATION'
+  | 'RETRY_WITH_DIFFERENT_PAYMENT_METHOD';
+
+/** Primer's StatusReasonAPISchema for a decline or a failure. */
+export interface StatusReason {
+  type: 'APPLICATION_ERROR' | 'GATEWAY_REJECTED' | 'ISSUER_DECLINED' | 'GATEWAY_TIMEOUT';
+  declineType?: DeclineType;
+  code?: string;
+  message?: string;
+  paymentMethodResultCode?: string;
+  paymentMethodResultMessage?: string;
+  advisedAction?: AdvisedAction;
+}
+
+/** How authorization ends for a card, once 3DS (if any) is past. */
+export type AuthorizationOutcome =
+  | { result: 'AUTHORIZED' }
+  | { result: 'DECLINED'; reason: StatusReason }
+  | { result: 'FAILED'; reason: StatusReason };
+
+/**
+ * Everything a test card decides (docs/payments.md, "Test cards"). Stored with the token as `scenario`
+ * (its key), never with the number.
+ */
+export interface CardScenario {
+  /** Stable name, stored with tokens: e.g. "success", "generic-decline", "3ds-challenge". */
+  key: string;
+  /** 3DS: none; frictionless with a result; or a challenge whose default result is given. */
+  threeDS:
+    | { kind: 'none' }
+    | { kind: 'frictionless'; result: 'AUTH_SUCCESS' | 'AUTH_FAILED' }
+    | { kind: 'challenge'; defaultResult: 'AUTH_SUCCESS' | 'AUTH_FAILED' };
+  /** Authorization after 3DS passed (or was not needed). A failed 3DS always declines (AUTHENTICATION_REQUIRED). */
+  authorization: AuthorizationOutcome;
+  /** Authorization does not finish at once: the payment stays PENDING until a job (or the advance helper) runs it. */
+  asyncAuthorization: boolean;
+  /** Every capture goes through SETTLING before it settles. */
+  asyncCapture: boolean;
+  /** Every refund ends FAILED. */
+  refundFails: boolean;
+  /** The CVV check the processor reports when a CVV was given: MATCHED, or NOT_MATCHED for the CVV-decline card. */
+  cvvResult: 'MATCHED' | 'NOT_MATCHED';
+}

@@ -1,0 +1,164 @@
+// What the payments sandbox needs from storage: payments, payment method tokens (the vault is the
+// MULTI_USE ones), the durable jobs of async steps, and the events every change records. Engines
+// implement it in storage/<engine>/payments.ts; nothing here knows SQL. No card number or CVV is ever
+// part of any of these records (docs/payments.md, "Card data").
+import type { Awaitable } from '../lib/awaitable.ts';
+import type { StoredSession } from '../sessions/session.store.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { CardData, PaymentStatus } from './model.ts';
+import type { PaymentData } from './payment.ts';
+
+export type TokenType = 'SINGLE_USE' | 'MULTI_USE';
+
+/** A payment method token: what tokenizing a card leaves, never the number or the CVV. */
+export interface StoredToken {
+  /** tok_…: what the merchant's server sends to pay and vault. */
+  token: string;
+  merchantId: string;
+  tokenType: TokenType;
+  /** A SINGLE_USE token is bound to the session it was made in. */
+  sessionId?: string;
+  /** A MULTI_USE token belongs to one customer. */
+  customerId?: string;
+  /** vpm_…: the id the SDKs see for a vaulted method (a browser never gets a MULTI_USE token). */
+  vaultedId?: string;
+  /** SINGLE_USE made by exchanging a vaulted method: that MULTI_USE token. MULTI_USE: the token it was vaulted from. */
+  sourceToken?: string;
+  analyticsId: string;
+  card: CardData;
+  /** The test card's scenario key (cards.ts). */
+  scenario: string;
+  cvvGiven: boolean;
+  isDefault: boolean;
+  createdAt: number;
+  /** SINGLE_USE: expires with its session. */
+  expiresAt?: number;
+  /** SINGLE_USE: the payment that used it. */
+  usedAt?: number;
+  deletedAt?: number;
+}
+
+export interface StoredPayment {
+  id: string;
+  merchantId: string;
+  sessionId?: string;
+  /** The payment method token it was created with. */
+  token: string;
+  status: PaymentStatus;
+  /** Starts at 1; every committed change adds one. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  /** The open required action's id (3DS), while there is one. */
+  actionId?: string;
+  /** Hash of the access token inside the required action's client token, while the action is open. */
+  actionTokenHash?: string;
+  /** Capture, cancel and refund calls refused so far (kept beside the payment; they do not change it). */
+  failedRequests: number;
+  data: PaymentData;
+}
+
+/** A due step of a payment that does not finish at once (an async authorization, a settlement, an action left open). */
+export interface PaymentJob {
+  id: string;
+  merchantId: string;
+  paymentId: string;
+  kind: 'authorize' | 'settle' | 'expire-action';
+  runAt: number;
+}
+
+export type PaymentEventType = 'PAYMENT.STATUS' | 'PAYMENT.REFUND';
+
+/** A change to a payment, recorded in the unit of work that makes it (webhooks and history read these). */
+export interface PaymentEvent {
+  id: string;
+  merchantId: string;
+  paymentId: string;
+  type: PaymentEventType;
+  /** The payment's status after the change. */
+  status: PaymentStatus;
+  /** The payment's version after the change, and the event's place within it. */
+  version: number;
+  ordinal: number;
+  createdAt: number;
+  requestId?: string;
+  /** What changed: amounts, the refund, the transaction event. */
+  detail: Record<string, unknown>;
+}
+
+export interface PaymentFilter {
+  status?: PaymentStatus[];
+  currencyCode?: string[];
+  orderId?: string;
+  customerId?: string[];
+  customerEmail?: string[];
+  last4?: string[];
+  processor?: string[];
+  processorMerchantId?: string[];
+  minAmount?: number;
+  maxAmount?: number;
+  fromDate?: number;
+  toDate?: number;
+}
+
+/** Where a list page starts: after this payment (newest first, ties by id). */
+export interface PaymentCursor {
+  createdAt: number;
+  id: string;
+  /** Whether the page goes backwards (prevCursor). */
+  backwards: boolean;
+}
+
+/** Which rows a change locks and reads before it decides. */
+export type PaymentKey =
+  | { kind: 'payment'; merchantId: string; paymentId: string }
+  /** A token, its session and (for 3DS continue) the payment waiting on it. */
+  | { kind: 'token'; token: string }
+  | { kind: 'action'; actionId: string };
+
+export interface Locked {
+  payment?: StoredPayment;
+  token?: StoredToken;
+  session?: StoredSession;
+}
+
+export interface PaymentStore {
+  // Reads answer at once on SQLite and later on PostgreSQL (lib/awaitable.ts).
+  findById(merchantId: string, id: string): Awaitable<StoredPayment | undefined>;
+  findByActionTokenHash(hash: string): Awaitable<StoredPayment | undefined>;
+  list(merchantId: string, filter: PaymentFilter, limit: number, cursor?: PaymentCursor): Promise<StoredPayment[]>;
+  listBySession(merchantId: string, sessionId: string): Promise<StoredPayment[]>;
+  findToken(token: string): Awaitable<StoredToken | undefined>;
+  findVaultedById(merchantId: string, vaultedId: string): Awaitable<StoredToken | undefined>;
+  /** A customer's live vaulted methods, newest first. */
+  vaulted(merchantId: string, customerId: string): Promise<StoredToken[]>;
+  /**
+   * A change serialised with every other change to the same payment or token, in every process:
+   * `decide` sees the rows `key` names as they are now, records its writes in `uow`, and they commit
+   * together. `decide` may throw: nothing is written then.
+   */
+  change<R>(key: PaymentKey, decide: (locked: Locked, uow: UnitOfWork) => R): Promise<R>;
+  /** Counts one refused capture, cancel or refund; resolves with the new count. */
+  countRefused(merchantId: string, paymentId: string): Promise<number>;
+  events(merchantId: string, paymentId: string): Promise<PaymentEvent[]>;
+  /** Jobs due at `now` that no process holds. */
+  dueJobs(now: number, limit: number): Promise<PaymentJob[]>;
+  /** Takes a due job for this process until `until`; false when another process took it. */
+  claimJob(id: string, now: number, until: number): Promise<boolean>;
+}
+
+/** Payment writes a unit of work can hold. */
+export interface PaymentWrites {
+  insert(payment: StoredPayment): void;
+  /** Stores `payment` over version `payment.version - 1`; the unit fails if another version is stored. */
+  update(payment: StoredPayment): void;
+  insertToken(token: StoredToken): void;
+  /** Stores the token's mutable fields (used, deleted, default, customer). */
+  updateToken(token: StoredToken): void;
+  /** Makes `token` the customer's only default vaulted method. */
+  setDefault(merchantId: string, customerId: string, token: string): void;
+  insertEvent(event: PaymentEvent): void;
+  scheduleJob(job: PaymentJob): void;
+  /** Drops a payment's pending jobs (of one kind, or all). */
+  dropJobs(paymentId: string, kind?: PaymentJob['kind']): void;
+}

@@ -1,0 +1,141 @@
+// Row -> payment objects, shared by both engines (same column names; BIGINT may arrive as a string
+// from PostgreSQL, so timestamps and amounts go through Number).
+import type { PaymentData } from '../payments/payment.ts';
+import type { PaymentEvent, PaymentJob, StoredPayment, StoredToken, TokenType } from '../payments/payment.store.ts';
+import type { PaymentStatus } from '../payments/model.ts';
+
+type Num = number | string;
+const opt = (v: Num | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
+
+export interface TokenRow {
+  token: string;
+  merchant_id: string;
+  token_type: string;
+  session_id: string | null;
+  customer_id: string | null;
+  vaulted_id: string | null;
+  source_token: string | null;
+  is_default: Num;
+  data: string;
+  created_at: Num;
+  expires_at: Num | null;
+  used_at: Num | null;
+  deleted_at: Num | null;
+}
+
+/** What a token row's `data` column holds: never a card number or CVV. */
+export type TokenRowData = Pick<StoredToken, 'analyticsId' | 'card' | 'scenario' | 'cvvGiven'>;
+
+export const tokenData = (t: StoredToken): string =>
+  JSON.stringify({ analyticsId: t.analyticsId, card: t.card, scenario: t.scenario, cvvGiven: t.cvvGiven } satisfies TokenRowData);
+
+export function toToken(row: TokenRow): StoredToken {
+  const data = JSON.parse(row.data) as TokenRowData;
+  const expiresAt = opt(row.expires_at);
+  const usedAt = opt(row.used_at);
+  const deletedAt = opt(row.deleted_at);
+  return {
+    token: row.token,
+    merchantId: row.merchant_id,
+    tokenType: row.token_type as TokenType,
+    ...(row.session_id !== null ? { sessionId: row.session_id } : {}),
+    ...(row.customer_id !== null ? { customerId: row.customer_id } : {}),
+    ...(row.vaulted_id !== null ? { vaultedId: row.vaulted_id } : {}),
+    ...(row.source_token !== null ? { sourceToken: row.source_token } : {}),
+    ...data,
+    isDefault: Number(row.is_default) === 1,
+    createdAt: Number(row.created_at),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+    ...(usedAt !== undefined ? { usedAt } : {}),
+    ...(deletedAt !== undefined ? { deletedAt } : {}),
+  };
+}
+
+export interface PaymentRow {
+  id: string;
+  merchant_id: string;
+  session_id: string | null;
+  token: string;
+  status: string;
+  version: number;
+  created_at: Num;
+  updated_at: Num;
+  action_id: string | null;
+  action_token_hash: string | null;
+  failed_requests: Num;
+  data: string;
+}
+
+export function toPayment(row: PaymentRow): StoredPayment {
+  return {
+    id: row.id,
+    merchantId: row.merchant_id,
+    ...(row.session_id !== null ? { sessionId: row.session_id } : {}),
+    token: row.token,
+    status: row.status as PaymentStatus,
+    version: Number(row.version),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    ...(row.action_id !== null ? { actionId: row.action_id } : {}),
+    ...(row.action_token_hash !== null ? { actionTokenHash: row.action_token_hash } : {}),
+    failedRequests: Number(row.failed_requests),
+    data: JSON.parse(row.data) as PaymentData,
+  };
+}
+
+/** The columns a payment is listed and filtered by, taken from its data. */
+export function paymentColumns(p: StoredPayment) {
+  const email = p.data.customer?.emailAddress;
+  return {
+    order_id: p.data.orderId,
+    currency_code: p.data.currencyCode,
+    amount: p.data.machine.amount,
+    customer_id: p.data.customerId ?? null,
+    customer_email: typeof email === 'string' ? email : null,
+    last4: p.data.card.last4Digits,
+    processor: p.data.processor.name,
+    processor_merchant_id: p.data.processor.processorMerchantId,
+  };
+}
+
+export interface JobRow {
+  id: string;
+  merchant_id: string;
+  payment_id: string;
+  kind: string;
+  run_at: Num;
+}
+
+export const toJob = (row: JobRow): PaymentJob => ({
+  id: row.id,
+  merchantId: row.merchant_id,
+  paymentId: row.payment_id,
+  kind: row.kind as PaymentJob['kind'],
+  runAt: Number(row.run_at),
+});
+
+export interface EventRow {
+  id: string;
+  merchant_id: string;
+  payment_id: string;
+  type: string;
+  status: string;
+  version: Num;
+  ordinal: Num;
+  created_at: Num;
+  request_id: string | null;
+  detail: string;
+}
+
+export const toEvent = (row: EventRow): PaymentEvent => ({
+  id: row.id,
+  merchantId: row.merchant_id,
+  paymentId: row.payment_id,
+  type: row.type as PaymentEvent['type'],
+  status: row.status as PaymentStatus,
+  version: Number(row.version),
+  ordinal: Number(row.ordinal),
+  createdAt: Number(row.created_at),
+  ...(row.request_id !== null ? { requestId: row.request_id } : {}),
+  detail: JSON.parse(row.detail) as Record<string, unknown>,
+});

@@ -1,0 +1,198 @@
+// Payments, tokens, jobs and events on PostgreSQL. A change locks the rows it names (SELECT … FOR
+// UPDATE) for its transaction (database.ts, change), so calls on one payment or token, from any
+// process, apply one after the other.
+import type { TransactionSql } from 'postgres';
+import type { Locked, PaymentKey, PaymentStore, PaymentWrites, StoredPayment } from '../../payments/payment.store.ts';
+import { paymentListQuery } from '../payment-filter.ts';
+import {
+  paymentColumns,
+  tokenData,
+  toEvent,
+  toJob,
+  toPayment,
+  toToken,
+  type EventRow,
+  type JobRow,
+  type PaymentRow,
+  type TokenRow,
+} from '../payment-rows.ts';
+import { toSession, type SessionRow } from '../rows.ts';
+import { WriteConflict } from '../unit-of-work.ts';
+import type { PostgresEngine } from './database.ts';
+import type { PostgresUnitOfWork } from './unit-of-work.ts';
+
+export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
+  const row = (p: StoredPayment) => ({
+    id: p.id,
+    merchant_id: p.merchantId,
+    session_id: p.sessionId ?? null,
+    token: p.token,
+    status: p.status,
+    version: p.version,
+    created_at: p.createdAt,
+    updated_at: p.updatedAt,
+    action_id: p.actionId ?? null,
+    action_token_hash: p.actionTokenHash ?? null,
+    data: JSON.stringify(p.data),
+    ...paymentColumns(p),
+  });
+  return {
+    insert(p) {
+      const r = row(p);
+      uow.ops.push((tx) => tx`INSERT INTO payments ${tx(r)}`);
+    },
+    update(p) {
+      const { id, merchant_id: _m, created_at: _c, ...changes } = row(p);
+      uow.ops.push(async (tx) => {
+        const result = await tx`UPDATE payments SET ${tx(changes)} WHERE id = ${id} AND version = ${p.version - 1}`;
+        if (result.count !== 1) throw new WriteConflict(`payment ${p.id} is no longer at version ${p.version - 1}`);
+      });
+    },
+    insertToken(t) {
+      uow.ops.push(
+        (tx) => tx`
+          INSERT INTO payment_tokens (token, merchant_id, token_type, session_id, customer_id, vaulted_id, source_token, is_default, data,
+            created_at, expires_at, used_at, deleted_at)
+          VALUES (${t.token}, ${t.merchantId}, ${t.tokenType}, ${t.sessionId ?? null}, ${t.customerId ?? null}, ${t.vaultedId ?? null},
+            ${t.sourceToken ?? null},
+            CASE WHEN ${t.tokenType} = 'MULTI_USE' AND NOT EXISTS (SELECT 1 FROM payment_tokens WHERE merchant_id = ${t.merchantId}
+              AND customer_id = ${t.customerId ?? null} AND token_type = 'MULTI_USE' AND deleted_at IS NULL) THEN 1 ELSE 0 END,
+            ${tokenData(t)}, ${t.createdAt}, ${t.expiresAt ?? null}, ${t.usedAt ?? null}, ${t.deletedAt ?? null})`,
+      );
+    },
+    updateToken(t) {
+      uow.ops.push(
+        (tx) => tx`
+          UPDATE payment_tokens SET customer_id = ${t.customerId ?? null}, source_token = ${t.sourceToken ?? null},
+            is_default = ${t.isDefault ? 1 : 0}, used_at = ${t.usedAt ?? null}, deleted_at = ${t.deletedAt ?? null}
+          WHERE token = ${t.token}`,
+      );
+    },
+    setDefault(merchantId, customerId, token) {
+      uow.ops.push(
+        (tx) => tx`
+          UPDATE payment_tokens SET is_default = CASE WHEN token = ${token} THEN 1 ELSE 0 END
+          WHERE merchant_id = ${merchantId} AND customer_id = ${customerId} AND token_type = 'MULTI_USE'`,
+      );
+    },
+    insertEvent(e) {
+      uow.ops.push(
+        (tx) => tx`
+          INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, detail)
+          VALUES (${e.id}, ${e.merchantId}, ${e.paymentId}, ${e.type}, ${e.status}, ${e.version}, ${e.ordinal}, ${e.createdAt},
+            ${e.requestId ?? null}, ${JSON.stringify(e.detail)})`,
+      );
+    },
+    scheduleJob(j) {
+      uow.ops.push(
+        (tx) => tx`
+          INSERT INTO payment_jobs (id, merchant_id, payment_id, kind, run_at, created_at)
+          VALUES (${j.id}, ${j.merchantId}, ${j.paymentId}, ${j.kind}, ${j.runAt}, ${j.runAt})`,
+      );
+    },
+    dropJobs(paymentId, kind) {
+      uow.ops.push((tx) =>
+        kind
+          ? tx`DELETE FROM payment_jobs WHERE payment_id = ${paymentId} AND kind = ${kind}`
+          : tx`DELETE FROM payment_jobs WHERE payment_id = ${paymentId}`,
+      );
+    },
+  };
+}
+
+async function lockRows(tx: TransactionSql, key: PaymentKey): Promise<Locked> {
+  const payment = (rows: PaymentRow[]) => (rows[0] ? toPayment(rows[0]) : undefined);
+  switch (key.kind) {
+    case 'payment':
+      return {
+        payment: payment(
+          await tx<PaymentRow[]>`SELECT * FROM payments WHERE id = ${key.paymentId} AND merchant_id = ${key.merchantId} FOR UPDATE`,
+        ),
+      };
+    case 'action':
+      return { payment: payment(await tx<PaymentRow[]>`SELECT * FROM payments WHERE action_id = ${key.actionId} FOR UPDATE`) };
+    case 'token': {
+      const [tokenRow] = await tx<TokenRow[]>`SELECT * FROM payment_tokens WHERE token = ${key.token} FOR UPDATE`;
+      if (!tokenRow) return {};
+      const token = toToken(tokenRow);
+      const [sessionRow] = token.sessionId ? await tx<SessionRow[]>`SELECT * FROM sessions WHERE id = ${token.sessionId}` : [];
+      const waiting = payment(
+        await tx<PaymentRow[]>`
+          SELECT * FROM payments WHERE token = ${token.token} AND status = 'PENDING' AND action_id IS NOT NULL
+          ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
+      );
+      return { token, ...(sessionRow ? { session: toSession(sessionRow) } : {}), ...(waiting ? { payment: waiting } : {}) };
+    }
+  }
+}
+
+const lockKey = (key: PaymentKey) =>
+  key.kind === 'payment' ? `payment:${key.paymentId}` : key.kind === 'action' ? `action:${key.actionId}` : `token:${key.token}`;
+
+export function postgresPayments(pg: PostgresEngine): PaymentStore {
+  const { sql } = pg;
+  const one = <T, R>(rows: T[], map: (row: T) => R) => (rows[0] ? map(rows[0]) : undefined);
+  return {
+    async findById(merchantId, id) {
+      return one(await pg.bounded(sql<PaymentRow[]>`SELECT * FROM payments WHERE id = ${id} AND merchant_id = ${merchantId}`), toPayment);
+    },
+    async findByActionTokenHash(hash) {
+      return one(await pg.bounded(sql<PaymentRow[]>`SELECT * FROM payments WHERE action_token_hash = ${hash}`), toPayment);
+    },
+    async list(merchantId, filter, limit, cursor) {
+      const query = paymentListQuery(merchantId, filter, limit, cursor);
+      let n = 0;
+      const text = query.sql.replace(/\?/g, () => `$${++n}`);
+      const rows = (await pg.bounded(sql.unsafe<PaymentRow[]>(text, query.params as never[]))).map(toPayment);
+      return query.backwards ? rows.reverse() : rows;
+    },
+    async listBySession(merchantId, sessionId) {
+      const rows = await pg.bounded(
+        sql<PaymentRow[]>`SELECT * FROM payments WHERE merchant_id = ${merchantId} AND session_id = ${sessionId} ORDER BY created_at, id`,
+      );
+      return rows.map(toPayment);
+    },
+    async findToken(token) {
+      return one(await pg.bounded(sql<TokenRow[]>`SELECT * FROM payment_tokens WHERE token = ${token}`), toToken);
+    },
+    async findVaultedById(merchantId, id) {
+      return one(
+        await pg.bounded(sql<TokenRow[]>`SELECT * FROM payment_tokens WHERE merchant_id = ${merchantId} AND vaulted_id = ${id}`),
+        toToken,
+      );
+    },
+    async vaulted(merchantId, customerId) {
+      const rows = await pg.bounded(sql<TokenRow[]>`
+        SELECT * FROM payment_tokens WHERE merchant_id = ${merchantId} AND customer_id = ${customerId} AND token_type = 'MULTI_USE'
+          AND deleted_at IS NULL ORDER BY created_at DESC, token DESC`);
+      return rows.map(toToken);
+    },
+    change(key, decide) {
+      return pg.change<Locked, ReturnType<typeof decide>>(
+        lockKey(key),
+        (tx) => lockRows(tx, key),
+        (locked, uow) => decide(locked ?? {}, uow),
+      );
+    },
+    async countRefused(merchantId, paymentId) {
+      const [row] = await pg.bounded(sql<{ failed_requests: number }[]>`
+        UPDATE payments SET failed_requests = failed_requests + 1 WHERE id = ${paymentId} AND merchant_id = ${merchantId}
+        RETURNING failed_requests`);
+      return row?.failed_requests ?? 0;
+    },
+    async events(merchantId, paymentId) {
+      const rows = await pg.bounded(sql<EventRow[]>`
+        SELECT * FROM payment_events WHERE merchant_id = ${merchantId} AND payment_id = ${paymentId} ORDER BY version, ordinal`);
+      return rows.map(toEvent);
+    },
+    async dueJobs(now, limit) {
+      const rows = await pg.bounded(sql<JobRow[]>`
+        SELECT * FROM payment_jobs WHERE run_at <= ${now} AND locked_until <= ${now} ORDER BY run_at LIMIT ${limit}`);
+      return rows.map(toJob);
+    },
+    async claimJob(id, now, until) {
+      const result = await pg.bounded(sql`UPDATE payment_jobs SET locked_until = ${until} WHERE id = ${id} AND locked_until <= ${now}`);
+      return result.count === 1;
+    },
+  };
+}

@@ -1,0 +1,218 @@
+// Payments, tokens, jobs and events on SQLite. A change reads, decides and writes as one synchronous
+// unit inside the writer's transaction (writer.ts), so calls on one payment or token apply one after
+// the other, each on the one before; across processes the write lock serialises them.
+import type Database from 'better-sqlite3';
+import type { PaymentStore, PaymentWrites, PaymentKey, Locked } from '../../payments/payment.store.ts';
+import { paymentListQuery } from '../payment-filter.ts';
+import {
+  paymentColumns,
+  tokenData,
+  toEvent,
+  toJob,
+  toPayment,
+  toToken,
+  type EventRow,
+  type JobRow,
+  type PaymentRow,
+  type TokenRow,
+} from '../payment-rows.ts';
+import { toSession, type SessionRow } from '../rows.ts';
+import { WriteConflict } from '../unit-of-work.ts';
+import type { SqliteEngine } from './database.ts';
+
+export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
+  const insert = db.prepare(`
+    INSERT INTO payments (id, merchant_id, session_id, token, status, version, created_at, updated_at, order_id, currency_code, amount,
+      customer_id, customer_email, last4, processor, processor_merchant_id, action_id, action_token_hash, data)
+    VALUES (@id, @merchant_id, @session_id, @token, @status, @version, @created_at, @updated_at, @order_id, @currency_code, @amount,
+      @customer_id, @customer_email, @last4, @processor, @processor_merchant_id, @action_id, @action_token_hash, @data)`);
+  const update = db.prepare(`
+    UPDATE payments SET status = @status, version = @version, updated_at = @updated_at, order_id = @order_id, currency_code = @currency_code,
+      amount = @amount, customer_id = @customer_id, customer_email = @customer_email, last4 = @last4, processor = @processor,
+      processor_merchant_id = @processor_merchant_id, action_id = @action_id, action_token_hash = @action_token_hash, data = @data
+    WHERE id = @id AND version = @previous`);
+  const insertToken = db.prepare(`
+    INSERT INTO payment_tokens (token, merchant_id, token_type, session_id, customer_id, vaulted_id, source_token, is_default, data,
+      created_at, expires_at, used_at, deleted_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?,
+      CASE WHEN ? = 'MULTI_USE' AND NOT EXISTS (SELECT 1 FROM payment_tokens WHERE merchant_id = ? AND customer_id = ?
+        AND token_type = 'MULTI_USE' AND deleted_at IS NULL) THEN 1 ELSE 0 END,
+      ?, ?, ?, ?, ?)`);
+  const updateToken = db.prepare(
+    'UPDATE payment_tokens SET customer_id = ?, source_token = ?, is_default = ?, used_at = ?, deleted_at = ? WHERE token = ?',
+  );
+  const setDefault = db.prepare(
+    "UPDATE payment_tokens SET is_default = CASE WHEN token = ? THEN 1 ELSE 0 END WHERE merchant_id = ? AND customer_id = ? AND token_type = 'MULTI_USE'",
+  );
+  const insertEvent = db.prepare(
+    'INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertJob = db.prepare(
+    'INSERT INTO payment_jobs (id, merchant_id, payment_id, kind, run_at, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const dropAll = db.prepare('DELETE FROM payment_jobs WHERE payment_id = ?');
+  const dropKind = db.prepare('DELETE FROM payment_jobs WHERE payment_id = ? AND kind = ?');
+  const row = (p: Parameters<PaymentWrites['insert']>[0]) => ({
+    id: p.id,
+    merchant_id: p.merchantId,
+    session_id: p.sessionId ?? null,
+    token: p.token,
+    status: p.status,
+    version: p.version,
+    created_at: p.createdAt,
+    updated_at: p.updatedAt,
+    action_id: p.actionId ?? null,
+    action_token_hash: p.actionTokenHash ?? null,
+    data: JSON.stringify(p.data),
+    ...paymentColumns(p),
+  });
+  return {
+    insert(p) {
+      insert.run(row(p));
+    },
+    update(p) {
+      if (update.run({ ...row(p), previous: p.version - 1 }).changes !== 1) {
+        throw new WriteConflict(`payment ${p.id} is no longer at version ${p.version - 1}`);
+      }
+    },
+    insertToken(t) {
+      insertToken.run(
+        t.token,
+        t.merchantId,
+        t.tokenType,
+        t.sessionId ?? null,
+        t.customerId ?? null,
+        t.vaultedId ?? null,
+        t.sourceToken ?? null,
+        t.tokenType,
+        t.merchantId,
+        t.customerId ?? null,
+        tokenData(t),
+        t.createdAt,
+        t.expiresAt ?? null,
+        t.usedAt ?? null,
+        t.deletedAt ?? null,
+      );
+    },
+    updateToken(t) {
+      updateToken.run(t.customerId ?? null, t.sourceToken ?? null, t.isDefault ? 1 : 0, t.usedAt ?? null, t.deletedAt ?? null, t.token);
+    },
+    setDefault(merchantId, customerId, token) {
+      setDefault.run(token, merchantId, customerId);
+    },
+    insertEvent(e) {
+      insertEvent.run(
+        e.id,
+        e.merchantId,
+        e.paymentId,
+        e.type,
+        e.status,
+        e.version,
+        e.ordinal,
+        e.createdAt,
+        e.requestId ?? null,
+        JSON.stringify(e.detail),
+      );
+    },
+    scheduleJob(j) {
+      insertJob.run(j.id, j.merchantId, j.paymentId, j.kind, j.runAt, j.runAt);
+    },
+    dropJobs(paymentId, kind) {
+      if (kind) dropKind.run(paymentId, kind);
+      else dropAll.run(paymentId);
+    },
+  };
+}
+
+export function sqlitePayments(engine: SqliteEngine): PaymentStore {
+  const { db, writer } = engine;
+  const byId = db.prepare('SELECT * FROM payments WHERE id = ? AND merchant_id = ?');
+  const byActionToken = db.prepare('SELECT * FROM payments WHERE action_token_hash = ?');
+  const byAction = db.prepare('SELECT * FROM payments WHERE action_id = ?');
+  const awaiting = db.prepare(
+    "SELECT * FROM payments WHERE token = ? AND status = 'PENDING' AND action_id IS NOT NULL ORDER BY created_at DESC LIMIT 1",
+  );
+  const bySession = db.prepare('SELECT * FROM payments WHERE merchant_id = ? AND session_id = ? ORDER BY created_at, id');
+  const token = db.prepare('SELECT * FROM payment_tokens WHERE token = ?');
+  const vaultedId = db.prepare('SELECT * FROM payment_tokens WHERE merchant_id = ? AND vaulted_id = ?');
+  const vaulted = db.prepare(
+    "SELECT * FROM payment_tokens WHERE merchant_id = ? AND customer_id = ? AND token_type = 'MULTI_USE' AND deleted_at IS NULL ORDER BY created_at DESC, token DESC",
+  );
+  const session = db.prepare('SELECT * FROM sessions WHERE id = ?');
+  const refused = db.prepare(
+    'UPDATE payments SET failed_requests = failed_requests + 1 WHERE id = ? AND merchant_id = ? RETURNING failed_requests',
+  );
+  const events = db.prepare('SELECT * FROM payment_events WHERE merchant_id = ? AND payment_id = ? ORDER BY version, ordinal');
+  const due = db.prepare('SELECT * FROM payment_jobs WHERE run_at <= ? AND locked_until <= ? ORDER BY run_at LIMIT ?');
+  const claim = db.prepare('UPDATE payment_jobs SET locked_until = ? WHERE id = ? AND locked_until <= ?');
+
+  const payment = (r: unknown) => (r ? toPayment(r as PaymentRow) : undefined);
+  const tokenOf = (r: unknown) => (r ? toToken(r as TokenRow) : undefined);
+  const load = (key: PaymentKey): Locked => {
+    switch (key.kind) {
+      case 'payment':
+        return { payment: payment(byId.get(key.paymentId, key.merchantId)) };
+      case 'action':
+        return { payment: payment(byAction.get(key.actionId)) };
+      case 'token': {
+        const found = tokenOf(token.get(key.token));
+        const sessionRow = found?.sessionId ? (session.get(found.sessionId) as SessionRow | undefined) : undefined;
+        return {
+          ...(found ? { token: found } : {}),
+          ...(sessionRow ? { session: toSession(sessionRow) } : {}),
+          ...(found ? { payment: payment(awaiting.get(found.token)) } : {}),
+        };
+      }
+    }
+  };
+  return {
+    findById(merchantId, id) {
+      writer.reading();
+      return payment(byId.get(id, merchantId));
+    },
+    findByActionTokenHash(hash) {
+      writer.reading();
+      return payment(byActionToken.get(hash));
+    },
+    async list(merchantId, filter, limit, cursor) {
+      writer.reading();
+      const query = paymentListQuery(merchantId, filter, limit, cursor);
+      const rows = (db.prepare(query.sql).all(...query.params) as PaymentRow[]).map(toPayment);
+      return query.backwards ? rows.reverse() : rows;
+    },
+    async listBySession(merchantId, sessionId) {
+      writer.reading();
+      return (bySession.all(merchantId, sessionId) as PaymentRow[]).map(toPayment);
+    },
+    findToken(t) {
+      writer.reading();
+      return tokenOf(token.get(t));
+    },
+    findVaultedById(merchantId, id) {
+      writer.reading();
+      return tokenOf(vaultedId.get(merchantId, id));
+    },
+    async vaulted(merchantId, customerId) {
+      writer.reading();
+      return (vaulted.all(merchantId, customerId) as TokenRow[]).map(toToken);
+    },
+    change(key, decide) {
+      return engine.unit((uow) => decide(load(key), uow));
+    },
+    async countRefused(merchantId, paymentId) {
+      const row = await writer.run(() => refused.get(paymentId, merchantId) as { failed_requests: number } | undefined);
+      return row?.failed_requests ?? 0;
+    },
+    async events(merchantId, paymentId) {
+      writer.reading();
+      return (events.all(merchantId, paymentId) as EventRow[]).map(toEvent);
+    },
+    async dueJobs(now, limit) {
+      writer.reading();
+      return (due.all(now, now, limit) as JobRow[]).map(toJob);
+    },
+    async claimJob(id, now, until) {
+      return (await writer.run(() => claim.run(until, id, now).changes)) === 1;
+    },
+  };
+}

@@ -25,6 +25,11 @@ import type { Clock } from './lib/clock.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { serializer } from './lib/serialize.ts';
 import { Merchants } from './merchants/merchants.ts';
+import { PaymentKeys } from './payments/idempotency.ts';
+import { startJobRunner, type JobRunner } from './payments/jobs.ts';
+import { paymentRoutes } from './payments/routes.ts';
+import { PaymentService } from './payments/service.ts';
+import { Sealer } from './lib/seal.ts';
 import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { SessionService } from './sessions/service.ts';
@@ -47,6 +52,15 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Told of every route as it is registered (tests compare them with the OpenAPI document). */
   onRoute?: (route: RouteOptions) => void;
+  /** How often the payments' due jobs are looked for (ms); 0: only when paymentJobs.runDue() is called. */
+  jobPollMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The payments' durable jobs (async steps), run by this process. */
+    paymentJobs?: JobRunner;
+  }
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -109,12 +123,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ttlMs: deps.config.idempotencyTtlMs,
     secrets: deps.signingKeys.map((k) => k.secret),
   });
+  const payments = new PaymentService({
+    store,
+    clock: deps.clock,
+    tokens,
+    sealer: new Sealer(deps.signingKeys.map((k) => k.secret)),
+    keys: new PaymentKeys(store.idempotency, deps.clock),
+    sandbox: checkout.sandbox,
+    publicUrl: deps.config.publicUrl,
+  });
   const pipeline = createPipeline({
     merchants,
     observeStorage: metrics.observeStorage,
     rateLimits: new RateLimits(deps.config.rateLimit, deps.clock, metrics.rateLimited),
     idempotency: idempotencySteps(idempotency, metrics.idempotentReplay),
-    clientSessions: { find: (ctx, accessToken) => checkoutService.session(ctx, accessToken) },
+    // A session's own token, or (after a 3DS action) the action's token of one of its payments.
+    clientSessions: {
+      find: deps.config.payments
+        ? (ctx, accessToken) => payments.sessionFor(ctx, accessToken, () => checkoutService.session(ctx, accessToken))
+        : (ctx, accessToken) => checkoutService.session(ctx, accessToken),
+    },
   });
 
   // What the pipeline puts on a request, declared up front so every request object has one shape
@@ -160,6 +188,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   );
   await app.register(sessionRoutes(sessions, pipeline));
+  const paymentsRoutes = deps.config.payments ? paymentRoutes(payments, pipeline) : undefined;
+  if (paymentsRoutes) {
+    await app.register(paymentsRoutes.server);
+    const jobs = startJobRunner(store.payments, payments, deps.clock, deps.logger, deps.jobPollMs);
+    app.decorate('paymentJobs', jobs);
+    app.addHook('onClose', () => jobs.stop());
+  }
   // The routes a browser calls, in a scope of their own: only they answer CORS.
   await app.register(async (browser) => {
     const paths: RegExp[] = [];
@@ -171,6 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       corsOptions(deps.config.corsOrigins, (path) => paths.some((p) => p.test(path))),
     );
     await browser.register(checkoutRoutes(checkoutService, pipeline));
+    if (paymentsRoutes) await browser.register(paymentsRoutes.browser);
   });
   await app.register(metricsRoute(metrics));
   await app.register(dashboardRoutes(new SessionOverview(store, deps.clock, offeredPaymentMethods), pipeline));

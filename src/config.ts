@@ -38,6 +38,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** How long SIGTERM waits for in-flight requests before closing them (ms). */
   shutdownTimeoutMs: number;
+  /** The payments sandbox's routes (KASSA_PAYMENTS=off answers them all 404). */
+  payments: boolean;
   /** Background purge of expired sessions and idempotency records. */
   purge: { intervalMs: number; retentionMs: number; batchSize: number };
 }
@@ -235,6 +237,7 @@ export function loadConfig(env: Env): Config {
     trustProxy: typeof trustProxy === 'string' ? false : trustProxy,
     requestTimeoutMs: int('KASSA_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     shutdownTimeoutMs: int('KASSA_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    payments: oneOf('KASSA_PAYMENTS', ['on', 'off'] as const, 'on') === 'on',
     purge: {
       intervalMs: int('KASSA_PURGE_INTERVAL_SECONDS', 60, 0, 86_400) * 1000,
       retentionMs: int('KASSA_PURGE_RETENTION_SECONDS', 7 * 86_400, 0, 365 * 86_400) * 1000,

@@ -118,7 +118,11 @@ export type PaymentKey =
 
 export interface Locked {
   payment?: StoredPayment;
+  /** The token named, or the payment's token. */
   token?: StoredToken;
+  /** The vaulted (MULTI_USE) method `token` became or was exchanged from: its `sourceToken`. */
+  vaulted?: StoredToken;
+  /** A SINGLE_USE token's session. */
   session?: StoredSession;
 }
 

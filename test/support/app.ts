@@ -82,6 +82,8 @@ export async function testApp(
     signingKeys: prepared.signingKeys,
     ...(options.checkout ? { checkout: options.checkout } : {}),
     ...(options.onRoute ? { onRoute: options.onRoute } : {}),
+    // Payment jobs run when a test calls app.paymentJobs.runDue(): the test clock decides what is due.
+    jobPollMs: 0,
     isStorageUnavailable,
   });
   await app.ready();

@@ -100,28 +100,41 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
   };
 }
 
+/** A token and the vaulted method it points at (read, not locked: a change locks its own key's rows). */
+async function withToken(tx: TransactionSql, tokenId: string | undefined, lock: boolean): Promise<Pick<Locked, 'token' | 'vaulted'>> {
+  if (!tokenId) return {};
+  const [row] = lock
+    ? await tx<TokenRow[]>`SELECT * FROM payment_tokens WHERE token = ${tokenId} FOR UPDATE`
+    : await tx<TokenRow[]>`SELECT * FROM payment_tokens WHERE token = ${tokenId}`;
+  if (!row) return {};
+  const token = toToken(row);
+  const [vaultedRow] = token.sourceToken ? await tx<TokenRow[]>`SELECT * FROM payment_tokens WHERE token = ${token.sourceToken}` : [];
+  return { token, ...(vaultedRow ? { vaulted: toToken(vaultedRow) } : {}) };
+}
+
 async function lockRows(tx: TransactionSql, key: PaymentKey): Promise<Locked> {
   const payment = (rows: PaymentRow[]) => (rows[0] ? toPayment(rows[0]) : undefined);
   switch (key.kind) {
     case 'payment':
-      return {
-        payment: payment(
-          await tx<PaymentRow[]>`SELECT * FROM payments WHERE id = ${key.paymentId} AND merchant_id = ${key.merchantId} FOR UPDATE`,
-        ),
-      };
-    case 'action':
-      return { payment: payment(await tx<PaymentRow[]>`SELECT * FROM payments WHERE action_id = ${key.actionId} FOR UPDATE`) };
+    case 'action': {
+      const found = payment(
+        key.kind === 'payment'
+          ? await tx<PaymentRow[]>`SELECT * FROM payments WHERE id = ${key.paymentId} AND merchant_id = ${key.merchantId} FOR UPDATE`
+          : await tx<PaymentRow[]>`SELECT * FROM payments WHERE action_id = ${key.actionId} FOR UPDATE`,
+      );
+      return found ? { payment: found, ...(await withToken(tx, found.token, false)) } : {};
+    }
     case 'token': {
-      const [tokenRow] = await tx<TokenRow[]>`SELECT * FROM payment_tokens WHERE token = ${key.token} FOR UPDATE`;
-      if (!tokenRow) return {};
-      const token = toToken(tokenRow);
+      const tokens = await withToken(tx, key.token, true);
+      const token = tokens.token;
+      if (!token) return {};
       const [sessionRow] = token.sessionId ? await tx<SessionRow[]>`SELECT * FROM sessions WHERE id = ${token.sessionId}` : [];
       const waiting = payment(
         await tx<PaymentRow[]>`
           SELECT * FROM payments WHERE token = ${token.token} AND status = 'PENDING' AND action_id IS NOT NULL
           ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
       );
-      return { token, ...(sessionRow ? { session: toSession(sessionRow) } : {}), ...(waiting ? { payment: waiting } : {}) };
+      return { ...tokens, ...(sessionRow ? { session: toSession(sessionRow) } : {}), ...(waiting ? { payment: waiting } : {}) };
     }
   }
 }

@@ -148,20 +148,25 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
 
   const payment = (r: unknown) => (r ? toPayment(r as PaymentRow) : undefined);
   const tokenOf = (r: unknown) => (r ? toToken(r as TokenRow) : undefined);
+  /** A token and the vaulted method it points at. */
+  const withToken = (tokenId: string | undefined): Pick<Locked, 'token' | 'vaulted'> => {
+    const found = tokenId ? tokenOf(token.get(tokenId)) : undefined;
+    const vaultedToken = found?.sourceToken ? tokenOf(token.get(found.sourceToken)) : undefined;
+    return { ...(found ? { token: found } : {}), ...(vaultedToken ? { vaulted: vaultedToken } : {}) };
+  };
   const load = (key: PaymentKey): Locked => {
     switch (key.kind) {
       case 'payment':
-        return { payment: payment(byId.get(key.paymentId, key.merchantId)) };
-      case 'action':
-        return { payment: payment(byAction.get(key.actionId)) };
+      case 'action': {
+        const found = key.kind === 'payment' ? payment(byId.get(key.paymentId, key.merchantId)) : payment(byAction.get(key.actionId));
+        return found ? { payment: found, ...withToken(found.token) } : {};
+      }
       case 'token': {
-        const found = tokenOf(token.get(key.token));
+        const tokens = withToken(key.token);
+        const found = tokens.token;
         const sessionRow = found?.sessionId ? (session.get(found.sessionId) as SessionRow | undefined) : undefined;
-        return {
-          ...(found ? { token: found } : {}),
-          ...(sessionRow ? { session: toSession(sessionRow) } : {}),
-          ...(found ? { payment: payment(awaiting.get(found.token)) } : {}),
-        };
+        const waiting = found ? payment(awaiting.get(found.token)) : undefined;
+        return { ...tokens, ...(sessionRow ? { session: toSession(sessionRow) } : {}), ...(waiting ? { payment: waiting } : {}) };
       }
     }
   };

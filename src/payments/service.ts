@@ -1,0 +1,693 @@
+// The payments sandbox: tokenize a test card, create a payment from its session, act on it
+// (authorize, capture, cancel, refund, resume, adjust), the vault, the 3DS steps and the sandbox
+// helpers (docs/payments.md). Every change runs through PaymentStore.change, serialised per payment
+// (or token) in every process, and commits the payment with its events, its jobs and its
+// idempotency key in one unit of work. Nothing here knows HTTP: routes.ts reads the request and
+// renders the answer.
+import type { SandboxSettings } from '../checkout/configuration.ts';
+import { KassaError, validationError, type FieldError } from '../errors.ts';
+import type { Awaitable } from '../lib/awaitable.ts';
+import type { Clock } from '../lib/clock.ts';
+import { timed, type Context } from '../lib/context.ts';
+import { newAnalyticsId, newPaymentId, newPaymentToken, newUuid, sha256 } from '../lib/ids.ts';
+import { asUuid, type Sealer } from '../lib/seal.ts';
+import { sessionAmount } from '../sessions/amount.ts';
+import { accessTokenHash, usable } from '../sessions/lookup.ts';
+import { applyPatch } from '../sessions/merge.ts';
+import type { SessionData } from '../sessions/schemas.ts';
+import type { StoredSession } from '../sessions/session.store.ts';
+import { fieldsNewerThan } from '../sessions/validate.ts';
+import type { Store } from '../storage/store.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { ClientTokens } from '../tokens/client-token.ts';
+import {
+  ACTION_EXPIRED,
+  ACTION_TTL_MS,
+  afterThreeDS,
+  authorize,
+  captureNow,
+  finish,
+  scenarioOf,
+  type AuthorizeHooks,
+} from './authorize.ts';
+import { readCard } from './card-input.ts';
+import { scenarioByKey } from './cards.ts';
+import { Draft } from './draft.ts';
+import type { CompleteKey, KeyedRequest, PaymentKeys } from './idempotency.ts';
+import type { OpenAction, PaymentData, ThreeDSResult } from './payment.ts';
+import { renderInstrument } from './payment.ts';
+import type { Locked, PaymentCursor, PaymentFilter, PaymentJob, StoredPayment, StoredToken } from './payment.store.ts';
+import { PAYMENT_FIELD_VERSIONS } from './schemas.ts';
+import {
+  adjust,
+  cancel,
+  isRefusal,
+  refund,
+  refusal,
+  refusalMessage,
+  settle,
+  type MachineState,
+  type PaymentAction,
+  type Refusal,
+} from './status-machine.ts';
+import { exchangeToken, liveToken, vaultToken } from './vault.ts';
+
+/** Refused capture, cancel and refund calls a payment takes before every further one is refused. */
+export const FAILED_REQUEST_LIMIT = 100;
+const ACTION_SEAL = 'payment-action-token';
+const RESUME = 'resume-token';
+
+export interface PaymentServiceDeps {
+  store: Store;
+  clock: Clock;
+  tokens: ClientTokens;
+  sealer: Sealer;
+  keys: PaymentKeys;
+  sandbox: SandboxSettings;
+  publicUrl: string;
+}
+
+/** What a payment-creating call sends, besides the token (fields sent win over the session's). */
+export interface CreateInput {
+  paymentMethodToken: string;
+  orderId?: string;
+  currencyCode?: string;
+  amount?: number;
+  order?: Record<string, unknown>;
+  customerId?: string;
+  customer?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  paymentMethod?: Record<string, unknown>;
+}
+
+/** Who calls: a merchant's server, or the SDK with its session's client token. */
+export type Caller = { merchantId: string; session?: undefined } | { merchantId: string; session: StoredSession };
+
+const invalidToken = () => new KassaError('PaymentError', { detail: 'The payment method token is invalid.' });
+const notFound = (action: PaymentAction | 'get') =>
+  new KassaError(action === 'authorize' ? 'PaymentNotFoundError' : action === 'adjust' ? 'EntityNotFound' : 'PaymentError');
+
+/** A refusal of the status machine, as the error the client sees. */
+function refused(r: Refusal, payment: StoredPayment, action: PaymentAction): KassaError {
+  const extra = { paymentId: payment.id, paymentStatus: payment.status };
+  switch (r.errorId) {
+    case 'RequestValidationError':
+      return validationError(action === 'refund' ? 'PaymentRefundAPIRequest' : 'PaymentCaptureAPIRequest', [
+        { path: r.path, description: r.description },
+      ]);
+    case 'UnprocessableRefundAmount':
+      return new KassaError('UnprocessableRefundAmount', {
+        detail: `Cannot refund this payment with the amount ${r.amount}. The refund amount must be less than or equal to the amount left to refund (${r.limit}).`,
+        extra,
+      });
+    case 'NoActionsToHandle':
+      return new KassaError('NoActionsToHandle', { extra });
+    default:
+      return new KassaError(r.errorId, { detail: refusalMessage(payment.status, action), extra });
+  }
+}
+
+export class PaymentService {
+  constructor(private readonly deps: PaymentServiceDeps) {}
+
+  private get store() {
+    return this.deps.store.payments;
+  }
+
+  // ---- The SDKs' client token ------------------------------------------------------------------
+
+  /**
+   * The session an SDK request's access token names: a session's own token, or the token of a
+   * payment's required action (the SDKs carry on with that one after a 3DS action).
+   */
+  sessionFor(ctx: Context, accessToken: string | undefined, sessionByToken: () => Awaitable<StoredSession>): Awaitable<StoredSession> {
+    try {
+      const found = sessionByToken();
+      if (!(found instanceof Promise)) return found;
+      return found.catch(() => this.sessionByActionToken(ctx, accessToken));
+    } catch {
+      return this.sessionByActionToken(ctx, accessToken);
+    }
+  }
+
+  private async sessionByActionToken(ctx: Context, accessToken: string | undefined): Promise<StoredSession> {
+    const payment = await timed(ctx, 'payments.findByActionTokenHash', () =>
+      this.store.findByActionTokenHash(accessTokenHash(accessToken)),
+    );
+    const session = payment?.sessionId ? await this.deps.store.sessions.findById(payment.merchantId, payment.sessionId) : undefined;
+    return usable(session, this.deps.clock());
+  }
+
+  // ---- Tokenize and the SDK's vault --------------------------------------------------------------
+
+  /** POST /payment-instruments: the card checked, kept as a token without its number or CVV. */
+  async tokenize(session: StoredSession, body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' }) {
+    const now = this.deps.clock();
+    const multi = body.tokenType === 'MULTI_USE';
+    const customerId = session.data.customerId;
+    const { card, scenario, cvvGiven } = readCard(body.paymentInstrument, session.data.paymentMethod ?? {}, now);
+    if (multi && !customerId) {
+      throw validationError('PaymentInstrumentTokenizationRequest', [
+        { path: '$.tokenType', description: 'MULTI_USE needs a customerId on the client session.' },
+      ]);
+    }
+    const token: StoredToken = {
+      token: newPaymentToken(),
+      merchantId: session.merchantId,
+      tokenType: 'SINGLE_USE',
+      sessionId: session.id,
+      analyticsId: newAnalyticsId(),
+      card,
+      scenario: scenario.key,
+      cvvGiven,
+      isDefault: false,
+      createdAt: now,
+      expiresAt: session.expiresAt,
+    };
+    const saved = await this.deps.store.commit((uow) => {
+      uow.payments.insertToken(token);
+      return multi ? vaultToken(uow, token, undefined, customerId!, now) : undefined;
+    });
+    if (!saved) return renderInstrument(token);
+    // The browser gets a SINGLE_USE token for its session; the saved card stays on the server.
+    return { ...renderInstrument({ ...token, sourceToken: saved.token, customerId: saved.customerId }), tokenType: 'MULTI_USE' };
+  }
+
+  /** GET /payment-instruments from the SDK: the session customer's saved cards, by their vpm_ ids. */
+  async sdkVaulted(session: StoredSession) {
+    const customerId = session.data.customerId;
+    if (!customerId) return { data: [] };
+    const saved = await this.store.vaulted(session.merchantId, customerId);
+    return { data: saved.map((t) => renderInstrument(t)) };
+  }
+
+  /** DELETE /payment-instruments/{id}/vault from the SDK. */
+  async sdkDeleteVaulted(session: StoredSession, vaultedId: string) {
+    const saved = await this.store.findVaultedById(session.merchantId, vaultedId);
+    if (!saved || saved.deletedAt !== undefined || !session.data.customerId || saved.customerId !== session.data.customerId) {
+      throw new KassaError('InvalidPaymentInstrumentToken');
+    }
+    await this.deleteVaulted(session.merchantId, saved.token);
+    return { id: vaultedId, deleted: true };
+  }
+
+  /** POST /payment-instruments/{id}/exchange: a SINGLE_USE token for a saved card, for this session. */
+  async exchange(session: StoredSession, vaultedId: string, cvv: unknown) {
+    if (cvv !== undefined && (typeof cvv !== 'string' || !/^\d{3,4}$/.test(cvv))) {
+      throw validationError('ExchangeRequest', [{ path: '$.cvv', description: 'Must be three or four digits.' }]);
+    }
+    const saved = await this.store.findVaultedById(session.merchantId, vaultedId);
+    if (!saved || saved.deletedAt !== undefined || !session.data.customerId || saved.customerId !== session.data.customerId) {
+      throw new KassaError('InvalidPaymentInstrumentToken');
+    }
+    const token = exchangeToken(saved, session, cvv !== undefined, this.deps.clock());
+    await this.deps.store.commit((uow) => uow.payments.insertToken(token));
+    return renderInstrument(token);
+  }
+
+  // ---- Create -------------------------------------------------------------------------------------
+
+  /** POST /payments: the payment, from its token's session and the fields sent (docs/payments.md, "Create"). */
+  async create(ctx: Context, caller: Caller, input: CreateInput, key: string | undefined): Promise<StoredPayment> {
+    this.checkVersion(input, ctx.apiVersion);
+    const request: KeyedRequest = { merchantId: caller.merchantId, route: 'create', key, apiVersion: ctx.apiVersion };
+    return this.deps.keys.run(request, (complete) =>
+      this.store.change({ kind: 'token', token: input.paymentMethodToken }, (locked, uow) => {
+        const now = this.deps.clock();
+        const token = liveToken(locked, caller.merchantId, now);
+        if (!token || (token.tokenType === 'SINGLE_USE' && token.usedAt !== undefined)) throw invalidToken();
+        if (caller.session && token.sessionId !== caller.session.id) throw invalidToken();
+        const session = token.tokenType === 'SINGLE_USE' ? locked.session : undefined;
+        const data = this.paymentData(input, token, session);
+        const payment: StoredPayment = {
+          id: newPaymentId(),
+          merchantId: caller.merchantId,
+          ...(session ? { sessionId: session.id } : token.sessionId ? { sessionId: token.sessionId } : {}),
+          token: token.token,
+          status: 'PENDING',
+          version: 1,
+          createdAt: now,
+          updatedAt: now,
+          failedRequests: 0,
+          data,
+        };
+        const draft = new Draft(payment, uow, now, ctx.requestId, true);
+        if (token.tokenType === 'SINGLE_USE') uow.payments.updateToken({ ...token, usedAt: now });
+        const hooks = this.hooks(draft, locked, uow, session);
+        if (data.options.vaultOnAgreement) hooks.vault(draft);
+        if (this.deps.sandbox.authorizeOnCreate) authorize(draft, hooks);
+        return this.commit(draft, uow, complete);
+      }),
+    );
+  }
+
+  /** Merges the request over the token's session; checks what a payment needs. */
+  private paymentData(input: CreateInput, token: StoredToken, session: StoredSession | undefined): PaymentData {
+    const { paymentMethodToken: _token, metadata, ...fields } = input;
+    const base: SessionData = session ? structuredClone(session.data) : {};
+    if (token.tokenType === 'MULTI_USE' && base.customerId === undefined && token.customerId) base.customerId = token.customerId;
+    const merged = applyPatch(base, fields as Parameters<typeof applyPatch>[1]);
+    if (metadata || base.metadata) merged.metadata = { ...base.metadata, ...(metadata as SessionData['metadata']) };
+    const amount = input.amount ?? sessionAmount(merged);
+    const missing: FieldError[] = [];
+    if (amount === undefined) missing.push({ path: '$.amount', description: 'Missing fields for payment.' });
+    if (merged.currencyCode === undefined) missing.push({ path: '$.currencyCode', description: 'Missing fields for payment.' });
+    if (merged.orderId === undefined) missing.push({ path: '$.orderId', description: 'Missing fields for payment.' });
+    if (missing.length > 0) throw validationError('PaymentCreationAPIRequest', missing);
+    const method = (merged.paymentMethod ?? {}) as Record<string, unknown>;
+    const vaults = method.vaultOnSuccess === true || method.vaultOn3DS === true || method.vaultOnAgreement === true;
+    if (vaults && merged.customerId === undefined) {
+      throw validationError('PaymentCreationAPIRequest', [
+        { path: '$.customerId', description: 'A customerId is needed to vault the payment method.' },
+      ]);
+    }
+    if (merged.metadata && Object.hasOwn(merged.metadata, '')) throw new KassaError('MetadataContainsEmptyKey');
+    const authorizationType = method.authorizationType === 'ESTIMATED' ? 'ESTIMATED' : 'FINAL';
+    const machine: MachineState = {
+      status: 'PENDING',
+      pending: 'idle',
+      capturingOpen: true,
+      authorizationType,
+      amount: amount!,
+      amountCaptured: 0,
+      amountRefunded: 0,
+      captures: [],
+    };
+    const now = this.deps.clock();
+    return {
+      orderId: merged.orderId!,
+      currencyCode: merged.currencyCode!,
+      ...(merged.order ? { order: merged.order as Record<string, unknown> } : {}),
+      ...(merged.customerId !== undefined ? { customerId: merged.customerId } : {}),
+      ...(merged.customer ? { customer: merged.customer as Record<string, unknown> } : {}),
+      ...(merged.metadata && Object.keys(merged.metadata).length > 0 ? { metadata: merged.metadata as Record<string, unknown> } : {}),
+      options: {
+        authorizationType,
+        ...(typeof method.paymentType === 'string' ? { paymentType: method.paymentType } : {}),
+        ...(typeof method.descriptor === 'string' ? { descriptor: method.descriptor } : {}),
+        ...(method.vaultOnSuccess === true ? { vaultOnSuccess: true } : {}),
+        ...(method.vaultOn3DS === true ? { vaultOn3DS: true } : {}),
+        ...(method.vaultOnAgreement === true ? { vaultOnAgreement: true } : {}),
+        ...(typeof method.firstPaymentReason === 'string' ? { firstPaymentReason: method.firstPaymentReason } : {}),
+      },
+      paymentMethodToken: token.token,
+      tokenType: token.tokenType,
+      isVaulted: token.tokenType === 'MULTI_USE' || token.customerId !== undefined,
+      analyticsId: token.analyticsId,
+      card: token.card,
+      scenario: token.scenario,
+      cvvCheck: token.cvvGiven ? (scenarioByKey(token.scenario)?.cvvResult ?? 'MATCHED') : 'NOT_PROVIDED',
+      threeDS: { responseCode: 'NOT_PERFORMED' },
+      processor: { ...this.deps.sandbox.processor },
+      machine,
+      transactions: [
+        {
+          id: newUuid(),
+          type: 'SALE',
+          date: now,
+          amount: amount!,
+          currencyCode: merged.currencyCode!,
+          orderId: merged.orderId!,
+          status: 'PENDING',
+          events: [],
+        },
+      ],
+    };
+  }
+
+  // ---- Reads --------------------------------------------------------------------------------------
+
+  async get(merchantId: string, id: string): Promise<StoredPayment> {
+    const payment = await this.store.findById(merchantId, id);
+    if (!payment) throw notFound('get');
+    return payment;
+  }
+
+  list(merchantId: string, filter: PaymentFilter, limit: number, cursor?: PaymentCursor): Promise<StoredPayment[]> {
+    return this.store.list(merchantId, filter, limit, cursor);
+  }
+
+  // ---- Actions ------------------------------------------------------------------------------------
+
+  /** Runs one action on a payment: serialised, checked by the status machine, committed with its events. */
+  private async act(
+    ctx: Context,
+    merchantId: string,
+    paymentId: string,
+    action: PaymentAction,
+    key: string | undefined,
+    decide: (draft: Draft, locked: Locked, uow: UnitOfWork) => Refusal | undefined,
+  ): Promise<StoredPayment> {
+    const request: KeyedRequest = { merchantId, route: action, paymentId, key, apiVersion: ctx.apiVersion };
+    const counted = action === 'capture' || action === 'cancel' || action === 'refund';
+    try {
+      return await this.deps.keys.run(request, (complete) =>
+        this.store.change({ kind: 'payment', merchantId, paymentId }, (locked, uow) => {
+          const payment = locked.payment;
+          if (!payment) throw notFound(action);
+          if (counted && payment.failedRequests >= FAILED_REQUEST_LIMIT) {
+            throw new KassaError('PaymentRequestLimitExceeded', { extra: { paymentId: payment.id, paymentStatus: payment.status } });
+          }
+          const draft = new Draft(payment, uow, this.deps.clock(), ctx.requestId, false);
+          const refusal = decide(draft, locked, uow);
+          if (refusal) throw refused(refusal, payment, action);
+          return this.commit(draft, uow, complete);
+        }),
+      );
+    } catch (error) {
+      // A refused capture, cancel or refund counts towards the payment's limit (not a missing payment, not the limit itself).
+      if (
+        counted &&
+        error instanceof KassaError &&
+        error.status < 500 &&
+        error.extra?.paymentId !== undefined &&
+        error.errorId !== 'PaymentRequestLimitExceeded' &&
+        !error.errorId.startsWith('Idempotency')
+      ) {
+        await this.store.countRefused(merchantId, paymentId);
+      }
+      throw error;
+    }
+  }
+
+  authorize(ctx: Context, merchantId: string, id: string, processor: { processorMerchantId: string; name?: string }, key?: string) {
+    return this.act(ctx, merchantId, id, 'authorize', key, (draft, locked, uow) => {
+      const r = refusal(draft.data.machine, 'authorize');
+      if (r) return r;
+      const expected = this.deps.sandbox.processor;
+      if (
+        processor.processorMerchantId !== expected.processorMerchantId ||
+        (processor.name !== undefined && processor.name !== expected.name)
+      ) {
+        throw new KassaError('MerchantAccountNotFound');
+      }
+      authorize(draft, this.hooks(draft, locked, uow, undefined));
+      return undefined;
+    });
+  }
+
+  capture(
+    ctx: Context,
+    merchantId: string,
+    id: string,
+    body: { amount?: number; final?: boolean; order?: { retailerCountryCode?: string }; metadata?: Record<string, unknown> },
+    key?: string,
+  ) {
+    this.checkVersion(body, ctx.apiVersion);
+    return this.act(ctx, merchantId, id, 'capture', key, (draft) => {
+      const result = captureNow(draft, body.amount, body.final, this.deps.sandbox.asyncDelayMs);
+      if (isRefusal(result)) return result;
+      if (body.metadata) draft.data.metadata = { ...draft.data.metadata, ...body.metadata };
+      if (body.order?.retailerCountryCode) draft.data.order = { ...draft.data.order, retailerCountryCode: body.order.retailerCountryCode };
+      return undefined;
+    });
+  }
+
+  cancel(ctx: Context, merchantId: string, id: string, reason: string | undefined, key?: string) {
+    return this.act(ctx, merchantId, id, 'cancel', key, (draft) => {
+      const next = cancel(draft.data.machine);
+      if (isRefusal(next)) return next;
+      this.closeAction(draft);
+      draft.dropJobs();
+      if (reason !== undefined) draft.sale.reason = reason;
+      draft.saleEvent('CANCELLATION_SUCCEEDED');
+      draft.apply(next);
+      return undefined;
+    });
+  }
+
+  refund(
+    ctx: Context,
+    merchantId: string,
+    id: string,
+    body: { amount?: number; orderId?: string; reason?: string; transactionEventId?: string },
+    key?: string,
+  ) {
+    this.checkVersion(body, ctx.apiVersion);
+    return this.act(ctx, merchantId, id, 'refund', key, (draft) => {
+      const scenario = scenarioOf(draft);
+      const result = refund(draft.data.machine, {
+        ...(body.amount !== undefined ? { amount: body.amount } : {}),
+        ...(body.transactionEventId !== undefined ? { captureEventId: body.transactionEventId } : {}),
+        fails: scenario.refundFails,
+      });
+      if (isRefusal(result)) return result;
+      const transaction = {
+        id: newUuid(),
+        type: 'REFUND' as const,
+        date: draft.now,
+        amount: result.amount,
+        currencyCode: draft.data.currencyCode,
+        orderId: body.orderId ?? draft.data.orderId,
+        status: result.settled ? ('SETTLED' as const) : ('FAILED' as const),
+        ...(result.settled
+          ? {}
+          : { statusReason: { type: 'APPLICATION_ERROR' as const, message: 'The sandbox card refuses every refund.' } }),
+        ...(body.reason !== undefined ? { reason: body.reason } : {}),
+        events: [],
+      };
+      draft.data.transactions.push(transaction);
+      draft.apply(result.state);
+      draft.record('PAYMENT.REFUND', { refundId: transaction.id, refundAmount: result.amount, refundStatus: transaction.status });
+      return undefined;
+    });
+  }
+
+  adjust(ctx: Context, merchantId: string, id: string, amount: number, key?: string) {
+    return this.act(ctx, merchantId, id, 'adjust', key, (draft) => {
+      const next = adjust(draft.data.machine, amount);
+      if (isRefusal(next)) return next;
+      draft.sale.amount = amount;
+      draft.saleEvent('AUTHORIZATION_ADJUSTMENT_SUCCEEDED', { amount });
+      draft.apply(next);
+      return undefined;
+    });
+  }
+
+  /** Resume after 3DS: the token must be the one the challenge gave for this payment's open action. */
+  resume(ctx: Context, caller: Caller, id: string, resumeToken: string, key?: string) {
+    return this.act(ctx, caller.merchantId, id, 'resume', key, (draft, locked, uow) => {
+      if (caller.session && draft.payment.sessionId !== caller.session.id) throw notFound('resume');
+      const r = refusal(draft.data.machine, 'resume');
+      if (r) return r;
+      const action = draft.data.action;
+      if (!action?.outcome || !draft.payment.actionId || resumeToken !== this.resumeToken(draft.payment.actionId)) {
+        throw new KassaError('PaymentError', { detail: 'The resume token is not valid for this payment.' });
+      }
+      afterThreeDS(draft, action.outcome, true, this.hooks(draft, locked, uow, undefined));
+      return undefined;
+    });
+  }
+
+  // ---- 3DS ------------------------------------------------------------------------------------------
+
+  /**
+   * The challenge's result for the payment waiting on `token` (the SDK's /3ds/{token}/continue): the
+   * outcome set by the sandbox helper, else the card's. Returns what the SDK needs to resume.
+   */
+  async continueThreeDS(ctx: Context, session: StoredSession, tokenId: string) {
+    const { payment, token } = await this.store.change({ kind: 'token', token: tokenId }, (locked, uow) => {
+      const waiting = locked.payment;
+      if (!locked.token || !waiting?.data.action || waiting.merchantId !== session.merchantId || waiting.sessionId !== session.id) {
+        throw new KassaError('PaymentError', { detail: 'No payment is waiting for 3DS with this payment method token.' });
+      }
+      const draft = new Draft(waiting, uow, this.deps.clock(), ctx.requestId, false);
+      const scenario = scenarioOf(draft);
+      const outcome: ThreeDSResult =
+        draft.data.action!.outcome ?? (scenario.threeDS.kind === 'challenge' ? scenario.threeDS.defaultResult : 'AUTH_SUCCESS');
+      draft.data.action = { ...draft.data.action!, outcome };
+      return { payment: this.commit(draft, uow, () => {}), token: locked.token };
+    });
+    const outcome = payment.data.action!.outcome!;
+    return {
+      token: renderInstrument(token),
+      resumeToken: this.resumeToken(payment.actionId!),
+      authentication: { responseCode: outcome, protocolVersion: '2.2.0', challengeIssued: true },
+    };
+  }
+
+  /** The sandbox helper: sets the 3DS outcome of a payment awaiting it and gives its resume token. */
+  async sandboxThreeDS(ctx: Context, merchantId: string, id: string, outcome: ThreeDSResult) {
+    const payment = await this.store.change({ kind: 'payment', merchantId, paymentId: id }, (locked, uow) => {
+      if (!locked.payment) throw notFound('get');
+      if (!locked.payment.data.action) {
+        throw new KassaError('InvalidPaymentStatus', {
+          detail: 'The payment is not waiting for 3DS.',
+          extra: { paymentId: locked.payment.id, paymentStatus: locked.payment.status },
+        });
+      }
+      const draft = new Draft(locked.payment, uow, this.deps.clock(), ctx.requestId, false);
+      draft.data.action = { ...draft.data.action!, outcome };
+      return this.commit(draft, uow, () => {});
+    });
+    return { resumeToken: this.resumeToken(payment.actionId!) };
+  }
+
+  /** A resume token: derived from the open action's (hashed) id, so it is never stored and dies with the action. */
+  private resumeToken(actionIdHash: string): string {
+    return asUuid(this.deps.sealer.derive(actionIdHash, RESUME));
+  }
+
+  /** The open action's client token (sealed at rest). */
+  actionToken = (action: OpenAction): string => this.deps.sealer.open(action.sealedClientToken, ACTION_SEAL) ?? '';
+
+  private closeAction(draft: Draft): void {
+    if (!draft.data.action) return;
+    delete draft.data.action;
+    delete draft.payment.actionId;
+    delete draft.payment.actionTokenHash;
+  }
+
+  // ---- Jobs -------------------------------------------------------------------------------------------
+
+  /** Runs one due job (jobs.ts claimed it): an async authorization, a settlement, an expired action. */
+  async runJob(job: PaymentJob): Promise<void> {
+    await this.store.change({ kind: 'payment', merchantId: job.merchantId, paymentId: job.paymentId }, (locked, uow) => {
+      const payment = locked.payment;
+      uow.payments.dropJobs(job.paymentId, job.kind);
+      if (!payment) return;
+      const draft = new Draft(payment, uow, this.deps.clock(), undefined, false);
+      if (!this.step(draft, locked, uow, job.kind)) return;
+      this.commit(draft, uow, () => {});
+    });
+  }
+
+  /** The sandbox helper `advance`: runs the payment's pending async step now. */
+  async advance(ctx: Context, merchantId: string, id: string): Promise<StoredPayment> {
+    return this.store.change({ kind: 'payment', merchantId, paymentId: id }, (locked, uow) => {
+      const payment = locked.payment;
+      if (!payment) throw notFound('get');
+      const draft = new Draft(payment, uow, this.deps.clock(), ctx.requestId, false);
+      const kind = payment.status === 'SETTLING' ? 'settle' : 'authorize';
+      if (!this.step(draft, locked, uow, kind)) {
+        throw new KassaError('InvalidPaymentStatus', {
+          detail: 'The payment has no asynchronous step to run.',
+          extra: { paymentId: payment.id, paymentStatus: payment.status },
+        });
+      }
+      draft.dropJobs(kind);
+      return this.commit(draft, uow, () => {});
+    });
+  }
+
+  /** Applies a due step to the draft; false when the payment no longer waits for it. */
+  private step(draft: Draft, locked: Locked, uow: UnitOfWork, kind: PaymentJob['kind']): boolean {
+    const machine = draft.data.machine;
+    switch (kind) {
+      case 'authorize':
+        if (machine.status !== 'PENDING' || machine.pending !== 'async') return false;
+        finish(draft, scenarioOf(draft).authorization, this.hooks(draft, locked, uow, undefined));
+        return true;
+      case 'settle':
+        if (machine.status !== 'SETTLING') return false;
+        draft.apply(settle(machine));
+        return true;
+      case 'expire-action':
+        if (machine.status !== 'PENDING' || machine.pending !== 'action' || (draft.data.action?.expiresAt ?? 0) > draft.now) return false;
+        this.closeAction(draft);
+        draft.apply({ ...machine, status: 'FAILED', pending: undefined, capturingOpen: false }, ACTION_EXPIRED);
+        return true;
+    }
+  }
+
+  // ---- The server's vault --------------------------------------------------------------------------------
+
+  /** POST /payment-instruments/{token}/vault: the customer's saved card for this token. */
+  async vault(merchantId: string, tokenId: string, customerId: string): Promise<StoredToken> {
+    const saved = await this.store.change({ kind: 'token', token: tokenId }, (locked, uow) => {
+      const token = liveToken(locked, merchantId, this.deps.clock());
+      if (!token) throw new KassaError('InvalidPaymentInstrumentToken');
+      return vaultToken(uow, token, locked.vaulted, customerId, this.deps.clock());
+    });
+    // Read back: the engine decided whether it is the customer's default.
+    return (await this.store.findToken(saved.token)) ?? saved;
+  }
+
+  async vaulted(merchantId: string, customerId: string): Promise<StoredToken[]> {
+    return this.store.vaulted(merchantId, customerId);
+  }
+
+  /** DELETE /payment-instruments/{token}: the saved card, deleted. */
+  async deleteVaulted(merchantId: string, tokenId: string): Promise<StoredToken> {
+    return this.store.change({ kind: 'token', token: tokenId }, (locked, uow) => {
+      const token = locked.token;
+      if (!token || token.merchantId !== merchantId || token.tokenType !== 'MULTI_USE' || token.deletedAt !== undefined) {
+        throw new KassaError('InvalidPaymentInstrumentToken');
+      }
+      const deleted = { ...token, deletedAt: this.deps.clock(), isDefault: false };
+      uow.payments.updateToken(deleted);
+      return deleted;
+    });
+  }
+
+  /** POST /payment-instruments/{token}/default. */
+  async makeDefault(merchantId: string, tokenId: string): Promise<StoredToken> {
+    return this.store.change({ kind: 'token', token: tokenId }, (locked, uow) => {
+      const token = locked.token;
+      if (
+        !token ||
+        token.merchantId !== merchantId ||
+        token.tokenType !== 'MULTI_USE' ||
+        token.deletedAt !== undefined ||
+        !token.customerId
+      ) {
+        throw new KassaError('InvalidPaymentInstrumentToken');
+      }
+      uow.payments.setDefault(merchantId, token.customerId, token.token);
+      return { ...token, isDefault: true };
+    });
+  }
+
+  // ---- Shared steps ------------------------------------------------------------------------------------
+
+  private checkVersion(body: unknown, apiVersion: string): void {
+    const errors = fieldsNewerThan(body, apiVersion, PAYMENT_FIELD_VERSIONS as never);
+    if (errors.length > 0) throw validationError('PaymentRequest', errors);
+  }
+
+  private commit(draft: Draft, uow: UnitOfWork, complete: CompleteKey): StoredPayment {
+    const stored = draft.commit();
+    complete(uow, stored);
+    return stored;
+  }
+
+  /** What authorization needs from the service: the sandbox settings, vaulting and opening a 3DS action. */
+  private hooks(draft: Draft, locked: Locked, uow: UnitOfWork, session: StoredSession | undefined): AuthorizeHooks {
+    return {
+      sandbox: this.deps.sandbox,
+      vault: (d) => {
+        const token = locked.token;
+        const customerId = d.data.customerId;
+        if (!token || !customerId || d.data.tokenType === 'MULTI_USE' || d.data.isVaulted) return;
+        const saved = vaultToken(uow, token, locked.vaulted, customerId, d.now);
+        d.data.paymentMethodToken = saved.token;
+        d.data.isVaulted = true;
+      },
+      openAction: (d) => this.openAction(d, session),
+    };
+  }
+
+  private openAction(draft: Draft, session: StoredSession | undefined): OpenAction {
+    const actionId = newPaymentToken().slice(4) + newPaymentToken().slice(4);
+    const processor3ds = this.deps.sandbox.threeDSecureMode === 'PROCESSOR_3DS';
+    const name = processor3ds ? 'PROCESSOR_3DS' : '3DS_AUTHENTICATION';
+    const expiresAt = draft.now + ACTION_TTL_MS;
+    const base = this.deps.publicUrl.replace(/\/$/, '');
+    const { clientToken, accessTokenHash: hash } = this.deps.tokens.issueAction({
+      intent: name === 'PROCESSOR_3DS' ? 'PROCESSOR_3DS' : '3DS_AUTHENTICATION',
+      expiresAt: session?.expiresAt ?? expiresAt,
+      ...(processor3ds
+        ? { claims: { redirectUrl: `${base}/kassa/sandbox/3ds/${actionId}`, statusUrl: `${base}/kassa/sandbox/3ds/${actionId}/status` } }
+        : {}),
+    });
+    draft.payment.actionId = sha256(actionId);
+    draft.payment.actionTokenHash = hash;
+    return {
+      name,
+      description:
+        name === 'PROCESSOR_3DS' ? 'Redirect the customer to complete 3DS with the processor' : 'Authenticate the customer with 3DS',
+      sealedClientToken: this.deps.sealer.seal(clientToken, ACTION_SEAL),
+      expiresAt,
+    };
+  }
+}

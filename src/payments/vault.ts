@@ -1,0 +1,72 @@
+// The vault: a customer's saved cards are MULTI_USE tokens (docs/payments.md, "Vault"). Vaulting a
+// SINGLE_USE token makes a new MULTI_USE token for the customer and points the SINGLE_USE one at it,
+// so vaulting it again returns the same saved card. The browser never sees a MULTI_USE token: it sees
+// the vaulted method's `vpm_` id and exchanges it for a SINGLE_USE token bound to its session.
+// Writes go into the caller's unit of work.
+import { newAnalyticsId, newPaymentToken, newVaultedId } from '../lib/ids.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { Locked, StoredToken } from './payment.store.ts';
+
+/** A token that may be used now: not deleted, not expired (SINGLE_USE), and its vaulted method not deleted. */
+export function liveToken(locked: Pick<Locked, 'token' | 'vaulted'>, merchantId: string, now: number): StoredToken | undefined {
+  const { token, vaulted } = locked;
+  if (!token || token.merchantId !== merchantId || token.deletedAt !== undefined) return undefined;
+  if (token.expiresAt !== undefined && token.expiresAt <= now) return undefined;
+  if (token.tokenType === 'SINGLE_USE' && vaulted?.deletedAt !== undefined && vaulted.tokenType === 'MULTI_USE' && token.customerId) {
+    // Exchanged from a saved card that was deleted since.
+    return undefined;
+  }
+  return token;
+}
+
+/**
+ * The customer's MULTI_USE token for `source`: `source` itself when it is one, the one it was vaulted
+ * as before, or a new one (recorded in `uow`).
+ */
+export function vaultToken(
+  uow: UnitOfWork,
+  source: StoredToken,
+  vaulted: StoredToken | undefined,
+  customerId: string,
+  now: number,
+): StoredToken {
+  if (source.tokenType === 'MULTI_USE') return source;
+  if (vaulted && vaulted.deletedAt === undefined) return vaulted;
+  const saved: StoredToken = {
+    token: newPaymentToken(),
+    merchantId: source.merchantId,
+    tokenType: 'MULTI_USE',
+    customerId,
+    vaultedId: newVaultedId(),
+    sourceToken: source.token,
+    analyticsId: newAnalyticsId(),
+    card: source.card,
+    scenario: source.scenario,
+    cvvGiven: false,
+    // The engine makes a customer's first saved card the default as it inserts it.
+    isDefault: false,
+    createdAt: now,
+  };
+  uow.payments.insertToken(saved);
+  uow.payments.updateToken({ ...source, sourceToken: saved.token });
+  return saved;
+}
+
+/** A SINGLE_USE token for a saved card, bound to a session (the SDKs' exchange). */
+export function exchangeToken(saved: StoredToken, session: { id: string; expiresAt: number }, cvvGiven: boolean, now: number): StoredToken {
+  return {
+    token: newPaymentToken(),
+    merchantId: saved.merchantId,
+    tokenType: 'SINGLE_USE',
+    sessionId: session.id,
+    ...(saved.customerId !== undefined ? { customerId: saved.customerId } : {}),
+    sourceToken: saved.token,
+    analyticsId: newAnalyticsId(),
+    card: saved.card,
+    scenario: saved.scenario,
+    cvvGiven,
+    isDefault: false,
+    createdAt: now,
+    expiresAt: session.expiresAt,
+  };
+}

@@ -64,3 +64,8 @@ export const CREATE_BODY = JSON.stringify(createBody);
 /** A customer email change, one per request so every PATCH really writes. */
 export const patchBody = (clientToken: string, n: number) =>
   JSON.stringify({ clientToken, customer: { emailAddress: `ada.lovelace+${n}@example.com` } });
+
+/** What the SDK sends to tokenize a test card that authorizes. */
+export const TOKENIZE_BODY = JSON.stringify({
+  paymentInstrument: { number: '4111111111111111', cvv: '123', expirationMonth: '12', expirationYear: '2031', cardholderName: 'Jane Doe' },
+});

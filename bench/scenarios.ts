@@ -1,11 +1,13 @@
 // The workloads, driven by autocannon over loopback: create, get by token, patch (an email change),
-// patch-hot (every connection patches the same session) and a 70/20/10 get/patch/create mix. Get and
-// patch cycle through a pool of sessions made beforehand, so every request finds a real session.
+// patch-hot (every connection patches the same session), a 70/20/10 get/patch/create mix, and pay (the
+// SDK tokenizes a test card with a session's client token, then the merchant's server creates the
+// payment: two requests, each counted). Get, patch and pay cycle through a pool of sessions made
+// beforehand, so every request finds a real session.
 import autocannon, { type Request } from 'autocannon';
-import { CREATE_BODY, patchBody } from './bodies.ts';
+import { CREATE_BODY, patchBody, TOKENIZE_BODY } from './bodies.ts';
 import { cpuSecondsOf } from './processes.ts';
 
-export const SCENARIOS = ['create', 'get', 'patch', 'patch-hot', 'mix'] as const;
+export const SCENARIOS = ['create', 'get', 'patch', 'patch-hot', 'mix', 'pay'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Measured {
@@ -52,7 +54,7 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
   });
   const patch = (): Request => ({ method: 'PATCH', path: '/client-session', headers, body: patchBody(nextToken(), n) });
   const hot = pool[0]!;
-  const pick: Record<Scenario, () => Request> = {
+  const pick: Record<Exclude<Scenario, 'pay'>, () => Request> = {
     create,
     get,
     patch,
@@ -67,7 +69,44 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
     },
   };
   if (scenario === 'create') return [create()];
-  return [{ setupRequest: () => pick[scenario]() }];
+  if (scenario === 'pay') {
+    // The baseline's fake token carries no access token: it answers whatever is sent.
+    const accessTokenOf = (clientToken: string) => {
+      try {
+        return (JSON.parse(Buffer.from(clientToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { accessToken: string })
+          .accessToken;
+      } catch {
+        return 'none';
+      }
+    };
+    const access = pool.map(accessTokenOf);
+    return [
+      {
+        setupRequest: () => ({
+          method: 'POST',
+          path: '/payment-instruments',
+          headers: { 'primer-client-token': access[n++ % access.length]!, 'x-api-version': '2.4', 'content-type': 'application/json' },
+          body: TOKENIZE_BODY,
+        }),
+        onResponse: (_status, body, context) => {
+          try {
+            context.token = (JSON.parse(body) as { token?: string }).token;
+          } catch {
+            context.token = undefined;
+          }
+        },
+      },
+      {
+        setupRequest: (_request, context) => ({
+          method: 'POST',
+          path: '/payments',
+          headers,
+          body: JSON.stringify({ paymentMethodToken: context.token ?? 'tok_none' }),
+        }),
+      },
+    ];
+  }
+  return [{ setupRequest: () => pick[scenario as Exclude<Scenario, 'pay'>]() }];
 }
 
 export async function measure(

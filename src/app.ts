@@ -26,9 +26,11 @@ import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { serializer } from './lib/serialize.ts';
 import { Merchants } from './merchants/merchants.ts';
 import { PaymentKeys } from './payments/idempotency.ts';
+import { PaymentOverview } from './payments/overview.ts';
 import { startJobRunner, type JobRunner } from './payments/jobs.ts';
 import { paymentRoutes } from './payments/routes.ts';
 import { PaymentService } from './payments/service.ts';
+import { threeDSPageRoutes } from './payments/three-ds-page.ts';
 import { Sealer } from './lib/seal.ts';
 import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
@@ -206,9 +208,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       corsOptions(deps.config.corsOrigins, (path) => paths.some((p) => p.test(path))),
     );
     await browser.register(checkoutRoutes(checkoutService, pipeline));
-    if (paymentsRoutes) await browser.register(paymentsRoutes.browser);
+    if (paymentsRoutes) {
+      await browser.register(paymentsRoutes.browser);
+      await browser.register(threeDSPageRoutes(payments));
+    }
   });
   await app.register(metricsRoute(metrics));
-  await app.register(dashboardRoutes(new SessionOverview(store, deps.clock, offeredPaymentMethods), pipeline));
+  await app.register(
+    dashboardRoutes(
+      new SessionOverview(store, deps.clock, offeredPaymentMethods),
+      pipeline,
+      deps.config.payments ? new PaymentOverview(store.payments) : undefined,
+    ),
+  );
   return app;
 }

@@ -1,10 +1,10 @@
 // What happens when a payment is authorized, by its test card: 3DS (none, frictionless, or a
 // challenge that leaves the payment PENDING with a required action), an async step, then the card's
 // outcome; on AUTHORIZED the vault and capture options of the payment and the sandbox. Runs inside a
-// change's unit of work, on a Draft (docs/payments.md, "Create").
+// change's unit of work, on a Draft (docs/payments.md, "Payments API").
 import type { SandboxSettings } from '../checkout/configuration.ts';
 import { isExpired } from './card-input.ts';
-import { EXPIRED_CARD_DECLINE, scenarioByKey } from './cards.ts';
+import { AUTHENTICATION_FAILED_DECLINE, EXPIRED_CARD_DECLINE, scenarioByKey } from './cards.ts';
 import type { Draft } from './draft.ts';
 import type { AuthorizationOutcome, CardScenario, StatusReason } from './model.ts';
 import type { OpenAction, ThreeDSResult } from './payment.ts';
@@ -13,15 +13,8 @@ import { afterAuthorization, capture, isRefusal, pendingOn } from './status-mach
 /** How long a required action stays open before the payment fails. */
 export const ACTION_TTL_MS = 60 * 60 * 1000;
 
-/** A failed 3DS authentication declines the payment. */
-export const THREE_DS_DECLINE: StatusReason = {
-  type: 'ISSUER_DECLINED',
-  declineType: 'SOFT_DECLINE',
-  code: 'AUTHENTICATION_REQUIRED',
-  paymentMethodResultCode: '1A',
-  paymentMethodResultMessage: 'Additional customer authentication required',
-  advisedAction: 'RETRY_LATER',
-};
+/** A failed 3DS authentication declines the payment (the card table's reason). */
+export const THREE_DS_DECLINE: StatusReason = AUTHENTICATION_FAILED_DECLINE;
 
 /** An action left open past its hour. */
 export const ACTION_EXPIRED: StatusReason = { type: 'APPLICATION_ERROR', message: 'The required action was not completed in time.' };

@@ -1,5 +1,5 @@
 // The SDKs' BIN lookups (`binDataUrl`): which networks the first digits of a card carry, so the card
-// form can show the brand and offer a co-badged card's choice (docs/payments.md, "BIN data"). Answered
+// form can show the brand and offer a co-badged card's choice (docs/payments.md, "SDK answers"). Answered
 // from the same IIN table and co-badged cards as tokenization, so the form and the token agree.
 import { binFunding, cardNetworks, networkDisplayName } from './cards.ts';
 import type { BinData, CardNetwork } from './model.ts';

@@ -84,12 +84,8 @@ export type DeclineCode =
   | 'WITHDRAWAL_LIMIT_EXCEEDED'
   | 'ISSUER_TEMPORARILY_UNAVAILABLE'
   | 'AUTHENTICATION_REQUIRED';
-export type AdvisedAction =
-  | 'RETRY_LATER'
-  | 'DO_NOT_RETRY'
-  | 'UPDATE_DATA'
-  | 'RETRY_WITH_AUTHENTICATION'
-  | 'RETRY_WITH_DIFFERENT_PAYMENT_METHOD';
+/** Primer's AdvisedActionEnum. */
+export type AdvisedAction = 'RETRY_LATER' | 'UPDATE_DATA' | 'DO_NOT_RETRY' | 'STOP_ALL_PAYMENTS';
 
 /** Primer's StatusReasonAPISchema for a decline or a failure. */
 export interface StatusReason {

@@ -1,5 +1,5 @@
 // A payment as Kassa keeps it, and as it answers it: the server's PaymentAPIResponse, the SDKs' short
-// shape, the list summary. Pure (docs/payments.md, "The payment object").
+// shape, the list summary. Pure (docs/payments.md, "Payments API").
 import { formatExpirationDate } from '../tokens/client-token.ts';
 import type { CardData, PaymentStatus, StatusReason } from './model.ts';
 import type { StoredPayment, StoredToken, TokenType } from './payment.store.ts';

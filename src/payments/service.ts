@@ -207,7 +207,7 @@ export class PaymentService {
 
   // ---- Create -------------------------------------------------------------------------------------
 
-  /** POST /payments: the payment, from its token's session and the fields sent (docs/payments.md, "Create"). */
+  /** POST /payments: the payment, from its token's session and the fields sent (docs/payments.md, "Payments API"). */
   async create(ctx: Context, caller: Caller, input: CreateInput, key: string | undefined): Promise<StoredPayment> {
     this.checkVersion(input, ctx.apiVersion);
     const request: KeyedRequest = { merchantId: caller.merchantId, route: 'create', key, apiVersion: ctx.apiVersion };
@@ -521,6 +521,32 @@ export class PaymentService {
       return this.commit(draft, uow, () => {});
     });
     return { resumeToken: this.resumeToken(payment.actionId!) };
+  }
+
+  /**
+   * The PROCESSOR_3DS sandbox page (no API key: the action id in its URL is unguessable, single use and
+   * dies with the action). With an outcome, records it once; answers whether the challenge is done and,
+   * if so, the resume token the SDK polls for.
+   */
+  async processorThreeDS(actionId: string, outcome?: ThreeDSResult) {
+    const payment = await this.store.change({ kind: 'action', actionId: sha256(actionId) }, (locked, uow) => {
+      const waiting = locked.payment;
+      if (!waiting?.data.action || waiting.data.action.expiresAt <= this.deps.clock()) {
+        throw new KassaError('PaymentError', { detail: 'No payment is waiting for this 3DS challenge.' });
+      }
+      if (!outcome || waiting.data.action.outcome) return waiting;
+      const draft = new Draft(waiting, uow, this.deps.clock(), undefined, false);
+      draft.data.action = { ...draft.data.action!, outcome };
+      return this.commit(draft, uow, () => {});
+    });
+    const done = payment.data.action!.outcome;
+    return {
+      status: done ? ('COMPLETE' as const) : ('PENDING' as const),
+      ...(done ? { id: this.resumeToken(payment.actionId!) } : {}),
+      source: '3DS' as const,
+      amount: payment.data.machine.amount,
+      currencyCode: payment.data.currencyCode,
+    };
   }
 
   /** A resume token: derived from the open action's (hashed) id, so it is never stored and dies with the action. */

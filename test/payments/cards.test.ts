@@ -1,6 +1,7 @@
-// The test cards and what a card number means (docs/payments.md, "Test cards", "Tokenize", "BIN data"):
+// The test cards and what a card number means (docs/payments.md, "Test cards", "Tokenize", "SDK answers"):
 // every row of the table, co-badge choice, binData, card input checks that never echo a value, BIN lookups.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { KassaError } from '../../src/errors.ts';
@@ -559,4 +560,9 @@ test('the lookup and tokenization agree on every test card', () => {
       );
     }
   }
+});
+
+test('docs/payments.md lists every test card', () => {
+  const docs = readFileSync('docs/payments.md', 'utf8');
+  for (const row of testCardRows()) assert.ok(docs.includes(`| ${row.number} |`), `${row.number} is missing from docs/payments.md`);
 });

@@ -1,6 +1,6 @@
-// The payment status machine against the spec: the §4 table cell by cell, the §3.4 amount rules as
+// The payment status machine against docs/payments.md: the status machine table cell by cell, the action amount rules as
 // examples, and random action sequences that must stay inside the table and keep the amounts sound
-// (docs/payments.md §3.4 "Actions", §4 "Status machine").
+// (docs/payments.md, "Payments API", "Status machine").
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -24,7 +24,7 @@ import {
 } from '../../src/payments/status-machine.ts';
 
 // ---------------------------------------------------------------------------------------------
-// §4, written as the spec writes it.
+// The table of docs/payments.md, "Status machine", written as the docs write it.
 
 const IPS = 'InvalidPaymentStatus';
 const PAA = 'PaymentAlreadyAuthorized';
@@ -32,7 +32,7 @@ const NAY = 'PaymentIsNotAuthorizedYet';
 /** resume while an async step runs: 202 NoActionsToHandle. */
 const ASYNC = 'NoActionsToHandle';
 const OK = 'ok';
-/** refund: ok while something captured is left to refund, then 409 PaymentAlreadyRefunded (§3.4). */
+/** refund: ok while something captured is left to refund, then 409 PaymentAlreadyRefunded. */
 const OK_THEN_409 = 'ok, then PaymentAlreadyRefunded';
 /** adjust: ok on an ESTIMATED authorization, else IncorrectPaymentAuthorizationType. */
 const OK_IF_ESTIMATED = 'ok if ESTIMATED';
@@ -124,7 +124,7 @@ const EXAMPLES: [Row, string, MachineState][] = [
   ['CANCELLED', '', at({ status: 'CANCELLED' })],
 ];
 
-describe('§4 status machine table', () => {
+describe('the status machine table', () => {
   for (const [row, variant, state] of EXAMPLES) {
     assert.equal(rowOf(state), row);
     for (const action of ACTIONS) {
@@ -148,7 +148,7 @@ describe('§4 status machine table', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// §3.4, the amounts.
+// The actions' amounts (docs/payments.md, "Payments API").
 
 const authorized = at({ status: 'AUTHORIZED', capturingOpen: true, authorizationType: 'FINAL' });
 
@@ -164,7 +164,7 @@ const errorOf = (result: unknown) => {
   return rest;
 };
 
-describe('§3.4 capture', () => {
+describe('capture', () => {
   test('capture without an amount takes what is left and settles', () => {
     assert.deepEqual(capture(authorized, { settling: false, eventId: 'evt_1' }), {
       amount: 1000,
@@ -235,7 +235,7 @@ describe('§3.4 capture', () => {
   });
 });
 
-describe('§3.4 cancel', () => {
+describe('cancel', () => {
   test('cancel on PENDING drops the pending step: CANCELLED', () => {
     for (const pending of ['idle', 'action', 'async'] as const) {
       assert.deepEqual(cancel(at({ status: 'PENDING', pending })), at({ status: 'CANCELLED', pending: undefined }));
@@ -254,7 +254,7 @@ describe('§3.4 cancel', () => {
   });
 });
 
-describe('§3.4 refund', () => {
+describe('refund', () => {
   const twoCaptures = (): MachineState => {
     const first = ok(capture(authorized, { amount: 300, final: false, settling: false, eventId: 'evt_1' })).state;
     return ok(capture(first, { amount: 500, final: true, settling: false, eventId: 'evt_2' })).state;
@@ -330,7 +330,7 @@ describe('§3.4 refund', () => {
   });
 });
 
-describe('§3.4 adjust-authorization', () => {
+describe('adjust-authorization', () => {
   test('adjust on an ESTIMATED AUTHORIZED payment sets the amount a capture then defaults to', () => {
     const estimated = { ...authorized, authorizationType: 'ESTIMATED' as const };
     const adjusted = ok(adjust(estimated, 1500));
@@ -434,7 +434,7 @@ const ACTION_OF: Partial<Record<Step['kind'], PaymentAction>> = {
   adjust: 'adjust',
 };
 
-/** Applies one step; checks what the step itself promises (§3.4) and returns the state the service would keep. */
+/** Applies one step; checks what the step itself promises and returns the state the service would keep. */
 function apply(s: MachineState, st: Step, n: number, seen: Map<string, number>): MachineState {
   const action = ACTION_OF[st.kind];
   const refused = action && refusal(s, action);
@@ -569,7 +569,7 @@ function checkState(s: MachineState) {
       assert.ok(s.amountCaptured === s.amount && !s.capturingOpen, JSON.stringify(s));
       break;
   }
-  // Every action gets what the §4 table says.
+  // Every action gets what the status machine table says.
   for (const action of ACTIONS) assert.equal(outcome(s, action), specSays(s, action), `${action} on ${JSON.stringify(s)}`);
 }
 

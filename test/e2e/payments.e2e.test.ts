@@ -4,7 +4,7 @@
 // data rule (docs/payments.md, "Card data"): after every test card has been tokenized and paid with
 // the log at its most verbose, no card number and no CVV is in the database files or the log.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -31,7 +31,13 @@ describe('payments over real HTTP', () => {
     return p;
   }
 
-  async function call(p: KassaProcess, method: string, path: string, body?: unknown, headers: Record<string, string> = apiHeaders(API_KEY)) {
+  async function call(
+    p: KassaProcess,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = apiHeaders(API_KEY),
+  ) {
     const res = await fetch(`${p.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
@@ -42,14 +48,26 @@ describe('payments over real HTTP', () => {
     JSON.parse(Buffer.from(clientToken.split('.')[1]!, 'base64url').toString('utf8')).accessToken as string;
 
   async function session(p: KassaProcess, extra: Record<string, unknown> = {}) {
-    const created = await call(p, 'POST', '/client-session', { orderId: `order-${Math.random()}`, currencyCode: 'EUR', amount: 1500, customerId: 'cust-1', ...extra });
+    const created = await call(p, 'POST', '/client-session', {
+      orderId: `order-${Math.random()}`,
+      currencyCode: 'EUR',
+      amount: 1500,
+      customerId: 'cust-1',
+      ...extra,
+    });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     return accessTokenOf(created.body.clientToken);
   }
 
   async function tokenize(p: KassaProcess, accessToken: string, number: string) {
     const cvv = number.startsWith('34') || number.startsWith('37') ? CVV4 : CVV3;
-    const res = await call(p, 'POST', '/payment-instruments', { paymentInstrument: { number, cvv, expirationMonth: '12', expirationYear: '2031', cardholderName: 'Jane Doe' } }, sdk(accessToken));
+    const res = await call(
+      p,
+      'POST',
+      '/payment-instruments',
+      { paymentInstrument: { number, cvv, expirationMonth: '12', expirationYear: '2031', cardholderName: 'Jane Doe' } },
+      sdk(accessToken),
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.token as string;
   }
@@ -64,10 +82,22 @@ describe('payments over real HTTP', () => {
     assert.equal(created.body.requiredAction.name, '3DS_AUTHENTICATION');
     // The SDK goes on with the action's client token.
     const actionAccess = accessTokenOf(created.body.requiredAction.clientToken);
-    const continued = await call(b, 'POST', `/3ds/${token}/continue`, { platform: 'WEB', status: 'FAILURE', error: { reasonCode: 'NO_KEYS' } }, sdk(actionAccess));
+    const continued = await call(
+      b,
+      'POST',
+      `/3ds/${token}/continue`,
+      { platform: 'WEB', status: 'FAILURE', error: { reasonCode: 'NO_KEYS' } },
+      sdk(actionAccess),
+    );
     assert.equal(continued.status, 200, JSON.stringify(continued.body));
     assert.equal(continued.body.authentication.responseCode, 'AUTH_SUCCESS');
-    const resumed = await call(a, 'POST', `/payments/${created.body.id}/resume`, { resumeToken: continued.body.resumeToken }, sdk(actionAccess));
+    const resumed = await call(
+      a,
+      'POST',
+      `/payments/${created.body.id}/resume`,
+      { resumeToken: continued.body.resumeToken },
+      sdk(actionAccess),
+    );
     assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
     assert.equal(resumed.body.status, 'SUCCESS');
     const captured = await call(b, 'POST', `/payments/${created.body.id}/capture`, {});
@@ -102,7 +132,13 @@ describe('payments over real HTTP', () => {
         const paid = await call(p, 'POST', '/payments', { paymentMethodToken: token, paymentMethod: { vaultOnSuccess: true } });
         assert.equal(paid.status, 200, `${number}: ${JSON.stringify(paid.body)}`);
         // A bad request that carries a card must not echo it either.
-        const bad = await call(p, 'POST', '/payment-instruments', { paymentInstrument: { number, cvv: 'x', expirationMonth: '13', expirationYear: '1' } }, sdk(accessToken));
+        const bad = await call(
+          p,
+          'POST',
+          '/payment-instruments',
+          { paymentInstrument: { number, cvv: 'x', expirationMonth: '13', expirationYear: '1' } },
+          sdk(accessToken),
+        );
         assert.equal(bad.status, 422);
         assert.ok(!JSON.stringify(bad.body).includes(number), 'an error never echoes the number');
       }
@@ -134,6 +170,74 @@ describe('payments over real HTTP', () => {
     cleanups.push(() => db.drop());
     const [a, b] = await Promise.all([start({ DATABASE_URL: db.url }), start({ DATABASE_URL: db.url })]);
     await checkout(a, b);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  /** A checkout configuration whose async steps take `ms`. */
+  function quickAsync(dir: string, ms: number): string {
+    const path = join(dir, 'checkout.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        paymentMethods: [{ type: 'PAYMENT_CARD', name: 'Card', implementationType: 'NATIVE_SDK' }],
+        sandbox: { asyncDelayMs: ms },
+      }),
+    );
+    return path;
+  }
+
+  /** Polls until `done` (a bound, not a timing claim: jobs run four times a second). */
+  async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+    let value = await read();
+    for (let i = 0; i < 200 && !done(value); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      value = await read();
+    }
+    return value;
+  }
+
+  test('an async step survives a crash: the restarted process runs it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-pay-jobs-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`, KASSA_CHECKOUT_CONFIG: quickAsync(dir, 1500) };
+    const first = await start(env);
+    const accessToken = await session(first);
+    const token = await tokenize(first, accessToken, '4000000000007007');
+    const created = await call(first, 'POST', '/payments', { paymentMethodToken: token });
+    assert.equal(created.body.status, 'PENDING');
+    await first.stop('SIGKILL');
+    const second = await start(env);
+    const read = await eventually(
+      () => call(second, 'GET', `/payments/${created.body.id}`),
+      (r) => r.body.status !== 'PENDING',
+    );
+    assert.equal(read.body.status, 'AUTHORIZED');
+    await second.stop();
+  });
+
+  test('PostgreSQL, two processes: each async step runs once, on one of them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-pay-jobs-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const db = await freshDatabase();
+    cleanups.push(() => db.drop());
+    const env = { DATABASE_URL: db.url, KASSA_CHECKOUT_CONFIG: quickAsync(dir, 200) };
+    const [a, b] = await Promise.all([start(env), start(env)]);
+    const accessToken = await session(a);
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const token = await tokenize(i % 2 ? a : b, accessToken, i % 2 ? '4000000000007007' : '4000000000007056');
+      ids.push((await call(i % 2 ? b : a, 'POST', '/payments', { paymentMethodToken: token })).body.id);
+    }
+    for (const [i, id] of ids.entries()) {
+      const read = await eventually(
+        () => call(i % 2 ? a : b, 'GET', `/payments/${id}?expand=transactions.events`),
+        (r) => r.body.status !== 'PENDING',
+      );
+      assert.equal(read.body.status, i % 2 ? 'AUTHORIZED' : 'DECLINED');
+      // Run once: one authorization event at most, and the job is gone.
+      const authorizations = read.body.transactions[0].events?.filter((e: any) => e.type === 'AUTHORIZATION_SUCCEEDED') ?? [];
+      assert.ok(authorizations.length <= 1);
+    }
     await Promise.all([a.stop(), b.stop()]);
   });
 });

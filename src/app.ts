@@ -31,6 +31,9 @@ import { startJobRunner, type JobRunner } from './payments/jobs.ts';
 import { paymentRoutes } from './payments/routes.ts';
 import { PaymentService } from './payments/service.ts';
 import { threeDSPageRoutes } from './payments/three-ds-page.ts';
+import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
+import { WebhookService } from './webhooks/service.ts';
 import { Sealer } from './lib/seal.ts';
 import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
@@ -62,6 +65,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The payments' durable jobs (async steps), run by this process. */
     paymentJobs?: JobRunner;
+    /** Sends this process's share of webhook deliveries. */
+    webhookDispatcher?: Dispatcher;
+    /** Webhook endpoints (server.ts makes KASSA_WEBHOOK_URL's at start-up). */
+    webhooks?: WebhookService;
   }
 }
 
@@ -125,11 +132,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ttlMs: deps.config.idempotencyTtlMs,
     secrets: deps.signingKeys.map((k) => k.secret),
   });
+  const sealer = new Sealer(deps.signingKeys.map((k) => k.secret));
   const payments = new PaymentService({
     store,
     clock: deps.clock,
     tokens,
-    sealer: new Sealer(deps.signingKeys.map((k) => k.secret)),
+    sealer,
     keys: new PaymentKeys(store.idempotency, deps.clock),
     sandbox: checkout.sandbox,
     publicUrl: deps.config.publicUrl,
@@ -196,6 +204,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const jobs = startJobRunner(store.payments, payments, deps.clock, deps.logger, deps.jobPollMs);
     app.decorate('paymentJobs', jobs);
     app.addHook('onClose', () => jobs.stop());
+    const webhooks = new WebhookService({ store, clock: deps.clock, sealer, metrics, retryScale: deps.config.webhookRetryScale });
+    await app.register(webhookRoutes(webhooks, store.payments, pipeline));
+    const dispatcher = startDispatcher(store.webhooks, webhooks, deps.clock, deps.logger, deps.jobPollMs);
+    metrics.watchWebhookBacklog(() => store.webhooks.backlog(), deps.clock);
+    app.decorate('webhookDispatcher', dispatcher);
+    app.decorate('webhooks', webhooks);
+    app.addHook('onClose', () => dispatcher.stop());
   }
   // The routes a browser calls, in a scope of their own: only they answer CORS.
   await app.register(async (browser) => {

@@ -40,6 +40,11 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** The payments sandbox's routes (KASSA_PAYMENTS=off answers them all 404). */
   payments: boolean;
+  /** The default merchant's webhook endpoint, and its signing secret (made and printed once when absent). */
+  webhookUrl?: string;
+  webhookSecret?: string;
+  /** Multiplies the webhook retry schedule (0.001 turns minutes into tenths of a second, for CI). */
+  webhookRetryScale: number;
   /** Background purge of expired sessions and idempotency records. */
   purge: { intervalMs: number; retentionMs: number; batchSize: number };
 }
@@ -215,6 +220,24 @@ export function loadConfig(env: Env): Config {
   const rateLimit = env.KASSA_RATE_LIMIT ? parseRateLimit(env.KASSA_RATE_LIMIT) : DEFAULT_RATE_LIMIT;
   if (typeof rateLimit === 'string') problems.push(rateLimit);
 
+  const webhookUrl = env.KASSA_WEBHOOK_URL || undefined;
+  if (webhookUrl !== undefined) {
+    try {
+      const url = new URL(webhookUrl);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+    } catch {
+      problems.push(`KASSA_WEBHOOK_URL: must be an http(s) URL (got "${webhookUrl.slice(0, 200)}")`);
+    }
+  }
+  if (env.KASSA_WEBHOOK_SECRET !== undefined && env.KASSA_WEBHOOK_SECRET !== '' && env.KASSA_WEBHOOK_SECRET.length < 16) {
+    problems.push('KASSA_WEBHOOK_SECRET: must be at least 16 characters');
+  }
+  const rawScale = env.KASSA_WEBHOOK_RETRY_SCALE;
+  const webhookRetryScale = rawScale === undefined || rawScale === '' ? 1 : Number(rawScale);
+  if (!Number.isFinite(webhookRetryScale) || webhookRetryScale <= 0 || webhookRetryScale > 100) {
+    problems.push(`KASSA_WEBHOOK_RETRY_SCALE: must be a number above 0 and at most 100 (got "${String(rawScale).slice(0, 40)}")`);
+  }
+
   const trustProxy = parseTrustProxy(env.KASSA_TRUST_PROXY ?? '');
   if (typeof trustProxy === 'string') problems.push(trustProxy);
 
@@ -238,6 +261,9 @@ export function loadConfig(env: Env): Config {
     requestTimeoutMs: int('KASSA_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     shutdownTimeoutMs: int('KASSA_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     payments: oneOf('KASSA_PAYMENTS', ['on', 'off'] as const, 'on') === 'on',
+    ...(webhookUrl ? { webhookUrl } : {}),
+    ...(env.KASSA_WEBHOOK_SECRET ? { webhookSecret: env.KASSA_WEBHOOK_SECRET } : {}),
+    webhookRetryScale: Number.isFinite(webhookRetryScale) && webhookRetryScale > 0 ? webhookRetryScale : 1,
     purge: {
       intervalMs: int('KASSA_PURGE_INTERVAL_SECONDS', 60, 0, 86_400) * 1000,
       retentionMs: int('KASSA_PURGE_RETENTION_SECONDS', 7 * 86_400, 0, 365 * 86_400) * 1000,

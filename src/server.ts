@@ -10,7 +10,7 @@ import { prepareDrain } from './http/shutdown.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { newSigningSecret } from './lib/ids.ts';
 import { createMetrics } from './lib/metrics.ts';
-import { Merchants } from './merchants/merchants.ts';
+import { DEFAULT_MERCHANT_ID, Merchants } from './merchants/merchants.ts';
 import { openStore } from './storage/open.ts';
 import { startPurger } from './storage/purge.ts';
 import type { Store } from './storage/store.ts';
@@ -90,6 +90,16 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     checkout,
     isStorageUnavailable,
   });
+  if (config.webhookUrl && app.webhooks) {
+    const made = await app.webhooks.ensureEndpoint(DEFAULT_MERCHANT_ID, config.webhookUrl, config.webhookSecret);
+    if (made) {
+      // Printed once, like a generated API key: the only time this secret exists in clear.
+      process.stdout.write(
+        `\nKassa made a signing secret for KASSA_WEBHOOK_URL (shown only now):\n\n  ${made}\n\n` +
+          'Keep it to verify X-Signature-Primary, or set KASSA_WEBHOOK_SECRET to choose your own.\n\n',
+      );
+    }
+  }
   const drain = prepareDrain(app);
   await app.listen({ port: config.port, host: config.host });
   const purger = startPurger({ store, clock: systemClock, logger, ...config.purge });

@@ -1,6 +1,6 @@
 // Prometheus metrics, one registry per app (never prom-client's global one), so two apps in one
 // process, as in tests, count separately. Served at GET /metrics.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Seconds; from a cached read to a slow remote database. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -17,6 +17,10 @@ export interface Metrics {
   idempotentReplay(): void;
   /** A request refused with 429 by the rate limiter. */
   rateLimited(): void;
+  /** One webhook delivery attempt, by outcome. */
+  webhookAttempt(outcome: 'delivered' | 'retry' | 'failed'): void;
+  /** Where the webhook backlog is read from when metrics are scraped. */
+  watchWebhookBacklog(read: () => Promise<{ pending: number; oldestCreatedAt?: number }>, clock: () => number): void;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -57,6 +61,34 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
 
+  const attempts = new Counter({
+    name: 'kassa_webhook_deliveries_total',
+    help: 'Webhook delivery attempts, by outcome: delivered, retry (failed, tried again later), failed (no retry left).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  let backlog: (() => Promise<{ pending: number; oldestCreatedAt?: number }>) | undefined;
+  let backlogClock: () => number = Date.now;
+  const readBacklog = async () => (backlog ? backlog().catch(() => undefined) : undefined);
+  new Gauge({
+    name: 'kassa_webhook_queue_depth',
+    help: 'Webhook deliveries not yet delivered or failed.',
+    registers: [registry],
+    async collect() {
+      const b = await readBacklog();
+      this.set(b?.pending ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'kassa_webhook_oldest_undelivered_seconds',
+    help: 'Age of the oldest webhook delivery not yet delivered or failed (0 when none).',
+    registers: [registry],
+    async collect() {
+      const b = await readBacklog();
+      this.set(b?.oldestCreatedAt !== undefined ? Math.max(0, (backlogClock() - b.oldestCreatedAt) / 1000) : 0);
+    },
+  });
+
   // Each label set's children, looked up once: prom-client hashes the labels object on every call
   // otherwise. The sets are as bounded as the series themselves (route patterns, not URLs).
   const requestSeries = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
@@ -86,5 +118,10 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     sessionUpdated: () => updated.inc(),
     idempotentReplay: () => replays.inc(),
     rateLimited: () => limited.inc(),
+    webhookAttempt: (outcome) => attempts.labels({ outcome }).inc(),
+    watchWebhookBacklog(read, clock) {
+      backlog = read;
+      backlogClock = clock;
+    },
   };
 }

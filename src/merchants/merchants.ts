@@ -19,6 +19,7 @@ export const SCOPES = [
   'transactions:refund',
   'payment_instrument:read',
   'payment_instrument:write',
+  'webhooks:write',
 ] as const;
 
 export const DEFAULT_MERCHANT_ID = 'mer_default';

@@ -194,4 +194,47 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX payment_events_payment ON payment_events(payment_id, version, ordinal);
     `,
   },
+  {
+    // Webhooks: a merchant's endpoints (secrets sealed, never in clear) and one delivery per event and
+    // endpoint, written in the transaction of the change that records the event (the outbox), then
+    // claimed and sent by any process's dispatcher.
+    id: 7,
+    name: 'webhooks',
+    sql: (d) => `
+      CREATE TABLE webhook_endpoints (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        url TEXT NOT NULL,
+        description TEXT,
+        events TEXT NOT NULL,
+        version TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        previous_secret TEXT,
+        previous_until ${d.bigint},
+        created_at ${d.bigint} NOT NULL,
+        deleted_at ${d.bigint}
+      );
+      CREATE INDEX webhook_endpoints_merchant ON webhook_endpoints(merchant_id);
+      CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
+        endpoint_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        payment_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at ${d.bigint} NOT NULL,
+        locked_until ${d.bigint} NOT NULL DEFAULT 0,
+        last_status_code INTEGER,
+        last_error TEXT,
+        created_at ${d.bigint} NOT NULL,
+        delivered_at ${d.bigint},
+        UNIQUE (endpoint_id, event_id)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+      CREATE INDEX webhook_deliveries_merchant ON webhook_deliveries(merchant_id, created_at);
+      CREATE INDEX webhook_deliveries_payment ON webhook_deliveries(payment_id);
+    `,
+  },
 ];

@@ -2,6 +2,7 @@
 // plus the engine's own operations. Engines: storage/sqlite (the default) and storage/postgres.
 import type { IdempotencyStore } from '../idempotency/idempotency.store.ts';
 import type { ApiKeyStore, MerchantStore } from '../merchants/merchant.store.ts';
+import type { WebhookStore } from '../webhooks/webhook.store.ts';
 import type { PaymentStore } from '../payments/payment.store.ts';
 import type { SessionStore } from '../sessions/session.store.ts';
 import type { SigningKeyStore } from '../tokens/signing-key.store.ts';
@@ -17,6 +18,7 @@ export interface Store {
   readonly signingKeys: SigningKeyStore;
   readonly idempotency: IdempotencyStore;
   readonly payments: PaymentStore;
+  readonly webhooks: WebhookStore;
   /** Commits the writes `record` makes in a unit of work, atomically; resolves with its result once durable. */
   commit<R>(record: (uow: UnitOfWork) => R): Promise<R>;
   /** Applies pending migrations; safe when several processes start at once. */

@@ -11,6 +11,7 @@ import type { UnitOfWork } from '../unit-of-work.ts';
 import { postgresIdempotency } from './idempotency.ts';
 import { postgresApiKeys, postgresMerchants } from './merchants.ts';
 import { postgresPayments } from './payments.ts';
+import { postgresWebhooks } from './webhooks.ts';
 import { SerialQueue } from './serial.ts';
 import { postgresSessions } from './sessions.ts';
 import { postgresSigningKeys } from './signing-keys.ts';
@@ -133,6 +134,7 @@ class PostgresStore implements Store {
   readonly signingKeys;
   readonly idempotency;
   readonly payments;
+  readonly webhooks;
 
   constructor(private readonly pg: PostgresEngine) {
     this.sessions = postgresSessions(pg);
@@ -141,6 +143,7 @@ class PostgresStore implements Store {
     this.signingKeys = postgresSigningKeys(pg);
     this.idempotency = postgresIdempotency(pg);
     this.payments = postgresPayments(pg);
+    this.webhooks = postgresWebhooks(pg);
   }
 
   async commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {

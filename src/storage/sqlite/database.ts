@@ -14,6 +14,7 @@ import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { sqliteIdempotency, sqliteIdempotencyWrites } from './idempotency.ts';
 import { sqliteApiKeys, sqliteMerchants } from './merchants.ts';
 import { sqlitePayments, sqlitePaymentWrites } from './payments.ts';
+import { sqliteWebhooks } from './webhooks.ts';
 import { sqliteSessions, sqliteSessionWrites } from './sessions.ts';
 import { sqliteSigningKeys } from './signing-keys.ts';
 import { SqliteUnitOfWork, type SqliteWrites } from './unit-of-work.ts';
@@ -114,6 +115,7 @@ class SqliteStore implements Store {
   readonly signingKeys;
   readonly idempotency;
   readonly payments;
+  readonly webhooks;
 
   constructor(
     private readonly sqlite: SqliteEngine,
@@ -126,6 +128,7 @@ class SqliteStore implements Store {
     this.signingKeys = sqliteSigningKeys(sqlite);
     this.idempotency = sqliteIdempotency(sqlite);
     this.payments = sqlitePayments(sqlite);
+    this.webhooks = sqliteWebhooks(sqlite);
   }
 
   commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {

@@ -1,0 +1,109 @@
+// Row -> webhook objects, shared by both engines (BIGINT may arrive as a string from PostgreSQL).
+import type { DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEventType } from '../webhooks/webhook.store.ts';
+
+type Num = number | string;
+const opt = (v: Num | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
+
+export interface EndpointRow {
+  id: string;
+  merchant_id: string;
+  url: string;
+  description: string | null;
+  events: string;
+  version: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_until: Num | null;
+  created_at: Num;
+  deleted_at: Num | null;
+}
+
+export interface DeliveryRow {
+  id: string;
+  merchant_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  payment_id: string;
+  status: string;
+  attempts: Num;
+  next_attempt_at: Num;
+  last_status_code: Num | null;
+  last_error: string | null;
+  created_at: Num;
+  delivered_at: Num | null;
+}
+
+export function toEndpoint(r: EndpointRow): WebhookEndpoint {
+  const previousUntil = opt(r.previous_until);
+  const deletedAt = opt(r.deleted_at);
+  return {
+    id: r.id,
+    merchantId: r.merchant_id,
+    url: r.url,
+    ...(r.description !== null ? { description: r.description } : {}),
+    events: JSON.parse(r.events) as WebhookEventType[],
+    version: r.version,
+    secretSealed: r.secret,
+    ...(r.previous_secret !== null ? { previousSecretSealed: r.previous_secret } : {}),
+    ...(previousUntil !== undefined ? { previousUntil } : {}),
+    createdAt: Number(r.created_at),
+    ...(deletedAt !== undefined ? { deletedAt } : {}),
+  };
+}
+
+export function endpointRow(e: WebhookEndpoint): EndpointRow {
+  return {
+    id: e.id,
+    merchant_id: e.merchantId,
+    url: e.url,
+    description: e.description ?? null,
+    events: JSON.stringify(e.events),
+    version: e.version,
+    secret: e.secretSealed,
+    previous_secret: e.previousSecretSealed ?? null,
+    previous_until: e.previousUntil ?? null,
+    created_at: e.createdAt,
+    deleted_at: e.deletedAt ?? null,
+  };
+}
+
+export function toDelivery(r: DeliveryRow): WebhookDelivery {
+  const lastStatusCode = opt(r.last_status_code);
+  const deliveredAt = opt(r.delivered_at);
+  return {
+    id: r.id,
+    merchantId: r.merchant_id,
+    endpointId: r.endpoint_id,
+    eventId: r.event_id,
+    eventType: r.event_type as WebhookEventType,
+    paymentId: r.payment_id,
+    status: r.status as DeliveryStatus,
+    attempts: Number(r.attempts),
+    nextAttemptAt: Number(r.next_attempt_at),
+    ...(lastStatusCode !== undefined ? { lastStatusCode } : {}),
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+    createdAt: Number(r.created_at),
+    ...(deliveredAt !== undefined ? { deliveredAt } : {}),
+  };
+}
+
+/** The delivery list's WHERE clause (placeholders `?`), columns from this file only. */
+export function deliveryListQuery(merchantId: string, filter: { status?: string; endpointId?: string; paymentId?: string }, limit: number) {
+  const where = ['merchant_id = ?'];
+  const params: unknown[] = [merchantId];
+  if (filter.status) {
+    where.push('status = ?');
+    params.push(filter.status);
+  }
+  if (filter.endpointId) {
+    where.push('endpoint_id = ?');
+    params.push(filter.endpointId);
+  }
+  if (filter.paymentId) {
+    where.push('payment_id = ?');
+    params.push(filter.paymentId);
+  }
+  params.push(limit);
+  return { sql: `SELECT * FROM webhook_deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, params };
+}

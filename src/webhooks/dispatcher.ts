@@ -1,0 +1,70 @@
+// The webhook dispatcher: every process looks for due deliveries a few times a second, claims each
+// one (so one process sends it), and sends the claimed ones concurrently. It runs beside the request
+// path, never on it: a slow receiver holds a delivery's claim, not a request. A process that dies
+// mid-delivery leaves its claim to lapse; the delivery is then sent again (at least once, with the
+// same X-Kassa-Delivery-Id, so receivers can drop the repeat).
+import type { Logger } from 'pino';
+import type { Clock } from '../lib/clock.ts';
+import { DELIVERY_TIMEOUT_MS, type WebhookService } from './service.ts';
+import type { WebhookStore } from './webhook.store.ts';
+
+export const DISPATCH_POLL_MS = 250;
+/** Longer than a delivery can take, so a live process never loses its claim mid-send. */
+const CLAIM_MS = DELIVERY_TIMEOUT_MS * 3;
+const BATCH = 50;
+
+export interface Dispatcher {
+  /** Sends every delivery due now; resolves with how many were attempted. */
+  runDue(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function startDispatcher(
+  store: WebhookStore,
+  service: WebhookService,
+  clock: Clock,
+  logger: Logger,
+  pollMs = DISPATCH_POLL_MS,
+): Dispatcher {
+  let running: Promise<number> | undefined;
+  let stopped = false;
+  const runDue = async (): Promise<number> => {
+    const now = clock();
+    const due = await store.dueDeliveries(now, BATCH);
+    const claimed = [];
+    for (const delivery of due) {
+      if (stopped) break;
+      if (await store.claimDelivery(delivery.id, now, now + CLAIM_MS)) claimed.push(delivery);
+    }
+    await Promise.all(
+      claimed.map((delivery) =>
+        service.attempt(delivery).catch((error: unknown) => {
+          // Left claimed: tried again once the claim lapses.
+          logger.error({ err: error, delivery: { id: delivery.id, endpointId: delivery.endpointId } }, 'webhook delivery failed to run');
+        }),
+      ),
+    );
+    return claimed.length;
+  };
+  const tick = () => {
+    if (running || stopped) return;
+    running = runDue()
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'looking for webhook deliveries failed');
+        return 0;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = pollMs > 0 ? setInterval(tick, pollMs) : undefined;
+  timer?.unref();
+  return {
+    runDue: () => (running ? running.then(runDue) : runDue()),
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}

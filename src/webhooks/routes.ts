@@ -1,0 +1,195 @@
+// The webhook API (docs/webhooks.md): endpoints, deliveries, redelivery, a test event, secret
+// rotation (scope webhooks:write), and a payment's history (transactions:retrieve). Thin: read the
+// input, call the service.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { KassaError } from '../errors.ts';
+import { errorResponses } from '../http/envelope.ts';
+import type { Pipeline } from '../http/pipeline.ts';
+import type { Context } from '../lib/context.ts';
+import { primerDate } from '../payments/payment.ts';
+import type { PaymentStore } from '../payments/payment.store.ts';
+import type { WebhookService } from './service.ts';
+
+const SCOPE = 'webhooks:write';
+const COMMON = ['Unauthorized', 'Forbidden', 'TooManyRequests'] as const;
+const BODY = ['RequestValidationError', 'InvalidRequestBody', 'UnsupportedMediaType', 'PayloadTooLarge'] as const;
+const tags = ['Webhooks'];
+const merchantOf = (request: FastifyRequest) => (request.ctx as Context & { merchantId: string }).merchantId;
+const Id = Type.Object({ id: Type.String({ maxLength: 100 }) });
+const Any = (title: string) => Type.Object({}, { title, additionalProperties: true });
+
+const EndpointBody = Type.Object(
+  {
+    url: Type.String({ minLength: 1, maxLength: 2048 }),
+    description: Type.Optional(Type.String({ maxLength: 255 })),
+    events: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 10 })),
+    version: Type.Optional(Type.String({ maxLength: 8 })),
+  },
+  { title: 'WebhookEndpointRequest', additionalProperties: false },
+);
+
+export function webhookRoutes(service: WebhookService, payments: PaymentStore, pipeline: Pipeline) {
+  return async function register(root: FastifyInstance): Promise<void> {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    const steps = (body = false) => pipeline.merchant({ scope: SCOPE, body });
+
+    app.post(
+      '/kassa/webhook-endpoints',
+      {
+        ...steps(true),
+        schema: {
+          summary: 'Add a webhook endpoint (its secret is shown once)',
+          tags,
+          body: EndpointBody,
+          response: { 200: Any('WebhookEndpointWithSecret'), ...errorResponses(...COMMON, ...BODY) },
+        },
+      },
+      async (request) => service.createEndpoint(merchantOf(request), request.body),
+    );
+    app.get(
+      '/kassa/webhook-endpoints',
+      {
+        ...steps(),
+        schema: {
+          summary: "The merchant's webhook endpoints",
+          tags,
+          response: { 200: Any('WebhookEndpointList'), ...errorResponses(...COMMON) },
+        },
+      },
+      async (request) => ({ data: await service.endpoints(merchantOf(request)) }),
+    );
+    app.get(
+      '/kassa/webhook-endpoints/:id',
+      {
+        ...steps(),
+        schema: {
+          summary: 'A webhook endpoint',
+          tags,
+          params: Id,
+          response: { 200: Any('WebhookEndpoint'), ...errorResponses(...COMMON, 'NotFound') },
+        },
+      },
+      async (request) => {
+        const endpoint = await service.endpoint(merchantOf(request), request.params.id);
+        return (await service.endpoints(merchantOf(request))).find((e) => e.id === endpoint.id);
+      },
+    );
+    app.delete(
+      '/kassa/webhook-endpoints/:id',
+      {
+        ...steps(),
+        schema: {
+          summary: 'Delete a webhook endpoint',
+          tags,
+          params: Id,
+          response: { 200: Any('Deleted'), ...errorResponses(...COMMON, 'NotFound') },
+        },
+      },
+      async (request) => service.deleteEndpoint(merchantOf(request), request.params.id),
+    );
+    app.post(
+      '/kassa/webhook-endpoints/:id/rotate-secret',
+      {
+        ...steps(),
+        schema: {
+          summary: 'A new signing secret (shown once); the old one also signs for 24 h',
+          tags,
+          params: Id,
+          response: { 200: Any('WebhookEndpointWithSecret'), ...errorResponses(...COMMON, 'NotFound') },
+        },
+      },
+      async (request) => service.rotateSecret(merchantOf(request), request.params.id),
+    );
+    app.post(
+      '/kassa/webhook-endpoints/:id/test',
+      {
+        ...steps(),
+        schema: {
+          summary: 'Send a signed KASSA.TEST event to the endpoint now',
+          tags,
+          params: Id,
+          response: { 200: Any('WebhookTestResult'), ...errorResponses(...COMMON, 'NotFound') },
+        },
+      },
+      async (request) => service.test(merchantOf(request), request.params.id),
+    );
+    app.get(
+      '/kassa/webhook-deliveries',
+      {
+        ...steps(),
+        schema: {
+          summary: 'Webhook deliveries, newest first',
+          tags,
+          querystring: Type.Object(
+            {
+              status: Type.Optional(Type.Union([Type.Literal('PENDING'), Type.Literal('DELIVERED'), Type.Literal('FAILED')])),
+              endpoint_id: Type.Optional(Type.String({ maxLength: 100 })),
+              payment_id: Type.Optional(Type.String({ maxLength: 100 })),
+              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: Any('WebhookDeliveryList'), ...errorResponses(...COMMON, 'RequestValidationError') },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const filter = {
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.endpoint_id ? { endpointId: q.endpoint_id } : {}),
+          ...(q.payment_id ? { paymentId: q.payment_id } : {}),
+        };
+        return { data: await service.deliveries(merchantOf(request), filter, q.limit ?? 50) };
+      },
+    );
+    app.post(
+      '/kassa/webhook-deliveries/:id/redeliver',
+      {
+        ...steps(),
+        schema: {
+          summary: 'Send a delivery again, now',
+          tags,
+          params: Id,
+          response: { 200: Any('WebhookDelivery'), ...errorResponses(...COMMON, 'NotFound') },
+        },
+      },
+      async (request) => service.redeliver(merchantOf(request), request.params.id),
+    );
+
+    // A payment's history: every event recorded with its changes, oldest first.
+    app.get(
+      '/kassa/payments/:id/events',
+      {
+        ...pipeline.merchant({ scope: 'transactions:retrieve' }),
+        schema: {
+          summary: "A payment's history: each change's event",
+          tags: ['Payments API'],
+          params: Id,
+          response: { 200: Any('PaymentEventList'), ...errorResponses(...COMMON, 'PaymentError') },
+        },
+      },
+      async (request) => {
+        const merchantId = merchantOf(request);
+        const payment = await payments.findById(merchantId, request.params.id);
+        if (!payment) throw new KassaError('PaymentError');
+        const [events, deliveries] = await Promise.all([
+          payments.events(merchantId, payment.id),
+          service.deliveries(merchantId, { paymentId: payment.id }, 100),
+        ]);
+        return {
+          data: events.map((e) => ({
+            id: e.id,
+            type: e.type,
+            date: primerDate(e.createdAt),
+            status: e.status,
+            ...(e.requestId ? { requestId: e.requestId } : {}),
+            changes: e.detail,
+            deliveries: deliveries.filter((d) => d.eventId === e.id),
+          })),
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,322 @@
+// Webhooks (docs/webhooks.md): a merchant's endpoints, the deliveries of payment events to them, and
+// the sending of one delivery (the dispatcher calls `attempt`). Secrets are sealed at rest and shown
+// once, when made. A delivery's body is the payment as it was at the event, in the endpoint's API
+// version, signed afresh on every attempt.
+import { KassaError, validationError, type FieldError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newUuid } from '../lib/ids.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import type { Sealer } from '../lib/seal.ts';
+import { primerDate, renderPayment } from '../payments/payment.ts';
+import type { PaymentEvent, StoredPayment } from '../payments/payment.store.ts';
+import type { Store } from '../storage/store.ts';
+import { retryDelay } from './schedule.ts';
+import { newWebhookSecret, ROTATION_OVERLAP_MS, sign } from './signing.ts';
+import {
+  WEBHOOK_EVENT_TYPES,
+  type DeliveryFilter,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEventType,
+} from './webhook.store.ts';
+
+const SECRET_SEAL = 'webhook-secret';
+const VERSIONS = ['2.1', '2.2', '2.3', '2.4'];
+/** A receiver has this long to answer. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+/** Longest error text kept for a delivery (a receiver's answer is not stored). */
+const ERROR_TEXT = 300;
+
+export interface WebhookServiceDeps {
+  store: Store;
+  clock: Clock;
+  sealer: Sealer;
+  metrics: Metrics;
+  /** Multiplies the retry schedule (KASSA_WEBHOOK_RETRY_SCALE). */
+  retryScale: number;
+  timeoutMs?: number;
+}
+
+export interface EndpointInput {
+  url: string;
+  description?: string;
+  events?: string[];
+  version?: string;
+}
+
+/** An endpoint as the API shows it: never its secret. */
+export const renderEndpoint = (e: WebhookEndpoint, now: number) => ({
+  id: e.id,
+  url: e.url,
+  ...(e.description !== undefined ? { description: e.description } : {}),
+  events: e.events,
+  version: e.version,
+  createdAt: primerDate(e.createdAt),
+  ...(e.previousUntil !== undefined && e.previousUntil > now ? { previousSecretValidUntil: primerDate(e.previousUntil) } : {}),
+});
+
+export const renderDelivery = (d: WebhookDelivery) => ({
+  id: d.id,
+  endpointId: d.endpointId,
+  eventId: d.eventId,
+  eventType: d.eventType,
+  paymentId: d.paymentId,
+  status: d.status,
+  attempts: d.attempts,
+  ...(d.status === 'PENDING' ? { nextAttemptAt: primerDate(d.nextAttemptAt) } : {}),
+  ...(d.lastStatusCode !== undefined ? { lastStatusCode: d.lastStatusCode } : {}),
+  ...(d.lastError !== undefined ? { lastError: d.lastError } : {}),
+  createdAt: primerDate(d.createdAt),
+  ...(d.deliveredAt !== undefined ? { deliveredAt: primerDate(d.deliveredAt) } : {}),
+});
+
+/** http(s) only; loopback allowed (a local receiver is the point of a sandbox). */
+function checkUrl(url: unknown, errors: FieldError[]): string | undefined {
+  if (typeof url !== 'string' || url.length > 2048) {
+    errors.push({ path: '$.url', description: 'Must be an http(s) URL of at most 2048 characters.' });
+    return undefined;
+  }
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('protocol');
+    if (parsed.username || parsed.password) throw new Error('credentials');
+    return parsed.toString();
+  } catch {
+    errors.push({ path: '$.url', description: 'Must be an http(s) URL without credentials.' });
+    return undefined;
+  }
+}
+
+export class WebhookService {
+  constructor(private readonly deps: WebhookServiceDeps) {}
+
+  private get store() {
+    return this.deps.store.webhooks;
+  }
+
+  // ---- Endpoints -----------------------------------------------------------------------------------
+
+  /** A new endpoint and its secret (given, or made now): the only time the secret is shown. */
+  async createEndpoint(merchantId: string, input: EndpointInput, secret: string = newWebhookSecret()) {
+    const errors: FieldError[] = [];
+    const url = checkUrl(input.url, errors);
+    const events = (input.events ?? [...WEBHOOK_EVENT_TYPES]) as WebhookEventType[];
+    if (!Array.isArray(events) || events.length === 0 || events.some((e) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(e))) {
+      errors.push({ path: '$.events', description: `Must be a non-empty list of ${WEBHOOK_EVENT_TYPES.join(', ')}.` });
+    }
+    const version = input.version ?? '2.4';
+    if (!VERSIONS.includes(version)) errors.push({ path: '$.version', description: `Must be one of ${VERSIONS.join(', ')}.` });
+    if (errors.length > 0 || !url) throw validationError('WebhookEndpointRequest', errors);
+    const endpoint: WebhookEndpoint = {
+      id: newUuid(),
+      merchantId,
+      url,
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      events: [...new Set(events)],
+      version,
+      secretSealed: this.deps.sealer.seal(secret, SECRET_SEAL),
+      createdAt: this.deps.clock(),
+    };
+    await this.store.insertEndpoint(endpoint);
+    return { ...renderEndpoint(endpoint, this.deps.clock()), secret };
+  }
+
+  async endpoints(merchantId: string) {
+    return (await this.store.endpoints(merchantId)).map((e) => renderEndpoint(e, this.deps.clock()));
+  }
+
+  async endpoint(merchantId: string, id: string): Promise<WebhookEndpoint> {
+    const found = await this.store.findEndpoint(merchantId, id);
+    if (!found || found.deletedAt !== undefined)
+      throw new KassaError('NotFound', { detail: 'No webhook endpoint with this id belongs to the merchant.' });
+    return found;
+  }
+
+  async deleteEndpoint(merchantId: string, id: string) {
+    const endpoint = await this.endpoint(merchantId, id);
+    await this.store.updateEndpoint({ ...endpoint, deletedAt: this.deps.clock() });
+    return { id, deleted: true };
+  }
+
+  /** A new secret; the old one signs too (X-Signature-Secondary) for a day. */
+  async rotateSecret(merchantId: string, id: string) {
+    const endpoint = await this.endpoint(merchantId, id);
+    const secret = newWebhookSecret();
+    const rotated: WebhookEndpoint = {
+      ...endpoint,
+      secretSealed: this.deps.sealer.seal(secret, SECRET_SEAL),
+      previousSecretSealed: endpoint.secretSealed,
+      previousUntil: this.deps.clock() + ROTATION_OVERLAP_MS,
+    };
+    await this.store.updateEndpoint(rotated);
+    return { ...renderEndpoint(rotated, this.deps.clock()), secret };
+  }
+
+  /**
+   * KASSA_WEBHOOK_URL for the default merchant: made at start-up when no live endpoint has that URL.
+   * Returns the secret when one had to be made (printed once by the server).
+   */
+  async ensureEndpoint(merchantId: string, url: string, secret: string | undefined): Promise<string | undefined> {
+    const existing = (await this.store.endpoints(merchantId)).find((e) => e.url === new URL(url).toString());
+    if (existing) {
+      // A configured secret always wins: the operator may have changed it.
+      if (secret !== undefined && this.open(existing.secretSealed) !== secret) {
+        await this.store.updateEndpoint({ ...existing, secretSealed: this.deps.sealer.seal(secret, SECRET_SEAL) });
+      }
+      return undefined;
+    }
+    const made = await this.createEndpoint(merchantId, { url, description: 'KASSA_WEBHOOK_URL' }, secret);
+    return secret === undefined ? made.secret : undefined;
+  }
+
+  // ---- Deliveries ----------------------------------------------------------------------------------
+
+  async deliveries(merchantId: string, filter: DeliveryFilter, limit: number) {
+    return (await this.store.deliveries(merchantId, filter, limit)).map(renderDelivery);
+  }
+
+  async redeliver(merchantId: string, id: string) {
+    if (!(await this.store.requeue(merchantId, id, this.deps.clock()))) {
+      throw new KassaError('NotFound', { detail: 'No webhook delivery with this id belongs to the merchant.' });
+    }
+    return renderDelivery((await this.store.findDelivery(merchantId, id))!);
+  }
+
+  /** Sends a signed KASSA.TEST event to the endpoint now, and says how the receiver answered. Nothing is stored. */
+  async test(merchantId: string, id: string) {
+    const endpoint = await this.endpoint(merchantId, id);
+    const body = JSON.stringify({
+      eventType: 'KASSA.TEST',
+      date: primerDate(this.deps.clock()),
+      notificationConfig: { id: endpoint.id, description: endpoint.description ?? '' },
+      version: endpoint.version,
+      signedAt: String(Math.floor(this.deps.clock() / 1000)),
+    });
+    const outcome = await this.post(endpoint, body, `test-${newUuid()}`);
+    return {
+      delivered: outcome.ok,
+      ...(outcome.statusCode !== undefined ? { statusCode: outcome.statusCode } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    };
+  }
+
+  // ---- Sending -------------------------------------------------------------------------------------
+
+  /** One attempt at a claimed delivery: send, then record DELIVERED, a retry, or FAILED. */
+  async attempt(delivery: WebhookDelivery): Promise<void> {
+    const endpoint = await this.store.findEndpoint(delivery.merchantId, delivery.endpointId);
+    const attempts = delivery.attempts + 1;
+    let outcome: { ok: boolean; statusCode?: number; error?: string };
+    if (!endpoint || endpoint.deletedAt !== undefined) outcome = { ok: false, error: 'The endpoint was deleted.' };
+    else {
+      const body = await this.body(delivery, endpoint);
+      outcome =
+        body === undefined ? { ok: false, error: 'The payment event no longer exists.' } : await this.post(endpoint, body, delivery.id);
+    }
+    const now = this.deps.clock();
+    const delay = outcome.ok || !endpoint || endpoint.deletedAt !== undefined ? undefined : retryDelay(attempts, this.deps.retryScale);
+    const status = outcome.ok ? 'DELIVERED' : delay === undefined ? 'FAILED' : 'PENDING';
+    this.deps.metrics.webhookAttempt(outcome.ok ? 'delivered' : status === 'PENDING' ? 'retry' : 'failed');
+    await this.store.recordAttempt(delivery.id, {
+      status,
+      attempts,
+      nextAttemptAt: delay === undefined ? now : now + delay,
+      ...(outcome.statusCode !== undefined ? { lastStatusCode: outcome.statusCode } : {}),
+      ...(outcome.error !== undefined ? { lastError: outcome.error } : {}),
+      ...(outcome.ok ? { deliveredAt: now } : {}),
+    });
+  }
+
+  /** POSTs a signed body; any 2xx is a success; redirects are not followed. */
+  private async post(
+    endpoint: WebhookEndpoint,
+    body: string,
+    deliveryId: string,
+  ): Promise<{ ok: boolean; statusCode?: number; error?: string }> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'Kassa-Webhooks/1',
+      'x-signature-primary': sign(body, this.open(endpoint.secretSealed)),
+      'x-kassa-delivery-id': deliveryId,
+    };
+    if (endpoint.previousSecretSealed && (endpoint.previousUntil ?? 0) > this.deps.clock()) {
+      headers['x-signature-secondary'] = sign(body, this.open(endpoint.previousSecretSealed));
+    }
+    try {
+      const res = await fetch(endpoint.url, {
+        method: 'POST',
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status };
+      return { ok: false, statusCode: res.status, error: `The receiver answered ${res.status}.` };
+    } catch (error) {
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const detail = timedOut ? `No answer within ${(this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS) / 1000} s.` : describe(error);
+      return { ok: false, error: detail.slice(0, ERROR_TEXT) };
+    }
+  }
+
+  private open(sealed: string): string {
+    const secret = this.deps.sealer.open(sealed, SECRET_SEAL);
+    if (secret === undefined) throw new Error('a webhook secret no server secret opens');
+    return secret;
+  }
+
+  /** The body of a delivery: the payment as of its event, in the endpoint's version; signedAt is now. */
+  private async body(delivery: WebhookDelivery, endpoint: WebhookEndpoint): Promise<string | undefined> {
+    const [payment, events] = await Promise.all([
+      this.deps.store.payments.findById(delivery.merchantId, delivery.paymentId),
+      this.deps.store.payments.events(delivery.merchantId, delivery.paymentId),
+    ]);
+    const event = events.find((e) => e.id === delivery.eventId);
+    if (!payment || !event) return undefined;
+    return JSON.stringify({
+      eventType: delivery.eventType,
+      date: primerDate(event.createdAt),
+      notificationConfig: { id: endpoint.id, description: endpoint.description ?? '' },
+      version: endpoint.version,
+      signedAt: String(Math.floor(this.deps.clock() / 1000)),
+      payment: paymentAsOf(payment, event, endpoint.version),
+    });
+  }
+}
+
+/** The payment as it stood when `event` was recorded: its status, amounts and transactions then. */
+export function paymentAsOf(payment: StoredPayment, event: PaymentEvent, version: string): Record<string, unknown> {
+  const detail = event.detail as { amount?: number; amountCaptured?: number; amountRefunded?: number };
+  const machine = {
+    ...payment.data.machine,
+    status: event.status,
+    ...(detail.amount !== undefined ? { amount: detail.amount } : {}),
+    ...(detail.amountCaptured !== undefined ? { amountCaptured: detail.amountCaptured } : {}),
+    ...(detail.amountRefunded !== undefined ? { amountRefunded: detail.amountRefunded } : {}),
+  };
+  const then: StoredPayment = {
+    ...payment,
+    status: event.status,
+    updatedAt: event.createdAt,
+    data: {
+      ...payment.data,
+      machine,
+      transactions: payment.data.transactions.filter((t) => t.date <= event.createdAt),
+      action: undefined,
+    },
+  };
+  const {
+    order: _order,
+    requiredAction: _action,
+    ...rendered
+  } = renderPayment(then, { apiVersion: version, events: false, actionToken: () => '' });
+  if (event.type === 'PAYMENT.REFUND') delete rendered.dateUpdated;
+  return rendered;
+}
+
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return `Could not reach the receiver (${cause.code}).`;
+  return `Could not reach the receiver (${error instanceof Error ? error.message : String(error)}).`;
+}

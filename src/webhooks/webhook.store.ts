@@ -1,0 +1,84 @@
+// What webhooks need from storage: a merchant's endpoints and the deliveries of events to them.
+// Deliveries are not written by the webhooks feature: the engine adds one per subscribed endpoint when
+// a payment event is recorded, in the same unit of work (storage/<engine>/payments.ts), so a change
+// and its deliveries commit together (the outbox). Dispatchers in every process claim due ones.
+import type { Awaitable } from '../lib/awaitable.ts';
+
+export const WEBHOOK_EVENT_TYPES = ['PAYMENT.STATUS', 'PAYMENT.REFUND'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export interface WebhookEndpoint {
+  /** UUID. */
+  id: string;
+  merchantId: string;
+  url: string;
+  description?: string;
+  events: WebhookEventType[];
+  /** The API version the payment in the body is written in. */
+  version: string;
+  /** Sealed (lib/seal.ts): the signing secret is never stored in clear. */
+  secretSealed: string;
+  /** After a rotation, the old secret (sealed) signs too, until `previousUntil`. */
+  previousSecretSealed?: string;
+  previousUntil?: number;
+  createdAt: number;
+  deletedAt?: number;
+}
+
+export type DeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
+
+export interface WebhookDelivery {
+  /** UUID, stable across attempts (X-Kassa-Delivery-Id). */
+  id: string;
+  merchantId: string;
+  endpointId: string;
+  /** The payment event delivered (payment_events.id). */
+  eventId: string;
+  eventType: WebhookEventType;
+  paymentId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastStatusCode?: number;
+  lastError?: string;
+  createdAt: number;
+  deliveredAt?: number;
+}
+
+/** What one attempt left. */
+export interface AttemptResult {
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastStatusCode?: number;
+  lastError?: string;
+  deliveredAt?: number;
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  endpointId?: string;
+  paymentId?: string;
+}
+
+export interface WebhookStore {
+  insertEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  /** Stores url, description, events, version, secrets and deletedAt. */
+  updateEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  findEndpoint(merchantId: string, id: string): Awaitable<WebhookEndpoint | undefined>;
+  /** The merchant's live endpoints, oldest first. */
+  endpoints(merchantId: string): Promise<WebhookEndpoint[]>;
+  findDelivery(merchantId: string, id: string): Awaitable<WebhookDelivery | undefined>;
+  /** Newest first. */
+  deliveries(merchantId: string, filter: DeliveryFilter, limit: number): Promise<WebhookDelivery[]>;
+  /** PENDING deliveries due at `now` that no process holds, oldest first. */
+  dueDeliveries(now: number, limit: number): Promise<WebhookDelivery[]>;
+  /** Takes a due delivery until `until`; false when another process took it. */
+  claimDelivery(id: string, now: number, until: number): Promise<boolean>;
+  /** Records an attempt's outcome and releases the claim. */
+  recordAttempt(id: string, result: AttemptResult): Promise<void>;
+  /** Makes a delivery PENDING again, due now (redeliver). */
+  requeue(merchantId: string, id: string, now: number): Promise<boolean>;
+  /** Undelivered deliveries and the creation time of the oldest (metrics). */
+  backlog(): Promise<{ pending: number; oldestCreatedAt?: number }>;
+}

@@ -1,8 +1,10 @@
-// The `kassa` command: serve, migrate, and the operator's chores on merchants, API keys and sessions.
+// The `kassa` command: serve, migrate, and the operator's chores on merchants, API keys, sessions and
+// payments (payments.ts).
 // Every command uses DATABASE_URL like the server; every command that creates or lists takes --json
 // and then writes only JSON to stdout. Errors go to stderr with a non-zero exit.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { KASSA_VERSION } from '../app.ts';
+import { ERROR_CATALOGUE, KassaError } from '../errors.ts';
 import { systemClock } from '../lib/clock.ts';
 import { parseDatabaseUrl } from '../config.ts';
 import { DEFAULT_MERCHANT_ID, Merchants, SCOPES } from '../merchants/merchants.ts';
@@ -11,19 +13,13 @@ import { SessionOverview } from '../sessions/overview.ts';
 import { openStore } from '../storage/open.ts';
 import { purgeExpired } from '../storage/purge.ts';
 import type { Store } from '../storage/store.ts';
+import { CliError } from './cli-error.ts';
 import { iso, printJson, printTable, processIo, type Io } from './output.ts';
+import { paymentCommands } from './payments.ts';
 
 type Env = Record<string, string | undefined>;
 
-/** A mistake the operator can fix; printed without a stack trace. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
+export { CliError };
 
 const MERCHANT_ID = /^mer_[A-Za-z0-9_-]{1,64}$/;
 const MAX_SESSIONS = 1000;
@@ -278,6 +274,8 @@ export function buildProgram(env: Env, io: Io): Command {
       }
     });
 
+  paymentCommands(program, { env, io, withStore, requireMerchant, merchantOption, jsonOption });
+
   program
     .command('purge')
     .description(
@@ -319,6 +317,12 @@ export async function runCli(argv: string[], env: Env, io: Io = processIo): Prom
     if (error instanceof CliError) {
       io.err(`kassa: ${error.message}\n`);
       return error.exitCode;
+    }
+    // A refusal of a service (a payment action the status machine refuses, an unknown payment): as the API words it.
+    if (error instanceof KassaError) {
+      const fields = (error.validationErrors ?? []).flatMap((g) => g.errors.map((f) => `\n  ${f.path}: ${f.description}`));
+      io.err(`kassa: ${error.errorId}: ${error.detail ?? ERROR_CATALOGUE[error.errorId].description}${fields.join('')}\n`);
+      return 1;
     }
     io.err(`kassa: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

@@ -18,7 +18,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
   <section id="sign-in" class="panel narrow" hidden>
     <h2>Sign in</h2>
-    <p>Use an API key with the <code>client_tokens:write</code> scope. It is kept in this browser tab only and forgotten when the tab closes.</p>
+    <p>Use an API key with the <code>client_tokens:write</code> scope (sessions), <code>transactions:retrieve</code> (payments) and <code>payment_instrument:read</code> (saved cards). It is kept in this browser tab only and forgotten when the tab closes.</p>
     <form id="sign-in-form">
       <label for="api-key">API key</label>
       <input id="api-key" name="apiKey" type="password" autocomplete="off" spellcheck="false" required>
@@ -28,6 +28,11 @@ export const DASHBOARD_HTML = `<!doctype html>
   </section>
 
   <div id="workspace" hidden>
+    <nav class="tabs" aria-label="Views">
+      <a href="#" id="tab-sessions">Sessions</a>
+      <a href="#payments" id="tab-payments">Payments</a>
+    </nav>
+    <div id="sessions-view">
     <div class="columns">
       <section class="panel create">
         <h2>New test session</h2>
@@ -63,9 +68,47 @@ export const DASHBOARD_HTML = `<!doctype html>
       <dl id="detail-facts"></dl>
       <h3>Warnings</h3>
       <ul id="detail-warnings"></ul>
+      <h3>Payments</h3>
+      <p id="detail-customer" hidden>Customer <code id="detail-customer-id"></code>: <a id="detail-vault-link" href="#">saved cards</a></p>
+      <div id="detail-payments"></div>
+      <p id="detail-payments-empty" class="muted" hidden>No payments for this session.</p>
+      <p id="detail-payments-error" class="error" role="alert"></p>
       <h3>Session JSON</h3>
       <pre id="detail-json"></pre>
     </section>
+    </div>
+
+    <div id="payments-view" hidden>
+      <section class="panel">
+        <div class="heading"><h2>Payments</h2><button id="payments-refresh" type="button" class="secondary">Refresh</button></div>
+        <table id="payments">
+          <thead><tr><th>Created</th><th>Order id</th><th>Status</th><th class="num">Amount</th><th class="num">Captured</th><th class="num">Refunded</th><th>Card</th><th>Customer</th></tr></thead>
+          <tbody></tbody>
+        </table>
+        <p id="payments-empty" class="muted" hidden>No payments yet.</p>
+        <button id="payments-more" type="button" class="secondary" hidden>Older payments</button>
+        <p id="payments-error" class="error" role="alert"></p>
+      </section>
+      <section id="payment" class="panel" hidden>
+        <div class="heading"><h2>Payment <code id="payment-id"></code></h2><a href="#payments">Close</a></div>
+        <dl id="payment-facts"></dl>
+        <h3>Transactions</h3>
+        <div id="payment-transactions"></div>
+      </section>
+    </div>
+
+    <div id="vault-view" hidden>
+      <section class="panel">
+        <div class="heading"><h2>Saved cards of customer <code id="vault-customer"></code></h2></div>
+        <p class="muted">Only what a token keeps is shown: network, last four digits, expiry. Card numbers are never stored.</p>
+        <table id="vault-cards">
+          <thead><tr><th>Network</th><th>Card</th><th>Expires</th><th>Cardholder</th><th>Default</th><th>Saved</th></tr></thead>
+          <tbody></tbody>
+        </table>
+        <p id="vault-empty" class="muted" hidden>No saved cards.</p>
+        <p id="vault-error" class="error" role="alert"></p>
+      </section>
+    </div>
   </div>
 </main>
 </body>
@@ -113,4 +156,16 @@ dd { margin: 0; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
 #create-result { margin-top: 12px; }
 #create-result input { font-family: ui-monospace, monospace; font-size: 12px; }
+.tabs { display: flex; gap: 4px; margin-bottom: 16px; }
+.tabs a { padding: 6px 14px; border-radius: 6px; text-decoration: none; color: var(--ink); }
+.tabs a[aria-current="page"] { background: #fff; border: 1px solid var(--line); font-weight: 600; }
+.status { padding: 1px 8px; border-radius: 10px; font-size: 12px; background: #f1f1f1; color: var(--muted); }
+.status.good { background: #e3f4ea; color: var(--ok); }
+.status.waiting { background: #fdf1e0; color: var(--warn); }
+.status.bad { background: #fbe5e3; color: var(--bad); }
+.payment-block { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; margin: 8px 0; }
+.payment-head { display: flex; flex-wrap: wrap; gap: 10px; align-items: baseline; margin-bottom: 6px; }
+table.transactions tbody tr { cursor: default; }
+table.transactions tbody tr:hover { background: none; }
+td.events { white-space: normal; color: var(--muted); font-size: 12px; }
 `;

@@ -1,11 +1,14 @@
-// The dashboard: a page and its script (served from this package, no CDN), and the two read endpoints
-// it needs beyond the public API, behind the same API-key auth. Handlers stay thin.
+// The dashboard: a page and its script (served from this package, no CDN), and the read endpoints it
+// needs beyond the public API, behind the same API-key auth: sessions, payments with their
+// transactions, a customer's saved cards. Handlers stay thin.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { KassaError, validationError } from '../errors.ts';
 import { errorResponses } from '../http/envelope.ts';
 import type { Pipeline } from '../http/pipeline.ts';
+import { PAYMENT_STATUSES, type PaymentStatus } from '../payments/model.ts';
+import { PaymentDetail, PaymentSummary, VaultedCard, parseBefore, type PaymentOverview } from '../payments/overview.ts';
 import { SessionDetail, SessionSummary, type SessionOverview } from '../sessions/overview.ts';
 import { DASHBOARD_CSS, DASHBOARD_HTML } from './page.ts';
 import { DASHBOARD_JS } from './script.ts';
@@ -27,13 +30,51 @@ const SessionList = Type.Object(
   },
   { title: 'DashboardSessionList' },
 );
+const PaymentsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: `1 to ${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} when absent` })),
+    before: Type.Optional(Type.String({ maxLength: 100, description: 'A nextBefore from the previous page' })),
+    status: Type.Optional(
+      Type.String({ maxLength: 200, description: `Only these statuses, comma-separated: ${PAYMENT_STATUSES.join(', ')}` }),
+    ),
+  },
+  { title: 'DashboardPaymentsQuery', additionalProperties: false },
+);
+const PaymentList = Type.Object(
+  {
+    payments: Type.Array(PaymentSummary, { description: 'Newest first' }),
+    nextBefore: Type.Optional(Type.String({ description: 'Pass as `before` for the next page; absent on the last page' })),
+  },
+  { title: 'DashboardPaymentList' },
+);
+const SessionPayments = Type.Object(
+  { payments: Type.Array(PaymentDetail, { description: 'In the order they were made' }) },
+  { title: 'DashboardSessionPayments' },
+);
+const Vault = Type.Object(
+  { customerId: Type.String(), cards: Type.Array(VaultedCard, { description: "The customer's saved cards, newest first" }) },
+  { title: 'DashboardVault' },
+);
+const IdParams = (title: string) => Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }, { title });
 const AUTH_ERRORS = ['Unauthorized', 'Forbidden'] as const;
 
 // The page only talks to this origin: a strict policy makes any CDN asset fail loudly.
 const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline) {
+/** `limit` as a number; 422 outside 1..MAX_PAGE_SIZE. */
+function pageSize(raw: string | undefined, model: string): number {
+  const limit = raw === undefined ? DEFAULT_PAGE_SIZE : Number(raw);
+  if (limit < 1 || limit > MAX_PAGE_SIZE)
+    throw validationError(model, [{ path: '$.limit', description: `Must be from 1 to ${MAX_PAGE_SIZE}` }]);
+  return limit;
+}
+
+/**
+ * The dashboard's routes; the payment ones only with `payments` (KASSA_PAYMENTS=off leaves them out,
+ * as every other payments route).
+ */
+export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline, payments?: PaymentOverview) {
   return async function register(root: FastifyInstance): Promise<void> {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const asset = (type: string, body: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
@@ -70,10 +111,7 @@ export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline) {
         },
       },
       async (request) => {
-        const limit = request.query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(request.query.limit);
-        if (limit < 1 || limit > MAX_PAGE_SIZE) {
-          throw validationError('DashboardSessionsQuery', [{ path: '$.limit', description: `Must be from 1 to ${MAX_PAGE_SIZE}` }]);
-        }
+        const limit = pageSize(request.query.limit, 'DashboardSessionsQuery');
         const before = request.query.before === undefined ? undefined : Number(request.query.before);
         return overview.list(request.principal!.merchantId, { limit, ...(before !== undefined ? { before } : {}) });
       },
@@ -96,5 +134,90 @@ export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline) {
         return detail;
       },
     );
+
+    if (payments) paymentPages(root, payments, pipeline);
   };
+}
+
+/** Payments and saved cards: the scopes the Payments API asks to read them (docs/payments.md, "Payments API"). */
+function paymentPages(root: FastifyInstance, payments: PaymentOverview, pipeline: Pipeline): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const retrieve = () => pipeline.merchant({ scope: 'transactions:retrieve' });
+  app.get(
+    '/dashboard/api/payments',
+    {
+      ...retrieve(),
+      schema: {
+        summary: "List the API key's merchant's payments, newest first",
+        tags: ['Dashboard'],
+        querystring: PaymentsQuery,
+        response: { 200: PaymentList, ...errorResponses(...AUTH_ERRORS, 'RequestValidationError') },
+      },
+    },
+    async (request) => {
+      const limit = pageSize(request.query.limit, 'DashboardPaymentsQuery');
+      const before = request.query.before === undefined ? undefined : parseBefore(request.query.before);
+      if (request.query.before !== undefined && !before) {
+        throw validationError('DashboardPaymentsQuery', [{ path: '$.before', description: 'Not a nextBefore this API returned' }]);
+      }
+      const status = request.query.status?.split(',').map((s) => s.trim());
+      if (status?.some((s) => !(PAYMENT_STATUSES as readonly string[]).includes(s))) {
+        throw validationError('DashboardPaymentsQuery', [
+          { path: '$.status', description: `Must be among ${PAYMENT_STATUSES.join(', ')}` },
+        ]);
+      }
+      return payments.list(request.principal!.merchantId, {
+        limit,
+        ...(before ? { before } : {}),
+        ...(status ? { status: status as PaymentStatus[] } : {}),
+      });
+    },
+  );
+
+  app.get(
+    '/dashboard/api/payments/:id',
+    {
+      ...retrieve(),
+      schema: {
+        summary: 'One payment with its transactions',
+        tags: ['Dashboard'],
+        params: IdParams('DashboardPaymentParams'),
+        response: { 200: PaymentDetail, ...errorResponses(...AUTH_ERRORS, 'RequestValidationError', 'PaymentNotFoundError') },
+      },
+    },
+    async (request) => {
+      const detail = await payments.show(request.principal!.merchantId, request.params.id);
+      if (!detail) throw new KassaError('PaymentNotFoundError');
+      return detail;
+    },
+  );
+
+  // A session that is unknown (or purged, or another merchant's) simply has no payments.
+  app.get(
+    '/dashboard/api/sessions/:id/payments',
+    {
+      ...retrieve(),
+      schema: {
+        summary: "A session's payments with their transactions",
+        tags: ['Dashboard'],
+        params: IdParams('DashboardSessionPaymentsParams'),
+        response: { 200: SessionPayments, ...errorResponses(...AUTH_ERRORS, 'RequestValidationError') },
+      },
+    },
+    async (request) => ({ payments: await payments.forSession(request.principal!.merchantId, request.params.id) }),
+  );
+
+  app.get(
+    '/dashboard/api/customers/:id/vault',
+    {
+      ...pipeline.merchant({ scope: 'payment_instrument:read' }),
+      schema: {
+        summary: "A customer's saved cards (never their tokens)",
+        tags: ['Dashboard'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 255 }) }, { title: 'DashboardVaultParams' }),
+        response: { 200: Vault, ...errorResponses(...AUTH_ERRORS, 'RequestValidationError') },
+      },
+    },
+    async (request) => ({ customerId: request.params.id, cards: await payments.vault(request.principal!.merchantId, request.params.id) }),
+  );
 }

@@ -1,13 +1,16 @@
 // The dashboard's script: plain browser JavaScript, no framework, no build step. It uses only the
 // public Client Session API and the dashboard's read endpoints, with the API key the operator signs
 // in with, kept in sessionStorage (this tab only). Every value from the server is written with
-// textContent, never as HTML.
+// textContent, never as HTML. Views follow the address's hash: #session/<id> (the sessions, one open),
+// #payments and #payment/<id> (the payments, one open), #vault/<customerId> (a customer's saved cards).
 
 export const DASHBOARD_JS = String.raw`
 const KEY = 'kassa.apiKey';
 const PAGE = 25;
 const $ = (id) => document.getElementById(id);
 let nextBefore;
+let nextPaymentsBefore;
+let shownView;
 
 const apiKey = () => sessionStorage.getItem(KEY);
 
@@ -140,7 +143,253 @@ async function showDetail() {
   for (const w of detail.warnings) warnings.append(el('li', w.type + ' ' + w.code + ': ' + w.message));
   if (detail.warnings.length === 0) warnings.append(el('li', 'None', 'muted'));
   $('detail-json').textContent = JSON.stringify(detail.session, null, 2);
+  const customerId = detail.session.customerId;
+  $('detail-customer').hidden = !customerId;
+  if (customerId) {
+    $('detail-customer-id').textContent = customerId;
+    $('detail-vault-link').href = '#vault/' + encodeURIComponent(customerId);
+  }
   $('detail').hidden = false;
+  await showSessionPayments(detail.id);
+}
+
+// ---- Payments ----------------------------------------------------------------------------------
+
+const GOOD = ['AUTHORIZED', 'SETTLING', 'PARTIALLY_SETTLED', 'SETTLED'];
+const BAD = ['DECLINED', 'FAILED'];
+
+function statusBadge(status) {
+  const kind = GOOD.includes(status) ? ' good' : BAD.includes(status) ? ' bad' : status === 'PENDING' ? ' waiting' : '';
+  return el('span', status, 'status' + kind);
+}
+
+function cardText(card) {
+  return card.network + ' •••• ' + card.last4Digits;
+}
+
+function link(text, hash) {
+  const a = el('a', text);
+  a.href = hash;
+  return a;
+}
+
+function eventText(e, currency) {
+  let text = e.type;
+  if (e.amount !== undefined) text += ' ' + formatAmount(e.amount, currency);
+  if (e.final !== undefined) text += e.final ? ' (final)' : ' (not final)';
+  return text;
+}
+
+function transactionsTable(payment) {
+  const table = el('table', undefined, 'transactions');
+  const head = document.createElement('thead');
+  const headRow = document.createElement('tr');
+  headRow.append(el('th', 'Type'), el('th', 'Status'), el('th', 'Amount', 'num'), el('th', 'Date'), el('th', 'Details'));
+  head.append(headRow);
+  const body = document.createElement('tbody');
+  for (const t of payment.transactions) {
+    const tr = document.createElement('tr');
+    const status = el('td');
+    status.append(statusBadge(t.status));
+    const details = [];
+    if (t.reason !== undefined) details.push('reason: ' + t.reason);
+    if (t.statusReason) details.push([t.statusReason.type, t.statusReason.declineType, t.statusReason.code, t.statusReason.message].filter(Boolean).join(' '));
+    for (const e of t.events) details.push(eventText(e, t.currencyCode));
+    tr.append(el('td', t.type), status, el('td', formatAmount(t.amount, t.currencyCode), 'num'), el('td', formatTime(t.date)), el('td', details.join(' · '), 'events'));
+    body.append(tr);
+  }
+  table.append(head, body);
+  return table;
+}
+
+function paymentBlock(p) {
+  const block = el('div', undefined, 'payment-block');
+  block.dataset.id = p.id;
+  const head = el('div', undefined, 'payment-head');
+  head.append(
+    link(p.id, '#payment/' + encodeURIComponent(p.id)),
+    statusBadge(p.status),
+    el('span', formatAmount(p.amount, p.currencyCode), 'amount'),
+    el('span', 'captured ' + formatAmount(p.amountCaptured, p.currencyCode), 'muted captured'),
+    el('span', 'refunded ' + formatAmount(p.amountRefunded, p.currencyCode), 'muted refunded'),
+    el('span', cardText(p.card), 'muted'),
+  );
+  block.append(head, transactionsTable(p));
+  return block;
+}
+
+async function showSessionPayments(sessionId) {
+  const list = $('detail-payments');
+  list.replaceChildren();
+  $('detail-payments-error').textContent = '';
+  $('detail-payments-empty').hidden = true;
+  try {
+    const answer = await api('/dashboard/api/sessions/' + encodeURIComponent(sessionId) + '/payments');
+    if (currentId() !== sessionId) return;
+    for (const p of answer.payments) list.append(paymentBlock(p));
+    $('detail-payments-empty').hidden = answer.payments.length > 0;
+  } catch (error) {
+    $('detail-payments-error').textContent = error.message;
+  }
+}
+
+function paymentRow(p) {
+  const tr = document.createElement('tr');
+  tr.dataset.id = p.id;
+  const first = el('td');
+  first.append(link(formatTime(p.createdAt), '#payment/' + encodeURIComponent(p.id)));
+  const status = el('td');
+  status.append(statusBadge(p.status));
+  const customer = el('td');
+  if (p.customerId) customer.append(link(p.customerId, '#vault/' + encodeURIComponent(p.customerId)));
+  else customer.textContent = '—';
+  tr.append(
+    first,
+    el('td', p.orderId),
+    status,
+    el('td', formatAmount(p.amount, p.currencyCode), 'num'),
+    el('td', formatAmount(p.amountCaptured, p.currencyCode), 'num'),
+    el('td', formatAmount(p.amountRefunded, p.currencyCode), 'num'),
+    el('td', cardText(p.card)),
+    customer,
+  );
+  tr.addEventListener('click', (event) => {
+    if (event.target.closest('a')) return;
+    location.hash = 'payment/' + encodeURIComponent(p.id);
+  });
+  return tr;
+}
+
+async function loadPayments(more) {
+  const query = new URLSearchParams({ limit: String(PAGE) });
+  if (more && nextPaymentsBefore) query.set('before', nextPaymentsBefore);
+  try {
+    const page = await api('/dashboard/api/payments?' + query);
+    const body = $('payments').tBodies[0];
+    if (!more) body.replaceChildren();
+    for (const p of page.payments) body.append(paymentRow(p));
+    nextPaymentsBefore = page.nextBefore;
+    $('payments-more').hidden = !nextPaymentsBefore;
+    $('payments-empty').hidden = body.rows.length > 0;
+    $('payments-error').textContent = '';
+  } catch (error) {
+    $('payments-error').textContent = error.message;
+  }
+  markSelectedPayment();
+}
+
+function currentPaymentId() {
+  const match = /^#payment\/(.+)$/.exec(location.hash);
+  return match ? decodeURIComponent(match[1]) : undefined;
+}
+
+function markSelectedPayment() {
+  const id = currentPaymentId();
+  for (const tr of $('payments').tBodies[0].rows) tr.classList.toggle('selected', tr.dataset.id === id);
+}
+
+async function showPayment() {
+  const id = currentPaymentId();
+  markSelectedPayment();
+  if (!id) {
+    $('payment').hidden = true;
+    return;
+  }
+  let p;
+  try {
+    p = await api('/dashboard/api/payments/' + encodeURIComponent(id));
+  } catch (error) {
+    $('payments-error').textContent = error.message;
+    $('payment').hidden = true;
+    return;
+  }
+  $('payment-id').textContent = p.id;
+  const facts = $('payment-facts');
+  facts.replaceChildren();
+  const fact = (name, value) => {
+    const dd = el('dd');
+    if (value instanceof Node) dd.append(value);
+    else dd.textContent = String(value);
+    facts.append(el('dt', name), dd);
+  };
+  fact('Status', statusBadge(p.status));
+  fact('Amount', formatAmount(p.amount, p.currencyCode));
+  fact('Captured', formatAmount(p.amountCaptured, p.currencyCode));
+  fact('Refunded', formatAmount(p.amountRefunded, p.currencyCode));
+  fact('Order id', p.orderId);
+  const card = cardText(p.card) + ', expires ' + p.card.expirationMonth + '/' + p.card.expirationYear + (p.card.cardholderName ? ', ' + p.card.cardholderName : '');
+  fact('Card', card + (p.isVaulted ? ' (saved)' : ''));
+  fact('3DS', p.threeDS);
+  if (p.requiredAction) fact('Waiting for', p.requiredAction);
+  if (p.statusReason) fact('Status reason', [p.statusReason.type, p.statusReason.declineType, p.statusReason.code, p.statusReason.message].filter(Boolean).join(' '));
+  if (p.customerId) fact('Customer', link(p.customerId + ' (saved cards)', '#vault/' + encodeURIComponent(p.customerId)));
+  if (p.sessionId) fact('Session', link(p.sessionId, '#session/' + encodeURIComponent(p.sessionId)));
+  fact('Created', formatTime(p.createdAt));
+  fact('Updated', formatTime(p.updatedAt));
+  $('payment-transactions').replaceChildren(transactionsTable(p));
+  $('payment').hidden = false;
+}
+
+// ---- Saved cards ---------------------------------------------------------------------------------
+
+async function showVault(customerId) {
+  $('vault-customer').textContent = customerId;
+  const body = $('vault-cards').tBodies[0];
+  body.replaceChildren();
+  $('vault-error').textContent = '';
+  $('vault-empty').hidden = true;
+  let answer;
+  try {
+    answer = await api('/dashboard/api/customers/' + encodeURIComponent(customerId) + '/vault');
+  } catch (error) {
+    $('vault-error').textContent = error.message;
+    return;
+  }
+  for (const c of answer.cards) {
+    const tr = document.createElement('tr');
+    tr.dataset.id = c.id;
+    tr.append(
+      el('td', c.network),
+      el('td', '•••• ' + c.last4Digits),
+      el('td', c.expirationMonth + '/' + c.expirationYear),
+      el('td', c.cardholderName || '—'),
+      el('td', c.default ? 'Default' : ''),
+      el('td', formatTime(c.createdAt)),
+    );
+    body.append(tr);
+  }
+  $('vault-empty').hidden = answer.cards.length > 0;
+}
+
+// ---- Views -----------------------------------------------------------------------------------------
+
+function viewOf(hash) {
+  if (hash === '#payments' || hash.startsWith('#payment/')) return 'payments';
+  if (hash.startsWith('#vault/')) return 'vault';
+  return 'sessions';
+}
+
+async function route() {
+  if (!apiKey()) return;
+  const view = viewOf(location.hash);
+  const entering = view !== shownView;
+  shownView = view;
+  $('sessions-view').hidden = view !== 'sessions';
+  $('payments-view').hidden = view !== 'payments';
+  $('vault-view').hidden = view !== 'vault';
+  for (const [tab, name] of [['tab-sessions', 'sessions'], ['tab-payments', 'payments']]) {
+    if (view === name) $(tab).setAttribute('aria-current', 'page');
+    else $(tab).removeAttribute('aria-current');
+  }
+  if (view === 'sessions') {
+    if (entering) await loadSessions(false).catch((e) => { $('list-error').textContent = e.message; });
+    await showDetail();
+  } else if (view === 'payments') {
+    if (entering) await loadPayments(false);
+    await showPayment();
+  } else {
+    await showVault(decodeURIComponent(location.hash.slice('#vault/'.length)));
+  }
 }
 
 async function signIn(key) {
@@ -149,7 +398,8 @@ async function signIn(key) {
     await loadSessions(false);
     show(true);
     $('sign-in-error').textContent = '';
-    await showDetail();
+    shownView = 'sessions';
+    await route();
   } catch (error) {
     sessionStorage.removeItem(KEY);
     show(false);
@@ -203,6 +453,8 @@ function start() {
     sessionStorage.removeItem(KEY);
     $('api-key').value = '';
     $('detail').hidden = true;
+    $('payment').hidden = true;
+    shownView = undefined;
     show(false);
   });
   $('create-form').addEventListener('submit', (event) => {
@@ -216,7 +468,9 @@ function start() {
     history.replaceState(null, '', location.pathname);
     void showDetail();
   });
-  window.addEventListener('hashchange', () => void showDetail());
+  $('payments-refresh').addEventListener('click', () => void loadPayments(false));
+  $('payments-more').addEventListener('click', () => void loadPayments(true));
+  window.addEventListener('hashchange', () => void route());
   const key = apiKey();
   if (key) void signIn(key);
   else show(false);

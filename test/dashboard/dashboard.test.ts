@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Merchants } from '../../src/merchants/merchants.ts';
+import { sdkHeaders } from '../checkout/support.ts';
 import { headers, START, testApp, type TestApp } from '../support/app.ts';
 
 describe('the dashboard', () => {
@@ -33,7 +34,20 @@ describe('the dashboard', () => {
       assert.match(csp, /connect-src 'self'/);
       assert.match(page.body, /<script type="module" src="\/dashboard\/app\.js"><\/script>/);
       assert.match(page.body, /<link rel="stylesheet" href="\/dashboard\/app\.css">/);
-      for (const id of ['sign-in-form', 'api-key', 'create-form', 'sessions', 'detail', 'detail-json', 'detail-warnings']) {
+      for (const id of [
+        'sign-in-form',
+        'api-key',
+        'create-form',
+        'sessions',
+        'detail',
+        'detail-json',
+        'detail-warnings',
+        'detail-payments',
+        'payments',
+        'payment',
+        'payment-transactions',
+        'vault-cards',
+      ]) {
         assert.match(page.body, new RegExp(`id="${id}"`), id);
       }
       const script = await t.app.inject({ method: 'GET', url: '/dashboard/app.js' });
@@ -206,5 +220,294 @@ describe('the dashboard', () => {
         assert.equal(response.json().error.errorId, 'SessionNotFound');
       }
     });
+  });
+});
+
+describe("the dashboard's payment pages", () => {
+  let t: TestApp;
+  /** A session of customer cust-9 with two payments: a Visa saved on success, captured in part and refunded in part; a decline. */
+  let sessionId: string;
+  let paid: Record<string, any>;
+  let declined: Record<string, any>;
+  let otherPayment: string;
+
+  const get = (key: string, url: string) => t.app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+  async function session(key: string, payload: Record<string, unknown>) {
+    const response = await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(key), payload });
+    assert.equal(response.statusCode, 200, response.body);
+    const { accessToken } = JSON.parse(Buffer.from(response.json().clientToken.split('.')[1], 'base64url').toString('utf8'));
+    return accessToken as string;
+  }
+  async function pay(key: string, accessToken: string, number: string) {
+    const tokenized = await t.app.inject({
+      method: 'POST',
+      url: '/payment-instruments',
+      headers: sdkHeaders(accessToken),
+      payload: { paymentInstrument: { number, cvv: '123', expirationMonth: '03', expirationYear: '2031', cardholderName: 'Ada Lovelace' } },
+    });
+    assert.equal(tokenized.statusCode, 200, tokenized.body);
+    const payment = await t.app.inject({
+      method: 'POST',
+      url: '/payments',
+      headers: headers(key),
+      payload: { paymentMethodToken: tokenized.json().token },
+    });
+    assert.equal(payment.statusCode, 200, payment.body);
+    return payment.json() as Record<string, any>;
+  }
+  async function act(id: string, action: string, payload: Record<string, unknown>) {
+    const response = await t.app.inject({ method: 'POST', url: `/payments/${id}/${action}`, headers: headers(t.apiKey), payload });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json() as Record<string, any>;
+  }
+
+  before(async () => {
+    t = await testApp();
+    const token = await session(t.apiKey, {
+      orderId: 'order-77',
+      currencyCode: 'EUR',
+      amount: 2500,
+      customerId: 'cust-9',
+      paymentMethod: { vaultOnSuccess: true },
+    });
+    [sessionId] = (await get(t.apiKey, '/dashboard/api/sessions?limit=1')).json().sessions.map((s: { id: string }) => s.id);
+    paid = await pay(t.apiKey, token, '4242 4242 4242 4242');
+    t.clock.advance(1000);
+    await act(paid.id, 'capture', { amount: 1500, final: false });
+    t.clock.advance(1000);
+    paid = await act(paid.id, 'refund', { amount: 500, reason: 'one item returned' });
+    declined = await pay(t.apiKey, token, '4000 0000 0000 0002');
+    // Another merchant's payment never shows.
+    const merchants = new Merchants(t.store, () => t.clock.now);
+    await merchants.createMerchant('Other', 'mer_other');
+    const other = await merchants.createKey('mer_other');
+    otherPayment = (
+      await pay(other.secret, await session(other.secret, { orderId: 'theirs', currencyCode: 'EUR', amount: 1 }), '4242424242424242')
+    ).id;
+  });
+  after(() => t.close());
+
+  const at = (ms: number) => new Date(START + ms).toISOString();
+  const card = {
+    network: 'Visa',
+    first6Digits: '424242',
+    last4Digits: '4242',
+    expirationMonth: '03',
+    expirationYear: '2031',
+    cardholderName: 'Ada Lovelace',
+  };
+
+  test("GET /dashboard/api/sessions/:id/payments: the session's payments with their transactions and events", async () => {
+    const response = await get(t.apiKey, `/dashboard/api/sessions/${sessionId}/payments`);
+    assert.equal(response.statusCode, 200);
+    const body = response.json();
+    const [sale, refund] = paid.transactions;
+    assert.deepEqual(body, {
+      payments: [
+        {
+          id: paid.id,
+          status: 'PARTIALLY_SETTLED',
+          orderId: 'order-77',
+          amount: 2500,
+          currencyCode: 'EUR',
+          amountCaptured: 1500,
+          amountRefunded: 500,
+          card,
+          customerId: 'cust-9',
+          sessionId,
+          createdAt: at(0),
+          updatedAt: at(2000),
+          isVaulted: true,
+          threeDS: 'NOT_PERFORMED',
+          transactions: [
+            {
+              id: sale.id,
+              type: 'SALE',
+              status: 'PARTIALLY_SETTLED',
+              amount: 2500,
+              currencyCode: 'EUR',
+              date: at(0),
+              events: [
+                { type: 'AUTHORIZATION_SUCCEEDED', date: at(0), amount: 2500 },
+                { type: 'CAPTURE_SUCCEEDED', date: at(1000), amount: 1500, final: false },
+              ],
+            },
+            {
+              id: refund.id,
+              type: 'REFUND',
+              status: 'SETTLED',
+              amount: 500,
+              currencyCode: 'EUR',
+              date: at(2000),
+              reason: 'one item returned',
+              events: [],
+            },
+          ],
+        },
+        {
+          id: declined.id,
+          status: 'DECLINED',
+          orderId: 'order-77',
+          amount: 2500,
+          currencyCode: 'EUR',
+          amountCaptured: 0,
+          amountRefunded: 0,
+          card: { ...card, first6Digits: '400000', last4Digits: '0002' },
+          customerId: 'cust-9',
+          sessionId,
+          createdAt: at(2000),
+          updatedAt: at(2000),
+          isVaulted: false,
+          threeDS: 'NOT_PERFORMED',
+          statusReason: declined.statusReason,
+          transactions: [
+            {
+              id: declined.transactions[0].id,
+              type: 'SALE',
+              status: 'DECLINED',
+              amount: 2500,
+              currencyCode: 'EUR',
+              date: at(2000),
+              statusReason: declined.statusReason,
+              events: [],
+            },
+          ],
+        },
+      ],
+    });
+    assert.equal(body.payments[1].statusReason.code, 'DO_NOT_HONOR');
+    // An unknown session, or another merchant's, has no payments.
+    assert.deepEqual((await get(t.apiKey, '/dashboard/api/sessions/cs_unknown/payments')).json(), { payments: [] });
+  });
+
+  test("GET /dashboard/api/payments: newest first, page by page, by status; never another merchant's", async () => {
+    const all = await get(t.apiKey, '/dashboard/api/payments');
+    assert.equal(all.statusCode, 200);
+    const body = all.json();
+    assert.equal(body.nextBefore, undefined);
+    // The decline was made after the Visa's refund, so it comes first.
+    assert.deepEqual(
+      body.payments.map((p: Record<string, unknown>) => [p.id, p.status]),
+      [
+        [declined.id, 'DECLINED'],
+        [paid.id, 'PARTIALLY_SETTLED'],
+      ],
+    );
+    assert.deepEqual(body.payments[1], {
+      id: paid.id,
+      status: 'PARTIALLY_SETTLED',
+      orderId: 'order-77',
+      amount: 2500,
+      currencyCode: 'EUR',
+      amountCaptured: 1500,
+      amountRefunded: 500,
+      card: { network: 'Visa', last4Digits: '4242' },
+      customerId: 'cust-9',
+      sessionId,
+      createdAt: at(0),
+      updatedAt: at(2000),
+    });
+
+    const first = (await get(t.apiKey, '/dashboard/api/payments?limit=1')).json();
+    assert.deepEqual(
+      first.payments.map((p: { id: string }) => p.id),
+      [declined.id],
+    );
+    assert.equal(first.nextBefore, `${START + 2000}.${declined.id}`);
+    const second = (await get(t.apiKey, `/dashboard/api/payments?limit=1&before=${first.nextBefore}`)).json();
+    assert.deepEqual(
+      second.payments.map((p: { id: string }) => p.id),
+      [paid.id],
+    );
+    assert.equal(second.nextBefore, undefined);
+
+    const settled = (await get(t.apiKey, '/dashboard/api/payments?status=PARTIALLY_SETTLED,SETTLED')).json();
+    assert.deepEqual(
+      settled.payments.map((p: { id: string }) => p.id),
+      [paid.id],
+    );
+    assert.ok(!JSON.stringify(body).includes(otherPayment));
+  });
+
+  test('GET /dashboard/api/payments refuses a bad limit, cursor, status or unknown parameter with a 422 that names it', async () => {
+    for (const [query, path] of [
+      ['?limit=0', '$.limit'],
+      ['?limit=101', '$.limit'],
+      ['?before=yesterday', '$.before'],
+      ['?status=PAID', '$.status'],
+      ['?page=2', '$.page'],
+    ] as const) {
+      const response = await get(t.apiKey, `/dashboard/api/payments${query}`);
+      assert.equal(response.statusCode, 422, query);
+      const error = response.json().error;
+      assert.equal(error.errorId, 'RequestValidationError');
+      assert.ok(JSON.stringify(error.validationErrors).includes(path), `${query}: ${JSON.stringify(error.validationErrors)}`);
+    }
+  });
+
+  test('GET /dashboard/api/payments/:id: one payment in full; unknown and foreign ones are 404 PaymentNotFoundError', async () => {
+    const [fromSession] = (await get(t.apiKey, `/dashboard/api/sessions/${sessionId}/payments`)).json().payments;
+    const response = await get(t.apiKey, `/dashboard/api/payments/${paid.id}`);
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), fromSession);
+    for (const id of ['pay_unknown', otherPayment]) {
+      const missing = await get(t.apiKey, `/dashboard/api/payments/${id}`);
+      assert.equal(missing.statusCode, 404, id);
+      assert.equal(missing.json().error.errorId, 'PaymentNotFoundError');
+    }
+  });
+
+  test("GET /dashboard/api/customers/:id/vault: the customer's saved cards, by their vpm_ id, never a token", async () => {
+    const response = await get(t.apiKey, '/dashboard/api/customers/cust-9/vault');
+    assert.equal(response.statusCode, 200);
+    const body = response.json();
+    assert.match(body.cards[0].id, /^vpm_/);
+    assert.deepEqual(body, {
+      customerId: 'cust-9',
+      cards: [{ id: body.cards[0].id, ...card, default: true, createdAt: at(0) }],
+    });
+    // The MULTI_USE token the payment now shows must not reach a browser (docs/payments.md, "Never").
+    const vaultedToken = paid.paymentMethod.paymentMethodToken as string;
+    assert.match(vaultedToken, /^tok_/);
+    for (const url of [
+      '/dashboard/api/customers/cust-9/vault',
+      `/dashboard/api/payments/${paid.id}`,
+      `/dashboard/api/sessions/${sessionId}/payments`,
+      '/dashboard/api/payments',
+    ]) {
+      const text = (await get(t.apiKey, url)).body;
+      assert.ok(!text.includes('tok_'), `${url} shows no token`);
+      assert.ok(!/4242424242424242|424242424242|4000000000000002/.test(text), `${url} shows no card number`);
+    }
+    assert.deepEqual((await get(t.apiKey, '/dashboard/api/customers/nobody/vault')).json(), { customerId: 'nobody', cards: [] });
+  });
+
+  test('payments need transactions:retrieve, saved cards payment_instrument:read', async () => {
+    const merchants = new Merchants(t.store, () => t.clock.now);
+    const sessionsOnly = (await merchants.createKey('mer_default', ['client_tokens:write'])).secret;
+    const retrieveOnly = (await merchants.createKey('mer_default', ['transactions:retrieve'])).secret;
+    const cardsOnly = (await merchants.createKey('mer_default', ['payment_instrument:read'])).secret;
+    for (const url of ['/dashboard/api/payments', `/dashboard/api/payments/${paid.id}`, `/dashboard/api/sessions/${sessionId}/payments`]) {
+      assert.equal((await get(sessionsOnly, url)).statusCode, 403, url);
+      assert.equal((await get(cardsOnly, url)).statusCode, 403, url);
+      assert.equal((await get(retrieveOnly, url)).statusCode, 200, url);
+      assert.equal((await t.app.inject({ method: 'GET', url })).statusCode, 401, url);
+    }
+    assert.equal((await get(retrieveOnly, '/dashboard/api/customers/cust-9/vault')).statusCode, 403);
+    assert.equal((await get(cardsOnly, '/dashboard/api/customers/cust-9/vault')).statusCode, 200);
+  });
+
+  test('with KASSA_PAYMENTS=off the payment pages are not there', async () => {
+    const off = await testApp({ env: { KASSA_PAYMENTS: 'off' } });
+    try {
+      for (const url of ['/dashboard/api/payments', '/dashboard/api/payments/pay_x', '/dashboard/api/customers/c/vault']) {
+        const response = await off.app.inject({ method: 'GET', url, headers: { 'x-api-key': off.apiKey } });
+        assert.equal(response.statusCode, 404, url);
+      }
+      const sessions = await off.app.inject({ method: 'GET', url: '/dashboard/api/sessions', headers: { 'x-api-key': off.apiKey } });
+      assert.equal(sessions.statusCode, 200);
+    } finally {
+      await off.close();
+    }
   });
 });

@@ -1,13 +1,15 @@
 // End to end: the real server process (src/server.ts, what `npm start` runs) on a free port and a
 // temporary SQLite file, and the dashboard driven in headless Chromium: sign in, create a session,
-// see it listed, open it. A screenshot goes to test-output/ (git-ignored); with
-// KASSA_UPDATE_SCREENSHOT=1 it is also copied to docs/dashboard.png for the README.
+// see it listed, open it; then a paid session's payments and transactions, the payments list and a
+// customer's saved cards. Screenshots go to test-output/ (git-ignored); with
+// KASSA_UPDATE_SCREENSHOT=1 the first is also copied to docs/dashboard.png for the README.
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { sdkHeaders } from '../checkout/support.ts';
 import { headers } from '../support/app.ts';
 import { ROOT, startKassa, type KassaProcess } from '../support/process.ts';
 
@@ -157,6 +159,108 @@ describe('the dashboard in a browser', () => {
     await page.locator('#sign-in').waitFor({ state: 'visible' });
     assert.equal(await page.evaluate(() => sessionStorage.getItem('kassa.apiKey')), null);
 
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  });
+
+  test('dashboard: a paid session shows its payments and transactions; the payments list; the saved cards', {
+    skip,
+    timeout: 300_000,
+  }, async () => {
+    const url = server!.url;
+    const post = async (path: string, body: unknown, sent: Record<string, string>) => {
+      const response = await fetch(`${url}${path}`, { method: 'POST', headers: sent, body: JSON.stringify(body) });
+      assert.equal(response.status, 200, await response.clone().text());
+      return (await response.json()) as Record<string, any>;
+    };
+    // A session of a customer whose card is saved on success, paid by card through the SDK routes,
+    // captured in part and refunded in part with the API key.
+    const session = await post(
+      '/client-session',
+      { orderId: 'order-paid-1', currencyCode: 'EUR', amount: 4200, customerId: 'cust-e2e', paymentMethod: { vaultOnSuccess: true } },
+      headers(API_KEY),
+    );
+    const { accessToken } = JSON.parse(Buffer.from(session.clientToken.split('.')[1], 'base64url').toString('utf8')) as {
+      accessToken: string;
+    };
+    const card = {
+      number: '4242 4242 4242 4242',
+      cvv: '123',
+      expirationMonth: '12',
+      expirationYear: '2030',
+      cardholderName: 'Grace Hopper',
+    };
+    const { token } = await post('/payment-instruments', { paymentInstrument: card }, sdkHeaders(accessToken));
+    const payment = await post('/payments', { paymentMethodToken: token }, headers(API_KEY));
+    assert.equal(payment.status, 'AUTHORIZED');
+    await post(`/payments/${payment.id}/capture`, { amount: 3000, final: false }, headers(API_KEY));
+    await post(`/payments/${payment.id}/refund`, { amount: 1000, reason: 'one mug broken' }, headers(API_KEY));
+
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
+    const page = await context.newPage();
+    page.setDefaultTimeout(60_000);
+    const foreign = watchOrigins(page, url);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${url}/dashboard`);
+    await page.fill('#api-key', API_KEY);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#workspace').waitFor({ state: 'visible' });
+
+    // The session's page: its payment, with status, amounts and card, and its two transactions.
+    await page.locator('#sessions tbody tr', { hasText: 'order-paid-1' }).click();
+    const block = page.locator('#detail-payments .payment-block');
+    await block.first().waitFor();
+    assert.equal(await block.count(), 1);
+    const head = (await block.locator('.payment-head > *').allTextContents()).join(' ');
+    for (const text of [payment.id, 'PARTIALLY_SETTLED', '€42.00', 'captured €30.00', 'refunded €10.00', 'Visa •••• 4242'])
+      assert.ok(head.includes(text), `${text} in ${head}`);
+    const transactions = block.locator('table.transactions tbody tr');
+    assert.equal(await transactions.count(), 2);
+    const sale = await transactions.nth(0).locator('td').allInnerTexts();
+    assert.deepEqual(sale.slice(0, 3), ['SALE', 'PARTIALLY_SETTLED', '€42.00']);
+    assert.match(sale[4]!, /AUTHORIZATION_SUCCEEDED €42\.00 · CAPTURE_SUCCEEDED €30\.00 \(not final\)/);
+    const refund = await transactions.nth(1).locator('td').allInnerTexts();
+    assert.deepEqual(refund.slice(0, 3), ['REFUND', 'SETTLED', '€10.00']);
+    assert.match(refund[4]!, /reason: one mug broken/);
+    await page.locator('#detail-customer', { hasText: 'cust-e2e' }).waitFor();
+
+    // The customer's saved cards, from the session's page.
+    await page.click('#detail-vault-link');
+    await page.locator('#vault-view').waitFor({ state: 'visible' });
+    await page.locator('#vault-cards tbody tr').first().waitFor();
+    assert.equal(await page.locator('#vault-customer').textContent(), 'cust-e2e');
+    const saved = await page.locator('#vault-cards tbody tr').first().locator('td').allInnerTexts();
+    assert.deepEqual(saved.slice(0, 5), ['Visa', '•••• 4242', '12/2030', 'Grace Hopper', 'Default']);
+    assert.equal(await page.locator('#vault-cards tbody tr').count(), 1);
+    assert.equal(await page.locator('#sessions-view').isVisible(), false);
+
+    // The payments list: newest first, with its status; a row opens the payment.
+    await page.click('#tab-payments');
+    await page.locator('#payments-view').waitFor({ state: 'visible' });
+    const first = page.locator('#payments tbody tr').first();
+    await first.locator('td', { hasText: 'order-paid-1' }).waitFor();
+    const cells = await first.locator('td').allInnerTexts();
+    assert.deepEqual(cells.slice(1), ['order-paid-1', 'PARTIALLY_SETTLED', '€42.00', '€30.00', '€10.00', 'Visa •••• 4242', 'cust-e2e']);
+    await first.click();
+    await page.locator('#payment').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#payment-id').textContent(), payment.id);
+    const facts = (await page.locator('#payment-facts > *').allTextContents()).join(' ');
+    assert.match(facts, /Status PARTIALLY_SETTLED Amount €42\.00 Captured €30\.00 Refunded €10\.00 Order id order-paid-1/);
+    assert.match(facts, /Card Visa •••• 4242, expires 12\/2030, Grace Hopper \(saved\)/);
+    assert.equal(await page.locator('#payment-transactions table.transactions tbody tr').count(), 2);
+    assert.match(page.url(), new RegExp(`#payment/${payment.id}$`));
+    mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-output', 'dashboard-payments.png'), fullPage: true });
+
+    // From the payment, back to its session.
+    await page.locator('#payment-facts a', { hasText: /^cs_/ }).click();
+    await page.locator('#detail-payments .payment-block').first().waitFor();
+    assert.match(page.url(), /#session\/cs_/);
+
+    // Only what a token keeps: never the card number.
+    assert.ok(!(await page.content()).includes('4242424242424242'));
     assert.deepEqual(foreign, []);
     assert.deepEqual(pageErrors, []);
     await context.close();

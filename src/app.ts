@@ -25,11 +25,10 @@ import type { Clock } from './lib/clock.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { serializer } from './lib/serialize.ts';
 import { Merchants } from './merchants/merchants.ts';
-import { PaymentKeys } from './payments/idempotency.ts';
 import { PaymentOverview } from './payments/overview.ts';
 import { startJobRunner, type JobRunner } from './payments/jobs.ts';
 import { paymentRoutes } from './payments/routes.ts';
-import { PaymentService } from './payments/service.ts';
+import { createPaymentService } from './payments/create.ts';
 import { threeDSPageRoutes } from './payments/three-ds-page.ts';
 import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
@@ -133,14 +132,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secrets: deps.signingKeys.map((k) => k.secret),
   });
   const sealer = new Sealer(deps.signingKeys.map((k) => k.secret));
-  const payments = new PaymentService({
+  const payments = createPaymentService({
     store,
     clock: deps.clock,
+    signingKeys: deps.signingKeys,
+    checkout,
+    config: deps.config,
     tokens,
     sealer,
-    keys: new PaymentKeys(store.idempotency, deps.clock),
-    sandbox: checkout.sandbox,
-    publicUrl: deps.config.publicUrl,
   });
   const pipeline = createPipeline({
     merchants,
@@ -205,7 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.decorate('paymentJobs', jobs);
     app.addHook('onClose', () => jobs.stop());
     const webhooks = new WebhookService({ store, clock: deps.clock, sealer, metrics, retryScale: deps.config.webhookRetryScale });
-    await app.register(webhookRoutes(webhooks, store.payments, pipeline));
+    await app.register(webhookRoutes(webhooks, store.payments, store.sessions, pipeline));
     const dispatcher = startDispatcher(store.webhooks, webhooks, deps.clock, deps.logger, deps.jobPollMs);
     metrics.watchWebhookBacklog(() => store.webhooks.backlog(), deps.clock);
     app.decorate('webhookDispatcher', dispatcher);

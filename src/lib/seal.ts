@@ -43,6 +43,11 @@ export class Sealer {
   derive(input: string, purpose: string): string {
     return createHmac('sha256', this.key(this.secrets[0]!, purpose)).update(input).digest('hex');
   }
+
+  /** What `derive` gives under every secret held (to check a value derived before a rotation). */
+  deriveAll(input: string, purpose: string): string[] {
+    return this.secrets.map((secret) => createHmac('sha256', this.key(secret, purpose)).update(input).digest('hex'));
+  }
 }
 
 /** 32 hex characters as a version-4-shaped UUID. */

@@ -83,6 +83,22 @@ export interface CreateInput {
 /** Who calls: a merchant's server, or the SDK with its session's client token. */
 export type Caller = { merchantId: string; session?: undefined } | { merchantId: string; session: StoredSession };
 
+/** Answers to a capture, cancel or refund that do not count as its refusal. */
+const NOT_COUNTED = new Set<string>([
+  'PaymentRequestLimitExceeded',
+  'IdempotencyKeyAlreadyExists',
+  'IdempotencyKeyInFlight',
+  'TransactionRequestIdempotencyKeyAlreadyExists',
+]);
+const MODELS: Record<PaymentAction, string> = {
+  authorize: 'PaymentAuthorizationAPIRequest',
+  capture: 'PaymentCaptureAPIRequest',
+  cancel: 'PaymentCancelAPIRequest',
+  refund: 'PaymentRefundAPIRequest',
+  resume: 'PaymentResumeAPIRequest',
+  adjust: 'PaymentAdjustAuthorizationAPIRequest',
+};
+
 const invalidToken = () => new KassaError('PaymentError', { detail: 'The payment method token is invalid.' });
 const notFound = (action: PaymentAction | 'get') =>
   new KassaError(action === 'authorize' ? 'PaymentNotFoundError' : action === 'adjust' ? 'EntityNotFound' : 'PaymentError');
@@ -92,9 +108,7 @@ function refused(r: Refusal, payment: StoredPayment, action: PaymentAction): Kas
   const extra = { paymentId: payment.id, paymentStatus: payment.status };
   switch (r.errorId) {
     case 'RequestValidationError':
-      return validationError(action === 'refund' ? 'PaymentRefundAPIRequest' : 'PaymentCaptureAPIRequest', [
-        { path: r.path, description: r.description },
-      ]);
+      return validationError(MODELS[action], [{ path: r.path, description: r.description }]);
     case 'UnprocessableRefundAmount':
       return new KassaError('UnprocessableRefundAmount', {
         detail: `Cannot refund this payment with the amount ${r.amount}. The refund amount must be less than or equal to the amount left to refund (${r.limit}).`,
@@ -355,15 +369,9 @@ export class PaymentService {
         }),
       );
     } catch (error) {
-      // A refused capture, cancel or refund counts towards the payment's limit (not a missing payment, not the limit itself).
-      if (
-        counted &&
-        error instanceof KassaError &&
-        error.status < 500 &&
-        error.extra?.paymentId !== undefined &&
-        error.errorId !== 'PaymentRequestLimitExceeded' &&
-        !error.errorId.startsWith('Idempotency')
-      ) {
+      // A refused capture, cancel or refund counts towards the payment's limit (a missing payment has
+      // nothing to count on; the limit and the idempotency answers are not refusals of the action).
+      if (counted && error instanceof KassaError && error.status < 500 && !NOT_COUNTED.has(error.errorId)) {
         await this.store.countRefused(merchantId, paymentId);
       }
       throw error;
@@ -454,6 +462,12 @@ export class PaymentService {
   }
 
   adjust(ctx: Context, merchantId: string, id: string, amount: number, key?: string) {
+    // The schema's Money allows 0; an authorization is adjusted to at least 1 (docs/payments.md, "Actions").
+    if (amount < 1) {
+      return Promise.reject(
+        validationError('PaymentAdjustAuthorizationAPIRequest', [{ path: '$.amount', description: 'The amount must be at least 1.' }]),
+      );
+    }
     return this.act(ctx, merchantId, id, 'adjust', key, (draft) => {
       const next = adjust(draft.data.machine, amount);
       if (isRefusal(next)) return next;
@@ -471,7 +485,7 @@ export class PaymentService {
       const r = refusal(draft.data.machine, 'resume');
       if (r) return r;
       const action = draft.data.action;
-      if (!action?.outcome || !draft.payment.actionId || resumeToken !== this.resumeToken(draft.payment.actionId)) {
+      if (!action?.outcome || !draft.payment.actionId || !this.isResumeToken(resumeToken, draft.payment.actionId)) {
         throw new KassaError('PaymentError', { detail: 'The resume token is not valid for this payment.' });
       }
       afterThreeDS(draft, action.outcome, true, this.hooks(draft, locked, uow, undefined));
@@ -552,6 +566,11 @@ export class PaymentService {
   /** A resume token: derived from the open action's (hashed) id, so it is never stored and dies with the action. */
   private resumeToken(actionIdHash: string): string {
     return asUuid(this.deps.sealer.derive(actionIdHash, RESUME));
+  }
+
+  /** Whether `token` is the action's resume token under any server secret (one made before a rotation still works). */
+  private isResumeToken(token: string, actionIdHash: string): boolean {
+    return this.deps.sealer.deriveAll(actionIdHash, RESUME).some((hex) => asUuid(hex) === token);
   }
 
   /** The open action's client token (sealed at rest). */

@@ -15,6 +15,7 @@ import { amountErrors } from './amount.ts';
 import { AnswerCache } from './answers.ts';
 import { ifMatchAllows, sessionEtag } from './etag.ts';
 import { clientTokenHash, usable } from './lookup.ts';
+import { createdEvent, updatedEvent } from './history.ts';
 import { applyPatch, type SessionPatch } from './merge.ts';
 import { renderSession } from './render.ts';
 import { SessionResponse, SessionWithTokenResponse, type SessionData } from './schemas.ts';
@@ -94,6 +95,7 @@ export class SessionService {
     await timed(ctx, 'commit', () =>
       this.deps.store.commit((uow) => {
         uow.sessions.insert(stored);
+        uow.sessions.recordEvent(createdEvent(stored, ctx.requestId));
         this.recordAnswer(ctx, uow, answer, stored);
         uow.afterCommit(() => this.deps.events?.sessionCreated());
       }),
@@ -170,6 +172,7 @@ export class SessionService {
             if (problems.length > 0) throw validationError(model, problems);
             const next: StoredSession = { ...current, data, version: current.version + 1, updatedAt: now };
             uow.sessions.update(next);
+            uow.sessions.recordEvent(updatedEvent(current, next, ctx.requestId));
             // The answer a GET would give is made now anyway (PATCH answers it): the cache gets it too.
             const cacheable = { version: next.version, body: serializeSession(renderSession(data)), etag: sessionEtag(next) };
             const answer = { body: options.render ? options.render(next) : cacheable.body, etag: cacheable.etag, stored: next };

@@ -21,6 +21,8 @@ export interface StoredSession {
 export type SessionVersion = Pick<StoredSession, 'merchantId' | 'version' | 'expiresAt'>;
 
 export interface SessionStore {
+  /** A session's events, oldest first (its history). */
+  events(merchantId: string, sessionId: string): Promise<SessionEvent[]>;
   // Reads answer at once on SQLite and later on PostgreSQL (lib/awaitable.ts).
   /**
    * The session whose accessToken hashes to `accessTokenHash`, whoever owns it: callers with an API
@@ -51,4 +53,22 @@ export interface SessionWrites {
   insert(session: StoredSession): void;
   /** Stores `session` over version `session.version - 1`; the unit fails if another version is stored. */
   update(session: StoredSession): void;
+  /** The event of a change (the session's history; webhooks deliver it to endpoints that ask for it). */
+  recordEvent(event: SessionEvent): void;
+}
+
+export type SessionEventType = 'CLIENT_SESSION.CREATED' | 'CLIENT_SESSION.UPDATED';
+
+/** A change to a session, recorded in the unit of work that makes it. */
+export interface SessionEvent {
+  id: string;
+  merchantId: string;
+  sessionId: string;
+  type: SessionEventType;
+  /** The session's version after the change. */
+  version: number;
+  createdAt: number;
+  requestId?: string;
+  /** CREATED: the order's id, currency and amount. UPDATED: each top-level field changed, {from, to}. */
+  detail: Record<string, unknown>;
 }

@@ -195,9 +195,10 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Webhooks: a merchant's endpoints (secrets sealed, never in clear) and one delivery per event and
-    // endpoint, written in the transaction of the change that records the event (the outbox), then
-    // claimed and sent by any process's dispatcher.
+    // Webhooks and history: a merchant's endpoints (secrets sealed, never in clear); the events of
+    // session changes (payments have theirs); one delivery per event and endpoint, written in the
+    // transaction of the change that records the event (the outbox), then claimed and sent by any
+    // process's dispatcher. A delivery's subject is the payment or the session the event is about.
     id: 7,
     name: 'webhooks',
     sql: (d) => `
@@ -221,7 +222,7 @@ export const MIGRATIONS: readonly Migration[] = [
         endpoint_id TEXT NOT NULL,
         event_id TEXT NOT NULL,
         event_type TEXT NOT NULL,
-        payment_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
         status TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
         next_attempt_at ${d.bigint} NOT NULL,
@@ -234,7 +235,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
       CREATE INDEX webhook_deliveries_merchant ON webhook_deliveries(merchant_id, created_at);
-      CREATE INDEX webhook_deliveries_payment ON webhook_deliveries(payment_id);
+      CREATE INDEX webhook_deliveries_subject ON webhook_deliveries(subject_id);
+      CREATE TABLE session_events (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at ${d.bigint} NOT NULL,
+        request_id TEXT,
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX session_events_session ON session_events(session_id, version);
     `,
   },
 ];

@@ -1,4 +1,5 @@
 // Row -> webhook objects, shared by both engines (BIGINT may arrive as a string from PostgreSQL).
+import type { SessionEvent, SessionEventType } from '../sessions/session.store.ts';
 import type { DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEventType } from '../webhooks/webhook.store.ts';
 
 type Num = number | string;
@@ -24,7 +25,7 @@ export interface DeliveryRow {
   endpoint_id: string;
   event_id: string;
   event_type: string;
-  payment_id: string;
+  subject_id: string;
   status: string;
   attempts: Num;
   next_attempt_at: Num;
@@ -77,7 +78,7 @@ export function toDelivery(r: DeliveryRow): WebhookDelivery {
     endpointId: r.endpoint_id,
     eventId: r.event_id,
     eventType: r.event_type as WebhookEventType,
-    paymentId: r.payment_id,
+    subjectId: r.subject_id,
     status: r.status as DeliveryStatus,
     attempts: Number(r.attempts),
     nextAttemptAt: Number(r.next_attempt_at),
@@ -89,7 +90,7 @@ export function toDelivery(r: DeliveryRow): WebhookDelivery {
 }
 
 /** The delivery list's WHERE clause (placeholders `?`), columns from this file only. */
-export function deliveryListQuery(merchantId: string, filter: { status?: string; endpointId?: string; paymentId?: string }, limit: number) {
+export function deliveryListQuery(merchantId: string, filter: { status?: string; endpointId?: string; subjectId?: string }, limit: number) {
   const where = ['merchant_id = ?'];
   const params: unknown[] = [merchantId];
   if (filter.status) {
@@ -100,10 +101,46 @@ export function deliveryListQuery(merchantId: string, filter: { status?: string;
     where.push('endpoint_id = ?');
     params.push(filter.endpointId);
   }
-  if (filter.paymentId) {
-    where.push('payment_id = ?');
-    params.push(filter.paymentId);
+  if (filter.subjectId) {
+    where.push('subject_id = ?');
+    params.push(filter.subjectId);
   }
   params.push(limit);
   return { sql: `SELECT * FROM webhook_deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, params };
+}
+
+/**
+ * SQLite's outbox statement: one delivery (a fresh UUID each) per live endpoint of the merchant that
+ * takes this event type. Parameters: event id, event type, subject id, now, now, merchant id, the
+ * type in quotes (matched in the endpoint's JSON list).
+ */
+export const SQLITE_FAN_OUT = `
+  INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
+  SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
+      substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+    merchant_id, id, ?, ?, ?, 'PENDING', ?, ?
+  FROM webhook_endpoints WHERE merchant_id = ? AND deleted_at IS NULL AND instr(events, ?) > 0`;
+
+export interface SessionEventRow {
+  id: string;
+  merchant_id: string;
+  session_id: string;
+  type: string;
+  version: Num;
+  created_at: Num;
+  request_id: string | null;
+  detail: string;
+}
+
+export function toSessionEvent(r: SessionEventRow): SessionEvent {
+  return {
+    id: r.id,
+    merchantId: r.merchant_id,
+    sessionId: r.session_id,
+    type: r.type as SessionEventType,
+    version: Number(r.version),
+    createdAt: Number(r.created_at),
+    ...(r.request_id !== null ? { requestId: r.request_id } : {}),
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+  };
 }

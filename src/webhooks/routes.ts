@@ -10,6 +10,7 @@ import type { Pipeline } from '../http/pipeline.ts';
 import type { Context } from '../lib/context.ts';
 import { primerDate } from '../payments/payment.ts';
 import type { PaymentStore } from '../payments/payment.store.ts';
+import type { SessionStore } from '../sessions/session.store.ts';
 import type { WebhookService } from './service.ts';
 
 const SCOPE = 'webhooks:write';
@@ -30,7 +31,7 @@ const EndpointBody = Type.Object(
   { title: 'WebhookEndpointRequest', additionalProperties: false },
 );
 
-export function webhookRoutes(service: WebhookService, payments: PaymentStore, pipeline: Pipeline) {
+export function webhookRoutes(service: WebhookService, payments: PaymentStore, sessions: SessionStore, pipeline: Pipeline) {
   return async function register(root: FastifyInstance): Promise<void> {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const steps = (body = false) => pipeline.merchant({ scope: SCOPE, body });
@@ -127,6 +128,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, p
               status: Type.Optional(Type.Union([Type.Literal('PENDING'), Type.Literal('DELIVERED'), Type.Literal('FAILED')])),
               endpoint_id: Type.Optional(Type.String({ maxLength: 100 })),
               payment_id: Type.Optional(Type.String({ maxLength: 100 })),
+              client_session_id: Type.Optional(Type.String({ maxLength: 100 })),
               limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
             },
             { additionalProperties: false },
@@ -139,7 +141,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, p
         const filter = {
           ...(q.status ? { status: q.status } : {}),
           ...(q.endpoint_id ? { endpointId: q.endpoint_id } : {}),
-          ...(q.payment_id ? { paymentId: q.payment_id } : {}),
+          ...(q.payment_id ? { subjectId: q.payment_id } : q.client_session_id ? { subjectId: q.client_session_id } : {}),
         };
         return { data: await service.deliveries(merchantOf(request), filter, q.limit ?? 50) };
       },
@@ -176,7 +178,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, p
         if (!payment) throw new KassaError('PaymentError');
         const [events, deliveries] = await Promise.all([
           payments.events(merchantId, payment.id),
-          service.deliveries(merchantId, { paymentId: payment.id }, 100),
+          service.deliveries(merchantId, { subjectId: payment.id }, 100),
         ]);
         return {
           data: events.map((e) => ({
@@ -184,6 +186,40 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, p
             type: e.type,
             date: primerDate(e.createdAt),
             status: e.status,
+            ...(e.requestId ? { requestId: e.requestId } : {}),
+            changes: e.detail,
+            deliveries: deliveries.filter((d) => d.eventId === e.id),
+          })),
+        };
+      },
+    );
+
+    // A session's history: its creation and every change, what changed, and the deliveries of each.
+    app.get(
+      '/kassa/client-sessions/:id/events',
+      {
+        ...pipeline.merchant({ scope: 'client_tokens:write' }),
+        schema: {
+          summary: "A client session's history: each change's event",
+          tags: ['Client Session API'],
+          params: Id,
+          response: { 200: Any('SessionEventList'), ...errorResponses(...COMMON, 'SessionNotFound') },
+        },
+      },
+      async (request) => {
+        const merchantId = merchantOf(request);
+        const session = await sessions.findById(merchantId, request.params.id);
+        if (!session) throw new KassaError('SessionNotFound');
+        const [events, deliveries] = await Promise.all([
+          sessions.events(merchantId, session.id),
+          service.deliveries(merchantId, { subjectId: session.id }, 100),
+        ]);
+        return {
+          data: events.map((e) => ({
+            id: e.id,
+            type: e.type,
+            date: primerDate(e.createdAt),
+            version: e.version,
             ...(e.requestId ? { requestId: e.requestId } : {}),
             changes: e.detail,
             deliveries: deliveries.filter((d) => d.eventId === e.id),

@@ -13,6 +13,7 @@ import type { Store } from '../storage/store.ts';
 import { retryDelay } from './schedule.ts';
 import { newWebhookSecret, ROTATION_OVERLAP_MS, sign } from './signing.ts';
 import {
+  DEFAULT_EVENT_TYPES,
   WEBHOOK_EVENT_TYPES,
   type DeliveryFilter,
   type WebhookDelivery,
@@ -60,7 +61,7 @@ export const renderDelivery = (d: WebhookDelivery) => ({
   endpointId: d.endpointId,
   eventId: d.eventId,
   eventType: d.eventType,
-  paymentId: d.paymentId,
+  ...(d.eventType.startsWith('PAYMENT.') ? { paymentId: d.subjectId } : { clientSessionId: d.subjectId }),
   status: d.status,
   attempts: d.attempts,
   ...(d.status === 'PENDING' ? { nextAttemptAt: primerDate(d.nextAttemptAt) } : {}),
@@ -100,7 +101,7 @@ export class WebhookService {
   async createEndpoint(merchantId: string, input: EndpointInput, secret: string = newWebhookSecret()) {
     const errors: FieldError[] = [];
     const url = checkUrl(input.url, errors);
-    const events = (input.events ?? [...WEBHOOK_EVENT_TYPES]) as WebhookEventType[];
+    const events = (input.events ?? [...DEFAULT_EVENT_TYPES]) as WebhookEventType[];
     if (!Array.isArray(events) || events.length === 0 || events.some((e) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(e))) {
       errors.push({ path: '$.events', description: `Must be a non-empty list of ${WEBHOOK_EVENT_TYPES.join(', ')}.` });
     }
@@ -266,22 +267,30 @@ export class WebhookService {
     return secret;
   }
 
-  /** The body of a delivery: the payment as of its event, in the endpoint's version; signedAt is now. */
+  /** The body of a delivery: the payment (or session) as of its event, in the endpoint's version; signedAt is now. */
   private async body(delivery: WebhookDelivery, endpoint: WebhookEndpoint): Promise<string | undefined> {
-    const [payment, events] = await Promise.all([
-      this.deps.store.payments.findById(delivery.merchantId, delivery.paymentId),
-      this.deps.store.payments.events(delivery.merchantId, delivery.paymentId),
-    ]);
-    const event = events.find((e) => e.id === delivery.eventId);
-    if (!payment || !event) return undefined;
-    return JSON.stringify({
+    const envelope = (date: number) => ({
       eventType: delivery.eventType,
-      date: primerDate(event.createdAt),
+      date: primerDate(date),
       notificationConfig: { id: endpoint.id, description: endpoint.description ?? '' },
       version: endpoint.version,
       signedAt: String(Math.floor(this.deps.clock() / 1000)),
-      payment: paymentAsOf(payment, event, endpoint.version),
     });
+    if (!delivery.eventType.startsWith('PAYMENT.')) {
+      const event = (await this.deps.store.sessions.events(delivery.merchantId, delivery.subjectId)).find((e) => e.id === delivery.eventId);
+      if (!event) return undefined;
+      return JSON.stringify({
+        ...envelope(event.createdAt),
+        clientSession: { id: event.sessionId, version: event.version, changes: event.detail },
+      });
+    }
+    const [payment, events] = await Promise.all([
+      this.deps.store.payments.findById(delivery.merchantId, delivery.subjectId),
+      this.deps.store.payments.events(delivery.merchantId, delivery.subjectId),
+    ]);
+    const event = events.find((e) => e.id === delivery.eventId);
+    if (!payment || !event) return undefined;
+    return JSON.stringify({ ...envelope(event.createdAt), payment: paymentAsOf(payment, event, endpoint.version) });
   }
 }
 

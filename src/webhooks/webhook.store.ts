@@ -4,8 +4,10 @@
 // and its deliveries commit together (the outbox). Dispatchers in every process claim due ones.
 import type { Awaitable } from '../lib/awaitable.ts';
 
-export const WEBHOOK_EVENT_TYPES = ['PAYMENT.STATUS', 'PAYMENT.REFUND'] as const;
+export const WEBHOOK_EVENT_TYPES = ['PAYMENT.STATUS', 'PAYMENT.REFUND', 'CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+/** What an endpoint gets when it names no events: Primer's. The session events are Kassa's, asked for by name. */
+export const DEFAULT_EVENT_TYPES: readonly WebhookEventType[] = ['PAYMENT.STATUS', 'PAYMENT.REFUND'];
 
 export interface WebhookEndpoint {
   /** UUID. */
@@ -32,10 +34,11 @@ export interface WebhookDelivery {
   id: string;
   merchantId: string;
   endpointId: string;
-  /** The payment event delivered (payment_events.id). */
+  /** The event delivered (payment_events.id or session_events.id). */
   eventId: string;
   eventType: WebhookEventType;
-  paymentId: string;
+  /** The payment or the session the event is about. */
+  subjectId: string;
   status: DeliveryStatus;
   attempts: number;
   nextAttemptAt: number;
@@ -58,7 +61,7 @@ export interface AttemptResult {
 export interface DeliveryFilter {
   status?: DeliveryStatus;
   endpointId?: string;
-  paymentId?: string;
+  subjectId?: string;
 }
 
 export interface WebhookStore {

@@ -85,7 +85,7 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
       // The outbox: one delivery per live endpoint of the merchant that takes this event type.
       uow.ops.push(
         (tx) => tx`
-          INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, payment_id, status, next_attempt_at, created_at)
+          INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
           SELECT gen_random_uuid()::text, merchant_id, id, ${e.id}, ${e.type}, ${e.paymentId}, 'PENDING', ${e.createdAt}, ${e.createdAt}
           FROM webhook_endpoints WHERE merchant_id = ${e.merchantId} AND deleted_at IS NULL AND position(${`"${e.type}"`} in events) > 0`,
       );

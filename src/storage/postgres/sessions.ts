@@ -1,5 +1,6 @@
 // Sessions on PostgreSQL. A change locks the session's row for its transaction (database.ts, change).
 import type { SessionStore, SessionVersion, SessionWrites, StoredSession } from '../../sessions/session.store.ts';
+import { toSessionEvent, type SessionEventRow } from '../webhook-rows.ts';
 import { toSession, type SessionRow } from '../rows.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { PostgresEngine } from './database.ts';
@@ -7,6 +8,22 @@ import type { PostgresUnitOfWork } from './unit-of-work.ts';
 
 export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
   return {
+    // The event and its deliveries (the outbox), in one statement.
+    recordEvent(e) {
+      uow.ops.push(
+        (tx) => tx`
+          WITH event AS (
+            INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, detail)
+            VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, ${e.requestId ?? null},
+                    ${JSON.stringify(e.detail)})
+            RETURNING id
+          )
+          INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
+          SELECT gen_random_uuid()::text, w.merchant_id, w.id, event.id, ${e.type}, ${e.sessionId}, 'PENDING', ${e.createdAt}, ${e.createdAt}
+          FROM webhook_endpoints w, event
+          WHERE w.merchant_id = ${e.merchantId} AND w.deleted_at IS NULL AND position(${`"${e.type}"`} in w.events) > 0`,
+      );
+    },
     insert(s) {
       uow.ops.push(
         (tx) => tx`
@@ -32,6 +49,14 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
     async findByAccessTokenHash(hash) {
       const [row] = await pg.bounded(sql<SessionRow[]>`SELECT * FROM sessions WHERE access_token_hash = ${hash}`);
       return row ? toSession(row) : undefined;
+    },
+    async events(merchantId, sessionId) {
+      const rows = await pg.bounded(
+        sql<
+          SessionEventRow[]
+        >`SELECT * FROM session_events WHERE merchant_id = ${merchantId} AND session_id = ${sessionId} ORDER BY version, created_at`,
+      );
+      return rows.map(toSessionEvent);
     },
     async findById(merchantId, id) {
       const [row] = await pg.bounded(sql<SessionRow[]>`SELECT * FROM sessions WHERE id = ${id} AND merchant_id = ${merchantId}`);
@@ -63,10 +88,17 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
       );
     },
     async purgeExpired(before, limit) {
+      // A purged session's history goes with it, in the same statement.
       const result = await pg.bounded(sql`
-        DELETE FROM sessions WHERE id IN (
-          SELECT id FROM sessions WHERE expires_at < ${before} ORDER BY expires_at LIMIT ${limit})`);
-      return result.count;
+        WITH gone AS (
+          DELETE FROM sessions WHERE id IN (
+            SELECT id FROM sessions WHERE expires_at < ${before} ORDER BY expires_at LIMIT ${limit})
+          RETURNING id
+        ), events AS (
+          DELETE FROM session_events WHERE session_id IN (SELECT id FROM gone)
+        )
+        SELECT count(*)::int AS count FROM gone`);
+      return (result[0] as { count: number } | undefined)?.count ?? 0;
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   type TokenRow,
 } from '../payment-rows.ts';
 import { toSession, type SessionRow } from '../rows.ts';
+import { SQLITE_FAN_OUT } from '../webhook-rows.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
 
@@ -47,13 +48,8 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
   const insertEvent = db.prepare(
     'INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  // The outbox: one delivery per live endpoint of the merchant that takes this event type (a UUID each).
-  const fanOut = db.prepare(`
-    INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, payment_id, status, next_attempt_at, created_at)
-    SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
-        substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
-      merchant_id, id, ?, ?, ?, 'PENDING', ?, ?
-    FROM webhook_endpoints WHERE merchant_id = ? AND deleted_at IS NULL AND instr(events, ?) > 0`);
+  // The outbox: one delivery per live endpoint of the merchant that takes this event type.
+  const fanOut = db.prepare(SQLITE_FAN_OUT);
   const insertJob = db.prepare(
     'INSERT INTO payment_jobs (id, merchant_id, payment_id, kind, run_at, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );

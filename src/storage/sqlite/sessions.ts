@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { SessionStore, SessionVersion, SessionWrites } from '../../sessions/session.store.ts';
 import { toSession, type SessionRow } from '../rows.ts';
+import { SQLITE_FAN_OUT, toSessionEvent, type SessionEventRow } from '../webhook-rows.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
 
@@ -14,7 +15,15 @@ export function sqliteSessionWrites(db: Database.Database): SessionWrites {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const update = db.prepare('UPDATE sessions SET data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?');
+  const insertEvent = db.prepare(
+    'INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const fanOut = db.prepare(SQLITE_FAN_OUT);
   return {
+    recordEvent(e) {
+      insertEvent.run(e.id, e.merchantId, e.sessionId, e.type, e.version, e.createdAt, e.requestId ?? null, JSON.stringify(e.detail));
+      fanOut.run(e.id, e.type, e.sessionId, e.createdAt, e.createdAt, e.merchantId, `"${e.type}"`);
+    },
     insert(s) {
       insert.run(s.id, s.merchantId, s.accessTokenHash, JSON.stringify(s.data), s.version, s.createdAt, s.updatedAt, s.expiresAt);
     },
@@ -33,7 +42,12 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
   const version = db.prepare('SELECT merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ?').raw();
   const list = db.prepare('SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?');
   const purge = db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)');
+  // A purged session's history goes with it.
+  const purgeEvents = db.prepare(
+    'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)',
+  );
   const { writer } = engine;
+  const events = db.prepare('SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, created_at');
   const find = (hash: string) => {
     writer.reading();
     const row = byHash.get(hash) as SessionRow | undefined;
@@ -41,6 +55,10 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
   };
   return {
     findByAccessTokenHash: find,
+    async events(merchantId, sessionId) {
+      writer.reading();
+      return (events.all(merchantId, sessionId) as SessionEventRow[]).map(toSessionEvent);
+    },
     findById(merchantId, id) {
       writer.reading();
       const row = byId.get(id, merchantId) as SessionRow | undefined;
@@ -59,7 +77,10 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
       return engine.unit((uow) => decide(find(hash), uow));
     },
     async purgeExpired(before, limit) {
-      return engine.writer.run(() => purge.run(before, limit).changes);
+      return engine.writer.run(() => {
+        purgeEvents.run(before, limit);
+        return purge.run(before, limit).changes;
+      });
     },
   };
 }

@@ -44,7 +44,14 @@ export function threeDSPageRoutes(service: PaymentService) {
     const tags = ['Sandbox'];
     app.get(
       '/kassa/sandbox/3ds/:actionId',
-      { schema: { summary: 'Sandbox: the processor 3DS challenge page', tags, params: Params, response: { 200: Html, ...errorResponses('PaymentError') } } },
+      {
+        schema: {
+          summary: 'Sandbox: the processor 3DS challenge page',
+          tags,
+          params: Params,
+          response: { 200: Html, ...errorResponses('PaymentError') },
+        },
+      },
       async (request, reply) => {
         const state = await service.processorThreeDS(request.params.actionId);
         return reply
@@ -67,7 +74,10 @@ export function threeDSPageRoutes(service: PaymentService) {
       },
       async (request, reply) => {
         const state = await service.processorThreeDS(request.params.actionId, request.body.outcome);
-        return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(page(state.amount, state.currencyCode, true));
+        return reply
+          .type('text/html; charset=utf-8')
+          .header('Cache-Control', 'no-store')
+          .send(page(state.amount, state.currencyCode, true));
       },
     );
     app.get(

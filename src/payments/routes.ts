@@ -196,6 +196,10 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
         if (request.query.expand !== undefined && ctxOf(request).apiVersion < '2.4') {
           throw validationError('PaymentRequest', [{ path: '$.expand', description: 'expand was introduced in API version 2.4.' }]);
         }
+        // Primer's Expand enum has one value, as the bodies' expand arrays do.
+        if (request.query.expand?.split(',').some((field) => field !== '' && field !== 'transactions.events')) {
+          throw validationError('PaymentRequest', [{ path: '$.expand', description: 'The only field to expand is transactions.events.' }]);
+        }
         const payment = await service.get(merchantOf(request), request.params.id);
         return send(reply, render(request, payment, wantsEvents(request.query.expand)));
       },

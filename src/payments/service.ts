@@ -247,7 +247,7 @@ export class PaymentService {
         };
         const draft = new Draft(payment, uow, now, ctx.requestId, true);
         if (token.tokenType === 'SINGLE_USE') uow.payments.updateToken({ ...token, usedAt: now });
-        const hooks = this.hooks(draft, locked, uow, session);
+        const hooks = this.hooks(locked, uow, session);
         if (data.options.vaultOnAgreement) hooks.vault(draft);
         if (this.deps.sandbox.authorizeOnCreate) authorize(draft, hooks);
         return this.commit(draft, uow, complete);
@@ -389,7 +389,7 @@ export class PaymentService {
       ) {
         throw new KassaError('MerchantAccountNotFound');
       }
-      authorize(draft, this.hooks(draft, locked, uow, undefined));
+      authorize(draft, this.hooks(locked, uow, undefined));
       return undefined;
     });
   }
@@ -488,7 +488,7 @@ export class PaymentService {
       if (!action?.outcome || !draft.payment.actionId || !this.isResumeToken(resumeToken, draft.payment.actionId)) {
         throw new KassaError('PaymentError', { detail: 'The resume token is not valid for this payment.' });
       }
-      afterThreeDS(draft, action.outcome, true, this.hooks(draft, locked, uow, undefined));
+      afterThreeDS(draft, action.outcome, true, this.hooks(locked, uow, undefined));
       return undefined;
     });
   }
@@ -621,7 +621,7 @@ export class PaymentService {
     switch (kind) {
       case 'authorize':
         if (machine.status !== 'PENDING' || machine.pending !== 'async') return false;
-        finish(draft, scenarioOf(draft).authorization, this.hooks(draft, locked, uow, undefined));
+        finish(draft, scenarioOf(draft).authorization, this.hooks(locked, uow, undefined));
         return true;
       case 'settle':
         if (machine.status !== 'SETTLING') return false;
@@ -697,7 +697,7 @@ export class PaymentService {
   }
 
   /** What authorization needs from the service: the sandbox settings, vaulting and opening a 3DS action. */
-  private hooks(draft: Draft, locked: Locked, uow: UnitOfWork, session: StoredSession | undefined): AuthorizeHooks {
+  private hooks(locked: Locked, uow: UnitOfWork, session: StoredSession | undefined): AuthorizeHooks {
     return {
       sandbox: this.deps.sandbox,
       vault: (d) => {

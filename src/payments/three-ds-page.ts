@@ -21,12 +21,12 @@ const Status = Type.Object(
 
 const Html = { description: 'HTML page', content: { 'text/html': { schema: Type.String() } } };
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(amount: number, currencyCode: string, done: boolean): string {
   const body = done
     ? '<p id="result">The challenge is complete. You can close this page.</p>'
-    : `<p>Authenticate a payment of <b>${amount} ${escape(currencyCode)}</b> (minor units)?</p>
+    : `<p>Authenticate a payment of <b>${amount} ${escapeHtml(currencyCode)}</b> (minor units)?</p>
 <form method="post"><button name="outcome" value="AUTH_SUCCESS" id="authenticate">Authenticate</button>
 <button name="outcome" value="AUTH_FAILED" id="fail">Fail</button></form>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Kassa sandbox 3DS</title>

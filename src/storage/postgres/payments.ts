@@ -21,7 +21,13 @@ import { WriteConflict } from '../unit-of-work.ts';
 import type { PostgresEngine } from './database.ts';
 import type { PostgresUnitOfWork } from './unit-of-work.ts';
 
+/** The first key of the customers' advisory locks (the second is a hash of merchant and customer). */
+const CUSTOMER_LOCK = 7_240_003;
+
 export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
+  /** Serialises the transactions that decide a customer's default saved card (a transaction-scoped advisory lock). */
+  const lockCustomer = (merchantId: string, customerId: string) =>
+    uow.ops.push((tx) => tx`SELECT pg_advisory_xact_lock(${CUSTOMER_LOCK}, hashtext(${`${merchantId}\n${customerId}`}))`);
   const row = (p: StoredPayment) => ({
     id: p.id,
     merchant_id: p.merchantId,
@@ -49,6 +55,9 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
       });
     },
     insertToken(t) {
+      // A customer's first saved card is the default: concurrent first saves of one customer must not each
+      // see none, so they take the customer's lock (held to commit) before looking (spec payments.md §6).
+      if (t.tokenType === 'MULTI_USE' && t.customerId !== undefined) lockCustomer(t.merchantId, t.customerId);
       uow.ops.push(
         (tx) => tx`
           INSERT INTO payment_tokens (token, merchant_id, token_type, session_id, customer_id, vaulted_id, source_token, is_default, data,
@@ -69,6 +78,7 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
       );
     },
     setDefault(merchantId, customerId, token) {
+      lockCustomer(merchantId, customerId);
       uow.ops.push(
         (tx) => tx`
           UPDATE payment_tokens SET is_default = CASE WHEN token = ${token} THEN 1 ELSE 0 END

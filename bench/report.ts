@@ -12,6 +12,8 @@ export const P99_TARGETS: Partial<Record<Scenario, number>> = { create: 35, get:
 export const CPU_PER_CREATE_US = 350;
 /** Kassa's ratio as a share of the ceiling's, at least. */
 export const CEILING_SHARE = 0.85;
+/** Paying with a webhook endpoint configured keeps at least this share of the throughput without one. */
+export const WEBHOOK_SHARE = 0.9;
 /** Get and patch on a pre-filled database stay within this factor of the fresh-database figures. */
 export const SCALE_FACTOR = 1.25;
 
@@ -108,3 +110,18 @@ export function slope(points: ReadonlyArray<[number, number]>): number {
 }
 
 export const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+/** pay-hooked against pay, both Kassa, same run: what a configured webhook endpoint costs. */
+export function webhookTargets(rows: Row[]): Target[] {
+  const pay = rows.find((r) => r.scenario === 'pay');
+  const hooked = rows.find((r) => r.scenario === 'pay-hooked');
+  if (!pay || !hooked) return [];
+  const share = hooked.kassa.requestsPerSecond / pay.kassa.requestsPerSecond;
+  return [
+    {
+      what: `pay-hooked: ${(share * 100).toFixed(0)}% of pay's throughput with a webhook endpoint (target >= ${WEBHOOK_SHARE * 100}%)`,
+      met: share >= WEBHOOK_SHARE,
+    },
+    { what: `pay-hooked: ${hooked.kassa.errors} non-2xx or failed (target 0)`, met: hooked.kassa.errors === 0 },
+  ];
+}

@@ -10,8 +10,9 @@ import { parseArgs } from 'node:util';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.ts';
 import { prefill } from './prefill.ts';
 import { freePort, memoryOf, serve, type Served } from './processes.ts';
-import { markdown, mb, SCALE_FACTOR, slope, table, targetsOf, type Row, type Target } from './report.ts';
-import { makePool, measure, SCENARIOS, type Measured, type Scenario } from './scenarios.ts';
+import { markdown, mb, SCALE_FACTOR, slope, table, targetsOf, webhookTargets, type Row, type Target } from './report.ts';
+import { makePool, measure, prepare, SCENARIOS, type Measured, type Scenario } from './scenarios.ts';
+import { startReceiver } from './receiver.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,6 +82,9 @@ async function startKassa(databaseUrl: string, profile: string): Promise<Served>
   return serve([...flags, args.server!], env, await freePort());
 }
 
+/** The pay-hooked scenario's webhook receiver. */
+const receiver = await startReceiver();
+
 /** Pool, warm-up (not recorded), then each scenario; peak RSS of the server afterwards. */
 async function drive(label: string, served: Served, scenarios: readonly Scenario[]) {
   log(`${label}: creating a pool of ${options.pool} sessions`);
@@ -89,6 +93,7 @@ async function drive(label: string, served: Served, scenarios: readonly Scenario
   const results: Partial<Record<Scenario, Measured>> = {};
   for (const scenario of scenarios) {
     log(`${label}: ${scenario} for ${options.duration} s at ${options.connections} connections`);
+    await prepare(scenario, served.url, API_KEY, receiver.url);
     results[scenario] = await measure(scenario, served.url, API_KEY, pool, options, served.child.pid);
   }
   return { results, pool, memory: memoryOf(served.child.pid!) };
@@ -182,7 +187,7 @@ async function main(): Promise<void> {
       if (db.target.engine === 'sqlite') {
         const ceiling = await serve(['--import', 'tsx', 'bench/ceiling.ts'], { CEILING_API_KEY: API_KEY }, await freePort());
         // The ceiling has no payments: pay is compared with the baseline only.
-        const comparable = options.scenarios.filter((s) => s !== 'pay');
+        const comparable = options.scenarios.filter((s) => s !== 'pay' && s !== 'pay-hooked');
         keep('ceiling', (await drive(label('ceiling'), ceiling, comparable).finally(() => ceiling.stop())).results);
       }
       const kassaDb = db.target.engine === 'sqlite' && round < options.rounds ? databaseTarget() : db;
@@ -208,6 +213,7 @@ async function main(): Promise<void> {
     }));
     const fresh = { results: Object.fromEntries(rows.map((r) => [r.scenario, r.kassa])) as Partial<Record<Scenario, Measured>> };
     for (const row of rows) targets.push(...targetsOf(row));
+    targets.push(...webhookTargets(rows));
 
     let scale:
       | (Record<string, unknown> & {

@@ -1,13 +1,14 @@
 // The workloads, driven by autocannon over loopback: create, get by token, patch (an email change),
 // patch-hot (every connection patches the same session), a 70/20/10 get/patch/create mix, and pay (the
 // SDK tokenizes a test card with a session's client token, then the merchant's server creates the
-// payment: two requests, each counted). Get, patch and pay cycle through a pool of sessions made
+// payment: two requests, each counted), and pay-hooked (pay, with a webhook endpoint configured: every
+// payment's events are also delivered, signed, to a local receiver). Get, patch and pay cycle through a pool of sessions made
 // beforehand, so every request finds a real session.
 import autocannon, { type Request } from 'autocannon';
 import { CREATE_BODY, patchBody, TOKENIZE_BODY } from './bodies.ts';
 import { cpuSecondsOf } from './processes.ts';
 
-export const SCENARIOS = ['create', 'get', 'patch', 'patch-hot', 'mix', 'pay'] as const;
+export const SCENARIOS = ['create', 'get', 'patch', 'patch-hot', 'mix', 'pay', 'pay-hooked'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Measured {
@@ -54,7 +55,7 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
   });
   const patch = (): Request => ({ method: 'PATCH', path: '/client-session', headers, body: patchBody(nextToken(), n) });
   const hot = pool[0]!;
-  const pick: Record<Exclude<Scenario, 'pay'>, () => Request> = {
+  const pick: Record<Exclude<Scenario, 'pay' | 'pay-hooked'>, () => Request> = {
     create,
     get,
     patch,
@@ -69,7 +70,7 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
     },
   };
   if (scenario === 'create') return [create()];
-  if (scenario === 'pay') {
+  if (scenario === 'pay' || scenario === 'pay-hooked') {
     // The baseline's fake token carries no access token: it answers whatever is sent.
     const accessTokenOf = (clientToken: string) => {
       try {
@@ -106,7 +107,7 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
       },
     ];
   }
-  return [{ setupRequest: () => pick[scenario as Exclude<Scenario, 'pay'>]() }];
+  return [{ setupRequest: () => pick[scenario as Exclude<Scenario, 'pay' | 'pay-hooked'>]() }];
 }
 
 export async function measure(
@@ -139,4 +140,16 @@ export async function measure(
       ? { cpuMicrosPerRequest: Math.round(((cpuAfter - cpuBefore) * 1e6) / requests) }
       : {}),
   };
+}
+
+/** What a scenario needs set up on the server first: pay-hooked, a webhook endpoint at `receiverUrl`. */
+export async function prepare(scenario: Scenario, url: string, apiKey: string, receiverUrl: string): Promise<void> {
+  if (scenario !== 'pay-hooked') return;
+  const res = await fetch(`${url}/kassa/webhook-endpoints`, {
+    method: 'POST',
+    headers: apiHeaders(apiKey),
+    body: JSON.stringify({ url: receiverUrl, description: 'bench' }),
+  });
+  // The baseline has no webhooks: it answers anything.
+  await res.arrayBuffer();
 }

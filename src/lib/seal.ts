@@ -11,8 +11,17 @@ export class Sealer {
     if (secrets.length === 0) throw new Error('at least one secret is needed');
   }
 
+  /** Derived keys, by secret and purpose (HKDF on every use would cost more than the cipher). */
+  private readonly keys = new Map<string, Buffer>();
+
   private key(secret: string, purpose: string): Buffer {
-    return Buffer.from(hkdfSync('sha256', secret, 'kassa', `kassa seal ${VERSION}\0${purpose}`, 32));
+    const id = `${purpose}\0${secret}`;
+    let key = this.keys.get(id);
+    if (!key) {
+      key = Buffer.from(hkdfSync('sha256', secret, 'kassa', `kassa seal ${VERSION}\0${purpose}`, 32));
+      this.keys.set(id, key);
+    }
+    return key;
   }
 
   /** `plain`, sealed for `purpose` (bound in: a value sealed for one purpose does not open for another). */

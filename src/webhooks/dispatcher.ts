@@ -31,19 +31,20 @@ export function startDispatcher(
   const runDue = async (): Promise<number> => {
     const now = clock();
     const due = await store.dueDeliveries(now, BATCH);
-    const claimed = [];
-    for (const delivery of due) {
-      if (stopped) break;
-      if (await store.claimDelivery(delivery.id, now, now + CLAIM_MS)) claimed.push(delivery);
-    }
-    await Promise.all(
+    if (stopped || due.length === 0) return 0;
+    // Claimed together, sent concurrently, recorded together: on SQLite each group is one commit.
+    const won = await Promise.all(due.map((d) => store.claimDelivery(d.id, now, now + CLAIM_MS)));
+    const claimed = due.filter((_, i) => won[i]);
+    const results = await Promise.all(
       claimed.map((delivery) =>
-        service.attempt(delivery).catch((error: unknown) => {
+        service.deliver(delivery).catch((error: unknown) => {
           // Left claimed: tried again once the claim lapses.
           logger.error({ err: error, delivery: { id: delivery.id, endpointId: delivery.endpointId } }, 'webhook delivery failed to run');
+          return undefined;
         }),
       ),
     );
+    await Promise.all(claimed.map((d, i) => (results[i] ? store.recordAttempt(d.id, results[i]) : undefined)));
     return claimed.length;
   };
   const tick = () => {

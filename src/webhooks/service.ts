@@ -10,9 +10,11 @@ import type { Sealer } from '../lib/seal.ts';
 import { primerDate, renderPayment } from '../payments/payment.ts';
 import type { PaymentEvent, StoredPayment } from '../payments/payment.store.ts';
 import type { Store } from '../storage/store.ts';
+import { DeliveryTimeout, postJson } from './http-post.ts';
 import { retryDelay } from './schedule.ts';
 import { newWebhookSecret, ROTATION_OVERLAP_MS, sign } from './signing.ts';
 import {
+  type AttemptResult,
   DEFAULT_EVENT_TYPES,
   WEBHOOK_EVENT_TYPES,
   type DeliveryFilter,
@@ -205,27 +207,32 @@ export class WebhookService {
 
   /** One attempt at a claimed delivery: send, then record DELIVERED, a retry, or FAILED. */
   async attempt(delivery: WebhookDelivery): Promise<void> {
+    await this.store.recordAttempt(delivery.id, await this.deliver(delivery));
+  }
+
+  /** Sends a claimed delivery once and says what to record (the dispatcher records a batch together). */
+  async deliver(delivery: WebhookDelivery): Promise<AttemptResult> {
     const endpoint = await this.store.findEndpoint(delivery.merchantId, delivery.endpointId);
     const attempts = delivery.attempts + 1;
+    const gone = !endpoint || endpoint.deletedAt !== undefined;
     let outcome: { ok: boolean; statusCode?: number; error?: string };
-    if (!endpoint || endpoint.deletedAt !== undefined) outcome = { ok: false, error: 'The endpoint was deleted.' };
+    if (gone) outcome = { ok: false, error: 'The endpoint was deleted.' };
     else {
       const body = await this.body(delivery, endpoint);
-      outcome =
-        body === undefined ? { ok: false, error: 'The payment event no longer exists.' } : await this.post(endpoint, body, delivery.id);
+      outcome = body === undefined ? { ok: false, error: 'The event no longer exists.' } : await this.post(endpoint, body, delivery.id);
     }
     const now = this.deps.clock();
-    const delay = outcome.ok || !endpoint || endpoint.deletedAt !== undefined ? undefined : retryDelay(attempts, this.deps.retryScale);
+    const delay = outcome.ok || gone ? undefined : retryDelay(attempts, this.deps.retryScale);
     const status = outcome.ok ? 'DELIVERED' : delay === undefined ? 'FAILED' : 'PENDING';
     this.deps.metrics.webhookAttempt(outcome.ok ? 'delivered' : status === 'PENDING' ? 'retry' : 'failed');
-    await this.store.recordAttempt(delivery.id, {
+    return {
       status,
       attempts,
       nextAttemptAt: delay === undefined ? now : now + delay,
       ...(outcome.statusCode !== undefined ? { lastStatusCode: outcome.statusCode } : {}),
       ...(outcome.error !== undefined ? { lastError: outcome.error } : {}),
       ...(outcome.ok ? { deliveredAt: now } : {}),
-    });
+    };
   }
 
   /** POSTs a signed body; any 2xx is a success; redirects are not followed. */
@@ -244,18 +251,11 @@ export class WebhookService {
       headers['x-signature-secondary'] = sign(body, this.open(endpoint.previousSecretSealed));
     }
     try {
-      const res = await fetch(endpoint.url, {
-        method: 'POST',
-        headers,
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS),
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status };
-      return { ok: false, statusCode: res.status, error: `The receiver answered ${res.status}.` };
+      const status = await postJson(endpoint.url, headers, body, this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS);
+      if (status >= 200 && status < 300) return { ok: true, statusCode: status };
+      return { ok: false, statusCode: status, error: `The receiver answered ${status}.` };
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const timedOut = error instanceof DeliveryTimeout;
       const detail = timedOut ? `No answer within ${(this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS) / 1000} s.` : describe(error);
       return { ok: false, error: detail.slice(0, ERROR_TEXT) };
     }

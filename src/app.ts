@@ -32,7 +32,8 @@ import { createPaymentService } from './payments/create.ts';
 import { threeDSPageRoutes } from './payments/three-ds-page.ts';
 import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
-import { WebhookService } from './webhooks/service.ts';
+import { createWebhookService } from './webhooks/create.ts';
+import type { WebhookService } from './webhooks/service.ts';
 import { Sealer } from './lib/seal.ts';
 import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
@@ -203,7 +204,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const jobs = startJobRunner(store.payments, payments, deps.clock, deps.logger, deps.jobPollMs);
     app.decorate('paymentJobs', jobs);
     app.addHook('onClose', () => jobs.stop());
-    const webhooks = new WebhookService({ store, clock: deps.clock, sealer, metrics, retryScale: deps.config.webhookRetryScale });
+    const webhooks = createWebhookService({
+      store,
+      clock: deps.clock,
+      signingKeys: deps.signingKeys,
+      config: deps.config,
+      sealer,
+      metrics,
+    });
     await app.register(webhookRoutes(webhooks, store.payments, store.sessions, pipeline));
     const dispatcher = startDispatcher(store.webhooks, webhooks, deps.clock, deps.logger, deps.jobPollMs);
     metrics.watchWebhookBacklog(() => store.webhooks.backlog(), deps.clock);

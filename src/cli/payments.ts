@@ -6,11 +6,8 @@
 // (version 2.4, transactions with their events).
 import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { CheckoutConfigError, defaultCheckoutConfig, readCheckoutConfigFile, type CheckoutConfig } from '../checkout/configuration.ts';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
 import type { Context } from '../lib/context.ts';
 import { systemClock } from '../lib/clock.ts';
-import { newSigningSecret } from '../lib/ids.ts';
 import type { Merchants } from '../merchants/merchants.ts';
 import { createPaymentService } from '../payments/create.ts';
 import { PAYMENT_STATUSES, type PaymentStatus } from '../payments/model.ts';
@@ -19,22 +16,9 @@ import { renderPayment } from '../payments/payment.ts';
 import type { PaymentCursor, StoredPayment } from '../payments/payment.store.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { Store } from '../storage/store.ts';
-import { signingKeyId } from '../tokens/client-token.ts';
-import type { SigningKey } from '../tokens/signing-key.store.ts';
 import { CliError } from './cli-error.ts';
-import { iso, printJson, printTable, type Io } from './output.ts';
-
-type Env = Record<string, string | undefined>;
-
-/** What the command groups share (program.ts). */
-export interface CommandKit {
-  env: Env;
-  io: Io;
-  withStore<T>(work: (store: Store, merchants: Merchants) => Promise<T>): Promise<T>;
-  requireMerchant(merchants: Merchants, id: string): Promise<void>;
-  merchantOption(): Option;
-  jsonOption(): Option;
-}
+import { type CommandKit, parseWhole, settings, signingKeys } from './kit.ts';
+import { iso, printJson, printTable } from './output.ts';
 
 const MAX_PAYMENTS = 1000;
 const MAX_REASON = 1024;
@@ -51,13 +35,6 @@ function parseStatuses(value: string): PaymentStatus[] {
   return [...new Set(statuses)] as PaymentStatus[];
 }
 
-const parseWhole = (min: number, max: number) => (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
-  }
-  return Number(value);
-};
-
 function parseCursor(value: string): PaymentCursor {
   const cursor = parseBefore(value);
   if (!cursor) throw new InvalidArgumentError('must be a cursor printed by `kassa payments list`');
@@ -67,35 +44,6 @@ function parseCursor(value: string): PaymentCursor {
 function parseReason(value: string): string {
   if (value.length > MAX_REASON) throw new InvalidArgumentError(`must be at most ${MAX_REASON} characters`);
   return value;
-}
-
-/** The configuration the server would run with; a mistake in it exits 2, as the server does. */
-function settings(env: Env): { config: Config; checkout: CheckoutConfig } {
-  try {
-    const config = loadConfig(env);
-    const checkout = config.checkoutConfigPath
-      ? readCheckoutConfigFile(config.checkoutConfigPath, config.sdkEnv)
-      : defaultCheckoutConfig(config.sdkEnv);
-    return { config, checkout };
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof CheckoutConfigError) throw new CliError(error.message, 2);
-    throw error;
-  }
-}
-
-/**
- * The signing keys a server on this database uses (server.ts, prepareStorage), without making an API
- * key: they seal a payment's action token, so the CLI must hold the same ones to open it.
- */
-async function signingKeys(store: Store, tokenSecret: string | undefined): Promise<SigningKey[]> {
-  const stored = await store.signingKeys.list();
-  if (tokenSecret) {
-    const kid = signingKeyId(tokenSecret);
-    return [{ kid, secret: tokenSecret, createdAt: systemClock() }, ...stored.filter((k) => k.kid !== kid)];
-  }
-  if (stored.length > 0) return stored;
-  const secret = newSigningSecret();
-  return [await store.signingKeys.ensure({ kid: signingKeyId(secret), secret, createdAt: systemClock() })];
 }
 
 const money = (amount: number, currency: string) => `${amount} ${currency}`;

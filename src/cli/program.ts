@@ -1,5 +1,5 @@
-// The `kassa` command: serve, migrate, and the operator's chores on merchants, API keys, sessions and
-// payments (payments.ts).
+// The `kassa` command: serve, migrate, and the operator's chores on merchants, API keys, sessions,
+// payments (payments.ts) and webhooks (webhooks.ts).
 // Every command uses DATABASE_URL like the server; every command that creates or lists takes --json
 // and then writes only JSON to stdout. Errors go to stderr with a non-zero exit.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -16,6 +16,7 @@ import type { Store } from '../storage/store.ts';
 import { CliError } from './cli-error.ts';
 import { iso, printJson, printTable, processIo, type Io } from './output.ts';
 import { paymentCommands } from './payments.ts';
+import { webhookCommands } from './webhooks.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -91,6 +92,8 @@ export function buildProgram(env: Env, io: Io): Command {
     .version(KASSA_VERSION)
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
+    // The program's own options (--version, --help) only before a command: `kassa webhooks create --version 2.3` is the endpoint's.
+    .enablePositionalOptions()
     .exitOverride();
 
   program
@@ -274,7 +277,9 @@ export function buildProgram(env: Env, io: Io): Command {
       }
     });
 
-  paymentCommands(program, { env, io, withStore, requireMerchant, merchantOption, jsonOption });
+  const kit = { env, io, withStore, requireMerchant, merchantOption, jsonOption };
+  paymentCommands(program, kit);
+  webhookCommands(program, kit);
 
   program
     .command('purge')

@@ -18,7 +18,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
   <section id="sign-in" class="panel narrow" hidden>
     <h2>Sign in</h2>
-    <p>Use an API key with the <code>client_tokens:write</code> scope (sessions), <code>transactions:retrieve</code> (payments) and <code>payment_instrument:read</code> (saved cards). It is kept in this browser tab only and forgotten when the tab closes.</p>
+    <p>Use an API key with the <code>client_tokens:write</code> scope (sessions), <code>transactions:retrieve</code> (payments), <code>payment_instrument:read</code> (saved cards) and <code>webhooks:write</code> (redelivering webhooks). It is kept in this browser tab only and forgotten when the tab closes.</p>
     <form id="sign-in-form">
       <label for="api-key">API key</label>
       <input id="api-key" name="apiKey" type="password" autocomplete="off" spellcheck="false" required>
@@ -68,6 +68,8 @@ export const DASHBOARD_HTML = `<!doctype html>
       <dl id="detail-facts"></dl>
       <h3>Warnings</h3>
       <ul id="detail-warnings"></ul>
+      <h3>Timeline</h3>
+      <div id="detail-history" class="history"></div>
       <h3>Payments</h3>
       <p id="detail-customer" hidden>Customer <code id="detail-customer-id"></code>: <a id="detail-vault-link" href="#">saved cards</a></p>
       <div id="detail-payments"></div>
@@ -94,6 +96,8 @@ export const DASHBOARD_HTML = `<!doctype html>
         <dl id="payment-facts"></dl>
         <h3>Transactions</h3>
         <div id="payment-transactions"></div>
+        <h3>Timeline</h3>
+        <div id="payment-history" class="history"></div>
       </section>
     </div>
 
@@ -168,4 +172,14 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 1
 table.transactions tbody tr { cursor: default; }
 table.transactions tbody tr:hover { background: none; }
 td.events { white-space: normal; color: var(--muted); font-size: 12px; }
+h4 { font-size: 13px; margin: 10px 0 4px; color: var(--muted); }
+table.timeline tbody tr { cursor: default; }
+table.timeline tbody tr:hover { background: none; }
+table.timeline td { vertical-align: top; }
+table.timeline td.changes, table.timeline td.webhooks { white-space: normal; }
+table.timeline td.changes { font-size: 12px; }
+.delivery { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; font-size: 12px; margin: 2px 0; }
+.delivery .last-error { color: var(--bad); }
+.delivery button, .delivery .error { margin: 0; }
+.delivery button { padding: 2px 10px; font-size: 12px; }
 `;

@@ -1,6 +1,7 @@
-// The dashboard: a page and its script (served from this package, no CDN), and the read endpoints it
-// needs beyond the public API, behind the same API-key auth: sessions, payments with their
-// transactions, a customer's saved cards. Handlers stay thin.
+// The dashboard: a page and its script (served from this package, no CDN), and the endpoints it needs
+// beyond the public API, behind the same API-key auth: sessions, payments with their transactions, a
+// customer's saved cards, the timelines of sessions and payments with their webhook deliveries, and
+// redelivering one. Handlers stay thin.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -10,6 +11,7 @@ import type { Pipeline } from '../http/pipeline.ts';
 import { PAYMENT_STATUSES, type PaymentStatus } from '../payments/model.ts';
 import { PaymentDetail, PaymentSummary, VaultedCard, parseBefore, type PaymentOverview } from '../payments/overview.ts';
 import { SessionDetail, SessionSummary, type SessionOverview } from '../sessions/overview.ts';
+import { DeliveryView, History, PaymentHistory, SessionHistory } from './history.ts';
 import { DASHBOARD_CSS, DASHBOARD_HTML } from './page.ts';
 import { DASHBOARD_JS } from './script.ts';
 
@@ -77,6 +79,10 @@ function pageSize(raw: string | undefined, model: string): number {
 export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline, payments?: PaymentOverview) {
   return async function register(root: FastifyInstance): Promise<void> {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    // The process's WebhookService, which app.ts puts on the instance when payments are on (server.ts
+    // uses the same one): the timelines' deliveries and redelivery go through it.
+    const webhooks = root.webhooks;
+    const history = new History({ sessions: overview, ...(payments ? { payments } : {}), ...(webhooks ? { webhooks } : {}) });
     const asset = (type: string, body: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
       reply.type(type).header('Content-Security-Policy', PAGE_CSP).header('Cache-Control', 'no-cache').send(body);
     const text = (description: string, type: string) => ({ 200: { description, content: { [type]: { schema: Type.String() } } } });
@@ -135,12 +141,31 @@ export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline, p
       },
     );
 
-    if (payments) paymentPages(root, payments, pipeline);
+    app.get(
+      '/dashboard/api/sessions/:id/events',
+      {
+        ...api(),
+        schema: {
+          summary: "A session's timeline: its creation and every change, with each event's webhook deliveries",
+          tags: ['Dashboard'],
+          params: IdParams('DashboardSessionEventsParams'),
+          response: { 200: SessionHistory, ...errorResponses(...AUTH_ERRORS, 'RequestValidationError', 'SessionNotFound') },
+        },
+      },
+      async (request) => {
+        const events = await history.session(request.principal!.merchantId, request.params.id);
+        if (!events) throw new KassaError('SessionNotFound');
+        return events;
+      },
+    );
+
+    if (payments) paymentPages(root, payments, pipeline, history);
+    if (webhooks) webhookPages(root, pipeline, history);
   };
 }
 
 /** Payments and saved cards: the scopes the Payments API asks to read them (docs/payments.md, "Payments API"). */
-function paymentPages(root: FastifyInstance, payments: PaymentOverview, pipeline: Pipeline): void {
+function paymentPages(root: FastifyInstance, payments: PaymentOverview, pipeline: Pipeline, history: History): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const retrieve = () => pipeline.merchant({ scope: 'transactions:retrieve' });
   app.get(
@@ -219,5 +244,41 @@ function paymentPages(root: FastifyInstance, payments: PaymentOverview, pipeline
       },
     },
     async (request) => ({ customerId: request.params.id, cards: await payments.vault(request.principal!.merchantId, request.params.id) }),
+  );
+
+  app.get(
+    '/dashboard/api/payments/:id/events',
+    {
+      ...retrieve(),
+      schema: {
+        summary: "A payment's timeline: each status change and refund, with each event's webhook deliveries",
+        tags: ['Dashboard'],
+        params: IdParams('DashboardPaymentEventsParams'),
+        response: { 200: PaymentHistory, ...errorResponses(...AUTH_ERRORS, 'RequestValidationError', 'PaymentNotFoundError') },
+      },
+    },
+    async (request) => {
+      const events = await history.payment(request.principal!.merchantId, request.params.id);
+      if (!events) throw new KassaError('PaymentNotFoundError');
+      return events;
+    },
+  );
+}
+
+/** Acting on deliveries: the scope the webhook API asks (spec §7, "Configuration"). */
+function webhookPages(root: FastifyInstance, pipeline: Pipeline, history: History): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
+    '/dashboard/api/webhook-deliveries/:id/redeliver',
+    {
+      ...pipeline.merchant({ scope: 'webhooks:write' }),
+      schema: {
+        summary: 'Send a webhook delivery again: due now, whatever its status',
+        tags: ['Dashboard'],
+        params: IdParams('DashboardRedeliverParams'),
+        response: { 200: DeliveryView, ...errorResponses(...AUTH_ERRORS, 'RequestValidationError', 'NotFound') },
+      },
+    },
+    async (request) => history.redeliver(request.principal!.merchantId, request.params.id),
   );
 }

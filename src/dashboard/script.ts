@@ -3,8 +3,12 @@
 // in with, kept in sessionStorage (this tab only). Every value from the server is written with
 // textContent, never as HTML. Views follow the address's hash: #session/<id> (the sessions, one open),
 // #payments and #payment/<id> (the payments, one open), #vault/<customerId> (a customer's saved cards).
+// A session and each payment show their timeline: events in order with their webhook deliveries, each
+// of which can be redelivered (the page then watches it until a dispatcher has sent it): that part is
+// in script-timeline.ts. The parts are one module; start() runs once both are defined.
+import { TIMELINE_JS } from './script-timeline.ts';
 
-export const DASHBOARD_JS = String.raw`
+const CORE_JS = String.raw`
 const KEY = 'kassa.apiKey';
 const PAGE = 25;
 const $ = (id) => document.getElementById(id);
@@ -60,6 +64,11 @@ function formatAmount(amount, currency) {
 
 function formatTime(iso) {
   return new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+// To the second: a timeline's events are often seconds apart.
+function formatInstant(iso) {
+  return new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
 function show(signedIn) {
@@ -150,7 +159,11 @@ async function showDetail() {
     $('detail-vault-link').href = '#vault/' + encodeURIComponent(customerId);
   }
   $('detail').hidden = false;
-  await showSessionPayments(detail.id);
+  const currency = detail.session.currencyCode;
+  await Promise.all([
+    showTimeline($('detail-history'), '/dashboard/api/sessions/' + encodeURIComponent(detail.id) + '/events', sessionChanges, currency),
+    showSessionPayments(detail.id),
+  ]);
 }
 
 // ---- Payments ----------------------------------------------------------------------------------
@@ -226,8 +239,16 @@ async function showSessionPayments(sessionId) {
   try {
     const answer = await api('/dashboard/api/sessions/' + encodeURIComponent(sessionId) + '/payments');
     if (currentId() !== sessionId) return;
-    for (const p of answer.payments) list.append(paymentBlock(p));
+    const timelines = [];
+    for (const p of answer.payments) {
+      const block = paymentBlock(p);
+      const history = el('div', undefined, 'history');
+      block.append(el('h4', 'Timeline'), history);
+      list.append(block);
+      timelines.push(showTimeline(history, paymentEventsPath(p.id), paymentChanges, p.currencyCode));
+    }
     $('detail-payments-empty').hidden = answer.payments.length > 0;
+    await Promise.all(timelines);
   } catch (error) {
     $('detail-payments-error').textContent = error.message;
   }
@@ -328,6 +349,7 @@ async function showPayment() {
   fact('Updated', formatTime(p.updatedAt));
   $('payment-transactions').replaceChildren(transactionsTable(p));
   $('payment').hidden = false;
+  await showTimeline($('payment-history'), paymentEventsPath(p.id), paymentChanges, p.currencyCode);
 }
 
 // ---- Saved cards ---------------------------------------------------------------------------------
@@ -476,5 +498,6 @@ function start() {
   else show(false);
 }
 
-start();
 `;
+
+export const DASHBOARD_JS = `${CORE_JS}\n${TIMELINE_JS}\nstart();\n`;

@@ -5,7 +5,7 @@
 import { Type, type Static } from 'typebox';
 import { PAYMENT_STATUSES, type StatusReason } from './model.ts';
 import type { Transaction } from './payment.ts';
-import type { PaymentCursor, PaymentStore, StoredPayment, StoredToken } from './payment.store.ts';
+import type { PaymentCursor, PaymentEvent, PaymentStore, StoredPayment, StoredToken } from './payment.store.ts';
 
 const Instant = (description: string) => Type.String({ format: 'date-time', description });
 const Status = Type.Unsafe<(typeof PAYMENT_STATUSES)[number]>({ type: 'string', enum: [...PAYMENT_STATUSES] });
@@ -236,6 +236,12 @@ export class PaymentOverview {
   async show(merchantId: string, id: string): Promise<PaymentDetail | undefined> {
     const payment = await this.store.findById(merchantId, id);
     return payment ? describePayment(payment) : undefined;
+  }
+
+  /** The payment's history: every event recorded with its changes, oldest first; undefined when there is no such payment. */
+  async events(merchantId: string, id: string): Promise<PaymentEvent[] | undefined> {
+    if (!(await this.store.findById(merchantId, id))) return undefined;
+    return this.store.events(merchantId, id);
   }
 
   /** The customer's live saved cards, newest first. */

@@ -7,7 +7,7 @@ import { formatExpirationDate } from '../tokens/client-token.ts';
 import { sessionAmount } from './amount.ts';
 import { renderSession } from './render.ts';
 import { SessionResponse, Warning } from './schemas.ts';
-import type { StoredSession } from './session.store.ts';
+import type { SessionEvent, StoredSession } from './session.store.ts';
 import { computeWarnings } from './warnings.ts';
 
 const Instant = (description: string) => Type.String({ format: 'date-time', description });
@@ -107,5 +107,11 @@ export class SessionOverview {
   async show(merchantId: string, id: string): Promise<SessionDetail | undefined> {
     const stored = await this.store.sessions.findById(merchantId, id);
     return stored ? describeSession(stored, this.clock(), this.offeredPaymentMethods(merchantId)) : undefined;
+  }
+
+  /** The session's history (its creation and every change), oldest first; undefined when there is no such session. */
+  async events(merchantId: string, id: string): Promise<SessionEvent[] | undefined> {
+    if (!(await this.store.sessions.findById(merchantId, id))) return undefined;
+    return this.store.sessions.events(merchantId, id);
   }
 }

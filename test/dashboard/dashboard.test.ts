@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import { sdkHeaders } from '../checkout/support.ts';
 import { headers, START, testApp, type TestApp } from '../support/app.ts';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 describe('the dashboard', () => {
   let t: TestApp;
@@ -46,6 +47,8 @@ describe('the dashboard', () => {
         'payments',
         'payment',
         'payment-transactions',
+        'detail-history',
+        'payment-history',
         'vault-cards',
       ]) {
         assert.match(page.body, new RegExp(`id="${id}"`), id);
@@ -500,14 +503,301 @@ describe("the dashboard's payment pages", () => {
   test('with KASSA_PAYMENTS=off the payment pages are not there', async () => {
     const off = await testApp({ env: { KASSA_PAYMENTS: 'off' } });
     try {
-      for (const url of ['/dashboard/api/payments', '/dashboard/api/payments/pay_x', '/dashboard/api/customers/c/vault']) {
+      for (const url of [
+        '/dashboard/api/payments',
+        '/dashboard/api/payments/pay_x',
+        '/dashboard/api/customers/c/vault',
+        '/dashboard/api/payments/pay_x/events',
+      ]) {
         const response = await off.app.inject({ method: 'GET', url, headers: { 'x-api-key': off.apiKey } });
         assert.equal(response.statusCode, 404, url);
       }
+      const redeliver = await off.app.inject({
+        method: 'POST',
+        url: '/dashboard/api/webhook-deliveries/00000000-0000-4000-8000-000000000000/redeliver',
+        headers: { 'x-api-key': off.apiKey },
+      });
+      assert.equal(redeliver.statusCode, 404);
+      assert.equal(redeliver.json().error.errorId, 'NotFound');
+      // A session still has its timeline; no webhooks run, so its events have no deliveries.
+      const session = await off.app.inject({
+        method: 'POST',
+        url: '/client-session',
+        headers: headers(off.apiKey),
+        payload: { orderId: 'o', amount: 5 },
+      });
+      const [summary] = (
+        await off.app.inject({ method: 'GET', url: '/dashboard/api/sessions', headers: { 'x-api-key': off.apiKey } })
+      ).json().sessions;
+      assert.equal(session.statusCode, 200);
+      const timeline = await off.app.inject({
+        method: 'GET',
+        url: `/dashboard/api/sessions/${summary.id}/events`,
+        headers: { 'x-api-key': off.apiKey },
+      });
+      assert.equal(timeline.statusCode, 200);
+      assert.deepEqual(
+        timeline.json().events.map((e: Record<string, unknown>) => [e.type, e.deliveries]),
+        [['CLIENT_SESSION.CREATED', []]],
+      );
       const sessions = await off.app.inject({ method: 'GET', url: '/dashboard/api/sessions', headers: { 'x-api-key': off.apiKey } });
       assert.equal(sessions.statusCode, 200);
     } finally {
       await off.close();
     }
+  });
+});
+
+describe("the dashboard's timelines", () => {
+  let t: TestApp;
+  let receiver: Receiver;
+  /** Takes every event and answers 204. */
+  let all: Record<string, any>;
+  /** Takes the payment statuses and answers 500 until told otherwise. */
+  let failing: Record<string, any>;
+  let sessionId: string;
+  let payment: Record<string, any>;
+  let otherPayment: string;
+  let otherSession: string;
+
+  type Json = Record<string, any>;
+  const get = (key: string, url: string) => t.app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+  const redeliver = (key: string, id: string) =>
+    t.app.inject({ method: 'POST', url: `/dashboard/api/webhook-deliveries/${id}/redeliver`, headers: { 'x-api-key': key } });
+  async function send(method: 'POST' | 'PATCH', url: string, payload: Json, requestId: string, key = t.apiKey) {
+    const response = await t.app.inject({ method, url, headers: { ...headers(key), 'x-request-id': requestId }, payload });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json() as Json;
+  }
+  async function paySession(key: string, orderId: string) {
+    const created = await send('POST', '/client-session', { orderId, currencyCode: 'EUR', amount: 2000 }, `create-${orderId}`, key);
+    const { accessToken } = JSON.parse(Buffer.from(created.clientToken.split('.')[1], 'base64url').toString('utf8'));
+    return { created, accessToken: accessToken as string };
+  }
+  async function pay(key: string, accessToken: string, requestId: string) {
+    const tokenized = await t.app.inject({
+      method: 'POST',
+      url: '/payment-instruments',
+      headers: sdkHeaders(accessToken),
+      payload: { paymentInstrument: { number: '4242424242424242', cvv: '123', expirationMonth: '03', expirationYear: '2031' } },
+    });
+    assert.equal(tokenized.statusCode, 200, tokenized.body);
+    return send('POST', '/payments', { paymentMethodToken: tokenized.json().token }, requestId, key);
+  }
+
+  before(async () => {
+    t = await testApp();
+    receiver = await startReceiver();
+    receiver.answer('/fail', 500);
+    const endpoint = (payload: Json) => send('POST', '/kassa/webhook-endpoints', payload, 'endpoint');
+    all = await endpoint({
+      url: `${receiver.url}/ok`,
+      events: ['PAYMENT.STATUS', 'PAYMENT.REFUND', 'CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED'],
+    });
+    failing = await endpoint({ url: `${receiver.url}/fail`, events: ['PAYMENT.STATUS'] });
+
+    const { created, accessToken } = await paySession(t.apiKey, 'order-t1');
+    [sessionId] = (await get(t.apiKey, '/dashboard/api/sessions?limit=1')).json().sessions.map((s: { id: string }) => s.id);
+    t.clock.advance(1000);
+    await send('PATCH', '/client-session', { clientToken: created.clientToken, amount: 2500, customerId: 'cust-t' }, 'req-patch');
+    t.clock.advance(1000);
+    payment = await pay(t.apiKey, accessToken, 'req-pay');
+    t.clock.advance(1000);
+    await send('POST', `/payments/${payment.id}/capture`, { amount: 2500 }, 'req-capture');
+    t.clock.advance(1000);
+    await send('POST', `/payments/${payment.id}/refund`, { amount: 500 }, 'req-refund');
+    assert.ok((await t.app.webhookDispatcher!.runDue()) > 0);
+
+    const merchants = new Merchants(t.store, () => t.clock.now);
+    await merchants.createMerchant('Other', 'mer_other');
+    const other = (await merchants.createKey('mer_other')).secret;
+    const theirs = await paySession(other, 'theirs');
+    otherPayment = (await pay(other, theirs.accessToken, 'theirs')).id;
+    [otherSession] = (await get(other, '/dashboard/api/sessions?limit=1')).json().sessions.map((s: { id: string }) => s.id);
+  });
+  after(async () => {
+    await receiver?.close();
+    await t?.close();
+  });
+
+  const at = (ms: number) => new Date(START + ms).toISOString();
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const delivered = (d: Json, sent: number) => ({
+    id: d.id,
+    endpointId: all.id,
+    endpointUrl: `${receiver.url}/ok`,
+    status: 'DELIVERED',
+    attempts: 1,
+    lastStatusCode: 204,
+    createdAt: at(sent),
+    deliveredAt: at(4000),
+  });
+
+  test("GET /dashboard/api/sessions/:id/events: the session's creation and changes, in order, with their deliveries", async () => {
+    const response = await get(t.apiKey, `/dashboard/api/sessions/${sessionId}/events`);
+    assert.equal(response.statusCode, 200, response.body);
+    const { events } = response.json();
+    assert.deepEqual(events, [
+      {
+        id: events[0].id,
+        type: 'CLIENT_SESSION.CREATED',
+        date: at(0),
+        version: 1,
+        requestId: 'create-order-t1',
+        changes: { orderId: 'order-t1', currencyCode: 'EUR', amount: 2000 },
+        deliveries: [delivered(events[0].deliveries[0], 0)],
+      },
+      {
+        id: events[1].id,
+        type: 'CLIENT_SESSION.UPDATED',
+        date: at(1000),
+        version: 2,
+        requestId: 'req-patch',
+        changes: { amount: { from: 2000, to: 2500 }, customerId: { to: 'cust-t' } },
+        deliveries: [delivered(events[1].deliveries[0], 1000)],
+      },
+    ]);
+    assert.match(events[0].id, UUID);
+    // The same events, deliveries and ids as the webhook API's history (which writes Primer's dates).
+    const api = (
+      await t.app.inject({ method: 'GET', url: `/kassa/client-sessions/${sessionId}/events`, headers: headers(t.apiKey) })
+    ).json();
+    assert.deepEqual(
+      events.map((e: Json) => [e.id, e.type, e.requestId, e.changes, e.deliveries.map((d: Json) => [d.id, d.status])]),
+      api.data.map((e: Json) => [e.id, e.type, e.requestId, e.changes, e.deliveries.map((d: Json) => [d.id, d.status])]),
+    );
+  });
+
+  test('GET /dashboard/api/payments/:id/events: each status and refund with what changed, its request and its deliveries', async () => {
+    const response = await get(t.apiKey, `/dashboard/api/payments/${payment.id}/events`);
+    assert.equal(response.statusCode, 200, response.body);
+    const { events } = response.json();
+    assert.deepEqual(
+      events.map((e: Json) => [e.type, e.status, e.date, e.requestId, e.changes]),
+      [
+        ['PAYMENT.STATUS', 'PENDING', at(2000), 'req-pay', { amount: 2500, currencyCode: 'EUR', amountCaptured: 0, amountRefunded: 0 }],
+        ['PAYMENT.STATUS', 'AUTHORIZED', at(2000), 'req-pay', { from: 'PENDING', amount: 2500, amountCaptured: 0, amountRefunded: 0 }],
+        [
+          'PAYMENT.STATUS',
+          'SETTLED',
+          at(3000),
+          'req-capture',
+          { from: 'AUTHORIZED', amount: 2500, amountCaptured: 2500, amountRefunded: 0 },
+        ],
+        [
+          'PAYMENT.REFUND',
+          'SETTLED',
+          at(4000),
+          'req-refund',
+          {
+            refundId: events[3]?.changes.refundId,
+            refundAmount: 500,
+            refundStatus: 'SETTLED',
+            amount: 2500,
+            amountCaptured: 2500,
+            amountRefunded: 500,
+          },
+        ],
+      ],
+    );
+    // A status goes to both endpoints: delivered to one, failing at the other (retried in about 10 s).
+    const authorized = events[1];
+    const [good, bad] = [...authorized.deliveries].sort((a: Json, b: Json) =>
+      a.endpointId === all.id ? -1 : b.endpointId === all.id ? 1 : 0,
+    );
+    assert.equal(authorized.deliveries.length, 2);
+    assert.deepEqual(good, delivered(good, 2000));
+    assert.deepEqual(bad, {
+      id: bad.id,
+      endpointId: failing.id,
+      endpointUrl: `${receiver.url}/fail`,
+      status: 'PENDING',
+      attempts: 1,
+      nextAttemptAt: bad.nextAttemptAt,
+      lastStatusCode: 500,
+      lastError: 'The receiver answered 500.',
+      createdAt: at(2000),
+    });
+    const retryIn = Date.parse(bad.nextAttemptAt) - (START + 4000);
+    assert.ok(retryIn >= 9000 && retryIn <= 11_000, bad.nextAttemptAt);
+    // The refund goes only to the endpoint that takes refunds.
+    assert.deepEqual(
+      events[3].deliveries.map((d: Json) => [d.endpointId, d.status]),
+      [[all.id, 'DELIVERED']],
+    );
+    // The same as the webhook API's history of the payment.
+    const api = (await t.app.inject({ method: 'GET', url: `/kassa/payments/${payment.id}/events`, headers: headers(t.apiKey) })).json();
+    const ids = (list: Json[]) => list.map((e) => [e.id, e.status, e.changes, e.deliveries.map((d: Json) => d.id).sort()]);
+    assert.deepEqual(ids(events), ids(api.data));
+  });
+
+  test('POST /dashboard/api/webhook-deliveries/:id/redeliver: due now, sent again by the dispatcher with the same delivery id', async () => {
+    const events = (await get(t.apiKey, `/dashboard/api/payments/${payment.id}/events`)).json().events as Json[];
+    const bad = events[1]!.deliveries.find((d: Json) => d.endpointId === failing.id);
+    receiver.answer('/fail', 204);
+    const response = await redeliver(t.apiKey, bad.id);
+    assert.equal(response.statusCode, 200, response.body);
+    assert.deepEqual(response.json(), { ...bad, nextAttemptAt: at(4000) });
+
+    const from = receiver.received.length;
+    assert.equal(await t.app.webhookDispatcher!.runDue(), 1, 'only the redelivered one is due');
+    const [sent] = receiver.received.slice(from);
+    assert.equal(sent!.path, '/fail');
+    assert.equal(sent!.headers['x-kassa-delivery-id'], bad.id);
+    assert.equal(sent!.json.payment.status, 'AUTHORIZED', 'the payment as it was at the event');
+    const now = (await get(t.apiKey, `/dashboard/api/payments/${payment.id}/events`)).json().events as Json[];
+    const again = now[1]!.deliveries.find((d: Json) => d.id === bad.id);
+    const { nextAttemptAt: _next, lastError: _error, ...unchanged } = bad;
+    assert.deepEqual(again, { ...unchanged, status: 'DELIVERED', attempts: 2, lastStatusCode: 204, deliveredAt: at(4000) });
+    // A delivered one can be sent again too.
+    assert.equal((await redeliver(t.apiKey, bad.id)).json().status, 'PENDING');
+    assert.equal(await t.app.webhookDispatcher!.runDue(), 1);
+
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      const missing = await redeliver(t.apiKey, id);
+      assert.equal(missing.statusCode, 404, id);
+      assert.equal(missing.json().error.errorId, 'NotFound');
+    }
+    // Another merchant's delivery is not found either.
+    const other = (await new Merchants(t.store, () => t.clock.now).createKey('mer_other')).secret;
+    assert.equal((await redeliver(other, bad.id)).statusCode, 404);
+  });
+
+  test("unknown and another merchant's sessions and payments are 404", async () => {
+    for (const id of ['cs_unknown', otherSession]) {
+      const response = await get(t.apiKey, `/dashboard/api/sessions/${id}/events`);
+      assert.equal(response.statusCode, 404, id);
+      assert.equal(response.json().error.errorId, 'SessionNotFound');
+    }
+    for (const id of ['pay_unknown', otherPayment]) {
+      const response = await get(t.apiKey, `/dashboard/api/payments/${id}/events`);
+      assert.equal(response.statusCode, 404, id);
+      assert.equal(response.json().error.errorId, 'PaymentNotFoundError');
+    }
+  });
+
+  test('a session timeline needs client_tokens:write, a payment timeline transactions:retrieve, redelivering webhooks:write', async () => {
+    const merchants = new Merchants(t.store, () => t.clock.now);
+    const key = async (scope: string) => (await merchants.createKey('mer_default', [scope])).secret;
+    const [sessions, retrieve, webhooks] = [
+      await key('client_tokens:write'),
+      await key('transactions:retrieve'),
+      await key('webhooks:write'),
+    ];
+    const sessionUrl = `/dashboard/api/sessions/${sessionId}/events`;
+    const paymentUrl = `/dashboard/api/payments/${payment.id}/events`;
+    assert.equal((await get(sessions, sessionUrl)).statusCode, 200);
+    assert.equal((await get(retrieve, sessionUrl)).statusCode, 403);
+    assert.equal((await get(retrieve, paymentUrl)).statusCode, 200);
+    assert.equal((await get(sessions, paymentUrl)).statusCode, 403);
+    const [delivery] = (await get(retrieve, paymentUrl)).json().events[0].deliveries;
+    assert.equal((await redeliver(retrieve, delivery.id)).statusCode, 403);
+    assert.equal((await redeliver(sessions, delivery.id)).statusCode, 403);
+    assert.equal((await redeliver(webhooks, delivery.id)).statusCode, 200);
+    for (const url of [sessionUrl, paymentUrl]) assert.equal((await t.app.inject({ method: 'GET', url })).statusCode, 401, url);
+    assert.equal(
+      (await t.app.inject({ method: 'POST', url: `/dashboard/api/webhook-deliveries/${delivery.id}/redeliver` })).statusCode,
+      401,
+    );
   });
 });

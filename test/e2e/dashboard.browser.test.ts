@@ -1,7 +1,9 @@
 // End to end: the real server process (src/server.ts, what `npm start` runs) on a free port and a
 // temporary SQLite file, and the dashboard driven in headless Chromium: sign in, create a session,
 // see it listed, open it; then a paid session's payments and transactions, the payments list and a
-// customer's saved cards. Screenshots go to test-output/ (git-ignored); with
+// customer's saved cards; then a session's timeline with its payment's events and a webhook delivery
+// that failed at a real local receiver, redelivered with the button once the receiver is fixed.
+// Screenshots go to test-output/ (git-ignored); with
 // KASSA_UPDATE_SCREENSHOT=1 the first is also copied to docs/dashboard.png for the README.
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { sdkHeaders } from '../checkout/support.ts';
 import { headers } from '../support/app.ts';
 import { ROOT, startKassa, type KassaProcess } from '../support/process.ts';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 describe('the dashboard in a browser', () => {
   const CHROMIUM = '/usr/bin/chromium';
@@ -23,15 +26,19 @@ describe('the dashboard in a browser', () => {
   let dir: string;
   let server: KassaProcess | undefined;
   let browser: Browser | undefined;
+  let receiver: Receiver | undefined;
 
   before(async () => {
     if (skip) return;
     dir = mkdtempSync(join(tmpdir(), 'kassa-e2e-'));
+    receiver = await startReceiver();
     server = await startKassa({
       DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`,
       KASSA_API_KEY: API_KEY,
       PORT: '0',
       LOG_LEVEL: 'info',
+      // Webhook retries in milliseconds instead of minutes: a failing delivery is FAILED within seconds.
+      KASSA_WEBHOOK_RETRY_SCALE: '0.001',
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -53,6 +60,7 @@ describe('the dashboard in a browser', () => {
   after(async () => {
     await browser?.close();
     if (server) assert.equal((await server.stop()).code, 0, 'the server drains and exits 0 on SIGTERM');
+    await receiver?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -261,6 +269,127 @@ describe('the dashboard in a browser', () => {
 
     // Only what a token keeps: never the card number.
     assert.ok(!(await page.content()).includes('4242424242424242'));
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  });
+
+  test("dashboard: a session timeline with its payment's events; a failed webhook delivery, redelivered", {
+    skip,
+    timeout: 300_000,
+  }, async () => {
+    const url = server!.url;
+    const send = async (method: string, path: string, body: unknown, sent: Record<string, string>) => {
+      const response = await fetch(`${url}${path}`, { method, headers: sent, body: JSON.stringify(body) });
+      assert.equal(response.status, 200, await response.clone().text());
+      return (await response.json()) as Record<string, any>;
+    };
+    // An endpoint whose receiver answers 500: each delivery is retried (in milliseconds here) until FAILED.
+    receiver!.answer('/hook', 500);
+    const endpoint = await send('POST', '/kassa/webhook-endpoints', { url: `${receiver!.url}/hook` }, headers(API_KEY));
+    const session = await send(
+      'POST',
+      '/client-session',
+      { orderId: 'order-hooks-1', currencyCode: 'EUR', amount: 1500 },
+      { ...headers(API_KEY), 'x-request-id': 'e2e-create' },
+    );
+    await send(
+      'PATCH',
+      '/client-session',
+      { clientToken: session.clientToken, amount: 1800 },
+      { ...headers(API_KEY), 'x-request-id': 'e2e-patch' },
+    );
+    const { accessToken } = JSON.parse(Buffer.from(session.clientToken.split('.')[1], 'base64url').toString('utf8')) as {
+      accessToken: string;
+    };
+    const card = { number: '4242424242424242', cvv: '123', expirationMonth: '12', expirationYear: '2030' };
+    const { token } = await send('POST', '/payment-instruments', { paymentInstrument: card }, sdkHeaders(accessToken));
+    const payment = await send('POST', '/payments', { paymentMethodToken: token }, { ...headers(API_KEY), 'x-request-id': 'e2e-pay' });
+    assert.equal(payment.status, 'AUTHORIZED');
+
+    // The server's dispatcher tries both events' deliveries (creation's PENDING, then AUTHORIZED) six times each.
+    const deadline = Date.now() + 60_000;
+    let deliveries: Record<string, any>[] = [];
+    for (;;) {
+      const response = await fetch(`${url}/kassa/webhook-deliveries?payment_id=${payment.id}`, { headers: headers(API_KEY) });
+      deliveries = ((await response.json()) as { data: Record<string, any>[] }).data;
+      if (deliveries.length === 2 && deliveries.every((d) => d.status === 'FAILED')) break;
+      assert.ok(Date.now() < deadline, `deliveries not FAILED in time: ${JSON.stringify(deliveries)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(deliveries.every((d) => d.attempts === 6 && d.endpointId === endpoint.id));
+
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 1000 }, locale: 'en-GB', timezoneId: 'UTC' });
+    const page = await context.newPage();
+    page.setDefaultTimeout(60_000);
+    const foreign = watchOrigins(page, url);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${url}/dashboard`);
+    await page.fill('#api-key', API_KEY);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#workspace').waitFor({ state: 'visible' });
+    await page.locator('#sessions tbody tr', { hasText: 'order-hooks-1' }).click();
+
+    // The session's timeline: its creation and its change, in order, with the requests that made them.
+    const sessionRows = page.locator('#detail-history table.timeline tbody tr');
+    await sessionRows.nth(1).waitFor();
+    assert.equal(await sessionRows.count(), 2);
+    const created = await sessionRows.nth(0).locator('td').allInnerTexts();
+    assert.deepEqual(created.slice(1), [
+      'CLIENT_SESSION.CREATED',
+      'orderId order-hooks-1 · currencyCode EUR · amount €15.00',
+      'e2e-create',
+      '—',
+    ]);
+    const updated = await sessionRows.nth(1).locator('td').allInnerTexts();
+    assert.deepEqual(updated.slice(1), ['CLIENT_SESSION.UPDATED', 'amount: €15.00 → €18.00', 'e2e-patch', '—']);
+
+    // Its payment's timeline: created PENDING, then AUTHORIZED, each delivery FAILED after six attempts.
+    const paymentRows = page.locator(`#detail-payments .payment-block[data-id="${payment.id}"] .history table.timeline tbody tr`);
+    await paymentRows.nth(1).waitFor();
+    assert.equal(await paymentRows.count(), 2);
+    const pending = await paymentRows.nth(0).locator('td').allInnerTexts();
+    assert.deepEqual(pending.slice(1, 4), ['PAYMENT.STATUS', 'PENDING created · captured €0.00 · refunded €0.00', 'e2e-pay']);
+    const authorized = paymentRows.nth(1);
+    assert.deepEqual((await authorized.locator('td').allInnerTexts()).slice(1, 4), [
+      'PAYMENT.STATUS',
+      'AUTHORIZED from PENDING · captured €0.00 · refunded €0.00',
+      'e2e-pay',
+    ]);
+    const failed = authorized.locator('.delivery');
+    assert.equal(await failed.count(), 1);
+    const failedId = await failed.getAttribute('data-id');
+    assert.ok(deliveries.some((d) => d.id === failedId));
+    assert.deepEqual(await failed.locator('span').allInnerTexts(), [
+      'FAILED',
+      `${receiver!.url}/hook`,
+      '6 attempts',
+      'The receiver answered 500.',
+    ]);
+    mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-output', 'dashboard-timeline-failed.png'), fullPage: true });
+
+    // The receiver is fixed; Redeliver queues it, the server's dispatcher sends it, the page shows it DELIVERED.
+    receiver!.answer('/hook', 204);
+    const from = receiver!.received.length;
+    await failed.locator('button.redeliver').click();
+    const again = page.locator(`#detail-payments .delivery[data-id="${failedId}"]`);
+    await again.locator('.status', { hasText: 'DELIVERED' }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await again.locator('span').allInnerTexts(), ['DELIVERED', `${receiver!.url}/hook`, '7 attempts', 'HTTP 204']);
+    // The other event's delivery is still FAILED.
+    assert.equal(await paymentRows.nth(0).locator('.delivery .status').textContent(), 'FAILED');
+    const sent = receiver!.received.slice(from).filter((r) => r.headers['x-kassa-delivery-id'] === failedId);
+    assert.equal(sent.length, 1, 'sent once more');
+    assert.equal(sent[0]!.json.eventType, 'PAYMENT.STATUS');
+    assert.equal(sent[0]!.json.payment.status, 'AUTHORIZED');
+    await page.screenshot({ path: join(ROOT, 'test-output', 'dashboard-timeline.png'), fullPage: true });
+
+    // The payment's own page has the same timeline.
+    await page.goto(`${url}/dashboard#payment/${payment.id}`);
+    await page.locator('#payment-history table.timeline tbody tr').nth(1).waitFor();
+    await page.locator(`#payment-history .delivery[data-id="${failedId}"] .status`, { hasText: 'DELIVERED' }).waitFor();
+
     assert.deepEqual(foreign, []);
     assert.deepEqual(pageErrors, []);
     await context.close();

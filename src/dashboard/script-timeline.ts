@@ -1,0 +1,122 @@
+// The dashboard script's timelines (script.ts has the rest of the page): a session's or a payment's
+// events in order, with what changed and the request that made it, and each event's webhook
+// deliveries with a Redeliver button. After a redelivery the timeline is read again every second
+// until a dispatcher has sent the delivery (or given up on it). Plain browser JavaScript, written with
+// textContent only; it uses api, el, formatAmount, formatInstant and statusBadge from script.ts.
+
+// biome-ignore lint/complexity/noUselessStringRaw: raw as script.ts is, so a regular expression added here keeps its backslashes
+export const TIMELINE_JS = String.raw`
+// ---- Timelines -------------------------------------------------------------------------------------
+
+const DELIVERY_KIND = { DELIVERED: ' good', FAILED: ' bad', PENDING: ' waiting' };
+const WATCH_MS = 1000;
+const WATCH_TIMES = 30;
+
+function paymentEventsPath(id) {
+  return '/dashboard/api/payments/' + encodeURIComponent(id) + '/events';
+}
+
+function valueText(key, value, currency) {
+  if (value === undefined || value === null) return '(none)';
+  if (typeof value === 'number' && /amount/i.test(key)) return formatAmount(value, currency);
+  if (typeof value === 'object') {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? text.slice(0, 79) + '…' : text;
+  }
+  return String(value);
+}
+
+// A session's creation names its order, currency and amount; a change names each field, from → to.
+function sessionChanges(e, currency) {
+  const changes = e.changes;
+  const keys = Object.keys(changes);
+  if (e.type === 'CLIENT_SESSION.CREATED') {
+    return el('span', keys.map((k) => k + ' ' + valueText(k, changes[k], changes.currencyCode || currency)).join(' · ') || 'created');
+  }
+  const text = keys.map((k) => k + ': ' + valueText(k, changes[k].from, currency) + ' → ' + valueText(k, changes[k].to, currency));
+  return el('span', text.join(' · ') || 'nothing changed');
+}
+
+// A payment's event: the status it left, what it came from (or the refund), and the amounts after it.
+function paymentChanges(e, currency) {
+  const c = e.changes;
+  const parts = [];
+  if (e.type === 'PAYMENT.REFUND') parts.push('refund ' + formatAmount(c.refundAmount, currency) + ' ' + c.refundStatus);
+  else parts.push(c.from ? 'from ' + c.from : 'created');
+  parts.push('captured ' + formatAmount(c.amountCaptured, currency), 'refunded ' + formatAmount(c.amountRefunded, currency));
+  const cell = el('span');
+  cell.append(statusBadge(e.status), ' ', el('span', parts.join(' · ')));
+  return cell;
+}
+
+function deliveryItem(d, onRedeliver) {
+  const item = el('div', undefined, 'delivery');
+  item.dataset.id = d.id;
+  const last = d.lastError ? d.lastError : d.lastStatusCode !== undefined ? 'HTTP ' + d.lastStatusCode : '';
+  item.append(
+    el('span', d.status, 'status' + (DELIVERY_KIND[d.status] || '')),
+    el('span', d.endpointUrl || 'deleted endpoint ' + d.endpointId, 'muted endpoint'),
+    el('span', d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts'), 'attempts'),
+  );
+  if (last) item.append(el('span', last, d.lastError ? 'last-error' : 'muted last-result'));
+  const button = el('button', 'Redeliver', 'secondary redeliver');
+  button.type = 'button';
+  button.addEventListener('click', () => void onRedeliver(d.id, item, button));
+  item.append(button);
+  return item;
+}
+
+// Renders the events at path into box; resolves with them (undefined when they could not be read).
+async function showTimeline(box, path, describe, currency) {
+  box.dataset.path = path;
+  let answer;
+  try {
+    answer = await api(path);
+  } catch (error) {
+    if (box.dataset.path === path) box.replaceChildren(el('p', error.message, 'error'));
+    return undefined;
+  }
+  if (box.dataset.path !== path) return undefined;
+  const refresh = () => showTimeline(box, path, describe, currency);
+  const onRedeliver = (id, item, button) => redeliver(id, item, button, refresh);
+  const table = el('table', undefined, 'timeline');
+  const head = document.createElement('thead');
+  const headRow = document.createElement('tr');
+  headRow.append(el('th', 'Time'), el('th', 'Event'), el('th', 'What changed'), el('th', 'Request id'), el('th', 'Webhooks'));
+  head.append(headRow);
+  const body = document.createElement('tbody');
+  for (const e of answer.events) {
+    const tr = document.createElement('tr');
+    tr.dataset.id = e.id;
+    const changes = el('td', undefined, 'changes');
+    changes.append(describe(e, currency));
+    const hooks = el('td', undefined, 'webhooks');
+    for (const d of e.deliveries) hooks.append(deliveryItem(d, onRedeliver));
+    if (e.deliveries.length === 0) hooks.append(el('span', '—', 'muted'));
+    tr.append(el('td', formatInstant(e.date)), el('td', e.type, 'type'), changes, el('td', e.requestId || '—', 'muted'), hooks);
+    body.append(tr);
+  }
+  table.append(head, body);
+  box.replaceChildren(table);
+  if (answer.events.length === 0) box.replaceChildren(el('p', 'No events.', 'muted'));
+  return answer;
+}
+
+// Queues the delivery again, then reloads the timeline until a dispatcher has sent it (or given up on it).
+async function redeliver(id, item, button, refresh) {
+  button.disabled = true;
+  try {
+    await api('/dashboard/api/webhook-deliveries/' + encodeURIComponent(id) + '/redeliver', { method: 'POST' });
+  } catch (error) {
+    button.disabled = false;
+    item.append(el('span', error.message, 'error'));
+    return;
+  }
+  for (let i = 0; i < WATCH_TIMES; i++) {
+    const answer = await refresh();
+    const found = answer && answer.events.flatMap((e) => e.deliveries).find((d) => d.id === id);
+    if (!found || found.status !== 'PENDING') return;
+    await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+  }
+}
+`;

@@ -40,6 +40,7 @@ const ON_BOTH_ENGINES = [
   'test/reliability/idempotency.test.ts',
   'test/reliability/rate-limit.test.ts',
   'test/reliability/secrets-in-logs.test.ts',
+  'test/webhooks/webhooks.http.test.ts',
 ];
 
 /** Lanes per engine. Most tests wait on disks, sockets and child processes, so lanes overlap well. */
@@ -51,7 +52,9 @@ const WEIGHTS = {
   'test/e2e/postgres-outage.test.ts': 8,
   'test/e2e/several-processes.test.ts': 7,
   'test/e2e/restart.e2e.test.ts': 6,
-  'test/e2e/payments.e2e.test.ts': 5,
+  'test/e2e/payments.e2e.test.ts': 8,
+  'test/e2e/webhooks.e2e.test.ts': 20,
+  'test/storage/webhooks.contract.test.ts': 3,
   'test/cli/cli.test.ts': 6,
   'test/reliability/fuzz.test.ts': 4,
   'test/reliability/durability.test.ts': 3,

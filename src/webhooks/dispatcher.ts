@@ -12,6 +12,13 @@ export const DISPATCH_POLL_MS = 250;
 /** Longer than a delivery can take, so a live process never loses its claim mid-send. */
 const CLAIM_MS = DELIVERY_TIMEOUT_MS * 3;
 const BATCH = 50;
+/**
+ * Deliveries of a group handled at once. Not all fifty: each costs a few queries, and postgres.js
+ * 3.4.9 can send a transaction's BEGIN without reserving its connection when the BEGIN fills that
+ * connection's pipeline (porsager/postgres#823, #1189), which failed concurrent requests with
+ * UNSAFE_TRANSACTION; this keeps the dispatcher's share of a pipeline far from the limit (100).
+ */
+const IN_FLIGHT = 10;
 
 export interface Dispatcher {
   /** Sends every delivery due now; resolves with how many were attempted. */
@@ -32,19 +39,17 @@ export function startDispatcher(
     const now = clock();
     const due = await store.dueDeliveries(now, BATCH);
     if (stopped || due.length === 0) return 0;
-    // Claimed together, sent concurrently, recorded together: on SQLite each group is one commit.
-    const won = await Promise.all(due.map((d) => store.claimDelivery(d.id, now, now + CLAIM_MS)));
+    // Claimed, sent and recorded IN_FLIGHT at a time: on SQLite the calls in flight together share a commit.
+    const won = await eachLimited(due, (d) => store.claimDelivery(d.id, now, now + CLAIM_MS));
     const claimed = due.filter((_, i) => won[i]);
-    const results = await Promise.all(
-      claimed.map((delivery) =>
-        service.deliver(delivery).catch((error: unknown) => {
-          // Left claimed: tried again once the claim lapses.
-          logger.error({ err: error, delivery: { id: delivery.id, endpointId: delivery.endpointId } }, 'webhook delivery failed to run');
-          return undefined;
-        }),
-      ),
+    const results = await eachLimited(claimed, (delivery) =>
+      service.deliver(delivery).catch((error: unknown) => {
+        // Left claimed: tried again once the claim lapses.
+        logger.error({ err: error, delivery: { id: delivery.id, endpointId: delivery.endpointId } }, 'webhook delivery failed to run');
+        return undefined;
+      }),
     );
-    await Promise.all(claimed.map((d, i) => (results[i] ? store.recordAttempt(d.id, results[i]) : undefined)));
+    await eachLimited(claimed, async (d, i) => (results[i] ? store.recordAttempt(d.id, results[i]) : undefined));
     return claimed.length;
   };
   const tick = () => {
@@ -68,4 +73,15 @@ export function startDispatcher(
       await running;
     },
   };
+}
+
+/** `work` on every item, at most IN_FLIGHT at once; the results in the items' order. */
+async function eachLimited<T, R>(items: readonly T[], work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i]!, i);
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, items.length) }, worker));
+  return results;
 }

@@ -129,7 +129,8 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
               endpoint_id: Type.Optional(Type.String({ maxLength: 100 })),
               payment_id: Type.Optional(Type.String({ maxLength: 100 })),
               client_session_id: Type.Optional(Type.String({ maxLength: 100 })),
-              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+              // A string: query values are not coerced (app.ts), so an integer schema would refuse every limit.
+              limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: '1 to 100; 50 when absent' })),
             },
             { additionalProperties: false },
           ),
@@ -143,7 +144,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           ...(q.endpoint_id ? { endpointId: q.endpoint_id } : {}),
           ...(q.payment_id ? { subjectId: q.payment_id } : q.client_session_id ? { subjectId: q.client_session_id } : {}),
         };
-        return { data: await service.deliveries(merchantOf(request), filter, q.limit ?? 50) };
+        return { data: await service.deliveries(merchantOf(request), filter, q.limit ? Number(q.limit) : 50) };
       },
     );
     app.post(

@@ -169,7 +169,12 @@ export class WebhookService {
       return undefined;
     }
     const made = await this.createEndpoint(merchantId, { url, description: 'KASSA_WEBHOOK_URL' }, secret);
-    return secret === undefined ? made.secret : undefined;
+    // Processes started together may each have made one (every event would then go twice): the oldest
+    // stays, the others go, and every process that looks decides the same.
+    const same = (await this.store.endpoints(merchantId)).filter((e) => e.url === made.url);
+    for (const extra of same.slice(1)) await this.store.updateEndpoint({ ...extra, deletedAt: this.deps.clock() });
+    const kept = same[0]?.id === made.id;
+    return secret === undefined && kept ? made.secret : undefined;
   }
 
   // ---- Deliveries ----------------------------------------------------------------------------------

@@ -51,8 +51,10 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
       return rows.map(toDelivery);
     },
     async claimDelivery(id, now, until) {
+      // Due, too: a claim from a list read before another process rescheduled the delivery must not send the retry early.
       const result = await pg.bounded(
-        sql`UPDATE webhook_deliveries SET locked_until = ${until} WHERE id = ${id} AND status = 'PENDING' AND locked_until <= ${now}`,
+        sql`UPDATE webhook_deliveries SET locked_until = ${until}
+            WHERE id = ${id} AND status = 'PENDING' AND next_attempt_at <= ${now} AND locked_until <= ${now}`,
       );
       return result.count === 1;
     },

@@ -18,7 +18,11 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const due = db.prepare(
     "SELECT * FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= ? AND locked_until <= ? ORDER BY next_attempt_at LIMIT ?",
   );
-  const claim = db.prepare("UPDATE webhook_deliveries SET locked_until = ? WHERE id = ? AND status = 'PENDING' AND locked_until <= ?");
+  // Due, too: a process claiming from a list it read before another process tried and rescheduled the
+  // delivery must not send the retry early.
+  const claim = db.prepare(
+    "UPDATE webhook_deliveries SET locked_until = ? WHERE id = ? AND status = 'PENDING' AND next_attempt_at <= ? AND locked_until <= ?",
+  );
   const record = db.prepare(`
     UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?, delivered_at = ?,
       locked_until = 0 WHERE id = ?`);
@@ -57,7 +61,7 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       return (due.all(now, now, limit) as DeliveryRow[]).map(toDelivery);
     },
     async claimDelivery(id, now, until) {
-      return (await writer.run(() => claim.run(until, id, now).changes)) === 1;
+      return (await writer.run(() => claim.run(until, id, now, now).changes)) === 1;
     },
     async recordAttempt(id, r) {
       await writer.run(() =>

@@ -1,0 +1,445 @@
+// The webhook store's contract, on every engine: endpoints read back as written; recording a payment
+// or session event adds one PENDING delivery per live endpoint of the merchant subscribed to its type,
+// in the same unit of work, so a unit that fails leaves none (the outbox, spec payments.md §7); a due
+// delivery is claimed by exactly one handle (process); attempts, redelivery, the list and the backlog.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PaymentEvent } from '../../src/payments/payment.store.ts';
+import type { SessionEvent } from '../../src/sessions/session.store.ts';
+import type { Store } from '../../src/storage/store.ts';
+import { isWriteConflict } from '../../src/storage/unit-of-work.ts';
+import type { WebhookDelivery, WebhookEndpoint, WebhookEventType } from '../../src/webhooks/webhook.store.ts';
+import { T0, forEachEngine, withMerchants } from '../support/engines.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+const endpoint = (over: Partial<WebhookEndpoint> = {}): WebhookEndpoint => ({
+  id: 'we_1',
+  merchantId: 'mer_a',
+  url: 'http://127.0.0.1:9/hook',
+  events: ['PAYMENT.STATUS', 'PAYMENT.REFUND'],
+  version: '2.4',
+  secretSealed: 's1.sealed-secret',
+  createdAt: T0,
+  ...over,
+});
+
+let seq = 0;
+const paymentEvent = (over: Partial<PaymentEvent> = {}): PaymentEvent => ({
+  id: `pev_${++seq}`,
+  merchantId: 'mer_a',
+  paymentId: 'pay_1',
+  type: 'PAYMENT.STATUS',
+  status: 'AUTHORIZED',
+  version: 1,
+  ordinal: 0,
+  createdAt: T0,
+  detail: { amount: 1000 },
+  ...over,
+});
+
+const sessionEvent = (over: Partial<SessionEvent> = {}): SessionEvent => ({
+  id: `sev_${++seq}`,
+  merchantId: 'mer_a',
+  sessionId: 'cs_1',
+  type: 'CLIENT_SESSION.CREATED',
+  version: 1,
+  createdAt: T0,
+  detail: { orderId: 'order-1' },
+  ...over,
+});
+
+const recordPaymentEvent = (store: Store, e: PaymentEvent) => store.commit((uow) => uow.payments.insertEvent(e));
+const recordSessionEvent = (store: Store, e: SessionEvent) => store.commit((uow) => uow.sessions.recordEvent(e));
+
+/** Every delivery of the merchant, as [endpoint, event, type, subject] sorted, for comparing fan-outs. */
+async function fannedOut(store: Store, merchantId = 'mer_a') {
+  const rows = await store.webhooks.deliveries(merchantId, {}, 100);
+  return rows.map((d) => [d.endpointId, d.eventId, d.eventType, d.subjectId]).sort((a, b) => a.join().localeCompare(b.join()));
+}
+
+/** Endpoints that take every combination this suite needs, and two that must never get anything. */
+async function seedEndpoints(store: Store) {
+  await withMerchants(store, 'mer_a', 'mer_b');
+  const made: [string, WebhookEventType[], Partial<WebhookEndpoint>?][] = [
+    ['we_default', ['PAYMENT.STATUS', 'PAYMENT.REFUND']],
+    ['we_refunds', ['PAYMENT.REFUND']],
+    ['we_created', ['CLIENT_SESSION.CREATED']],
+    ['we_sessions', ['CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED']],
+    ['we_deleted', ['PAYMENT.STATUS', 'PAYMENT.REFUND', 'CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED'], { deletedAt: T0 }],
+    ['we_other', ['PAYMENT.STATUS', 'PAYMENT.REFUND', 'CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED'], { merchantId: 'mer_b' }],
+  ];
+  for (const [id, events, over] of made) await store.webhooks.insertEndpoint(endpoint({ id, events, ...over }));
+}
+
+/** One delivery to `we_1`, due at T0. */
+async function oneDelivery(store: Store): Promise<WebhookDelivery> {
+  await withMerchants(store, 'mer_a', 'mer_b');
+  await store.webhooks.insertEndpoint(endpoint());
+  await recordPaymentEvent(store, paymentEvent());
+  const [d] = await store.webhooks.dueDeliveries(T0, 10);
+  assert.ok(d);
+  return d;
+}
+
+forEachEngine('webhook store', (_engine, fresh) => {
+  test('endpoints read back as written; the list is live ones of the merchant, oldest first; a deleted one is still found by id', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a', 'mer_b');
+    const full = endpoint({
+      id: 'we_full',
+      description: 'Orders service',
+      events: ['CLIENT_SESSION.UPDATED'],
+      version: '2.1',
+      previousSecretSealed: 's1.old',
+      previousUntil: T0 + 86_400_000,
+    });
+    await store.webhooks.insertEndpoint(endpoint({ id: 'we_2', createdAt: T0 + 2 }));
+    await store.webhooks.insertEndpoint(full);
+    await store.webhooks.insertEndpoint(endpoint({ id: 'we_b', merchantId: 'mer_b' }));
+    assert.deepEqual(await store.webhooks.findEndpoint('mer_a', 'we_full'), full);
+    assert.deepEqual(await store.webhooks.findEndpoint('mer_a', 'we_2'), endpoint({ id: 'we_2', createdAt: T0 + 2 }));
+    assert.equal(await store.webhooks.findEndpoint('mer_b', 'we_full'), undefined, "another merchant's id finds nothing");
+    assert.equal(await store.webhooks.findEndpoint('mer_a', 'we_nope'), undefined);
+    assert.deepEqual(
+      (await store.webhooks.endpoints('mer_a')).map((e) => e.id),
+      ['we_full', 'we_2'],
+    );
+
+    const changed = { ...full, url: 'https://example.com/hooks', events: ['PAYMENT.STATUS'] as WebhookEventType[], deletedAt: T0 + 5 };
+    delete changed.description;
+    await store.webhooks.updateEndpoint(changed);
+    assert.deepEqual(await store.webhooks.findEndpoint('mer_a', 'we_full'), changed);
+    assert.deepEqual(
+      (await store.webhooks.endpoints('mer_a')).map((e) => e.id),
+      ['we_2'],
+    );
+    // An update names the merchant: another's cannot change it.
+    await store.webhooks.updateEndpoint({ ...endpoint({ id: 'we_b' }), url: 'http://evil.example/' });
+    assert.equal((await store.webhooks.findEndpoint('mer_b', 'we_b'))?.url, 'http://127.0.0.1:9/hook');
+  });
+
+  test("a payment event fans out to the merchant's live endpoints that take its type, one PENDING delivery each, due at once", async () => {
+    const { store } = await fresh();
+    await seedEndpoints(store);
+    const status = paymentEvent({ type: 'PAYMENT.STATUS', createdAt: T0 + 7 });
+    const refund = paymentEvent({ type: 'PAYMENT.REFUND', status: 'SETTLED', createdAt: T0 + 8 });
+    await recordPaymentEvent(store, status);
+    await recordPaymentEvent(store, refund);
+    assert.deepEqual(await fannedOut(store), [
+      ['we_default', status.id, 'PAYMENT.STATUS', 'pay_1'],
+      ['we_default', refund.id, 'PAYMENT.REFUND', 'pay_1'],
+      ['we_refunds', refund.id, 'PAYMENT.REFUND', 'pay_1'],
+    ]);
+    assert.deepEqual(await fannedOut(store, 'mer_b'), [], "another merchant's endpoint gets nothing");
+    const first = (await store.webhooks.deliveries('mer_a', {}, 100)).find((d) => d.eventId === status.id);
+    assert.ok(first);
+    assert.match(first.id, UUID);
+    assert.deepEqual(
+      { ...first, id: 'x' },
+      {
+        id: 'x',
+        merchantId: 'mer_a',
+        endpointId: 'we_default',
+        eventId: status.id,
+        eventType: 'PAYMENT.STATUS',
+        subjectId: 'pay_1',
+        status: 'PENDING',
+        attempts: 0,
+        nextAttemptAt: T0 + 7,
+        createdAt: T0 + 7,
+      },
+    );
+    const ids = (await store.webhooks.deliveries('mer_a', {}, 100)).map((d) => d.id);
+    assert.equal(new Set(ids).size, 3, 'each delivery has an id of its own');
+    assert.deepEqual((await store.webhooks.dueDeliveries(T0 + 6, 10)).length, 0, 'not due before the event');
+    assert.deepEqual((await store.webhooks.dueDeliveries(T0 + 8, 10)).length, 3);
+  });
+
+  test('a session event fans out only to endpoints that asked for session events', async () => {
+    const { store } = await fresh();
+    await seedEndpoints(store);
+    const created = sessionEvent({ type: 'CLIENT_SESSION.CREATED' });
+    const updated = sessionEvent({ type: 'CLIENT_SESSION.UPDATED', version: 2, detail: { amount: { from: 1, to: 2 } } });
+    await recordSessionEvent(store, created);
+    await recordSessionEvent(store, updated);
+    assert.deepEqual(await fannedOut(store), [
+      ['we_created', created.id, 'CLIENT_SESSION.CREATED', 'cs_1'],
+      ['we_sessions', created.id, 'CLIENT_SESSION.CREATED', 'cs_1'],
+      ['we_sessions', updated.id, 'CLIENT_SESSION.UPDATED', 'cs_1'],
+    ]);
+    assert.deepEqual(
+      (await store.sessions.events('mer_a', 'cs_1')).map((e) => [e.type, e.version, e.detail]),
+      [
+        ['CLIENT_SESSION.CREATED', 1, { orderId: 'order-1' }],
+        ['CLIENT_SESSION.UPDATED', 2, { amount: { from: 1, to: 2 } }],
+      ],
+    );
+    assert.deepEqual(await store.sessions.events('mer_b', 'cs_1'), [], "another merchant's history is empty");
+  });
+
+  test('an endpoint deleted, or made, after an event changes nothing already fanned out; later events follow the live set', async () => {
+    const { store } = await fresh();
+    await seedEndpoints(store);
+    const before = paymentEvent();
+    await recordPaymentEvent(store, before);
+    await store.webhooks.updateEndpoint({ ...(await store.webhooks.findEndpoint('mer_a', 'we_default'))!, deletedAt: T0 + 1 });
+    await store.webhooks.insertEndpoint(endpoint({ id: 'we_late', events: ['PAYMENT.STATUS'] }));
+    const after = paymentEvent();
+    await recordPaymentEvent(store, after);
+    assert.deepEqual(await fannedOut(store), [
+      ['we_default', before.id, 'PAYMENT.STATUS', 'pay_1'],
+      ['we_late', after.id, 'PAYMENT.STATUS', 'pay_1'],
+    ]);
+  });
+
+  test('a unit that fails after recording an event leaves neither the event nor its deliveries', async () => {
+    const { store } = await fresh();
+    await seedEndpoints(store);
+    // A write that fails in the database after the event's writes ran (a stale session version).
+    const stale = {
+      id: 'cs_missing',
+      merchantId: 'mer_a',
+      accessTokenHash: 'h',
+      data: {},
+      version: 2,
+      createdAt: T0,
+      updatedAt: T0,
+      expiresAt: T0 + 1,
+    };
+    await assert.rejects(
+      store.commit((uow) => {
+        uow.payments.insertEvent(paymentEvent({ type: 'PAYMENT.REFUND' }));
+        uow.sessions.recordEvent(sessionEvent({ type: 'CLIENT_SESSION.UPDATED' }));
+        uow.sessions.update(stale);
+      }),
+      (error) => isWriteConflict(error),
+    );
+    // A decision that throws after recording.
+    await assert.rejects(
+      store.commit((uow) => {
+        uow.payments.insertEvent(paymentEvent());
+        throw new Error('refused');
+      }),
+      /refused/,
+    );
+    await assert.rejects(
+      store.payments.change({ kind: 'payment', merchantId: 'mer_a', paymentId: 'pay_1' }, (_locked, uow) => {
+        uow.payments.insertEvent(paymentEvent());
+        throw new Error('refused');
+      }),
+      /refused/,
+    );
+    assert.deepEqual(await fannedOut(store), []);
+    assert.deepEqual(await store.payments.events('mer_a', 'pay_1'), []);
+    assert.deepEqual(await store.sessions.events('mer_a', 'cs_1'), []);
+    assert.deepEqual(await store.webhooks.backlog(), { pending: 0 });
+  });
+
+  test('a due delivery is claimed by exactly one of two handles (two processes), and by nobody until the claim lapses', async () => {
+    const { store, another } = await fresh();
+    const d = await oneDelivery(store);
+    const other = await another();
+    const claims = await Promise.all(
+      [store, other, store, other, other, store].map((s) => s.webhooks.claimDelivery(d.id, T0, T0 + 30_000)),
+    );
+    assert.equal(claims.filter(Boolean).length, 1);
+    assert.deepEqual(await other.webhooks.dueDeliveries(T0 + 29_999, 10), [], 'held while claimed');
+    assert.equal(await other.webhooks.claimDelivery(d.id, T0 + 29_999, T0 + 60_000), false);
+    // A process that died mid-send leaves its claim to lapse: the delivery is due again, for anyone.
+    assert.deepEqual(
+      (await other.webhooks.dueDeliveries(T0 + 30_000, 10)).map((x) => x.id),
+      [d.id],
+    );
+    assert.equal(await other.webhooks.claimDelivery(d.id, T0 + 30_000, T0 + 60_000), true);
+  });
+
+  test('many due deliveries claimed from two handles at once: each goes to exactly one', async () => {
+    const { store, another } = await fresh();
+    await withMerchants(store, 'mer_a');
+    await store.webhooks.insertEndpoint(endpoint());
+    await store.commit((uow) => {
+      for (let i = 0; i < 40; i++) uow.payments.insertEvent(paymentEvent({ paymentId: `pay_${i}` }));
+    });
+    const other = await another();
+    const due = await store.webhooks.dueDeliveries(T0, 100);
+    assert.equal(due.length, 40);
+    const [mine, theirs] = await Promise.all(
+      [store, other].map((s) => Promise.all(due.map((d) => s.webhooks.claimDelivery(d.id, T0, T0 + 30_000)))),
+    );
+    for (let i = 0; i < due.length; i++) assert.notEqual(mine![i], theirs![i], `delivery ${i} claimed by exactly one`);
+  });
+
+  test('recordAttempt: a retry is PENDING and not due before its time; DELIVERED and FAILED are never due again', async () => {
+    const { store } = await fresh();
+    const d = await oneDelivery(store);
+    assert.ok(await store.webhooks.claimDelivery(d.id, T0, T0 + 30_000));
+    await store.webhooks.recordAttempt(d.id, {
+      status: 'PENDING',
+      attempts: 1,
+      nextAttemptAt: T0 + 10_000,
+      lastStatusCode: 503,
+      lastError: 'The receiver answered 503.',
+    });
+    assert.deepEqual(await store.webhooks.findDelivery('mer_a', d.id), {
+      ...d,
+      attempts: 1,
+      nextAttemptAt: T0 + 10_000,
+      lastStatusCode: 503,
+      lastError: 'The receiver answered 503.',
+    });
+    assert.deepEqual(await store.webhooks.dueDeliveries(T0 + 9_999, 10), []);
+    // The claim is released with the attempt: the retry is due at its time, not when the claim would have lapsed.
+    assert.deepEqual(
+      (await store.webhooks.dueDeliveries(T0 + 10_000, 10)).map((x) => x.id),
+      [d.id],
+    );
+    assert.ok(await store.webhooks.claimDelivery(d.id, T0 + 10_000, T0 + 40_000));
+    await store.webhooks.recordAttempt(d.id, {
+      status: 'DELIVERED',
+      attempts: 2,
+      nextAttemptAt: T0 + 10_005,
+      lastStatusCode: 204,
+      deliveredAt: T0 + 10_005,
+    });
+    const delivered = await store.webhooks.findDelivery('mer_a', d.id);
+    assert.deepEqual(delivered, {
+      ...d,
+      status: 'DELIVERED',
+      attempts: 2,
+      nextAttemptAt: T0 + 10_005,
+      lastStatusCode: 204,
+      deliveredAt: T0 + 10_005,
+    });
+    assert.deepEqual(await store.webhooks.dueDeliveries(T0 + 10 * 86_400_000, 10), []);
+    assert.equal(
+      await store.webhooks.claimDelivery(d.id, T0 + 10 * 86_400_000, T0 + 11 * 86_400_000),
+      false,
+      'a delivered one cannot be claimed',
+    );
+    assert.equal(await store.webhooks.findDelivery('mer_b', d.id), undefined, "another merchant's id finds nothing");
+  });
+
+  test('a claim made from a stale list does not take a retry before it is due (the other process just tried it)', async () => {
+    const { store, another } = await fresh();
+    const d = await oneDelivery(store);
+    const other = await another();
+    // Both processes list the due delivery; one claims, sends, fails and schedules the retry.
+    const seenByOther = await other.webhooks.dueDeliveries(T0, 10);
+    assert.deepEqual(
+      seenByOther.map((x) => x.id),
+      [d.id],
+    );
+    assert.ok(await store.webhooks.claimDelivery(d.id, T0, T0 + 30_000));
+    await store.webhooks.recordAttempt(d.id, { status: 'PENDING', attempts: 1, nextAttemptAt: T0 + 10_000, lastStatusCode: 500 });
+    // The other claims from what it listed: the retry is not due, so it must not win it.
+    assert.equal(await other.webhooks.claimDelivery(d.id, T0 + 1, T0 + 30_001), false);
+    assert.equal((await store.webhooks.findDelivery('mer_a', d.id))?.attempts, 1);
+  });
+
+  test('requeue makes a delivery PENDING and due now, keeps its attempts and id; only for its merchant', async () => {
+    const { store } = await fresh();
+    const d = await oneDelivery(store);
+    assert.ok(await store.webhooks.claimDelivery(d.id, T0, T0 + 30_000));
+    await store.webhooks.recordAttempt(d.id, {
+      status: 'FAILED',
+      attempts: 6,
+      nextAttemptAt: T0 + 5,
+      lastError: 'Could not reach the receiver (ECONNREFUSED).',
+    });
+    assert.equal(await store.webhooks.requeue('mer_b', d.id, T0 + 100), false);
+    assert.equal(await store.webhooks.requeue('mer_a', 'no-such-delivery', T0 + 100), false);
+    assert.equal((await store.webhooks.findDelivery('mer_a', d.id))?.status, 'FAILED');
+    assert.equal(await store.webhooks.requeue('mer_a', d.id, T0 + 100), true);
+    const requeued = await store.webhooks.findDelivery('mer_a', d.id);
+    assert.deepEqual(requeued, { ...d, attempts: 6, nextAttemptAt: T0 + 100, lastError: 'Could not reach the receiver (ECONNREFUSED).' });
+    assert.deepEqual(
+      (await store.webhooks.dueDeliveries(T0 + 100, 10)).map((x) => x.id),
+      [d.id],
+    );
+
+    // A delivered one goes again too (a receiver that lost it), and its deliveredAt is cleared.
+    assert.ok(await store.webhooks.claimDelivery(d.id, T0 + 100, T0 + 30_100));
+    await store.webhooks.recordAttempt(d.id, {
+      status: 'DELIVERED',
+      attempts: 7,
+      nextAttemptAt: T0 + 101,
+      lastStatusCode: 200,
+      deliveredAt: T0 + 101,
+    });
+    assert.equal(await store.webhooks.requeue('mer_a', d.id, T0 + 200), true);
+    const again = await store.webhooks.findDelivery('mer_a', d.id);
+    assert.equal(again?.status, 'PENDING');
+    assert.equal(again?.deliveredAt, undefined);
+  });
+
+  test('the delivery list: newest first, filtered by status, endpoint and subject, limited, one merchant only', async () => {
+    const { store } = await fresh();
+    await seedEndpoints(store);
+    for (let i = 0; i < 4; i++) {
+      await recordPaymentEvent(store, paymentEvent({ paymentId: `pay_${i}`, type: 'PAYMENT.REFUND', createdAt: T0 + i }));
+    }
+    await recordSessionEvent(store, sessionEvent({ createdAt: T0 + 10 }));
+    const all = await store.webhooks.deliveries('mer_a', {}, 100);
+    assert.equal(all.length, 4 * 2 + 2);
+    assert.deepEqual(
+      all.map((d) => d.createdAt),
+      [...all.map((d) => d.createdAt)].sort((a, b) => b - a),
+      'newest first',
+    );
+    assert.deepEqual(
+      (await store.webhooks.deliveries('mer_a', { endpointId: 'we_refunds' }, 100)).map((d) => d.subjectId),
+      ['pay_3', 'pay_2', 'pay_1', 'pay_0'],
+    );
+    assert.deepEqual((await store.webhooks.deliveries('mer_a', { subjectId: 'pay_2' }, 100)).map((d) => d.endpointId).sort(), [
+      'we_default',
+      'we_refunds',
+    ]);
+    assert.deepEqual(
+      (await store.webhooks.deliveries('mer_a', { subjectId: 'cs_1', endpointId: 'we_sessions' }, 100)).map((d) => d.eventType),
+      ['CLIENT_SESSION.CREATED'],
+    );
+    assert.equal((await store.webhooks.deliveries('mer_a', {}, 3)).length, 3);
+    const [top] = all;
+    assert.ok(await store.webhooks.claimDelivery(top!.id, T0 + 10, T0 + 100));
+    await store.webhooks.recordAttempt(top!.id, { status: 'FAILED', attempts: 6, nextAttemptAt: T0 + 11 });
+    assert.deepEqual(
+      (await store.webhooks.deliveries('mer_a', { status: 'FAILED' }, 100)).map((d) => d.id),
+      [top!.id],
+    );
+    assert.equal((await store.webhooks.deliveries('mer_a', { status: 'PENDING' }, 100)).length, all.length - 1);
+    assert.deepEqual(await store.webhooks.deliveries('mer_b', {}, 100), []);
+  });
+
+  test('due deliveries come oldest first, at most `limit`', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a');
+    await store.webhooks.insertEndpoint(endpoint());
+    for (const at of [T0 + 30, T0 + 10, T0 + 20]) await recordPaymentEvent(store, paymentEvent({ paymentId: `pay_${at}`, createdAt: at }));
+    assert.deepEqual(
+      (await store.webhooks.dueDeliveries(T0 + 30, 10)).map((d) => d.nextAttemptAt),
+      [T0 + 10, T0 + 20, T0 + 30],
+    );
+    assert.deepEqual(
+      (await store.webhooks.dueDeliveries(T0 + 30, 2)).map((d) => d.nextAttemptAt),
+      [T0 + 10, T0 + 20],
+    );
+  });
+
+  test('the backlog counts undelivered deliveries (PENDING, claimed or not) and names the oldest', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a', 'mer_b');
+    assert.deepEqual(await store.webhooks.backlog(), { pending: 0 });
+    await store.webhooks.insertEndpoint(endpoint());
+    await store.webhooks.insertEndpoint(endpoint({ id: 'we_b', merchantId: 'mer_b' }));
+    await recordPaymentEvent(store, paymentEvent({ createdAt: T0 + 5 }));
+    await recordPaymentEvent(store, paymentEvent({ merchantId: 'mer_b', createdAt: T0 + 3 }));
+    await recordPaymentEvent(store, paymentEvent({ createdAt: T0 + 9 }));
+    assert.deepEqual(await store.webhooks.backlog(), { pending: 3, oldestCreatedAt: T0 + 3 });
+    const [oldest] = await store.webhooks.dueDeliveries(T0 + 10, 1);
+    assert.ok(await store.webhooks.claimDelivery(oldest!.id, T0 + 10, T0 + 100));
+    assert.deepEqual(await store.webhooks.backlog(), { pending: 3, oldestCreatedAt: T0 + 3 }, 'a claimed one is still undelivered');
+    await store.webhooks.recordAttempt(oldest!.id, { status: 'DELIVERED', attempts: 1, nextAttemptAt: T0 + 10, deliveredAt: T0 + 10 });
+    assert.deepEqual(await store.webhooks.backlog(), { pending: 2, oldestCreatedAt: T0 + 5 });
+  });
+});

@@ -548,7 +548,10 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           summary: 'Not used: the configuration sends no 3DS keys (SDK)',
           tags,
           params: TokenParams,
-          response: errorResponses(...sdkErrors, 'PaymentError'),
+          response: {
+            200: Type.Object({}, { title: 'ThreeDSAuthResponse', description: 'Never sent: this route always answers 400 PaymentError.' }),
+            ...errorResponses(...sdkErrors, 'PaymentError'),
+          },
         },
       },
       async () => {

@@ -1,5 +1,5 @@
 // `kassa webhooks list|create|delete|rotate-secret|test|deliveries|redeliver`: a merchant's webhook
-// endpoints and the deliveries to them, from the operator's shell (spec §7, "Configuration"). Like
+// endpoints and the deliveries to them, from the operator's shell (docs/webhooks.md, "Endpoints"). Like
 // `kassa payments`, the commands open the store from DATABASE_URL and call the WebhookService built as
 // the server builds it (webhooks/create.ts), with the server's signing keys, so a secret sealed by one
 // opens in the other. --json prints what the webhook API answers (GET /kassa/webhook-endpoints,

@@ -265,7 +265,7 @@ function paymentPages(root: FastifyInstance, payments: PaymentOverview, pipeline
   );
 }
 
-/** Acting on deliveries: the scope the webhook API asks (spec §7, "Configuration"). */
+/** Acting on deliveries: the scope the webhook API asks (docs/webhooks.md, "Endpoints"). */
 function webhookPages(root: FastifyInstance, pipeline: Pipeline, history: History): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.post(

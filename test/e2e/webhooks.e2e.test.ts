@@ -1,4 +1,4 @@
-// Webhooks with real processes (spec payments.md §7): KASSA_WEBHOOK_URL (and KASSA_WEBHOOK_SECRET) at
+// Webhooks with real processes (docs/webhooks.md): KASSA_WEBHOOK_URL (and KASSA_WEBHOOK_SECRET) at
 // start-up make the default merchant's endpoint; a payment's events are committed with it, so a
 // process killed after answering, before it could deliver, delivers them once started again (SQLite
 // and PostgreSQL); and two processes on one PostgreSQL deliver each of the events of 1,000 payments

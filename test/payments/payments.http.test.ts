@@ -1,4 +1,4 @@
-// The server's Payments API (docs/payments.md; spec payments.md §3, §4, §5, §8, §10): create from the
+// The server's Payments API (docs/payments.md): create from the
 // token's session, read and search, every action and every cell of the status table, the test cards,
 // async steps and their jobs, the sandbox helpers, scopes, idempotency, versions, the failed-request
 // limit, KASSA_PAYMENTS=off and concurrent calls on one payment. Calls carry X-Api-Key.
@@ -64,7 +64,7 @@ describe('Payments API', () => {
   });
 
   describe('POST /payments (create)', () => {
-    test('an AUTHORIZED payment in the §3.5 shape', async () => {
+    test('an AUTHORIZED payment in the PaymentAPIResponse shape', async () => {
       const s = await tokenFor(t, CARDS.visa, { ...ORDER, customer: { emailAddress: 'jane@example.com' } });
       const res = await api(t, 'POST', '/payments', { paymentMethodToken: s.token });
       assert.equal(res.statusCode, 200, res.body);
@@ -344,7 +344,7 @@ describe('Payments API', () => {
     });
   });
 
-  describe('the status table (§4)', () => {
+  describe('the status table', () => {
     type Made = { app: TestApp; id: string; status: string; dateUpdated: string };
     const made = async (app: TestApp, number: string, then?: (id: string) => Promise<unknown>): Promise<Made> => {
       const { payment } = await pay(app, number);
@@ -853,7 +853,7 @@ describe('Payments API', () => {
     });
   });
 
-  describe('test cards (§5)', () => {
+  describe('test cards', () => {
     const issuer = (declineType: string, code: string, paymentMethodResultCode: string, advisedAction: string) => ({
       status: 'DECLINED',
       reason: { type: 'ISSUER_DECLINED', declineType, code, paymentMethodResultCode, advisedAction },
@@ -870,7 +870,7 @@ describe('Payments API', () => {
       captureSettling?: boolean;
       refundFails?: boolean;
     };
-    // The spec's table, written out by hand: the test fails if cards.ts disagrees.
+    // The test-card table of docs/payments.md, written out by hand: the test fails if cards.ts disagrees.
     const EXPECTED: Record<string, Expect> = {
       '4111111111111111': authorized,
       '4242424242424242': authorized,
@@ -919,7 +919,7 @@ describe('Payments API', () => {
       '4000000000007072': { ...authorized, refundFails: true },
     };
 
-    test('every number of TEST_CARDS is in the spec table, and every one of the table is a test card', () => {
+    test('every number of TEST_CARDS is in the docs' table, and every one of the table is a test card', () => {
       const numbers = TEST_CARDS.flatMap((row) => row.numbers);
       assert.deepEqual([...numbers].sort(), Object.keys(EXPECTED).sort());
     });
@@ -1167,7 +1167,7 @@ describe('Payments API', () => {
     });
   });
 
-  describe('idempotency (§3.1)', () => {
+  describe('idempotency', () => {
     test('create: a completed key is 409 IdempotencyKeyAlreadyExists with paymentId and paymentStatus, a declined payment included', async () => {
       const first = await pay(t, CARDS.visa, { idempotencyKey: 'create-1' });
       const s = await tokenFor(t);
@@ -1316,7 +1316,7 @@ describe('Payments API', () => {
     });
   });
 
-  describe('API versions (§3.1)', () => {
+  describe('API versions', () => {
     test('2.4-only fields are 422 naming 2.4 below it', async () => {
       const { payment } = await pay(t);
       const cases: [string, Res][] = [

@@ -4,7 +4,7 @@
 // sessions (test/sessions/primer-openapi.http.test.ts): dates are UTC without a zone designator, as in
 // Primer's own examples ("date-time" accepts them); and a transaction's `id`, `type`, `processor` and
 // `status`, which TransactionOverviewAPISchema requires without describing them, are allowed
-// (spec payments.md §3.5).
+// (docs/payments.md, "Payments API").
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// The SDK side of the payments sandbox (docs/payments.md; spec payments.md §2): tokenize with every
+// The SDK side of the payments sandbox (docs/payments.md, "Tokenize", "Vault", "3DS", "SDK answers"): tokenize with every
 // field rule, the SDK's vault, POST /payments in the shape both mobile decoders accept, 3DS through
 // /3ds/{token}/continue and resume, and the BIN lookups. Calls carry Primer-Client-Token only.
 import assert from 'node:assert/strict';
@@ -30,7 +30,7 @@ import {
 const TOKEN = /^tok_[0-9A-Za-z]{24}$/;
 const VAULTED_ID = /^vpm_[0-9A-Za-z]{24}$/;
 
-/** The §2.1 answer for 4111 1111 1111 1111 (Visa debit) tokenized with `card()`. */
+/** The tokenize answer for 4111 1111 1111 1111 (Visa debit) tokenized with `card()`. */
 const VISA_DATA = {
   first6Digits: '411111',
   last4Digits: '1111',
@@ -68,7 +68,7 @@ describe('SDK payments', () => {
     sdk(t, accessToken, 'POST', '/payment-instruments', { paymentInstrument, ...extra });
 
   describe('POST /payment-instruments (tokenize)', () => {
-    test('a card becomes a SINGLE_USE token in the §2.1 shape, with the fields Android requires', async () => {
+    test('a card becomes a SINGLE_USE token in the tokenize shape, with the fields Android requires', async () => {
       const s = await session(t);
       const res = await instrument(s.accessToken, card(CARDS.visa, { cardholderName: 'Jane Doe' }));
       assert.equal(res.statusCode, 200, res.body);
@@ -610,7 +610,7 @@ describe('SDK payments', () => {
       assertError(await sdk(t, accessToken, 'POST', `/payments/${other.created.id}/resume`, { resumeToken: theirs }), 400, 'PaymentError');
     });
 
-    test('continue applies an outcome set through the sandbox helper (§8) over the card’s', async () => {
+    test('continue applies an outcome set through the sandbox helper over the card’s', async () => {
       const { token, created, actionAccess } = await challenged();
       const helper = await api(t, 'POST', `/kassa/sandbox/payments/${created.id}/3ds`, { outcome: 'AUTH_FAILED' });
       assert.equal(helper.statusCode, 200, helper.body);
@@ -761,7 +761,7 @@ describe('SDK PENDING without action (authorizeOnCreate: false)', () => {
   });
 });
 
-describe('what Kassa never keeps or logs (§9)', () => {
+describe('what Kassa never keeps or logs (docs/payments.md, "Card data")', () => {
   test('no card number, CVV or 8-digit BIN, and no API key, client, action or resume token, at rest or in the log', async (c) => {
     const lines: string[] = [];
     const sink = new Writable({

@@ -75,7 +75,7 @@ const rowOf = (s: MachineState): Row => {
   return s.status;
 };
 
-/** What the spec says `action` gets on `s`: 'ok' or the errorId. */
+/** What docs/payments.md says `action` gets on `s`: 'ok' or the errorId. */
 const specSays = (s: MachineState, action: PaymentAction): typeof OK | Refusal['errorId'] => {
   const cell = TABLE[rowOf(s)][ACTIONS.indexOf(action)];
   if (cell === OK_THEN_409) return s.amountCaptured - s.amountRefunded > 0 ? OK : 'PaymentAlreadyRefunded';

@@ -28,7 +28,7 @@ test("Primer's documented example: line 500 + fee 100 + shipping 50 = 650", () =
   assert.equal(sessionAmount(session), 650);
 });
 
-test('the spec example 10.1 computes 4400', () => {
+test('the money example computes 4400', () => {
   const session: SessionData = {
     order: {
       lineItems: [

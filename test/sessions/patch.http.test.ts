@@ -32,7 +32,7 @@ async function setup(t: {
   return { app, token: created.clientToken, before };
 }
 
-test('spec example 10.3: change e-mail, replace line items, clear metadata; shipping kept, amount recomputed', async (t) => {
+test('the PATCH example: change e-mail, replace line items, clear metadata; shipping kept, amount recomputed', async (t) => {
   const { app, token, before } = await setup(t);
   const res = await patchSession(app, {
     clientToken: token,

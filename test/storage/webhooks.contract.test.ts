@@ -1,6 +1,6 @@
 // The webhook store's contract, on every engine: endpoints read back as written; recording a payment
 // or session event adds one PENDING delivery per live endpoint of the merchant subscribed to its type,
-// in the same unit of work, so a unit that fails leaves none (the outbox, spec payments.md §7); a due
+// in the same unit of work, so a unit that fails leaves none (the outbox, docs/webhooks.md, "Events"); a due
 // delivery is claimed by exactly one handle (process); attempts, redelivery, the list and the backlog.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

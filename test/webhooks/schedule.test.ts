@@ -1,4 +1,4 @@
-// The retry schedule (spec payments.md §7, "Delivery"): after about 10 s, 60 s, 5, 10 and 15 min, each
+// The retry schedule (docs/webhooks.md, "Retries"): after about 10 s, 60 s, 5, 10 and 15 min, each
 // with ±10 % jitter, scaled by KASSA_WEBHOOK_RETRY_SCALE; after the last retry nothing is left.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

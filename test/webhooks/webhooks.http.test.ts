@@ -1,4 +1,4 @@
-// Webhooks over HTTP, in process (spec payments.md §7): the endpoints API (scope webhooks:write), what a
+// Webhooks over HTTP, in process (docs/webhooks.md): the endpoints API (scope webhooks:write), what a
 // receiver gets (the body, the signatures, X-Kassa-Delivery-Id), the retry schedule, redelivery,
 // secret rotation, subscriptions, the outbox (a change and its deliveries commit together), a
 // payment's and a session's history, and the metrics. A local node:http server is the receiver; the

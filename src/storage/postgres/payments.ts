@@ -56,7 +56,7 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
     },
     insertToken(t) {
       // A customer's first saved card is the default: concurrent first saves of one customer must not each
-      // see none, so they take the customer's lock (held to commit) before looking (spec payments.md §6).
+      // see none, so they take the customer's lock (held to commit) before looking (docs/payments.md, "Vault").
       if (t.tokenType === 'MULTI_USE' && t.customerId !== undefined) lockCustomer(t.merchantId, t.customerId);
       uow.ops.push(
         (tx) => tx`

@@ -919,7 +919,7 @@ describe('Payments API', () => {
       '4000000000007072': { ...authorized, refundFails: true },
     };
 
-    test('every number of TEST_CARDS is in the docs' table, and every one of the table is a test card', () => {
+    test('every number of TEST_CARDS is in the docs table, and every one of the table is a test card', () => {
       const numbers = TEST_CARDS.flatMap((row) => row.numbers);
       assert.deepEqual([...numbers].sort(), Object.keys(EXPECTED).sort());
     });

@@ -21,6 +21,8 @@ test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens',
     trustProxy: false,
     requestTimeoutMs: 30_000,
     shutdownTimeoutMs: 10_000,
+    payments: true,
+    webhookRetryScale: 1,
     purge: { intervalMs: 60_000, retentionMs: 604_800_000, batchSize: 500 },
   });
 });
@@ -36,6 +38,10 @@ test('every variable is read', () => {
     KASSA_TOKEN_SECRET: 'x'.repeat(32),
     KASSA_SDK_ENV: 'PRODUCTION',
     LOG_LEVEL: 'warn',
+    KASSA_PAYMENTS: 'off',
+    KASSA_WEBHOOK_URL: 'https://hooks.example.com/kassa',
+    KASSA_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
+    KASSA_WEBHOOK_RETRY_SCALE: '0.001',
   });
   assert.deepEqual(config, {
     port: 9000,
@@ -55,8 +61,19 @@ test('every variable is read', () => {
     trustProxy: false,
     requestTimeoutMs: 30_000,
     shutdownTimeoutMs: 10_000,
+    payments: false,
+    webhookUrl: 'https://hooks.example.com/kassa',
+    webhookSecret: 'whsec_0123456789abcdef',
+    webhookRetryScale: 0.001,
     purge: { intervalMs: 60_000, retentionMs: 604_800_000, batchSize: 500 },
   });
+});
+
+test('the webhook variables: an http(s) URL, a secret of 16 characters or more, a scale above 0', () => {
+  assert.throws(() => loadConfig({ KASSA_WEBHOOK_URL: 'ftp://x' }), /KASSA_WEBHOOK_URL/);
+  assert.throws(() => loadConfig({ KASSA_WEBHOOK_SECRET: 'short' }), /KASSA_WEBHOOK_SECRET/);
+  assert.throws(() => loadConfig({ KASSA_WEBHOOK_RETRY_SCALE: '0' }), /KASSA_WEBHOOK_RETRY_SCALE/);
+  assert.throws(() => loadConfig({ KASSA_PAYMENTS: 'maybe' }), /KASSA_PAYMENTS/);
 });
 
 test('every bad value is reported at once, by name', () => {

@@ -566,7 +566,18 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       '/v1/bin-data/:bin/networks',
       {
         ...pipeline.sdk(),
-        schema: { summary: 'The card networks of a BIN (Android SDK)', tags, params: bin, response: errorResponses(...sdkErrors) },
+        schema: {
+          summary: 'The card networks of a BIN (Android SDK)',
+          tags,
+          params: bin,
+          response: {
+            200: Type.Object(
+              { networks: Type.Array(Type.Object({ displayName: Type.String(), value: Type.String() })) },
+              { title: 'BinNetworksResponse' },
+            ),
+            ...errorResponses(...sdkErrors),
+          },
+        },
       },
       async (request, reply) => send(reply, networksResponse(request.params.bin)),
     );
@@ -574,7 +585,21 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       '/v1/bin-data/:bin',
       {
         ...pipeline.sdk(),
-        schema: { summary: 'The BIN data of a BIN (iOS SDK)', tags, params: bin, response: errorResponses(...sdkErrors) },
+        schema: {
+          summary: 'The BIN data of a BIN (iOS SDK)',
+          tags,
+          params: bin,
+          response: {
+            200: Type.Object(
+              {
+                firstDigits: Type.Optional(Type.String()),
+                binData: Type.Array(Type.Object({ displayName: Type.String(), network: Type.String(), accountFundingType: Type.String() })),
+              },
+              { title: 'BinDataResponse' },
+            ),
+            ...errorResponses(...sdkErrors),
+          },
+        },
       },
       async (request, reply) => send(reply, binDataResponse(request.params.bin)),
     );

@@ -44,7 +44,11 @@ describe('optimistic concurrency: ETag and If-Match', () => {
       const current = (await t.store.sessions.findByAccessTokenHash(hash))!;
       decide(
         current as never,
-        { sessions: { insert() {}, update() {} }, idempotency: { complete() {} }, afterCommit() {} } as unknown as UnitOfWork,
+        {
+          sessions: { insert() {}, update() {}, recordEvent() {} },
+          idempotency: { complete() {} },
+          afterCommit() {},
+        } as unknown as UnitOfWork,
       );
       await updateSession(t.store, { ...current, data: { ...current.data, orderId } as SessionData, version: current.version + 1 });
       throw new WriteConflict('another process wrote first');

@@ -13,6 +13,8 @@ export async function startReceiver(): Promise<{ url: string; received(): number
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  // The bench exits when it is done, receiver or not.
+  server.unref();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { url: `http://127.0.0.1:${port}/webhooks`, received: () => received, close: () => server.close() };

@@ -4,6 +4,7 @@
 // change it makes is serialised with every other change to its payment.
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.ts';
+import { startPoller, type Poller } from '../lib/poller.ts';
 import type { PaymentStore } from './payment.store.ts';
 import type { PaymentService } from './service.ts';
 
@@ -13,11 +14,7 @@ export const JOB_POLL_MS = 250;
 const CLAIM_MS = 30_000;
 const BATCH = 20;
 
-export interface JobRunner {
-  /** Runs every job due now (tests call it; the timer calls it too). */
-  runDue(): Promise<number>;
-  stop(): Promise<void>;
-}
+export type JobRunner = Pick<Poller, 'runDue' | 'stop'>;
 
 export function startJobRunner(
   store: PaymentStore,
@@ -26,43 +23,26 @@ export function startJobRunner(
   logger: Logger,
   pollMs = JOB_POLL_MS,
 ): JobRunner {
-  let running: Promise<number> | undefined;
-  let stopped = false;
-  const runDue = async (): Promise<number> => {
-    let done = 0;
-    const now = clock();
-    for (const job of await store.dueJobs(now, BATCH)) {
-      if (stopped) break;
-      if (!(await store.claimJob(job.id, now, now + CLAIM_MS))) continue;
-      try {
-        await service.runJob(job);
-        done++;
-      } catch (error) {
-        // Left claimed: it is tried again once the claim lapses.
-        logger.error({ err: error, job: { id: job.id, kind: job.kind, paymentId: job.paymentId } }, 'payment job failed');
+  const poller: Poller = startPoller(
+    async () => {
+      let done = 0;
+      const now = clock();
+      for (const job of await store.dueJobs(now, BATCH)) {
+        if (poller.stopped) break;
+        if (!(await store.claimJob(job.id, now, now + CLAIM_MS))) continue;
+        try {
+          await service.runJob(job);
+          done++;
+        } catch (error) {
+          // Left claimed: it is tried again once the claim lapses.
+          logger.error({ err: error, job: { id: job.id, kind: job.kind, paymentId: job.paymentId } }, 'payment job failed');
+        }
       }
-    }
-    return done;
-  };
-  const tick = () => {
-    if (running || stopped) return;
-    running = runDue()
-      .catch((error: unknown) => {
-        logger.warn({ err: error }, 'looking for payment jobs failed');
-        return 0;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = pollMs > 0 ? setInterval(tick, pollMs) : undefined;
-  timer?.unref();
-  return {
-    runDue: () => (running ? running.then(runDue) : runDue()),
-    async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await running;
+      return done;
     },
-  };
+    pollMs,
+    logger,
+    'payment jobs',
+  );
+  return poller;
 }

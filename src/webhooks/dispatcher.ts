@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.ts';
+import { startPoller, type Poller } from '../lib/poller.ts';
 import { DELIVERY_TIMEOUT_MS, type WebhookService } from './service.ts';
 import type { WebhookStore } from './webhook.store.ts';
 
@@ -29,11 +30,7 @@ const IN_FLIGHT = 10;
 const BUSY_UTILIZATION = 0.7;
 const BUSY_BATCH = 10;
 
-export interface Dispatcher {
-  /** Sends every delivery due now; resolves with how many were attempted. */
-  runDue(): Promise<number>;
-  stop(): Promise<void>;
-}
+export type Dispatcher = Pick<Poller, 'runDue' | 'stop'>;
 
 export function startDispatcher(
   store: WebhookStore,
@@ -42,49 +39,36 @@ export function startDispatcher(
   logger: Logger,
   pollMs = DISPATCH_POLL_MS,
 ): Dispatcher {
-  let running: Promise<number> | undefined;
-  let stopped = false;
-  const runDue = async (limit = BATCH): Promise<number> => {
-    const now = clock();
-    const due = await store.dueDeliveries(now, limit);
-    if (stopped || due.length === 0) return 0;
-    // Claimed, sent and recorded IN_FLIGHT at a time: on SQLite the calls in flight together share a commit.
-    const won = await eachLimited(due, (d) => store.claimDelivery(d.id, now, now + CLAIM_MS));
-    const claimed = due.filter((_, i) => won[i]);
-    const results = await eachLimited(claimed, (delivery) =>
-      service.deliver(delivery).catch((error: unknown) => {
-        // Left claimed: tried again once the claim lapses.
-        logger.error({ err: error, delivery: { id: delivery.id, endpointId: delivery.endpointId } }, 'webhook delivery failed to run');
-        return undefined;
-      }),
-    );
-    await eachLimited(claimed, async (d, i) => (results[i] ? store.recordAttempt(d.id, results[i]) : undefined));
-    return claimed.length;
-  };
   let loop = performance.eventLoopUtilization();
-  const tick = () => {
-    if (running || stopped) return;
-    const since = performance.eventLoopUtilization(loop);
-    loop = performance.eventLoopUtilization();
-    running = runDue(since.utilization > BUSY_UTILIZATION ? BUSY_BATCH : BATCH)
-      .catch((error: unknown) => {
-        logger.warn({ err: error }, 'looking for webhook deliveries failed');
-        return 0;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = pollMs > 0 ? setInterval(tick, pollMs) : undefined;
-  timer?.unref();
-  return {
-    runDue: () => (running ? running.then(() => runDue()) : runDue()),
-    async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await running;
+  const poller: Poller = startPoller(
+    async (timed) => {
+      let limit = BATCH;
+      if (timed) {
+        const since = performance.eventLoopUtilization(loop);
+        loop = performance.eventLoopUtilization();
+        if (since.utilization > BUSY_UTILIZATION) limit = BUSY_BATCH;
+      }
+      const now = clock();
+      const due = await store.dueDeliveries(now, limit);
+      if (poller.stopped || due.length === 0) return 0;
+      // Claimed, sent and recorded IN_FLIGHT at a time: on SQLite the calls in flight together share a commit.
+      const won = await eachLimited(due, (d) => store.claimDelivery(d.id, now, now + CLAIM_MS));
+      const claimed = due.filter((_, i) => won[i]);
+      const results = await eachLimited(claimed, (delivery) =>
+        service.deliver(delivery).catch((error: unknown) => {
+          // Left claimed: tried again once the claim lapses.
+          logger.error({ err: error, delivery: { id: delivery.id, endpointId: delivery.endpointId } }, 'webhook delivery failed to run');
+          return undefined;
+        }),
+      );
+      await eachLimited(claimed, async (d, i) => (results[i] ? store.recordAttempt(d.id, results[i]) : undefined));
+      return claimed.length;
     },
-  };
+    pollMs,
+    logger,
+    'webhook deliveries',
+  );
+  return poller;
 }
 
 /** `work` on every item, at most IN_FLIGHT at once; the results in the items' order. */

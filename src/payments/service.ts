@@ -462,7 +462,7 @@ export class PaymentService {
   }
 
   adjust(ctx: Context, merchantId: string, id: string, amount: number, key?: string) {
-    // The schema's Money allows 0; an authorization is adjusted to at least 1 (docs/payments.md, "Actions").
+    // The schema's Money allows 0; an authorization is adjusted to at least 1 (docs/payments.md, "Payments API").
     if (amount < 1) {
       return Promise.reject(
         validationError('PaymentAdjustAuthorizationAPIRequest', [{ path: '$.amount', description: 'The amount must be at least 1.' }]),

@@ -469,7 +469,7 @@ describe("the dashboard's payment pages", () => {
       customerId: 'cust-9',
       cards: [{ id: body.cards[0].id, ...card, default: true, createdAt: at(0) }],
     });
-    // The MULTI_USE token the payment now shows must not reach a browser (docs/payments.md, "Never").
+    // The MULTI_USE token the payment now shows must not reach a browser (docs/payments.md, "Card data").
     const vaultedToken = paid.paymentMethod.paymentMethodToken as string;
     assert.match(vaultedToken, /^tok_/);
     for (const url of [

@@ -115,11 +115,14 @@ export const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10
 export function webhookTargets(rows: Row[]): Target[] {
   const pay = rows.find((r) => r.scenario === 'pay');
   const hooked = rows.find((r) => r.scenario === 'pay-hooked');
+  const again = rows.find((r) => r.scenario === 'pay-again');
   if (!pay || !hooked) return [];
-  const share = hooked.kassa.requestsPerSecond / pay.kassa.requestsPerSecond;
+  // pay-hooked runs between pay and pay-again: compared with their mean, the database's growth cancels out.
+  const without = again ? (pay.kassa.requestsPerSecond + again.kassa.requestsPerSecond) / 2 : pay.kassa.requestsPerSecond;
+  const share = hooked.kassa.requestsPerSecond / without;
   return [
     {
-      what: `pay-hooked: ${(share * 100).toFixed(0)}% of pay's throughput with a webhook endpoint (target >= ${WEBHOOK_SHARE * 100}%)`,
+      what: `pay-hooked: ${(share * 100).toFixed(0)}% of pay's throughput${again ? ' (mean of pay and pay-again)' : ''} with a webhook endpoint (target >= ${WEBHOOK_SHARE * 100}%)`,
       met: share >= WEBHOOK_SHARE,
     },
     { what: `pay-hooked: ${hooked.kassa.errors} non-2xx or failed (target 0)`, met: hooked.kassa.errors === 0 },

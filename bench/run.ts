@@ -187,7 +187,7 @@ async function main(): Promise<void> {
       if (db.target.engine === 'sqlite') {
         const ceiling = await serve(['--import', 'tsx', 'bench/ceiling.ts'], { CEILING_API_KEY: API_KEY }, await freePort());
         // The ceiling has no payments: pay is compared with the baseline only.
-        const comparable = options.scenarios.filter((s) => s !== 'pay' && s !== 'pay-hooked');
+        const comparable = options.scenarios.filter((s) => !s.startsWith('pay'));
         keep('ceiling', (await drive(label('ceiling'), ceiling, comparable).finally(() => ceiling.stop())).results);
       }
       const kassaDb = db.target.engine === 'sqlite' && round < options.rounds ? databaseTarget() : db;

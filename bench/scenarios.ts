@@ -1,14 +1,15 @@
 // The workloads, driven by autocannon over loopback: create, get by token, patch (an email change),
 // patch-hot (every connection patches the same session), a 70/20/10 get/patch/create mix, and pay (the
 // SDK tokenizes a test card with a session's client token, then the merchant's server creates the
-// payment: two requests, each counted), and pay-hooked (pay, with a webhook endpoint configured: every
-// payment's events are also delivered, signed, to a local receiver). Get, patch and pay cycle through a pool of sessions made
+// payment: two requests, each counted), pay-hooked (pay, with a webhook endpoint configured: every
+// payment's events are also delivered, signed, to a local receiver) and pay-again (pay once more, the
+// endpoint deleted: pay-hooked runs on a database pay has grown, so it is compared with both). Get, patch and pay cycle through a pool of sessions made
 // beforehand, so every request finds a real session.
 import autocannon, { type Request } from 'autocannon';
 import { CREATE_BODY, patchBody, TOKENIZE_BODY } from './bodies.ts';
 import { cpuSecondsOf } from './processes.ts';
 
-export const SCENARIOS = ['create', 'get', 'patch', 'patch-hot', 'mix', 'pay', 'pay-hooked'] as const;
+export const SCENARIOS = ['create', 'get', 'patch', 'patch-hot', 'mix', 'pay', 'pay-hooked', 'pay-again'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Measured {
@@ -55,7 +56,7 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
   });
   const patch = (): Request => ({ method: 'PATCH', path: '/client-session', headers, body: patchBody(nextToken(), n) });
   const hot = pool[0]!;
-  const pick: Record<Exclude<Scenario, 'pay' | 'pay-hooked'>, () => Request> = {
+  const pick: Record<Exclude<Scenario, 'pay' | 'pay-hooked' | 'pay-again'>, () => Request> = {
     create,
     get,
     patch,
@@ -70,7 +71,7 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
     },
   };
   if (scenario === 'create') return [create()];
-  if (scenario === 'pay' || scenario === 'pay-hooked') {
+  if (scenario === 'pay' || scenario === 'pay-hooked' || scenario === 'pay-again') {
     // The baseline's fake token carries no access token: it answers whatever is sent.
     const accessTokenOf = (clientToken: string) => {
       try {
@@ -107,7 +108,7 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
       },
     ];
   }
-  return [{ setupRequest: () => pick[scenario as Exclude<Scenario, 'pay' | 'pay-hooked'>]() }];
+  return [{ setupRequest: () => pick[scenario as Exclude<Scenario, 'pay' | 'pay-hooked' | 'pay-again'>]() }];
 }
 
 export async function measure(
@@ -144,6 +145,14 @@ export async function measure(
 
 /** What a scenario needs set up on the server first: pay-hooked, a webhook endpoint at `receiverUrl`. */
 export async function prepare(scenario: Scenario, url: string, apiKey: string, receiverUrl: string): Promise<void> {
+  if (scenario === 'pay-again') {
+    // The endpoints pay-hooked made go, and the deliveries left wait for nobody.
+    const listed = await fetch(`${url}/kassa/webhook-endpoints`, { headers: apiHeaders(apiKey) });
+    const { data = [] } = (await listed.json().catch(() => ({}))) as { data?: { id: string }[] };
+    for (const e of data)
+      await (await fetch(`${url}/kassa/webhook-endpoints/${e.id}`, { method: 'DELETE', headers: { 'x-api-key': apiKey } })).arrayBuffer();
+    return;
+  }
   if (scenario !== 'pay-hooked') return;
   const res = await fetch(`${url}/kassa/webhook-endpoints`, {
     method: 'POST',

@@ -8,6 +8,7 @@ import { KassaError } from '../errors.ts';
 import { PAYMENT_STATUSES } from '../payments/model.ts';
 import type { PaymentOverview } from '../payments/overview.ts';
 import type { SessionOverview } from '../sessions/overview.ts';
+import { byEvent, historyEntries } from '../webhooks/history.ts';
 import type { WebhookService } from '../webhooks/service.ts';
 
 const Instant = (description: string) => Type.String({ format: 'date-time', description });
@@ -101,35 +102,14 @@ export class History {
     const events = await this.deps.sessions.events(merchantId, id);
     if (!events) return undefined;
     const deliveries = await this.deliveries(merchantId, id);
-    return {
-      events: events.map((e) => ({
-        id: e.id,
-        type: e.type,
-        date: iso(e.createdAt),
-        version: e.version,
-        ...(e.requestId ? { requestId: e.requestId } : {}),
-        changes: e.detail,
-        deliveries: deliveries.get(e.id) ?? [],
-      })),
-    };
+    return { events: historyEntries(events, deliveries, iso) };
   }
 
   async payment(merchantId: string, id: string): Promise<PaymentHistory | undefined> {
     const events = await this.deps.payments?.events(merchantId, id);
     if (!events) return undefined;
     const deliveries = await this.deliveries(merchantId, id);
-    return {
-      events: events.map((e) => ({
-        id: e.id,
-        type: e.type,
-        date: iso(e.createdAt),
-        status: e.status,
-        version: e.version,
-        ...(e.requestId ? { requestId: e.requestId } : {}),
-        changes: e.detail,
-        deliveries: deliveries.get(e.id) ?? [],
-      })),
-    };
+    return { events: historyEntries(events, deliveries, iso) as PaymentHistory['events'] };
   }
 
   /** Queues a delivery again, due now (whatever its status); a dispatcher sends it. NotFound when the merchant has no such delivery. */
@@ -141,18 +121,12 @@ export class History {
 
   /** A subject's deliveries by event id, oldest first. */
   private async deliveries(merchantId: string, subjectId: string): Promise<Map<string, DeliveryView[]>> {
-    const byEvent = new Map<string, DeliveryView[]>();
-    if (!this.deps.webhooks) return byEvent;
+    if (!this.deps.webhooks) return new Map();
     const [list, urls] = await Promise.all([
       this.deps.webhooks.deliveries(merchantId, { subjectId }, MAX_DELIVERIES),
       this.urls(merchantId),
     ]);
-    for (const d of list.reverse()) {
-      const views = byEvent.get(d.eventId) ?? [];
-      views.push(view(d, urls));
-      byEvent.set(d.eventId, views);
-    }
-    return byEvent;
+    return byEvent(list.reverse(), (d) => view(d, urls));
   }
 
   /** The live endpoints' URLs by id. */

@@ -84,7 +84,25 @@ export function toPayment(row: PaymentRow): StoredPayment {
 }
 
 /** The columns a payment is listed and filtered by, taken from its data. */
-export function paymentColumns(p: StoredPayment) {
+/** A payment as its row: the whole object in `data`, and the columns it is found and listed by. */
+export function paymentRow(p: StoredPayment) {
+  return {
+    id: p.id,
+    merchant_id: p.merchantId,
+    session_id: p.sessionId ?? null,
+    token: p.token,
+    status: p.status,
+    version: p.version,
+    created_at: p.createdAt,
+    updated_at: p.updatedAt,
+    action_id: p.actionId ?? null,
+    action_token_hash: p.actionTokenHash ?? null,
+    data: JSON.stringify(p.data),
+    ...paymentColumns(p),
+  };
+}
+
+function paymentColumns(p: StoredPayment) {
   const email = p.data.customer?.emailAddress;
   return {
     order_id: p.data.orderId,

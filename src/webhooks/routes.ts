@@ -11,6 +11,7 @@ import type { Context } from '../lib/context.ts';
 import { primerDate } from '../payments/payment.ts';
 import type { PaymentStore } from '../payments/payment.store.ts';
 import type { SessionStore } from '../sessions/session.store.ts';
+import { byEvent, historyEntries } from './history.ts';
 import type { WebhookService } from './service.ts';
 
 const SCOPE = 'webhooks:write';
@@ -73,8 +74,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
         },
       },
       async (request) => {
-        const endpoint = await service.endpoint(merchantOf(request), request.params.id);
-        return (await service.endpoints(merchantOf(request))).find((e) => e.id === endpoint.id);
+        return service.endpointView(merchantOf(request), request.params.id);
       },
     );
     app.delete(
@@ -182,15 +182,11 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           service.deliveries(merchantId, { subjectId: payment.id }, 100),
         ]);
         return {
-          data: events.map((e) => ({
-            id: e.id,
-            type: e.type,
-            date: primerDate(e.createdAt),
-            status: e.status,
-            ...(e.requestId ? { requestId: e.requestId } : {}),
-            changes: e.detail,
-            deliveries: deliveries.filter((d) => d.eventId === e.id),
-          })),
+          data: historyEntries(
+            events,
+            byEvent(deliveries, (d) => d),
+            primerDate,
+          ),
         };
       },
     );
@@ -216,15 +212,11 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           service.deliveries(merchantId, { subjectId: session.id }, 100),
         ]);
         return {
-          data: events.map((e) => ({
-            id: e.id,
-            type: e.type,
-            date: primerDate(e.createdAt),
-            version: e.version,
-            ...(e.requestId ? { requestId: e.requestId } : {}),
-            changes: e.detail,
-            deliveries: deliveries.filter((d) => d.eventId === e.id),
-          })),
+          data: historyEntries(
+            events,
+            byEvent(deliveries, (d) => d),
+            primerDate,
+          ),
         };
       },
     );

@@ -135,6 +135,11 @@ export class WebhookService {
     return found;
   }
 
+  /** One endpoint as the API shows it. */
+  async endpointView(merchantId: string, id: string) {
+    return renderEndpoint(await this.endpoint(merchantId, id), this.deps.clock());
+  }
+
   async deleteEndpoint(merchantId: string, id: string) {
     const endpoint = await this.endpoint(merchantId, id);
     await this.store.updateEndpoint({ ...endpoint, deletedAt: this.deps.clock() });

@@ -2,10 +2,10 @@
 // UPDATE) for its transaction (database.ts, change), so calls on one payment or token, from any
 // process, apply one after the other.
 import type { TransactionSql } from 'postgres';
-import type { Locked, PaymentKey, PaymentStore, PaymentWrites, StoredPayment } from '../../payments/payment.store.ts';
+import type { Locked, PaymentKey, PaymentStore, PaymentWrites } from '../../payments/payment.store.ts';
 import { paymentListQuery } from '../payment-filter.ts';
 import {
-  paymentColumns,
+  paymentRow,
   tokenData,
   toEvent,
   toJob,
@@ -28,27 +28,13 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
   /** Serialises the transactions that decide a customer's default saved card (a transaction-scoped advisory lock). */
   const lockCustomer = (merchantId: string, customerId: string) =>
     uow.ops.push((tx) => tx`SELECT pg_advisory_xact_lock(${CUSTOMER_LOCK}, hashtext(${`${merchantId}\n${customerId}`}))`);
-  const row = (p: StoredPayment) => ({
-    id: p.id,
-    merchant_id: p.merchantId,
-    session_id: p.sessionId ?? null,
-    token: p.token,
-    status: p.status,
-    version: p.version,
-    created_at: p.createdAt,
-    updated_at: p.updatedAt,
-    action_id: p.actionId ?? null,
-    action_token_hash: p.actionTokenHash ?? null,
-    data: JSON.stringify(p.data),
-    ...paymentColumns(p),
-  });
   return {
     insert(p) {
-      const r = row(p);
+      const r = paymentRow(p);
       uow.ops.push((tx) => tx`INSERT INTO payments ${tx(r)}`);
     },
     update(p) {
-      const { id, merchant_id: _m, created_at: _c, ...changes } = row(p);
+      const { id, merchant_id: _m, created_at: _c, ...changes } = paymentRow(p);
       uow.ops.push(async (tx) => {
         const result = await tx`UPDATE payments SET ${tx(changes)} WHERE id = ${id} AND version = ${p.version - 1}`;
         if (result.count !== 1) throw new WriteConflict(`payment ${p.id} is no longer at version ${p.version - 1}`);

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import type { PaymentStore, PaymentWrites, PaymentKey, Locked } from '../../payments/payment.store.ts';
 import { paymentListQuery } from '../payment-filter.ts';
 import {
-  paymentColumns,
+  paymentRow,
   tokenData,
   toEvent,
   toJob,
@@ -55,26 +55,12 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
   );
   const dropAll = db.prepare('DELETE FROM payment_jobs WHERE payment_id = ?');
   const dropKind = db.prepare('DELETE FROM payment_jobs WHERE payment_id = ? AND kind = ?');
-  const row = (p: Parameters<PaymentWrites['insert']>[0]) => ({
-    id: p.id,
-    merchant_id: p.merchantId,
-    session_id: p.sessionId ?? null,
-    token: p.token,
-    status: p.status,
-    version: p.version,
-    created_at: p.createdAt,
-    updated_at: p.updatedAt,
-    action_id: p.actionId ?? null,
-    action_token_hash: p.actionTokenHash ?? null,
-    data: JSON.stringify(p.data),
-    ...paymentColumns(p),
-  });
   return {
     insert(p) {
-      insert.run(row(p));
+      insert.run(paymentRow(p));
     },
     update(p) {
-      if (update.run({ ...row(p), previous: p.version - 1 }).changes !== 1) {
+      if (update.run({ ...paymentRow(p), previous: p.version - 1 }).changes !== 1) {
         throw new WriteConflict(`payment ${p.id} is no longer at version ${p.version - 1}`);
       }
     },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { formatCardNumber, TEST_CARDS } from '../../src/payments/cards.ts';
 import { freshDatabase } from '../support/postgres.ts';
-import { apiHeaders, startKassa, type KassaProcess } from '../support/process.ts';
+import { processFleet, type KassaProcess } from '../support/process.ts';
 
 const API_KEY = 'kassa_e2e_key_0123456789abcdef';
 /** CVVs no id, date or amount of a run contains next to the field name. */
@@ -18,30 +18,9 @@ const CVV3 = '918';
 const CVV4 = '9183';
 
 describe('payments over real HTTP', () => {
-  const processes: KassaProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const p of processes) await p.stop('SIGKILL');
-    for (const c of cleanups) await c();
-  });
-
-  async function start(env: Record<string, string>): Promise<KassaProcess> {
-    const p = await startKassa({ KASSA_API_KEY: API_KEY, KASSA_DB_POOL_SIZE: '5', ...env });
-    processes.push(p);
-    return p;
-  }
-
-  async function call(
-    p: KassaProcess,
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = apiHeaders(API_KEY),
-  ) {
-    const res = await fetch(`${p.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
-  }
+  const fleet = processFleet(API_KEY);
+  after(() => fleet.close());
+  const { start, call } = fleet;
 
   const sdk = (accessToken: string) => ({ 'primer-client-token': accessToken, 'x-api-version': '2.4', 'content-type': 'application/json' });
   const accessTokenOf = (clientToken: string) =>
@@ -120,7 +99,7 @@ describe('payments over real HTTP', () => {
 
   test('SQLite, one process: session → tokenize → 3DS challenge → resume → capture → refund; then every test card leaves no card data behind', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kassa-pay-e2e-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    fleet.cleanup(async () => rmSync(dir, { recursive: true, force: true }));
     const p = await start({ DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`, LOG_LEVEL: 'trace' });
     await checkout(p, p);
 
@@ -167,7 +146,7 @@ describe('payments over real HTTP', () => {
 
   test('PostgreSQL, two processes: the same checkout with the calls spread over both', async () => {
     const db = await freshDatabase();
-    cleanups.push(() => db.drop());
+    fleet.cleanup(() => db.drop());
     const [a, b] = await Promise.all([start({ DATABASE_URL: db.url }), start({ DATABASE_URL: db.url })]);
     await checkout(a, b);
     await Promise.all([a.stop(), b.stop()]);
@@ -198,7 +177,7 @@ describe('payments over real HTTP', () => {
 
   test('an async step survives a crash: the restarted process runs it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kassa-pay-jobs-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    fleet.cleanup(async () => rmSync(dir, { recursive: true, force: true }));
     const env = { DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`, KASSA_CHECKOUT_CONFIG: quickAsync(dir, 1500) };
     const first = await start(env);
     const accessToken = await session(first);
@@ -217,9 +196,9 @@ describe('payments over real HTTP', () => {
 
   test('PostgreSQL, two processes: each async step runs once, on one of them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kassa-pay-jobs-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    fleet.cleanup(async () => rmSync(dir, { recursive: true, force: true }));
     const db = await freshDatabase();
-    cleanups.push(() => db.drop());
+    fleet.cleanup(() => db.drop());
     const env = { DATABASE_URL: db.url, KASSA_CHECKOUT_CONFIG: quickAsync(dir, 200) };
     const [a, b] = await Promise.all([start(env), start(env)]);
     const accessToken = await session(a);

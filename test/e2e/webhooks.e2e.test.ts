@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { freshDatabase } from '../support/postgres.ts';
-import { apiHeaders, startKassa, type KassaProcess } from '../support/process.ts';
+import { processFleet, type KassaProcess } from '../support/process.ts';
 import { expectedSignature, startReceiver, type Receiver } from '../webhooks/receiver.ts';
 
 const API_KEY = 'kassa_e2e_key_0123456789abcdef';
@@ -19,35 +19,14 @@ const SECRET = 'whsec_e2e_configured_secret_0123456789';
 const VISA = '4111111111111111';
 
 describe('webhooks with real processes', () => {
-  const processes: KassaProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const p of processes) await p.stop('SIGKILL');
-    for (const c of cleanups) await c();
-  });
-
-  async function start(env: Record<string, string>): Promise<KassaProcess> {
-    const p = await startKassa({ KASSA_API_KEY: API_KEY, KASSA_DB_POOL_SIZE: '5', ...env });
-    processes.push(p);
-    return p;
-  }
+  const fleet = processFleet(API_KEY);
+  after(() => fleet.close());
+  const { start, call } = fleet;
 
   async function receiver(answer?: Receiver['answer']): Promise<Receiver> {
     const rx = await startReceiver(answer);
-    cleanups.push(() => rx.close());
+    fleet.cleanup(() => rx.close());
     return rx;
-  }
-
-  async function call(
-    p: KassaProcess,
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = apiHeaders(API_KEY),
-  ) {
-    const res = await fetch(`${p.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
   }
 
   const sdk = (accessToken: string) => ({ 'primer-client-token': accessToken, 'x-api-version': '2.4', 'content-type': 'application/json' });
@@ -151,13 +130,13 @@ describe('webhooks with real processes', () => {
 
   test('SQLite: the events of acknowledged payments survive a kill before delivery and are delivered after the restart (secret made and printed)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kassa-wh-e2e-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    fleet.cleanup(async () => rmSync(dir, { recursive: true, force: true }));
     await crashBetweenCommitAndDelivery(`sqlite:${join(dir, 'kassa.db')}`, undefined);
   });
 
   test('PostgreSQL: the same with KASSA_WEBHOOK_SECRET', async () => {
     const db = await freshDatabase();
-    cleanups.push(() => db.drop());
+    fleet.cleanup(() => db.drop());
     await crashBetweenCommitAndDelivery(db.url, SECRET);
   });
 
@@ -165,7 +144,7 @@ describe('webhooks with real processes', () => {
     const PAYMENTS = 1000;
     const CONCURRENCY = 20;
     const db = await freshDatabase();
-    cleanups.push(() => db.drop());
+    fleet.cleanup(() => db.drop());
     const rx = await receiver();
     const env = {
       DATABASE_URL: db.url,

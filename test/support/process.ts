@@ -172,3 +172,33 @@ export const apiHeaders = (apiKey: string) => ({
   'x-api-version': '2.4',
   'content-type': 'application/json',
 });
+
+/**
+ * Real Kassa processes for one suite, and what they leave behind: `start` spawns one with the
+ * suite's API key, `cleanup` registers a folder or database to remove; `close()` (the suite's
+ * `after`) kills every process, then runs the cleanups. `call` is one JSON request with the key
+ * (or the headers given); its body is parsed when there is one.
+ */
+export function processFleet(apiKey: string) {
+  const processes: KassaProcess[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  return {
+    async start(env: Record<string, string>): Promise<KassaProcess> {
+      const p = await startKassa({ KASSA_API_KEY: apiKey, KASSA_DB_POOL_SIZE: '5', ...env });
+      processes.push(p);
+      return p;
+    },
+    cleanup(step: () => Promise<void>): void {
+      cleanups.push(step);
+    },
+    async call(p: KassaProcess, method: string, path: string, body?: unknown, headers: Record<string, string> = apiHeaders(apiKey)) {
+      const res = await fetch(`${p.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const text = await res.text();
+      return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
+    },
+    async close(): Promise<void> {
+      for (const p of processes) await p.stop('SIGKILL');
+      for (const c of cleanups) await c();
+    },
+  };
+}

@@ -19,3 +19,5 @@ export interface ThrowawayPostgres {
 export function startThrowawayPostgres(options?: { port?: number }): Promise<ThrowawayPostgres>;
 export function findPostgresBinaries(): Promise<{ initdb: string; postgres: string; source: string }>;
 export function freePort(): Promise<number>;
+/** A free port below the ephemeral range: no other process is handed it while a server is down. */
+export function restartablePort(): Promise<number>;

@@ -87,6 +87,32 @@ export function freePort() {
   });
 }
 
+/**
+ * A free port below the kernel's ephemeral range, for a server that stops and starts again on the same
+ * port: a port from the ephemeral range (what freePort gives) can be taken while the server is down,
+ * by another process's listen(0) or as the local end of any outgoing connection, and then the restart
+ * cannot bind it. Below the range only an explicit bind takes a port.
+ */
+export async function restartablePort() {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: the usual range
+  }
+  const first = Math.max(1024, Math.min(10000, low - 2000));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = first + Math.floor(Math.random() * (low - first));
+    const free = await new Promise((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  return freePort();
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -108,7 +134,7 @@ export async function startThrowawayPostgres(options = {}) {
     cwd: dataDir,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (await restartablePort());
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let child;
   let log = '';

@@ -1,7 +1,7 @@
 // A payment being changed inside one unit of work: every status it reaches is recorded as a
 // PAYMENT.STATUS event, in order, and the writes (the payment, its events, its jobs) go into the same
 // unit, so nothing acknowledged is ever without its events (docs/payments.md, "Events").
-import { newUuid } from '../lib/ids.ts';
+import { newTimeOrderedUuid, newUuid } from '../lib/ids.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { PaymentStatus, StatusReason } from './model.ts';
 import type { PaymentData, Transaction, TransactionEvent } from './payment.ts';
@@ -60,7 +60,7 @@ export class Draft {
   /** An event of this change (PAYMENT.REFUND, or a status the payment reached). */
   record(type: PaymentEventType, detail: Record<string, unknown>): void {
     this.events.push({
-      id: newUuid(),
+      id: newTimeOrderedUuid(this.now),
       merchantId: this.payment.merchantId,
       paymentId: this.payment.id,
       type,

@@ -1,6 +1,6 @@
 // A session's history (docs/webhooks.md, "History"): every change is an event recorded with it,
 // saying what changed. Pure.
-import { newUuid } from '../lib/ids.ts';
+import { newTimeOrderedUuid } from '../lib/ids.ts';
 import { sessionAmount } from './amount.ts';
 import type { SessionData } from './schemas.ts';
 import type { SessionEvent, StoredSession } from './session.store.ts';
@@ -31,7 +31,7 @@ export function changesOf(before: SessionData, after: SessionData): Record<strin
 export function createdEvent(session: StoredSession, requestId: string | undefined): SessionEvent {
   const amount = sessionAmount(session.data);
   return {
-    id: newUuid(),
+    id: newTimeOrderedUuid(session.createdAt),
     merchantId: session.merchantId,
     sessionId: session.id,
     type: 'CLIENT_SESSION.CREATED',
@@ -48,7 +48,7 @@ export function createdEvent(session: StoredSession, requestId: string | undefin
 
 export function updatedEvent(before: StoredSession, after: StoredSession, requestId: string | undefined): SessionEvent {
   return {
-    id: newUuid(),
+    id: newTimeOrderedUuid(after.updatedAt),
     merchantId: after.merchantId,
     sessionId: after.id,
     type: 'CLIENT_SESSION.UPDATED',

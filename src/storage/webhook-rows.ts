@@ -109,18 +109,6 @@ export function deliveryListQuery(merchantId: string, filter: { status?: string;
   return { sql: `SELECT * FROM webhook_deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, params };
 }
 
-/**
- * SQLite's outbox statement: one delivery (a fresh UUID each) per live endpoint of the merchant that
- * takes this event type. Parameters: event id, event type, subject id, now, now, merchant id, the
- * type in quotes (matched in the endpoint's JSON list).
- */
-export const SQLITE_FAN_OUT = `
-  INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
-  SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
-      substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
-    merchant_id, id, ?, ?, ?, 'PENDING', ?, ?
-  FROM webhook_endpoints WHERE merchant_id = ? AND deleted_at IS NULL AND instr(events, ?) > 0`;
-
 export interface SessionEventRow {
   id: string;
   merchant_id: string;

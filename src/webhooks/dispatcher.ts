@@ -1,5 +1,6 @@
-// The webhook dispatcher: every process looks for due deliveries a few times a second, claims each
-// one (so one process sends it), and sends the claimed ones concurrently. It runs beside the request
+// The webhook dispatcher: every process, a few times a second, makes the deliveries of new events (the
+// events a change wrote are the outbox: docs/webhooks.md, "The outbox"), then looks for due deliveries,
+// claims each one (so one process sends it), and sends the claimed ones concurrently. It runs beside the request
 // path, never on it: a slow receiver holds a delivery's claim, not a request. A process that dies
 // mid-delivery leaves its claim to lapse; the delivery is then sent again (at least once, with the
 // same X-Kassa-Delivery-Id, so receivers can drop the repeat).
@@ -48,8 +49,10 @@ export function startDispatcher(
         loop = performance.eventLoopUtilization();
         if (since.utilization > BUSY_UTILIZATION) limit = BUSY_BATCH;
       }
+      // First the deliveries of new events (the outbox), then whatever is due.
+      await store.fanOut(limit);
       const now = clock();
-      const due = await store.dueDeliveries(now, limit);
+      const due = poller.stopped ? [] : await store.dueDeliveries(now, limit);
       if (poller.stopped || due.length === 0) return 0;
       // Claimed, sent and recorded IN_FLIGHT at a time: on SQLite the calls in flight together share a commit.
       const won = await eachLimited(due, (d) => store.claimDelivery(d.id, now, now + CLAIM_MS));

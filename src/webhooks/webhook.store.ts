@@ -74,6 +74,11 @@ export interface WebhookStore {
   findDelivery(merchantId: string, id: string): Awaitable<WebhookDelivery | undefined>;
   /** Newest first. */
   deliveries(merchantId: string, filter: DeliveryFilter, limit: number): Promise<WebhookDelivery[]>;
+  /**
+   * Makes the deliveries of up to `limit` of the oldest events (of each kind, payment and session) that
+   * await them, and marks those events done, in one transaction; resolves with how many events.
+   */
+  fanOut(limit: number): Promise<number>;
   /** PENDING deliveries due at `now` that no process holds, oldest first. */
   dueDeliveries(now: number, limit: number): Promise<WebhookDelivery[]>;
   /** Takes a due delivery until `until`; false when another process took it. */
@@ -82,6 +87,6 @@ export interface WebhookStore {
   recordAttempt(id: string, result: AttemptResult): Promise<void>;
   /** Makes a delivery PENDING again, due now (redeliver). */
   requeue(merchantId: string, id: string, now: number): Promise<boolean>;
-  /** Undelivered deliveries and the creation time of the oldest (metrics). */
+  /** Undelivered deliveries, counting an event not yet fanned out as one, and the oldest's time (metrics). */
   backlog(): Promise<{ pending: number; oldestCreatedAt?: number }>;
 }

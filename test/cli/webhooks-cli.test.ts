@@ -271,7 +271,8 @@ describe('kassa webhooks', () => {
     const payment = paid.json() as Json;
     assert.equal(payment.status, 'AUTHORIZED');
 
-    // Written with the payment (the outbox): one per event and endpoint, none sent yet.
+    // Made from the payment's events (the outbox) on the dispatcher's next tick: one per event and endpoint, none sent yet.
+    await t.store.webhooks.fanOut(100);
     const queued = json(
       (await run(['webhooks', 'deliveries', '--payment', payment.id, '--json', ...shop], env)).stdout,
     ) as unknown as Json[];

@@ -1,7 +1,8 @@
-// The webhook store's contract, on every engine: endpoints read back as written; recording a payment
-// or session event adds one PENDING delivery per live endpoint of the merchant subscribed to its type,
-// in the same unit of work, so a unit that fails leaves none (the outbox, docs/webhooks.md, "Events"); a due
-// delivery is claimed by exactly one handle (process); attempts, redelivery, the list and the backlog.
+// The webhook store's contract, on every engine: endpoints read back as written; a payment or session
+// event is the outbox (docs/webhooks.md, "The outbox"): written in its change's unit of work, so a unit
+// that fails leaves none, and fanned out later to one PENDING delivery per endpoint of the merchant
+// subscribed to its type, once, whichever handle (process) does it; a due delivery is claimed by exactly
+// one handle; attempts, redelivery, the list and the backlog.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PaymentEvent } from '../../src/payments/payment.store.ts';
@@ -11,7 +12,8 @@ import { isWriteConflict } from '../../src/storage/unit-of-work.ts';
 import type { WebhookDelivery, WebhookEndpoint, WebhookEventType } from '../../src/webhooks/webhook.store.ts';
 import { T0, forEachEngine, withMerchants } from '../support/engines.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** A time-ordered UUID (version 7). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const endpoint = (over: Partial<WebhookEndpoint> = {}): WebhookEndpoint => ({
   id: 'we_1',
@@ -49,8 +51,15 @@ const sessionEvent = (over: Partial<SessionEvent> = {}): SessionEvent => ({
   ...over,
 });
 
-const recordPaymentEvent = (store: Store, e: PaymentEvent) => store.commit((uow) => uow.payments.insertEvent(e));
-const recordSessionEvent = (store: Store, e: SessionEvent) => store.commit((uow) => uow.sessions.recordEvent(e));
+/** Records the event in a unit of work of its own, then fans out what awaits it (as the dispatcher does). */
+async function recordPaymentEvent(store: Store, e: PaymentEvent) {
+  await store.commit((uow) => uow.payments.insertEvent(e));
+  await store.webhooks.fanOut(100);
+}
+async function recordSessionEvent(store: Store, e: SessionEvent) {
+  await store.commit((uow) => uow.sessions.recordEvent(e));
+  await store.webhooks.fanOut(100);
+}
 
 /** Every delivery of the merchant, as [endpoint, event, type, subject] sorted, for comparing fan-outs. */
 async function fannedOut(store: Store, merchantId = 'mer_a') {
@@ -193,6 +202,59 @@ forEachEngine('webhook store', (_engine, fresh) => {
     ]);
   });
 
+  test('an event gets its deliveries when it is fanned out, once, in groups of `limit`; from the endpoints live then and made no later than it', async () => {
+    const { store } = await fresh();
+    await seedEndpoints(store);
+    const first = paymentEvent({ createdAt: T0 + 1 });
+    const second = paymentEvent({ createdAt: T0 + 2, paymentId: 'pay_2' });
+    const session = sessionEvent({ createdAt: T0 + 3 });
+    await store.commit((uow) => {
+      uow.payments.insertEvent(first);
+      uow.payments.insertEvent(second);
+      uow.sessions.recordEvent(session);
+    });
+    assert.deepEqual(await fannedOut(store), [], 'nothing before the fan-out');
+    assert.deepEqual(await store.webhooks.backlog(), { pending: 3, oldestCreatedAt: T0 + 1 }, 'events awaiting fan-out are backlog');
+    // Made after the events: it gets none of them.
+    await store.webhooks.insertEndpoint(endpoint({ id: 'we_late', events: ['PAYMENT.STATUS'], createdAt: T0 + 5 }));
+    assert.equal(await store.webhooks.fanOut(1), 2, 'the oldest payment event and the oldest session event');
+    assert.deepEqual(await fannedOut(store), [
+      ['we_created', session.id, 'CLIENT_SESSION.CREATED', 'cs_1'],
+      ['we_default', first.id, 'PAYMENT.STATUS', 'pay_1'],
+      ['we_sessions', session.id, 'CLIENT_SESSION.CREATED', 'cs_1'],
+    ]);
+    assert.equal(await store.webhooks.fanOut(100), 1);
+    assert.equal(await store.webhooks.fanOut(100), 0, 'each event once');
+    assert.equal((await fannedOut(store)).length, 4);
+    // An event of a merchant without a matching endpoint never awaits anything.
+    await withMerchants(store, 'mer_c');
+    await store.commit((uow) => uow.payments.insertEvent(paymentEvent({ merchantId: 'mer_c', type: 'PAYMENT.REFUND' })));
+    await store.commit((uow) =>
+      uow.sessions.recordEvent(sessionEvent({ type: 'CLIENT_SESSION.UPDATED', merchantId: 'mer_a', sessionId: 'cs_2' })),
+    );
+    const backlog = await store.webhooks.backlog();
+    assert.equal(backlog.pending, 4 + 1, 'the four deliveries, and the UPDATED event we_sessions takes');
+  });
+
+  test('two handles (two processes) fanning out at once make each delivery once', async () => {
+    const { store, another } = await fresh();
+    await withMerchants(store, 'mer_a');
+    await store.webhooks.insertEndpoint(endpoint());
+    await store.commit((uow) => {
+      for (let i = 0; i < 60; i++) uow.payments.insertEvent(paymentEvent({ paymentId: `pay_${i}`, createdAt: T0 + i }));
+    });
+    const other = await another();
+    const counts = await Promise.all([store, other, store, other].map((s) => s.webhooks.fanOut(20)));
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      60,
+      `every event once (${counts})`,
+    );
+    const made = await store.webhooks.deliveries('mer_a', {}, 100);
+    assert.equal(made.length, 60);
+    assert.equal(new Set(made.map((d) => d.eventId)).size, 60);
+  });
+
   test('a unit that fails after recording an event leaves neither the event nor its deliveries', async () => {
     const { store } = await fresh();
     await seedEndpoints(store);
@@ -230,6 +292,7 @@ forEachEngine('webhook store', (_engine, fresh) => {
       }),
       /refused/,
     );
+    assert.equal(await store.webhooks.fanOut(100), 0);
     assert.deepEqual(await fannedOut(store), []);
     assert.deepEqual(await store.payments.events('mer_a', 'pay_1'), []);
     assert.deepEqual(await store.sessions.events('mer_a', 'cs_1'), []);
@@ -261,6 +324,7 @@ forEachEngine('webhook store', (_engine, fresh) => {
     await store.commit((uow) => {
       for (let i = 0; i < 40; i++) uow.payments.insertEvent(paymentEvent({ paymentId: `pay_${i}` }));
     });
+    assert.equal(await store.webhooks.fanOut(100), 40);
     const other = await another();
     const due = await store.webhooks.dueDeliveries(T0, 100);
     assert.equal(due.length, 40);

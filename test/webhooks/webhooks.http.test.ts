@@ -32,11 +32,18 @@ async function addEndpoint(t: TestApp, body: Record<string, unknown>, key?: stri
   return res.json() as { id: string; secret: string; [k: string]: unknown };
 }
 
+/** The deliveries of the events written so far, made as the dispatcher's next tick makes them (the outbox). */
+const fanOut = (t: TestApp) => t.store.webhooks.fanOut(1000);
+
 async function deliveries(t: TestApp, query = '', key?: string) {
+  await fanOut(t);
   const res = await api(t, 'GET', `/kassa/webhook-deliveries${query}`, undefined, key ? { key } : {});
   assert.equal(res.statusCode, 200, res.body);
   return (res.json() as { data: Record<string, any>[] }).data;
 }
+
+/** Event ids: version 7, ordered by time. */
+const TIME_ORDERED_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const send = (t: TestApp) => t.app.webhookDispatcher!.runDue();
 
@@ -420,6 +427,8 @@ describe('delivery: retries, failure, redelivery', { concurrency: 4 }, () => {
     const unreachable = await addEndpoint(t, { url: `${closed.url}/x`, events: ['CLIENT_SESSION.CREATED'] });
     const deleted = await addEndpoint(t, { url: rx.url, events: ['CLIENT_SESSION.CREATED'] });
     await createSession(t, { orderId: 'o-1' });
+    await fanOut(t);
+    // Deleted once its delivery exists (deleted before, it would get none).
     await api(t, 'DELETE', `/kassa/webhook-endpoints/${deleted.id}`);
     await send(t);
     const byEndpoint = new Map((await deliveries(t)).map((d) => [d.endpointId, d]));
@@ -446,6 +455,7 @@ describe('delivery: retries, failure, redelivery', { concurrency: 4 }, () => {
     const slow = await service.createEndpoint('mer_default', { url: silent.url, events: ['CLIENT_SESSION.UPDATED'] });
     const { clientToken } = await createSession(t, { orderId: 'o-2' });
     await t.app.inject({ method: 'PATCH', url: '/client-session', headers: headers(t.apiKey), payload: { clientToken, orderId: 'o-3' } });
+    await fanOut(t);
     const [pending] = (await t.store.webhooks.dueDeliveries(t.clock.now, 10)).filter((d) => d.endpointId === slow.id);
     assert.ok(pending);
     const result = await service.deliver(pending);
@@ -668,7 +678,7 @@ describe('history and metrics', { concurrency: 4 }, () => {
       ],
     );
     for (const e of events) {
-      assert.match(e.id, UUID);
+      assert.match(e.id, TIME_ORDERED_UUID);
       assert.equal(typeof e.changes, 'object');
       assert.equal(e.deliveries.length, 1);
       assert.deepEqual([e.deliveries[0].endpointId, e.deliveries[0].eventId, e.deliveries[0].status], [made.id, e.id, 'DELIVERED']);
@@ -734,7 +744,9 @@ describe('history and metrics', { concurrency: 4 }, () => {
     await addEndpoint(t, { url: `${rx.url}/up` });
     await addEndpoint(t, { url: `${rx.url}/down` });
     await pay(t);
-    assert.equal(await metric(t, 'kassa_webhook_queue_depth'), 4);
+    assert.equal(await metric(t, 'kassa_webhook_queue_depth'), 2, 'two events awaiting their deliveries');
+    await fanOut(t);
+    assert.equal(await metric(t, 'kassa_webhook_queue_depth'), 4, 'two deliveries each');
     t.clock.advance(42_000);
     assert.equal(await metric(t, 'kassa_webhook_oldest_undelivered_seconds'), 42);
     await send(t);

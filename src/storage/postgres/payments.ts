@@ -20,6 +20,7 @@ import { toSession, type SessionRow } from '../rows.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { PostgresEngine } from './database.ts';
 import type { PostgresUnitOfWork } from './unit-of-work.ts';
+import { subscribed } from './webhooks.ts';
 
 /** The first key of the customers' advisory locks (the second is a hash of merchant and customer). */
 const CUSTOMER_LOCK = 7_240_003;
@@ -72,18 +73,12 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
       );
     },
     insertEvent(e) {
+      // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
       uow.ops.push(
         (tx) => tx`
-          INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, detail)
+          INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, detail, awaiting_fan_out)
           VALUES (${e.id}, ${e.merchantId}, ${e.paymentId}, ${e.type}, ${e.status}, ${e.version}, ${e.ordinal}, ${e.createdAt},
-            ${e.requestId ?? null}, ${JSON.stringify(e.detail)})`,
-      );
-      // The outbox: one delivery per live endpoint of the merchant that takes this event type.
-      uow.ops.push(
-        (tx) => tx`
-          INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
-          SELECT gen_random_uuid()::text, merchant_id, id, ${e.id}, ${e.type}, ${e.paymentId}, 'PENDING', ${e.createdAt}, ${e.createdAt}
-          FROM webhook_endpoints WHERE merchant_id = ${e.merchantId} AND deleted_at IS NULL AND position(${`"${e.type}"`} in events) > 0`,
+            ${e.requestId ?? null}, ${JSON.stringify(e.detail)}, ${subscribed(tx, e.merchantId, e.type)})`,
       );
     },
     scheduleJob(j) {

@@ -5,23 +5,18 @@ import { toSession, type SessionRow } from '../rows.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { PostgresEngine } from './database.ts';
 import type { PostgresUnitOfWork } from './unit-of-work.ts';
+import { subscribed } from './webhooks.ts';
 
 export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
   return {
     // The event and its deliveries (the outbox), in one statement.
     recordEvent(e) {
+      // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
       uow.ops.push(
         (tx) => tx`
-          WITH event AS (
-            INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, detail)
-            VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, ${e.requestId ?? null},
-                    ${JSON.stringify(e.detail)})
-            RETURNING id
-          )
-          INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
-          SELECT gen_random_uuid()::text, w.merchant_id, w.id, event.id, ${e.type}, ${e.sessionId}, 'PENDING', ${e.createdAt}, ${e.createdAt}
-          FROM webhook_endpoints w, event
-          WHERE w.merchant_id = ${e.merchantId} AND w.deleted_at IS NULL AND position(${`"${e.type}"`} in w.events) > 0`,
+          INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, detail, awaiting_fan_out)
+          VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, ${e.requestId ?? null},
+                  ${JSON.stringify(e.detail)}, ${subscribed(tx, e.merchantId, e.type)})`,
       );
     },
     insert(s) {

@@ -1,8 +1,38 @@
 // Webhook endpoints and deliveries on PostgreSQL. Claims are compare-and-set updates, so when several
 // processes look for due deliveries at once, each delivery goes to one of them.
+import type { Sql, TransactionSql } from 'postgres';
 import type { WebhookStore } from '../../webhooks/webhook.store.ts';
 import { deliveryListQuery, endpointRow, toDelivery, toEndpoint, type DeliveryRow, type EndpointRow } from '../webhook-rows.ts';
 import type { PostgresEngine } from './database.ts';
+
+/** An event's awaiting_fan_out: 1 when the merchant has a live endpoint taking its type, else 0. */
+export const subscribed = (sql: Sql | TransactionSql, merchantId: string, type: string) => sql`CASE WHEN EXISTS (
+  SELECT 1 FROM webhook_endpoints WHERE merchant_id = ${merchantId} AND deleted_at IS NULL AND strpos(events, ${`"${type}"`}) > 0
+) THEN 1 ELSE 0 END`;
+
+/**
+ * Takes up to `limit` of the oldest events of `table` awaiting fan-out (rows another process is taking
+ * are skipped) and makes their deliveries: one per live endpoint of the merchant that takes the type and
+ * existed when the event happened, due at the event's time, with a time-ordered UUID (the event's time,
+ * then random digits). One statement, so the flag and the deliveries commit together.
+ */
+const fanOutSql = (table: string, subject: string) => `
+  WITH picked AS (
+    UPDATE ${table} SET awaiting_fan_out = 0
+    WHERE id IN (SELECT id FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+    RETURNING id, merchant_id, ${subject} AS subject_id, type, created_at
+  ), made AS (
+    INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
+    SELECT lpad(to_hex(p.created_at / 65536), 8, '0') || '-' || lpad(to_hex(p.created_at % 65536), 4, '0') || '-7' ||
+        substr(gen_random_uuid()::text, 16),
+      w.merchant_id, w.id, p.id, p.type, p.subject_id, 'PENDING', p.created_at, p.created_at
+    FROM picked p JOIN webhook_endpoints w ON w.merchant_id = p.merchant_id AND w.deleted_at IS NULL
+      AND strpos(w.events, '"' || p.type || '"') > 0 AND w.created_at <= p.created_at
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+  )
+  SELECT (SELECT COUNT(*) FROM picked) AS events, (SELECT COUNT(*) FROM made) AS deliveries`;
+const FAN_OUTS = [fanOutSql('payment_events', 'payment_id'), fanOutSql('session_events', 'session_id')];
 
 export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
   const { sql } = pg;
@@ -44,6 +74,14 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
       const text = q.sql.replace(/\?/g, () => `$${++n}`);
       return (await pg.bounded(sql.unsafe<DeliveryRow[]>(text, q.params as never[]))).map(toDelivery);
     },
+    async fanOut(limit) {
+      let events = 0;
+      for (const text of FAN_OUTS) {
+        const [row] = await pg.bounded(sql.unsafe<{ events: string }[]>(text, [limit]));
+        events += Number(row?.events ?? 0);
+      }
+      return events;
+    },
     async dueDeliveries(now, limit) {
       const rows = await pg.bounded(sql<DeliveryRow[]>`
         SELECT * FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= ${now} AND locked_until <= ${now}
@@ -73,9 +111,10 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
     },
     async backlog() {
       const [row] = await pg.bounded(
-        sql<
-          { pending: string; oldest: string | null }[]
-        >`SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM webhook_deliveries WHERE status = 'PENDING'`,
+        sql<{ pending: string; oldest: string | null }[]>`SELECT SUM(n) AS pending, MIN(oldest) AS oldest FROM (
+            SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_deliveries WHERE status = 'PENDING'
+            UNION ALL SELECT COUNT(*), MIN(created_at) FROM payment_events WHERE awaiting_fan_out = 1
+            UNION ALL SELECT COUNT(*), MIN(created_at) FROM session_events WHERE awaiting_fan_out = 1) AS backlog`,
       );
       return { pending: Number(row?.pending ?? 0), ...(row?.oldest ? { oldestCreatedAt: Number(row.oldest) } : {}) };
     },

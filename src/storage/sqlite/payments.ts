@@ -17,7 +17,7 @@ import {
   type TokenRow,
 } from '../payment-rows.ts';
 import { toSession, type SessionRow } from '../rows.ts';
-import { SQLITE_FAN_OUT } from '../webhook-rows.ts';
+import { SQLITE_SUBSCRIBED } from './webhooks.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
 
@@ -45,11 +45,10 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
   const setDefault = db.prepare(
     "UPDATE payment_tokens SET is_default = CASE WHEN token = ? THEN 1 ELSE 0 END WHERE merchant_id = ? AND customer_id = ? AND token_type = 'MULTI_USE'",
   );
-  const insertEvent = db.prepare(
-    'INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  // The outbox: one delivery per live endpoint of the merchant that takes this event type.
-  const fanOut = db.prepare(SQLITE_FAN_OUT);
+  // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
+  const insertEvent = db.prepare(`
+    INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, detail, awaiting_fan_out)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
   const insertJob = db.prepare(
     'INSERT INTO payment_jobs (id, merchant_id, payment_id, kind, run_at, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -101,8 +100,9 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
         e.createdAt,
         e.requestId ?? null,
         JSON.stringify(e.detail),
+        e.merchantId,
+        `"${e.type}"`,
       );
-      fanOut.run(e.id, e.type, e.paymentId, e.createdAt, e.createdAt, e.merchantId, `"${e.type}"`);
     },
     scheduleJob(j) {
       insertJob.run(j.id, j.merchantId, j.paymentId, j.kind, j.runAt, j.runAt);

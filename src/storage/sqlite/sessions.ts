@@ -5,7 +5,8 @@
 import type Database from 'better-sqlite3';
 import type { SessionStore, SessionVersion, SessionWrites } from '../../sessions/session.store.ts';
 import { toSession, type SessionRow } from '../rows.ts';
-import { SQLITE_FAN_OUT, toSessionEvent, type SessionEventRow } from '../webhook-rows.ts';
+import { toSessionEvent, type SessionEventRow } from '../webhook-rows.ts';
+import { SQLITE_SUBSCRIBED } from './webhooks.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
 
@@ -15,14 +16,25 @@ export function sqliteSessionWrites(db: Database.Database): SessionWrites {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const update = db.prepare('UPDATE sessions SET data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?');
-  const insertEvent = db.prepare(
-    'INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const fanOut = db.prepare(SQLITE_FAN_OUT);
+  // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
+  const insertEvent = db.prepare(`
+    INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, detail, awaiting_fan_out)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
   return {
     recordEvent(e) {
-      insertEvent.run(e.id, e.merchantId, e.sessionId, e.type, e.version, e.createdAt, e.requestId ?? null, JSON.stringify(e.detail));
-      fanOut.run(e.id, e.type, e.sessionId, e.createdAt, e.createdAt, e.merchantId, `"${e.type}"`);
+      const detail = JSON.stringify(e.detail);
+      insertEvent.run(
+        e.id,
+        e.merchantId,
+        e.sessionId,
+        e.type,
+        e.version,
+        e.createdAt,
+        e.requestId ?? null,
+        detail,
+        e.merchantId,
+        `"${e.type}"`,
+      );
     },
     insert(s) {
       insert.run(s.id, s.merchantId, s.accessTokenHash, JSON.stringify(s.data), s.version, s.createdAt, s.updatedAt, s.expiresAt);

@@ -4,6 +4,30 @@ import type { WebhookStore } from '../../webhooks/webhook.store.ts';
 import { deliveryListQuery, endpointRow, toDelivery, toEndpoint, type DeliveryRow, type EndpointRow } from '../webhook-rows.ts';
 import type { SqliteEngine } from './database.ts';
 
+/**
+ * 1 when the merchant (first parameter) has a live endpoint taking the event type (second, in quotes,
+ * matched in the endpoint's JSON list), else 0: an event's awaiting_fan_out, set as it is written.
+ */
+export const SQLITE_SUBSCRIBED = `CASE WHEN EXISTS (SELECT 1 FROM webhook_endpoints
+  WHERE merchant_id = ? AND deleted_at IS NULL AND instr(events, ?) > 0) THEN 1 ELSE 0 END`;
+
+/**
+ * The deliveries of the oldest `@limit` events of `table` awaiting fan-out: one per live endpoint of the
+ * merchant that takes the type and existed when the event happened, due at the event's time, with a
+ * time-ordered UUID (the event's time, then random digits). Run with FLAGGED_DONE in one unit.
+ */
+const fanOutSql = (table: string, subject: string) => `
+  INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
+  SELECT printf('%08x-%04x-7', e.created_at / 65536, e.created_at % 65536) || lower(substr(hex(randomblob(2)), 2) || '-' ||
+      substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+    w.merchant_id, w.id, e.id, e.type, e.${subject}, 'PENDING', e.created_at, e.created_at
+  FROM (SELECT * FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at LIMIT @limit) e
+  JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id AND w.deleted_at IS NULL AND instr(w.events, '"' || e.type || '"') > 0
+    AND w.created_at <= e.created_at`;
+const flaggedDone = (table: string) => `
+  UPDATE ${table} SET awaiting_fan_out = 0
+  WHERE id IN (SELECT id FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at LIMIT @limit)`;
+
 export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const { db, writer } = engine;
   const insert = db.prepare(`
@@ -29,7 +53,16 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const requeue = db.prepare(
     "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, locked_until = 0, delivered_at = NULL WHERE merchant_id = ? AND id = ?",
   );
-  const backlog = db.prepare("SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM webhook_deliveries WHERE status = 'PENDING'");
+  const fanOuts = [
+    ['payment_events', 'payment_id'],
+    ['session_events', 'session_id'],
+  ].map(([table, subject]) => ({ deliveries: db.prepare(fanOutSql(table!, subject!)), done: db.prepare(flaggedDone(table!)) }));
+  // Still to deliver: PENDING deliveries, and events whose deliveries are not made yet.
+  const backlog = db.prepare(`
+    SELECT SUM(n) AS pending, MIN(oldest) AS oldest FROM (
+      SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_deliveries WHERE status = 'PENDING'
+      UNION ALL SELECT COUNT(*), MIN(created_at) FROM payment_events WHERE awaiting_fan_out = 1
+      UNION ALL SELECT COUNT(*), MIN(created_at) FROM session_events WHERE awaiting_fan_out = 1)`);
   return {
     async insertEndpoint(e) {
       await writer.run(() => insert.run(endpointRow(e)));
@@ -55,6 +88,16 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       writer.reading();
       const q = deliveryListQuery(merchantId, filter, limit);
       return (db.prepare(q.sql).all(...q.params) as DeliveryRow[]).map(toDelivery);
+    },
+    async fanOut(limit) {
+      return writer.run(() => {
+        let events = 0;
+        for (const f of fanOuts) {
+          f.deliveries.run({ limit });
+          events += f.done.run({ limit }).changes;
+        }
+        return events;
+      });
     },
     async dueDeliveries(now, limit) {
       writer.reading();

@@ -41,6 +41,7 @@ const common = {
   date: Instant('When the change was made'),
   version: Type.Integer({ description: 'The version the change made' }),
   requestId: Type.Optional(Type.String({ description: "The request that made it (its X-Request-Id); absent for the server's own steps" })),
+  idempotencyKey: Type.Optional(Type.String({ description: 'The Idempotency-Key that request was sent with, if any' })),
   changes: Changes,
   deliveries: Type.Array(DeliveryView, { description: "The event's webhook deliveries, one per endpoint that takes it" }),
 };

@@ -82,7 +82,7 @@ async function showTimeline(box, path, describe, currency) {
   const table = el('table', undefined, 'timeline');
   const head = document.createElement('thead');
   const headRow = document.createElement('tr');
-  headRow.append(el('th', 'Time'), el('th', 'Event'), el('th', 'What changed'), el('th', 'Request id'), el('th', 'Webhooks'));
+  headRow.append(el('th', 'Time'), el('th', 'Event'), el('th', 'What changed'), el('th', 'Request'), el('th', 'Webhooks'));
   head.append(headRow);
   const body = document.createElement('tbody');
   for (const e of answer.events) {
@@ -93,7 +93,9 @@ async function showTimeline(box, path, describe, currency) {
     const hooks = el('td', undefined, 'webhooks');
     for (const d of e.deliveries) hooks.append(deliveryItem(d, onRedeliver));
     if (e.deliveries.length === 0) hooks.append(el('span', '—', 'muted'));
-    tr.append(el('td', formatInstant(e.date)), el('td', e.type, 'type'), changes, el('td', e.requestId || '—', 'muted'), hooks);
+    const origin = el('td', e.requestId || '—', 'muted');
+    if (e.idempotencyKey) origin.append(el('div', 'Idempotency-Key: ' + e.idempotencyKey, 'idempotency-key'));
+    tr.append(el('td', formatInstant(e.date)), el('td', e.type, 'type'), changes, origin, hooks);
     body.append(tr);
   }
   table.append(head, body);

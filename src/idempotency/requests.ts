@@ -71,6 +71,7 @@ export function idempotencySteps(service: IdempotencyService, onReplay: () => vo
       const ticket = outcome.ticket;
       request.idempotencyTicket = ticket;
       ctx.idempotency = {
+        key,
         record(uow, answer) {
           const headers: Record<string, string> = { ...answer.headers, 'x-api-version': ctx.apiVersion };
           service.complete(uow, ticket, {

@@ -27,10 +27,23 @@ export interface Context {
    * The request's idempotency key is held: the answer must be recorded in the unit of work of the
    * change, so that the change and its answer commit together (a retry after a crash replays it).
    */
-  idempotency?: { record(uow: UnitOfWork, answer: Answer): void };
+  idempotency?: { key: string; record(uow: UnitOfWork, answer: Answer): void };
   /** Where this call's storage time goes (Server-Timing, the storage metrics); none outside requests. */
   timing?: Timing;
 }
+
+/** Where an event came from, as its history shows it: none for the server's own steps (a job). */
+export interface EventOrigin {
+  requestId?: string;
+  /** The Idempotency-Key the request was sent with, if any. */
+  idempotencyKey?: string;
+}
+
+/** The origin of a change made for `ctx`; `idempotencyKey` when the caller read the key itself (payments). */
+export const originOf = (ctx: Context, idempotencyKey: string | undefined = ctx.idempotency?.key): EventOrigin => ({
+  requestId: ctx.requestId,
+  ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+});
 
 /** One request's storage time, and the histogram every storage call of a request is reported to. */
 export class Timing {

@@ -1,6 +1,7 @@
 // A payment being changed inside one unit of work: every status it reaches is recorded as a
 // PAYMENT.STATUS event, in order, and the writes (the payment, its events, its jobs) go into the same
 // unit, so nothing acknowledged is ever without its events (docs/payments.md, "Events").
+import type { EventOrigin } from '../lib/context.ts';
 import { newTimeOrderedUuid, newUuid } from '../lib/ids.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { PaymentStatus, StatusReason } from './model.ts';
@@ -17,7 +18,7 @@ export class Draft {
     payment: StoredPayment,
     private readonly uow: UnitOfWork,
     readonly now: number,
-    private readonly requestId: string | undefined,
+    private readonly origin: EventOrigin,
     /** A payment that is not stored yet. */
     isNew: boolean,
   ) {
@@ -68,7 +69,8 @@ export class Draft {
       version: 0,
       ordinal: this.events.length,
       createdAt: this.now,
-      ...(this.requestId ? { requestId: this.requestId } : {}),
+      ...(this.origin.requestId ? { requestId: this.origin.requestId } : {}),
+      ...(this.origin.idempotencyKey ? { idempotencyKey: this.origin.idempotencyKey } : {}),
       detail: {
         ...detail,
         amount: this.payment.data.machine.amount,

@@ -82,6 +82,8 @@ export interface PaymentEvent {
   ordinal: number;
   createdAt: number;
   requestId?: string;
+  /** The Idempotency-Key of that request, if it had one. */
+  idempotencyKey?: string;
   /** What changed: amounts, the refund, the transaction event. */
   detail: Record<string, unknown>;
 }

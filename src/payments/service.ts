@@ -8,7 +8,7 @@ import type { SandboxSettings } from '../checkout/configuration.ts';
 import { KassaError, validationError, type FieldError } from '../errors.ts';
 import type { Awaitable } from '../lib/awaitable.ts';
 import type { Clock } from '../lib/clock.ts';
-import { timed, type Context } from '../lib/context.ts';
+import { originOf, timed, type Context } from '../lib/context.ts';
 import { newAnalyticsId, newPaymentId, newPaymentToken, newUuid, sha256 } from '../lib/ids.ts';
 import { asUuid, type Sealer } from '../lib/seal.ts';
 import { sessionAmount } from '../sessions/amount.ts';
@@ -245,7 +245,7 @@ export class PaymentService {
           failedRequests: 0,
           data,
         };
-        const draft = new Draft(payment, uow, now, ctx.requestId, true);
+        const draft = new Draft(payment, uow, now, originOf(ctx, key), true);
         if (token.tokenType === 'SINGLE_USE') uow.payments.updateToken({ ...token, usedAt: now });
         const hooks = this.hooks(locked, uow, session);
         if (data.options.vaultOnAgreement) hooks.vault(draft);
@@ -362,7 +362,7 @@ export class PaymentService {
           if (counted && payment.failedRequests >= FAILED_REQUEST_LIMIT) {
             throw new KassaError('PaymentRequestLimitExceeded', { extra: { paymentId: payment.id, paymentStatus: payment.status } });
           }
-          const draft = new Draft(payment, uow, this.deps.clock(), ctx.requestId, false);
+          const draft = new Draft(payment, uow, this.deps.clock(), originOf(ctx, key), false);
           const refusal = decide(draft, locked, uow);
           if (refusal) throw refused(refusal, payment, action);
           return this.commit(draft, uow, complete);
@@ -505,7 +505,7 @@ export class PaymentService {
       if (!locked.token || !waiting?.data.action || waiting.merchantId !== session.merchantId || waiting.sessionId !== session.id) {
         throw new KassaError('PaymentError', { detail: 'No payment is waiting for 3DS with this payment method token.' });
       }
-      const draft = new Draft(waiting, uow, this.deps.clock(), ctx.requestId, false);
+      const draft = new Draft(waiting, uow, this.deps.clock(), originOf(ctx), false);
       const scenario = scenarioOf(draft);
       const outcome: ThreeDSResult =
         draft.data.action!.outcome ?? (scenario.threeDS.kind === 'challenge' ? scenario.threeDS.defaultResult : 'AUTH_SUCCESS');
@@ -530,7 +530,7 @@ export class PaymentService {
           extra: { paymentId: locked.payment.id, paymentStatus: locked.payment.status },
         });
       }
-      const draft = new Draft(locked.payment, uow, this.deps.clock(), ctx.requestId, false);
+      const draft = new Draft(locked.payment, uow, this.deps.clock(), originOf(ctx), false);
       draft.data.action = { ...draft.data.action!, outcome };
       return this.commit(draft, uow, () => {});
     });
@@ -549,7 +549,7 @@ export class PaymentService {
         throw new KassaError('PaymentError', { detail: 'No payment is waiting for this 3DS challenge.' });
       }
       if (!outcome || waiting.data.action.outcome) return waiting;
-      const draft = new Draft(waiting, uow, this.deps.clock(), undefined, false);
+      const draft = new Draft(waiting, uow, this.deps.clock(), {}, false);
       draft.data.action = { ...draft.data.action!, outcome };
       return this.commit(draft, uow, () => {});
     });
@@ -591,7 +591,7 @@ export class PaymentService {
       const payment = locked.payment;
       uow.payments.dropJobs(job.paymentId, job.kind);
       if (!payment) return;
-      const draft = new Draft(payment, uow, this.deps.clock(), undefined, false);
+      const draft = new Draft(payment, uow, this.deps.clock(), {}, false);
       if (!this.step(draft, locked, uow, job.kind)) return;
       this.commit(draft, uow, () => {});
     });
@@ -602,7 +602,7 @@ export class PaymentService {
     return this.store.change({ kind: 'payment', merchantId, paymentId: id }, (locked, uow) => {
       const payment = locked.payment;
       if (!payment) throw notFound('get');
-      const draft = new Draft(payment, uow, this.deps.clock(), ctx.requestId, false);
+      const draft = new Draft(payment, uow, this.deps.clock(), originOf(ctx), false);
       const kind = payment.status === 'SETTLING' ? 'settle' : 'authorize';
       if (!this.step(draft, locked, uow, kind)) {
         throw new KassaError('InvalidPaymentStatus', {

@@ -1,5 +1,6 @@
 // A session's history (docs/webhooks.md, "History"): every change is an event recorded with it,
 // saying what changed. Pure.
+import type { EventOrigin } from '../lib/context.ts';
 import { newTimeOrderedUuid } from '../lib/ids.ts';
 import { sessionAmount } from './amount.ts';
 import type { SessionData } from './schemas.ts';
@@ -28,7 +29,7 @@ export function changesOf(before: SessionData, after: SessionData): Record<strin
   return changes;
 }
 
-export function createdEvent(session: StoredSession, requestId: string | undefined): SessionEvent {
+export function createdEvent(session: StoredSession, origin: EventOrigin): SessionEvent {
   const amount = sessionAmount(session.data);
   return {
     id: newTimeOrderedUuid(session.createdAt),
@@ -37,7 +38,7 @@ export function createdEvent(session: StoredSession, requestId: string | undefin
     type: 'CLIENT_SESSION.CREATED',
     version: session.version,
     createdAt: session.createdAt,
-    ...(requestId ? { requestId } : {}),
+    ...origin,
     detail: {
       ...(session.data.orderId !== undefined ? { orderId: session.data.orderId } : {}),
       ...(session.data.currencyCode !== undefined ? { currencyCode: session.data.currencyCode } : {}),
@@ -46,7 +47,7 @@ export function createdEvent(session: StoredSession, requestId: string | undefin
   };
 }
 
-export function updatedEvent(before: StoredSession, after: StoredSession, requestId: string | undefined): SessionEvent {
+export function updatedEvent(before: StoredSession, after: StoredSession, origin: EventOrigin): SessionEvent {
   return {
     id: newTimeOrderedUuid(after.updatedAt),
     merchantId: after.merchantId,
@@ -54,7 +55,7 @@ export function updatedEvent(before: StoredSession, after: StoredSession, reques
     type: 'CLIENT_SESSION.UPDATED',
     version: after.version,
     createdAt: after.updatedAt,
-    ...(requestId ? { requestId } : {}),
+    ...origin,
     detail: changesOf(before.data, after.data),
   };
 }

@@ -4,7 +4,7 @@
 // an idempotency record, and reused by the answer cache.
 import { KassaError, validationError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
-import { timed, type Context } from '../lib/context.ts';
+import { originOf, timed, type Context } from '../lib/context.ts';
 import { newSessionId } from '../lib/ids.ts';
 import { serializer } from '../lib/serialize.ts';
 import type { Store } from '../storage/store.ts';
@@ -95,7 +95,7 @@ export class SessionService {
     await timed(ctx, 'commit', () =>
       this.deps.store.commit((uow) => {
         uow.sessions.insert(stored);
-        uow.sessions.recordEvent(createdEvent(stored, ctx.requestId));
+        uow.sessions.recordEvent(createdEvent(stored, originOf(ctx)));
         this.recordAnswer(ctx, uow, answer, stored);
         uow.afterCommit(() => this.deps.events?.sessionCreated());
       }),
@@ -172,7 +172,7 @@ export class SessionService {
             if (problems.length > 0) throw validationError(model, problems);
             const next: StoredSession = { ...current, data, version: current.version + 1, updatedAt: now };
             uow.sessions.update(next);
-            uow.sessions.recordEvent(updatedEvent(current, next, ctx.requestId));
+            uow.sessions.recordEvent(updatedEvent(current, next, originOf(ctx)));
             // The answer a GET would give is made now anyway (PATCH answers it): the cache gets it too.
             const cacheable = { version: next.version, body: serializeSession(renderSession(data)), etag: sessionEtag(next) };
             const answer = { body: options.render ? options.render(next) : cacheable.body, etag: cacheable.etag, stored: next };

@@ -69,6 +69,8 @@ export interface SessionEvent {
   version: number;
   createdAt: number;
   requestId?: string;
+  /** The Idempotency-Key of that request, if it had one. */
+  idempotencyKey?: string;
   /** CREATED: the order's id, currency and amount. UPDATED: each top-level field changed, {from, to}. */
   detail: Record<string, unknown>;
 }

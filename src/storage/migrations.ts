@@ -253,12 +253,14 @@ export const MIGRATIONS: readonly Migration[] = [
     // The outbox becomes the events themselves: an event written with awaiting_fan_out = 1 (its merchant
     // had an endpoint for its type) gets its deliveries from a dispatcher, which clears the flag in the
     // same transaction, instead of from the request that wrote it; events already here were fanned out.
-    // The due index keeps only deliveries still to send.
+    // The due index keeps only deliveries still to send. An event also keeps its request's Idempotency-Key.
     id: 8,
     name: 'events as the outbox',
     sql: () => `
       ALTER TABLE payment_events ADD COLUMN awaiting_fan_out INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE session_events ADD COLUMN awaiting_fan_out INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE payment_events ADD COLUMN idempotency_key TEXT;
+      ALTER TABLE session_events ADD COLUMN idempotency_key TEXT;
       CREATE INDEX payment_events_fan_out ON payment_events(created_at) WHERE awaiting_fan_out = 1;
       CREATE INDEX session_events_fan_out ON session_events(created_at) WHERE awaiting_fan_out = 1;
       DROP INDEX webhook_deliveries_due;

@@ -142,6 +142,7 @@ export interface EventRow {
   ordinal: Num;
   created_at: Num;
   request_id: string | null;
+  idempotency_key: string | null;
   detail: string;
 }
 
@@ -155,5 +156,6 @@ export const toEvent = (row: EventRow): PaymentEvent => ({
   ordinal: Number(row.ordinal),
   createdAt: Number(row.created_at),
   ...(row.request_id !== null ? { requestId: row.request_id } : {}),
+  ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
   detail: JSON.parse(row.detail) as Record<string, unknown>,
 });

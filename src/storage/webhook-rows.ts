@@ -117,6 +117,7 @@ export interface SessionEventRow {
   version: Num;
   created_at: Num;
   request_id: string | null;
+  idempotency_key: string | null;
   detail: string;
 }
 
@@ -129,6 +130,7 @@ export function toSessionEvent(r: SessionEventRow): SessionEvent {
     version: Number(r.version),
     createdAt: Number(r.created_at),
     ...(r.request_id !== null ? { requestId: r.request_id } : {}),
+    ...(r.idempotency_key !== null ? { idempotencyKey: r.idempotency_key } : {}),
     detail: JSON.parse(r.detail) as Record<string, unknown>,
   };
 }

@@ -7,6 +7,7 @@ interface RecordedEvent {
   createdAt: number;
   version: number;
   requestId?: string;
+  idempotencyKey?: string;
   detail: Record<string, unknown>;
   /** Payment events: the status after the change. */
   status?: string;
@@ -24,6 +25,7 @@ export function historyEntries<E extends RecordedEvent, D>(
     ...(e.status !== undefined ? { status: e.status as NonNullable<E['status']> } : {}),
     version: e.version,
     ...(e.requestId ? { requestId: e.requestId } : {}),
+    ...(e.idempotencyKey ? { idempotencyKey: e.idempotencyKey } : {}),
     changes: e.detail,
     deliveries: deliveries.get(e.id) ?? [],
   }));

@@ -691,6 +691,45 @@ describe('history and metrics', { concurrency: 4 }, () => {
     assert.equal(foreign.json().error.errorId, unknown.json().error.errorId);
   });
 
+  test('an event made by a request sent with an Idempotency-Key shows the key, for sessions and payments; a replay adds no event', async (ctx) => {
+    const { t } = await setup(ctx);
+    const create = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/client-session',
+        headers: { ...headers(t.apiKey), 'idempotency-key': 'create-o-1' },
+        payload: { orderId: 'o-1', currencyCode: 'EUR', amount: 1000 },
+      });
+    const created = await create();
+    assert.equal(created.statusCode, 200, created.body);
+    assert.equal((await create()).headers['idempotent-replayed'], 'true');
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: '/client-session',
+      headers: headers(t.apiKey),
+      payload: { clientToken: created.json().clientToken, amount: 1200 },
+    });
+    assert.equal(patched.statusCode, 200, patched.body);
+    const [session] = await t.query('SELECT id FROM sessions');
+    const sessionEvents = (await api(t, 'GET', `/kassa/client-sessions/${session!.id}/events`)).json().data as Record<string, any>[];
+    assert.deepEqual(
+      sessionEvents.map((e) => [e.type, e.idempotencyKey]),
+      [
+        ['CLIENT_SESSION.CREATED', 'create-o-1'],
+        ['CLIENT_SESSION.UPDATED', undefined],
+      ],
+    );
+    const { payment } = await pay(t, CARDS.visa, { idempotencyKey: 'pay-o-2' });
+    const paymentEvents = (await api(t, 'GET', `/kassa/payments/${payment.id}/events`)).json().data as Record<string, any>[];
+    assert.deepEqual(
+      paymentEvents.map((e) => [e.status, e.idempotencyKey]),
+      [
+        ['PENDING', 'pay-o-2'],
+        ['AUTHORIZED', 'pay-o-2'],
+      ],
+    );
+  });
+
   test("GET /kassa/client-sessions/{id}/events: CREATED, then UPDATED listing what changed {field: {from, to}}; another merchant's id is not found", async (ctx) => {
     const { t, rx } = await setup(ctx);
     await addEndpoint(t, { url: rx.url, events: ['CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED'] });

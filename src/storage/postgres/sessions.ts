@@ -9,13 +9,12 @@ import { subscribed } from './webhooks.ts';
 
 export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
   return {
-    // The event and its deliveries (the outbox), in one statement.
     recordEvent(e) {
       // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
       uow.ops.push(
         (tx) => tx`
-          INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, detail, awaiting_fan_out)
-          VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, ${e.requestId ?? null},
+          INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, idempotency_key, detail, awaiting_fan_out)
+          VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, ${e.requestId ?? null}, ${e.idempotencyKey ?? null},
                   ${JSON.stringify(e.detail)}, ${subscribed(tx, e.merchantId, e.type)})`,
       );
     },

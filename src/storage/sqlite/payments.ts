@@ -47,8 +47,9 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
   );
   // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
   const insertEvent = db.prepare(`
-    INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, detail, awaiting_fan_out)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
+    INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, idempotency_key, detail,
+      awaiting_fan_out)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
   const insertJob = db.prepare(
     'INSERT INTO payment_jobs (id, merchant_id, payment_id, kind, run_at, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -99,6 +100,7 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
         e.ordinal,
         e.createdAt,
         e.requestId ?? null,
+        e.idempotencyKey ?? null,
         JSON.stringify(e.detail),
         e.merchantId,
         `"${e.type}"`,

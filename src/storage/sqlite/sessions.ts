@@ -18,11 +18,10 @@ export function sqliteSessionWrites(db: Database.Database): SessionWrites {
   const update = db.prepare('UPDATE sessions SET data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?');
   // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
   const insertEvent = db.prepare(`
-    INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, detail, awaiting_fan_out)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
+    INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, idempotency_key, detail, awaiting_fan_out)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
   return {
     recordEvent(e) {
-      const detail = JSON.stringify(e.detail);
       insertEvent.run(
         e.id,
         e.merchantId,
@@ -31,7 +30,8 @@ export function sqliteSessionWrites(db: Database.Database): SessionWrites {
         e.version,
         e.createdAt,
         e.requestId ?? null,
-        detail,
+        e.idempotencyKey ?? null,
+        JSON.stringify(e.detail),
         e.merchantId,
         `"${e.type}"`,
       );

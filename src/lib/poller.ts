@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 export interface Poller {
   /** Runs one pass now (after the one in progress, if any); resolves with how much it did. */
   runDue(): Promise<number>;
+  /** The same, as the timer runs it (pass(true)). */
+  tick(): Promise<number>;
   stop(): Promise<void>;
   /** True once stop() was called: a pass should end early. */
   readonly stopped: boolean;
@@ -30,6 +32,7 @@ export function startPoller(pass: (timed: boolean) => Promise<number>, pollMs: n
   timer?.unref();
   return {
     runDue: () => (running ? running.then(() => pass(false)) : pass(false)),
+    tick: () => (running ? running.then(() => pass(true)) : pass(true)),
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);

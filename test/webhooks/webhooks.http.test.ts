@@ -4,10 +4,12 @@
 // payment's and a session's history, and the metrics. A local node:http server is the receiver; the
 // dispatcher sends when a test calls runDue(), on the test's clock.
 import assert from 'node:assert/strict';
+import pino from 'pino';
 import { describe, test, type TestContext } from 'node:test';
 import { SCOPES } from '../../src/merchants/merchants.ts';
 import { createMetrics } from '../../src/lib/metrics.ts';
 import { Sealer } from '../../src/lib/seal.ts';
+import { startDispatcher } from '../../src/webhooks/dispatcher.ts';
 import { WebhookService } from '../../src/webhooks/service.ts';
 import { createSession, sdkHeaders } from '../checkout/support.ts';
 import { api, assertError, CARDS, DATE, errorPaths, otherMerchant, pay, scopedKey, UUID } from '../payments/support.ts';
@@ -324,6 +326,25 @@ describe('what a receiver gets', { concurrency: 4 }, () => {
       history.map((e: { status: string }) => e.status),
       ['PENDING', 'DECLINED'],
     );
+  });
+});
+
+// Alone, so that no other test keeps the event loop busy.
+describe('the dispatcher of an idle process', () => {
+  test('a tick of a process that is not busy sends group after group while more wait, not one group of 50', async (ctx) => {
+    const { t, rx } = await setup(ctx);
+    const made = await addEndpoint(t, { url: rx.url });
+    // 30 payments, two events each: more than one group of 50.
+    for (let i = 0; i < 30; i++) await pay(t);
+    // Its own dispatcher, whose timer never fires during the test: the tick is run by hand.
+    const dispatcher = startDispatcher(t.store.webhooks, t.app.webhooks!, () => t.clock.now, pino({ level: 'silent' }), 600_000);
+    ctx.after(() => dispatcher.stop());
+    // The process idle for a moment, as between requests (the tick looks at the event loop's recent load).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await dispatcher.tick(), 60);
+    assert.equal(rx.received.length, 60);
+    assert.ok(rx.received.every((r) => r.body.notificationConfig.id === made.id));
+    assert.equal(await t.app.webhookDispatcher!.runDue(), 0, 'nothing left');
   });
 });
 

@@ -69,7 +69,7 @@ export class SessionService {
     const token = this.deps.tokens.issue();
     const now = this.deps.clock();
     const stored: StoredSession = {
-      id: newSessionId(),
+      id: newSessionId(now),
       merchantId: ctx.merchantId,
       accessTokenHash: token.accessTokenHash,
       data,

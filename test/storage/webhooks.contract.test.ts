@@ -236,6 +236,21 @@ forEachEngine('webhook store', (_engine, fresh) => {
     assert.equal(backlog.pending, 4 + 1, 'the four deliveries, and the UPDATED event we_sessions takes');
   });
 
+  test('events of the same millisecond fanned out a few at a time: each once, none left behind', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a');
+    await store.webhooks.insertEndpoint(endpoint());
+    await store.commit((uow) => {
+      for (let i = 0; i < 30; i++) uow.payments.insertEvent(paymentEvent({ paymentId: `pay_${i}`, createdAt: T0 }));
+    });
+    let total = 0;
+    for (let n = await store.webhooks.fanOut(7); n > 0; n = await store.webhooks.fanOut(7)) total += n;
+    assert.equal(total, 30);
+    const made = await store.webhooks.deliveries('mer_a', {}, 100);
+    assert.equal(new Set(made.map((d) => d.eventId)).size, 30);
+    assert.equal(made.length, 30);
+  });
+
   test('two handles (two processes) fanning out at once make each delivery once', async () => {
     const { store, another } = await fresh();
     await withMerchants(store, 'mer_a');

@@ -19,7 +19,7 @@ export const subscribed = (sql: Sql | TransactionSql, merchantId: string, type: 
 const fanOutSql = (table: string, subject: string) => `
   WITH picked AS (
     UPDATE ${table} SET awaiting_fan_out = 0
-    WHERE id IN (SELECT id FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+    WHERE id IN (SELECT id FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
     RETURNING id, merchant_id, ${subject} AS subject_id, type, created_at
   ), made AS (
     INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)

@@ -14,19 +14,20 @@ export const SQLITE_SUBSCRIBED = `CASE WHEN EXISTS (SELECT 1 FROM webhook_endpoi
 /**
  * The deliveries of the oldest `@limit` events of `table` awaiting fan-out: one per live endpoint of the
  * merchant that takes the type and existed when the event happened, due at the event's time, with a
- * time-ordered UUID (the event's time, then random digits). Run with FLAGGED_DONE in one unit.
+ * time-ordered UUID (the event's time, then random digits). Run with flaggedDone in one unit: both take the
+ * same events (ties on the time broken by id).
  */
 const fanOutSql = (table: string, subject: string) => `
   INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
   SELECT printf('%08x-%04x-7', e.created_at / 65536, e.created_at % 65536) || lower(substr(hex(randomblob(2)), 2) || '-' ||
       substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
     w.merchant_id, w.id, e.id, e.type, e.${subject}, 'PENDING', e.created_at, e.created_at
-  FROM (SELECT * FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at LIMIT @limit) e
+  FROM (SELECT * FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at, id LIMIT @limit) e
   JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id AND w.deleted_at IS NULL AND instr(w.events, '"' || e.type || '"') > 0
     AND w.created_at <= e.created_at`;
 const flaggedDone = (table: string) => `
   UPDATE ${table} SET awaiting_fan_out = 0
-  WHERE id IN (SELECT id FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at LIMIT @limit)`;
+  WHERE id IN (SELECT id FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at, id LIMIT @limit)`;
 
 export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const { db, writer } = engine;

@@ -6,7 +6,7 @@ import type { ThrowawayPostgres } from '../../scripts/throwaway-postgres.mjs';
 import { freshDatabase, throwaway } from '../support/postgres.ts';
 import { apiHeaders, runKassa, startKassa, type KassaProcess } from '../support/process.ts';
 
-const { freePort, startThrowawayPostgres } = throwaway;
+const { restartablePort, startThrowawayPostgres } = throwaway;
 
 describe('a PostgreSQL outage', () => {
   const API_KEY = 'kassa_e2e_key_0123456789abcdef';
@@ -114,7 +114,8 @@ describe('a PostgreSQL outage', () => {
   });
 
   test('a database that is down at start-up: one clear line naming the server (never the password) and exit code 1', async () => {
-    const port = await freePort(); // nothing listens there
+    // Nothing listens there: below the ephemeral range, no other process is handed it meanwhile.
+    const port = await restartablePort();
     const exited = await runKassa(
       [],
       {

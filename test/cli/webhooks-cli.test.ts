@@ -15,7 +15,7 @@ import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import { decodeLikeAndroid, sdkHeaders } from '../checkout/support.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
 import { kassaInProcess as run } from '../support/process.ts';
-import { signatureOf, startReceiver, type Receiver } from '../support/webhook-receiver.ts';
+import { expectedSignature, startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 type Json = Record<string, any>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -48,7 +48,7 @@ describe('kassa webhooks', () => {
     // The CLI runs on the real clock; the app's stands a minute ahead, so a delivery the CLI makes due
     // now is due for the app's dispatcher, while a retry the app schedules stays in the future.
     t.clock.now = Date.now() + 60_000;
-    receiver = await startReceiver();
+    receiver = await startReceiver(() => 204);
   });
   after(async () => {
     await receiver?.close();
@@ -169,22 +169,22 @@ describe('kassa webhooks', () => {
     const [got] = receiver.received.slice(from);
     assert.equal(got!.path, '/test-me');
     assert.equal(got!.headers['content-type'], 'application/json');
-    assert.equal(got!.headers['x-signature-primary'], signatureOf(got!.body, endpoint.secret));
+    assert.equal(got!.headers['x-signature-primary'], expectedSignature(got!.raw, endpoint.secret));
     assert.equal(got!.headers['x-signature-secondary'], undefined);
     assert.match(String(got!.headers['x-kassa-delivery-id']), /^test-/);
-    assert.deepEqual(got!.json, {
+    assert.deepEqual(got!.body, {
       eventType: 'KASSA.TEST',
-      date: got!.json.date,
+      date: got!.body.date,
       notificationConfig: { id: endpoint.id, description: 'Test target' },
       version: '2.4',
-      signedAt: got!.json.signedAt,
+      signedAt: got!.body.signedAt,
     });
-    assert.match(got!.json.signedAt, /^\d{10}$/);
+    assert.match(got!.body.signedAt, /^\d{10}$/);
 
     const text = await run(['webhooks', 'test', endpoint.id], env);
     assert.equal(text.stdout, `Test event (KASSA.TEST) delivered to ${receiver.url}/test-me: the receiver answered 204.\n`);
 
-    receiver.answer('/test-me', 500);
+    receiver.answerFor('/test-me', 500);
     const refused = await run(['webhooks', 'test', endpoint.id, '--json'], env);
     assert.equal(refused.code, 1);
     assert.deepEqual(json(refused.stdout), { delivered: false, statusCode: 500, error: 'The receiver answered 500.' });
@@ -226,8 +226,8 @@ describe('kassa webhooks', () => {
     const from = receiver.received.length;
     assert.equal((await run(['webhooks', 'test', endpoint.id], env)).code, 0);
     const [got] = receiver.received.slice(from);
-    assert.equal(got!.headers['x-signature-primary'], signatureOf(got!.body, body.secret));
-    assert.equal(got!.headers['x-signature-secondary'], signatureOf(got!.body, endpoint.secret));
+    assert.equal(got!.headers['x-signature-primary'], expectedSignature(got!.raw, body.secret));
+    assert.equal(got!.headers['x-signature-secondary'], expectedSignature(got!.raw, endpoint.secret));
 
     const text = await run(['webhooks', 'rotate-secret', endpoint.id], env);
     assert.equal(text.code, 0, text.stderr);
@@ -246,7 +246,7 @@ describe('kassa webhooks', () => {
     const shop = ['-m', 'mer_shop'];
     const good = await create(['--url', `${receiver.url}/good`, ...shop]);
     const bad = await create(['--url', `${receiver.url}/bad`, ...shop]);
-    receiver.answer('/bad', 500);
+    receiver.answerFor('/bad', 500);
 
     const session = await t.app.inject({
       method: 'POST',
@@ -286,8 +286,8 @@ describe('kassa webhooks', () => {
     const sent = receiver.received.slice(from);
     assert.equal(sent.length, 4);
     const toGood = sent.filter((r) => r.path === '/good');
-    for (const r of toGood) assert.equal(r.headers['x-signature-primary'], signatureOf(r.body, good.secret));
-    assert.deepEqual(toGood.map((r) => r.json.payment.status).sort(), ['AUTHORIZED', 'PENDING']);
+    for (const r of toGood) assert.equal(r.headers['x-signature-primary'], expectedSignature(r.raw, good.secret));
+    assert.deepEqual(toGood.map((r) => r.body.payment.status).sort(), ['AUTHORIZED', 'PENDING']);
 
     const all = await run(['webhooks', 'deliveries', '--payment', payment.id, '--json', ...shop], env);
     assert.equal(all.code, 0, all.stderr);
@@ -337,7 +337,7 @@ describe('kassa webhooks', () => {
     );
 
     // The receiver is fixed; one of its deliveries is sent again at once, with the same delivery id.
-    receiver.answer('/bad', 204);
+    receiver.answerFor('/bad', 204);
     const [again, waiting] = failing;
     const redeliver = await run(['webhooks', 'redeliver', again!.id, '--json', ...shop], env);
     assert.equal(redeliver.code, 0, redeliver.stderr);
@@ -348,7 +348,7 @@ describe('kassa webhooks', () => {
     const [resent] = receiver.received.slice(before);
     assert.equal(resent!.path, '/bad');
     assert.equal(resent!.headers['x-kassa-delivery-id'], again!.id);
-    assert.equal(resent!.headers['x-signature-primary'], signatureOf(resent!.body, bad.secret));
+    assert.equal(resent!.headers['x-signature-primary'], expectedSignature(resent!.raw, bad.secret));
     const after = json((await run(['webhooks', 'deliveries', '--endpoint', bad.id, '--json', ...shop], env)).stdout) as unknown as Json[];
     const byId = new Map(after.map((d) => [d.id, d]));
     assert.deepEqual(

@@ -587,8 +587,8 @@ describe("the dashboard's timelines", () => {
 
   before(async () => {
     t = await testApp();
-    receiver = await startReceiver();
-    receiver.answer('/fail', 500);
+    receiver = await startReceiver(() => 204);
+    receiver.answerFor('/fail', 500);
     const endpoint = (payload: Json) => send('POST', '/kassa/webhook-endpoints', payload, 'endpoint');
     all = await endpoint({
       url: `${receiver.url}/ok`,
@@ -734,7 +734,7 @@ describe("the dashboard's timelines", () => {
   test('POST /dashboard/api/webhook-deliveries/:id/redeliver: due now, sent again by the dispatcher with the same delivery id', async () => {
     const events = (await get(t.apiKey, `/dashboard/api/payments/${payment.id}/events`)).json().events as Json[];
     const bad = events[1]!.deliveries.find((d: Json) => d.endpointId === failing.id);
-    receiver.answer('/fail', 204);
+    receiver.answerFor('/fail', 204);
     const response = await redeliver(t.apiKey, bad.id);
     assert.equal(response.statusCode, 200, response.body);
     assert.deepEqual(response.json(), { ...bad, nextAttemptAt: at(4000) });
@@ -744,7 +744,7 @@ describe("the dashboard's timelines", () => {
     const [sent] = receiver.received.slice(from);
     assert.equal(sent!.path, '/fail');
     assert.equal(sent!.headers['x-kassa-delivery-id'], bad.id);
-    assert.equal(sent!.json.payment.status, 'AUTHORIZED', 'the payment as it was at the event');
+    assert.equal(sent!.body.payment.status, 'AUTHORIZED', 'the payment as it was at the event');
     const now = (await get(t.apiKey, `/dashboard/api/payments/${payment.id}/events`)).json().events as Json[];
     const again = now[1]!.deliveries.find((d: Json) => d.id === bad.id);
     const { nextAttemptAt: _next, lastError: _error, ...unchanged } = bad;

@@ -31,7 +31,7 @@ describe('the dashboard in a browser', () => {
   before(async () => {
     if (skip) return;
     dir = mkdtempSync(join(tmpdir(), 'kassa-e2e-'));
-    receiver = await startReceiver();
+    receiver = await startReceiver(() => 204);
     server = await startKassa({
       DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`,
       KASSA_API_KEY: API_KEY,
@@ -285,7 +285,7 @@ describe('the dashboard in a browser', () => {
       return (await response.json()) as Record<string, any>;
     };
     // An endpoint whose receiver answers 500: each delivery is retried (in milliseconds here) until FAILED.
-    receiver!.answer('/hook', 500);
+    receiver!.answerFor('/hook', 500);
     const endpoint = await send('POST', '/kassa/webhook-endpoints', { url: `${receiver!.url}/hook` }, headers(API_KEY));
     const session = await send(
       'POST',
@@ -371,7 +371,7 @@ describe('the dashboard in a browser', () => {
     await page.screenshot({ path: join(ROOT, 'test-output', 'dashboard-timeline-failed.png'), fullPage: true });
 
     // The receiver is fixed; Redeliver queues it, the server's dispatcher sends it, the page shows it DELIVERED.
-    receiver!.answer('/hook', 204);
+    receiver!.answerFor('/hook', 204);
     const from = receiver!.received.length;
     await failed.locator('button.redeliver').click();
     const again = page.locator(`#detail-payments .delivery[data-id="${failedId}"]`);
@@ -381,8 +381,8 @@ describe('the dashboard in a browser', () => {
     assert.equal(await paymentRows.nth(0).locator('.delivery .status').textContent(), 'FAILED');
     const sent = receiver!.received.slice(from).filter((r) => r.headers['x-kassa-delivery-id'] === failedId);
     assert.equal(sent.length, 1, 'sent once more');
-    assert.equal(sent[0]!.json.eventType, 'PAYMENT.STATUS');
-    assert.equal(sent[0]!.json.payment.status, 'AUTHORIZED');
+    assert.equal(sent[0]!.body.eventType, 'PAYMENT.STATUS');
+    assert.equal(sent[0]!.body.payment.status, 'AUTHORIZED');
     await page.screenshot({ path: join(ROOT, 'test-output', 'dashboard-timeline.png'), fullPage: true });
 
     // The payment's own page has the same timeline.

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { freshDatabase } from '../support/postgres.ts';
 import { processFleet, type KassaProcess } from '../support/process.ts';
-import { expectedSignature, startReceiver, type Receiver } from '../webhooks/receiver.ts';
+import { expectedSignature, startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 const API_KEY = 'kassa_e2e_key_0123456789abcdef';
 const SECRET = 'whsec_e2e_configured_secret_0123456789';

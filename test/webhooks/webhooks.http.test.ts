@@ -14,7 +14,7 @@ import { WebhookService } from '../../src/webhooks/service.ts';
 import { createSession, sdkHeaders } from '../checkout/support.ts';
 import { api, assertError, CARDS, DATE, errorPaths, otherMerchant, pay, scopedKey, UUID } from '../payments/support.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
-import { expectedSignature, startReceiver, type Receiver } from './receiver.ts';
+import { expectedSignature, startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 const DAY = 86_400_000;
 const DEFAULT_EVENTS = ['PAYMENT.STATUS', 'PAYMENT.REFUND'];

@@ -25,30 +25,11 @@ import {
   tokenFor,
   tokenize,
   UUID,
+  VISA_CARD_DATA,
 } from './support.ts';
 
 const TOKEN = /^tok_[0-9A-Za-z]{24}$/;
 const VAULTED_ID = /^vpm_[0-9A-Za-z]{24}$/;
-
-/** The tokenize answer for 4111 1111 1111 1111 (Visa debit) tokenized with `card()`. */
-const VISA_DATA = {
-  first6Digits: '411111',
-  last4Digits: '1111',
-  expirationMonth: '12',
-  expirationYear: '2030',
-  network: 'Visa',
-  isNetworkTokenized: false,
-  binData: {
-    network: 'VISA',
-    regionalRestriction: 'UNKNOWN',
-    accountNumberType: 'PRIMARY_ACCOUNT_NUMBER',
-    accountFundingType: 'DEBIT',
-    prepaidReloadableIndicator: 'NOT_APPLICABLE',
-    productUsageType: 'UNKNOWN',
-    productCode: 'VISA',
-    productName: 'VISA',
-  },
-};
 
 /** The body without its diagnosticsId (a random UUID, which could hold any short run of digits). */
 const withoutDiagnostics = (res: Res) => {
@@ -82,7 +63,7 @@ describe('SDK payments', () => {
         isVaulted: false,
         paymentInstrumentType: 'PAYMENT_CARD',
         paymentMethodType: 'PAYMENT_CARD',
-        paymentInstrumentData: { ...VISA_DATA, cardholderName: 'Jane Doe' },
+        paymentInstrumentData: { ...VISA_CARD_DATA, cardholderName: 'Jane Doe' },
         threeDSecureAuthentication: { responseCode: 'NOT_PERFORMED' },
       });
       // Android's decoder fails without these.
@@ -280,7 +261,7 @@ describe('SDK payments', () => {
       assert.equal(body.tokenType, 'MULTI_USE');
       assert.equal(body.isVaulted, true);
       assert.deepEqual(body.vaultData, { customerId: 'cust-multi' });
-      assert.deepEqual(body.paymentInstrumentData, VISA_DATA);
+      assert.deepEqual(body.paymentInstrumentData, VISA_CARD_DATA);
       for (const field of ['token', 'paymentInstrumentType', 'analyticsId', 'tokenType']) assert.ok(body[field], field);
       // The server's vault has the customer's MULTI_USE token, which is not the one the browser got.
       const listed = (await api(t, 'GET', '/payment-instruments?customer_id=cust-multi')).json().data;
@@ -378,7 +359,7 @@ describe('SDK payments', () => {
         isVaulted: true,
         paymentInstrumentType: 'PAYMENT_CARD',
         paymentMethodType: 'PAYMENT_CARD',
-        paymentInstrumentData: VISA_DATA,
+        paymentInstrumentData: VISA_CARD_DATA,
         threeDSecureAuthentication: { responseCode: 'NOT_PERFORMED' },
         vaultData: { customerId: 'cust-ex' },
       });

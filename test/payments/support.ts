@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { Merchants } from '../../src/merchants/merchants.ts';
+import type { CardData } from '../../src/payments/model.ts';
 import { createSession, sdkHeaders } from '../checkout/support.ts';
 import { headers, type TestApp } from '../support/app.ts';
 
@@ -144,3 +145,23 @@ export const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 export const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
+
+/** What 4111 1111 1111 1111 (Visa debit, 12/2030) is stored and answered as: no number, no CVV. */
+export const VISA_CARD_DATA: CardData = {
+  first6Digits: '411111',
+  last4Digits: '1111',
+  expirationMonth: '12',
+  expirationYear: '2030',
+  network: 'Visa',
+  isNetworkTokenized: false,
+  binData: {
+    network: 'VISA',
+    regionalRestriction: 'UNKNOWN',
+    accountNumberType: 'PRIMARY_ACCOUNT_NUMBER',
+    accountFundingType: 'DEBIT',
+    prepaidReloadableIndicator: 'NOT_APPLICABLE',
+    productUsageType: 'UNKNOWN',
+    productCode: 'VISA',
+    productName: 'VISA',
+  },
+};

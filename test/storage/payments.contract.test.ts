@@ -7,26 +7,10 @@ import type { CardData } from '../../src/payments/model.ts';
 import type { PaymentData } from '../../src/payments/payment.ts';
 import type { StoredPayment, StoredToken } from '../../src/payments/payment.store.ts';
 import type { Store } from '../../src/storage/store.ts';
+import { VISA_CARD_DATA } from '../payments/support.ts';
 import { T0, forEachEngine, withMerchants } from '../support/engines.ts';
 
-const CARD: CardData = {
-  first6Digits: '411111',
-  last4Digits: '1111',
-  expirationMonth: '12',
-  expirationYear: '2030',
-  network: 'Visa',
-  isNetworkTokenized: false,
-  binData: {
-    network: 'VISA',
-    regionalRestriction: 'UNKNOWN',
-    accountNumberType: 'PRIMARY_ACCOUNT_NUMBER',
-    accountFundingType: 'DEBIT',
-    prepaidReloadableIndicator: 'NOT_APPLICABLE',
-    productUsageType: 'UNKNOWN',
-    productCode: 'VISA',
-    productName: 'VISA',
-  },
-};
+const CARD: CardData = VISA_CARD_DATA;
 
 const token = (over: Partial<StoredToken> = {}): StoredToken => ({
   token: 'tok_1',

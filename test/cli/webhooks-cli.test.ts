@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
-import { decodeLikeAndroid, sdkHeaders } from '../checkout/support.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
+import { CARDS, pay } from '../payments/support.ts';
 import { kassaInProcess as run } from '../support/process.ts';
 import { expectedSignature, startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
@@ -248,27 +248,7 @@ describe('kassa webhooks', () => {
     const bad = await create(['--url', `${receiver.url}/bad`, ...shop]);
     receiver.answerFor('/bad', 500);
 
-    const session = await t.app.inject({
-      method: 'POST',
-      url: '/client-session',
-      headers: headers(key),
-      payload: { orderId: 'order-hooked', currencyCode: 'EUR', amount: 1999 },
-    });
-    const { accessToken } = decodeLikeAndroid(session.json().clientToken) as { accessToken: string };
-    const tokenized = await t.app.inject({
-      method: 'POST',
-      url: '/payment-instruments',
-      headers: sdkHeaders(accessToken),
-      payload: { paymentInstrument: { number: '4242424242424242', cvv: '123', expirationMonth: '12', expirationYear: '2030' } },
-    });
-    const paid = await t.app.inject({
-      method: 'POST',
-      url: '/payments',
-      headers: headers(key),
-      payload: { paymentMethodToken: tokenized.json().token },
-    });
-    assert.equal(paid.statusCode, 200, paid.body);
-    const payment = paid.json() as Json;
+    const { payment } = await pay(t, CARDS.visa, { key, session: { orderId: 'order-hooked', currencyCode: 'EUR', amount: 1999 } });
     assert.equal(payment.status, 'AUTHORIZED');
 
     // Made from the payment's events (the outbox) on the dispatcher's next tick: one per event and endpoint, none sent yet.

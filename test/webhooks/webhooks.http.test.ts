@@ -11,8 +11,8 @@ import { createMetrics } from '../../src/lib/metrics.ts';
 import { Sealer } from '../../src/lib/seal.ts';
 import { startDispatcher } from '../../src/webhooks/dispatcher.ts';
 import { WebhookService } from '../../src/webhooks/service.ts';
-import { createSession, sdkHeaders } from '../checkout/support.ts';
-import { api, assertError, CARDS, DATE, errorPaths, otherMerchant, pay, scopedKey, UUID } from '../payments/support.ts';
+import { createSession } from '../checkout/support.ts';
+import { api, assertError, CARDS, DATE, errorPaths, otherMerchant, pay, scopedKey, sdk, tokenize, UUID } from '../payments/support.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
 import { expectedSignature, startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
@@ -820,18 +820,8 @@ describe('history and metrics', { concurrency: 4 }, () => {
     const { t, rx } = await setup(ctx);
     await addEndpoint(t, { url: rx.url });
     const { accessToken } = await createSession(t, { orderId: 'o-1', currencyCode: 'EUR', amount: 1000 });
-    const tokenized = await t.app.inject({
-      method: 'POST',
-      url: '/payment-instruments',
-      headers: sdkHeaders(accessToken),
-      payload: { paymentInstrument: { number: CARDS.visa, cvv: '123', expirationMonth: '12', expirationYear: '2030' } },
-    });
-    const paid = await t.app.inject({
-      method: 'POST',
-      url: '/payments',
-      headers: sdkHeaders(accessToken),
-      payload: { paymentMethodToken: tokenized.json().token },
-    });
+    const { token } = await tokenize(t, accessToken);
+    const paid = await sdk(t, accessToken, 'POST', '/payments', { paymentMethodToken: token });
     assert.equal(paid.statusCode, 200, paid.body);
     await send(t);
     assert.deepEqual(rx.received.map((r) => r.body.payment.status).sort(), ['AUTHORIZED', 'PENDING']);

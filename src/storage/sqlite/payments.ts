@@ -17,7 +17,7 @@ import {
   type TokenRow,
 } from '../payment-rows.ts';
 import { toSession, type SessionRow } from '../rows.ts';
-import { SQLITE_SUBSCRIBED } from './webhooks.ts';
+import { eventTailParams, SQLITE_SUBSCRIBED } from './webhooks.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
 
@@ -90,21 +90,7 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
       setDefault.run(token, merchantId, customerId);
     },
     insertEvent(e) {
-      insertEvent.run(
-        e.id,
-        e.merchantId,
-        e.paymentId,
-        e.type,
-        e.status,
-        e.version,
-        e.ordinal,
-        e.createdAt,
-        e.requestId ?? null,
-        e.idempotencyKey ?? null,
-        JSON.stringify(e.detail),
-        e.merchantId,
-        `"${e.type}"`,
-      );
+      insertEvent.run(e.id, e.merchantId, e.paymentId, e.type, e.status, e.version, e.ordinal, e.createdAt, ...eventTailParams(e));
     },
     scheduleJob(j) {
       insertJob.run(j.id, j.merchantId, j.paymentId, j.kind, j.runAt, j.runAt);

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { SessionStore, SessionVersion, SessionWrites } from '../../sessions/session.store.ts';
 import { toSession, type SessionRow } from '../rows.ts';
 import { toSessionEvent, type SessionEventRow } from '../webhook-rows.ts';
-import { SQLITE_SUBSCRIBED } from './webhooks.ts';
+import { eventTailParams, SQLITE_SUBSCRIBED } from './webhooks.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
 
@@ -22,19 +22,7 @@ export function sqliteSessionWrites(db: Database.Database): SessionWrites {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
   return {
     recordEvent(e) {
-      insertEvent.run(
-        e.id,
-        e.merchantId,
-        e.sessionId,
-        e.type,
-        e.version,
-        e.createdAt,
-        e.requestId ?? null,
-        e.idempotencyKey ?? null,
-        JSON.stringify(e.detail),
-        e.merchantId,
-        `"${e.type}"`,
-      );
+      insertEvent.run(e.id, e.merchantId, e.sessionId, e.type, e.version, e.createdAt, ...eventTailParams(e));
     },
     insert(s) {
       insert.run(s.id, s.merchantId, s.accessTokenHash, JSON.stringify(s.data), s.version, s.createdAt, s.updatedAt, s.expiresAt);

@@ -74,6 +74,24 @@ describe('the dashboard in a browser', () => {
     return foreign;
   }
 
+  /** A fresh page on the dashboard, watched for requests to other origins and for script errors. */
+  async function openDashboard(height: number) {
+    const context = await browser!.newContext({ viewport: { width: 1280, height }, locale: 'en-GB', timezoneId: 'UTC' });
+    const page = await context.newPage();
+    page.setDefaultTimeout(60_000);
+    const foreign = watchOrigins(page, server!.url);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${server!.url}/dashboard`);
+    return { context, page, foreign, pageErrors };
+  }
+
+  async function signIn(page: Page) {
+    await page.fill('#api-key', API_KEY);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#workspace').waitFor({ state: 'visible' });
+  }
+
   test('dashboard: sign in, create a session, see it listed, open it', { skip, timeout: 300_000 }, async () => {
     const url = server!.url;
     // A few sessions made through the public API, so the list has something besides the new one.
@@ -91,14 +109,7 @@ describe('the dashboard in a browser', () => {
       assert.equal(response.status, 200);
     }
 
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(60_000);
-    const foreign = watchOrigins(page, url);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-
-    await page.goto(`${url}/dashboard`);
+    const { context, page, foreign, pageErrors } = await openDashboard(900);
     await page.locator('#sign-in').waitFor({ state: 'visible' });
 
     // A wrong key is refused with the API's own error.
@@ -107,9 +118,7 @@ describe('the dashboard in a browser', () => {
     await page.locator('#sign-in-error', { hasText: 'Unauthorized' }).waitFor();
     assert.equal(await page.locator('#workspace').isVisible(), false);
 
-    await page.fill('#api-key', API_KEY);
-    await page.click('#sign-in-form button[type=submit]');
-    await page.locator('#workspace').waitFor({ state: 'visible' });
+    await signIn(page);
     await page.locator('#sessions tbody tr').nth(2).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('kassa.apiKey')), API_KEY);
     assert.equal(await page.evaluate(() => localStorage.length), 0, 'the key is kept in the tab only');
@@ -205,16 +214,8 @@ describe('the dashboard in a browser', () => {
     await post(`/payments/${payment.id}/capture`, { amount: 3000, final: false }, headers(API_KEY));
     await post(`/payments/${payment.id}/refund`, { amount: 1000, reason: 'one mug broken' }, headers(API_KEY));
 
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(60_000);
-    const foreign = watchOrigins(page, url);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${url}/dashboard`);
-    await page.fill('#api-key', API_KEY);
-    await page.click('#sign-in-form button[type=submit]');
-    await page.locator('#workspace').waitFor({ state: 'visible' });
+    const { context, page, foreign, pageErrors } = await openDashboard(900);
+    await signIn(page);
 
     // The session's page: its payment, with status, amounts and card, and its two transactions.
     await page.locator('#sessions tbody tr', { hasText: 'order-paid-1' }).click();
@@ -319,16 +320,8 @@ describe('the dashboard in a browser', () => {
     }
     assert.ok(deliveries.every((d) => d.attempts === 6 && d.endpointId === endpoint.id));
 
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 1000 }, locale: 'en-GB', timezoneId: 'UTC' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(60_000);
-    const foreign = watchOrigins(page, url);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${url}/dashboard`);
-    await page.fill('#api-key', API_KEY);
-    await page.click('#sign-in-form button[type=submit]');
-    await page.locator('#workspace').waitFor({ state: 'visible' });
+    const { context, page, foreign, pageErrors } = await openDashboard(1000);
+    await signIn(page);
     await page.locator('#sessions tbody tr', { hasText: 'order-hooks-1' }).click();
 
     // The session's timeline: its creation and its change, in order, with the requests that made them.

@@ -2,9 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Merchants } from '../../src/merchants/merchants.ts';
-import { sdkHeaders } from '../checkout/support.ts';
 import { headers, START, testApp, type TestApp } from '../support/app.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
+import { tokenize } from '../payments/support.ts';
+
+/** The expiry the dashboard tests' cards carry (shown as 03/31). */
+const MARCH_2031 = { expirationMonth: '03', expirationYear: '2031' };
 
 describe('the dashboard', () => {
   let t: TestApp;
@@ -242,18 +245,12 @@ describe("the dashboard's payment pages", () => {
     return accessToken as string;
   }
   async function pay(key: string, accessToken: string, number: string) {
-    const tokenized = await t.app.inject({
-      method: 'POST',
-      url: '/payment-instruments',
-      headers: sdkHeaders(accessToken),
-      payload: { paymentInstrument: { number, cvv: '123', expirationMonth: '03', expirationYear: '2031', cardholderName: 'Ada Lovelace' } },
-    });
-    assert.equal(tokenized.statusCode, 200, tokenized.body);
+    const tokenized = await tokenize(t, accessToken, number, {}, { ...MARCH_2031, cardholderName: 'Ada Lovelace' });
     const payment = await t.app.inject({
       method: 'POST',
       url: '/payments',
       headers: headers(key),
-      payload: { paymentMethodToken: tokenized.json().token },
+      payload: { paymentMethodToken: tokenized.token },
     });
     assert.equal(payment.statusCode, 200, payment.body);
     return payment.json() as Record<string, any>;
@@ -575,14 +572,8 @@ describe("the dashboard's timelines", () => {
     return { created, accessToken: accessToken as string };
   }
   async function pay(key: string, accessToken: string, requestId: string) {
-    const tokenized = await t.app.inject({
-      method: 'POST',
-      url: '/payment-instruments',
-      headers: sdkHeaders(accessToken),
-      payload: { paymentInstrument: { number: '4242424242424242', cvv: '123', expirationMonth: '03', expirationYear: '2031' } },
-    });
-    assert.equal(tokenized.statusCode, 200, tokenized.body);
-    return send('POST', '/payments', { paymentMethodToken: tokenized.json().token }, requestId, key);
+    const tokenized = await tokenize(t, accessToken, '4242424242424242', {}, MARCH_2031);
+    return send('POST', '/payments', { paymentMethodToken: tokenized.token }, requestId, key);
   }
 
   before(async () => {

@@ -79,9 +79,15 @@ export const card = (number: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-/** POST /payment-instruments; asserts 200 and returns the body. */
-export async function tokenize(t: TestApp, accessToken: string, number: string = CARDS.visa, extra: Record<string, unknown> = {}) {
-  const res = await sdk(t, accessToken, 'POST', '/payment-instruments', { paymentInstrument: card(number), ...extra });
+/** POST /payment-instruments (`extra` beside the instrument, `instrument` over card()'s fields); asserts 200 and returns the body. */
+export async function tokenize(
+  t: TestApp,
+  accessToken: string,
+  number: string = CARDS.visa,
+  extra: Record<string, unknown> = {},
+  instrument: Record<string, unknown> = {},
+) {
+  const res = await sdk(t, accessToken, 'POST', '/payment-instruments', { paymentInstrument: card(number, instrument), ...extra });
   assert.equal(res.statusCode, 200, res.body);
   return res.json() as Record<string, any>;
 }

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
-import { createSession, sdkHeaders } from '../checkout/support.ts';
+import { createSession } from '../checkout/support.ts';
+import { tokenize } from '../payments/support.ts';
 import { headers, START, testApp, type TestApp } from '../support/app.ts';
 import { kassaInProcess as run } from '../support/process.ts';
 
@@ -29,18 +30,12 @@ describe('kassa payments', () => {
   };
 
   async function pay(accessToken: string, number: string, orderId: string): Promise<Json> {
-    const tokenized = await t.app.inject({
-      method: 'POST',
-      url: '/payment-instruments',
-      headers: sdkHeaders(accessToken),
-      payload: { paymentInstrument: { number, cvv: '123', expirationMonth: '12', expirationYear: '2030', cardholderName: 'Jane Doe' } },
-    });
-    assert.equal(tokenized.statusCode, 200, tokenized.body);
+    const tokenized = await tokenize(t, accessToken, number, {}, { cvv: '123', cardholderName: 'Jane Doe' });
     const paid = await t.app.inject({
       method: 'POST',
       url: '/payments',
       headers: headers(t.apiKey),
-      payload: { paymentMethodToken: tokenized.json().token, orderId },
+      payload: { paymentMethodToken: tokenized.token, orderId },
     });
     assert.equal(paid.statusCode, 200, paid.body);
     t.clock.advance(1000);

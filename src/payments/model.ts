@@ -1,5 +1,6 @@
 // The payments sandbox's domain types: a payment, its card, the outcome a test card asks for. Pure
 // data; nothing here knows HTTP or SQL (docs/payments.md).
+import type { CARD_NETWORKS } from '../sessions/enums.ts';
 
 export const PAYMENT_STATUSES = [
   'PENDING',
@@ -13,29 +14,11 @@ export const PAYMENT_STATUSES = [
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-/** The card networks of Primer's CardNetworkEnum that Kassa's test cards carry. */
-export type CardNetwork =
-  | 'VISA'
-  | 'MASTERCARD'
-  | 'AMEX'
-  | 'DISCOVER'
-  | 'CARTES_BANCAIRES'
-  | 'DINERS_CLUB'
-  | 'JCB'
-  | 'MAESTRO'
-  | 'UNIONPAY'
-  | 'ELO'
-  | 'HIPERCARD'
-  | 'MIR'
-  | 'INTERAC'
-  | 'DANKORT'
-  | 'EFTPOS'
-  | 'OTHER'
-  // The rest of CardNetworkEnum, so every value a session or a tokenize request may name is a
-  // CardNetwork. HIPERCARD above is not an enum value: Kassa files Hipercard under HIPER.
-  | 'HIPER'
-  | 'ENROUTE'
-  | 'PRIVATE_LABEL';
+/**
+ * A card's network: Primer's CardNetworkEnum (sessions/enums.ts, what a session or a tokenize request
+ * may name), and HIPERCARD, which Kassa's BIN table uses for Hipercard cards (filed under HIPER there).
+ */
+export type CardNetwork = (typeof CARD_NETWORKS)[number] | 'HIPERCARD';
 
 /** Primer's BinDataAPISchema, as Kassa derives it from the card number. */
 export interface BinData {

@@ -70,6 +70,10 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
     ['payment_events', 'payment_id'],
     ['session_events', 'session_id'],
   ].map(([table, subject]) => ({ deliveries: db.prepare(fanOutSql(table!, subject!)), done: db.prepare(flaggedDone(table!)) }));
+  // A read first, so that a tick with nothing to fan out takes no write lock (other processes write too).
+  const awaiting = db.prepare(
+    'SELECT EXISTS (SELECT 1 FROM payment_events WHERE awaiting_fan_out = 1) OR EXISTS (SELECT 1 FROM session_events WHERE awaiting_fan_out = 1) AS any',
+  );
   // Still to deliver: PENDING deliveries, and events whose deliveries are not made yet.
   const backlog = db.prepare(`
     SELECT SUM(n) AS pending, MIN(oldest) AS oldest FROM (
@@ -103,6 +107,8 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       return (db.prepare(q.sql).all(...q.params) as DeliveryRow[]).map(toDelivery);
     },
     async fanOut(limit) {
+      writer.reading();
+      if (!(awaiting.get() as { any: number }).any) return 0;
       return writer.run(() => {
         let events = 0;
         for (const f of fanOuts) {

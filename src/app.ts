@@ -109,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: typeof deps.config.trustProxy === 'number' ? hops(deps.config.trustProxy) : deps.config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
   });
-  // Schemas are compiled once per process, whatever the number of apps (lib/ajv.ts, lib/serialize.ts).
+  // Schemas are compiled on first use, once per process whatever the number of apps (lib/ajv.ts, lib/serialize.ts).
   app.setValidatorCompiler(({ schema }) => compile(schema));
   app.setSerializerCompiler(({ schema }) => serializer(schema));
 

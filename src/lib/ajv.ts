@@ -31,15 +31,35 @@ export function configureAjv(instance: Ajv): Ajv {
 export const ajv = configureAjv(new Ajv(AJV_OPTIONS));
 
 const compiled = new WeakMap<object, ValidateFunction>();
+const compiledByContent = new Map<string, ValidateFunction>();
 
-/** The validator of `schema`, compiled on first use and shared by everything that asks again. */
+/**
+ * The validator of `schema`, compiled on its first call and shared by everything that asks again:
+ * the same object, or an equal copy (Fastify hands each app its own copies of a route's schemas).
+ * Compiling lazily keeps start-up cheap: a process compiles only what its requests use
+ * (docs/performance.md, "Start-up").
+ */
 export function compile<T = unknown>(schema: object): ValidateFunction<T> {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
-  }
-  return validate as ValidateFunction<T>;
+  const known = compiled.get(schema);
+  if (known) return known as ValidateFunction<T>;
+  let validate: ValidateFunction | undefined;
+  const ready = (): ValidateFunction => {
+    if (!validate) {
+      const key = JSON.stringify(schema);
+      validate = compiledByContent.get(key);
+      if (!validate) {
+        validate = ajv.compile(schema);
+        compiledByContent.set(key, validate);
+      }
+    }
+    return validate;
+  };
+  const lazy = ((data: unknown) => ready()(data)) as ValidateFunction;
+  // Callers (and Fastify) read the problems of the last call from `errors`, as from Ajv's own function.
+  Object.defineProperty(lazy, 'errors', { get: () => validate?.errors, set: (value) => (ready().errors = value) });
+  Object.defineProperty(lazy, 'schema', { get: () => schema });
+  compiled.set(schema, lazy);
+  return lazy as ValidateFunction<T>;
 }
 
 const TYPE_WORDS: Record<string, string> = {

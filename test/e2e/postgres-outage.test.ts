@@ -23,12 +23,18 @@ describe('a PostgreSQL outage', () => {
   });
 
   async function request(kassa: KassaProcess, method: string, path: string, body?: unknown) {
-    const res = await fetch(`${kassa.url}${path}`, {
-      method,
-      headers: apiHeaders(API_KEY),
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json()) as any };
+    try {
+      const res = await fetch(`${kassa.url}${path}`, {
+        method,
+        headers: apiHeaders(API_KEY),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    } catch (error) {
+      // What Kassa itself said is the clue when it did not answer.
+      const exit = kassa.child.exitCode ?? kassa.child.signalCode ?? 'still running';
+      throw new Error(`${method} ${path}: ${String(error)} (${String((error as Error).cause)}); Kassa: ${exit}\n${kassa.output().slice(-4000)}`);
+    }
   }
 
   test('a database that stops under a running Kassa turns requests into 503 envelopes; Kassa recovers by itself when it returns', async () => {

@@ -17,7 +17,7 @@ import { openPostgresStore } from '../../src/storage/postgres/database.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { isStorageUnavailable } from '../../src/storage/unavailable.ts';
-import { freshDatabase, type TestDatabase } from './postgres.ts';
+import { migratedDatabase, type TestDatabase } from './postgres.ts';
 
 /** The engine the in-process test apps use. */
 export const TEST_ENGINE: 'sqlite' | 'postgres' = process.env.KASSA_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
@@ -58,7 +58,7 @@ export async function testApp(
   if (options.store) {
     store = options.store;
   } else if (TEST_ENGINE === 'postgres') {
-    database = await freshDatabase();
+    database = await migratedDatabase();
     databaseUrl = database.url;
     store = await openPostgresStore({ url: database.url, poolSize: 4 });
   } else {

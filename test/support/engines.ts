@@ -8,7 +8,7 @@ import { after, describe } from 'node:test';
 import { openPostgresStore } from '../../src/storage/postgres/database.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import type { Engine, Store } from '../../src/storage/store.ts';
-import { freshDatabase } from './postgres.ts';
+import { migratedDatabase } from './postgres.ts';
 
 export interface EngineFixture {
   /** Migrated, empty. */
@@ -40,7 +40,7 @@ export const ENGINES: Record<Engine, () => Promise<EngineFixture>> = {
     };
   },
   async postgres() {
-    const db = await freshDatabase();
+    const db = await migratedDatabase();
     const opened: Store[] = [];
     const open = async () => {
       const store = await openPostgresStore({ url: db.url, poolSize: 4 });

@@ -33,7 +33,9 @@ describe('a PostgreSQL outage', () => {
     } catch (error) {
       // What Kassa itself said is the clue when it did not answer.
       const exit = kassa.child.exitCode ?? kassa.child.signalCode ?? 'still running';
-      throw new Error(`${method} ${path}: ${String(error)} (${String((error as Error).cause)}); Kassa: ${exit}\n${kassa.output().slice(-4000)}`);
+      throw new Error(
+        `${method} ${path}: ${String(error)} (${String((error as Error).cause)}); Kassa: ${exit}\n${kassa.output().slice(-4000)}`,
+      );
     }
   }
 

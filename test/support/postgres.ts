@@ -40,7 +40,7 @@ const admins = new Map<string, postgres.Sql>();
 function admin(server: string): postgres.Sql {
   let sql = admins.get(server);
   if (!sql) {
-    sql = postgres(server, { max: 1, idle_timeout: 1, onnotice: () => {} });
+    sql = postgres(server, { max: 1, idle_timeout: 1, fetch_types: false, onnotice: () => {} });
     admins.set(server, sql);
   }
   return sql;

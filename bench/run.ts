@@ -28,8 +28,8 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: SCENARIOS.join(',') },
     'cpu-prof': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
-    // Another build of Kassa to measure (e.g. an older commit's dist/src/server.js), for before/after.
-    server: { type: 'string', default: 'dist/src/server.js' },
+    // Another build of Kassa to measure (e.g. an older commit's dist/kassa/main.js), for before/after.
+    server: { type: 'string', default: 'dist/kassa/main.js' },
     out: { type: 'string', default: 'bench/results/latest.json' },
   },
 });
@@ -163,7 +163,7 @@ function medianOf(runs: Measured[]): Measured {
 async function main(): Promise<void> {
   if (!args['no-build']) {
     log('building dist/ (npm run build)');
-    const built = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+    const built = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
     if (built.status !== 0) throw new Error('build failed');
   }
   const targets: Target[] = [];

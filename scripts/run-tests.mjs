@@ -1,4 +1,5 @@
-// `npm test`: lints (Biome), compiles the sources and the tests (tsc, into dist/), then runs every test file with
+// `npm test`: lints (Biome), compiles the sources and the tests (tsc, into dist/), bundles the programs
+// (dist/kassa, what `npm start` and `kassa` run), then runs every test file with
 // node's test runner. Files run in a few lanes at once, each lane one process that imports its files
 // in turn: a test process costs a second of CPU to start, and there would be seventy-five of them.
 // The servers the tests start run compiled too.
@@ -73,6 +74,9 @@ const compiled = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc',
   stdio: 'inherit',
 });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+// The programs the tests start are the bundles that ship (dist/kassa, see bundle.mjs).
+const bundled = spawnSync(process.execPath, ['scripts/bundle.mjs'], { stdio: 'inherit' });
+if (bundled.status !== 0) process.exit(bundled.status ?? 1);
 
 function collect(dir) {
   return readdirSync(dir).flatMap((name) => {

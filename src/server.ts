@@ -1,6 +1,6 @@
-// The server process (what `npm start` runs, and `kassa serve`): read the configuration, open and
-// migrate the storage, listen, and drain on SIGTERM or SIGINT. Only this file and the CLI read process.env.
-import { pathToFileURL } from 'node:url';
+// The server process (what `npm start` runs through main.ts, and `kassa serve`): read the configuration,
+// open and migrate the storage, listen, and drain on SIGTERM or SIGINT. Only main.ts and the CLI read
+// process.env, and hand it to serve().
 import pino from 'pino';
 import { buildApp } from './app.ts';
 import { CheckoutConfigError, readCheckoutConfigFile, type CheckoutConfig } from './checkout/configuration.ts';
@@ -145,12 +145,4 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-}
-
-// Run as a program (npm start), not imported (kassa serve, tests).
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  serve(process.env).catch((error: unknown) => {
-    process.stderr.write(`kassa: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
 }

@@ -134,7 +134,7 @@ describe('checkout configuration file', () => {
         path,
         JSON.stringify({ paymentMethods: [{ type: 'KLARNA', name: 'Klarna', implementationType: 'NATIVE_SDK', icon: 'kitten' }] }),
       );
-      const run = spawnSync(process.execPath, nodeArgs('src/server.ts'), {
+      const run = spawnSync(process.execPath, nodeArgs('src/main.ts'), {
         cwd: ROOT,
         env: { PATH: process.env.PATH, KASSA_CHECKOUT_CONFIG: path, DATABASE_URL: `sqlite:${join(dir, 'k.db')}`, PORT: '0' },
         encoding: 'utf8',

@@ -1,4 +1,4 @@
-// End to end: the real server process (src/server.ts, what `npm start` runs) on a free port and a
+// End to end: the real server process (src/main.ts, what `npm start` runs) on a free port and a
 // temporary SQLite file, and the dashboard driven in headless Chromium: sign in, create a session,
 // see it listed, open it; then a paid session's payments and transactions, the payments list and a
 // customer's saved cards; then a session's timeline with its payment's events and a webhook delivery

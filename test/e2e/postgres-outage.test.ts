@@ -130,7 +130,7 @@ describe('a PostgreSQL outage', () => {
         DATABASE_URL: `postgres://kassa:hunter2-secret@127.0.0.1:${port}/kassa`,
         KASSA_API_KEY: API_KEY,
       },
-      'src/server.ts',
+      'src/main.ts',
     );
     assert.equal(exited.code, 1);
     const output = exited.stdout + exited.stderr;

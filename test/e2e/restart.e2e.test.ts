@@ -61,7 +61,7 @@ test('with no API key anywhere, the first start generates one and prints it once
 });
 
 test('a bad configuration stops start-up with a message naming each bad variable', async () => {
-  const { code, stdout, stderr } = await runKassa([], { PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' }, 'src/server.ts');
+  const { code, stdout, stderr } = await runKassa([], { PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' }, 'src/main.ts');
   const output = stdout + stderr;
   assert.equal(code, 2);
   assert.match(output, /PORT: must be a whole number/);

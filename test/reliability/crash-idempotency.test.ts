@@ -28,7 +28,8 @@ async function crashThenRetry(databaseUrl: string, countSessions: () => Promise<
       body,
     });
 
-  const doomed = await startKassa({ ...env, NODE_OPTIONS: preload, KASSA_TEST_CRASH_AFTER_COMMIT: 'crash-key-1' });
+  // The fault patches a module, so this process runs the compiled modules rather than the bundle.
+  const doomed = await startKassa({ ...env, NODE_OPTIONS: preload, KASSA_TEST_CRASH_AFTER_COMMIT: 'crash-key-1' }, { modules: true });
   const lost = await send(doomed.url).then(
     () => 'answered',
     () => 'no answer',

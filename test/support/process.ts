@@ -1,7 +1,8 @@
 // Real Kassa processes for the tests that need one: the server on a free loopback port (end-to-end
 // tests, several processes, a database that goes away, signals), and the `kassa` command. When the
-// tests run compiled (npm test compiles them, dist/test), the processes run the compiled code too;
-// run from source (node --import tsx --test test/...), they run the sources through tsx.
+// tests run compiled (npm test compiles them, dist/test, and bundles the programs, dist/kassa), the
+// processes run what ships: the bundles `npm start` and `kassa` run. Run from source
+// (node --import tsx --test test/...), they run the sources through tsx.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,9 +13,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = existsSync(join(here, '..', '..', 'package.json')) ? join(here, '..', '..') : join(here, '..', '..', '..');
 const COMPILED = import.meta.url.endsWith('.js');
 
-/** The command line that runs `entry` ('src/server.ts', 'src/cli/main.ts'), compiled or from source. */
-export function nodeArgs(entry: string): string[] {
-  return COMPILED ? [join(ROOT, 'dist', entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', join(ROOT, entry)];
+/** The programs scripts/bundle.mjs makes, by the source file each starts from. */
+const BUNDLES: Record<string, string> = { 'src/main.ts': 'dist/kassa/main.js', 'src/cli/main.ts': 'dist/kassa/cli.js' };
+
+/**
+ * The command line that runs `entry` ('src/main.ts': the server, 'src/cli/main.ts': the CLI): its
+ * bundle when the tests run compiled; with `modules`, the separately compiled modules instead (what a
+ * preloaded fault patches must be the modules the program uses).
+ */
+export function nodeArgs(entry: string, modules = false): string[] {
+  if (!COMPILED) return ['--import', 'tsx', join(ROOT, entry)];
+  const bundle = BUNDLES[entry];
+  return [join(ROOT, bundle && !modules ? bundle : join('dist', entry.replace(/\.ts$/, '.js')))];
 }
 
 /** The environment a child gets: only what it needs, so the developer's own settings never leak in. */
@@ -51,11 +61,13 @@ export interface StartOptions {
   args?: string[];
   /**
    * Start it the way the README does, with `npm start`: `child` is then npm, and what npm runs is the
-   * compiled server (dist/), whether the tests run compiled or not, so build first from source.
+   * bundled server (dist/kassa/main.js), whether the tests run compiled or not, so build first from source.
    */
   npmStart?: boolean;
   /** In a process group of its own, as a process manager starts it: `process.kill(-child.pid, signal)` signals the group. */
   detached?: boolean;
+  /** The separately compiled modules rather than the bundle (see nodeArgs). */
+  modules?: boolean;
 }
 
 /**
@@ -65,7 +77,7 @@ export interface StartOptions {
 export async function startKassa(env: Record<string, string>, options: StartOptions = {}): Promise<KassaProcess> {
   const [command, args]: [string, string[]] = options.npmStart
     ? ['npm', ['start']]
-    : [process.execPath, [...nodeArgs(options.entry ?? 'src/server.ts'), ...(options.args ?? [])]];
+    : [process.execPath, [...nodeArgs(options.entry ?? 'src/main.ts', options.modules), ...(options.args ?? [])]];
   const child = spawn(command, args, {
     cwd: ROOT,
     // npm would otherwise ask the registry whether it is out of date.

@@ -1,13 +1,16 @@
 // Property-based fuzzing of the session writes (docs/api.md, "Hostile input"). Thousands of generated bodies, valid-ish
 // and hostile, in process. For every one: never a 5xx; a rejected request changes nothing stored; an
 // accepted session reads back exactly as it was returned. Fixed seed in `npm test`; KASSA_FUZZ_RUNS
-// (and KASSA_FUZZ_SEED) for a larger or different run.
+// (and KASSA_FUZZ_SEED) for a larger or different run. npm test runs 2000 on SQLite and the same
+// first 500 again on PostgreSQL: parsing and validation, where the generated inputs roam, do not
+// depend on the engine; storing nothing on a rejection does, and 500 runs reach every kind of
+// rejection there (the status counts are checked below on both).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { headers, testApp, type TestApp } from '../support/app.ts';
+import { headers, TEST_ENGINE, testApp, type TestApp } from '../support/app.ts';
 
-const RUNS = Number(process.env.KASSA_FUZZ_RUNS ?? 2000);
+const RUNS = Number(process.env.KASSA_FUZZ_RUNS ?? (TEST_ENGINE === 'postgres' ? 500 : 2000));
 const SEED = Number(process.env.KASSA_FUZZ_SEED ?? 20261124);
 
 const weirdKey = fc.oneof(
@@ -21,7 +24,9 @@ const number = fc.oneof(
 );
 const text = fc.oneof(
   fc.string({ maxLength: 20 }),
-  fc.string({ unit: 'binary', maxLength: 20 }),
+  // Any code point, lone surrogates included (fc.string's 'binary' unit does the same, but builds a
+  // table of all 1.1 million to shrink with, a second and a half of every run).
+  fc.array(fc.integer({ min: 0, max: 0x10ffff }), { maxLength: 20 }).map((points) => String.fromCodePoint(...points)),
   fc.constantFrom('', '\u0000', 'a\u0000b', '\ud83d', 'x'.repeat(5000), 'john@example.com', 'not an email', 'GBP', 'EUR', 'XXX'),
 );
 // JSON-ish junk, some of it deep.

@@ -144,12 +144,23 @@ describe('payments over real HTTP', () => {
     }
   });
 
+  /** Two processes on one PostgreSQL database, with async steps of 200 ms: started once, for both tests that need them. */
+  let pair: Promise<[KassaProcess, KassaProcess]> | undefined;
+  function postgresPair(): Promise<[KassaProcess, KassaProcess]> {
+    pair ??= (async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kassa-pay-jobs-'));
+      fleet.cleanup(async () => rmSync(dir, { recursive: true, force: true }));
+      const db = await freshDatabase();
+      fleet.cleanup(() => db.drop());
+      const env = { DATABASE_URL: db.url, KASSA_CHECKOUT_CONFIG: quickAsync(dir, 200) };
+      return Promise.all([start(env), start(env)]);
+    })();
+    return pair;
+  }
+
   test('PostgreSQL, two processes: the same checkout with the calls spread over both', async () => {
-    const db = await freshDatabase();
-    fleet.cleanup(() => db.drop());
-    const [a, b] = await Promise.all([start({ DATABASE_URL: db.url }), start({ DATABASE_URL: db.url })]);
+    const [a, b] = await postgresPair();
     await checkout(a, b);
-    await Promise.all([a.stop(), b.stop()]);
   });
 
   /** A checkout configuration whose async steps take `ms`. */
@@ -195,12 +206,7 @@ describe('payments over real HTTP', () => {
   });
 
   test('PostgreSQL, two processes: each async step runs once, on one of them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kassa-pay-jobs-'));
-    fleet.cleanup(async () => rmSync(dir, { recursive: true, force: true }));
-    const db = await freshDatabase();
-    fleet.cleanup(() => db.drop());
-    const env = { DATABASE_URL: db.url, KASSA_CHECKOUT_CONFIG: quickAsync(dir, 200) };
-    const [a, b] = await Promise.all([start(env), start(env)]);
+    const [a, b] = await postgresPair();
     const accessToken = await session(a);
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) {
@@ -217,6 +223,5 @@ describe('payments over real HTTP', () => {
       const authorizations = read.body.transactions[0].events?.filter((e: any) => e.type === 'AUTHORIZATION_SUCCEEDED') ?? [];
       assert.ok(authorizations.length <= 1);
     }
-    await Promise.all([a.stop(), b.stop()]);
   });
 });

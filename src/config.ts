@@ -45,6 +45,8 @@ export interface Config {
   webhookSecret?: string;
   /** Multiplies the webhook retry schedule (0.001 turns minutes into tenths of a second, for CI). */
   webhookRetryScale: number;
+  /** How long a webhook delivery waits for the receiver's answer (ms); a claim lasts three times that. */
+  webhookTimeoutMs: number;
   /** Background purge of expired sessions and idempotency records. */
   purge: { intervalMs: number; retentionMs: number; batchSize: number };
 }
@@ -264,6 +266,7 @@ export function loadConfig(env: Env): Config {
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(env.KASSA_WEBHOOK_SECRET ? { webhookSecret: env.KASSA_WEBHOOK_SECRET } : {}),
     webhookRetryScale: Number.isFinite(webhookRetryScale) && webhookRetryScale > 0 ? webhookRetryScale : 1,
+    webhookTimeoutMs: int('KASSA_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
     purge: {
       intervalMs: int('KASSA_PURGE_INTERVAL_SECONDS', 60, 0, 86_400) * 1000,
       retentionMs: int('KASSA_PURGE_RETENTION_SECONDS', 7 * 86_400, 0, 365 * 86_400) * 1000,

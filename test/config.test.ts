@@ -23,6 +23,7 @@ test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens',
     shutdownTimeoutMs: 10_000,
     payments: true,
     webhookRetryScale: 1,
+    webhookTimeoutMs: 10_000,
     purge: { intervalMs: 60_000, retentionMs: 604_800_000, batchSize: 500 },
   });
 });
@@ -42,6 +43,7 @@ test('every variable is read', () => {
     KASSA_WEBHOOK_URL: 'https://hooks.example.com/kassa',
     KASSA_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
     KASSA_WEBHOOK_RETRY_SCALE: '0.001',
+    KASSA_WEBHOOK_TIMEOUT_MS: '2500',
   });
   assert.deepEqual(config, {
     port: 9000,
@@ -65,12 +67,17 @@ test('every variable is read', () => {
     webhookUrl: 'https://hooks.example.com/kassa',
     webhookSecret: 'whsec_0123456789abcdef',
     webhookRetryScale: 0.001,
+    webhookTimeoutMs: 2500,
     purge: { intervalMs: 60_000, retentionMs: 604_800_000, batchSize: 500 },
   });
 });
 
-test('the webhook variables: an http(s) URL, a secret of 16 characters or more, a scale above 0', () => {
+test('the webhook variables: an http(s) URL, a secret of 16 characters or more, a scale above 0, a timeout of 0.1 to 60 s', () => {
   assert.throws(() => loadConfig({ KASSA_WEBHOOK_URL: 'ftp://x' }), /KASSA_WEBHOOK_URL/);
+  assert.equal(loadConfig({}).webhookTimeoutMs, 10_000);
+  assert.equal(loadConfig({ KASSA_WEBHOOK_TIMEOUT_MS: '2500' }).webhookTimeoutMs, 2500);
+  for (const bad of ['99', '60001', '1.5', 'soon'])
+    assert.throws(() => loadConfig({ KASSA_WEBHOOK_TIMEOUT_MS: bad }), /KASSA_WEBHOOK_TIMEOUT_MS/);
   assert.throws(() => loadConfig({ KASSA_WEBHOOK_SECRET: 'short' }), /KASSA_WEBHOOK_SECRET/);
   assert.throws(() => loadConfig({ KASSA_WEBHOOK_RETRY_SCALE: '0' }), /KASSA_WEBHOOK_RETRY_SCALE/);
   assert.throws(() => loadConfig({ KASSA_PAYMENTS: 'maybe' }), /KASSA_PAYMENTS/);

@@ -12,8 +12,8 @@ import { DELIVERY_TIMEOUT_MS, type WebhookService } from './service.ts';
 import type { WebhookStore } from './webhook.store.ts';
 
 export const DISPATCH_POLL_MS = 250;
-/** Longer than a delivery can take, so a live process never loses its claim mid-send. */
-const CLAIM_MS = DELIVERY_TIMEOUT_MS * 3;
+/** A claim lasts this many times the delivery timeout: longer than a delivery can take, so a live process never loses its claim mid-send. */
+const CLAIM_TIMEOUTS = 3;
 const BATCH = 50;
 /**
  * Deliveries of a group handled at once. Not all fifty: each costs a few queries, and postgres.js
@@ -40,7 +40,10 @@ export function startDispatcher(
   clock: Clock,
   logger: Logger,
   pollMs = DISPATCH_POLL_MS,
+  /** The delivery timeout (KASSA_WEBHOOK_TIMEOUT_MS): a dead process's claims lapse after three of it. */
+  timeoutMs = DELIVERY_TIMEOUT_MS,
 ): Dispatcher {
+  const claimMs = timeoutMs * CLAIM_TIMEOUTS;
   let loop = performance.eventLoopUtilization();
 
   /** One group: the deliveries of up to `limit` new events, then up to `limit` due deliveries sent. */
@@ -51,7 +54,7 @@ export function startDispatcher(
     const due = poller.stopped ? [] : await store.dueDeliveries(now, limit);
     if (poller.stopped || due.length === 0) return { events, sent: 0, full: events >= limit };
     // Claimed, sent and recorded IN_FLIGHT at a time: on SQLite the calls in flight together share a commit.
-    const won = await eachLimited(due, (d) => store.claimDelivery(d.id, now, now + CLAIM_MS));
+    const won = await eachLimited(due, (d) => store.claimDelivery(d.id, now, now + claimMs));
     const claimed = due.filter((_, i) => won[i]);
     const results = await eachLimited(claimed, (delivery) =>
       service.deliver(delivery).catch((error: unknown) => {

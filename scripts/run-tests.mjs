@@ -49,17 +49,19 @@ const LANES = { sqlite: 3, postgres: 2 };
 
 /** Seconds a file takes, roughly, where it is far from the usual one: lanes are balanced with them. */
 const WEIGHTS = {
-  'test/e2e/dashboard.browser.test.ts': 10,
-  'test/e2e/postgres-outage.test.ts': 8,
-  'test/e2e/several-processes.test.ts': 7,
-  'test/e2e/restart.e2e.test.ts': 6,
-  'test/e2e/payments.e2e.test.ts': 8,
-  'test/e2e/webhooks.e2e.test.ts': 20,
+  'test/e2e/dashboard.browser.test.ts': 12,
+  'test/e2e/postgres-outage.test.ts': 10,
+  'test/e2e/several-processes.test.ts': 5,
+  'test/e2e/restart.e2e.test.ts': 5,
+  'test/e2e/payments.e2e.test.ts': 6,
+  'test/e2e/webhooks.e2e.test.ts': 16,
   'test/storage/webhooks.contract.test.ts': 3,
-  'test/cli/cli.test.ts': 6,
+  'test/cli/cli.test.ts': 8,
+  'test/cli/webhooks-cli.test.ts': 3,
   'test/reliability/fuzz.test.ts': 4,
   'test/reliability/durability.test.ts': 3,
-  'test/reliability/shutdown.test.ts': 3,
+  'test/reliability/shutdown.test.ts': 6,
+  'test/reliability/crash-idempotency.test.ts': 3,
   'test/storage/sessions.contract.test.ts': 4,
   'test/storage/migrate.test.ts': 2.5,
 };

@@ -194,6 +194,11 @@ export function parseCheckoutConfig(value: unknown, fallbackEnv: SdkEnv, source 
     }
   });
   if (problems.length > 0) throw new CheckoutConfigError(source, problems);
+  return fromCheckedFile(file, fallbackEnv);
+}
+
+/** A file that passed parseCheckoutConfig's checks, as the configuration Kassa uses. */
+function fromCheckedFile(file: CheckoutConfigFile, fallbackEnv: SdkEnv): CheckoutConfig {
   return {
     env: file.env ?? fallbackEnv,
     ...(file.primerAccountId !== undefined ? { primerAccountId: file.primerAccountId } : {}),
@@ -260,8 +265,12 @@ export const DEFAULT_CHECKOUT_FILE: CheckoutConfigFile = {
   ],
 };
 
+/**
+ * The built-in configuration for `env`. Not checked at each start (that would compile the file's
+ * schema in every process that starts without a file): a test checks it with parseCheckoutConfig.
+ */
 export function defaultCheckoutConfig(env: SdkEnv): CheckoutConfig {
-  return parseCheckoutConfig(DEFAULT_CHECKOUT_FILE, env, 'the built-in default');
+  return fromCheckedFile(DEFAULT_CHECKOUT_FILE, env);
 }
 
 /** Start-up I/O: reads and checks the file (server.ts calls this; buildApp never reads files). */

@@ -10,6 +10,7 @@ import { loadConfig, ConfigError } from '../../src/config.ts';
 import {
   CheckoutConfigError,
   DEFAULT_CHECKOUT_FILE,
+  defaultCheckoutConfig,
   parseCheckoutConfig,
   readCheckoutConfigFile,
 } from '../../src/checkout/configuration.ts';
@@ -31,6 +32,8 @@ const problemsOf = (value: unknown): string[] => {
 describe('checkout configuration file', () => {
   test('the built-in default offers cards, PayPal, Google Pay, Apple Pay, Klarna and iDEAL', () => {
     const config = parseCheckoutConfig(DEFAULT_CHECKOUT_FILE, 'STAGING');
+    // What a start without a file uses (unchecked there, for speed) is the file as checked here.
+    assert.deepEqual(defaultCheckoutConfig('STAGING'), config);
     assert.equal(config.env, 'STAGING');
     assert.deepEqual(
       config.paymentMethods.map((m) => m.type),

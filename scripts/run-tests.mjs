@@ -14,7 +14,7 @@
 //
 // Usage: npm test [-- test/file.test.ts ...]   (named files run once each, on SQLite, or on PostgreSQL
 // with KASSA_TEST_ENGINE=postgres). A single file also runs from source: node --import tsx --test <file>.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { startThrowawayPostgres } from './throwaway-postgres.mjs';
@@ -66,19 +66,28 @@ const WEIGHTS = {
   'test/storage/migrate.test.ts': 2.5,
 };
 
-// Preflight: lint and format (Biome), then the compiler. Either failing fails the run.
-const linted = spawnSync(process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '.'], { stdio: 'inherit' });
-if (linted.status !== 0) {
-  console.error('# npm test: lint failed (npm run format fixes what it can)');
-  process.exit(linted.status ?? 1);
+// The throwaway PostgreSQL starts while the preflight runs.
+const postgresStarting = process.env.TEST_DATABASE_URL ? undefined : startThrowawayPostgres();
+// Its failure is reported where it is awaited, below, not as an unhandled rejection meanwhile.
+postgresStarting?.catch(() => {});
+
+/** One preflight step (a node script); resolves with its exit code. */
+const step = (args) =>
+  new Promise((resolve) => spawn(process.execPath, args, { stdio: 'inherit' }).on('exit', (code) => resolve(code ?? 1)));
+async function failed(code, message) {
+  if (message) console.error(message);
+  await (await postgresStarting)?.destroy();
+  process.exit(code);
 }
-const compiled = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', 'false'], {
-  stdio: 'inherit',
-});
-if (compiled.status !== 0) process.exit(compiled.status ?? 1);
-// The programs the tests start are the bundles that ship (dist/kassa, see bundle.mjs).
-const bundled = spawnSync(process.execPath, ['scripts/bundle.mjs'], { stdio: 'inherit' });
-if (bundled.status !== 0) process.exit(bundled.status ?? 1);
+
+// Preflight: lint and format (Biome), then the compiler, then the programs the tests start, bundled
+// as they ship (dist/kassa, see bundle.mjs). Any failing fails the run.
+const linted = await step(['node_modules/@biomejs/biome/bin/biome', 'check', '.']);
+if (linted !== 0) await failed(linted, '# npm test: lint failed (npm run format fixes what it can)');
+const compiled = await step(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', 'false']);
+if (compiled !== 0) await failed(compiled);
+const bundled = await step(['scripts/bundle.mjs']);
+if (bundled !== 0) await failed(bundled);
 
 function collect(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -112,9 +121,8 @@ function lanes(files, count, name) {
 }
 
 const env = { ...process.env, NODE_ENV: 'test' };
-let server;
-if (!env.TEST_DATABASE_URL) {
-  server = await startThrowawayPostgres();
+const server = await postgresStarting;
+if (server) {
   env.TEST_DATABASE_URL = server.url;
   process.stdout.write(`# throwaway PostgreSQL for this run on port ${server.port} (binaries: ${server.binaries})\n`);
 }

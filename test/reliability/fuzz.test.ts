@@ -1,8 +1,8 @@
 // Property-based fuzzing of the session writes (docs/api.md, "Hostile input"). Thousands of generated bodies, valid-ish
 // and hostile, in process. For every one: never a 5xx; a rejected request changes nothing stored; an
 // accepted session reads back exactly as it was returned. Fixed seed in `npm test`; KASSA_FUZZ_RUNS
-// (and KASSA_FUZZ_SEED) for a larger or different run. npm test runs 2000 on SQLite and the same
-// first 500 again on PostgreSQL: parsing and validation, where the generated inputs roam, do not
+// (and KASSA_FUZZ_SEED) for a larger or different run. npm test runs 2000 on SQLite and 500 of the
+// same seed on PostgreSQL: parsing and validation, where the generated inputs roam, do not
 // depend on the engine; storing nothing on a rejection does, and 500 runs reach every kind of
 // rejection there (the status counts are checked below on both).
 import assert from 'node:assert/strict';

@@ -75,8 +75,9 @@ const recycled: string[] = [];
 
 /**
  * An empty schema with Kassa's tables already made, on the test server: one a finished test gave back
- * (every table emptied), else a fresh one, migrated. Migrating costs a PostgreSQL a good part of a
- * second of work per test; emptying twenty small tables costs it a few milliseconds. Kassa's own
+ * (every table emptied), else a fresh one, migrated. Migrating takes some 65 ms and connections of
+ * its own, dropping the schema afterwards more; emptying its small tables takes a few milliseconds
+ * (an app on PostgreSQL is ready in about 120 ms instead of 350). Kassa's own
  * migrate then finds nothing to do, as on any restart. Give it back with `drop()` once every
  * connection to it is closed; a schema whose tables cannot be emptied at once is dropped instead.
  */

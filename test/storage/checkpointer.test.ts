@@ -75,4 +75,17 @@ describe('WAL checkpoints', () => {
     assert.equal((reopened.prepare('SELECT name FROM merchants').get() as { name: string }).name, 'Shop');
     reopened.close();
   });
+
+  test('a store flushes every commit to the disk (synchronous=FULL) unless opened with durable: false, as the in-process tests do', async () => {
+    db.close();
+    // The setting is the store's own connection's (a private field: read here, nowhere else).
+    const synchronous = (store: object) =>
+      (store as unknown as { sqlite: { db: Database.Database } }).sqlite.db.pragma('synchronous', { simple: true });
+    const durable = openSqliteStore({ path: join(dir, 'durable.db') });
+    const fast = openSqliteStore({ path: join(dir, 'fast.db'), durable: false });
+    assert.equal(synchronous(durable), 2, 'FULL');
+    assert.equal(synchronous(fast), 0, 'OFF');
+    await durable.close();
+    await fast.close();
+  });
 });

@@ -62,7 +62,8 @@ export async function testApp(
     databaseUrl = database.url;
     store = await openPostgresStore({ url: database.url, poolSize: 4 });
   } else {
-    store = openSqliteStore({ path: join(dir, 'kassa.db') });
+    // No fsync per commit in process (see SqliteOptions.durable); the server's durability is tested with real processes.
+    store = openSqliteStore({ path: join(dir, 'kassa.db'), durable: false });
   }
   // Rate limits are off unless a test asks for them: the test clock stands still, so a bucket never refills.
   const config = loadConfig({ KASSA_API_KEY: TEST_API_KEY, DATABASE_URL: databaseUrl, KASSA_RATE_LIMIT: 'off', ...options.env });
@@ -119,7 +120,9 @@ export async function testApp(
     },
     async another() {
       const other =
-        target.engine === 'sqlite' ? openSqliteStore({ path: target.path }) : await openPostgresStore({ url: target.url, poolSize: 2 });
+        target.engine === 'sqlite'
+          ? openSqliteStore({ path: target.path, durable: false })
+          : await openPostgresStore({ url: target.url, poolSize: 2 });
       others.push(other);
       return other;
     },

@@ -24,7 +24,7 @@ export const ENGINES: Record<Engine, () => Promise<EngineFixture>> = {
     const path = join(dir, 'kassa.db');
     const opened: Store[] = [];
     const open = async () => {
-      const store = openSqliteStore({ path });
+      const store = openSqliteStore({ path, durable: false });
       opened.push(store);
       return store;
     };

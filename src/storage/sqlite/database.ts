@@ -25,6 +25,13 @@ export interface SqliteOptions {
   path: string;
   /** Checkpoint the WAL from a thread of its own instead of inside commits; the server's choice. */
   backgroundCheckpoints?: boolean;
+  /**
+   * false: commits are not flushed to the disk (synchronous=OFF), so a crash of the machine (not of
+   * the process) may lose the last ones. Only the in-process tests ask for it, as their throwaway
+   * PostgreSQL runs with fsync off: they test behaviour, not the disk. The server is always durable,
+   * and the durability tests run it.
+   */
+  durable?: boolean;
 }
 
 /** What the per-feature SQLite modules share. */
@@ -55,7 +62,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
     });
   }
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma(options.durable === false ? 'synchronous = OFF' : 'synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);

@@ -1,7 +1,9 @@
-// KASSA_DB_POOL_SIZE and DATABASE_URL=postgres://… at start-up.
+// KASSA_DB_POOL_SIZE and DATABASE_URL=postgres://… at start-up, and how the pool reconnects.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { ConfigError, loadConfig } from '../../src/config.ts';
+import { reconnectDelaySeconds } from '../../src/storage/postgres/database.ts';
 
 test('postgres:// selects PostgreSQL; the pool holds 10 connections unless KASSA_DB_POOL_SIZE says otherwise', () => {
   const config = loadConfig({ DATABASE_URL: 'postgres://kassa:pw@db.internal:5432/kassa' });
@@ -27,4 +29,15 @@ test('KASSA_DB_TIMEOUT_MS defaults to 10 s and must be 100 ms to 10 min', () => 
   assert.equal(loadConfig({}).dbTimeoutMs, 10_000);
   assert.equal(loadConfig({ KASSA_DB_TIMEOUT_MS: '1500' }).dbTimeoutMs, 1500);
   assert.throws(() => loadConfig({ KASSA_DB_TIMEOUT_MS: '99' }), /KASSA_DB_TIMEOUT_MS: must be a whole number from 100 to 600000/);
+});
+
+test('after failed connections, the next attempt waits 50 ms doubling up to 1 s, jittered to half or more (property)', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 1000 }), (retries) => {
+      const delay = reconnectDelaySeconds(retries);
+      const cap = Math.min(0.05 * 2 ** retries, 1);
+      assert.ok(delay >= cap / 2 && delay <= cap, `${retries} retries: ${delay} s`);
+      assert.ok(delay <= 1, 'never more than a second: Kassa is ready again about a second after the database');
+    }),
+  );
 });

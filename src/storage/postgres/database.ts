@@ -72,6 +72,16 @@ function withDeadline<T>(work: PromiseLike<T>, ms: number): Promise<T> {
 }
 
 /**
+ * Seconds before the next attempt to connect, after `retries` failed ones in a row (postgres.js asks;
+ * a success resets the count). Its own default grows to 20 s, so a database that was down for a few
+ * seconds left Kassa unready for up to 20 s more; this grows to 1 s and stays there, with jitter so
+ * that processes do not reconnect in step (docs/operations.md, "Storage faults and readiness").
+ */
+export function reconnectDelaySeconds(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2);
+}
+
+/**
  * Opens a pool and checks the server answers, so a database that is down at start-up is one clear
  * error naming the server (the caller exits non-zero).
  */
@@ -81,6 +91,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     max: options.poolSize,
     connect_timeout: timeoutMs / 1000,
     idle_timeout: 60,
+    backoff: reconnectDelaySeconds,
     onnotice: () => {},
     // Kassa reads and sends no PostgreSQL arrays, so a new connection skips the driver's catalogue query
     // for array types: one round trip less, and most of what a connection costs the server.

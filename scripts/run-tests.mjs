@@ -1,4 +1,4 @@
-// `npm test`: lints (Biome), compiles the sources and the tests (tsc, into dist/), bundles the programs
+// `npm test`: lints (Biome), compiles the sources and the tests (tsc, into dist/) and bundles the programs
 // (dist/kassa, what `npm start` and `kassa` run), then runs every test file with
 // node's test runner. Files run in a few lanes at once, each lane one process that imports its files
 // in turn: a test process costs a second of CPU to start, and there would be seventy-five of them.
@@ -80,14 +80,16 @@ async function failed(code, message) {
   process.exit(code);
 }
 
-// Preflight: lint and format (Biome), then the compiler, then the programs the tests start, bundled
-// as they ship (dist/kassa, see bundle.mjs). Any failing fails the run.
-const linted = await step(['node_modules/@biomejs/biome/bin/biome', 'check', '.']);
+// Preflight, all at once (two cores): lint and format (Biome), the compiler, and the programs the
+// tests start, bundled from the sources as they ship (dist/kassa, see bundle.mjs). Any failing fails the run.
+const [linted, compiled, bundled] = await Promise.all([
+  step(['node_modules/@biomejs/biome/bin/biome', 'check', '.']),
+  step(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', 'false']),
+  step(['scripts/bundle.mjs']),
+]);
 if (linted !== 0) await failed(linted, '# npm test: lint failed (npm run format fixes what it can)');
-const compiled = await step(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', 'false']);
-if (compiled !== 0) await failed(compiled);
-const bundled = await step(['scripts/bundle.mjs']);
-if (bundled !== 0) await failed(bundled);
+if (compiled !== 0) await failed(compiled, '# npm test: the compiler found errors');
+if (bundled !== 0) await failed(bundled, '# npm test: the bundle failed');
 
 function collect(dir) {
   return readdirSync(dir).flatMap((name) => {

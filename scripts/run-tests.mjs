@@ -66,6 +66,9 @@ const WEIGHTS = {
   'test/storage/migrate.test.ts': 2.5,
 };
 
+/** The whole run is timed, preflight included. */
+const started = Date.now();
+
 // The throwaway PostgreSQL starts while the preflight runs.
 const postgresStarting = process.env.TEST_DATABASE_URL ? undefined : startThrowawayPostgres();
 // Its failure is reported where it is awaited, below, not as an unhandled rejection meanwhile.
@@ -144,7 +147,6 @@ function run(list, extraEnv, concurrency, live) {
   });
 }
 
-const started = Date.now();
 const named = process.argv.slice(2);
 let status;
 if (named.length > 0) {

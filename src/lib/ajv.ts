@@ -6,6 +6,7 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FieldError } from '../errors.ts';
+import { compiledOnce } from './compiled.ts';
 import { jsonPath, pointerSegments } from './json-path.ts';
 
 export const AJV_OPTIONS: Options = {
@@ -30,35 +31,27 @@ export function configureAjv(instance: Ajv): Ajv {
 
 export const ajv = configureAjv(new Ajv(AJV_OPTIONS));
 
-const compiled = new WeakMap<object, ValidateFunction>();
-const compiledByContent = new Map<string, ValidateFunction>();
+const compiledValidator = compiledOnce((schema) => ajv.compile(schema));
+const validators = new WeakMap<object, ValidateFunction>();
 
 /**
- * The validator of `schema`, compiled on its first call and shared by everything that asks again:
- * the same object, or an equal copy (Fastify hands each app its own copies of a route's schemas).
- * Compiling lazily keeps start-up cheap: a process compiles only what its requests use
- * (docs/performance.md, "Start-up").
+ * The validator of `schema`, compiled on its first call and shared by everything that asks again
+ * (lib/compiled.ts): a process compiles only what its requests use.
  */
 export function compile<T = unknown>(schema: object): ValidateFunction<T> {
-  const known = compiled.get(schema);
-  if (known) return known as ValidateFunction<T>;
-  let validate: ValidateFunction | undefined;
-  const ready = (): ValidateFunction => {
-    if (!validate) {
-      const key = JSON.stringify(schema);
-      validate = compiledByContent.get(key);
-      if (!validate) {
-        validate = ajv.compile(schema);
-        compiledByContent.set(key, validate);
-      }
-    }
-    return validate;
-  };
-  const lazy = ((data: unknown) => ready()(data)) as ValidateFunction;
-  // Callers (and Fastify) read the problems of the last call from `errors`, as from Ajv's own function.
-  Object.defineProperty(lazy, 'errors', { get: () => validate?.errors, set: (value) => (ready().errors = value) });
-  Object.defineProperty(lazy, 'schema', { get: () => schema });
-  compiled.set(schema, lazy);
+  let lazy = validators.get(schema);
+  if (!lazy) {
+    const ready = compiledValidator(schema);
+    let called = false;
+    lazy = ((data: unknown) => {
+      called = true;
+      return ready()(data);
+    }) as ValidateFunction;
+    // Callers (and Fastify) read the problems of the last call from `errors`, as from Ajv's own function.
+    Object.defineProperty(lazy, 'errors', { get: () => (called ? ready().errors : undefined), set: (value) => (ready().errors = value) });
+    Object.defineProperty(lazy, 'schema', { get: () => schema });
+    validators.set(schema, lazy);
+  }
   return lazy as ValidateFunction<T>;
 }
 

@@ -4,33 +4,24 @@
 // many apps are built from the schemas. They write fields in the schema's order: Primer's order.
 import build from 'fast-json-stringify';
 import { EMAIL_FORMAT } from './ajv.ts';
+import { compiledOnce } from './compiled.ts';
 
 export type Serializer = (value: unknown) => string;
 
-const compiled = new WeakMap<object, Serializer>();
-const compiledByContent = new Map<string, Serializer>();
 // fast-json-stringify compiles anyOf branches with an Ajv of its own: it needs Kassa's format too.
 const OPTIONS = { ajv: { formats: { 'idn-email': EMAIL_FORMAT } } };
+const compiledSerializer = compiledOnce(
+  (schema) => build(schema as Parameters<typeof build>[0], OPTIONS as Parameters<typeof build>[1]) as Serializer,
+);
+const serializers = new WeakMap<object, Serializer>();
 
-/**
- * The serializer of `schema`, compiled on its first call (start-up compiles nothing a process does
- * not answer with; docs/performance.md, "Start-up") and shared by the same object or an equal copy.
- */
+/** The serializer of `schema`, compiled on its first call and shared (lib/compiled.ts). */
 export function serializer(schema: object): Serializer {
-  const known = compiled.get(schema);
-  if (known) return known;
-  let serialize: Serializer | undefined;
-  const lazy: Serializer = (value) => {
-    if (!serialize) {
-      const key = JSON.stringify(schema);
-      serialize = compiledByContent.get(key);
-      if (!serialize) {
-        serialize = build(schema as Parameters<typeof build>[0], OPTIONS as Parameters<typeof build>[1]) as Serializer;
-        compiledByContent.set(key, serialize);
-      }
-    }
-    return serialize(value);
-  };
-  compiled.set(schema, lazy);
+  let lazy = serializers.get(schema);
+  if (!lazy) {
+    const ready = compiledSerializer(schema);
+    lazy = (value) => ready()(value);
+    serializers.set(schema, lazy);
+  }
   return lazy;
 }

@@ -213,7 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       metrics,
     });
     await app.register(webhookRoutes(webhooks, store.payments, store.sessions, pipeline));
-    const dispatcher = startDispatcher(store.webhooks, webhooks, deps.clock, deps.logger, deps.jobPollMs, deps.config.webhookTimeoutMs);
+    const dispatcher = startDispatcher(store.webhooks, webhooks, deps.clock, deps.logger, deps.jobPollMs);
     metrics.watchWebhookBacklog(() => store.webhooks.backlog(), deps.clock);
     app.decorate('webhookDispatcher', dispatcher);
     app.decorate('webhooks', webhooks);

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.ts';
 import { startPoller, type Poller } from '../lib/poller.ts';
-import { DELIVERY_TIMEOUT_MS, type WebhookService } from './service.ts';
+import type { WebhookService } from './service.ts';
 import type { WebhookStore } from './webhook.store.ts';
 
 export const DISPATCH_POLL_MS = 250;
@@ -40,10 +40,9 @@ export function startDispatcher(
   clock: Clock,
   logger: Logger,
   pollMs = DISPATCH_POLL_MS,
-  /** The delivery timeout (KASSA_WEBHOOK_TIMEOUT_MS): a dead process's claims lapse after three of it. */
-  timeoutMs = DELIVERY_TIMEOUT_MS,
 ): Dispatcher {
-  const claimMs = timeoutMs * CLAIM_TIMEOUTS;
+  // A dead process's claims lapse after three delivery timeouts (KASSA_WEBHOOK_TIMEOUT_MS).
+  const claimMs = service.timeoutMs * CLAIM_TIMEOUTS;
   let loop = performance.eventLoopUtilization();
 
   /** One group: the deliveries of up to `limit` new events, then up to `limit` due deliveries sent. */

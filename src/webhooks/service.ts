@@ -37,6 +37,7 @@ export interface WebhookServiceDeps {
   metrics: Metrics;
   /** Multiplies the retry schedule (KASSA_WEBHOOK_RETRY_SCALE). */
   retryScale: number;
+  /** How long a delivery waits for the receiver's answer (KASSA_WEBHOOK_TIMEOUT_MS); DELIVERY_TIMEOUT_MS when absent. */
   timeoutMs?: number;
 }
 
@@ -92,6 +93,11 @@ function checkUrl(url: unknown, errors: FieldError[]): string | undefined {
 
 export class WebhookService {
   constructor(private readonly deps: WebhookServiceDeps) {}
+
+  /** How long a delivery waits for the receiver's answer; the dispatcher's claims last three of it. */
+  get timeoutMs(): number {
+    return this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS;
+  }
 
   private get store() {
     return this.deps.store.webhooks;
@@ -261,12 +267,12 @@ export class WebhookService {
       headers['x-signature-secondary'] = sign(body, this.open(endpoint.previousSecretSealed));
     }
     try {
-      const status = await postJson(endpoint.url, headers, body, this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS);
+      const status = await postJson(endpoint.url, headers, body, this.timeoutMs);
       if (status >= 200 && status < 300) return { ok: true, statusCode: status };
       return { ok: false, statusCode: status, error: `The receiver answered ${status}.` };
     } catch (error) {
       const timedOut = error instanceof DeliveryTimeout;
-      const detail = timedOut ? `No answer within ${(this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS) / 1000} s.` : describe(error);
+      const detail = timedOut ? `No answer within ${this.timeoutMs / 1000} s.` : describe(error);
       return { ok: false, error: detail.slice(0, ERROR_TEXT) };
     }
   }

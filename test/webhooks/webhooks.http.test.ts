@@ -483,6 +483,30 @@ describe('delivery: retries, failure, redelivery', { concurrency: 4 }, () => {
     assert.deepEqual([result.status, result.attempts, result.lastError], ['PENDING', 1, 'No answer within 0.3 s.']);
   });
 
+  test("KASSA_WEBHOOK_TIMEOUT_MS is the wait for an answer, and a claim lasts three of it (a dead process's lapse then)", async (ctx) => {
+    const [t, silent] = await Promise.all([testApp({ env: { KASSA_WEBHOOK_TIMEOUT_MS: '300' } }), startReceiver(() => null)]);
+    ctx.after(async () => {
+      await t.close();
+      await silent.close();
+    });
+    await addEndpoint(t, { url: silent.url, events: ['CLIENT_SESSION.CREATED'] });
+    await createSession(t, { orderId: 'o-1' });
+    // Watch the real store's claims.
+    const claims: Array<[number, number]> = [];
+    const claim = t.store.webhooks.claimDelivery.bind(t.store.webhooks);
+    t.store.webhooks.claimDelivery = (id, now, until) => {
+      claims.push([now, until]);
+      return claim(id, now, until);
+    };
+    assert.equal(await send(t), 1);
+    assert.deepEqual(
+      claims.map(([now, until]) => until - now),
+      [900],
+    );
+    const [delivery] = await deliveries(t);
+    assert.deepEqual([delivery!.status, delivery!.lastError], ['PENDING', 'No answer within 0.3 s.']);
+  });
+
   test('redeliver sends a FAILED (or DELIVERED) delivery again now, with the same id; unknown ids are 404', async (ctx) => {
     let answer = 500;
     const { t, rx } = await setup(ctx, () => answer);

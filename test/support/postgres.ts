@@ -72,6 +72,8 @@ export async function freshDatabase(serverUrl?: string): Promise<TestDatabase> {
 
 /** Migrated schemas whose tests are over, emptied, for the next test of this process to take. */
 const recycled: string[] = [];
+/** The tables of a migrated schema, but the migrations' own (read from the first schema given back). */
+let kassaTables: string[] | undefined;
 
 /**
  * An empty schema with Kassa's tables already made, on the test server: one a finished test gave back
@@ -103,14 +105,18 @@ function recyclable(server: string, name: string): TestDatabase {
     name,
     async drop() {
       const sql = admin(server);
-      const tables = await sql<{ table_name: string }[]>`
-        SELECT table_name FROM information_schema.tables
-        WHERE table_schema = ${name} AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`;
+      // Every migrated schema has the same tables: listed once per process.
+      kassaTables ??= (
+        await sql<{ table_name: string }[]>`
+          SELECT table_name FROM information_schema.tables
+          WHERE table_schema = ${name} AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`
+      ).map((t) => t.table_name);
+      const tables = kassaTables;
       try {
         // Never wait on a connection a test left open: such a schema is not reused.
         await sql.begin(async (tx) => {
           await tx.unsafe(`SET LOCAL lock_timeout = '1s'`);
-          await tx.unsafe(`TRUNCATE ${tables.map((t) => `${name}."${t.table_name}"`).join(', ')} RESTART IDENTITY`);
+          await tx.unsafe(`TRUNCATE ${tables.map((t) => `${name}."${t}"`).join(', ')} RESTART IDENTITY`);
         });
         recycled.push(name);
       } catch {

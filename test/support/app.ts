@@ -17,7 +17,7 @@ import { openPostgresStore } from '../../src/storage/postgres/database.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { isStorageUnavailable } from '../../src/storage/unavailable.ts';
-import { migratedDatabase, type TestDatabase } from './postgres.ts';
+import { migratedStore, type TestStore } from './postgres.ts';
 
 /** The engine the in-process test apps use. */
 export const TEST_ENGINE: 'sqlite' | 'postgres' = process.env.KASSA_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
@@ -52,15 +52,15 @@ export async function testApp(
   } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'kassa-test-'));
-  let database: TestDatabase | undefined;
+  let leased: TestStore | undefined;
   let store: Store;
   let databaseUrl = `sqlite:${join(dir, 'kassa.db')}`;
   if (options.store) {
     store = options.store;
   } else if (TEST_ENGINE === 'postgres') {
-    database = await migratedDatabase();
-    databaseUrl = database.url;
-    store = await openPostgresStore({ url: database.url, poolSize: 4 });
+    leased = await migratedStore();
+    databaseUrl = leased.database.url;
+    store = leased.store;
   } else {
     // No fsync per commit in process (see SqliteOptions.durable); the server's durability is tested with real processes.
     store = openSqliteStore({ path: join(dir, 'kassa.db'), durable: false });
@@ -131,8 +131,8 @@ export async function testApp(
       sqlite?.close();
       await pg?.end();
       for (const other of others) await other.close();
-      await store.close();
-      await database?.drop();
+      if (leased) await leased.release();
+      else await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

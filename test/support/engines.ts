@@ -8,7 +8,7 @@ import { after, describe } from 'node:test';
 import { openPostgresStore } from '../../src/storage/postgres/database.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import type { Engine, Store } from '../../src/storage/store.ts';
-import { migratedDatabase } from './postgres.ts';
+import { migratedStore } from './postgres.ts';
 
 export interface EngineFixture {
   /** Migrated, empty. */
@@ -40,21 +40,20 @@ export const ENGINES: Record<Engine, () => Promise<EngineFixture>> = {
     };
   },
   async postgres() {
-    const db = await migratedDatabase();
+    const leased = await migratedStore();
     const opened: Store[] = [];
-    const open = async () => {
-      const store = await openPostgresStore({ url: db.url, poolSize: 4 });
-      opened.push(store);
-      return store;
-    };
-    const store = await open();
+    const store = leased.store;
     await store.migrate();
     return {
       store,
-      another: open,
+      async another() {
+        const other = await openPostgresStore({ url: leased.database.url, poolSize: 4 });
+        opened.push(other);
+        return other;
+      },
       async cleanup() {
         for (const s of opened) await s.close().catch(() => {});
-        await db.drop();
+        await leased.release();
       },
     };
   },

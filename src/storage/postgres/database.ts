@@ -81,13 +81,10 @@ export function reconnectDelaySeconds(retries: number): number {
   return Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2);
 }
 
-/**
- * Opens a pool and checks the server answers, so a database that is down at start-up is one clear
- * error naming the server (the caller exits non-zero).
- */
-export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
+/** The connection pool Kassa keeps for `options`: postgres.js with Kassa's settings and bounds. */
+export function postgresPool(options: PostgresOptions): postgres.Sql {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const sql = postgres(options.url, {
+  return postgres(options.url, {
     max: options.poolSize,
     connect_timeout: timeoutMs / 1000,
     idle_timeout: 60,
@@ -104,6 +101,15 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       idle_in_transaction_session_timeout: 60_000,
     },
   });
+}
+
+/**
+ * Opens a store on `sql` (by default a new pool for `options`) and checks the server answers, so a
+ * database that is down at start-up is one clear error naming the server (the caller exits
+ * non-zero). The store owns the pool: close() ends it.
+ */
+export async function openPostgresStore(options: PostgresOptions, sql: postgres.Sql = postgresPool(options)): Promise<Store> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   try {
     await withDeadline(sql`SELECT 1`, timeoutMs + 1000);
   } catch (error) {

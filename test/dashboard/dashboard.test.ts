@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Merchants } from '../../src/merchants/merchants.ts';
-import { headers, START, testApp, type TestApp } from '../support/app.ts';
+import { extraKey, headers, START, testApp, type TestApp } from '../support/app.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 import { tokenize } from '../payments/support.ts';
 
@@ -79,7 +79,7 @@ describe('the dashboard', () => {
       const none = await t.app.inject({ method: 'GET', url: '/dashboard/api/sessions' });
       assert.equal(none.statusCode, 401);
       assert.equal(none.json().error.errorId, 'Unauthorized');
-      const { secret } = await new Merchants(t.store, () => t.clock.now).createKey('mer_default', ['transactions:retrieve']);
+      const secret = await extraKey(t, 'mer_default', ['transactions:retrieve']);
       const narrow = await list(secret);
       assert.equal(narrow.statusCode, 403);
       assert.equal((await show(secret, 'cs_x')).statusCode, 403);
@@ -96,7 +96,7 @@ describe('the dashboard', () => {
       // Another merchant's sessions never show.
       const merchants = new Merchants(t.store, () => t.clock.now);
       await merchants.createMerchant('Other', 'mer_other');
-      const other = await merchants.createKey('mer_other');
+      const other = { secret: await extraKey(t, 'mer_other') };
       await create(other.secret, { orderId: 'not-yours', amount: 1 });
 
       const all = await list(t.apiKey);
@@ -218,8 +218,7 @@ describe('the dashboard', () => {
     });
 
     test("an unknown id and another merchant's session are both 404 SessionNotFound", async () => {
-      const merchants = new Merchants(t.store, () => t.clock.now);
-      const [others] = (await list((await merchants.createKey('mer_other')).secret)).json().sessions;
+      const [others] = (await list(await extraKey(t, 'mer_other'))).json().sessions;
       for (const id of ['cs_unknown', others.id]) {
         const response = await show(t.apiKey, id);
         assert.equal(response.statusCode, 404);
@@ -280,7 +279,7 @@ describe("the dashboard's payment pages", () => {
     // Another merchant's payment never shows.
     const merchants = new Merchants(t.store, () => t.clock.now);
     await merchants.createMerchant('Other', 'mer_other');
-    const other = await merchants.createKey('mer_other');
+    const other = { secret: await extraKey(t, 'mer_other') };
     otherPayment = (
       await pay(other.secret, await session(other.secret, { orderId: 'theirs', currencyCode: 'EUR', amount: 1 }), '4242424242424242')
     ).id;
@@ -483,10 +482,9 @@ describe("the dashboard's payment pages", () => {
   });
 
   test('payments need transactions:retrieve, saved cards payment_instrument:read', async () => {
-    const merchants = new Merchants(t.store, () => t.clock.now);
-    const sessionsOnly = (await merchants.createKey('mer_default', ['client_tokens:write'])).secret;
-    const retrieveOnly = (await merchants.createKey('mer_default', ['transactions:retrieve'])).secret;
-    const cardsOnly = (await merchants.createKey('mer_default', ['payment_instrument:read'])).secret;
+    const sessionsOnly = await extraKey(t, 'mer_default', ['client_tokens:write']);
+    const retrieveOnly = await extraKey(t, 'mer_default', ['transactions:retrieve']);
+    const cardsOnly = await extraKey(t, 'mer_default', ['payment_instrument:read']);
     for (const url of ['/dashboard/api/payments', `/dashboard/api/payments/${paid.id}`, `/dashboard/api/sessions/${sessionId}/payments`]) {
       assert.equal((await get(sessionsOnly, url)).statusCode, 403, url);
       assert.equal((await get(cardsOnly, url)).statusCode, 403, url);
@@ -601,7 +599,7 @@ describe("the dashboard's timelines", () => {
 
     const merchants = new Merchants(t.store, () => t.clock.now);
     await merchants.createMerchant('Other', 'mer_other');
-    const other = (await merchants.createKey('mer_other')).secret;
+    const other = await extraKey(t, 'mer_other');
     const theirs = await paySession(other, 'theirs');
     otherPayment = (await pay(other, theirs.accessToken, 'theirs')).id;
     [otherSession] = (await get(other, '/dashboard/api/sessions?limit=1')).json().sessions.map((s: { id: string }) => s.id);
@@ -750,7 +748,7 @@ describe("the dashboard's timelines", () => {
       assert.equal(missing.json().error.errorId, 'NotFound');
     }
     // Another merchant's delivery is not found either.
-    const other = (await new Merchants(t.store, () => t.clock.now).createKey('mer_other')).secret;
+    const other = await extraKey(t, 'mer_other');
     assert.equal((await redeliver(other, bad.id)).statusCode, 404);
   });
 
@@ -768,8 +766,7 @@ describe("the dashboard's timelines", () => {
   });
 
   test('a session timeline needs client_tokens:write, a payment timeline transactions:retrieve, redelivering webhooks:write', async () => {
-    const merchants = new Merchants(t.store, () => t.clock.now);
-    const key = async (scope: string) => (await merchants.createKey('mer_default', [scope])).secret;
+    const key = (scope: string) => extraKey(t, 'mer_default', [scope]);
     const [sessions, retrieve, webhooks] = [
       await key('client_tokens:write'),
       await key('transactions:retrieve'),

@@ -44,9 +44,10 @@ function raw(port: number, pieces: (string | { wait: number })[]): Promise<{ tex
     socket.on('connect', async () => {
       try {
         for (const piece of pieces) {
-          if (typeof piece === 'string') {
-            if (!socket.destroyed) socket.write(piece);
-          } else await new Promise((r) => setTimeout(r, piece.wait));
+          // Once the server has closed the connection the rest is not sent (nor waited for).
+          if (socket.destroyed) break;
+          if (typeof piece === 'string') socket.write(piece);
+          else await new Promise((r) => setTimeout(r, piece.wait));
         }
       } catch (error) {
         reject(error);

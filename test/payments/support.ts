@@ -5,7 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import type { CardData } from '../../src/payments/model.ts';
 import { createSession, sdkHeaders } from '../checkout/support.ts';
-import { headers, type TestApp } from '../support/app.ts';
+import { extraKey, headers, type TestApp } from '../support/app.ts';
 
 /** Test cards by what they do (docs/payments.md, "Test cards"). */
 export const CARDS = {
@@ -137,13 +137,12 @@ export function errorPaths(res: Res): string[] {
 export async function otherMerchant(t: TestApp, scopes?: readonly string[]) {
   const merchants = new Merchants(t.store, () => t.clock.now);
   const merchant = await merchants.createMerchant('Other shop');
-  const { secret } = await merchants.createKey(merchant.id, scopes);
-  return { merchantId: merchant.id, key: secret };
+  return { merchantId: merchant.id, key: await extraKey(t, merchant.id, scopes) };
 }
 
 /** A key of the default merchant with only these scopes. */
 export async function scopedKey(t: TestApp, scopes: readonly string[]): Promise<string> {
-  return (await new Merchants(t.store, () => t.clock.now).createKey('mer_default', scopes)).secret;
+  return extraKey(t, 'mer_default', scopes);
 }
 
 /** The decoded payload of a JWT's second segment (the SDKs read it so). */

@@ -11,6 +11,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { CheckoutConfig } from '../../src/checkout/configuration.ts';
+import { Merchants } from '../../src/merchants/merchants.ts';
 import { prepareStorage } from '../../src/server.ts';
 import type { StoredSession } from '../../src/sessions/session.store.ts';
 import { openPostgresStore } from '../../src/storage/postgres/database.ts';
@@ -274,4 +275,19 @@ export function insertSession(store: Store, session: StoredSession): Promise<voi
 /** Stores a new version of a session directly (as another process would). */
 export function updateSession(store: Store, session: StoredSession): Promise<void> {
   return store.commit((uow) => uow.sessions.update(session));
+}
+
+/** How many keys extraKey has made for each app. */
+const extraKeys = new WeakMap<TestApp, number>();
+
+/**
+ * A new API key for `merchantId` (all scopes unless named); resolves with its secret. The `n`th key a
+ * test makes has the same secret in every test, so this process's memory of keys that worked
+ * (merchants/key-hash.ts) spares all but the first test the key's deliberately slow hash (~50 ms of CPU).
+ */
+export async function extraKey(t: TestApp, merchantId: string, scopes?: readonly string[]): Promise<string> {
+  const n = (extraKeys.get(t) ?? 0) + 1;
+  extraKeys.set(t, n);
+  const secret = `kassa_test_key_${n}_${(scopes ?? ['all']).join('_').replace(/[^a-z_]/g, '')}`;
+  return (await new Merchants(t.store, () => t.clock.now).createKey(merchantId, scopes, secret)).secret;
 }

@@ -5,6 +5,7 @@
 // (node --import tsx --test test/...), they run the sources through tsx.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -185,6 +186,31 @@ export const apiHeaders = (apiKey: string) => ({
   'content-type': 'application/json',
 });
 
+/** Connections to the test's processes, kept open between requests. */
+const agent = new Agent({ keepAlive: true });
+
+/**
+ * One HTTP request over node:http; resolves with the status and the body as text. The suites that
+ * make thousands of requests (1,000 payments) use this: fetch costs several times the CPU per request.
+ */
+export function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /**
  * Real Kassa processes for one suite, and what they leave behind: `start` spawns one with the
  * suite's API key, `cleanup` registers a folder or database to remove; `close()` (the suite's
@@ -204,9 +230,8 @@ export function processFleet(apiKey: string) {
       cleanups.push(step);
     },
     async call(p: KassaProcess, method: string, path: string, body?: unknown, headers: Record<string, string> = apiHeaders(apiKey)) {
-      const res = await fetch(`${p.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-      const text = await res.text();
-      return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
+      const res = await send(`${p.url}${path}`, method, headers, body === undefined ? undefined : JSON.stringify(body));
+      return { status: res.status, body: res.text ? (JSON.parse(res.text) as any) : undefined };
     },
     async close(): Promise<void> {
       for (const p of processes) await p.stop('SIGKILL');

@@ -110,7 +110,7 @@ export async function testApp(
         await new Promise((resolve) => setImmediate(resolve));
         return rows;
       }
-      pg ??= postgres(target.url, { max: 1, onnotice: () => {} });
+      pg ??= leased ? leased.pool() : postgres(target.url, { max: 1, onnotice: () => {} });
       let n = 0;
       return [
         ...(await pg.unsafe(
@@ -120,6 +120,8 @@ export async function testApp(
       ] as Record<string, unknown>[];
     },
     async another() {
+      // On PostgreSQL, given back with the app's own store (see migratedStore).
+      if (leased) return leased.another();
       const other =
         target.engine === 'sqlite'
           ? openSqliteStore({ path: target.path, durable: false })
@@ -130,7 +132,7 @@ export async function testApp(
     async close() {
       await app.close();
       sqlite?.close();
-      await pg?.end();
+      if (!leased) await pg?.end();
       for (const other of others) await other.close();
       if (leased) await leased.release();
       else await store.close();

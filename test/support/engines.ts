@@ -4,8 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe } from 'node:test';
-import { openPostgresStore } from '../../src/storage/postgres/database.ts';
+import { after, afterEach, describe } from 'node:test';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import type { Engine, Store } from '../../src/storage/store.ts';
 import { migratedStore } from './postgres.ts';
@@ -41,21 +40,8 @@ export const ENGINES: Record<Engine, () => Promise<EngineFixture>> = {
   },
   async postgres() {
     const leased = await migratedStore();
-    const opened: Store[] = [];
-    const store = leased.store;
-    await store.migrate();
-    return {
-      store,
-      async another() {
-        const other = await openPostgresStore({ url: leased.database.url, poolSize: 4 });
-        opened.push(other);
-        return other;
-      },
-      async cleanup() {
-        for (const s of opened) await s.close().catch(() => {});
-        await leased.release();
-      },
-    };
+    await leased.store.migrate();
+    return { store: leased.store, another: leased.another, cleanup: leased.release };
   },
 };
 
@@ -66,10 +52,13 @@ export const ENGINES: Record<Engine, () => Promise<EngineFixture>> = {
 export function forEachEngine(name: string, body: (engine: Engine, fresh: () => Promise<EngineFixture>) => void): void {
   for (const [engine, setup] of Object.entries(ENGINES) as Array<[Engine, () => Promise<EngineFixture>]>) {
     describe(`${name}: ${engine}`, () => {
+      // A test's databases are given back when it ends, for the next test to take (see migratedStore).
       const fixtures: EngineFixture[] = [];
-      after(async () => {
-        for (const f of fixtures) await f.cleanup();
-      });
+      const cleanup = async () => {
+        for (const f of fixtures.splice(0)) await f.cleanup();
+      };
+      afterEach(cleanup);
+      after(cleanup);
       body(engine, async () => {
         const f = await setup();
         fixtures.push(f);

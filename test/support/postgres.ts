@@ -132,20 +132,24 @@ function recyclable(server: string, name: string): TestDatabase {
 
 /** Connections in the pool of a test store on PostgreSQL. */
 const POOL_SIZE = 4;
-/** Pools of finished test stores, by schema, and when each is ended if no test takes it. */
-const idlePools = new Map<string, { sql: postgres.Sql; timer: NodeJS.Timeout }>();
+/** Pools of finished test stores, by schema, and when they are ended if no test takes them. */
+const idlePools = new Map<string, { pools: postgres.Sql[]; timer: NodeJS.Timeout }>();
 
 export interface TestStore {
   store: Store;
   database: TestDatabase;
-  /** Ends the test's use of the store and gives its schema back (the store's own close() may come first). */
+  /** Another store on the same schema, as a second process would have (given back with this one). */
+  another(): Promise<Store>;
+  /** A connection pool on the schema, for a test's own SQL (given back with the store). */
+  pool(): postgres.Sql;
+  /** Ends the test's use of its stores and gives the schema back (a store's own close() may come first). */
   release(): Promise<void>;
 }
 
 /**
  * Kassa's store on a migrated, empty schema (migratedDatabase), with the pool Kassa opens
- * (postgresPool). When the test is over, the pool stays open with its schema, for a second: the next
- * test store on that schema takes it. A new connection is most of what an in-process app costs the
+ * (postgresPool). When the test is over, its pools stay open with the schema, for a second: the next
+ * test on that schema takes them. A new connection is most of what an in-process app costs the
  * PostgreSQL server (a process forked and set up, then every table read and every statement planned on
  * first use, some 50 ms of its CPU); a kept one has done all that already.
  */
@@ -155,27 +159,43 @@ export async function migratedStore(): Promise<TestStore> {
   const idle = idlePools.get(database.name);
   idlePools.delete(database.name);
   if (idle) clearTimeout(idle.timer);
-  const sql = idle?.sql ?? postgresPool(options);
-  const store = await openPostgresStore(options, sql);
-  // A test may close the store itself (a readiness test does): its pool is then gone.
-  let closed = false;
-  const close = store.close.bind(store);
-  store.close = () => {
-    closed = true;
-    return close();
+  const spare = idle?.pools ?? [];
+  /** This test's pools, and whether the test closed the store on each (which ends that pool). */
+  const leased: { sql: postgres.Sql; closed: boolean }[] = [];
+  const lease = () => {
+    const taken = { sql: spare.pop() ?? postgresPool(options), closed: false };
+    leased.push(taken);
+    return taken;
   };
+  const open = async (): Promise<Store> => {
+    const taken = lease();
+    const store = await openPostgresStore(options, taken.sql);
+    const close = store.close.bind(store);
+    store.close = () => {
+      taken.closed = true;
+      return close();
+    };
+    return store;
+  };
+  const store = await open();
   return {
     store,
     database,
+    another: open,
+    pool: () => lease().sql,
     async release() {
-      if (closed) return database.drop();
+      for (const sql of spare) void sql.end({ timeout: 1 });
+      const kept = leased.filter((taken) => !taken.closed).map((taken) => taken.sql);
       await database.drop();
-      if (!recycled.includes(database.name)) return close();
+      if (!recycled.includes(database.name)) {
+        await Promise.all(kept.map((sql) => sql.end({ timeout: 1 })));
+        return;
+      }
       idlePools.set(database.name, {
-        sql,
+        pools: kept,
         timer: setTimeout(() => {
           idlePools.delete(database.name);
-          void sql.end({ timeout: 1 });
+          for (const sql of kept) void sql.end({ timeout: 1 });
         }, 1000),
       });
     },

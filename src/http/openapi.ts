@@ -45,6 +45,7 @@ export async function installOpenApi(app: FastifyInstance, info: { version: stri
       }
       return { schema: out, url };
     },
+    transformObject: (document) => shareErrorResponse('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
@@ -62,4 +63,43 @@ export async function installOpenApi(app: FastifyInstance, info: { version: stri
     },
     async (_request, reply) => reply.type('application/json').send(JSON.stringify(app.swagger())),
   );
+}
+
+type SchemaObject = Record<string, unknown>;
+interface OpenApiDocument {
+  components?: { schemas?: Record<string, SchemaObject> };
+  paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: SchemaObject }> }> }>>;
+}
+
+const withoutDescription = ({ description: _, ...rest }: SchemaObject) => JSON.stringify(rest);
+
+/**
+ * Every error response refers to one `ErrorResponse` schema in components (its response description
+ * still names the errorIds of that status). Generated from the route schemas, each of the ~290 error
+ * responses would carry its own copy of the envelope: half the document, which the /docs page then
+ * took seconds to process.
+ */
+export function shareErrorResponse<T extends object>(generated: T): T {
+  const document = generated as OpenApiDocument;
+  let shared: SchemaObject | undefined;
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const response of Object.values(operation.responses ?? {})) {
+        for (const media of Object.values(response.content ?? {})) {
+          const schema = media.schema;
+          if (schema?.title !== 'ErrorResponse') continue;
+          const { description: _, ...envelope } = schema;
+          shared ??= envelope;
+          // Only copies of the one envelope are replaced.
+          if (withoutDescription(schema) !== JSON.stringify(shared)) continue;
+          media.schema = { $ref: '#/components/schemas/ErrorResponse' };
+        }
+      }
+    }
+  }
+  if (shared) {
+    document.components ??= {};
+    document.components.schemas = { ...document.components.schemas, ErrorResponse: shared };
+  }
+  return generated;
 }

@@ -17,7 +17,11 @@ describe('the OpenAPI document', () => {
     requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
     responses: Record<string, { description: string; content?: Record<string, { schema: Record<string, unknown> }> }>;
   }
-  type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
+  type Document = {
+    openapi: string;
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, Record<string, unknown>> };
+  };
 
   let t: TestApp;
   const routes: RouteOptions[] = [];
@@ -96,8 +100,9 @@ describe('the OpenAPI document', () => {
           assert.ok(op.responses['200'], `${where}: 200`);
           for (const [status, response] of Object.entries(op.responses)) {
             if (status === '200') continue;
+            // One envelope, shared: each error response refers to it.
             const schema = response.content?.['application/json']?.schema;
-            assert.equal(schema?.title, 'ErrorResponse', `${where} ${status}`);
+            assert.deepEqual(schema, { $ref: '#/components/schemas/ErrorResponse' }, `${where} ${status}`);
             // The description names the catalogue entries that status can carry.
             for (const id of response.description.split(' | ').map((d) => d.split(':')[0])) {
               assert.equal(String(ERROR_CATALOGUE[id as keyof typeof ERROR_CATALOGUE]?.status), status, `${where} ${status} ${id}`);
@@ -110,6 +115,16 @@ describe('the OpenAPI document', () => {
       assert.match(post.responses['401'].description, /^Unauthorized: /);
       assert.match(post.responses['400'].description, /InvalidApiVersion/);
       assert.match(post.responses['400'].description, /MetadataContainsEmptyKey/);
+      // The envelope every error is (see envelope.ts), once.
+      const shared = doc.components.schemas.ErrorResponse as {
+        title: string;
+        description?: string;
+        properties: { error: { required: string[] } };
+      };
+      assert.equal(shared.title, 'ErrorResponse');
+      assert.deepEqual(shared.properties.error.required, ['errorId', 'description', 'diagnosticsId']);
+      assert.equal(shared.description, undefined, "a status's errorIds are in its response's description");
+      assert.equal(JSON.stringify(doc).split('"title":"ErrorResponse"').length - 1, 1, 'no copy of it elsewhere');
       const detail = doc.paths['/dashboard/api/sessions/{id}'].get;
       assert.match(detail.responses['404'].description, /^SessionNotFound: /);
     });

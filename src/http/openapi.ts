@@ -45,7 +45,7 @@ export async function installOpenApi(app: FastifyInstance, info: { version: stri
       }
       return { schema: out, url };
     },
-    transformObject: (document) => shareErrorResponse('openapiObject' in document ? document.openapiObject : document.swaggerObject),
+    transformObject: (document) => shareSchemas('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
@@ -71,35 +71,59 @@ interface OpenApiDocument {
   paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: SchemaObject }> }> }>>;
 }
 
-const withoutDescription = ({ description: _, ...rest }: SchemaObject) => JSON.stringify(rest);
+const isObject = (value: unknown): value is SchemaObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A schema's text without its own description (the error envelope carries each status's in it). */
+const shape = ({ description: _, ...rest }: SchemaObject) => JSON.stringify(rest);
 
 /**
- * Every error response refers to one `ErrorResponse` schema in components (its response description
- * still names the errorIds of that status). Generated from the route schemas, each of the ~290 error
- * responses would carry its own copy of the envelope: half the document, which the /docs page then
- * took seconds to process.
+ * The schemas the document would repeat go once into components, under their titles (Primer's model
+ * names), and every copy becomes a reference: the error envelope in each of ~290 error responses
+ * (with its status's errorIds in the response's description), and every other titled schema that
+ * appears more than once with the same text (a session, an address, the country codes...). The
+ * document generated from the route schemas is otherwise 450 KB, which the /docs page takes seconds to
+ * process. Titles used for different schemas are left inline.
  */
-export function shareErrorResponse<T extends object>(generated: T): T {
+export function shareSchemas<T extends object>(generated: T): T {
   const document = generated as OpenApiDocument;
-  let shared: SchemaObject | undefined;
-  for (const operations of Object.values(document.paths ?? {})) {
-    for (const operation of Object.values(operations)) {
-      for (const response of Object.values(operation.responses ?? {})) {
-        for (const media of Object.values(response.content ?? {})) {
-          const schema = media.schema;
-          if (schema?.title !== 'ErrorResponse') continue;
-          const { description: _, ...envelope } = schema;
-          shared ??= envelope;
-          // Only copies of the one envelope are replaced.
-          if (withoutDescription(schema) !== JSON.stringify(shared)) continue;
-          media.schema = { $ref: '#/components/schemas/ErrorResponse' };
-        }
-      }
+  const found = new Map<string, { text: string; schema: SchemaObject; count: number; same: boolean }>();
+  // Calls onSchema for each titled object under `node` (under paths only schemas have titles), outermost
+  // first; one it returns true for becomes a reference, and what is inside it is not visited.
+  const visit = (node: unknown, onSchema: (schema: SchemaObject) => boolean): void => {
+    if (!isObject(node) && !Array.isArray(node)) return;
+    const children = node as Record<string, unknown>;
+    for (const [key, value] of Object.entries(children)) {
+      if (isObject(value) && typeof value.title === 'string' && onSchema(value)) {
+        children[key] = { $ref: `#/components/schemas/${value.title}` };
+      } else visit(value, onSchema);
     }
+  };
+  visit(document.paths, (schema) => {
+    const title = schema.title as string;
+    const text = title === 'ErrorResponse' ? shape(schema) : JSON.stringify(schema);
+    const entry = found.get(title);
+    if (!entry) found.set(title, { text, schema, count: 1, same: true });
+    else {
+      entry.count++;
+      entry.same &&= entry.text === text;
+    }
+    return false;
+  });
+  const shared = new Map([...found].filter(([title, e]) => e.same && e.count > 1 && !document.components?.schemas?.[title]));
+  const replace = (schema: SchemaObject) => {
+    const entry = shared.get(schema.title as string);
+    return entry !== undefined && entry.text === (schema.title === 'ErrorResponse' ? shape(schema) : JSON.stringify(schema));
+  };
+  visit(document.paths, replace);
+  const components: Record<string, SchemaObject> = {};
+  for (const [title, { schema }] of shared) {
+    // The envelope's own description is a status's (each response keeps it).
+    const { description: _, ...envelope } = schema;
+    const copy = structuredClone(title === 'ErrorResponse' ? envelope : schema);
+    // Shared schemas inside a shared one are references too.
+    visit(copy, replace);
+    components[title] = copy;
   }
-  if (shared) {
-    document.components ??= {};
-    document.components.schemas = { ...document.components.schemas, ErrorResponse: shared };
-  }
+  document.components ??= {};
+  document.components.schemas = { ...document.components.schemas, ...components };
   return generated;
 }

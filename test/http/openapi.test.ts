@@ -129,6 +129,41 @@ describe('the OpenAPI document', () => {
       assert.match(detail.responses['404'].description, /^SessionNotFound: /);
     });
 
+    test('a model the routes repeat is in components once, under its title, and referred to', () => {
+      // Every titled schema in the document, as text, by title: a title whose copies are all the same
+      // schema is written once (a title some routes use for variants, a request's and a response's,
+      // stays inline with each).
+      const byTitle = new Map<string, string[]>();
+      const collect = (node: unknown): void => {
+        if (typeof node !== 'object' || node === null) return;
+        const title = (node as { title?: unknown }).title;
+        if (!Array.isArray(node) && typeof title === 'string') byTitle.set(title, [...(byTitle.get(title) ?? []), JSON.stringify(node)]);
+        for (const value of Object.values(node)) collect(value);
+      };
+      collect(doc);
+      assert.deepEqual(
+        [...byTitle].filter(([, texts]) => texts.length > 1 && new Set(texts).size === 1).map(([title]) => title),
+        [],
+        'written twice',
+      );
+      for (const title of [
+        'ErrorResponse',
+        'ClientSessionAPIResponse',
+        'OptionalAddressAPISchema',
+        'CountryCodeEnum',
+        'PaymentAPIResponse',
+      ]) {
+        assert.equal(doc.components.schemas[title]?.title, title);
+      }
+      const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(refs.length > 300);
+      assert.deepEqual(
+        refs.filter((ref) => !doc.components.schemas[ref]),
+        [],
+        'a reference to nothing',
+      );
+    });
+
     test('request and response shapes are the schemas that validate requests', () => {
       const post = doc.paths['/client-session'].post;
       const body = post.requestBody!.content['application/json'].schema as { title?: string; properties: Record<string, unknown> };

@@ -68,7 +68,8 @@ export function buildProgram(env: Env, io: Io): Command {
   const withStore = async <T>(work: (store: Store, merchants: Merchants) => Promise<T>): Promise<T> => {
     const target = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/kassa.db');
     if (typeof target === 'string') throw new CliError(target, 2);
-    const store = await openStore(target);
+    // A command is over in a moment: no checkpoint thread (see OpenOptions).
+    const store = await openStore(target, { backgroundCheckpoints: false });
     try {
       // Migrating is idempotent, so a command works on a database no server has opened yet.
       await store.migrate();

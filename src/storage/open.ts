@@ -9,9 +9,16 @@ export interface OpenOptions {
   poolSize?: number;
   /** PostgreSQL: longest one storage call may take (KASSA_DB_TIMEOUT_MS). */
   timeoutMs?: number;
+  /**
+   * SQLite: checkpoint the WAL from a thread of its own (default), as a server does. A command that
+   * lives for a moment leaves it to SQLite's automatic checkpoint: starting the thread would cost it
+   * more than the command.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 export async function openStore(target: DatabaseTarget, options: OpenOptions = {}): Promise<Store> {
-  if (target.engine === 'sqlite') return openSqliteStore({ path: target.path, backgroundCheckpoints: true });
+  if (target.engine === 'sqlite')
+    return openSqliteStore({ path: target.path, backgroundCheckpoints: options.backgroundCheckpoints ?? true });
   return openPostgresStore({ url: target.url, poolSize: options.poolSize ?? 10, timeoutMs: options.timeoutMs });
 }

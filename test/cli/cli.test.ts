@@ -2,11 +2,13 @@
 // run the real subprocess (the entry point, exit codes, JSON on stdout, serve); the rest call the same
 // runCli in process (a subprocess costs a second of start-up each).
 import assert from 'node:assert/strict';
+import { createHook } from 'node:async_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SCOPES } from '../../src/merchants/merchants.ts';
+import { openStore } from '../../src/storage/open.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import { headers, insertSession, testApp } from '../support/app.ts';
 import { kassaInProcess as run, runKassa as kassa, startKassa } from '../support/process.ts';
@@ -81,6 +83,28 @@ describe('the kassa command', () => {
   });
 
   describe('kassa migrate, merchants and keys', () => {
+    test("a command leaves WAL checkpoints to SQLite: it starts no checkpoint thread (the server's store does)", async () => {
+      // Worker threads started meanwhile, seen as they are made.
+      const workers = async (work: () => Promise<unknown>) => {
+        let made = 0;
+        const hook = createHook({
+          init(_id, type) {
+            if (type === 'WORKER') made++;
+          },
+        }).enable();
+        try {
+          await work();
+        } finally {
+          hook.disable();
+        }
+        return made;
+      };
+      assert.equal(await workers(() => run(['merchants', 'list'], env)), 0);
+      // What the test would see of one: the server's store starts its thread.
+      const target = { engine: 'sqlite' as const, path: dbPath };
+      assert.equal(await workers(async () => (await openStore(target)).close()), 1);
+    });
+
     test('migrate prepares an empty database, and --json says so', async () => {
       const result = await run(['migrate', '--json'], env);
       assert.equal(result.code, 0, result.stderr);

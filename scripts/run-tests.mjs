@@ -47,23 +47,59 @@ const ON_BOTH_ENGINES = [
 /** Lanes per engine. Most tests wait on disks, sockets and child processes, so lanes overlap well. */
 const LANES = { sqlite: 3, postgres: 2 };
 
-/** Seconds a file takes, roughly, where it is far from the usual one: lanes are balanced with them. */
+/**
+ * Seconds a file takes in a full run (its tests' durations in a run's log, rounded), where it is far
+ * from the usual second: lanes are balanced with them, one table per engine. The files that start
+ * processes weigh most: they wait on them.
+ */
 const WEIGHTS = {
-  'test/e2e/dashboard.browser.test.ts': 12,
-  'test/e2e/postgres-outage.test.ts': 10,
-  'test/e2e/several-processes.test.ts': 5,
-  'test/e2e/restart.e2e.test.ts': 5,
-  'test/e2e/payments.e2e.test.ts': 6,
-  'test/e2e/webhooks.e2e.test.ts': 16,
-  'test/storage/webhooks.contract.test.ts': 3,
-  'test/cli/cli.test.ts': 8,
-  'test/cli/webhooks-cli.test.ts': 3,
-  'test/reliability/fuzz.test.ts': 4,
-  'test/reliability/durability.test.ts': 3,
-  'test/reliability/shutdown.test.ts': 6,
-  'test/reliability/crash-idempotency.test.ts': 3,
-  'test/storage/sessions.contract.test.ts': 4,
-  'test/storage/migrate.test.ts': 2.5,
+  sqlite: {
+    'test/e2e/webhooks.e2e.test.ts': 40,
+    'test/e2e/dashboard.browser.test.ts': 26,
+    'test/e2e/postgres-outage.test.ts': 25,
+    'test/e2e/payments.e2e.test.ts': 17,
+    'test/e2e/several-processes.test.ts': 17,
+    'test/reliability/shutdown.test.ts': 16,
+    'test/cli/cli.test.ts': 15,
+    'test/e2e/restart.e2e.test.ts': 14,
+    'test/reliability/crash-idempotency.test.ts': 11,
+    'test/reliability/durability.test.ts': 10,
+    'test/http/errors.http.test.ts': 6,
+    'test/reliability/fuzz.test.ts': 5,
+    'test/dashboard/dashboard.test.ts': 5,
+    'test/payments/primer-openapi.http.test.ts': 5,
+    'test/webhooks/webhooks.http.test.ts': 4,
+    'test/checkout/checkout-config.test.ts': 4,
+    'test/checkout/actions.test.ts': 3,
+    'test/payments/payments.http.test.ts': 3,
+    'test/code-cache.test.ts': 2.5,
+    'test/http/framework-answers.test.ts': 2.5,
+    'test/payments/sdk.http.test.ts': 2.5,
+    'test/checkout/sdk-guards.test.ts': 2.5,
+    'test/cli/webhooks-cli.test.ts': 2,
+    'test/storage/webhooks.contract.test.ts': 2,
+    'test/storage/migrate.test.ts': 2,
+  },
+  postgres: {
+    'test/reliability/fuzz.test.ts': 17,
+    'test/payments/payments.http.test.ts': 16,
+    'test/webhooks/webhooks.http.test.ts': 11,
+    'test/payments/primer-openapi.http.test.ts': 10,
+    'test/dashboard/dashboard.test.ts': 8,
+    'test/http/errors.http.test.ts': 6,
+    'test/reliability/api-keys.test.ts': 5,
+    'test/checkout/actions.test.ts': 4,
+    'test/payments/sdk.http.test.ts': 3.5,
+    'test/checkout/checkout-config.test.ts': 3.5,
+    'test/sessions/primer-openapi.http.test.ts': 3,
+    'test/checkout/flow.e2e.test.ts': 3,
+    'test/sessions/patch.http.test.ts': 2.5,
+    'test/sessions/create.http.test.ts': 2,
+    'test/http/framework-answers.test.ts': 2,
+    'test/reliability/rate-limit.test.ts': 2,
+    'test/http/observability.test.ts': 2,
+    'test/http/openapi.test.ts': 2,
+  },
 };
 
 /** The whole run is timed, preflight included. */
@@ -110,7 +146,7 @@ const compiledPath = (file) => join('dist', file.replace(/\.ts$/, '.js'));
 function lanes(files, count, name) {
   const dir = join('dist', 'test', '.lanes');
   mkdirSync(dir, { recursive: true });
-  const weight = (file) => WEIGHTS[normal(file)] ?? 1;
+  const weight = (file) => WEIGHTS[name]?.[normal(file)] ?? 1;
   const buckets = Array.from({ length: Math.min(count, files.length) }, () => ({ files: [], weight: 0 }));
   for (const file of [...files].sort((a, b) => weight(b) - weight(a))) {
     const lightest = buckets.reduce((a, b) => (b.weight < a.weight ? b : a));

@@ -60,7 +60,7 @@ export async function testApp(
     store = options.store;
   } else if (TEST_ENGINE === 'postgres') {
     leased = await migratedStore();
-    databaseUrl = leased.database.url;
+    databaseUrl = leased.url;
     store = leased.store;
   } else {
     // No fsync per commit in process (see SqliteOptions.durable); the server's durability is tested with real processes.

@@ -77,57 +77,51 @@ const recycled: string[] = [];
 let kassaTables: string[] | undefined;
 
 /**
- * An empty schema with Kassa's tables already made, on the test server: one a finished test gave back
- * (every table emptied), else a fresh one, migrated. Migrating takes some 65 ms and connections of
- * its own, dropping the schema afterwards more; emptying its small tables takes a few milliseconds.
- * Kassa's own migrate then finds nothing to do, as on any restart. Give it back with `drop()` once
- * the test is over; a schema whose tables cannot be emptied at once is dropped instead.
+ * The name of an empty schema with Kassa's tables already made, on the test server: one a finished
+ * test gave back (every table emptied), else a fresh one, migrated. Migrating takes some 65 ms and
+ * connections of its own, dropping the schema afterwards more; emptying its small tables takes a few
+ * milliseconds. Kassa's own migrate then finds nothing to do, as on any restart.
  */
-export async function migratedDatabase(): Promise<TestDatabase> {
-  const server = await postgresServerUrl();
+async function migratedSchema(server: string): Promise<string> {
   const name = recycled.pop();
-  if (!name) {
-    const fresh = await freshDatabase(server);
-    const store = await openPostgresStore({ url: fresh.url, poolSize: 1 });
-    try {
-      await store.migrate();
-    } finally {
-      await store.close();
-    }
-    return recyclable(server, fresh.name);
+  if (name) return name;
+  const fresh = await freshDatabase(server);
+  const store = await openPostgresStore({ url: fresh.url, poolSize: 1 });
+  try {
+    await store.migrate();
+  } finally {
+    await store.close();
   }
-  return recyclable(server, name);
+  return fresh.name;
 }
 
-function recyclable(server: string, name: string): TestDatabase {
-  return {
-    url: schemaUrl(server, name),
-    name,
-    async drop() {
-      const sql = admin(server);
-      // Every migrated schema has the same tables: listed once per process.
-      kassaTables ??= (
-        await sql<{ table_name: string }[]>`
-          SELECT table_name FROM information_schema.tables
-          WHERE table_schema = ${name} AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`
-      ).map((t) => t.table_name);
-      const tables = kassaTables;
-      try {
-        // Rows are deleted rather than truncated: TRUNCATE gives each table new storage, which makes
-        // every connection to the schema read its tables and plan its statements again (see migratedStore).
-        // Foreign keys are not checked meanwhile (superuser only), so the order does not matter. Never wait
-        // on a transaction a test left open: such a schema is not reused.
-        await sql.begin(async (tx) => {
-          await tx.unsafe(`SET LOCAL lock_timeout = '1s'`);
-          await tx.unsafe(`SET LOCAL session_replication_role = replica`);
-          await tx.unsafe(tables.map((t) => `DELETE FROM ${name}."${t}"`).join('; '));
-        });
-        recycled.push(name);
-      } catch {
-        await sql.unsafe(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => {});
-      }
-    },
-  };
+/**
+ * Empties a migrated schema's tables for the next test; false, with the schema dropped instead, when
+ * they cannot be emptied at once (a transaction a test left open holds a lock: never wait on it).
+ */
+async function emptied(server: string, name: string): Promise<boolean> {
+  const sql = admin(server);
+  // Every migrated schema has the same tables: listed once per process.
+  kassaTables ??= (
+    await sql<{ table_name: string }[]>`
+      SELECT table_name FROM information_schema.tables
+      WHERE table_schema = ${name} AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`
+  ).map((t) => t.table_name);
+  const tables = kassaTables;
+  try {
+    // Rows are deleted rather than truncated: TRUNCATE gives each table new storage, which makes
+    // every connection to the schema read its tables and plan its statements again (see migratedStore).
+    // Foreign keys are not checked meanwhile (superuser only), so the order does not matter.
+    await sql.begin(async (tx) => {
+      await tx.unsafe(`SET LOCAL lock_timeout = '1s'`);
+      await tx.unsafe(`SET LOCAL session_replication_role = replica`);
+      await tx.unsafe(tables.map((t) => `DELETE FROM ${name}."${t}"`).join('; '));
+    });
+    return true;
+  } catch {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => {});
+    return false;
+  }
 }
 
 /** Connections in the pool of a test store on PostgreSQL. */
@@ -137,7 +131,8 @@ const idlePools = new Map<string, { pools: postgres.Sql[]; timer: NodeJS.Timeout
 
 export interface TestStore {
   store: Store;
-  database: TestDatabase;
+  /** The schema's URL, as Kassa is given it. */
+  url: string;
   /** Another store on the same schema, as a second process would have (given back with this one). */
   another(): Promise<Store>;
   /** A connection pool on the schema, for a test's own SQL (given back with the store). */
@@ -147,17 +142,18 @@ export interface TestStore {
 }
 
 /**
- * Kassa's store on a migrated, empty schema (migratedDatabase), with the pool Kassa opens
+ * Kassa's store on a migrated, empty schema of its own (migratedSchema), with the pool Kassa opens
  * (postgresPool). When the test is over, its pools stay open with the schema, for a second: the next
  * test on that schema takes them. A new connection is most of what an in-process app costs the
  * PostgreSQL server (a process forked and set up, then every table read and every statement planned on
  * first use, some 50 ms of its CPU); a kept one has done all that already.
  */
 export async function migratedStore(): Promise<TestStore> {
-  const database = await migratedDatabase();
-  const options = { url: database.url, poolSize: POOL_SIZE };
-  const idle = idlePools.get(database.name);
-  idlePools.delete(database.name);
+  const server = await postgresServerUrl();
+  const name = await migratedSchema(server);
+  const options = { url: schemaUrl(server, name), poolSize: POOL_SIZE };
+  const idle = idlePools.get(name);
+  idlePools.delete(name);
   if (idle) clearTimeout(idle.timer);
   const spare = idle?.pools ?? [];
   /** This test's pools, and whether the test closed the store on each (which ends that pool). */
@@ -180,24 +176,24 @@ export async function migratedStore(): Promise<TestStore> {
   const store = await open();
   return {
     store,
-    database,
+    url: options.url,
     another: open,
     pool: () => lease().sql,
     async release() {
-      for (const sql of spare) void sql.end({ timeout: 1 });
+      const end = (pools: postgres.Sql[]) => Promise.all(pools.map((sql) => sql.end({ timeout: 1 })));
       const kept = leased.filter((taken) => !taken.closed).map((taken) => taken.sql);
-      await database.drop();
-      if (!recycled.includes(database.name)) {
-        await Promise.all(kept.map((sql) => sql.end({ timeout: 1 })));
+      void end(spare);
+      if (!(await emptied(server, name))) {
+        await end(kept);
         return;
       }
-      idlePools.set(database.name, {
-        pools: kept,
-        timer: setTimeout(() => {
-          idlePools.delete(database.name);
-          for (const sql of kept) void sql.end({ timeout: 1 });
-        }, 1000),
-      });
+      // The pools are in place before the schema can be taken again.
+      const timer = setTimeout(() => {
+        if (idlePools.get(name)?.timer === timer) idlePools.delete(name);
+        void end(kept);
+      }, 1000);
+      idlePools.set(name, { pools: kept, timer });
+      recycled.push(name);
     },
   };
 }

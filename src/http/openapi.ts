@@ -68,12 +68,14 @@ export async function installOpenApi(app: FastifyInstance, info: { version: stri
 type SchemaObject = Record<string, unknown>;
 interface OpenApiDocument {
   components?: { schemas?: Record<string, SchemaObject> };
-  paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: SchemaObject }> }> }>>;
+  paths?: unknown;
 }
 
 const isObject = (value: unknown): value is SchemaObject => typeof value === 'object' && value !== null && !Array.isArray(value);
-/** A schema's text without its own description (the error envelope carries each status's in it). */
-const shape = ({ description: _, ...rest }: SchemaObject) => JSON.stringify(rest);
+/** The envelope's own description is a status's (its response keeps it), not part of the model. */
+const withoutDescription = ({ description: _, ...rest }: SchemaObject): SchemaObject => rest;
+/** What makes two copies of a titled schema the same model. */
+const textOf = (schema: SchemaObject) => JSON.stringify(schema.title === 'ErrorResponse' ? withoutDescription(schema) : schema);
 
 /**
  * The schemas the document would repeat go once into components, under their titles (Primer's model
@@ -99,7 +101,7 @@ export function shareSchemas<T extends object>(generated: T): T {
   };
   visit(document.paths, (schema) => {
     const title = schema.title as string;
-    const text = title === 'ErrorResponse' ? shape(schema) : JSON.stringify(schema);
+    const text = textOf(schema);
     const entry = found.get(title);
     if (!entry) found.set(title, { text, schema, count: 1, same: true });
     else {
@@ -109,16 +111,11 @@ export function shareSchemas<T extends object>(generated: T): T {
     return false;
   });
   const shared = new Map([...found].filter(([title, e]) => e.same && e.count > 1 && !document.components?.schemas?.[title]));
-  const replace = (schema: SchemaObject) => {
-    const entry = shared.get(schema.title as string);
-    return entry !== undefined && entry.text === (schema.title === 'ErrorResponse' ? shape(schema) : JSON.stringify(schema));
-  };
+  const replace = (schema: SchemaObject) => shared.get(schema.title as string)?.text === textOf(schema);
   visit(document.paths, replace);
   const components: Record<string, SchemaObject> = {};
   for (const [title, { schema }] of shared) {
-    // The envelope's own description is a status's (each response keeps it).
-    const { description: _, ...envelope } = schema;
-    const copy = structuredClone(title === 'ErrorResponse' ? envelope : schema);
+    const copy = structuredClone(title === 'ErrorResponse' ? withoutDescription(schema) : schema);
     // Shared schemas inside a shared one are references too.
     visit(copy, replace);
     components[title] = copy;

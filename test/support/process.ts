@@ -193,12 +193,7 @@ const agent = new Agent({ keepAlive: true });
  * One HTTP request over node:http; resolves with the status and the body as text. The suites that
  * make thousands of requests (1,000 payments) use this: fetch costs several times the CPU per request.
  */
-export function send(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<{ status: number; text: string }> {
+function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];

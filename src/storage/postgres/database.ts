@@ -49,6 +49,9 @@ export interface PostgresEngine {
 const MIGRATION_LOCK = 7_240_001;
 export const SIGNING_KEY_LOCK = 7_240_002;
 
+/** PostgresOptions.timeoutMs when not given. */
+const DEFAULT_TIMEOUT_MS = 10_000;
+
 /** The error a store call fails with when the server does not answer in time (a 503). */
 export const STORAGE_TIMEOUT = 'STORAGE_TIMEOUT';
 
@@ -83,7 +86,7 @@ export function reconnectDelaySeconds(retries: number): number {
 
 /** The connection pool Kassa keeps for `options`: postgres.js with Kassa's settings and bounds. */
 export function postgresPool(options: PostgresOptions): postgres.Sql {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return postgres(options.url, {
     max: options.poolSize,
     connect_timeout: timeoutMs / 1000,
@@ -109,7 +112,7 @@ export function postgresPool(options: PostgresOptions): postgres.Sql {
  * non-zero). The store owns the pool: close() ends it.
  */
 export async function openPostgresStore(options: PostgresOptions, sql: postgres.Sql = postgresPool(options)): Promise<Store> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
     await withDeadline(sql`SELECT 1`, timeoutMs + 1000);
   } catch (error) {

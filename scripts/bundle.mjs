@@ -2,7 +2,7 @@
 // server (dist/kassa/server.cjs) and the `kassa` command (dist/kassa/kassa.cjs). Their entry points,
 // dist/kassa/main.js (`npm start`) and dist/kassa/cli.js (`kassa`), run them through
 // src/lib/code-cache.cjs, which keeps V8's compiled code between starts. Node then reads a few files
-// instead of some eight hundred and compiles little: a process starts on a third of the CPU it took
+// instead of some eight hundred and compiles little: a process starts on a quarter of the CPU it took
 // from the separate modules (docs/performance.md, "Start-up"). tsc still checks the types and
 // compiles dist/src for the tests.
 //

@@ -1,6 +1,6 @@
 // `npm start`: the server as a program (`kassa serve` runs the same serve()). npm start runs the
 // bundle of this file (dist/kassa/server.cjs, run by dist/kassa/main.js, see scripts/bundle.mjs),
-// which starts on a third of the CPU of the separate modules (docs/performance.md, "Start-up").
+// which starts on a quarter of the CPU of the separate modules (docs/performance.md, "Start-up").
 import { serve } from './server.ts';
 
 serve(process.env).catch((error: unknown) => {

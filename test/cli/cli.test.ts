@@ -25,9 +25,15 @@ describe('the kassa command', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** An in-process app on the CLI's database file, to see what the CLI's changes do to the API. */
-  async function appOnSameDatabase() {
-    return testApp({ store: openSqliteStore({ path: dbPath }) });
+  /**
+   * An in-process app on the CLI's database file, to see what the CLI's changes do to the API. The CLI
+   * runs on the real clock, so the app does too: data made on a fixed date would expire (and be
+   * purged) by the CLI's clock once the real date passed it.
+   */
+  async function appOnSameDatabase(path = dbPath) {
+    const t = await testApp({ store: openSqliteStore({ path }) });
+    t.clock.now = Date.now();
+    return t;
   }
 
   const json = (stdout: string) => JSON.parse(stdout) as unknown;
@@ -364,7 +370,10 @@ describe('the kassa command', () => {
 
   describe('kassa purge', () => {
     test('deletes sessions expired longer ago than the retention and expired idempotency records, now', async () => {
-      const app = await appOnSameDatabase();
+      // A database of its own: what the other tests left counts for nothing here.
+      const path = join(dir, 'purge.db');
+      const env = { DATABASE_URL: `sqlite:${path}` };
+      const app = await appOnSameDatabase(path);
       const now = Date.now();
       const DAY = 86_400_000;
       const session = (id: string, expiresAt: number) => ({
@@ -404,7 +413,7 @@ describe('the kassa command', () => {
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(json(result.stdout), { sessions: 1, idempotencyRecords: 1 });
 
-      const store = openSqliteStore({ path: dbPath });
+      const store = openSqliteStore({ path });
       try {
         assert.equal(await store.sessions.findById('mer_default', 'cs_purge_old'), undefined);
         assert.ok(await store.sessions.findById('mer_default', 'cs_purge_recent'), 'inside the retention: kept');

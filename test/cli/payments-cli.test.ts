@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import { createSession } from '../checkout/support.ts';
-import { tokenize } from '../payments/support.ts';
-import { headers, START, testApp, type TestApp } from '../support/app.ts';
+import { tokenize, validExpiry } from '../payments/support.ts';
+import { headers, testApp, type TestApp } from '../support/app.ts';
 import { kassaInProcess as run } from '../support/process.ts';
 
 type Json = Record<string, any>;
 
 describe('kassa payments', () => {
+  const T0 = Date.now();
   let dir: string;
   let env: Record<string, string>;
   let t: TestApp;
@@ -47,6 +48,8 @@ describe('kassa payments', () => {
     const dbPath = join(dir, 'kassa.db');
     env = { DATABASE_URL: `sqlite:${dbPath}` };
     t = await testApp({ store: openSqliteStore({ path: dbPath }) });
+    // The CLI runs on the real clock, so the app does too (a card or an authorization is judged by one clock).
+    t.clock.now = T0;
     const session = await createSession(t, { orderId: 'order-1', currencyCode: 'EUR', amount: 1000, customerId: 'cust-1' });
     const visa = await pay(session.accessToken, '4111 1111 1111 1111', 'order-1');
     const mastercard = await pay(session.accessToken, '5555 5555 5555 4444', 'order-2');
@@ -100,8 +103,8 @@ describe('kassa payments', () => {
       card: { network: 'Visa', last4Digits: '1111' },
       customerId: 'cust-1',
       sessionId: rows[3].sessionId,
-      createdAt: new Date(START).toISOString(),
-      updatedAt: new Date(START).toISOString(),
+      createdAt: new Date(T0).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
     });
     assert.match(rows[3].sessionId, /^cs_/);
 
@@ -166,7 +169,7 @@ describe('kassa payments', () => {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`^Payment ${ids.declined} \\(DECLINED\\)\\n`));
     assert.match(text.stdout, /\n {2}amount +1000 EUR \(captured 0 of 1000 EUR, refunded 0\)\n/);
-    assert.match(text.stdout, /\n {2}card +Visa \*{4}0002, expires 12\/2030\n/);
+    assert.match(text.stdout, new RegExp(`\\n {2}card +Visa \\*{4}0002, expires 12/${validExpiry(T0).expirationYear}\\n`));
     assert.match(text.stdout, /\n {2}status reason +ISSUER_DECLINED SOFT_DECLINE DO_NOT_HONOR/);
     assert.match(text.stdout, /\nTransactions\n {2}SALE DECLINED 1000 EUR at /);
     assert.doesNotMatch(text.stdout, /4000000000000002|400000000000/, 'never more of the number than the token keeps');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { formatCardNumber, TEST_CARDS } from '../../src/payments/cards.ts';
+import { validExpiry } from '../payments/support.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { processFleet, type KassaProcess } from '../support/process.ts';
 
@@ -44,7 +45,7 @@ describe('payments over real HTTP', () => {
       p,
       'POST',
       '/payment-instruments',
-      { paymentInstrument: { number, cvv, expirationMonth: '12', expirationYear: '2031', cardholderName: 'Jane Doe' } },
+      { paymentInstrument: { number, cvv, ...validExpiry(Date.now()), cardholderName: 'Jane Doe' } },
       sdk(accessToken),
     );
     assert.equal(res.status, 200, JSON.stringify(res.body));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
+import { validExpiry } from '../payments/support.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { processFleet, type KassaProcess } from '../support/process.ts';
 import { expectedSignature, startReceiver, type Receiver } from '../support/webhook-receiver.ts';
@@ -43,7 +44,7 @@ describe('webhooks with real processes', () => {
       p,
       'POST',
       '/payment-instruments',
-      { paymentInstrument: { number: VISA, cvv: '123', expirationMonth: '12', expirationYear: '2031' } },
+      { paymentInstrument: { number: VISA, cvv: '123', ...validExpiry(Date.now()) } },
       sdk(accessToken),
     );
     assert.equal(tokenized.status, 200, JSON.stringify(tokenized.body));

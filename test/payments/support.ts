@@ -5,7 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import type { CardData } from '../../src/payments/model.ts';
 import { createSession, sdkHeaders } from '../checkout/support.ts';
-import { extraKey, headers, type TestApp } from '../support/app.ts';
+import { extraKey, headers, START, type TestApp } from '../support/app.ts';
 
 /** Test cards by what they do (docs/payments.md, "Test cards"). */
 export const CARDS = {
@@ -71,13 +71,16 @@ export async function session(t: TestApp, body: Record<string, unknown> = ORDER,
   return { clientToken, accessToken: claimsOf(clientToken).accessToken as string };
 }
 
-export const card = (number: string, extra: Record<string, unknown> = {}) => ({
+/** A card expiring in December four years after `now` (2030 on the fixed test clock), so it is valid on any clock a test runs. */
+export const card = (number: string, extra: Record<string, unknown> = {}, now: number = START) => ({
   number,
   cvv: number.startsWith('34') || number.startsWith('37') ? '1234' : '123',
-  expirationMonth: '12',
-  expirationYear: '2030',
+  ...validExpiry(now),
   ...extra,
 });
+
+/** An expiry four years after `now`: pass the real clock's time where a server or command started by the test checks it. */
+export const validExpiry = (now: number) => ({ expirationMonth: '12', expirationYear: String(new Date(now).getUTCFullYear() + 4) });
 
 /** POST /payment-instruments (`extra` beside the instrument, `instrument` over card()'s fields); asserts 200 and returns the body. */
 export async function tokenize(
@@ -87,7 +90,10 @@ export async function tokenize(
   extra: Record<string, unknown> = {},
   instrument: Record<string, unknown> = {},
 ) {
-  const res = await sdk(t, accessToken, 'POST', '/payment-instruments', { paymentInstrument: card(number, instrument), ...extra });
+  const res = await sdk(t, accessToken, 'POST', '/payment-instruments', {
+    paymentInstrument: card(number, instrument, t.clock.now),
+    ...extra,
+  });
   assert.equal(res.statusCode, 200, res.body);
   return res.json() as Record<string, any>;
 }

@@ -52,8 +52,11 @@ class Connection {
     this.socket.write(text);
   }
 
-  /** Waits (bounded, so a broken server fails the test instead of hanging it) until `ready()` holds. */
-  async until(ready: () => boolean, what: string, boundMs = 5000): Promise<void> {
+  /**
+   * Waits until `ready()` holds. The bound only stops a broken server from hanging the test: it is a
+   * safety net, not a measurement, so it is generous enough for a machine at load 10.
+   */
+  async until(ready: () => boolean, what: string, boundMs = 30_000): Promise<void> {
     const end = Date.now() + boundMs;
     while (!ready()) {
       if (Date.now() > end) assert.fail(`${what} within ${boundMs} ms (answers: ${JSON.stringify(this.answers.map((a) => a.status))})`);
@@ -198,8 +201,14 @@ test('SIGTERM: the wait is bounded: a request that never finishes is cut after K
 test('SIGTERM under load: every request received is answered with Connection: close, idle and half-sent connections close at once, late requests get a 503 envelope, exit 0 right after the last answer', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kassa-term-'));
   const db = join(dir, 'kassa.db');
-  // The default deadline (10 s): the exit must come from the last answer, not from the deadline.
-  const server = await startServer({ DATABASE_URL: `sqlite:${db}`, KASSA_API_KEY: KEY, KASSA_RATE_LIMIT: 'off' });
+  // A deadline far beyond any wait here: an exit before it comes from the last answer, on any machine.
+  const deadlineMs = 120_000;
+  const server = await startServer({
+    DATABASE_URL: `sqlite:${db}`,
+    KASSA_API_KEY: KEY,
+    KASSA_RATE_LIMIT: 'off',
+    KASSA_SHUTDOWN_TIMEOUT_MS: String(deadlineMs),
+  });
   const all: Connection[] = [];
   try {
     // Connected with no request yet (a browser's preconnect), or part of one (a slow client).
@@ -236,9 +245,7 @@ test('SIGTERM under load: every request received is answered with Connection: cl
     // Idle and half-sent connections are closed by the server at once, while requests are in flight:
     // they do not wait for the drain, let alone for the deadline.
     const quiet = [silent, ...halfSent, ...idle];
-    await Promise.all(
-      quiet.map((c) => c.until(() => c.closedAt !== undefined, 'an idle or half-sent connection closed by the server', 2000)),
-    );
+    await Promise.all(quiet.map((c) => c.until(() => c.closedAt !== undefined, 'an idle or half-sent connection closed by the server')));
     assert.ok(
       [...busy, pipelined].every((c) => c.closedAt === undefined && c.answers.length === 1),
       'a connection with a request in flight was closed, or answered before its body',
@@ -288,7 +295,7 @@ test('SIGTERM under load: every request received is answered with Connection: cl
     const lastAnswer = Math.max(...[...busy, pipelined].flatMap((c) => c.answers.map((a) => a.at)));
     const { code, at } = await exit;
     assert.equal(code, 0, server.output());
-    assert.ok(at - lastAnswer < 2000, `the process exited ${at - lastAnswer} ms after the last answer`);
+    assert.ok(at - lastAnswer < deadlineMs / 2, `the process exited ${at - lastAnswer} ms after the last answer: at the deadline`);
     t.diagnostic(`exit ${at - lastAnswer} ms after the last answer`);
 
     // The 503 has its log line (and so its count: the same hook does both), with its diagnosticsId.

@@ -31,6 +31,7 @@ export function nodeArgs(entry: string, modules = false): string[] {
 /** The environment a child gets: only what it needs, so the developer's own settings never leak in. */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return {
+    ...clockEnv(),
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     NODE_ENV: 'test',
@@ -39,6 +40,15 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
     LOG_LEVEL: 'info',
     ...env,
   };
+}
+
+/**
+ * The variables that set this process's clock (faketime's): a process a test starts runs on the test's
+ * clock, so `faketime '2031-06-01 12:00:00' npm test` moves every clock of the run together.
+ */
+function clockEnv(): NodeJS.ProcessEnv {
+  const names = Object.keys(process.env).filter((name) => name === 'LD_PRELOAD' || name.startsWith('FAKETIME'));
+  return Object.fromEntries(names.map((name) => [name, process.env[name]]));
 }
 
 export interface KassaProcess {

@@ -153,14 +153,20 @@ export interface PaymentStore {
   claimJob(id: string, now: number, until: number): Promise<boolean>;
 }
 
+/** What may change on a stored token; a mark once set is never taken back, so only setting is needed. */
+export type TokenChange = Partial<Pick<StoredToken, 'customerId' | 'sourceToken' | 'isDefault' | 'usedAt' | 'deletedAt'>>;
+
 /** Payment writes a unit of work can hold. */
 export interface PaymentWrites {
   insert(payment: StoredPayment): void;
   /** Stores `payment` over version `payment.version - 1`; the unit fails if another version is stored. */
   update(payment: StoredPayment): void;
   insertToken(token: StoredToken): void;
-  /** Stores the token's mutable fields (used, deleted, default, customer). */
-  updateToken(token: StoredToken): void;
+  /**
+   * Sets the fields `change` names on the token and keeps the others. A change, not a whole copy: two
+   * changes of one token in one unit both hold (a copy read before the first would undo it on writing).
+   */
+  updateToken(token: string, change: TokenChange): void;
   /** Makes `token` the customer's only default vaulted method. */
   setDefault(merchantId: string, customerId: string, token: string): void;
   insertEvent(event: PaymentEvent): void;

@@ -246,7 +246,7 @@ export class PaymentService {
           data,
         };
         const draft = new Draft(payment, uow, now, originOf(ctx, key), true);
-        if (token.tokenType === 'SINGLE_USE') uow.payments.updateToken({ ...token, usedAt: now });
+        if (token.tokenType === 'SINGLE_USE') uow.payments.updateToken(token.token, { usedAt: now });
         const hooks = this.hooks(locked, uow, session);
         if (data.options.vaultOnAgreement) hooks.vault(draft);
         if (this.deps.sandbox.authorizeOnCreate) authorize(draft, hooks);
@@ -659,9 +659,9 @@ export class PaymentService {
       if (!token || token.merchantId !== merchantId || token.tokenType !== 'MULTI_USE' || token.deletedAt !== undefined) {
         throw new KassaError('InvalidPaymentInstrumentToken');
       }
-      const deleted = { ...token, deletedAt: this.deps.clock(), isDefault: false };
-      uow.payments.updateToken(deleted);
-      return deleted;
+      const change = { deletedAt: this.deps.clock(), isDefault: false };
+      uow.payments.updateToken(token.token, change);
+      return { ...token, ...change };
     });
   }
 

@@ -48,7 +48,7 @@ export function vaultToken(
     createdAt: now,
   };
   uow.payments.insertToken(saved);
-  uow.payments.updateToken({ ...source, sourceToken: saved.token });
+  uow.payments.updateToken(source.token, { sourceToken: saved.token });
   return saved;
 }
 

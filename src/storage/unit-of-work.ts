@@ -25,3 +25,22 @@ export class WriteConflict extends Error {
 
 export const isWriteConflict = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === WRITE_CONFLICT;
+
+/**
+ * The versions of the rows one unit has written, for an engine that runs a unit's writes only at
+ * commit (PostgreSQL): a second write of a row must build on the version the unit wrote first, so a
+ * write made from a stale copy is refused as it is recorded instead of undoing the first one. (SQLite
+ * runs each write at once, in the unit's savepoint, so its version check already refuses it then.)
+ */
+export class WrittenVersions {
+  private readonly versions = new Map<string, number>();
+
+  /** Records `row` written at `version` over `previous` (undefined: inserted). */
+  record(row: string, previous: number | undefined, version: number): void {
+    const held = this.versions.get(row);
+    if (held !== undefined && held !== previous) {
+      throw new WriteConflict(`${row} is written twice in one unit, over version ${previous} where the unit wrote ${held}`);
+    }
+    this.versions.set(row, version);
+  }
+}

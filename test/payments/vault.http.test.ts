@@ -255,6 +255,24 @@ describe('the vault', () => {
       }
     });
 
+    test('vaultOnSuccess uses the SINGLE_USE token: paying again with it is 400 PaymentError, and one payment exists', async () => {
+      const s = await tokenFor(t, CARDS.visa, { ...ORDER, customerId: 'cust-reuse', paymentMethod: { vaultOnSuccess: true } });
+      const first = await api(t, 'POST', '/payments', { paymentMethodToken: s.token });
+      assert.equal(first.json().status, 'AUTHORIZED', first.body);
+      assert.equal(first.json().paymentMethod.isVaulted, true);
+      assertError(await api(t, 'POST', '/payments', { paymentMethodToken: s.token, orderId: 'ord-reuse' }), 400, 'PaymentError');
+      const paid = (await t.store.payments.findById('mer_default', first.json().id))!;
+      const made = await t.store.payments.listBySession('mer_default', paid.sessionId!);
+      assert.deepEqual(
+        made.map((p) => p.id),
+        [paid.id],
+      );
+      // The token keeps both marks: used by the payment, and pointing at the saved card.
+      const stored = await t.store.payments.findToken(s.token);
+      assert.equal(stored?.usedAt, t.clock.now);
+      assert.equal(stored?.sourceToken, first.json().paymentMethod.paymentMethodToken);
+    });
+
     test('vaultOnSuccess does not vault a declined or failed card', async () => {
       for (const number of [CARDS.decline, CARDS.fail, CARDS.frictionlessFailure]) {
         const { payment } = await pay(t, number, { body: { customerId: 'cust-pay2', paymentMethod: { vaultOnSuccess: true } } });

@@ -7,6 +7,7 @@ import type { CardData } from '../../src/payments/model.ts';
 import type { PaymentData } from '../../src/payments/payment.ts';
 import type { StoredPayment, StoredToken } from '../../src/payments/payment.store.ts';
 import type { Store } from '../../src/storage/store.ts';
+import { isWriteConflict } from '../../src/storage/unit-of-work.ts';
 import { VISA_CARD_DATA } from '../payments/support.ts';
 import { T0, forEachEngine, withMerchants } from '../support/engines.ts';
 
@@ -147,6 +148,51 @@ forEachEngine('payment store', (_engine, fresh) => {
     assert.deepEqual(await store.payments.events('mer_a', 'pay_1'), []);
   });
 
+  test('one unit changing one token twice keeps both changes, and the fields neither names', async () => {
+    const { store } = await fresh();
+    await seed(store);
+    await store.commit((uow) => uow.payments.updateToken('tok_1', { customerId: 'cust-1', isDefault: true }));
+    await store.payments.change({ kind: 'token', token: 'tok_1' }, (_locked, uow) => {
+      uow.payments.updateToken('tok_1', { usedAt: T0 + 1 });
+      uow.payments.updateToken('tok_1', { sourceToken: 'tok_saved' });
+    });
+    assert.deepEqual(
+      await store.payments.findToken('tok_1'),
+      token({ customerId: 'cust-1', isDefault: true, usedAt: T0 + 1, sourceToken: 'tok_saved' }),
+    );
+  });
+
+  test('a second write of one payment in one unit from a stale copy is refused as it is recorded, and nothing is written', async () => {
+    const { store } = await fresh();
+    await seed(store);
+    let refusedAtRecord = false;
+    await assert.rejects(
+      store.payments.change({ kind: 'payment', merchantId: 'mer_a', paymentId: 'pay_1' }, (locked, uow) => {
+        const stale = locked.payment!;
+        uow.payments.update({ ...stale, status: 'SETTLED', version: 2 });
+        try {
+          uow.payments.update({ ...stale, status: 'CANCELLED', version: 2 });
+        } catch (error) {
+          refusedAtRecord = isWriteConflict(error);
+          throw error;
+        }
+      }),
+      isWriteConflict,
+    );
+    assert.equal(refusedAtRecord, true);
+    assert.deepEqual(await store.payments.findById('mer_a', 'pay_1'), payment());
+    // Writes that build on each other are one unit's right.
+    await store.payments.change({ kind: 'payment', merchantId: 'mer_a', paymentId: 'pay_1' }, (locked, uow) => {
+      const settling = { ...locked.payment!, status: 'SETTLING' as const, version: 2 };
+      uow.payments.update(settling);
+      uow.payments.update({ ...settling, status: 'SETTLED', version: 3 });
+    });
+    assert.deepEqual(
+      [(await store.payments.findById('mer_a', 'pay_1'))?.status, (await store.payments.findById('mer_a', 'pay_1'))?.version],
+      ['SETTLED', 3],
+    );
+  });
+
   test('changes to one payment from two handles (two processes) apply one after the other: none is lost', async () => {
     const { store, another } = await fresh();
     await seed(store);
@@ -203,7 +249,7 @@ forEachEngine('payment store', (_engine, fresh) => {
         ['tok_a', false],
       ],
     );
-    await store.commit((uow) => uow.payments.updateToken({ ...listed[0]!, deletedAt: T0 + 2, isDefault: false }));
+    await store.commit((uow) => uow.payments.updateToken(listed[0]!.token, { deletedAt: T0 + 2, isDefault: false }));
     assert.deepEqual(
       (await store.payments.vaulted('mer_a', 'cust-1')).map((t) => t.token),
       ['tok_a'],

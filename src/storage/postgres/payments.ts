@@ -31,10 +31,12 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
     uow.ops.push((tx) => tx`SELECT pg_advisory_xact_lock(${CUSTOMER_LOCK}, hashtext(${`${merchantId}\n${customerId}`}))`);
   return {
     insert(p) {
+      uow.written.record(`payment ${p.id}`, undefined, p.version);
       const r = paymentRow(p);
       uow.ops.push((tx) => tx`INSERT INTO payments ${tx(r)}`);
     },
     update(p) {
+      uow.written.record(`payment ${p.id}`, p.version - 1, p.version);
       const { id, merchant_id: _m, created_at: _c, ...changes } = paymentRow(p);
       uow.ops.push(async (tx) => {
         const result = await tx`UPDATE payments SET ${tx(changes)} WHERE id = ${id} AND version = ${p.version - 1}`;
@@ -56,12 +58,15 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
             ${tokenData(t)}, ${t.createdAt}, ${t.expiresAt ?? null}, ${t.usedAt ?? null}, ${t.deletedAt ?? null})`,
       );
     },
-    updateToken(t) {
+    updateToken(token, c) {
+      // Only the fields named change (coalesce keeps the rest), so an earlier change in the unit stays.
+      const isDefault = c.isDefault === undefined ? null : c.isDefault ? 1 : 0;
       uow.ops.push(
         (tx) => tx`
-          UPDATE payment_tokens SET customer_id = ${t.customerId ?? null}, source_token = ${t.sourceToken ?? null},
-            is_default = ${t.isDefault ? 1 : 0}, used_at = ${t.usedAt ?? null}, deleted_at = ${t.deletedAt ?? null}
-          WHERE token = ${t.token}`,
+          UPDATE payment_tokens SET customer_id = coalesce(${c.customerId ?? null}, customer_id),
+            source_token = coalesce(${c.sourceToken ?? null}, source_token), is_default = coalesce(${isDefault}, is_default),
+            used_at = coalesce(${c.usedAt ?? null}, used_at), deleted_at = coalesce(${c.deletedAt ?? null}, deleted_at)
+          WHERE token = ${token}`,
       );
     },
     setDefault(merchantId, customerId, token) {

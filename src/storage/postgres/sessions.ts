@@ -19,6 +19,7 @@ export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
       );
     },
     insert(s) {
+      uow.written.record(`session ${s.id}`, undefined, s.version);
       uow.ops.push(
         (tx) => tx`
           INSERT INTO sessions (id, merchant_id, access_token_hash, data, version, created_at, updated_at, expires_at)
@@ -27,6 +28,7 @@ export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
       );
     },
     update(s) {
+      uow.written.record(`session ${s.id}`, s.version - 1, s.version);
       uow.ops.push(async (tx) => {
         const result = await tx`
           UPDATE sessions SET data = ${JSON.stringify(s.data)}, version = ${s.version}, updated_at = ${s.updatedAt}

@@ -1,7 +1,7 @@
 // The PostgreSQL unit of work: the statements of one change, run in one transaction. They are sent
 // together (postgres.js pipelines the queries of a transaction that are not awaited one by one).
 import type { TransactionSql } from 'postgres';
-import type { UnitOfWork } from '../unit-of-work.ts';
+import { type UnitOfWork, WrittenVersions } from '../unit-of-work.ts';
 import { idempotencyWrites } from './idempotency.ts';
 import { paymentWrites } from './payments.ts';
 import { sessionWrites } from './sessions.ts';
@@ -11,6 +11,8 @@ export type PgOp = (tx: TransactionSql) => Promise<unknown>;
 export class PostgresUnitOfWork implements UnitOfWork {
   readonly ops: PgOp[] = [];
   readonly effects: Array<() => void> = [];
+  /** The versioned rows (payments, sessions) this unit writes: refuses a second write from a stale copy. */
+  readonly written = new WrittenVersions();
   readonly sessions = sessionWrites(this);
   readonly idempotency = idempotencyWrites(this);
   readonly payments = paymentWrites(this);

@@ -39,9 +39,11 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
       CASE WHEN ? = 'MULTI_USE' AND NOT EXISTS (SELECT 1 FROM payment_tokens WHERE merchant_id = ? AND customer_id = ?
         AND token_type = 'MULTI_USE' AND deleted_at IS NULL) THEN 1 ELSE 0 END,
       ?, ?, ?, ?, ?)`);
-  const updateToken = db.prepare(
-    'UPDATE payment_tokens SET customer_id = ?, source_token = ?, is_default = ?, used_at = ?, deleted_at = ? WHERE token = ?',
-  );
+  // Only the fields a change names are set (coalesce keeps the rest), so an earlier change in the unit stays.
+  const updateToken = db.prepare(`
+    UPDATE payment_tokens SET customer_id = coalesce(?, customer_id), source_token = coalesce(?, source_token),
+      is_default = coalesce(?, is_default), used_at = coalesce(?, used_at), deleted_at = coalesce(?, deleted_at)
+    WHERE token = ?`);
   const setDefault = db.prepare(
     "UPDATE payment_tokens SET is_default = CASE WHEN token = ? THEN 1 ELSE 0 END WHERE merchant_id = ? AND customer_id = ? AND token_type = 'MULTI_USE'",
   );
@@ -83,8 +85,9 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
         t.deletedAt ?? null,
       );
     },
-    updateToken(t) {
-      updateToken.run(t.customerId ?? null, t.sourceToken ?? null, t.isDefault ? 1 : 0, t.usedAt ?? null, t.deletedAt ?? null, t.token);
+    updateToken(token, c) {
+      const isDefault = c.isDefault === undefined ? null : c.isDefault ? 1 : 0;
+      updateToken.run(c.customerId ?? null, c.sourceToken ?? null, isDefault, c.usedAt ?? null, c.deletedAt ?? null, token);
     },
     setDefault(merchantId, customerId, token) {
       setDefault.run(token, merchantId, customerId);

@@ -11,7 +11,7 @@ import type { Clock } from '../lib/clock.ts';
 import { originOf, timed, type Context } from '../lib/context.ts';
 import { newAnalyticsId, newPaymentId, newPaymentToken, newUuid, sha256 } from '../lib/ids.ts';
 import { asUuid, type Sealer } from '../lib/seal.ts';
-import { sessionAmount } from '../sessions/amount.ts';
+import { amountErrors, sessionAmount } from '../sessions/amount.ts';
 import { accessTokenHash, usable } from '../sessions/lookup.ts';
 import { applyPatch } from '../sessions/merge.ts';
 import type { SessionData } from '../sessions/schemas.ts';
@@ -262,6 +262,9 @@ export class PaymentService {
     if (token.tokenType === 'MULTI_USE' && base.customerId === undefined && token.customerId) base.customerId = token.customerId;
     const merged = applyPatch(base, fields as Parameters<typeof applyPatch>[1]);
     if (metadata || base.metadata) merged.metadata = { ...base.metadata, ...(metadata as SessionData['metadata']) };
+    // The session API's money rules on the merged order: a total past 2^53-1 would be stored rounded.
+    const money = amountErrors(merged);
+    if (money.length > 0) throw validationError('PaymentCreationAPIRequest', money);
     const amount = input.amount ?? sessionAmount(merged);
     const missing: FieldError[] = [];
     if (amount === undefined) missing.push({ path: '$.amount', description: 'Missing fields for payment.' });

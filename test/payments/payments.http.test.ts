@@ -4,10 +4,12 @@
 // limit, KASSA_PAYMENTS=off and concurrent calls on one payment. Calls carry X-Api-Key.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { defaultCheckoutConfig } from '../../src/checkout/configuration.ts';
 import { newClaim, sha256 } from '../../src/lib/ids.ts';
 import { SCOPES } from '../../src/merchants/merchants.ts';
 import { TEST_CARDS } from '../../src/payments/cards.ts';
+import { MAX_AMOUNT } from '../../src/sessions/schemas.ts';
 import { testApp, type TestApp } from '../support/app.ts';
 import {
   api,
@@ -178,6 +180,60 @@ describe('Payments API', () => {
       ]);
       const ok = await api(t, 'POST', '/payments', { paymentMethodToken: token, amount: 5, currencyCode: 'USD', orderId: 'late' });
       assert.equal(ok.json().status, 'AUTHORIZED', ok.body);
+    });
+
+    test('a total of merged line items past 2^53-1: 422 at $.order, as the session API answers; nothing is written', async () => {
+      const s = await tokenFor(t, CARDS.visa, { orderId: 'big', currencyCode: 'EUR' });
+      const res = await api(t, 'POST', '/payments', {
+        paymentMethodToken: s.token,
+        order: { lineItems: [{ amount: 2 ** 52, quantity: 9 }] },
+      });
+      const error = assertError(res, 422, 'RequestValidationError');
+      assert.deepEqual(error.validationErrors, [
+        {
+          model: 'PaymentCreationAPIRequest',
+          errors: [
+            {
+              path: '$.order',
+              description: `The computed amount ${2n ** 52n * 9n} exceeds ${MAX_AMOUNT}, the largest amount Kassa accepts (JavaScript's safe integer range)`,
+            },
+          ],
+        },
+      ]);
+      const sessionApi = await api(t, 'POST', '/client-session', {
+        orderId: 'big',
+        order: { lineItems: [{ amount: 2 ** 52, quantity: 9 }] },
+      });
+      assert.deepEqual(assertError(sessionApi, 422, 'RequestValidationError').validationErrors[0].errors, error.validationErrors[0].errors);
+      // A negative line is refused as the session API refuses it.
+      const negative = { lineItems: [{ amount: 10, discountAmount: 11 }] };
+      assert.deepEqual(errorPaths(await api(t, 'POST', '/payments', { paymentMethodToken: s.token, order: negative })), [
+        '$.order.lineItems[0].discountAmount',
+      ]);
+      assert.equal((await t.store.payments.findToken(s.token))?.usedAt, undefined, 'the token is not used');
+    });
+
+    test('property: a payment’s amount from its line items is their exact total when safe, else refused with nothing written', async () => {
+      const big = fc.oneof(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 2 ** 48, max: MAX_AMOUNT }));
+      const line = fc.record({ amount: big, quantity: fc.integer({ min: 1, max: 16 }), taxAmount: big }, { requiredKeys: ['amount'] });
+      await fc.assert(
+        fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 4 }), async (lineItems) => {
+          const total = lineItems.reduce((sum, li) => sum + BigInt(li.amount) * BigInt(li.quantity ?? 1) + BigInt(li.taxAmount ?? 0), 0n);
+          const s = await tokenFor(t, CARDS.visa, { orderId: 'prop', currencyCode: 'EUR' });
+          const res = await api(t, 'POST', '/payments', { paymentMethodToken: s.token, order: { lineItems } });
+          if (total <= BigInt(MAX_AMOUNT)) {
+            assert.equal(res.statusCode, 200, res.body);
+            assert.ok(Number.isSafeInteger(res.json().amount));
+            assert.equal(BigInt(res.json().amount), total);
+          } else {
+            assert.deepEqual(errorPaths(res), ['$.order']);
+            const stored = (await t.store.payments.findToken(s.token))!;
+            assert.equal(stored.usedAt, undefined);
+            assert.deepEqual(await t.store.payments.listBySession(stored.merchantId, stored.sessionId!), []);
+          }
+        }),
+        { numRuns: 40 },
+      );
     });
 
     test('any vault option without customerId: 422 at $.customerId', async () => {

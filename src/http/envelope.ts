@@ -67,9 +67,9 @@ const FASTIFY_CODES: Record<string, ErrorId> = {
   FST_ERR_NOT_FOUND: 'NotFound',
 };
 
-/** 413 naming the route's own limit (the SDK routes take far less than the default 1 MiB). */
+/** 413 naming the request's own limit (the SDK routes take far less than the default 1 MiB). */
 function payloadTooLarge(request: FastifyRequest): KassaError {
-  const limit = request.routeOptions.bodyLimit;
+  const limit = request.audienceBodyLimit ?? request.routeOptions.bodyLimit;
   if (!limit) return new KassaError('PayloadTooLarge');
   const size = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : limit % 1024 === 0 ? `${limit / 1024} KiB` : `${limit}-byte`;
   return new KassaError('PayloadTooLarge', { detail: `The request body is larger than the ${size} limit.` });

@@ -4,7 +4,8 @@
 // schema (compiled code, no walk of ours). A guard's problems are reported on their own, before
 // schema validation (docs/api.md, "Hostile input").
 import { isUtf8 } from 'node:buffer';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Transform } from 'node:stream';
+import { errorCodes, type FastifyInstance, type FastifyRequest, type preParsingHookHandler } from 'fastify';
 import { KassaError, validationError, type FieldError } from '../errors.ts';
 import { duplicateKeyPath, inspectBody, KEY_ENDS } from '../lib/inspect-json.ts';
 
@@ -14,6 +15,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** JSON paths of unknown nested fields removed from the body. */
     ignoredFields?: string[];
+    /** This request's body limit when smaller than its route's: an SDK call to a route both audiences share. */
+    audienceBodyLimit?: number;
   }
 }
 
@@ -53,6 +56,27 @@ export function problemsError(model: string, problems: FieldError[], unreported:
   const listed = unreported > 0 ? [...problems, { path: '$', description: `${unreported} more problems were not listed` }] : problems;
   return validationError(model, listed);
 }
+
+/**
+ * Holds a request to `request.audienceBodyLimit` where one is set (the route's own limit is larger):
+ * a declared length past it is refused before any byte is read, a chunked body as it passes it.
+ */
+export const audienceBodyLimit: preParsingHookHandler = (request, _reply, payload, done) => {
+  const limit = request.audienceBodyLimit;
+  if (limit === undefined) return done(null, payload);
+  const declared = request.headers['content-length'];
+  // With a length, Node's parser reads no more than it, and Fastify checks the two agree.
+  if (declared !== undefined) return Number(declared) > limit ? done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE()) : done(null, payload);
+  let read = 0;
+  const capped = new Transform({
+    transform(chunk: Buffer, _encoding, next) {
+      read += chunk.length;
+      if (read > limit) next(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+      else next(null, chunk);
+    },
+  });
+  done(null, payload.pipe(capped));
+};
 
 /** Replaces Fastify's JSON parser (keeping its body limit) with readBody. */
 export function installJsonBody(app: FastifyInstance): void {

@@ -31,6 +31,7 @@ import { sha256 } from '../lib/ids.ts';
 import type { Merchants, Principal } from '../merchants/merchants.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
 import { resolveApiVersion } from './api-version.ts';
+import { audienceBodyLimit } from './json-body.ts';
 import type { RateLimits } from './rate-limit.ts';
 
 declare module 'fastify' {
@@ -91,7 +92,7 @@ export interface SdkRoute {
   token?: 'required' | 'optional';
 }
 
-type RouteSteps = Pick<RouteShorthandOptions, 'config' | 'onRequest' | 'preHandler' | 'onResponse' | 'bodyLimit'>;
+type RouteSteps = Pick<RouteShorthandOptions, 'config' | 'onRequest' | 'preParsing' | 'preHandler' | 'onResponse' | 'bodyLimit'>;
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -208,13 +209,22 @@ export type Pipeline = ReturnType<typeof createPipeline>;
  * A route both audiences call (POST /payments, resume, GET /payment-instruments): X-Api-Key makes it
  * a merchant request, else it is an SDK request with Primer-Client-Token. X-Api-Key wins when both
  * are sent. Only the merchant steps' onRequest and the SDK steps' onRequest are combined: such routes
- * take no preHandler steps.
+ * take no preHandler steps. The route's body limit is the merchant's (the server's, 1 MiB); an SDK
+ * request is held to the SDK steps' smaller one as its body is read.
  */
 export function eitherAudience(merchant: RouteSteps, sdk: RouteSteps): RouteSteps {
   const asMerchant = merchant.onRequest as onRequestHookHandler;
   const asSdk = sdk.onRequest as onRequestHookHandler;
+  const sdkLimit = sdk.bodyLimit;
   const onRequest: onRequestHookHandler = function (request, reply, done) {
-    return (request.headers['x-api-key'] !== undefined ? asMerchant : asSdk).call(this, request, reply, done);
+    if (request.headers['x-api-key'] !== undefined) return asMerchant.call(this, request, reply, done);
+    if (sdkLimit !== undefined) request.audienceBodyLimit = sdkLimit;
+    return asSdk.call(this, request, reply, done);
   };
-  return { config: { ...merchant.config, sdk: true }, onRequest, ...(sdk.bodyLimit !== undefined ? { bodyLimit: sdk.bodyLimit } : {}) };
+  return {
+    config: { ...merchant.config, sdk: true },
+    onRequest,
+    ...(merchant.bodyLimit !== undefined ? { bodyLimit: merchant.bodyLimit } : {}),
+    ...(sdkLimit !== undefined ? { preParsing: audienceBodyLimit } : {}),
+  };
 }

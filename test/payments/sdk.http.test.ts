@@ -2,11 +2,12 @@
 // field rule, the SDK's vault, POST /payments in the shape both mobile decoders accept, 3DS through
 // /3ds/{token}/continue and resume, and the BIN lookups. Calls carry Primer-Client-Token only.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { defaultCheckoutConfig } from '../../src/checkout/configuration.ts';
 import { SDK_REQUEST_HEADERS } from '../../src/http/cors.ts';
+import { sdkHeaders } from '../checkout/support.ts';
 import { loggerOptions } from '../../src/http/observability.ts';
 import { testApp, type TestApp } from '../support/app.ts';
 import {
@@ -490,6 +491,61 @@ describe('SDK payments', () => {
       assert.equal(res.json().status, 'AUTHORIZED');
       assert.equal(res.json().paymentMethod.paymentMethodToken, s.token);
       assert.deepEqual(errorPaths(await sdk(t, s.accessToken, 'GET', '/payment-instruments', undefined, both)), ['$.customer_id']);
+    });
+
+    test('body limits: X-Api-Key takes the server’s 1 MiB (80 line items, long metadata); Primer-Client-Token alone 8 KiB, chunked or not', async () => {
+      const s = await tokenFor(t, CARDS.visa, { orderId: 'big-body', currencyCode: 'EUR' });
+      const lineItems = Array.from({ length: 80 }, (_, i) => ({
+        itemId: `item-${i}`,
+        description: 'd'.repeat(200),
+        amount: 10,
+        quantity: 1,
+      }));
+      const metadata = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`note-${i}`, 'm'.repeat(4000)]));
+      const big = { paymentMethodToken: s.token, orderId: 'big-body', order: { lineItems }, metadata };
+      assert.ok(JSON.stringify(big).length > 64 * 1024);
+      const paid = await api(t, 'POST', '/payments', big);
+      assert.equal(paid.statusCode, 200, paid.body.slice(0, 300));
+      assert.equal(paid.json().amount, 800);
+      // The server's own limit still holds for X-Api-Key.
+      const huge = await api(t, 'POST', '/payments', { ...big, metadata: { note: 'x'.repeat(1024 * 1024) } });
+      assert.equal(assertError(huge, 413, 'PayloadTooLarge').description, 'The request body is larger than the 1 MiB limit.');
+      // The SDK's call: 8 KiB, before any parsing, whether the body says its length or comes in chunks.
+      const other = await tokenFor(t);
+      const over = JSON.stringify({ paymentMethodToken: other.token, padding: 'p'.repeat(8 * 1024) });
+      const tooLarge = (res: Res) =>
+        assert.equal(assertError(res, 413, 'PayloadTooLarge').description, 'The request body is larger than the 8 KiB limit.');
+      tooLarge(await t.app.inject({ method: 'POST', url: '/payments', headers: sdkHeaders(other.accessToken), payload: over }));
+      tooLarge(
+        await t.app.inject({
+          method: 'POST',
+          url: '/payments',
+          headers: sdkHeaders(other.accessToken),
+          payload: Readable.from([over.slice(0, 5000), over.slice(5000)]),
+        }),
+      );
+      tooLarge(
+        await t.app.inject({
+          method: 'POST',
+          url: '/payments/pay_0000000000000000/resume',
+          headers: sdkHeaders(other.accessToken),
+          payload: over,
+        }),
+      );
+      // Under it, chunked, the SDK's payment goes through.
+      const small = Readable.from([`{"paymentMethodToken":`, `"${other.token}"}`]);
+      const ok = await t.app.inject({ method: 'POST', url: '/payments', headers: sdkHeaders(other.accessToken), payload: small });
+      assert.equal(ok.json().status, 'SUCCESS', ok.body);
+      // Resume with X-Api-Key reads a body past 8 KiB too (its only problem then is the unknown field).
+      assert.deepEqual(
+        errorPaths(
+          await api(t, 'POST', `/payments/${paid.json().id}/resume`, {
+            resumeToken: '00000000-0000-4000-8000-000000000000',
+            padding: 'p'.repeat(16 * 1024),
+          }),
+        ),
+        ['$.padding'],
+      );
     });
 
     test('X-Idempotency-Key from the SDK: a completed key is 409 IdempotencyKeyAlreadyExists naming the payment', async () => {

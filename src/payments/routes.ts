@@ -1,8 +1,8 @@
 // The payments sandbox's routes (docs/payments.md): the server's Payments API and vault (X-Api-Key),
 // the SDKs' tokenize, vault, 3DS and BIN routes (Primer-Client-Token), and the three routes both call
 // (POST /payments, resume, GET /payment-instruments), where X-Api-Key picks the server's shape and body
-// limit (eitherAudience). Thin:
-// read input, call the service, render. Answers are built by payment.ts and sent as JSON text.
+// limit (eitherAudience). Thin: read input, call the service, render. Answers are built by payment.ts
+// and sent as JSON text.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';

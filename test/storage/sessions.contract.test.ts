@@ -63,6 +63,27 @@ forEachEngine('session store', (_engine, fresh) => {
     assert.deepEqual(await store.sessions.findByAccessTokenHash('hash-1'), saved);
   });
 
+  test('a second write of one session in one unit from a stale copy is refused as it is recorded, and nothing is written', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a');
+    await insert(store, session());
+    let refusedAtRecord = false;
+    await assert.rejects(
+      store.sessions.change('hash-1', (current, uow) => {
+        uow.sessions.update({ ...current!, version: 2, data: { orderId: 'first' } as SessionData });
+        try {
+          uow.sessions.update({ ...current!, version: 2, data: { orderId: 'second' } as SessionData });
+        } catch (error) {
+          refusedAtRecord = conflict(error);
+          throw error;
+        }
+      }),
+      conflict,
+    );
+    assert.equal(refusedAtRecord, true);
+    assert.deepEqual(await store.sessions.findByAccessTokenHash('hash-1'), session());
+  });
+
   test('of many writers racing on one version, through two handles, exactly one wins', async () => {
     const { store, another } = await fresh();
     const other = await another();

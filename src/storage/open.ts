@@ -7,7 +7,7 @@ import type { Store } from './store.ts';
 export interface OpenOptions {
   /** PostgreSQL: most connections this process opens (KASSA_DB_POOL_SIZE). */
   poolSize?: number;
-  /** PostgreSQL: longest one storage call may take (KASSA_DB_TIMEOUT_MS). */
+  /** PostgreSQL: longest one storage call may take (KASSA_DB_TIMEOUT_MS); SQLite: min(this, 5 s) bounds a write's wait for another process's lock. */
   timeoutMs?: number;
   /**
    * SQLite: checkpoint the WAL from a thread of its own (default), as a server does. A command that
@@ -19,6 +19,11 @@ export interface OpenOptions {
 
 export async function openStore(target: DatabaseTarget, options: OpenOptions = {}): Promise<Store> {
   if (target.engine === 'sqlite')
-    return openSqliteStore({ path: target.path, backgroundCheckpoints: options.backgroundCheckpoints ?? true });
+    return openSqliteStore({
+      path: target.path,
+      backgroundCheckpoints: options.backgroundCheckpoints ?? true,
+      // As PostgreSQL's lock_timeout (postgres/database.ts).
+      lockWaitMs: Math.min(options.timeoutMs ?? 10_000, 5000),
+    });
   return openPostgresStore({ url: target.url, poolSize: options.poolSize ?? 10, timeoutMs: options.timeoutMs });
 }

@@ -1,11 +1,13 @@
 // Group commit: units of work of one event-loop turn share a transaction, each answered after COMMIT,
 // one failing unit fails alone, and a failed COMMIT answers every unit with an error and keeps nothing.
+// A write lock held by another connection is waited for on timers, in order, up to lockWaitMs.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { Writer } from '../../src/storage/sqlite/writer.ts';
 
 describe('the SQLite writer', () => {
@@ -19,6 +21,8 @@ describe('the SQLite writer', () => {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // As Kassa's serving connection: a taken lock is the writer's to wait for, not SQLite's.
+    db.pragma('busy_timeout = 0');
     db.exec(`
       CREATE TABLE parents (id TEXT PRIMARY KEY);
       CREATE TABLE items (
@@ -65,7 +69,7 @@ describe('the SQLite writer', () => {
       const results = await Promise.all(['a', 'b', 'c', 'd'].map((name) => writer.run(() => (insert.get(name) as { seq: number }).seq)));
       assert.deepEqual(results, [1, 2, 3, 4]);
       assert.deepEqual(names(other), ['a', 'b', 'c', 'd']);
-      assert.deepEqual(writer.stats, { batches: 1, units: 4 });
+      assert.deepEqual(writer.stats, { batches: 1, units: 4, busy: 0 });
     });
 
     test('each promise settles only after COMMIT: inside the batch, other connections see nothing yet', async () => {
@@ -128,9 +132,28 @@ describe('the SQLite writer', () => {
       assert.deepEqual(names(other), ['after']);
     });
 
-    test('when BEGIN fails (another writer holds the lock), every request gets the error and none runs', async () => {
-      db.pragma('busy_timeout = 0');
-      const writer = new Writer(db);
+    test('a BEGIN that finds the lock taken keeps the units queued with the event loop free, and commits them in order once the lock is released', async () => {
+      const writer = new Writer(db, { lockWaitMs: 60_000 });
+      const insert = db.prepare('INSERT INTO items (name) VALUES (?)');
+      other.exec('BEGIN IMMEDIATE');
+      const first = [writer.run(() => insert.run('a')), writer.run(() => insert.run('b'))];
+      let turns = 0;
+      while (writer.stats.busy < 3) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turns++;
+      }
+      const later = writer.run(() => insert.run('c'));
+      assert.ok(turns > 0, 'the event loop turned while the writer waited');
+      assert.equal(writer.waiting, 3);
+      assert.deepEqual(writer.stats, { batches: 0, units: 0, busy: writer.stats.busy });
+      other.exec('ROLLBACK');
+      await Promise.all([...first, later]);
+      assert.deepEqual(names(other), ['a', 'b', 'c']);
+      assert.equal(writer.waiting, 0);
+    });
+
+    test('a unit that waited lockWaitMs for the lock gets SQLITE_BUSY and never runs', async () => {
+      const writer = new Writer(db, { lockWaitMs: 0 });
       const insert = db.prepare('INSERT INTO items (name) VALUES (?)');
       other.exec('BEGIN IMMEDIATE');
       let ran = 0;
@@ -143,15 +166,91 @@ describe('the SQLite writer', () => {
       assert.equal(((outcomes[0] as PromiseRejectedResult).reason as { code?: string }).code, 'SQLITE_BUSY');
       assert.equal(ran, 0);
       assert.deepEqual(names(other), []);
+      assert.equal(writer.waiting, 0);
+      await writer.run(() => insert.run('after'));
+      assert.deepEqual(names(other), ['after']);
+    });
+
+    test('drain() resolves once what waited for the lock is committed', async () => {
+      const writer = new Writer(db, { lockWaitMs: 60_000 });
+      const insert = db.prepare('INSERT INTO items (name) VALUES (?)');
+      other.exec('BEGIN IMMEDIATE');
+      const written = writer.run(() => insert.run('a'));
+      let drained = false;
+      const draining = writer.drain().then(() => {
+        drained = true;
+      });
+      while (writer.stats.busy < 2) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(drained, false);
+      other.exec('ROLLBACK');
+      await Promise.all([written, draining]);
+      assert.deepEqual(names(other), ['a']);
+    });
+
+    test('property: however the lock comes and goes between requests, every unit is answered in request order, and only the ones that succeed are kept', async () => {
+      const step = fc.oneof(
+        fc.record({ kind: fc.constant('write' as const), fails: fc.boolean() }),
+        fc.constant({ kind: 'lock' as const }),
+        fc.constant({ kind: 'unlock' as const }),
+        fc.constant({ kind: 'turn' as const }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { maxLength: 25 }), async (steps) => {
+          db.exec('DELETE FROM items');
+          const writer = new Writer(db, { lockWaitMs: 60_000 });
+          const insert = db.prepare('INSERT INTO items (name) VALUES (?)');
+          const expected: string[] = [];
+          const requested: string[] = [];
+          const answers: Promise<void>[] = [];
+          const answered: string[] = [];
+          let held = false;
+          for (const [i, s] of steps.entries()) {
+            if (s.kind === 'write') {
+              const name = `w${i}`;
+              if (!s.fails) expected.push(name);
+              const answer = writer.run(() => {
+                insert.run(name);
+                if (s.fails) throw new Error('refused');
+                return name;
+              });
+              requested.push(s.fails ? `!${name}` : name);
+              answers.push(
+                answer.then(
+                  (n) => {
+                    answered.push(n);
+                  },
+                  () => {
+                    answered.push(`!${name}`);
+                  },
+                ),
+              );
+            } else if (s.kind === 'lock' && !held) {
+              other.exec('BEGIN IMMEDIATE');
+              held = true;
+            } else if (s.kind === 'unlock' && held) {
+              other.exec('ROLLBACK');
+              held = false;
+            } else if (s.kind === 'turn') {
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+          }
+          if (held) other.exec('ROLLBACK');
+          await writer.drain();
+          await Promise.all(answers);
+          assert.deepEqual(answered, requested, 'answered in request order');
+          assert.deepEqual(names(other), expected);
+        }),
+        { numRuns: 60 },
+      );
     });
 
     test('writes of different turns go in different transactions; a batch holds at most maxBatch writes', async () => {
       const writer = new Writer(db, { maxBatch: 2 });
       const insert = db.prepare('INSERT INTO items (name) VALUES (?)');
       await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => writer.run(() => insert.run(name))));
-      assert.deepEqual(writer.stats, { batches: 3, units: 5 });
+      assert.deepEqual(writer.stats, { batches: 3, units: 5, busy: 0 });
       await writer.run(() => insert.run('f'));
-      assert.deepEqual(writer.stats, { batches: 4, units: 6 });
+      assert.deepEqual(writer.stats, { batches: 4, units: 6, busy: 0 });
       assert.deepEqual(names(other), ['a', 'b', 'c', 'd', 'e', 'f']);
     });
 
@@ -165,7 +264,7 @@ describe('the SQLite writer', () => {
       assert.deepEqual(names(other), ['a']);
       // The scheduled flush then finds nothing to do.
       scheduled[0]!();
-      assert.deepEqual(writer.stats, { batches: 1, units: 1 });
+      assert.deepEqual(writer.stats, { batches: 1, units: 1, busy: 0 });
     });
   });
 });

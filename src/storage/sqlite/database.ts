@@ -32,6 +32,8 @@ export interface SqliteOptions {
    * and the durability tests run it.
    */
   durable?: boolean;
+  /** Longest a write waits for another process's write lock before it fails with SQLITE_BUSY (ms; default 5000). */
+  lockWaitMs?: number;
 }
 
 /** What the per-feature SQLite modules share. */
@@ -61,12 +63,16 @@ export function openSqliteStore(options: SqliteOptions): Store {
       code: (error as { code?: string }).code,
     });
   }
+  const lockWaitMs = options.lockWaitMs ?? 5000;
+  // Opening and migrating may wait for another process's lock: nothing is served yet.
+  db.pragma(`busy_timeout = ${lockWaitMs}`);
   db.pragma('journal_mode = WAL');
   db.pragma(options.durable === false ? 'synchronous = OFF' : 'synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);
-  const writer = new Writer(db);
+  // From here on the event loop never waits for a lock: the writer retries on a timer (writer.ts).
+  db.pragma('busy_timeout = 0');
+  const writer = new Writer(db, { lockWaitMs });
   const writes: SqliteWrites = {
     sessions: sqliteSessionWrites(db),
     idempotency: sqliteIdempotencyWrites(db),
@@ -87,7 +93,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
         if (db.open) db.pragma(`wal_autocheckpoint = ${pages}`);
       })
     : undefined;
-  return new SqliteStore(engine, checkpointer, temporary);
+  return new SqliteStore(engine, checkpointer, temporary, lockWaitMs);
 }
 
 /** Applies pending migrations under the write lock (BEGIN IMMEDIATE), so two processes apply each once. */
@@ -128,6 +134,7 @@ class SqliteStore implements Store {
     private readonly sqlite: SqliteEngine,
     private readonly checkpointer: Checkpointer | undefined,
     private readonly temporary: string | undefined,
+    private readonly lockWaitMs: number,
   ) {
     this.sessions = sqliteSessions(sqlite);
     this.merchants = sqliteMerchants(sqlite);
@@ -143,10 +150,16 @@ class SqliteStore implements Store {
   }
 
   // The schema is migrated when the store opens (statements are prepared against it); this stays for
-  // `kassa migrate`, and finds nothing left to do.
+  // `kassa migrate` and start-up, before anything is served, so it may wait for another process's lock.
   async migrate(): Promise<void> {
-    this.sqlite.writer.endRead();
-    migrate(this.sqlite.db);
+    const { db, writer } = this.sqlite;
+    writer.endRead();
+    db.pragma(`busy_timeout = ${this.lockWaitMs}`);
+    try {
+      migrate(db);
+    } finally {
+      db.pragma('busy_timeout = 0');
+    }
   }
 
   async ping(): Promise<boolean> {
@@ -174,8 +187,8 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     if (this.sqlite.db.open) {
-      // flush() ends a read transaction too, then commits what is queued.
-      this.sqlite.writer.flush();
+      // Ends a read transaction too, then commits what is queued (waiting, as any write, for another process's lock).
+      await this.sqlite.writer.drain();
       this.sqlite.db.close();
     }
     if (this.temporary) rmSync(this.temporary, { recursive: true, force: true });

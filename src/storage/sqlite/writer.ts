@@ -15,6 +15,12 @@
 // one read transaction (`reading()`), which ends before the writer's next transaction or when the turn
 // ends. A read therefore sees everything committed before its turn began.
 //
+// The event loop never waits for another connection's lock (busy_timeout is 0, database.ts): a BEGIN
+// that finds the write lock taken (another process, or a checkpoint) keeps the queue as it is and tries
+// again on a timer, with the event loop free meanwhile and later units queued behind; so order and
+// all-or-nothing are those of any batch. A unit still waiting `lockWaitMs` after it was requested is
+// answered with SQLite's SQLITE_BUSY, a 503 (storage/unavailable.ts), and never runs.
+//
 // Why on the event loop and not on a writer thread: measured (docs/performance.md, "Writes"), a thread
 // with its own connection made creates faster but patches and reads slower, because every commit by
 // another connection empties this connection's page cache.
@@ -25,10 +31,23 @@ export interface WriterOptions {
   maxBatch?: number;
   /** How a flush is scheduled; setImmediate lets every request of the current turn join first. */
   schedule?: (flush: () => void) => void;
+  /** Longest a unit waits for another connection's write lock before its caller gets SQLITE_BUSY (ms). */
+  lockWaitMs?: number;
 }
+
+/** Pauses between attempts at a taken write lock (ms), the last repeated; SQLite's busy handler's own steps. */
+const LOCK_RETRY_MS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+
+/** BEGIN found the write lock taken (SQLITE_BUSY, or an extended code such as SQLITE_BUSY_RECOVERY). */
+const isBusy = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'));
+};
 
 interface Pending {
   unit: () => unknown;
+  /** performance.now() past which the unit stops waiting for the lock. */
+  deadline: number;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -50,8 +69,13 @@ export class Writer {
   private readonly endReading: Database.Statement;
   private readOpen = false;
   private writing = false;
-  /** Transactions committed or attempted, and units run: for tests and diagnostics. */
-  readonly stats = { batches: 0, units: 0 };
+  private readonly lockWaitMs: number;
+  /** The timer of the next attempt at a taken lock, and how many attempts in a row found it taken. */
+  private retry: NodeJS.Timeout | undefined;
+  private busyAttempts = 0;
+  private readonly drained: Array<() => void> = [];
+  /** Transactions committed or attempted, units run, and BEGINs that found the lock taken: for tests and diagnostics. */
+  readonly stats = { batches: 0, units: 0, busy: 0 };
 
   constructor(
     private readonly db: Database.Database,
@@ -59,6 +83,7 @@ export class Writer {
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
     this.schedule = options.schedule ?? ((flush) => setImmediate(flush));
+    this.lockWaitMs = options.lockWaitMs ?? 5000;
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
@@ -67,6 +92,11 @@ export class Writer {
     this.rollbackTo = db.prepare('ROLLBACK TO kassa_unit');
     this.beginRead = db.prepare('BEGIN DEFERRED');
     this.endReading = db.prepare('COMMIT');
+  }
+
+  /** Units requested and not yet answered (more than a turn's worth only while the lock is taken). */
+  get waiting(): number {
+    return this.queue.length;
   }
 
   /** Called before every read: the reads of this turn share one read transaction (see above). */
@@ -87,7 +117,8 @@ export class Writer {
   /** Runs `unit` in the next group transaction; resolves with its result once that transaction is committed. */
   run<T>(unit: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ unit, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ unit, deadline: performance.now() + this.lockWaitMs, resolve: resolve as (value: unknown) => void, reject });
+      // While the lock is taken, the retry timer is the one flush to come.
       if (!this.scheduled) {
         this.scheduled = true;
         this.schedule(() => this.flush());
@@ -95,28 +126,72 @@ export class Writer {
     });
   }
 
-  /** Runs everything queued now (the scheduled flush, or a store that is closing). */
+  /**
+   * Runs everything queued now (the scheduled flush, or a store that is closing); what finds the write
+   * lock taken stays queued for a later attempt.
+   */
   flush(): void {
     this.scheduled = false;
+    clearTimeout(this.retry);
+    this.retry = undefined;
     this.endRead();
     this.writing = true;
     try {
-      while (this.queue.length > 0) this.runBatch(this.queue.splice(0, this.maxBatch));
+      while (this.queue.length > 0) {
+        try {
+          this.begin.run();
+        } catch (error) {
+          if (isBusy(error)) {
+            this.waitForLock(error);
+            break;
+          }
+          const batch = this.queue.splice(0, this.maxBatch);
+          this.stats.batches++;
+          this.stats.units += batch.length;
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        this.busyAttempts = 0;
+        this.runBatch(this.queue.splice(0, this.maxBatch));
+      }
     } finally {
       this.writing = false;
+      if (this.queue.length === 0) for (const resolve of this.drained.splice(0)) resolve();
     }
   }
 
+  /** Resolves once nothing is queued: everything committed, or answered with an error (a closing store). */
+  drain(): Promise<void> {
+    this.flush();
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  /** The write lock is taken: answer the units that waited long enough, try again later for the rest. */
+  private waitForLock(error: unknown): void {
+    this.stats.busy++;
+    const now = performance.now();
+    const expired = this.queue.filter((p) => p.deadline <= now);
+    if (expired.length > 0) {
+      this.queue = this.queue.filter((p) => p.deadline > now);
+      for (const p of expired) p.reject(error);
+    }
+    if (this.queue.length === 0) {
+      this.busyAttempts = 0;
+      return;
+    }
+    const pause = LOCK_RETRY_MS[Math.min(this.busyAttempts++, LOCK_RETRY_MS.length - 1)]!;
+    // No unit waits past its deadline for the next attempt.
+    const until = Math.max(0, Math.min(pause, this.queue[0]!.deadline - now));
+    this.scheduled = true;
+    this.retry = setTimeout(() => this.flush(), until);
+  }
+
+  /** Runs `batch` in the transaction just begun, and commits it. */
   private runBatch(batch: Pending[]): void {
     this.stats.batches++;
     this.stats.units += batch.length;
     const outcomes: Outcome[] = [];
-    try {
-      this.begin.run();
-    } catch (error) {
-      for (const p of batch) p.reject(error);
-      return;
-    }
     try {
       for (const p of batch) {
         this.savepoint.run();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { SqliteEngine } from '../../src/storage/sqlite/database.ts';
+import { openStore } from '../../src/storage/open.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
 
@@ -126,5 +127,16 @@ describe('another process holds the SQLite write lock', () => {
       holder.close();
       await t.close();
     }
+  });
+
+  test("the bound is min(KASSA_DB_TIMEOUT_MS, 5 s), as PostgreSQL's lock_timeout", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-lock-'));
+    const bounds: number[] = [];
+    for (const timeoutMs of [undefined, 100, 10_000, 600_000]) {
+      const store = await openStore({ engine: 'sqlite', path: join(dir, 'kassa.db') }, { backgroundCheckpoints: false, timeoutMs });
+      bounds.push((store as unknown as { sqlite: { writer: { lockWaitMs: number } } }).sqlite.writer.lockWaitMs);
+      await store.close();
+    }
+    assert.deepEqual(bounds, [5000, 100, 5000, 5000]);
   });
 });

@@ -49,8 +49,8 @@ const SQLSTATES = new Set([
 
 /**
  * SQLite, by primary code (extended codes add a suffix, e.g. SQLITE_IOERR_FSYNC): another process held
- * the write lock past busy_timeout; the disk is full; I/O failed; the file is damaged, not a database,
- * read-only or gone.
+ * the write lock past the writer's bound (sqlite/writer.ts); the disk is full; I/O failed; the file is
+ * damaged, not a database, read-only or gone.
  */
 const SQLITE_CODES = [
   'SQLITE_BUSY',

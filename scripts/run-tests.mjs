@@ -29,6 +29,7 @@ const ON_BOTH_ENGINES = [
   'test/sessions/patch.http.test.ts',
   'test/sessions/primer-openapi.http.test.ts',
   'test/payments/payments.http.test.ts',
+  'test/payments/primer-letter.http.test.ts',
   'test/payments/primer-openapi.http.test.ts',
   'test/payments/sdk.http.test.ts',
   'test/payments/three-ds-page.http.test.ts',

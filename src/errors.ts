@@ -80,6 +80,11 @@ export const ERROR_CATALOGUE = {
     description: 'No route matches this method and path.',
     recoverySuggestion: 'Check the method and path against /docs.',
   },
+  MethodNotAllowed: {
+    status: 405,
+    description: 'This path does not serve this method.',
+    recoverySuggestion: 'Use one of the methods in the Allow header.',
+  },
   SessionNotFound: {
     status: 404,
     description: "No session with this id belongs to the API key's merchant.",

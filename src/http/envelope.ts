@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { Type, type Static } from 'typebox';
 import { ERROR_CATALOGUE, KassaError, type CatalogueEntry, type ErrorId } from '../errors.ts';
 import { fieldErrors } from '../lib/ajv.ts';
+import { AllowedMethods } from './allowed-methods.ts';
 
 export const ErrorEnvelope = Type.Object(
   {
@@ -117,8 +118,19 @@ export function installErrorHandling(
   /** Told when a request failed because the storage could not do its work (readiness then checks it). */
   onUnavailable: () => void = () => {},
 ): void {
+  // Before any route is added: the hook sees every one of them, in every scope.
+  const allowed = new AllowedMethods();
+  app.addHook('onRoute', allowed.record);
+  /** No route for this method and path: 405 with Allow when the path serves other methods, else 404. */
+  const unrouted = (request: FastifyRequest, reply: FastifyReply): KassaError => {
+    const methods = allowed.at(request.url.split('?')[0] ?? '');
+    if (methods.length === 0) return new KassaError('NotFound');
+    reply.header('Allow', methods.join(', '));
+    return new KassaError('MethodNotAllowed', { detail: `${request.method} is not served here; ${methods.join(', ')} are.` });
+  };
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const kassaError = toKassaError(error, request, isUnavailable);
+    // An unrouted request whose body could not be parsed is answered for its route, not its body.
+    const kassaError = request.is404 ? unrouted(request, reply) : toKassaError(error, request, isUnavailable);
     if (kassaError.errorId === 'ServiceUnavailable' && !(error instanceof KassaError)) onUnavailable();
     if (kassaError.status >= 500) {
       // Log the fault, never the request body or headers (they hold secrets and personal data).
@@ -126,5 +138,5 @@ export function installErrorHandling(
     }
     return sendError(reply, kassaError, request.id);
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new KassaError('NotFound'), request.id));
+  app.setNotFoundHandler((request, reply) => sendError(reply, unrouted(request, reply), request.id));
 }

@@ -228,10 +228,12 @@ test('403 Forbidden for a key without client_tokens:write, on all three endpoint
   );
 });
 
-test('404 NotFound for an unknown route or method', async (t) => {
+test('404 NotFound for an unknown path; 405 MethodNotAllowed with Allow for a method a known path does not serve', async (t) => {
   const app = await setup(t);
   assertEnvelope(await app.app.inject({ method: 'GET', url: '/nope' }), 404, 'NotFound');
-  assertEnvelope(await app.app.inject({ method: 'DELETE', url: '/client-session', headers: headers(app.apiKey) }), 404, 'NotFound');
+  const wrongMethod = await app.app.inject({ method: 'DELETE', url: '/client-session', headers: headers(app.apiKey) });
+  assertEnvelope(wrongMethod, 405, 'MethodNotAllowed');
+  assert.equal(wrongMethod.headers.allow, 'GET, HEAD, PATCH, POST');
 });
 
 test('413 PayloadTooLarge for a body over 1 MiB', async (t) => {

@@ -19,7 +19,7 @@
 //                        → the token's session, before any body is read (small body limits)
 //     parsing, handler   as above
 //   either audience      (POST /payments, resume, GET /payment-instruments): X-Api-Key present → the
-//                        merchant steps, else the SDK steps (eitherAudience)
+//                        merchant steps, else Primer-Client-Token → the SDK steps, else 401 (eitherAudience)
 //   open routes          (health, metrics, docs, dashboard page, icons): nothing more
 //   every response       onSend: X-Request-Id, Server-Timing; onResponse: metrics, one log line;
 //                        errors: Primer's envelope (envelope.ts)
@@ -207,17 +207,20 @@ export type Pipeline = ReturnType<typeof createPipeline>;
 
 /**
  * A route both audiences call (POST /payments, resume, GET /payment-instruments): X-Api-Key makes it
- * a merchant request, else it is an SDK request with Primer-Client-Token. X-Api-Key wins when both
- * are sent. Only the merchant steps' onRequest and the SDK steps' onRequest are combined: such routes
- * take no preHandler steps. The route's body limit is the merchant's (the server's, 1 MiB); an SDK
- * request is held to the SDK steps' smaller one as its body is read.
+ * a merchant request, else Primer-Client-Token makes it an SDK request; with neither it is a merchant
+ * request without a key (401). X-Api-Key wins when both are sent. Only the merchant steps' onRequest
+ * and the SDK steps' onRequest are combined: such routes take no preHandler steps. The route's body
+ * limit is the merchant's (the server's, 1 MiB); an SDK request is held to the SDK steps' smaller one
+ * as its body is read.
  */
 export function eitherAudience(merchant: RouteSteps, sdk: RouteSteps): RouteSteps {
   const asMerchant = merchant.onRequest as onRequestHookHandler;
   const asSdk = sdk.onRequest as onRequestHookHandler;
   const sdkLimit = sdk.bodyLimit;
   const onRequest: onRequestHookHandler = function (request, reply, done) {
-    if (request.headers['x-api-key'] !== undefined) return asMerchant.call(this, request, reply, done);
+    // Neither credential: the merchant steps' 401, as on every other server route.
+    const fromSdk = request.headers['x-api-key'] === undefined && request.headers['primer-client-token'] !== undefined;
+    if (!fromSdk) return asMerchant.call(this, request, reply, done);
     if (sdkLimit !== undefined) request.audienceBodyLimit = sdkLimit;
     return asSdk.call(this, request, reply, done);
   };

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
 import { testApp, type TestApp } from '../support/app.ts';
-import { assertError } from './support.ts';
+import { assertError, pay, sdk } from './support.ts';
 
 describe('Primer to the letter', () => {
   let t: TestApp;
@@ -14,6 +14,21 @@ describe('Primer to the letter', () => {
     t = await testApp({ onRoute: (route) => routes.push(route) });
   });
   after(() => t.close());
+
+  test('the routes both audiences call answer 401 Unauthorized without X-Api-Key or Primer-Client-Token', async () => {
+    const { payment } = await pay(t);
+    const none = { 'content-type': 'application/json', 'x-api-version': '2.4' };
+    for (const [method, url, payload] of [
+      ['POST', '/payments', { paymentMethodToken: 'tok_x' }],
+      ['POST', `/payments/${payment.id}/resume`, { resumeToken: '00000000-0000-4000-8000-000000000000' }],
+      ['GET', '/payment-instruments?customer_id=c', undefined],
+    ] as const) {
+      const res = await t.app.inject({ method, url, headers: none, ...(payload ? { payload } : {}) });
+      assertError(res, 401, 'Unauthorized');
+      // A Primer-Client-Token, even a bad one, is still the SDK's call.
+      assertError(await sdk(t, 'nope', method, url, payload), 400, 'ClientSessionValidationError');
+    }
+  });
 
   test('every known path answers a method it does not serve with 405, Allow and the envelope', async () => {
     const concrete = (url: string) => url.replace(/:[^/]+/g, 'x').replace(/\*/g, 'x');

@@ -72,8 +72,11 @@ export interface MerchantRoute {
   scope: string;
   /** Reads X-Api-Version (and echoes it). */
   versioned?: boolean;
-  /** Takes a JSON body (Content-Type application/json, checked before the body is read). */
-  body?: boolean;
+  /**
+   * Takes a JSON body (Content-Type application/json, checked before the body is read). `optional`: a
+   * body Primer's spec marks optional, so a request without one (no Content-Type, no bytes) is `{}`.
+   */
+  body?: boolean | 'optional';
   /** Honours X-Idempotency-Key. */
   idempotent?: boolean;
   /** Where the route's client token is, for the per-token rate limit. */
@@ -96,6 +99,12 @@ type RouteSteps = Pick<RouteShorthandOptions, 'config' | 'onRequest' | 'preParsi
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/** No Content-Type and no bytes: what a client sends when it leaves out an optional body. */
+const sentNoBody = (request: FastifyRequest) =>
+  request.headers['content-type'] === undefined &&
+  request.headers['transfer-encoding'] === undefined &&
+  (request.headers['content-length'] === undefined || request.headers['content-length'] === '0');
 
 /** The versioned routes' step: resolve X-Api-Version and echo it. */
 function apiVersion(request: FastifyRequest, reply: FastifyReply, versioned: boolean) {
@@ -141,7 +150,11 @@ export function createPipeline(deps: PipelineDeps) {
             (principal) => {
               request.principal = principal;
               ctx.merchantId = principal.merchantId;
-              if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
+              if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) {
+                // Fastify reads no body from such a request, so this {} is what the schema validates.
+                if (route.body === 'optional' && sentNoBody(request)) request.body = {};
+                else throw new KassaError('UnsupportedMediaType');
+              }
               if (route.clientToken === 'query' && rateLimits.enabled('token')) {
                 limitClientToken((request.query as Record<string, unknown> | undefined)?.clientToken);
               }

@@ -238,19 +238,19 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       path: string,
       scope: string,
       summary: string,
-      body: unknown,
+      body: { schema: unknown; optional?: boolean },
       errors: readonly Parameters<typeof errorResponses>[number][],
       run: (request: FastifyRequest<{ Params: { id: string }; Body: B }>) => Promise<StoredPayment>,
     ) =>
       app.post<{ Params: { id: string }; Body: B }>(
         path,
         {
-          ...pipeline.merchant({ scope, versioned: true, body: true }),
+          ...pipeline.merchant({ scope, versioned: true, body: body.optional ? 'optional' : true }),
           schema: {
             summary,
             tags,
             params: PaymentIdParams,
-            body: body as never,
+            body: body.schema as never,
             response: { 200: PaymentResponse, ...errorResponses(...COMMON, ...BODY, ...ACTION_ERRORS, ...errors) },
           },
         },
@@ -262,7 +262,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       '/payments/:id/authorize',
       'transactions:authorize',
       'Authorize a payment created with authorizeOnCreate off',
-      AuthorizeBody,
+      { schema: AuthorizeBody },
       ['PaymentNotFoundError', 'PaymentAlreadyAuthorized', 'MerchantAccountNotFound'],
       (request) =>
         service.authorize(ctxOf(request), merchantOf(request), request.params.id, request.body.processor, idempotencyKey(request)),
@@ -271,7 +271,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       '/payments/:id/capture',
       'transactions:capture',
       'Capture a payment, in full or in part',
-      CaptureBody,
+      { schema: CaptureBody, optional: true },
       ['PaymentRequestLimitExceeded'],
       (request) => service.capture(ctxOf(request), merchantOf(request), request.params.id, request.body, idempotencyKey(request)),
     );
@@ -279,7 +279,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       '/payments/:id/cancel',
       'transactions:cancel',
       'Cancel a payment',
-      CancelBody,
+      { schema: CancelBody, optional: true },
       ['PaymentRequestLimitExceeded'],
       (request) => service.cancel(ctxOf(request), merchantOf(request), request.params.id, request.body.reason, idempotencyKey(request)),
     );
@@ -287,7 +287,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       '/payments/:id/refund',
       'transactions:refund',
       'Refund a payment, in full or in part',
-      RefundBody,
+      { schema: RefundBody, optional: true },
       ['UnprocessableRefundAmount', 'PaymentAlreadyRefunded', 'PaymentRequestLimitExceeded'],
       (request) => service.refund(ctxOf(request), merchantOf(request), request.params.id, request.body, idempotencyKey(request)),
     );
@@ -295,7 +295,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       '/payments/:id/adjust-authorization',
       'transactions:authorize',
       'Adjust the authorized amount of an ESTIMATED authorization',
-      AdjustBody,
+      { schema: AdjustBody },
       ['EntityNotFound', 'PaymentIsNotAuthorizedYet', 'IncorrectPaymentAuthorizationType'],
       (request) => service.adjust(ctxOf(request), merchantOf(request), request.params.id, request.body.amount, idempotencyKey(request)),
     );

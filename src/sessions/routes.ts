@@ -37,7 +37,7 @@ export function sessionRoutes(service: SessionService, pipeline: Pipeline) {
     app.post(
       '/client-session',
       {
-        ...pipeline.merchant({ scope: SCOPE, versioned: true, body: true, idempotent: true }),
+        ...pipeline.merchant({ scope: SCOPE, versioned: true, body: 'optional', idempotent: true }),
         schema: {
           summary: 'Create a client session',
           tags: ['Client Session API'],

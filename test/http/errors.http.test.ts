@@ -256,8 +256,11 @@ test('415 UnsupportedMediaType for a wrong or missing content type', async (t) =
   });
   assertEnvelope(wrong, 415, 'UnsupportedMediaType');
   const { 'content-type': _c, ...noType } = headers(app.apiKey);
-  const missing = await app.app.inject({ method: 'POST', url: '/client-session', headers: noType });
+  // A body without its type; with no body at all, POST /client-session's optional body is {} (test/payments/primer-letter.http.test.ts).
+  const missing = await app.app.inject({ method: 'POST', url: '/client-session', headers: noType, payload: '{}' });
   assertEnvelope(missing, 415, 'UnsupportedMediaType');
+  const noTypeOnPatch = await app.app.inject({ method: 'PATCH', url: '/client-session', headers: noType });
+  assertEnvelope(noTypeOnPatch, 415, 'UnsupportedMediaType');
   const form = await app.app.inject({
     method: 'PATCH',
     url: '/client-session',

@@ -4,8 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
-import { testApp, type TestApp } from '../support/app.ts';
-import { assertError, pay, sdk } from './support.ts';
+import { headers, testApp, type TestApp } from '../support/app.ts';
+import { assertError, ORDER, pay, sdk } from './support.ts';
+
+/** A POST as a client sends it when it leaves out an optional body: no Content-Type, no bytes. */
+const bare = (t: TestApp, url: string) => {
+  const { 'content-type': _type, ...h } = headers(t.apiKey);
+  return t.app.inject({ method: 'POST', url, headers: h });
+};
 
 describe('Primer to the letter', () => {
   let t: TestApp;
@@ -14,6 +20,36 @@ describe('Primer to the letter', () => {
     t = await testApp({ onRoute: (route) => routes.push(route) });
   });
   after(() => t.close());
+
+  describe('a body the spec marks optional, sent without body or Content-Type, is {}', () => {
+    test('POST /client-session', async () => {
+      const res = await bare(t, '/client-session');
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(typeof res.json().clientToken, 'string');
+    });
+
+    test('capture, cancel and refund', async () => {
+      const captured = (await pay(t)).payment;
+      const capture = await bare(t, `/payments/${captured.id}/capture`);
+      assert.equal(capture.statusCode, 200, capture.body);
+      assert.equal(capture.json().status, 'SETTLED');
+      const refund = await bare(t, `/payments/${captured.id}/refund`);
+      assert.equal(refund.statusCode, 200, refund.body);
+      assert.equal(refund.json().processor.amountRefunded, ORDER.amount);
+      const cancelled = (await pay(t)).payment;
+      const cancel = await bare(t, `/payments/${cancelled.id}/cancel`);
+      assert.equal(cancel.statusCode, 200, cancel.body);
+      assert.equal(cancel.json().status, 'CANCELLED');
+    });
+
+    test('a body sent without Content-Type is still 415, and a required body still needs one', async () => {
+      const { 'content-type': _type, ...h } = headers(t.apiKey);
+      assertError(await t.app.inject({ method: 'POST', url: '/client-session', headers: h, payload: '{}' }), 415, 'UnsupportedMediaType');
+      const { payment } = await pay(t);
+      assertError(await bare(t, `/payments/${payment.id}/adjust-authorization`), 415, 'UnsupportedMediaType');
+      assertError(await bare(t, `/payments/${payment.id}/authorize`), 415, 'UnsupportedMediaType');
+    });
+  });
 
   test('the routes both audiences call answer 401 Unauthorized without X-Api-Key or Primer-Client-Token', async () => {
     const { payment } = await pay(t);

@@ -55,10 +55,12 @@ const callerOf = (request: FastifyRequest): Caller =>
     ? { merchantId: merchantOf(request) }
     : { merchantId: (request.clientSession as StoredSession).merchantId, session: request.clientSession as StoredSession };
 
-const wantsEvents = (expand: unknown) =>
-  Array.isArray(expand)
-    ? expand.includes('transactions.events')
-    : typeof expand === 'string' && expand.split(',').includes('transactions.events');
+/** The fields named by `expand`: a body's array, or a query's comma lists and repeats. Repeats count once. */
+const expandedFields = (expand: unknown): string[] =>
+  (Array.isArray(expand) ? expand : typeof expand === 'string' ? [expand] : [])
+    .flatMap((v: unknown) => (typeof v === 'string' ? v.split(',') : []))
+    .filter((v) => v !== '');
+const wantsEvents = (expand: unknown) => expandedFields(expand).includes('transactions.events');
 
 // GET /payments: every parameter, as Primer names it. Lists come as comma lists or repeats.
 const LIST_PARAMS = [
@@ -73,6 +75,8 @@ const LIST_PARAMS = [
   'max_amount',
   'customer_id',
   'merchant_id',
+  'customer_email_address',
+  /** Kassa's name before it took Primer's, kept as an alias. */
   'customer_email',
   'last_4_digits',
   'paypal_email',
@@ -129,12 +133,14 @@ function parseList(query: Record<string, string | string[] | undefined>): {
   const badStatus = status?.find((s) => !(PAYMENT_STATUSES as readonly string[]).includes(s));
   if (badStatus !== undefined) errors.push({ path: '$.status', description: `Must be one of ${PAYMENT_STATUSES.join(', ')}.` });
   const methodType = list('payment_method_type');
+  const emailLists = [list('customer_email_address'), list('customer_email')].filter((l) => l !== undefined);
+  const emails = emailLists.length > 0 ? emailLists.flat() : undefined;
   const filter: PaymentFilter = {
     ...(status ? { status: status as PaymentStatus[] } : {}),
     ...(list('currency_code') ? { currencyCode: list('currency_code')! } : {}),
     ...(first(query.order_id) !== undefined ? { orderId: first(query.order_id)! } : {}),
     ...(list('customer_id') ? { customerId: list('customer_id')! } : {}),
-    ...(list('customer_email') ? { customerEmail: list('customer_email')! } : {}),
+    ...(emails ? { customerEmail: emails } : {}),
     ...(list('last_4_digits') ? { last4: list('last_4_digits')! } : {}),
     ...(list('processor') ? { processor: list('processor')! } : {}),
     ...(list('merchant_id') ? { processorMerchantId: list('merchant_id')! } : {}),
@@ -189,7 +195,12 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           summary: 'Get a payment',
           tags,
           params: PaymentIdParams,
-          querystring: Type.Object({ expand: Type.Optional(Type.String({ maxLength: 64 })) }),
+          // Primer's Expand is an array: repeated (`?expand=a&expand=b`) or a comma list.
+          querystring: Type.Object({
+            expand: Type.Optional(
+              Type.Union([Type.String({ maxLength: 2048 }), Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100 })]),
+            ),
+          }),
           response: { 200: PaymentResponse, ...errorResponses(...COMMON, 'PaymentError', 'RequestValidationError') },
         },
       },
@@ -198,7 +209,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           throw validationError('PaymentRequest', [{ path: '$.expand', description: 'expand was introduced in API version 2.4.' }]);
         }
         // Primer's Expand enum has one value, as the bodies' expand arrays do.
-        if (request.query.expand?.split(',').some((field) => field !== '' && field !== 'transactions.events')) {
+        if (expandedFields(request.query.expand).some((field) => field !== 'transactions.events')) {
           throw validationError('PaymentRequest', [{ path: '$.expand', description: 'The only field to expand is transactions.events.' }]);
         }
         const payment = await service.get(merchantOf(request), request.params.id);

@@ -5,7 +5,8 @@ import { Type, type Static } from 'typebox';
 import { AUTHORIZATION_TYPES, FIRST_PAYMENT_REASONS, PAYMENT_TYPES } from '../sessions/enums.ts';
 import { CountryCode, CurrencyCode, Customer, Metadata, Money, Order, StringEnum, Text } from '../sessions/schemas.ts';
 
-const Expand = Type.Optional(Type.Union([Type.Array(Type.Literal('transactions.events'), { maxItems: 2 }), Type.Null()]));
+// No maxItems, as Primer's: repeats are ignored, and the body walk bounds every array (1000 items).
+const Expand = Type.Optional(Type.Union([Type.Array(Type.Literal('transactions.events')), Type.Null()]));
 
 export const PaymentMethodRequest = Type.Object(
   {

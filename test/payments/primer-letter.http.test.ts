@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
 import { headers, testApp, type TestApp } from '../support/app.ts';
-import { assertError, ORDER, pay, sdk } from './support.ts';
+import { api, assertError, CARDS, errorPaths, ORDER, pay, sdk } from './support.ts';
+
+const post = (t: TestApp, paymentId: string, action: string, body?: unknown) => api(t, 'POST', `/payments/${paymentId}/${action}`, body);
 
 /** A POST as a client sends it when it leaves out an optional body: no Content-Type, no bytes. */
 const bare = (t: TestApp, url: string) => {
@@ -20,6 +22,21 @@ describe('Primer to the letter', () => {
     t = await testApp({ onRoute: (route) => routes.push(route) });
   });
   after(() => t.close());
+
+  test('GET /payments takes Primer’s customer_email_address, and customer_email as an alias', async () => {
+    const email = 'letter@example.com';
+    const { payment } = await pay(t, CARDS.visa, { session: { ...ORDER, customer: { emailAddress: email } } });
+    await pay(t);
+    for (const name of ['customer_email_address', 'customer_email']) {
+      const res = await api(t, 'GET', `/payments?${name}=${encodeURIComponent(email)}`);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(
+        res.json().data.map((p: { id: string }) => p.id),
+        [payment.id],
+        name,
+      );
+    }
+  });
 
   describe('a body the spec marks optional, sent without body or Content-Type, is {}', () => {
     test('POST /client-session', async () => {
@@ -64,6 +81,20 @@ describe('Primer to the letter', () => {
       // A Primer-Client-Token, even a bad one, is still the SDK's call.
       assertError(await sdk(t, 'nope', method, url, payload), 400, 'ClientSessionValidationError');
     }
+  });
+
+  test('expand is an array: repeats in the query and long body arrays are accepted, duplicates ignored', async () => {
+    const { payment } = await pay(t);
+    const events = (res: { statusCode: number; body: string; json(): any }) => {
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().transactions[0].events as unknown[] | undefined;
+    };
+    const once = events(await api(t, 'GET', `/payments/${payment.id}?expand=transactions.events`));
+    assert.ok(once && once.length > 0);
+    assert.deepEqual(events(await api(t, 'GET', `/payments/${payment.id}?expand=transactions.events&expand=transactions.events`)), once);
+    assert.deepEqual(errorPaths(await api(t, 'GET', `/payments/${payment.id}?expand=transactions.events&expand=customer`)), ['$.expand']);
+    const capture = await post(t, payment.id, 'capture', { amount: 100, expand: Array(5).fill('transactions.events') });
+    assert.equal(events(capture)?.length, (once?.length ?? 0) + 1);
   });
 
   test('every known path answers a method it does not serve with 405, Allow and the envelope', async () => {

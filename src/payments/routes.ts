@@ -419,7 +419,8 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
         schema: {
           summary: "A customer's saved payment methods (X-Api-Key: ?customer_id=; SDK: the session's customer)",
           tags: ['Vault'],
-          querystring: Type.Object({ customer_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+          // No minLength, as Primer's: an empty customer id has no saved methods (vaulting needs one).
+          querystring: Type.Object({ customer_id: Type.Optional(Type.String({ maxLength: 255 })) }),
           response: { 200: VaultedListResponse, ...errorResponses(...COMMON, 'ClientSessionValidationError', 'RequestValidationError') },
         },
       },

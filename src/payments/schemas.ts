@@ -18,7 +18,8 @@ export const PaymentMethodRequest = Type.Object(
     authorizationType: Type.Optional(StringEnum(AUTHORIZATION_TYPES, 'AuthorizationTypeEnum')),
     firstPaymentReason: Type.Optional(StringEnum(FIRST_PAYMENT_REASONS, 'FirstPaymentReasonEnum')),
   },
-  { title: 'PaymentRequestPaymentMethodOptionsAPISchema', additionalProperties: false },
+  // Open, as Primer's schema leaves it: unknown fields are dropped (docs/api.md, "Unknown fields").
+  { title: 'PaymentRequestPaymentMethodOptionsAPISchema' },
 );
 
 /** POST /payments: a token, and anything that overrides its session. */
@@ -43,7 +44,8 @@ export type CreatePaymentBody = Static<typeof CreatePaymentBody>;
 export const AuthorizeBody = Type.Object(
   {
     processor: Type.Object(
-      { processorMerchantId: Text(1, 255), name: Type.Optional(Text(1, 255)) },
+      // Empty strings pass, as Primer's schema lets them: they name no processor (400 MerchantAccountNotFound).
+      { processorMerchantId: Text(0, 255), name: Type.Optional(Text(0, 255)) },
       { title: 'PaymentAuthorizationRequestProcessorAPISchema' },
     ),
     expand: Expand,
@@ -55,7 +57,8 @@ export const CaptureBody = Type.Object(
   {
     amount: Type.Optional(Money()),
     final: Type.Optional(Type.Boolean()),
-    order: Type.Optional(Type.Object({ retailerCountryCode: Type.Optional(CountryCode) }, { additionalProperties: false })),
+    // Open, as Primer's schema leaves it: unknown fields are dropped.
+    order: Type.Optional(Type.Object({ retailerCountryCode: Type.Optional(CountryCode) })),
     metadata: Type.Optional(Metadata),
     expand: Expand,
   },

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
+import { defaultCheckoutConfig } from '../../src/checkout/configuration.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
-import { api, assertError, CARDS, errorPaths, ORDER, pay, sdk } from './support.ts';
+import { api, assertError, CARDS, errorPaths, ORDER, pay, sdk, tokenFor } from './support.ts';
 
 const post = (t: TestApp, paymentId: string, action: string, body?: unknown) => api(t, 'POST', `/payments/${paymentId}/${action}`, body);
 
@@ -126,5 +127,57 @@ describe('Primer to the letter', () => {
     }
     assert.ok(checked > 100, `${checked} method and path pairs`);
     assertError(await t.app.inject({ method: 'GET', url: '/no-such-path' }), 404, 'NotFound');
+  });
+
+  test('unknown fields in nested objects the spec leaves open are dropped, as on the session API', async () => {
+    const s = await tokenFor(t);
+    const created = await api(t, 'POST', '/payments', {
+      paymentMethodToken: s.token,
+      paymentMethod: { descriptor: 'Letter', surprise: true },
+    });
+    assert.equal(created.statusCode, 200, created.body);
+    assert.equal(created.json().paymentMethod.descriptor, 'Letter');
+    assert.equal(created.json().paymentMethod.surprise, undefined);
+    const capture = await post(t, created.json().id, 'capture', { order: { retailerCountryCode: 'DE', surprise: 1 } });
+    assert.equal(capture.statusCode, 200, capture.body);
+    // Where the spec closes the object, an unknown field is still 422.
+    const { payment } = await pay(t);
+    assert.deepEqual(errorPaths(await post(t, payment.id, 'refund', { surprise: 1 })), ['$.surprise']);
+  });
+
+  test('empty strings the spec allows: customer_id= lists nothing; an empty processor names none', async () => {
+    const res = await api(t, 'GET', '/payment-instruments?customer_id=');
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), { data: [] });
+    const checkout = defaultCheckoutConfig('SANDBOX');
+    checkout.sandbox = { ...checkout.sandbox, authorizeOnCreate: false };
+    const idle = await testApp({ checkout });
+    try {
+      const { payment } = await pay(idle);
+      for (const processor of [{ processorMerchantId: '' }, { processorMerchantId: 'kassa-sandbox', name: '' }]) {
+        assertError(await post(idle, payment.id, 'authorize', { processor }), 400, 'MerchantAccountNotFound');
+      }
+    } finally {
+      await idle.close();
+    }
+  });
+
+  test('the stricter rules Kassa keeps (docs/api.md, "Deviations from Primer\'s spec")', async () => {
+    const { token } = await tokenFor(t);
+    for (const [field, value] of [
+      ['customerId', ''],
+      ['orderId', ''],
+    ] as const) {
+      assert.deepEqual(errorPaths(await api(t, 'POST', '/payments', { paymentMethodToken: token, [field]: value })), [`$.${field}`]);
+    }
+    assert.deepEqual(errorPaths(await api(t, 'POST', '/payments', { paymentMethodToken: token, customer: { firstName: '' } })), [
+      '$.customer.firstName',
+    ]);
+    const { payment } = await pay(t);
+    assert.deepEqual(errorPaths(await post(t, payment.id, 'capture', { amount: 0 })), ['$.amount']);
+    assert.deepEqual(errorPaths(await post(t, payment.id, 'adjust-authorization', { amount: 0 })).length, 1);
+    await post(t, payment.id, 'capture', {});
+    assert.deepEqual(errorPaths(await post(t, payment.id, 'refund', { amount: 0 })), ['$.amount']);
+    assert.deepEqual(errorPaths(await post(t, payment.id, 'refund', { orderId: '' })), ['$.orderId']);
   });
 });

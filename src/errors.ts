@@ -170,6 +170,11 @@ export const ERROR_CATALOGUE = {
     description: 'Transaction request already exists with this idempotency key.',
     recoverySuggestion: 'Read the payment named by paymentId; use a new key for a new request.',
   },
+  SessionTokenLimitExceeded: {
+    status: 409,
+    description: 'This client session has made the most payment method tokens one session may make.',
+    recoverySuggestion: 'Create a new client session.',
+  },
   PaymentRequestLimitExceeded: {
     status: 409,
     description: 'Too many refused requests were made on this payment.',

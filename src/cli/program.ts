@@ -305,7 +305,10 @@ export function buildProgram(env: Env, io: Io): Command {
         }),
       );
       if (options.json) printJson(io, result);
-      else io.out(`Purged ${result.sessions} expired session(s) and ${result.idempotencyRecords} expired idempotency record(s).\n`);
+      else
+        io.out(
+          `Purged ${result.sessions} expired session(s), ${result.idempotencyRecords} expired idempotency record(s) and ${result.tokens} expired unused payment method token(s).\n`,
+        );
     });
 
   return program;

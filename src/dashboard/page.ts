@@ -110,6 +110,7 @@ export const DASHBOARD_HTML = `<!doctype html>
           <tbody></tbody>
         </table>
         <p id="vault-empty" class="muted" hidden>No saved cards.</p>
+        <button id="vault-more" type="button" class="secondary" hidden>Older saved cards</button>
         <p id="vault-error" class="error" role="alert"></p>
       </section>
     </div>

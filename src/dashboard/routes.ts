@@ -10,6 +10,7 @@ import { errorResponses } from '../http/envelope.ts';
 import type { Pipeline } from '../http/pipeline.ts';
 import { PAYMENT_STATUSES, type PaymentStatus } from '../payments/model.ts';
 import { PaymentDetail, PaymentSummary, VaultedCard, parseBefore, type PaymentOverview } from '../payments/overview.ts';
+import { parseVaultCursor } from '../payments/vault.ts';
 import { SessionDetail, SessionSummary, type SessionOverview } from '../sessions/overview.ts';
 import { DeliveryView, History, PaymentHistory, SessionHistory } from './history.ts';
 import { DASHBOARD_CSS, DASHBOARD_HTML } from './page.ts';
@@ -54,8 +55,19 @@ const SessionPayments = Type.Object(
   { title: 'DashboardSessionPayments' },
 );
 const Vault = Type.Object(
-  { customerId: Type.String(), cards: Type.Array(VaultedCard, { description: "The customer's saved cards, newest first" }) },
+  {
+    customerId: Type.String(),
+    cards: Type.Array(VaultedCard, { description: "The customer's saved cards, newest first" }),
+    nextBefore: Type.Optional(Type.String({ description: 'Pass as `before` for the next page; absent on the last page' })),
+  },
   { title: 'DashboardVault' },
+);
+const VaultQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: `1 to ${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} when absent` })),
+    before: Type.Optional(Type.String({ maxLength: 200, description: 'A nextBefore from the previous page' })),
+  },
+  { title: 'DashboardVaultQuery', additionalProperties: false },
 );
 const IdParams = (title: string) => Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }, { title });
 const AUTH_ERRORS = ['Unauthorized', 'Forbidden'] as const;
@@ -240,10 +252,19 @@ function paymentPages(root: FastifyInstance, payments: PaymentOverview, pipeline
         summary: "A customer's saved cards (never their tokens)",
         tags: ['Dashboard'],
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 255 }) }, { title: 'DashboardVaultParams' }),
+        querystring: VaultQuery,
         response: { 200: Vault, ...errorResponses(...AUTH_ERRORS, 'RequestValidationError') },
       },
     },
-    async (request) => ({ customerId: request.params.id, cards: await payments.vault(request.principal!.merchantId, request.params.id) }),
+    async (request) => {
+      const limit = pageSize(request.query.limit, 'DashboardVaultQuery');
+      const before = request.query.before === undefined ? undefined : parseVaultCursor(request.query.before);
+      if (request.query.before !== undefined && !before) {
+        throw validationError('DashboardVaultQuery', [{ path: '$.before', description: 'Not a nextBefore this API returned' }]);
+      }
+      const page = await payments.vault(request.principal!.merchantId, request.params.id, limit, before);
+      return { customerId: request.params.id, ...page };
+    },
   );
 
   app.get(

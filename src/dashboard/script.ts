@@ -14,6 +14,8 @@ const PAGE = 25;
 const $ = (id) => document.getElementById(id);
 let nextBefore;
 let nextPaymentsBefore;
+let vaultShown;
+let nextVaultBefore;
 let shownView;
 
 const apiKey = () => sessionStorage.getItem(KEY);
@@ -354,19 +356,25 @@ async function showPayment() {
 
 // ---- Saved cards ---------------------------------------------------------------------------------
 
-async function showVault(customerId) {
+// A page at a time, as the payments: a customer may have many saved cards.
+async function showVault(customerId, more) {
   $('vault-customer').textContent = customerId;
   const body = $('vault-cards').tBodies[0];
-  body.replaceChildren();
+  if (!more) body.replaceChildren();
+  vaultShown = customerId;
   $('vault-error').textContent = '';
   $('vault-empty').hidden = true;
+  const query = new URLSearchParams({ limit: String(PAGE) });
+  if (more && nextVaultBefore) query.set('before', nextVaultBefore);
   let answer;
   try {
-    answer = await api('/dashboard/api/customers/' + encodeURIComponent(customerId) + '/vault');
+    answer = await api('/dashboard/api/customers/' + encodeURIComponent(customerId) + '/vault?' + query);
   } catch (error) {
     $('vault-error').textContent = error.message;
     return;
   }
+  nextVaultBefore = answer.nextBefore;
+  $('vault-more').hidden = !nextVaultBefore;
   for (const c of answer.cards) {
     const tr = document.createElement('tr');
     tr.dataset.id = c.id;
@@ -380,7 +388,7 @@ async function showVault(customerId) {
     );
     body.append(tr);
   }
-  $('vault-empty').hidden = answer.cards.length > 0;
+  $('vault-empty').hidden = body.rows.length > 0;
 }
 
 // ---- Views -----------------------------------------------------------------------------------------
@@ -492,6 +500,7 @@ function start() {
   });
   $('payments-refresh').addEventListener('click', () => void loadPayments(false));
   $('payments-more').addEventListener('click', () => void loadPayments(true));
+  $('vault-more').addEventListener('click', () => void showVault(vaultShown, true));
   window.addEventListener('hashchange', () => void route());
   const key = apiKey();
   if (key) void signIn(key);

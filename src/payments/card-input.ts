@@ -45,6 +45,8 @@ export interface ReadCard {
   cvvGiven: boolean;
   /** The first 8 digits, for the BIN lookup only: never stored. */
   bin8: string;
+  /** The keyed hash of the number `fingerprintOf` gives (one saved card per card): never the number. */
+  fingerprint?: string;
 }
 
 const path = (field: string) => `$.paymentInstrument.${field}`;
@@ -92,7 +94,12 @@ function readYear(v: unknown, problems: FieldError[]): string | undefined {
  * RequestValidationError listing every bad field. A past expiry is accepted: it declines at payment
  * (isExpired). `now` is not needed for that; it is taken so the caller's clock stays the only one.
  */
-export function readCard(input: unknown, session: { orderedAllowedCardNetworks?: readonly string[] }, _now: number): ReadCard {
+export function readCard(
+  input: unknown,
+  session: { orderedAllowedCardNetworks?: readonly string[] },
+  _now: number,
+  fingerprintOf?: (digits: string) => string,
+): ReadCard {
   if (!isRecord(input))
     throw validationError('PaymentInstrument', [{ path: '$.paymentInstrument', description: CARD_PROBLEMS.notAnObject }]);
   // A PayPal, wallet or other instrument has no number but fields a card never has (cards only).
@@ -157,7 +164,14 @@ export function readCard(input: unknown, session: { orderedAllowedCardNetworks?:
     isNetworkTokenized: false,
     binData: binData(digits, network),
   };
-  return { card, scenario: scenarioFor(digits), networks: carried, cvvGiven, bin8: digits.slice(0, 8) };
+  return {
+    card,
+    scenario: scenarioFor(digits),
+    networks: carried,
+    cvvGiven,
+    bin8: digits.slice(0, 8),
+    ...(fingerprintOf ? { fingerprint: fingerprintOf(digits) } : {}),
+  };
 }
 
 /** A card is good through the last day of its expiry month (UTC) and expired from the next month on. */

@@ -5,7 +5,8 @@
 import { Type, type Static } from 'typebox';
 import { PAYMENT_STATUSES, type StatusReason } from './model.ts';
 import type { Transaction } from './payment.ts';
-import type { PaymentCursor, PaymentEvent, PaymentStore, StoredPayment, StoredToken } from './payment.store.ts';
+import type { PaymentCursor, PaymentEvent, PaymentStore, StoredPayment, StoredToken, VaultCursor } from './payment.store.ts';
+import { vaultCursorText, vaultPage } from './vault.ts';
 
 const Instant = (description: string) => Type.String({ format: 'date-time', description });
 const Status = Type.Unsafe<(typeof PAYMENT_STATUSES)[number]>({ type: 'string', enum: [...PAYMENT_STATUSES] });
@@ -244,8 +245,14 @@ export class PaymentOverview {
     return this.store.events(merchantId, id);
   }
 
-  /** The customer's live saved cards, newest first. */
-  async vault(merchantId: string, customerId: string): Promise<VaultedCard[]> {
-    return (await this.store.vaulted(merchantId, customerId)).map(describeVaulted);
+  /** A page of the customer's live saved cards, newest first; `nextBefore` when another page follows. */
+  async vault(
+    merchantId: string,
+    customerId: string,
+    limit: number,
+    before?: VaultCursor,
+  ): Promise<{ cards: VaultedCard[]; nextBefore?: string }> {
+    const page = vaultPage(await this.store.vaulted(merchantId, customerId, limit + 1, before), limit);
+    return { cards: page.saved.map(describeVaulted), ...(page.next ? { nextBefore: vaultCursorText(page.next) } : {}) };
   }
 }

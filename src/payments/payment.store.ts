@@ -29,6 +29,8 @@ export interface StoredToken {
   /** The test card's scenario key (cards.ts). */
   scenario: string;
   cvvGiven: boolean;
+  /** A keyed hash of the card number (card-input.ts, cardFingerprint): never the number. Absent on tokens made before it existed. */
+  fingerprint?: string;
   isDefault: boolean;
   createdAt: number;
   /** SINGLE_USE: expires with its session. */
@@ -111,12 +113,29 @@ export interface PaymentCursor {
   backwards: boolean;
 }
 
+/** Where a page of saved cards starts: after this one (newest first, ties by vaulted id, which the browser may see). */
+export interface VaultCursor {
+  createdAt: number;
+  vaultedId: string;
+}
+
+/**
+ * Which customer's saved card of the same number a change needs (Locked.sameCard), once the rows are
+ * read; undefined when it will not vault. Engines lock that customer before reading it.
+ */
+export type SavedCardOf = (locked: Locked) => string | undefined;
+
 /** Which rows a change locks and reads before it decides. */
 export type PaymentKey =
-  | { kind: 'payment'; merchantId: string; paymentId: string }
+  | { kind: 'payment'; merchantId: string; paymentId: string; savedCardOf?: SavedCardOf }
   /** A token, its session and (for 3DS continue) the payment waiting on it. */
-  | { kind: 'token'; token: string }
-  | { kind: 'action'; actionId: string };
+  | { kind: 'token'; token: string; savedCardOf?: SavedCardOf }
+  | { kind: 'action'; actionId: string; savedCardOf?: SavedCardOf }
+  /**
+   * A session about to get a token (tokenize, exchange): how many it has (Locked.sessionTokens), counted
+   * one change at a time, and with `card`, that customer's live saved card of that number.
+   */
+  | { kind: 'session'; sessionId: string; card?: { merchantId: string; customerId: string; fingerprint: string } };
 
 export interface Locked {
   payment?: StoredPayment;
@@ -126,6 +145,10 @@ export interface Locked {
   vaulted?: StoredToken;
   /** A SINGLE_USE token's session. */
   session?: StoredSession;
+  /** The live saved card of the customer `savedCardOf` (or the key's `card`) names with the token's fingerprint. */
+  sameCard?: StoredToken;
+  /** A 'session' key: the tokens that session has. */
+  sessionTokens?: number;
 }
 
 export interface PaymentStore {
@@ -136,8 +159,8 @@ export interface PaymentStore {
   listBySession(merchantId: string, sessionId: string): Promise<StoredPayment[]>;
   findToken(token: string): Awaitable<StoredToken | undefined>;
   findVaultedById(merchantId: string, vaultedId: string): Awaitable<StoredToken | undefined>;
-  /** A customer's live vaulted methods, newest first. */
-  vaulted(merchantId: string, customerId: string): Promise<StoredToken[]>;
+  /** A page of a customer's live vaulted methods, newest first (ties by vaulted id), after `after` when given. */
+  vaulted(merchantId: string, customerId: string, limit: number, after?: VaultCursor): Promise<StoredToken[]>;
   /**
    * A change serialised with every other change to the same payment or token, in every process:
    * `decide` sees the rows `key` names as they are now, records its writes in `uow`, and they commit
@@ -147,6 +170,11 @@ export interface PaymentStore {
   /** Counts one refused capture, cancel or refund; resolves with the new count. */
   countRefused(merchantId: string, paymentId: string): Promise<number>;
   events(merchantId: string, paymentId: string): Promise<PaymentEvent[]>;
+  /**
+   * Deletes up to `limit` SINGLE_USE tokens that expired before `before` and that no payment references
+   * (never used, or their payments are gone); resolves with how many.
+   */
+  purgeExpiredTokens(before: number, limit: number): Promise<number>;
   /** Jobs due at `now` that no process holds. */
   dueJobs(now: number, limit: number): Promise<PaymentJob[]>;
   /** Takes a due job for this process until `until`; false when another process took it. */

@@ -13,7 +13,7 @@ import type { Context } from '../lib/context.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
 import { binDataResponse, networksResponse } from './bin-lookup.ts';
 import { PAYMENT_STATUSES, type PaymentStatus } from './model.ts';
-import { renderPayment, renderSdkPayment, renderSummary, renderVaulted } from './payment.ts';
+import { renderInstrument, renderPayment, renderSdkPayment, renderSummary, renderVaulted } from './payment.ts';
 import type { PaymentCursor, PaymentFilter, StoredPayment } from './payment.store.ts';
 import {
   AdjustBody,
@@ -36,7 +36,8 @@ import {
   VaultedListResponse,
   VaultedResponse,
 } from './schemas.ts';
-import type { Caller, PaymentService } from './service.ts';
+import { VAULT_PAGE_SIZE, type Caller, type PaymentService } from './service.ts';
+import { parseVaultCursor, vaultCursorText, type VaultPage } from './vault.ts';
 
 const COMMON = ['InvalidApiVersion', 'Unauthorized', 'Forbidden', 'TooManyRequests'] as const;
 const BODY = ['RequestValidationError', 'InvalidRequestBody', 'UnsupportedMediaType', 'PayloadTooLarge'] as const;
@@ -174,6 +175,35 @@ function parseList(query: Record<string, string | string[] | undefined>): {
     query.klarna_email !== undefined;
   return { filter, limit, ...(cursor ? { cursor } : {}), none };
 }
+
+// GET /payment-instruments: Primer's spec has no paging here; Kassa pages as GET /payments does (limit, cursor).
+const VaultQuery = Type.Object(
+  {
+    // No minLength, as Primer's: an empty customer id has no saved methods (vaulting needs one).
+    customer_id: Type.Optional(Type.String({ maxLength: 255 })),
+    limit: Type.Optional(Type.String({ maxLength: 16, description: `1 to ${VAULT_PAGE_SIZE}; ${VAULT_PAGE_SIZE} when absent` })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'The nextCursor of the previous page' })),
+  },
+  { title: 'PaymentInstrumentsQuery' },
+);
+
+/** The page a vault list asks for: 422 for a limit outside 1..VAULT_PAGE_SIZE or a cursor this API did not make. */
+function vaultPaging(query: { limit?: string; cursor?: string }) {
+  const errors: FieldError[] = [];
+  const limit = query.limit === undefined ? VAULT_PAGE_SIZE : /^\d{1,3}$/.test(query.limit) ? Number(query.limit) : 0;
+  if (limit < 1 || limit > VAULT_PAGE_SIZE)
+    errors.push({ path: '$.limit', description: `Must be an integer from 1 to ${VAULT_PAGE_SIZE}.` });
+  const after = query.cursor === undefined ? undefined : parseVaultCursor(query.cursor);
+  if (query.cursor !== undefined && !after) errors.push({ path: '$.cursor', description: 'Not a cursor this API returned.' });
+  if (errors.length > 0) throw validationError('PaymentInstrumentsQuery', errors);
+  return { limit, ...(after ? { after } : {}) };
+}
+
+/** A vault page as the list answers it: `nextCursor` only when another page follows. */
+const vaultList = (page: VaultPage, render: (t: VaultPage['saved'][number]) => unknown) => ({
+  data: page.saved.map(render),
+  ...(page.next ? { nextCursor: vaultCursorText(page.next) } : {}),
+});
 
 const cursorOf = (p: StoredPayment, backwards: boolean) =>
   Buffer.from(JSON.stringify({ createdAt: p.createdAt, id: p.id, backwards })).toString('base64url');
@@ -406,7 +436,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           summary: 'Tokenize a card (SDK)',
           tags,
           body: TokenizeBody,
-          response: { 200: InstrumentResponse, ...errorResponses(...sdkErrors, ...BODY) },
+          response: { 200: InstrumentResponse, ...errorResponses(...sdkErrors, ...BODY, 'SessionTokenLimitExceeded') },
         },
       },
       async (request, reply) => send(reply, await service.tokenize(session(request), request.body)),
@@ -419,18 +449,22 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
         schema: {
           summary: "A customer's saved payment methods (X-Api-Key: ?customer_id=; SDK: the session's customer)",
           tags: ['Vault'],
-          // No minLength, as Primer's: an empty customer id has no saved methods (vaulting needs one).
-          querystring: Type.Object({ customer_id: Type.Optional(Type.String({ maxLength: 255 })) }),
+          querystring: VaultQuery,
           response: { 200: VaultedListResponse, ...errorResponses(...COMMON, 'ClientSessionValidationError', 'RequestValidationError') },
         },
       },
       async (request, reply) => {
-        if (!request.principal) return send(reply, await service.sdkVaulted(session(request)));
+        const { limit, after } = vaultPaging(request.query);
+        if (!request.principal)
+          return send(
+            reply,
+            vaultList(await service.sdkVaulted(session(request), limit, after), (t) => renderInstrument(t)),
+          );
         const customerId = request.query.customer_id;
         if (customerId === undefined) {
           throw validationError('PaymentInstrumentsQuery', [{ path: '$.customer_id', description: 'customer_id is required.' }]);
         }
-        return send(reply, { data: (await service.vaulted(merchantOf(request), customerId)).map(renderVaulted) });
+        return send(reply, vaultList(await service.vaulted(merchantOf(request), customerId, limit, after), renderVaulted));
       },
     );
 
@@ -460,7 +494,10 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           tags,
           params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
           body: ExchangeBody,
-          response: { 200: InstrumentResponse, ...errorResponses(...sdkErrors, ...BODY, 'InvalidPaymentInstrumentToken') },
+          response: {
+            200: InstrumentResponse,
+            ...errorResponses(...sdkErrors, ...BODY, 'InvalidPaymentInstrumentToken', 'SessionTokenLimitExceeded'),
+          },
         },
       },
       async (request, reply) => send(reply, await service.exchange(session(request), request.params.id, request.body.cvv)),

@@ -36,7 +36,16 @@ import { Draft } from './draft.ts';
 import type { CompleteKey, KeyedRequest, PaymentKeys } from './idempotency.ts';
 import type { OpenAction, PaymentData, ThreeDSResult } from './payment.ts';
 import { renderInstrument } from './payment.ts';
-import type { Locked, PaymentCursor, PaymentFilter, PaymentJob, StoredPayment, StoredToken } from './payment.store.ts';
+import type {
+  Locked,
+  PaymentCursor,
+  PaymentFilter,
+  PaymentJob,
+  SavedCardOf,
+  StoredPayment,
+  StoredToken,
+  VaultCursor,
+} from './payment.store.ts';
 import { PAYMENT_FIELD_VERSIONS } from './schemas.ts';
 import {
   adjust,
@@ -50,10 +59,15 @@ import {
   type PaymentAction,
   type Refusal,
 } from './status-machine.ts';
-import { exchangeToken, liveToken, vaultToken } from './vault.ts';
+import { exchangeToken, liveToken, vaultPage, vaultToken, type VaultPage } from './vault.ts';
 
 /** Refused capture, cancel and refund calls a payment takes before every further one is refused. */
 export const FAILED_REQUEST_LIMIT = 100;
+/** Payment method tokens one client session may make (tokenize and exchange); a checkout makes a handful. */
+export const SESSION_TOKEN_LIMIT = 100;
+/** Saved cards a vault list answers when no limit is asked, and the most it answers. */
+export const VAULT_PAGE_SIZE = 100;
+const CARD_FINGERPRINT = 'card-fingerprint';
 const ACTION_SEAL = 'payment-action-token';
 const RESUME = 'resume-token';
 
@@ -99,9 +113,35 @@ const MODELS: Record<PaymentAction, string> = {
   adjust: 'PaymentAdjustAuthorizationAPIRequest',
 };
 
+/** The customer a payment's pending step may vault its card for (its saved card of that number is read with it). */
+const vaultingCustomer: SavedCardOf = ({ payment }) => {
+  if (!payment || payment.data.isVaulted || payment.data.tokenType === 'MULTI_USE') return undefined;
+  const { vaultOnSuccess, vaultOn3DS } = payment.data.options;
+  return vaultOnSuccess || vaultOn3DS ? payment.data.customerId : undefined;
+};
+
+/** Refuses a token to a session that has made its limit of them (docs/payments.md, "Bounds"). */
+function checkTokenLimit(locked: Locked): void {
+  if ((locked.sessionTokens ?? 0) >= SESSION_TOKEN_LIMIT) {
+    throw new KassaError('SessionTokenLimitExceeded', {
+      detail: `This client session has made ${SESSION_TOKEN_LIMIT} payment method tokens, the most one session may make.`,
+    });
+  }
+}
+
 const invalidToken = () => new KassaError('PaymentError', { detail: 'The payment method token is invalid.' });
 const notFound = (action: PaymentAction | 'get') =>
   new KassaError(action === 'authorize' ? 'PaymentNotFoundError' : action === 'adjust' ? 'EntityNotFound' : 'PaymentError');
+
+/** At creation: the customer the payment may vault its card for, from what is sent over the token's session. */
+const creationVaultCustomer =
+  (input: CreateInput): SavedCardOf =>
+  ({ token, session }) => {
+    if (token?.tokenType !== 'SINGLE_USE') return undefined;
+    const method = { ...session?.data.paymentMethod, ...input.paymentMethod } as Record<string, unknown>;
+    const vaults = method.vaultOnSuccess === true || method.vaultOn3DS === true || method.vaultOnAgreement === true;
+    return vaults ? (input.customerId ?? session?.data.customerId) : undefined;
+  };
 
 /** A refusal of the status machine, as the error the client sees. */
 function refused(r: Refusal, payment: StoredPayment, action: PaymentAction): KassaError {
@@ -159,7 +199,9 @@ export class PaymentService {
     const now = this.deps.clock();
     const multi = body.tokenType === 'MULTI_USE';
     const customerId = session.data.customerId;
-    const { card, scenario, cvvGiven } = readCard(body.paymentInstrument, session.data.paymentMethod ?? {}, now);
+    const { card, scenario, cvvGiven, fingerprint } = readCard(body.paymentInstrument, session.data.paymentMethod ?? {}, now, (digits) =>
+      this.deps.sealer.derive(digits, CARD_FINGERPRINT),
+    );
     if (multi && !customerId) {
       throw validationError('PaymentInstrumentTokenizationRequest', [
         { path: '$.tokenType', description: 'MULTI_USE needs a customerId on the client session.' },
@@ -174,25 +216,31 @@ export class PaymentService {
       card,
       scenario: scenario.key,
       cvvGiven,
+      ...(fingerprint !== undefined ? { fingerprint } : {}),
       isDefault: false,
       createdAt: now,
       expiresAt: session.expiresAt,
     };
-    const saved = await this.deps.store.commit((uow) => {
-      uow.payments.insertToken(token);
-      return multi ? vaultToken(uow, token, undefined, customerId!, now) : undefined;
-    });
+    // Counted with the session's other tokens; with MULTI_USE, vaulted as the customer's saved card of this number if there is one.
+    const sameCard = multi ? { merchantId: session.merchantId, customerId: customerId!, fingerprint: fingerprint! } : undefined;
+    const saved = await this.store.change(
+      { kind: 'session', sessionId: session.id, ...(sameCard ? { card: sameCard } : {}) },
+      (locked, uow) => {
+        checkTokenLimit(locked);
+        uow.payments.insertToken(token);
+        return multi ? vaultToken(uow, token, undefined, customerId!, now, locked.sameCard) : undefined;
+      },
+    );
     if (!saved) return renderInstrument(token);
     // The browser gets a SINGLE_USE token for its session; the saved card stays on the server.
     return { ...renderInstrument({ ...token, sourceToken: saved.token, customerId: saved.customerId }), tokenType: 'MULTI_USE' };
   }
 
-  /** GET /payment-instruments from the SDK: the session customer's saved cards, by their vpm_ ids. */
-  async sdkVaulted(session: StoredSession) {
+  /** GET /payment-instruments from the SDK: a page of the session customer's saved cards, by their vpm_ ids. */
+  async sdkVaulted(session: StoredSession, limit: number, after?: VaultCursor): Promise<VaultPage> {
     const customerId = session.data.customerId;
-    if (!customerId) return { data: [] };
-    const saved = await this.store.vaulted(session.merchantId, customerId);
-    return { data: saved.map((t) => renderInstrument(t)) };
+    if (!customerId) return { saved: [] };
+    return this.vaulted(session.merchantId, customerId, limit, after);
   }
 
   /** DELETE /payment-instruments/{id}/vault from the SDK. */
@@ -215,7 +263,10 @@ export class PaymentService {
       throw new KassaError('InvalidPaymentInstrumentToken');
     }
     const token = exchangeToken(saved, session, cvv !== undefined, this.deps.clock());
-    await this.deps.store.commit((uow) => uow.payments.insertToken(token));
+    await this.store.change({ kind: 'session', sessionId: session.id }, (locked, uow) => {
+      checkTokenLimit(locked);
+      uow.payments.insertToken(token);
+    });
     return renderInstrument(token);
   }
 
@@ -226,7 +277,7 @@ export class PaymentService {
     this.checkVersion(input, ctx.apiVersion);
     const request: KeyedRequest = { merchantId: caller.merchantId, route: 'create', key, apiVersion: ctx.apiVersion };
     return this.deps.keys.run(request, (complete) =>
-      this.store.change({ kind: 'token', token: input.paymentMethodToken }, (locked, uow) => {
+      this.store.change({ kind: 'token', token: input.paymentMethodToken, savedCardOf: creationVaultCustomer(input) }, (locked, uow) => {
         const now = this.deps.clock();
         const token = liveToken(locked, caller.merchantId, now);
         if (!token || (token.tokenType === 'SINGLE_USE' && token.usedAt !== undefined)) throw invalidToken();
@@ -359,7 +410,7 @@ export class PaymentService {
     const counted = action === 'capture' || action === 'cancel' || action === 'refund';
     try {
       return await this.deps.keys.run(request, (complete) =>
-        this.store.change({ kind: 'payment', merchantId, paymentId }, (locked, uow) => {
+        this.store.change({ kind: 'payment', merchantId, paymentId, savedCardOf: vaultingCustomer }, (locked, uow) => {
           const payment = locked.payment;
           if (!payment) throw notFound(action);
           if (counted && payment.failedRequests >= FAILED_REQUEST_LIMIT) {
@@ -590,7 +641,8 @@ export class PaymentService {
 
   /** Runs one due job (jobs.ts claimed it): an async authorization, a settlement, an expired action. */
   async runJob(job: PaymentJob): Promise<void> {
-    await this.store.change({ kind: 'payment', merchantId: job.merchantId, paymentId: job.paymentId }, (locked, uow) => {
+    const key = { kind: 'payment', merchantId: job.merchantId, paymentId: job.paymentId, savedCardOf: vaultingCustomer } as const;
+    await this.store.change(key, (locked, uow) => {
       const payment = locked.payment;
       uow.payments.dropJobs(job.paymentId, job.kind);
       if (!payment) return;
@@ -602,7 +654,7 @@ export class PaymentService {
 
   /** The sandbox helper `advance`: runs the payment's pending async step now. */
   async advance(ctx: Context, merchantId: string, id: string): Promise<StoredPayment> {
-    return this.store.change({ kind: 'payment', merchantId, paymentId: id }, (locked, uow) => {
+    return this.store.change({ kind: 'payment', merchantId, paymentId: id, savedCardOf: vaultingCustomer }, (locked, uow) => {
       const payment = locked.payment;
       if (!payment) throw notFound('get');
       const draft = new Draft(payment, uow, this.deps.clock(), originOf(ctx), false);
@@ -642,17 +694,18 @@ export class PaymentService {
 
   /** POST /payment-instruments/{token}/vault: the customer's saved card for this token. */
   async vault(merchantId: string, tokenId: string, customerId: string): Promise<StoredToken> {
-    const saved = await this.store.change({ kind: 'token', token: tokenId }, (locked, uow) => {
+    const saved = await this.store.change({ kind: 'token', token: tokenId, savedCardOf: () => customerId }, (locked, uow) => {
       const token = liveToken(locked, merchantId, this.deps.clock());
       if (!token) throw new KassaError('InvalidPaymentInstrumentToken');
-      return vaultToken(uow, token, locked.vaulted, customerId, this.deps.clock());
+      return vaultToken(uow, token, locked.vaulted, customerId, this.deps.clock(), locked.sameCard);
     });
     // Read back: the engine decided whether it is the customer's default.
     return (await this.store.findToken(saved.token)) ?? saved;
   }
 
-  async vaulted(merchantId: string, customerId: string): Promise<StoredToken[]> {
-    return this.store.vaulted(merchantId, customerId);
+  /** A page of the customer's saved cards, newest first: one more is read to tell whether another page follows. */
+  async vaulted(merchantId: string, customerId: string, limit: number, after?: VaultCursor): Promise<VaultPage> {
+    return vaultPage(await this.store.vaulted(merchantId, customerId, limit + 1, after), limit);
   }
 
   /** DELETE /payment-instruments/{token}: the saved card, deleted. */
@@ -707,7 +760,7 @@ export class PaymentService {
         const token = locked.token;
         const customerId = d.data.customerId;
         if (!token || !customerId || d.data.tokenType === 'MULTI_USE' || d.data.isVaulted) return;
-        const saved = vaultToken(uow, token, locked.vaulted, customerId, d.now);
+        const saved = vaultToken(uow, token, locked.vaulted, customerId, d.now, locked.sameCard);
         d.data.paymentMethodToken = saved.token;
         d.data.isVaulted = true;
       },

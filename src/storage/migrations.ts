@@ -267,4 +267,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'PENDING';
     `,
   },
+  {
+    // Bounded tokens (docs/payments.md, "Bounds"): a keyed hash of the card number, so a customer keeps
+    // one saved card per card (unique among live saved cards); a session's tokens are counted by
+    // session; the purger finds expired SINGLE_USE tokens by expiry.
+    id: 9,
+    name: 'bounded tokens',
+    sql: () => `
+      ALTER TABLE payment_tokens ADD COLUMN fingerprint TEXT;
+      CREATE UNIQUE INDEX payment_tokens_saved_card ON payment_tokens(merchant_id, customer_id, fingerprint)
+        WHERE token_type = 'MULTI_USE' AND deleted_at IS NULL AND fingerprint IS NOT NULL;
+      CREATE INDEX payment_tokens_session ON payment_tokens(session_id) WHERE session_id IS NOT NULL;
+      CREATE INDEX payment_tokens_expiry ON payment_tokens(expires_at) WHERE token_type = 'SINGLE_USE';
+    `,
+  },
 ];

@@ -21,6 +21,7 @@ export interface TokenRow {
   expires_at: Num | null;
   used_at: Num | null;
   deleted_at: Num | null;
+  fingerprint: string | null;
 }
 
 /** What a token row's `data` column holds: never a card number or CVV. */
@@ -43,6 +44,7 @@ export function toToken(row: TokenRow): StoredToken {
     ...(row.vaulted_id !== null ? { vaultedId: row.vaulted_id } : {}),
     ...(row.source_token !== null ? { sourceToken: row.source_token } : {}),
     ...data,
+    ...(row.fingerprint !== null ? { fingerprint: row.fingerprint } : {}),
     isDefault: Number(row.is_default) === 1,
     createdAt: Number(row.created_at),
     ...(expiresAt !== undefined ? { expiresAt } : {}),

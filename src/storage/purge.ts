@@ -1,4 +1,4 @@
-// Background purge of expired sessions and idempotency records. Deletes in small batches
+// Background purge of expired sessions, idempotency records and unused payment method tokens. Deletes in small batches
 // and yields to the event loop between them, so requests are never held behind one long delete.
 // `purgeExpired` is the one-shot form (the CLI can call it); `startPurger` runs it on a timer.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -8,7 +8,7 @@ import type { Store } from './store.ts';
 
 export interface PurgeOptions {
   now: number;
-  /** Sessions are kept this long after they expire (ms). Idempotency records go when they expire. */
+  /** Sessions are kept this long after they expire (ms). Idempotency records and unused tokens go when they expire. */
   retentionMs: number;
   batchSize: number;
   /** Upper bound on batches per kind in one run. */
@@ -18,6 +18,8 @@ export interface PurgeOptions {
 export interface PurgeResult {
   sessions: number;
   idempotencyRecords: number;
+  /** SINGLE_USE payment method tokens past their expiry that no payment references. */
+  tokens: number;
 }
 
 async function drain(deleteBatch: () => Promise<number>, batchSize: number, maxBatches: number): Promise<number> {
@@ -40,7 +42,8 @@ export async function purgeExpired(store: Store, options: PurgeOptions): Promise
     options.batchSize,
     maxBatches,
   );
-  return { sessions, idempotencyRecords };
+  const tokens = await drain(() => store.payments.purgeExpiredTokens(options.now, options.batchSize), options.batchSize, maxBatches);
+  return { sessions, idempotencyRecords, tokens };
 }
 
 export interface Purger {
@@ -62,7 +65,7 @@ export function startPurger(deps: {
   const run = async () => {
     try {
       const result = await purgeExpired(deps.store, { now: deps.clock(), retentionMs: deps.retentionMs, batchSize: deps.batchSize });
-      if (result.sessions + result.idempotencyRecords > 0) deps.logger.info(result, 'purged expired records');
+      if (result.sessions + result.idempotencyRecords + result.tokens > 0) deps.logger.info(result, 'purged expired records');
     } catch (err) {
       deps.logger.warn({ err }, 'purge failed; will retry');
     }

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { SCOPES } from '../../src/merchants/merchants.ts';
 import { openStore } from '../../src/storage/open.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
+import { VISA_CARD_DATA } from '../payments/support.ts';
 import { headers, insertSession, testApp } from '../support/app.ts';
 import { kassaInProcess as run, runKassa as kassa, startKassa } from '../support/process.ts';
 
@@ -369,7 +370,7 @@ describe('the kassa command', () => {
   });
 
   describe('kassa purge', () => {
-    test('deletes sessions expired longer ago than the retention and expired idempotency records, now', async () => {
+    test('deletes sessions expired longer ago than the retention, and expired idempotency records and unused tokens, now', async () => {
       // A database of its own: what the other tests left counts for nothing here.
       const path = join(dir, 'purge.db');
       const env = { DATABASE_URL: `sqlite:${path}` };
@@ -389,6 +390,24 @@ describe('the kassa command', () => {
       await insertSession(app.store, session('cs_purge_old', now - 10 * DAY));
       await insertSession(app.store, session('cs_purge_recent', now - 1 * DAY));
       await insertSession(app.store, session('cs_purge_live', now + DAY));
+      // Payment method tokens go when they expire unused (their session's retention does not keep them).
+      const token = (id: string, expiresAt: number) => ({
+        token: id,
+        merchantId: 'mer_default',
+        tokenType: 'SINGLE_USE' as const,
+        sessionId: 'cs_purge_recent',
+        analyticsId: `an_${id}`,
+        card: VISA_CARD_DATA,
+        scenario: 'success',
+        cvvGiven: true,
+        isDefault: false,
+        createdAt: expiresAt - DAY,
+        expiresAt,
+      });
+      await app.store.commit((uow) => {
+        uow.payments.insertToken(token('tok_purge_old', now - DAY));
+        uow.payments.insertToken(token('tok_purge_live', now + DAY));
+      });
       await app.store.idempotency.begin({
         merchantId: 'mer_default',
         keyHash: 'k-old',
@@ -411,13 +430,15 @@ describe('the kassa command', () => {
 
       const result = await run(['purge', '--retention', String(3 * 86_400), '--json'], env);
       assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(json(result.stdout), { sessions: 1, idempotencyRecords: 1 });
+      assert.deepEqual(json(result.stdout), { sessions: 1, idempotencyRecords: 1, tokens: 1 });
 
       const store = openSqliteStore({ path });
       try {
         assert.equal(await store.sessions.findById('mer_default', 'cs_purge_old'), undefined);
         assert.ok(await store.sessions.findById('mer_default', 'cs_purge_recent'), 'inside the retention: kept');
         assert.ok(await store.sessions.findById('mer_default', 'cs_purge_live'));
+        assert.equal(await store.payments.findToken('tok_purge_old'), undefined);
+        assert.ok(await store.payments.findToken('tok_purge_live'));
         const live = await store.idempotency.begin({
           merchantId: 'mer_default',
           keyHash: 'k-live',
@@ -433,7 +454,10 @@ describe('the kassa command', () => {
       }
       const text = await run(['purge'], env);
       assert.equal(text.code, 0);
-      assert.match(text.stdout, /^Purged 0 expired session\(s\) and 0 expired idempotency record\(s\)\.\n$/);
+      assert.match(
+        text.stdout,
+        /^Purged 0 expired session\(s\), 0 expired idempotency record\(s\) and 0 expired unused payment method token\(s\)\.\n$/,
+      );
       const bad = await run(['purge', '--retention', 'soon'], env);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /--retention/);

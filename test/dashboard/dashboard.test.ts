@@ -53,6 +53,7 @@ describe('the dashboard', () => {
         'detail-history',
         'payment-history',
         'vault-cards',
+        'vault-more',
       ]) {
         assert.match(page.body, new RegExp(`id="${id}"`), id);
       }
@@ -479,6 +480,57 @@ describe("the dashboard's payment pages", () => {
       assert.ok(!/4242424242424242|424242424242|4000000000000002/.test(text), `${url} shows no card number`);
     }
     assert.deepEqual((await get(t.apiKey, '/dashboard/api/customers/nobody/vault')).json(), { customerId: 'nobody', cards: [] });
+  });
+
+  test('the saved cards come a page at a time: limit (25 when absent), nextBefore while more follow; a bad one is 422', async () => {
+    // An app of its own: these cards and sessions would show in the other tests' lists.
+    const own = await testApp();
+    try {
+      const created = await own.app.inject({
+        method: 'POST',
+        url: '/client-session',
+        headers: headers(own.apiKey),
+        payload: { orderId: 'o', currencyCode: 'EUR', amount: 1, customerId: 'cust-pages' },
+      });
+      const { accessToken } = JSON.parse(Buffer.from(created.json().clientToken.split('.')[1], 'base64url').toString('utf8'));
+      for (const number of ['4242424242424242', '4111111111111111', '378282246310005']) {
+        await tokenize(own, accessToken, number, { tokenType: 'MULTI_USE' }, MARCH_2031);
+        own.clock.advance(1);
+      }
+      const page = async (query: string) => {
+        const response = await own.app.inject({
+          method: 'GET',
+          url: `/dashboard/api/customers/cust-pages/vault${query}`,
+          headers: headers(own.apiKey),
+        });
+        assert.equal(response.statusCode, 200, response.body);
+        return response.json() as { cards: { last4Digits: string }[]; nextBefore?: string };
+      };
+      assert.equal((await page('')).cards.length, 3);
+      const first = await page('?limit=2');
+      assert.deepEqual(
+        first.cards.map((c) => c.last4Digits),
+        ['0005', '1111'],
+      );
+      assert.equal(typeof first.nextBefore, 'string');
+      const second = await page(`?limit=2&before=${first.nextBefore}`);
+      assert.deepEqual(
+        second.cards.map((c) => c.last4Digits),
+        ['4242'],
+      );
+      assert.equal(second.nextBefore, undefined);
+      for (const query of ['?limit=0', '?limit=101', '?before=nope']) {
+        const bad = await own.app.inject({
+          method: 'GET',
+          url: `/dashboard/api/customers/cust-pages/vault${query}`,
+          headers: headers(own.apiKey),
+        });
+        assert.equal(bad.statusCode, 422, query);
+        assert.equal(bad.json().error.errorId, 'RequestValidationError');
+      }
+    } finally {
+      await own.close();
+    }
   });
 
   test('payments need transactions:retrieve, saved cards payment_instrument:read', async () => {

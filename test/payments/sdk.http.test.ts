@@ -275,6 +275,44 @@ describe('SDK payments', () => {
     });
   });
 
+  describe('bounds on tokens', () => {
+    test('a session makes at most 100 tokens: the next is 409 SessionTokenLimitExceeded and is not kept; another session is not affected', async () => {
+      const s = await session(t, { ...ORDER, customerId: 'cust-cap' });
+      const saved = await tokenize(t, s.accessToken, CARDS.amex, { tokenType: 'MULTI_USE' });
+      const [vaulted] = (await sdk(t, s.accessToken, 'GET', '/payment-instruments')).json().data;
+      for (let i = 1; i < 99; i++) await tokenize(t, s.accessToken, CARDS.visa);
+      // An exchange makes a token of the session too: the 100th.
+      assert.equal((await sdk(t, s.accessToken, 'POST', `/payment-instruments/${vaulted.id}/exchange`, {})).statusCode, 200);
+      const refused = await instrument(s.accessToken, card(CARDS.visa));
+      const error = assertError(refused, 409, 'SessionTokenLimitExceeded');
+      assert.match(error.description, /100 payment method tokens/);
+      assert.ok(!refused.body.includes(CARDS.visa), 'no card number in the error');
+      assertError(await sdk(t, s.accessToken, 'POST', `/payment-instruments/${vaulted.id}/exchange`, {}), 409, 'SessionTokenLimitExceeded');
+      assertError(await instrument(s.accessToken, card(CARDS.visaCredit), { tokenType: 'MULTI_USE' }), 409, 'SessionTokenLimitExceeded');
+      // Nothing of the refused requests is kept: the customer still has one saved card.
+      assert.equal((await api(t, 'GET', '/payment-instruments?customer_id=cust-cap')).json().data.length, 1);
+      // The session's tokens still pay.
+      assert.equal((await sdk(t, s.accessToken, 'POST', '/payments', { paymentMethodToken: saved.token })).statusCode, 200);
+      await tokenize(t, (await session(t)).accessToken, CARDS.visa);
+    });
+
+    test('300 MULTI_USE tokenizations of one card, over three sessions of one customer, leave one saved card', async () => {
+      const answers = new Set<string>();
+      for (let round = 0; round < 3; round++) {
+        const s = await session(t, { ...ORDER, customerId: 'cust-300' });
+        for (let i = 0; i < 100; i++) {
+          const body = await tokenize(t, s.accessToken, CARDS.visa, { tokenType: 'MULTI_USE' });
+          assert.equal(body.isVaulted, true);
+          answers.add(body.token);
+        }
+      }
+      assert.equal(answers.size, 300, 'each its own SINGLE_USE token for the browser');
+      const listed = (await api(t, 'GET', '/payment-instruments?customer_id=cust-300')).json().data;
+      assert.equal(listed.length, 1);
+      assert.equal(listed[0].default, true);
+    });
+  });
+
   describe("the SDK's vault", () => {
     async function vaultedCustomer(customerId: string, numbers: string[] = [CARDS.visa]) {
       const s = await session(t, { ...ORDER, customerId });
@@ -284,6 +322,20 @@ describe('SDK payments', () => {
       }
       return s;
     }
+
+    test('GET /payment-instruments pages as the server does: limit, and a nextCursor that names no token', async () => {
+      const s = await vaultedCustomer('cust-sdk-pages', [CARDS.visa, CARDS.amex, CARDS.visaCredit]);
+      const first = (await sdk(t, s.accessToken, 'GET', '/payment-instruments?limit=2')).json();
+      assert.equal(first.data.length, 2);
+      assert.ok(!Buffer.from(first.nextCursor, 'base64url').toString().includes('tok_'), 'no token reaches the browser');
+      const second = (await sdk(t, s.accessToken, 'GET', `/payment-instruments?limit=2&cursor=${first.nextCursor}`)).json();
+      assert.deepEqual(Object.keys(second), ['data']);
+      assert.deepEqual(
+        [...first.data, ...second.data].map((d: any) => d.paymentInstrumentData.network),
+        ['Visa', 'American Express', 'Visa'],
+      );
+      assert.deepEqual(errorPaths(await sdk(t, s.accessToken, 'GET', '/payment-instruments?limit=500')), ['$.limit']);
+    });
 
     test("GET /payment-instruments lists the session customer's vaulted cards, newest first, by vpm_ id and without a token", async () => {
       const s = await vaultedCustomer('cust-list', [CARDS.visa, CARDS.amex]);

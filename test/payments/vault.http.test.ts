@@ -8,6 +8,17 @@ import { api, assertError, CARDS, DATE, errorPaths, ORDER, otherMerchant, pay, s
 
 const TOKEN = /^tok_[0-9A-Za-z]{24}$/;
 
+/** `digits` with its Luhn check digit appended. */
+function withLuhn(digits: string): string {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return digits + String((10 - (sum % 10)) % 10);
+}
+
 describe('the vault', () => {
   let t: TestApp;
   before(async () => {
@@ -72,14 +83,37 @@ describe('the vault', () => {
       assert.equal((await list('cust-same')).length, 1);
     });
 
-    test('a token used in a payment can still be vaulted; tokens from different sources are not deduplicated', async () => {
+    test('a token used in a payment can still be vaulted; another token of the same card returns that saved card, another card is saved anew', async () => {
       const { token } = await pay(t);
       const res = await vault(token, 'cust-v3');
       assert.equal(res.statusCode, 200, res.body);
-      await saved('cust-v3');
-      const listed = await list('cust-v3');
-      assert.equal(listed.length, 2);
-      assert.deepEqual(listed[0]!.paymentMethodData, listed[1]!.paymentMethodData);
+      const again = await saved('cust-v3');
+      const { source: _s, ...object } = again;
+      assert.deepEqual(object, res.json(), 'the saved card of that number, as it was');
+      const other = await saved('cust-v3', CARDS.visaCredit);
+      assert.deepEqual(
+        (await list('cust-v3')).map((x) => x.token),
+        [other.token, res.json().token],
+      );
+      // Another customer saving the same card gets a card of their own.
+      assert.notEqual((await saved('cust-v3b')).token, res.json().token);
+    });
+
+    test('one saved card per customer and card: tokens of one card vaulted at once, from many sessions, leave one', async () => {
+      const tokens = await Promise.all(Array.from({ length: 12 }, async () => (await tokenFor(t, CARDS.amex)).token));
+      const results = await Promise.all(tokens.map((token) => vault(token, 'cust-one')));
+      for (const r of results) assert.equal(r.statusCode, 200, r.body);
+      assert.equal(new Set(results.map((r) => r.json().token)).size, 1);
+      assert.equal((await list('cust-one')).length, 1);
+      // Deleted, the card can be saved again: a new saved card.
+      const first = results[0]!.json().token as string;
+      await api(t, 'DELETE', `/payment-instruments/${first}`);
+      const renewed = await saved('cust-one', CARDS.amex);
+      assert.notEqual(renewed.token, first);
+      assert.deepEqual(
+        (await list('cust-one')).map((x) => x.token),
+        [renewed.token],
+      );
     });
 
     test('unknown, expired, deleted or another merchant’s token: 400 InvalidPaymentInstrumentToken', async (c) => {
@@ -134,6 +168,44 @@ describe('the vault', () => {
       );
       assert.deepEqual(await list('nobody'), []);
     });
+
+    test('pages: 100 when no limit is asked, a nextCursor while more follow, limit 1 to 100; a bad limit or cursor is 422', async () => {
+      const numbers = Array.from({ length: 101 }, (_, i) => withLuhn(`411111111${String(i).padStart(6, '0')}`));
+      const tokens: string[] = [];
+      for (const number of numbers) tokens.unshift((await saved('cust-many', number)).token);
+      const page = async (query: string) => {
+        const res = await api(t, 'GET', `/payment-instruments?customer_id=cust-many${query}`);
+        assert.equal(res.statusCode, 200, res.body);
+        return res.json() as { data: Record<string, any>[]; nextCursor?: string };
+      };
+      const first = await page('');
+      assert.equal(first.data.length, 100);
+      assert.equal(typeof first.nextCursor, 'string');
+      assert.ok(
+        !first.nextCursor!.includes('tok_') && !Buffer.from(first.nextCursor!, 'base64url').toString().includes('tok_'),
+        'no token in a cursor',
+      );
+      const second = await page(`&cursor=${first.nextCursor}`);
+      assert.deepEqual(Object.keys(second), ['data'], 'the last page has no nextCursor');
+      assert.deepEqual(
+        [...first.data, ...second.data].map((v) => v.token),
+        tokens,
+        'newest first, each once',
+      );
+      const walked: string[] = [];
+      let cursor = '';
+      for (let i = 0; i < 5; i++) {
+        const p = await page(`&limit=40${cursor}`);
+        walked.push(...p.data.map((v) => v.token));
+        if (!p.nextCursor) break;
+        cursor = `&cursor=${p.nextCursor}`;
+      }
+      assert.deepEqual(walked, tokens);
+      for (const limit of ['0', '101', 'x']) {
+        assert.deepEqual(errorPaths(await api(t, 'GET', `/payment-instruments?customer_id=cust-many&limit=${limit}`)), ['$.limit']);
+      }
+      assert.deepEqual(errorPaths(await api(t, 'GET', '/payment-instruments?customer_id=cust-many&cursor=bm9wZQ')), ['$.cursor']);
+    });
   });
 
   describe('DELETE /payment-instruments/{token}', () => {
@@ -150,7 +222,7 @@ describe('the vault', () => {
       // Deleting the default leaves none.
       const next = await saved('cust-d1');
       assert.equal(next.default, true, 'the first live one again');
-      const later = await saved('cust-d1');
+      const later = await saved('cust-d1', CARDS.visaCredit);
       await api(t, 'DELETE', `/payment-instruments/${next.token}`);
       assert.deepEqual(
         (await list('cust-d1')).map((x) => [x.token, x.default]),
@@ -179,7 +251,7 @@ describe('the vault', () => {
   describe('POST /payment-instruments/{token}/default', () => {
     test("makes it the customer's only default", async () => {
       const a = await saved('cust-def');
-      const b = await saved('cust-def');
+      const b = await saved('cust-def', CARDS.visaCredit);
       assert.equal(a.default, true);
       assert.equal(b.default, false);
       const res = await api(t, 'POST', `/payment-instruments/${b.token}/default`);
@@ -222,7 +294,18 @@ describe('the vault', () => {
     test('concurrent first vaults of one customer leave exactly one default', async () => {
       for (let round = 0; round < 4; round++) {
         const customerId = `cust-race-${round}`;
-        const tokens = await Promise.all(Array.from({ length: 8 }, async () => (await tokenFor(t)).token));
+        // Eight cards: one customer keeps one saved card per card.
+        const numbers = [
+          CARDS.visa,
+          CARDS.visaCredit,
+          CARDS.amex,
+          CARDS.coBadgedVisa,
+          CARDS.cbOnly,
+          CARDS.decline,
+          CARDS.fail,
+          CARDS.other,
+        ];
+        const tokens = await Promise.all(numbers.map(async (number) => (await tokenFor(t, number)).token));
         const results = await Promise.all(tokens.map((token) => vault(token, customerId)));
         for (const r of results) assert.equal(r.statusCode, 200, r.body);
         const listed = await list(customerId);
@@ -271,6 +354,23 @@ describe('the vault', () => {
       const stored = await t.store.payments.findToken(s.token);
       assert.equal(stored?.usedAt, t.clock.now);
       assert.equal(stored?.sourceToken, first.json().paymentMethod.paymentMethodToken);
+    });
+
+    test('paying with the same card again and vaultOnSuccess keeps one saved card: the second payment shows it', async () => {
+      const body = { customerId: 'cust-pay-again', paymentMethod: { vaultOnSuccess: true } };
+      const first = (await pay(t, CARDS.visa, { body })).payment;
+      const second = (await pay(t, CARDS.visa, { body })).payment;
+      assert.equal(second.paymentMethod.isVaulted, true);
+      assert.equal(second.paymentMethod.paymentMethodToken, first.paymentMethod.paymentMethodToken);
+      // vaultOnAgreement at creation, from the session's options, finds it too.
+      const third = (
+        await pay(t, CARDS.visa, { session: { ...ORDER, customerId: 'cust-pay-again', paymentMethod: { vaultOnAgreement: true } } })
+      ).payment;
+      assert.equal(third.paymentMethod.paymentMethodToken, first.paymentMethod.paymentMethodToken);
+      assert.deepEqual(
+        (await list('cust-pay-again')).map((v) => v.token),
+        [first.paymentMethod.paymentMethodToken],
+      );
     });
 
     test('vaultOnSuccess does not vault a declined or failed card', async () => {

@@ -1,11 +1,13 @@
 // The payment store's contract, on every engine: tokens, payments, their events and jobs read back as
 // written; a change is serialised per payment across handles (a second process), commits its writes
-// together or not at all; a due job is claimed by exactly one handle; the list filters and pages.
+// together or not at all; a due job is claimed by exactly one handle; the list filters and pages; the
+// bounds on tokens (a session's limit, one saved card per customer and card, the purge, vault pages).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CardData } from '../../src/payments/model.ts';
 import type { PaymentData } from '../../src/payments/payment.ts';
-import type { StoredPayment, StoredToken } from '../../src/payments/payment.store.ts';
+import fc from 'fast-check';
+import type { StoredPayment, StoredToken, VaultCursor } from '../../src/payments/payment.store.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { isWriteConflict } from '../../src/storage/unit-of-work.ts';
 import { VISA_CARD_DATA } from '../payments/support.ts';
@@ -232,7 +234,7 @@ forEachEngine('payment store', (_engine, fresh) => {
       token({ token: id, tokenType: 'MULTI_USE', customerId: 'cust-1', vaultedId: `vpm_${id}`, createdAt, expiresAt: undefined });
     await store.commit((uow) => uow.payments.insertToken(saved('tok_a', T0)));
     await store.commit((uow) => uow.payments.insertToken(saved('tok_b', T0 + 1)));
-    let listed = await store.payments.vaulted('mer_a', 'cust-1');
+    let listed = await store.payments.vaulted('mer_a', 'cust-1', 100);
     assert.deepEqual(
       listed.map((t) => [t.token, t.isDefault]),
       [
@@ -241,7 +243,7 @@ forEachEngine('payment store', (_engine, fresh) => {
       ],
     );
     await store.commit((uow) => uow.payments.setDefault('mer_a', 'cust-1', 'tok_b'));
-    listed = await store.payments.vaulted('mer_a', 'cust-1');
+    listed = await store.payments.vaulted('mer_a', 'cust-1', 100);
     assert.deepEqual(
       listed.map((t) => [t.token, t.isDefault]),
       [
@@ -251,12 +253,12 @@ forEachEngine('payment store', (_engine, fresh) => {
     );
     await store.commit((uow) => uow.payments.updateToken(listed[0]!.token, { deletedAt: T0 + 2, isDefault: false }));
     assert.deepEqual(
-      (await store.payments.vaulted('mer_a', 'cust-1')).map((t) => t.token),
+      (await store.payments.vaulted('mer_a', 'cust-1', 100)).map((t) => t.token),
       ['tok_a'],
     );
     assert.equal((await store.payments.findVaultedById('mer_a', 'vpm_tok_a'))?.token, 'tok_a');
     assert.equal(await store.payments.findVaultedById('mer_b', 'vpm_tok_a'), undefined);
-    assert.deepEqual(await store.payments.vaulted('mer_b', 'cust-1'), []);
+    assert.deepEqual(await store.payments.vaulted('mer_b', 'cust-1', 100), []);
   });
 
   test('the list: newest first, filters, pages by cursor both ways, one merchant only', async () => {
@@ -299,5 +301,134 @@ forEachEngine('payment store', (_engine, fresh) => {
     const p = await store.payments.findById('mer_a', 'pay_1');
     assert.equal(p?.failedRequests, 2);
     assert.equal(p?.version, 1);
+  });
+
+  test('vault pages: every live saved card once, newest first (ties by vaulted id), whatever the page size', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a');
+    // Ten cards on four instants: ties on createdAt must neither repeat nor skip a card across pages.
+    await store.commit((uow) => {
+      for (let i = 0; i < 10; i++) {
+        const id = `tok_v${i}`;
+        uow.payments.insertToken(
+          token({
+            token: id,
+            tokenType: 'MULTI_USE',
+            customerId: 'cust-1',
+            vaultedId: `vpm_v${i}`,
+            createdAt: T0 + (i % 4),
+            expiresAt: undefined,
+          }),
+        );
+      }
+      uow.payments.insertToken(
+        token({ token: 'tok_other', tokenType: 'MULTI_USE', customerId: 'cust-2', vaultedId: 'vpm_other', expiresAt: undefined }),
+      );
+    });
+    const all = (await store.payments.vaulted('mer_a', 'cust-1', 100)).map((t) => t.vaultedId);
+    assert.equal(all.length, 10);
+    const order = [...all].sort((a, b) => {
+      const ca = Number(a!.slice(5)) % 4;
+      const cb = Number(b!.slice(5)) % 4;
+      return cb - ca || (a! < b! ? 1 : -1);
+    });
+    assert.deepEqual(all, order, 'newest first, then by vaulted id, descending');
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 11 }), async (size) => {
+        const seen: (string | undefined)[] = [];
+        let after: VaultCursor | undefined;
+        for (let pages = 0; pages < 20; pages++) {
+          const page = await store.payments.vaulted('mer_a', 'cust-1', size, after);
+          assert.ok(page.length <= size);
+          seen.push(...page.map((t) => t.vaultedId));
+          const last = page.at(-1);
+          if (page.length < size || !last) break;
+          after = { createdAt: last.createdAt, vaultedId: last.vaultedId! };
+        }
+        assert.deepEqual(seen, all);
+      }),
+      { numRuns: 11 },
+    );
+  });
+
+  test("a 'session' change counts the session's tokens, one change at a time from two handles", async () => {
+    const { store, another } = await fresh();
+    await withMerchants(store, 'mer_a');
+    const other = await another();
+    // Each change adds a token only below 5, on the count it read: a stale count would let more in.
+    const add = (s: Store, i: number) =>
+      s.payments.change({ kind: 'session', sessionId: 'cs_1' }, (locked, uow) => {
+        if ((locked.sessionTokens ?? 0) >= 5) throw new Error('limit');
+        uow.payments.insertToken(token({ token: `tok_s${i}`, sessionId: 'cs_1' }));
+      });
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => add(i % 2 === 0 ? store : other, i)));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5);
+    const count = (sessionId: string) => store.payments.change({ kind: 'session', sessionId }, (locked) => locked.sessionTokens);
+    assert.equal(await count('cs_1'), 5);
+    assert.equal(await count('cs_2'), 0, 'another session has its own count');
+  });
+
+  test('one saved card per customer and fingerprint: a change that asks finds it, and a second live one is refused', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a', 'mer_b');
+    const saved = (id: string, over: Partial<StoredToken> = {}) =>
+      token({
+        token: id,
+        tokenType: 'MULTI_USE',
+        customerId: 'cust-1',
+        vaultedId: `vpm_${id}`,
+        expiresAt: undefined,
+        fingerprint: 'fp-1',
+        ...over,
+      });
+    await store.commit((uow) => uow.payments.insertToken(saved('tok_a')));
+    assert.equal((await store.payments.findToken('tok_a'))?.fingerprint, 'fp-1', 'the fingerprint reads back');
+    const found = (customerId: string, fingerprint: string, merchantId = 'mer_a') =>
+      store.payments.change(
+        { kind: 'session', sessionId: 'cs_1', card: { merchantId, customerId, fingerprint } },
+        (locked) => locked.sameCard?.token,
+      );
+    assert.equal(await found('cust-1', 'fp-1'), 'tok_a');
+    assert.equal(await found('cust-2', 'fp-1'), undefined, 'another customer');
+    assert.equal(await found('cust-1', 'fp-2'), undefined, 'another card');
+    assert.equal(await found('cust-1', 'fp-1', 'mer_b'), undefined, 'another merchant');
+    await assert.rejects(
+      store.commit((uow) => uow.payments.insertToken(saved('tok_b'))),
+      'a second live saved card of that card',
+    );
+    // Deleted, it no longer counts: the card can be saved again.
+    await store.commit((uow) => uow.payments.updateToken('tok_a', { deletedAt: T0 + 1 }));
+    assert.equal(await found('cust-1', 'fp-1'), undefined);
+    await store.commit((uow) => uow.payments.insertToken(saved('tok_b')));
+    // A token change asks for it through savedCardOf, with the token's own fingerprint.
+    await store.commit((uow) => uow.payments.insertToken(token({ token: 'tok_single', sessionId: 'cs_1', fingerprint: 'fp-1' })));
+    const viaToken = await store.payments.change(
+      { kind: 'token', token: 'tok_single', savedCardOf: () => 'cust-1' },
+      (l) => l.sameCard?.token,
+    );
+    assert.equal(viaToken, 'tok_b');
+    const notAsked = await store.payments.change({ kind: 'token', token: 'tok_single' }, (l) => l.sameCard?.token);
+    assert.equal(notAsked, undefined);
+  });
+
+  test('purgeExpiredTokens deletes expired SINGLE_USE tokens no payment references, in batches, and nothing else', async () => {
+    const { store } = await fresh();
+    await seed(store); // tok_1, expired at T0 + 1 day, paid with by pay_1
+    const DAY = 86_400_000;
+    await store.commit((uow) => {
+      for (let i = 0; i < 5; i++) uow.payments.insertToken(token({ token: `tok_old${i}`, expiresAt: T0 + DAY }));
+      uow.payments.insertToken(token({ token: 'tok_live', expiresAt: T0 + 3 * DAY }));
+      uow.payments.insertToken(
+        token({ token: 'tok_saved', tokenType: 'MULTI_USE', customerId: 'cust-1', vaultedId: 'vpm_s', expiresAt: undefined }),
+      );
+    });
+    assert.equal(await store.payments.purgeExpiredTokens(T0 + DAY, 100), 0, 'not before they expire');
+    assert.equal(await store.payments.purgeExpiredTokens(T0 + 2 * DAY, 3), 3, 'one batch at most');
+    assert.equal(await store.payments.purgeExpiredTokens(T0 + 2 * DAY, 3), 2);
+    assert.equal(await store.payments.purgeExpiredTokens(T0 + 2 * DAY, 3), 0);
+    assert.ok(await store.payments.findToken('tok_1'), 'a token a payment references is kept');
+    assert.ok(await store.payments.findToken('tok_live'));
+    assert.ok(await store.payments.findToken('tok_saved'), 'saved cards never expire');
+    assert.equal(await store.payments.findToken('tok_old0'), undefined);
   });
 });

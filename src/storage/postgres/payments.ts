@@ -24,11 +24,15 @@ import { subscribed } from './webhooks.ts';
 
 /** The first key of the customers' advisory locks (the second is a hash of merchant and customer). */
 const CUSTOMER_LOCK = 7_240_003;
+/** The first key of the sessions' token-count locks (the second is a hash of the session id). */
+const SESSION_TOKENS_LOCK = 7_240_004;
+
+const customerLock = (tx: TransactionSql, merchantId: string, customerId: string) =>
+  tx`SELECT pg_advisory_xact_lock(${CUSTOMER_LOCK}, hashtext(${`${merchantId}\n${customerId}`}))`;
 
 export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
   /** Serialises the transactions that decide a customer's default saved card (a transaction-scoped advisory lock). */
-  const lockCustomer = (merchantId: string, customerId: string) =>
-    uow.ops.push((tx) => tx`SELECT pg_advisory_xact_lock(${CUSTOMER_LOCK}, hashtext(${`${merchantId}\n${customerId}`}))`);
+  const lockCustomer = (merchantId: string, customerId: string) => uow.ops.push((tx) => customerLock(tx, merchantId, customerId));
   return {
     insert(p) {
       uow.written.record(`payment ${p.id}`, undefined, p.version);
@@ -50,12 +54,13 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
       uow.ops.push(
         (tx) => tx`
           INSERT INTO payment_tokens (token, merchant_id, token_type, session_id, customer_id, vaulted_id, source_token, is_default, data,
-            created_at, expires_at, used_at, deleted_at)
+            created_at, expires_at, used_at, deleted_at, fingerprint)
           VALUES (${t.token}, ${t.merchantId}, ${t.tokenType}, ${t.sessionId ?? null}, ${t.customerId ?? null}, ${t.vaultedId ?? null},
             ${t.sourceToken ?? null},
             CASE WHEN ${t.tokenType} = 'MULTI_USE' AND NOT EXISTS (SELECT 1 FROM payment_tokens WHERE merchant_id = ${t.merchantId}
               AND customer_id = ${t.customerId ?? null} AND token_type = 'MULTI_USE' AND deleted_at IS NULL) THEN 1 ELSE 0 END,
-            ${tokenData(t)}, ${t.createdAt}, ${t.expiresAt ?? null}, ${t.usedAt ?? null}, ${t.deletedAt ?? null})`,
+            ${tokenData(t)}, ${t.createdAt}, ${t.expiresAt ?? null}, ${t.usedAt ?? null}, ${t.deletedAt ?? null},
+            ${t.fingerprint ?? null})`,
       );
     },
     updateToken(token, c) {
@@ -116,6 +121,24 @@ async function withToken(tx: TransactionSql, tokenId: string | undefined, lock: 
   return { token, ...(vaultedRow ? { vaulted: toToken(vaultedRow) } : {}) };
 }
 
+/** The customer's live saved card with this fingerprint, read under the customer's lock (held to commit). */
+async function savedCard(tx: TransactionSql, merchantId: string, customerId: string, fingerprint: string) {
+  await customerLock(tx, merchantId, customerId);
+  const [row] = await tx<TokenRow[]>`
+    SELECT * FROM payment_tokens WHERE merchant_id = ${merchantId} AND customer_id = ${customerId} AND fingerprint = ${fingerprint}
+      AND token_type = 'MULTI_USE' AND deleted_at IS NULL`;
+  return row ? toToken(row) : undefined;
+}
+
+/** The rows with the customer's saved card of the same number, when the key asks for it. */
+async function withSameCard(tx: TransactionSql, key: PaymentKey, locked: Locked): Promise<Locked> {
+  const customerId = key.kind !== 'session' ? key.savedCardOf?.(locked) : undefined;
+  const token = locked.token;
+  const found =
+    customerId !== undefined && token?.fingerprint ? await savedCard(tx, token.merchantId, customerId, token.fingerprint) : undefined;
+  return found ? { ...locked, sameCard: found } : locked;
+}
+
 async function lockRows(tx: TransactionSql, key: PaymentKey): Promise<Locked> {
   const payment = (rows: PaymentRow[]) => (rows[0] ? toPayment(rows[0]) : undefined);
   switch (key.kind) {
@@ -126,7 +149,15 @@ async function lockRows(tx: TransactionSql, key: PaymentKey): Promise<Locked> {
           ? await tx<PaymentRow[]>`SELECT * FROM payments WHERE id = ${key.paymentId} AND merchant_id = ${key.merchantId} FOR UPDATE`
           : await tx<PaymentRow[]>`SELECT * FROM payments WHERE action_id = ${key.actionId} FOR UPDATE`,
       );
-      return found ? { payment: found, ...(await withToken(tx, found.token, false)) } : {};
+      return found ? withSameCard(tx, key, { payment: found, ...(await withToken(tx, found.token, false)) }) : {};
+    }
+    case 'session': {
+      // Changes that add a token to one session count one after the other (the lock is held to commit).
+      await tx`SELECT pg_advisory_xact_lock(${SESSION_TOKENS_LOCK}, hashtext(${key.sessionId}))`;
+      const [row] = await tx<{ n: number }[]>`SELECT count(*)::int AS n FROM payment_tokens WHERE session_id = ${key.sessionId}`;
+      const card = key.card;
+      const found = card ? await savedCard(tx, card.merchantId, card.customerId, card.fingerprint) : undefined;
+      return { sessionTokens: row?.n ?? 0, ...(found ? { sameCard: found } : {}) };
     }
     case 'token': {
       const tokens = await withToken(tx, key.token, true);
@@ -138,13 +169,27 @@ async function lockRows(tx: TransactionSql, key: PaymentKey): Promise<Locked> {
           SELECT * FROM payments WHERE token = ${token.token} AND status = 'PENDING' AND action_id IS NOT NULL
           ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
       );
-      return { ...tokens, ...(sessionRow ? { session: toSession(sessionRow) } : {}), ...(waiting ? { payment: waiting } : {}) };
+      return withSameCard(tx, key, {
+        ...tokens,
+        ...(sessionRow ? { session: toSession(sessionRow) } : {}),
+        ...(waiting ? { payment: waiting } : {}),
+      });
     }
   }
 }
 
-const lockKey = (key: PaymentKey) =>
-  key.kind === 'payment' ? `payment:${key.paymentId}` : key.kind === 'action' ? `action:${key.actionId}` : `token:${key.token}`;
+const lockKey = (key: PaymentKey) => {
+  switch (key.kind) {
+    case 'payment':
+      return `payment:${key.paymentId}`;
+    case 'action':
+      return `action:${key.actionId}`;
+    case 'token':
+      return `token:${key.token}`;
+    case 'session':
+      return `session:${key.sessionId}`;
+  }
+};
 
 export function postgresPayments(pg: PostgresEngine): PaymentStore {
   const { sql } = pg;
@@ -178,11 +223,20 @@ export function postgresPayments(pg: PostgresEngine): PaymentStore {
         toToken,
       );
     },
-    async vaulted(merchantId, customerId) {
+    async vaulted(merchantId, customerId, limit, after) {
       const rows = await pg.bounded(sql<TokenRow[]>`
         SELECT * FROM payment_tokens WHERE merchant_id = ${merchantId} AND customer_id = ${customerId} AND token_type = 'MULTI_USE'
-          AND deleted_at IS NULL ORDER BY created_at DESC, token DESC`);
+          AND deleted_at IS NULL ${after ? sql`AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND vaulted_id < ${after.vaultedId}))` : sql``}
+        ORDER BY created_at DESC, vaulted_id DESC LIMIT ${limit}`);
       return rows.map(toToken);
+    },
+    async purgeExpiredTokens(before, limit) {
+      // Expired SINGLE_USE tokens no payment references: useless to everyone (a vault or a payment refuses them).
+      const result = await pg.bounded(sql`
+        DELETE FROM payment_tokens WHERE token IN (
+          SELECT t.token FROM payment_tokens t WHERE t.token_type = 'SINGLE_USE' AND t.expires_at < ${before}
+            AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.token = t.token) LIMIT ${limit})`);
+      return result.count;
     },
     change(key, decide) {
       return pg.change<Locked, ReturnType<typeof decide>>(

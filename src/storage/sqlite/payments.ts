@@ -34,11 +34,11 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
     WHERE id = @id AND version = @previous`);
   const insertToken = db.prepare(`
     INSERT INTO payment_tokens (token, merchant_id, token_type, session_id, customer_id, vaulted_id, source_token, is_default, data,
-      created_at, expires_at, used_at, deleted_at)
+      created_at, expires_at, used_at, deleted_at, fingerprint)
     VALUES (?, ?, ?, ?, ?, ?, ?,
       CASE WHEN ? = 'MULTI_USE' AND NOT EXISTS (SELECT 1 FROM payment_tokens WHERE merchant_id = ? AND customer_id = ?
         AND token_type = 'MULTI_USE' AND deleted_at IS NULL) THEN 1 ELSE 0 END,
-      ?, ?, ?, ?, ?)`);
+      ?, ?, ?, ?, ?, ?)`);
   // Only the fields a change names are set (coalesce keeps the rest), so an earlier change in the unit stays.
   const updateToken = db.prepare(`
     UPDATE payment_tokens SET customer_id = coalesce(?, customer_id), source_token = coalesce(?, source_token),
@@ -83,6 +83,7 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
         t.expiresAt ?? null,
         t.usedAt ?? null,
         t.deletedAt ?? null,
+        t.fingerprint ?? null,
       );
     },
     updateToken(token, c) {
@@ -117,8 +118,21 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
   const token = db.prepare('SELECT * FROM payment_tokens WHERE token = ?');
   const vaultedId = db.prepare('SELECT * FROM payment_tokens WHERE merchant_id = ? AND vaulted_id = ?');
   const vaulted = db.prepare(
-    "SELECT * FROM payment_tokens WHERE merchant_id = ? AND customer_id = ? AND token_type = 'MULTI_USE' AND deleted_at IS NULL ORDER BY created_at DESC, token DESC",
+    "SELECT * FROM payment_tokens WHERE merchant_id = ? AND customer_id = ? AND token_type = 'MULTI_USE' AND deleted_at IS NULL ORDER BY created_at DESC, vaulted_id DESC LIMIT ?",
   );
+  const vaultedAfter = db.prepare(`
+    SELECT * FROM payment_tokens WHERE merchant_id = ? AND customer_id = ? AND token_type = 'MULTI_USE' AND deleted_at IS NULL
+      AND (created_at < ? OR (created_at = ? AND vaulted_id < ?))
+    ORDER BY created_at DESC, vaulted_id DESC LIMIT ?`);
+  const sameCard = db.prepare(
+    "SELECT * FROM payment_tokens WHERE merchant_id = ? AND customer_id = ? AND fingerprint = ? AND token_type = 'MULTI_USE' AND deleted_at IS NULL",
+  );
+  const sessionTokens = db.prepare('SELECT COUNT(*) AS n FROM payment_tokens WHERE session_id = ?');
+  // Expired SINGLE_USE tokens no payment references: useless to everyone (a vault or a payment refuses them).
+  const purgeTokens = db.prepare(`
+    DELETE FROM payment_tokens WHERE token IN (
+      SELECT t.token FROM payment_tokens t WHERE t.token_type = 'SINGLE_USE' AND t.expires_at < ?
+        AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.token = t.token) LIMIT ?)`);
   const session = db.prepare('SELECT * FROM sessions WHERE id = ?');
   const refused = db.prepare(
     'UPDATE payments SET failed_requests = failed_requests + 1 WHERE id = ? AND merchant_id = ? RETURNING failed_requests',
@@ -135,19 +149,40 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
     const vaultedToken = found?.sourceToken ? tokenOf(token.get(found.sourceToken)) : undefined;
     return { ...(found ? { token: found } : {}), ...(vaultedToken ? { vaulted: vaultedToken } : {}) };
   };
+  const savedCard = (merchantId: string, customerId: string, fingerprint: string) =>
+    tokenOf(sameCard.get(merchantId, customerId, fingerprint));
+  /** The rows with the customer's saved card of the same number, when the key asks for it. */
+  const withSameCard = (key: PaymentKey, locked: Locked): Locked => {
+    const customerId = key.kind !== 'session' ? key.savedCardOf?.(locked) : undefined;
+    const found =
+      customerId !== undefined && locked.token?.fingerprint
+        ? savedCard(locked.token.merchantId, customerId, locked.token.fingerprint)
+        : undefined;
+    return found ? { ...locked, sameCard: found } : locked;
+  };
   const load = (key: PaymentKey): Locked => {
     switch (key.kind) {
       case 'payment':
       case 'action': {
         const found = key.kind === 'payment' ? payment(byId.get(key.paymentId, key.merchantId)) : payment(byAction.get(key.actionId));
-        return found ? { payment: found, ...withToken(found.token) } : {};
+        return found ? withSameCard(key, { payment: found, ...withToken(found.token) }) : {};
       }
       case 'token': {
         const tokens = withToken(key.token);
         const found = tokens.token;
         const sessionRow = found?.sessionId ? (session.get(found.sessionId) as SessionRow | undefined) : undefined;
         const waiting = found ? payment(awaiting.get(found.token)) : undefined;
-        return { ...tokens, ...(sessionRow ? { session: toSession(sessionRow) } : {}), ...(waiting ? { payment: waiting } : {}) };
+        return withSameCard(key, {
+          ...tokens,
+          ...(sessionRow ? { session: toSession(sessionRow) } : {}),
+          ...(waiting ? { payment: waiting } : {}),
+        });
+      }
+      case 'session': {
+        // Read inside the writer's transaction, as the change's writes are: the count cannot go stale.
+        const n = (sessionTokens.get(key.sessionId) as { n: number }).n;
+        const found = key.card ? savedCard(key.card.merchantId, key.card.customerId, key.card.fingerprint) : undefined;
+        return { sessionTokens: n, ...(found ? { sameCard: found } : {}) };
       }
     }
   };
@@ -178,9 +213,15 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
       writer.reading();
       return tokenOf(vaultedId.get(merchantId, id));
     },
-    async vaulted(merchantId, customerId) {
+    async vaulted(merchantId, customerId, limit, after) {
       writer.reading();
-      return (vaulted.all(merchantId, customerId) as TokenRow[]).map(toToken);
+      const rows = after
+        ? vaultedAfter.all(merchantId, customerId, after.createdAt, after.createdAt, after.vaultedId, limit)
+        : vaulted.all(merchantId, customerId, limit);
+      return (rows as TokenRow[]).map(toToken);
+    },
+    async purgeExpiredTokens(before, limit) {
+      return writer.run(() => purgeTokens.run(before, limit).changes);
     },
     change(key, decide) {
       return engine.unit((uow) => decide(load(key), uow));

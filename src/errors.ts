@@ -155,6 +155,11 @@ export const ERROR_CATALOGUE = {
     status: 409,
     description: 'The payment has been refunded in full already.',
   },
+  RefundLimitExceeded: {
+    status: 409,
+    description: 'The payment has as many refunds as Kassa allows one payment.',
+    recoverySuggestion: 'Refund the rest in one refund, or create a new payment.',
+  },
   InvalidPaymentInstrumentToken: {
     status: 400,
     description: 'The payment method token is not valid.',

@@ -329,7 +329,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       'transactions:refund',
       'Refund a payment, in full or in part',
       { schema: RefundBody, optional: true },
-      ['UnprocessableRefundAmount', 'PaymentAlreadyRefunded', 'PaymentRequestLimitExceeded'],
+      ['UnprocessableRefundAmount', 'PaymentAlreadyRefunded', 'RefundLimitExceeded', 'PaymentRequestLimitExceeded'],
       (request) => service.refund(ctxOf(request), merchantOf(request), request.params.id, request.body, idempotencyKey(request)),
     );
     action<{ amount: number }>(

@@ -156,6 +156,11 @@ function refused(r: Refusal, payment: StoredPayment, action: PaymentAction): Kas
       });
     case 'NoActionsToHandle':
       return new KassaError('NoActionsToHandle', { extra });
+    case 'RefundLimitExceeded':
+      return new KassaError('RefundLimitExceeded', {
+        detail: `A payment may have at most ${r.limit} refunds, and this one has them all.`,
+        extra,
+      });
     default:
       return new KassaError(r.errorId, { detail: refusalMessage(payment.status, action), extra });
   }
@@ -492,6 +497,7 @@ export class PaymentService {
         ...(body.amount !== undefined ? { amount: body.amount } : {}),
         ...(body.transactionEventId !== undefined ? { captureEventId: body.transactionEventId } : {}),
         fails: scenario.refundFails,
+        refundsSoFar: draft.data.transactions.filter((t) => t.type === 'REFUND').length,
       });
       if (isRefusal(result)) return result;
       const transaction = {

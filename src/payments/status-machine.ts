@@ -44,6 +44,7 @@ export type Refusal =
         | 'PaymentAlreadyRefunded';
     }
   | { errorId: 'NoActionsToHandle' }
+  | { errorId: 'RefundLimitExceeded'; limit: number }
   | { errorId: 'UnprocessableRefundAmount'; amount: number; limit: number }
   | { errorId: 'RequestValidationError'; path: string; description: string };
 
@@ -167,8 +168,13 @@ export function cancel(state: MachineState): MachineState | Refusal {
   return { ...state, status: 'CANCELLED', pending: undefined, capturingOpen: false };
 }
 
+/** Refunds one payment may have, settled or failed: each is a transaction every later webhook body and answer carries. */
+export const MAX_REFUNDS = 100;
+
 export interface RefundRequest {
   amount?: number;
+  /** REFUND transactions the payment has already (settled or failed). */
+  refundsSoFar?: number;
   /** A CAPTURE_SUCCEEDED event of this payment: the refund is against that capture. */
   captureEventId?: string;
   /** The card makes every refund fail: nothing is refunded. */
@@ -182,6 +188,7 @@ export interface RefundRequest {
 export function refund(state: MachineState, request: RefundRequest): { state: MachineState; amount: number; settled: boolean } | Refusal {
   const refused = refusal(state, 'refund');
   if (refused) return refused;
+  if ((request.refundsSoFar ?? 0) >= MAX_REFUNDS) return { errorId: 'RefundLimitExceeded', limit: MAX_REFUNDS };
   let limit = state.amountCaptured - state.amountRefunded;
   let against: CaptureRecord | undefined;
   if (request.captureEventId !== undefined) {

@@ -27,6 +27,8 @@ const SECRET_SEAL = 'webhook-secret';
 const VERSIONS = ['2.1', '2.2', '2.3', '2.4'];
 /** A receiver has this long to answer. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
+/** Refunds a PAYMENT.* body carries, newest first, besides the SALE: bodies stay bounded however many there are. */
+export const WEBHOOK_REFUNDS = 10;
 /** Longest error text kept for a delivery (a receiver's answer is not stored). */
 const ERROR_TEXT = 300;
 
@@ -327,7 +329,7 @@ export function paymentAsOf(payment: StoredPayment, event: PaymentEvent, version
     data: {
       ...payment.data,
       machine,
-      transactions: payment.data.transactions.filter((t) => t.date <= event.createdAt),
+      transactions: boundedTransactions(payment.data.transactions.filter((t) => t.date <= event.createdAt)),
       action: undefined,
     },
   };
@@ -338,6 +340,14 @@ export function paymentAsOf(payment: StoredPayment, event: PaymentEvent, version
   } = renderPayment(then, { apiVersion: version, events: false, actionToken: () => '' });
   if (event.type === 'PAYMENT.REFUND') delete rendered.dateUpdated;
   return rendered;
+}
+
+/** The SALE and the newest WEBHOOK_REFUNDS refunds, in their order; GET /payments/{id} has them all. */
+function boundedTransactions<T extends { type: string }>(transactions: T[]): T[] {
+  const refunds = transactions.filter((t) => t.type === 'REFUND');
+  if (refunds.length <= WEBHOOK_REFUNDS) return transactions;
+  const kept = new Set(refunds.slice(-WEBHOOK_REFUNDS));
+  return transactions.filter((t) => t.type !== 'REFUND' || kept.has(t));
 }
 
 function describe(error: unknown): string {

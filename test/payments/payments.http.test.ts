@@ -9,6 +9,7 @@ import { defaultCheckoutConfig } from '../../src/checkout/configuration.ts';
 import { newClaim, sha256 } from '../../src/lib/ids.ts';
 import { SCOPES } from '../../src/merchants/merchants.ts';
 import { TEST_CARDS } from '../../src/payments/cards.ts';
+import { MAX_REFUNDS } from '../../src/payments/status-machine.ts';
 import { MAX_AMOUNT } from '../../src/sessions/schemas.ts';
 import { testApp, type TestApp } from '../support/app.ts';
 import {
@@ -714,6 +715,17 @@ describe('Payments API', () => {
       const rest = (await post(t, payment.id, 'refund', { transactionEventId: second.id })).json();
       assert.equal(rest.transactions.at(-1).amount, 700);
       assert.equal(rest.processor.amountRefunded, 1000);
+    });
+
+    test(`a payment takes at most ${MAX_REFUNDS} refunds (failed ones count): the next is 409 RefundLimitExceeded and changes nothing`, async () => {
+      const id = await settled(CARDS.refundFails);
+      for (let i = 0; i < MAX_REFUNDS; i++) assert.equal((await post(t, id, 'refund', { amount: 1 })).statusCode, 200);
+      const error = assertError(await post(t, id, 'refund', { amount: 1 }), 409, 'RefundLimitExceeded');
+      assert.equal(error.paymentId, id);
+      assert.match(error.description, new RegExp(`at most ${MAX_REFUNDS} refunds`));
+      assert.equal((await read(t, id)).transactions.length, 1 + MAX_REFUNDS);
+      const refunds = (await t.store.payments.events('mer_default', id)).filter((e) => e.type === 'PAYMENT.REFUND');
+      assert.equal(refunds.length, MAX_REFUNDS);
     });
 
     test('the refund-fail card: the REFUND ends FAILED and nothing is refunded', async () => {

@@ -15,6 +15,7 @@ import {
   capture,
   isRefusal,
   isTerminal,
+  MAX_REFUNDS,
   NEXT_STATUSES,
   pendingOn,
   refund,
@@ -309,6 +310,16 @@ describe('refund', () => {
     assert.equal(whole.state.amountRefunded, 300);
     assert.deepEqual(refund(whole.state, { captureEventId: 'evt_1', fails: false }), { errorId: 'PaymentAlreadyRefunded' });
     assert.equal(ok(refund(whole.state, { captureEventId: 'evt_2', fails: false })).amount, 500);
+  });
+
+  test(`a payment with ${MAX_REFUNDS} refunds already is refused RefundLimitExceeded, whatever the amount; one fewer is not`, () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 * MAX_REFUNDS }), fc.integer({ min: 1, max: 800 }), (refundsSoFar, amount) => {
+        const result = refund(twoCaptures(), { amount, refundsSoFar, fails: false });
+        if (refundsSoFar >= MAX_REFUNDS) assert.deepEqual(result, { errorId: 'RefundLimitExceeded', limit: MAX_REFUNDS });
+        else assert.equal(ok(result).amount, amount);
+      }),
+    );
   });
 
   test('an unknown transactionEventId is a RequestValidationError at $.transactionEventId', () => {

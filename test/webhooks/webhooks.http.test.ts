@@ -10,7 +10,7 @@ import { SCOPES } from '../../src/merchants/merchants.ts';
 import { createMetrics } from '../../src/lib/metrics.ts';
 import { Sealer } from '../../src/lib/seal.ts';
 import { startDispatcher } from '../../src/webhooks/dispatcher.ts';
-import { WebhookService } from '../../src/webhooks/service.ts';
+import { WEBHOOK_REFUNDS, WebhookService } from '../../src/webhooks/service.ts';
 import { createSession } from '../checkout/support.ts';
 import { api, assertError, CARDS, DATE, errorPaths, otherMerchant, pay, scopedKey, sdk, tokenize, UUID } from '../payments/support.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
@@ -255,6 +255,34 @@ describe('what a receiver gets', { concurrency: 4 }, () => {
     assert.equal('dateUpdated' in refund.payment, false, "Primer's PAYMENT.REFUND payment has no dateUpdated");
     assert.equal(refund.payment.processor.amountRefunded, 300);
     assert.equal(refund.payment.status, 'SETTLED');
+  });
+
+  test(`a PAYMENT.* body carries the SALE and the newest ${WEBHOOK_REFUNDS} refunds, however many there are; GET /payments/{id} has them all`, async (ctx) => {
+    const { t, rx } = await setup(ctx);
+    await addEndpoint(t, { url: rx.url, events: ['PAYMENT.REFUND'] });
+    const { payment } = await pay(t);
+    assert.equal((await api(t, 'POST', `/payments/${payment.id}/capture`, {})).statusCode, 200);
+    const refunds = WEBHOOK_REFUNDS + 5;
+    for (let i = 1; i <= refunds; i++) {
+      t.clock.advance(1);
+      assert.equal((await api(t, 'POST', `/payments/${payment.id}/refund`, { amount: i })).statusCode, 200);
+    }
+    await fanOut(t);
+    await send(t);
+    const bodies = rx.received.map((r) => r.body.payment).sort((a, b) => a.processor.amountRefunded - b.processor.amountRefunded);
+    assert.equal(bodies.length, refunds);
+    bodies.forEach((body, i) => {
+      const made = i + 1;
+      const amounts = body.transactions.map((tx: { type: string; amount: number }) => `${tx.type}:${tx.amount}`);
+      const kept = Array.from(
+        { length: Math.min(made, WEBHOOK_REFUNDS) },
+        (_, k) => `REFUND:${made - Math.min(made, WEBHOOK_REFUNDS) + k + 1}`,
+      );
+      assert.deepEqual(amounts, ['SALE:1000', ...kept], `the body of refund ${made}`);
+      assert.equal(body.processor.amountRefunded, (made * (made + 1)) / 2, 'the amounts count every refund');
+    });
+    const full = (await api(t, 'GET', `/payments/${payment.id}`)).json();
+    assert.equal(full.transactions.length, 1 + refunds);
   });
 
   test('a body with characters outside ASCII is signed over its UTF-8 bytes, as sent', async (ctx) => {

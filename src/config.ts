@@ -47,8 +47,8 @@ export interface Config {
   webhookRetryScale: number;
   /** How long a webhook delivery waits for the receiver's answer (ms); a claim lasts three times that. */
   webhookTimeoutMs: number;
-  /** Background purge of expired sessions and idempotency records. */
-  purge: { intervalMs: number; retentionMs: number; batchSize: number };
+  /** Background purge of expired sessions and idempotency records, and of payments and deliveries past their retention. */
+  purge: { intervalMs: number; retentionMs: number; batchSize: number; paymentRetentionMs: number; deliveryRetentionMs: number };
 }
 
 export interface RateLimitConfig {
@@ -271,6 +271,8 @@ export function loadConfig(env: Env): Config {
       intervalMs: int('KASSA_PURGE_INTERVAL_SECONDS', 60, 0, 86_400) * 1000,
       retentionMs: int('KASSA_PURGE_RETENTION_SECONDS', 7 * 86_400, 0, 365 * 86_400) * 1000,
       batchSize: int('KASSA_PURGE_BATCH_SIZE', 500, 1, 100_000),
+      paymentRetentionMs: int('KASSA_PURGE_PAYMENT_RETENTION_SECONDS', 90 * 86_400, 0, 3650 * 86_400) * 1000,
+      deliveryRetentionMs: int('KASSA_PURGE_DELIVERY_RETENTION_SECONDS', 30 * 86_400, 0, 3650 * 86_400) * 1000,
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -24,7 +24,13 @@ test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens',
     payments: true,
     webhookRetryScale: 1,
     webhookTimeoutMs: 10_000,
-    purge: { intervalMs: 60_000, retentionMs: 604_800_000, batchSize: 500 },
+    purge: {
+      intervalMs: 60_000,
+      retentionMs: 604_800_000,
+      batchSize: 500,
+      paymentRetentionMs: 7_776_000_000,
+      deliveryRetentionMs: 2_592_000_000,
+    },
   });
 });
 
@@ -68,7 +74,13 @@ test('every variable is read', () => {
     webhookSecret: 'whsec_0123456789abcdef',
     webhookRetryScale: 0.001,
     webhookTimeoutMs: 2500,
-    purge: { intervalMs: 60_000, retentionMs: 604_800_000, batchSize: 500 },
+    purge: {
+      intervalMs: 60_000,
+      retentionMs: 604_800_000,
+      batchSize: 500,
+      paymentRetentionMs: 7_776_000_000,
+      deliveryRetentionMs: 2_592_000_000,
+    },
   });
 });
 

@@ -285,7 +285,8 @@ export function buildProgram(env: Env, io: Io): Command {
   program
     .command('purge')
     .description(
-      'delete expired data now: sessions whose token expired longer ago than the retention, and expired idempotency records ' +
+      'delete expired data now: sessions whose token expired longer ago than the retention, expired idempotency records, ' +
+        'payments over (with their events and deliveries) and finished webhook deliveries past theirs ' +
         '(the server also does this in the background)',
     )
     .addOption(
@@ -293,23 +294,39 @@ export function buildProgram(env: Env, io: Io): Command {
         .default(Number(env.KASSA_PURGE_RETENTION_SECONDS || 7 * 86_400))
         .argParser(parseWhole(0, 365 * 86_400)),
     )
+    .addOption(
+      new Option('--payment-retention <seconds>', 'keep a payment that is over this long after its last change')
+        .default(Number(env.KASSA_PURGE_PAYMENT_RETENTION_SECONDS || 90 * 86_400))
+        .argParser(parseWhole(0, 3650 * 86_400)),
+    )
+    .addOption(
+      new Option('--delivery-retention <seconds>', 'keep a delivered or failed webhook delivery this long after its last attempt')
+        .default(Number(env.KASSA_PURGE_DELIVERY_RETENTION_SECONDS || 30 * 86_400))
+        .argParser(parseWhole(0, 3650 * 86_400)),
+    )
     .addOption(new Option('--batch-size <rows>', 'rows deleted per batch').default(500).argParser(parseWhole(1, 100_000)))
     .addOption(jsonOption())
-    .action(async (options: { retention: number; batchSize: number; json?: boolean }) => {
-      const result = await withStore((store) =>
-        purgeExpired(store, {
-          now: systemClock(),
-          retentionMs: options.retention * 1000,
-          batchSize: options.batchSize,
-          maxBatches: Number.MAX_SAFE_INTEGER,
-        }),
-      );
-      if (options.json) printJson(io, result);
-      else
-        io.out(
-          `Purged ${result.sessions} expired session(s), ${result.idempotencyRecords} expired idempotency record(s) and ${result.tokens} expired unused payment method token(s).\n`,
+    .action(
+      async (options: { retention: number; paymentRetention: number; deliveryRetention: number; batchSize: number; json?: boolean }) => {
+        const result = await withStore((store) =>
+          purgeExpired(store, {
+            now: systemClock(),
+            retentionMs: options.retention * 1000,
+            paymentRetentionMs: options.paymentRetention * 1000,
+            deliveryRetentionMs: options.deliveryRetention * 1000,
+            batchSize: options.batchSize,
+            maxBatches: Number.MAX_SAFE_INTEGER,
+          }),
         );
-    });
+        if (options.json) printJson(io, result);
+        else
+          io.out(
+            `Purged ${result.sessions} expired session(s), ${result.idempotencyRecords} expired idempotency record(s), ` +
+              `${result.tokens} expired unused payment method token(s), ${result.payments} payment(s) with ${result.paymentEvents} event(s), ` +
+              `and ${result.webhookDeliveries} webhook delivery(ies).\n`,
+          );
+      },
+    );
 
   return program;
 }

@@ -175,6 +175,13 @@ export interface PaymentStore {
    * (never used, or their payments are gone); resolves with how many.
    */
   purgeExpiredTokens(before: number, limit: number): Promise<number>;
+  /**
+   * Deletes at most `limit` payments that are over (DECLINED, FAILED, CANCELLED, SETTLED, or
+   * PARTIALLY_SETTLED with capturing closed) and unchanged since before `before`, oldest first, with
+   * their events and webhook deliveries, in one transaction. A payment with a job, an event awaiting
+   * its deliveries or a delivery still PENDING is kept. Resolves with how many of each went.
+   */
+  purgeFinished(before: number, limit: number): Promise<PurgedPayments>;
   /** Jobs due at `now` that no process holds. */
   dueJobs(now: number, limit: number): Promise<PaymentJob[]>;
   /** Takes a due job for this process until `until`; false when another process took it. */
@@ -183,6 +190,12 @@ export interface PaymentStore {
 
 /** What may change on a stored token; a mark once set is never taken back, so only setting is needed. */
 export type TokenChange = Partial<Pick<StoredToken, 'customerId' | 'sourceToken' | 'isDefault' | 'usedAt' | 'deletedAt'>>;
+
+export interface PurgedPayments {
+  payments: number;
+  events: number;
+  deliveries: number;
+}
 
 /** Payment writes a unit of work can hold. */
 export interface PaymentWrites {

@@ -281,4 +281,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX payment_tokens_expiry ON payment_tokens(expires_at) WHERE token_type = 'SINGLE_USE';
     `,
   },
+  {
+    // The purger's retention (storage/purge.ts) finds payments that are over, oldest change first, and
+    // deliveries no longer pending, oldest attempt first (a finished delivery's next_attempt_at is its last).
+    id: 10,
+    name: 'retention of payments and deliveries',
+    sql: () => `
+      CREATE INDEX payments_over ON payments(updated_at)
+        WHERE status IN ('SETTLED', 'PARTIALLY_SETTLED', 'DECLINED', 'FAILED', 'CANCELLED');
+      CREATE INDEX webhook_deliveries_finished ON webhook_deliveries(next_attempt_at) WHERE status <> 'PENDING';
+    `,
+  },
 ];

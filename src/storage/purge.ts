@@ -1,4 +1,6 @@
-// Background purge of expired sessions, idempotency records and unused payment method tokens. Deletes in small batches
+// Background purge of expired sessions, idempotency records and unused payment method tokens, and
+// (after their retentions) of payments that are over, with their events and deliveries, and of
+// finished deliveries. Deletes in small batches
 // and yields to the event loop between them, so requests are never held behind one long delete.
 // `purgeExpired` is the one-shot form (the CLI can call it); `startPurger` runs it on a timer.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -11,6 +13,10 @@ export interface PurgeOptions {
   /** Sessions are kept this long after they expire (ms). Idempotency records and unused tokens go when they expire. */
   retentionMs: number;
   batchSize: number;
+  /** Payments over (a final status, nothing pending) are kept this long after their last change (ms); absent: kept. */
+  paymentRetentionMs?: number;
+  /** DELIVERED and FAILED webhook deliveries are kept this long after their last attempt (ms); absent: kept. */
+  deliveryRetentionMs?: number;
   /** Upper bound on batches per kind in one run. */
   maxBatches?: number;
 }
@@ -20,6 +26,10 @@ export interface PurgeResult {
   idempotencyRecords: number;
   /** SINGLE_USE payment method tokens past their expiry that no payment references. */
   tokens: number;
+  payments: number;
+  paymentEvents: number;
+  /** The purged payments' deliveries and the finished deliveries past their retention. */
+  webhookDeliveries: number;
 }
 
 async function drain(deleteBatch: () => Promise<number>, batchSize: number, maxBatches: number): Promise<number> {
@@ -43,7 +53,27 @@ export async function purgeExpired(store: Store, options: PurgeOptions): Promise
     maxBatches,
   );
   const tokens = await drain(() => store.payments.purgeExpiredTokens(options.now, options.batchSize), options.batchSize, maxBatches);
-  return { sessions, idempotencyRecords, tokens };
+  let payments = 0;
+  let paymentEvents = 0;
+  let webhookDeliveries = 0;
+  if (options.paymentRetentionMs !== undefined) {
+    const before = options.now - options.paymentRetentionMs;
+    payments = await drain(
+      async () => {
+        const purged = await store.payments.purgeFinished(before, options.batchSize);
+        paymentEvents += purged.events;
+        webhookDeliveries += purged.deliveries;
+        return purged.payments;
+      },
+      options.batchSize,
+      maxBatches,
+    );
+  }
+  if (options.deliveryRetentionMs !== undefined) {
+    const before = options.now - options.deliveryRetentionMs;
+    webhookDeliveries += await drain(() => store.webhooks.purgeFinished(before, options.batchSize), options.batchSize, maxBatches);
+  }
+  return { sessions, idempotencyRecords, tokens, payments, paymentEvents, webhookDeliveries };
 }
 
 export interface Purger {
@@ -58,14 +88,17 @@ export function startPurger(deps: {
   intervalMs: number;
   retentionMs: number;
   batchSize: number;
+  paymentRetentionMs?: number;
+  deliveryRetentionMs?: number;
 }): Purger {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const run = async () => {
     try {
-      const result = await purgeExpired(deps.store, { now: deps.clock(), retentionMs: deps.retentionMs, batchSize: deps.batchSize });
-      if (result.sessions + result.idempotencyRecords + result.tokens > 0) deps.logger.info(result, 'purged expired records');
+      const { store, clock, logger, intervalMs, ...retention } = deps;
+      const result = await purgeExpired(store, { now: clock(), ...retention });
+      if (Object.values(result).some((n) => n > 0)) logger.info(result, 'purged expired records');
     } catch (err) {
       deps.logger.warn({ err }, 'purge failed; will retry');
     }

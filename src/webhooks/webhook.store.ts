@@ -87,6 +87,11 @@ export interface WebhookStore {
   recordAttempt(id: string, result: AttemptResult): Promise<void>;
   /** Makes a delivery PENDING again, due now (redeliver). */
   requeue(merchantId: string, id: string, now: number): Promise<boolean>;
+  /**
+   * Deletes at most `limit` deliveries that are DELIVERED or FAILED and were last attempted before
+   * `before`, oldest first; a PENDING one (retrying, or claimed) is kept. Resolves with how many went.
+   */
+  purgeFinished(before: number, limit: number): Promise<number>;
   /** Undelivered deliveries, counting an event not yet fanned out as one, and the oldest's time (metrics). */
   backlog(): Promise<{ pending: number; oldestCreatedAt?: number }>;
 }

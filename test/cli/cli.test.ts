@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { SCOPES } from '../../src/merchants/merchants.ts';
 import { openStore } from '../../src/storage/open.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
-import { VISA_CARD_DATA } from '../payments/support.ts';
+import { api, pay, VISA_CARD_DATA } from '../payments/support.ts';
 import { headers, insertSession, testApp } from '../support/app.ts';
 import { kassaInProcess as run, runKassa as kassa, startKassa } from '../support/process.ts';
 
@@ -426,11 +426,25 @@ describe('the kassa command', () => {
         expiresAt: now + DAY,
         lockedUntil: now + DAY,
       });
+      // Two payments made 100 days ago: one settled (over), one still authorized (it can be captured).
+      app.clock.now = now - 100 * DAY;
+      const { payment: settled } = await pay(app);
+      assert.equal((await api(app, 'POST', `/payments/${settled.id}/capture`, {})).statusCode, 200);
+      const { payment: authorized } = await pay(app);
+      const settledEvents = (await app.store.payments.events('mer_default', settled.id)).length;
       await app.close();
 
       const result = await run(['purge', '--retention', String(3 * 86_400), '--json'], env);
       assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(json(result.stdout), { sessions: 1, idempotencyRecords: 1, tokens: 1 });
+      // The payments' sessions expired 100 days ago too.
+      assert.deepEqual(json(result.stdout), {
+        sessions: 3,
+        idempotencyRecords: 1,
+        tokens: 1,
+        payments: 1,
+        paymentEvents: settledEvents,
+        webhookDeliveries: 0,
+      });
 
       const store = openSqliteStore({ path });
       try {
@@ -449,6 +463,9 @@ describe('the kassa command', () => {
           lockedUntil: now + 1,
         });
         assert.equal(live.state, 'in-flight', 'the live record is still there');
+        assert.equal(await store.payments.findById('mer_default', settled.id), undefined);
+        assert.deepEqual(await store.payments.events('mer_default', settled.id), []);
+        assert.equal((await store.payments.findById('mer_default', authorized.id))?.status, 'AUTHORIZED', 'a live payment is kept');
       } finally {
         await store.close();
       }
@@ -456,7 +473,7 @@ describe('the kassa command', () => {
       assert.equal(text.code, 0);
       assert.match(
         text.stdout,
-        /^Purged 0 expired session\(s\), 0 expired idempotency record\(s\) and 0 expired unused payment method token\(s\)\.\n$/,
+        /^Purged 0 expired session\(s\), 0 expired idempotency record\(s\), 0 expired unused payment method token\(s\), 0 payment\(s\) with 0 event\(s\), and 0 webhook delivery\(ies\)\.\n$/,
       );
       const bad = await run(['purge', '--retention', 'soon'], env);
       assert.equal(bad.code, 1);

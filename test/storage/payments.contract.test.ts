@@ -431,4 +431,85 @@ forEachEngine('payment store', (_engine, fresh) => {
     assert.ok(await store.payments.findToken('tok_saved'), 'saved cards never expire');
     assert.equal(await store.payments.findToken('tok_old0'), undefined);
   });
+
+  test('purgeFinished deletes payments over before `before` with their events and deliveries, oldest first, at most `limit`; nothing still live', async () => {
+    const { store } = await fresh();
+    await seed(store);
+    await store.webhooks.insertEndpoint({
+      id: 'we_1',
+      merchantId: 'mer_a',
+      url: 'http://127.0.0.1:9/hook',
+      events: ['PAYMENT.STATUS'],
+      version: '2.4',
+      secretSealed: 's1.sealed',
+      createdAt: T0,
+    });
+    const machine = data().machine;
+    const over = (id: string, status: StoredPayment['status'], updatedAt: number, capturingOpen = false) =>
+      payment({ id, status, updatedAt, data: data(1000, { machine: { ...machine, status, capturingOpen } }) });
+    const event = (paymentId: string) => ({
+      id: `ev_${paymentId}`,
+      merchantId: 'mer_a',
+      paymentId,
+      type: 'PAYMENT.STATUS' as const,
+      status: 'SETTLED' as const,
+      version: 2,
+      ordinal: 0,
+      createdAt: T0,
+      detail: {},
+    });
+    const payments = [
+      over('pay_settled', 'SETTLED', T0),
+      over('pay_declined', 'DECLINED', T0 + 1),
+      over('pay_partial_closed', 'PARTIALLY_SETTLED', T0 + 2),
+      over('pay_partial_open', 'PARTIALLY_SETTLED', T0, true),
+      over('pay_pending', 'PENDING', T0),
+      over('pay_settling', 'SETTLING', T0),
+      over('pay_recent', 'SETTLED', T0 + 100),
+      over('pay_job', 'CANCELLED', T0),
+      over('pay_retrying', 'FAILED', T0),
+      over('pay_unfanned', 'CANCELLED', T0),
+    ];
+    await store.commit((uow) => {
+      for (const p of payments) uow.payments.insert(p);
+      for (const id of ['pay_settled', 'pay_declined', 'pay_retrying', 'pay_recent']) uow.payments.insertEvent(event(id));
+      uow.payments.scheduleJob({ id: 'job_1', merchantId: 'mer_a', paymentId: 'pay_job', kind: 'settle', runAt: T0 + 10 ** 9 });
+    });
+    await store.webhooks.fanOut(100);
+    for (const d of await store.webhooks.dueDeliveries(T0, 10)) {
+      const retrying = d.subjectId === 'pay_retrying';
+      await store.webhooks.recordAttempt(d.id, {
+        status: retrying ? 'PENDING' : d.subjectId === 'pay_declined' ? 'FAILED' : 'DELIVERED',
+        attempts: 1,
+        nextAttemptAt: retrying ? T0 + 10_000 : T0,
+      });
+    }
+    // Its event still awaits its deliveries.
+    await store.commit((uow) => uow.payments.insertEvent(event('pay_unfanned')));
+
+    assert.deepEqual(await store.payments.purgeFinished(T0 + 100, 2), { payments: 2, events: 2, deliveries: 2 });
+    assert.equal(await store.payments.findById('mer_a', 'pay_settled'), undefined, 'oldest first');
+    assert.equal(await store.payments.findById('mer_a', 'pay_declined'), undefined);
+    assert.deepEqual(await store.payments.events('mer_a', 'pay_settled'), []);
+    assert.deepEqual(await store.payments.purgeFinished(T0 + 100, 10), { payments: 1, events: 0, deliveries: 0 });
+    assert.deepEqual(await store.payments.purgeFinished(T0 + 100, 10), { payments: 0, events: 0, deliveries: 0 });
+    const kept = [];
+    for (const p of [payment(), ...payments]) if (await store.payments.findById('mer_a', p.id)) kept.push(p.id);
+    assert.deepEqual(kept, [
+      'pay_1',
+      'pay_partial_open',
+      'pay_pending',
+      'pay_settling',
+      'pay_recent',
+      'pay_job',
+      'pay_retrying',
+      'pay_unfanned',
+    ]);
+    assert.deepEqual(
+      (await store.webhooks.deliveries('mer_a', {}, 10)).map((d) => d.subjectId).sort(),
+      ['pay_recent', 'pay_retrying'],
+      "the purged payments' deliveries went with them",
+    );
+    assert.equal((await store.payments.events('mer_a', 'pay_unfanned')).length, 1);
+  });
 });

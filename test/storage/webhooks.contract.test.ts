@@ -399,6 +399,33 @@ forEachEngine('webhook store', (_engine, fresh) => {
     assert.equal(await store.webhooks.findDelivery('mer_b', d.id), undefined, "another merchant's id finds nothing");
   });
 
+  test('purgeFinished deletes DELIVERED and FAILED deliveries last attempted before `before`, oldest first, at most `limit`; PENDING ones stay', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a', 'mer_b');
+    await store.webhooks.insertEndpoint(endpoint());
+    for (const paymentId of ['pay_delivered', 'pay_failed', 'pay_retrying', 'pay_claimed', 'pay_recent']) {
+      await recordPaymentEvent(store, paymentEvent({ paymentId }));
+    }
+    const bySubject = new Map((await store.webhooks.dueDeliveries(T0, 10)).map((d) => [d.subjectId, d.id]));
+    const attempt = (subject: string, status: 'DELIVERED' | 'FAILED' | 'PENDING', at: number) =>
+      store.webhooks.recordAttempt(bySubject.get(subject)!, { status, attempts: 1, nextAttemptAt: at });
+    await attempt('pay_delivered', 'DELIVERED', T0 + 10);
+    await attempt('pay_failed', 'FAILED', T0 + 20);
+    await attempt('pay_retrying', 'PENDING', T0 + 5);
+    await attempt('pay_recent', 'DELIVERED', T0 + 100);
+    assert.ok(await store.webhooks.claimDelivery(bySubject.get('pay_claimed')!, T0, T0 + 30_000));
+
+    assert.equal(await store.webhooks.purgeFinished(T0 + 100, 1), 1);
+    assert.equal(await store.webhooks.findDelivery('mer_a', bySubject.get('pay_delivered')!), undefined, 'oldest first');
+    assert.equal(await store.webhooks.purgeFinished(T0 + 100, 10), 1);
+    assert.equal(await store.webhooks.purgeFinished(T0 + 100, 10), 0);
+    assert.deepEqual((await store.webhooks.deliveries('mer_a', {}, 10)).map((d) => d.subjectId).sort(), [
+      'pay_claimed',
+      'pay_recent',
+      'pay_retrying',
+    ]);
+  });
+
   test('a claim made from a stale list does not take a retry before it is due (the other process just tried it)', async () => {
     const { store, another } = await fresh();
     const d = await oneDelivery(store);

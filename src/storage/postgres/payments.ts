@@ -256,6 +256,28 @@ export function postgresPayments(pg: PostgresEngine): PaymentStore {
         SELECT * FROM payment_events WHERE merchant_id = ${merchantId} AND payment_id = ${paymentId} ORDER BY version, ordinal`);
       return rows.map(toEvent);
     },
+    async purgeFinished(before, limit) {
+      // One statement: what it deletes is what it found. A payment being changed now is skipped, not waited for.
+      const [row] = await pg.bounded(sql<{ payments: number; events: number; deliveries: number }[]>`
+        WITH over AS (
+          SELECT id FROM payments p WHERE status IN ('SETTLED', 'PARTIALLY_SETTLED', 'DECLINED', 'FAILED', 'CANCELLED')
+            AND updated_at < ${before}
+            AND (status <> 'PARTIALLY_SETTLED' OR (data::json -> 'machine' ->> 'capturingOpen') = 'false')
+            AND NOT EXISTS (SELECT 1 FROM payment_jobs j WHERE j.payment_id = p.id)
+            AND NOT EXISTS (SELECT 1 FROM payment_events e WHERE e.payment_id = p.id AND e.awaiting_fan_out = 1)
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.subject_id = p.id AND d.status = 'PENDING')
+          ORDER BY updated_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
+        ), gone AS (
+          DELETE FROM payments WHERE id IN (SELECT id FROM over) RETURNING id
+        ), events AS (
+          DELETE FROM payment_events WHERE payment_id IN (SELECT id FROM gone) RETURNING 1
+        ), deliveries AS (
+          DELETE FROM webhook_deliveries WHERE subject_id IN (SELECT id FROM gone) RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM gone)::int AS payments, (SELECT count(*) FROM events)::int AS events,
+          (SELECT count(*) FROM deliveries)::int AS deliveries`);
+      return { payments: row?.payments ?? 0, events: row?.events ?? 0, deliveries: row?.deliveries ?? 0 };
+    },
     async dueJobs(now, limit) {
       const rows = await pg.bounded(sql<JobRow[]>`
         SELECT * FROM payment_jobs WHERE run_at <= ${now} AND locked_until <= ${now} ORDER BY run_at LIMIT ${limit}`);

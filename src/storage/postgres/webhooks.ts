@@ -109,6 +109,13 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
         WHERE merchant_id = ${merchantId} AND id = ${id}`);
       return result.count === 1;
     },
+    async purgeFinished(before, limit) {
+      const result = await pg.bounded(sql`
+        DELETE FROM webhook_deliveries WHERE id IN (
+          SELECT id FROM webhook_deliveries WHERE status <> 'PENDING' AND next_attempt_at < ${before}
+          ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
+      return result.count;
+    },
     async backlog() {
       const [row] = await pg.bounded(
         sql<{ pending: string; oldest: string | null }[]>`SELECT SUM(n) AS pending, MIN(oldest) AS oldest FROM (

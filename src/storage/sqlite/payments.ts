@@ -139,6 +139,19 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
   );
   const events = db.prepare('SELECT * FROM payment_events WHERE merchant_id = ? AND payment_id = ? ORDER BY version, ordinal');
   const due = db.prepare('SELECT * FROM payment_jobs WHERE run_at <= ? AND locked_until <= ? ORDER BY run_at LIMIT ?');
+  // Over, and nothing about it still to happen: no job, no event awaiting deliveries, no delivery pending.
+  const over = db
+    .prepare(`
+      SELECT id FROM payments p WHERE status IN ('SETTLED', 'PARTIALLY_SETTLED', 'DECLINED', 'FAILED', 'CANCELLED') AND updated_at < ?
+        AND (status <> 'PARTIALLY_SETTLED' OR json_extract(data, '$.machine.capturingOpen') = 0)
+        AND NOT EXISTS (SELECT 1 FROM payment_jobs j WHERE j.payment_id = p.id)
+        AND NOT EXISTS (SELECT 1 FROM payment_events e WHERE e.payment_id = p.id AND e.awaiting_fan_out = 1)
+        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.subject_id = p.id AND d.status = 'PENDING')
+      ORDER BY updated_at LIMIT ?`)
+    .pluck();
+  const dropDeliveries = db.prepare('DELETE FROM webhook_deliveries WHERE subject_id IN (SELECT value FROM json_each(?))');
+  const dropEvents = db.prepare('DELETE FROM payment_events WHERE payment_id IN (SELECT value FROM json_each(?))');
+  const dropPayments = db.prepare('DELETE FROM payments WHERE id IN (SELECT value FROM json_each(?))');
   const claim = db.prepare('UPDATE payment_jobs SET locked_until = ? WHERE id = ? AND locked_until <= ?');
 
   const payment = (r: unknown) => (r ? toPayment(r as PaymentRow) : undefined);
@@ -233,6 +246,14 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
     async events(merchantId, paymentId) {
       writer.reading();
       return (events.all(merchantId, paymentId) as EventRow[]).map(toEvent);
+    },
+    async purgeFinished(before, limit) {
+      return writer.run(() => {
+        const ids = JSON.stringify(over.all(before, limit));
+        const deliveries = dropDeliveries.run(ids).changes;
+        const events = dropEvents.run(ids).changes;
+        return { payments: dropPayments.run(ids).changes, events, deliveries };
+      });
     },
     async dueJobs(now, limit) {
       writer.reading();

@@ -66,6 +66,9 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const requeue = db.prepare(
     "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, locked_until = 0, delivered_at = NULL WHERE merchant_id = ? AND id = ?",
   );
+  const purgeFinished = db.prepare(`
+    DELETE FROM webhook_deliveries WHERE id IN (
+      SELECT id FROM webhook_deliveries WHERE status <> 'PENDING' AND next_attempt_at < ? ORDER BY next_attempt_at LIMIT ?)`);
   const fanOuts = [
     ['payment_events', 'payment_id'],
     ['session_events', 'session_id'],
@@ -132,6 +135,9 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
     },
     async requeue(merchantId, id, now) {
       return (await writer.run(() => requeue.run(now, merchantId, id).changes)) === 1;
+    },
+    async purgeFinished(before, limit) {
+      return writer.run(() => purgeFinished.run(before, limit).changes);
     },
     async backlog() {
       writer.reading();

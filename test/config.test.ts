@@ -95,6 +95,18 @@ test('the webhook variables: an http(s) URL, a secret of 16 characters or more, 
   assert.throws(() => loadConfig({ KASSA_PAYMENTS: 'maybe' }), /KASSA_PAYMENTS/);
 });
 
+test('the retentions of payments and deliveries are read in seconds, up to ten years, a bad one named', () => {
+  const { purge } = loadConfig({ KASSA_PURGE_PAYMENT_RETENTION_SECONDS: '86400', KASSA_PURGE_DELIVERY_RETENTION_SECONDS: '0' });
+  assert.equal(purge.paymentRetentionMs, 86_400_000);
+  assert.equal(purge.deliveryRetentionMs, 0);
+  assert.throws(
+    () => loadConfig({ KASSA_PURGE_PAYMENT_RETENTION_SECONDS: '-1', KASSA_PURGE_DELIVERY_RETENTION_SECONDS: String(3651 * 86_400) }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.problems.map((p) => p.split(':')[0]).join() === 'KASSA_PURGE_PAYMENT_RETENTION_SECONDS,KASSA_PURGE_DELIVERY_RETENTION_SECONDS',
+  );
+});
+
 test('every bad value is reported at once, by name', () => {
   try {
     loadConfig({

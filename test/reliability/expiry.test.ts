@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { purgeExpired, startPurger } from '../../src/storage/purge.ts';
+import { api, pay } from '../payments/support.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
 
 const HOUR = 3600 * 1000;
@@ -100,5 +101,25 @@ describe('expired sessions', () => {
     for (let i = 0; i < 1000 && (await all()).length > 0; i++) await new Promise((r) => setTimeout(r, 5));
     await purger.stop();
     assert.equal((await all()).length, 0);
+  });
+
+  test("the background purger purges payments past the payment retention it is given (the server gives config.purge's)", async () => {
+    const { payment } = await pay(t);
+    assert.equal((await api(t, 'POST', `/payments/${payment.id}/cancel`, {})).statusCode, 200);
+    t.clock.advance(2 * HOUR);
+    const purger = startPurger({
+      store: t.store,
+      clock: () => t.clock.now,
+      logger: pino({ level: 'silent' }),
+      intervalMs: 1,
+      retentionMs: 1000 * HOUR,
+      batchSize: 2,
+      paymentRetentionMs: HOUR,
+      deliveryRetentionMs: HOUR,
+    });
+    for (let i = 0; i < 1000 && (await t.store.payments.findById('mer_default', payment.id)); i++)
+      await new Promise((r) => setTimeout(r, 5));
+    await purger.stop();
+    assert.equal(await t.store.payments.findById('mer_default', payment.id), undefined);
   });
 });

@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Store } from '../storage/store.ts';
 import { formatExpirationDate } from '../tokens/client-token.ts';
 import { sessionAmount } from './amount.ts';
+import { sessionHistory } from './history.ts';
 import { renderSession } from './render.ts';
 import { SessionResponse, Warning } from './schemas.ts';
 import type { SessionEvent, StoredSession } from './session.store.ts';
@@ -111,7 +112,8 @@ export class SessionOverview {
 
   /** The session's history (its creation and every change), oldest first; undefined when there is no such session. */
   async events(merchantId: string, id: string): Promise<SessionEvent[] | undefined> {
-    if (!(await this.store.sessions.findById(merchantId, id))) return undefined;
-    return this.store.sessions.events(merchantId, id);
+    const session = await this.store.sessions.findById(merchantId, id);
+    if (!session) return undefined;
+    return sessionHistory(session, await this.store.sessions.events(merchantId, id));
   }
 }

@@ -71,6 +71,9 @@ export interface SessionEvent {
   requestId?: string;
   /** The Idempotency-Key of that request, if it had one. */
   idempotencyKey?: string;
-  /** CREATED: the order's id, currency and amount. UPDATED: each top-level field changed, {from, to}. */
+  /**
+   * CREATED: the order's id, currency and amount. UPDATED: each value changed at its path
+   * (`{$paths: PathChange[]}`, sessions/history.ts), which sessionHistory shows as each top-level field {from, to}.
+   */
   detail: Record<string, unknown>;
 }

@@ -10,6 +10,7 @@ import type { Pipeline } from '../http/pipeline.ts';
 import type { Context } from '../lib/context.ts';
 import { primerDate } from '../payments/payment.ts';
 import type { PaymentStore } from '../payments/payment.store.ts';
+import { sessionHistory } from '../sessions/history.ts';
 import type { SessionStore } from '../sessions/session.store.ts';
 import { byEvent, historyEntries } from './history.ts';
 import type { WebhookService } from './service.ts';
@@ -207,10 +208,11 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
         const merchantId = merchantOf(request);
         const session = await sessions.findById(merchantId, request.params.id);
         if (!session) throw new KassaError('SessionNotFound');
-        const [events, deliveries] = await Promise.all([
+        const [stored, deliveries] = await Promise.all([
           sessions.events(merchantId, session.id),
           service.deliveries(merchantId, { subjectId: session.id }, 100),
         ]);
+        const events = sessionHistory(session, stored);
         return {
           data: historyEntries(
             events,

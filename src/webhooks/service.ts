@@ -9,6 +9,7 @@ import type { Metrics } from '../lib/metrics.ts';
 import type { Sealer } from '../lib/seal.ts';
 import { primerDate, renderPayment } from '../payments/payment.ts';
 import type { PaymentEvent, StoredPayment } from '../payments/payment.store.ts';
+import { sessionHistory } from '../sessions/history.ts';
 import type { Store } from '../storage/store.ts';
 import { DeliveryTimeout, postJson } from './http-post.ts';
 import { retryDelay } from './schedule.ts';
@@ -295,7 +296,9 @@ export class WebhookService {
       signedAt: String(Math.floor(this.deps.clock() / 1000)),
     });
     if (!delivery.eventType.startsWith('PAYMENT.')) {
-      const event = (await this.deps.store.sessions.events(delivery.merchantId, delivery.subjectId)).find((e) => e.id === delivery.eventId);
+      const session = await this.deps.store.sessions.findById(delivery.merchantId, delivery.subjectId);
+      const stored = session ? await this.deps.store.sessions.events(delivery.merchantId, delivery.subjectId) : [];
+      const event = session && sessionHistory(session, stored).find((e) => e.id === delivery.eventId);
       if (!event) return undefined;
       return JSON.stringify({
         ...envelope(event.createdAt),

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { sha256 } from '../../src/lib/ids.ts';
-import { testApp, type TestApp } from '../support/app.ts';
+import { headers, testApp, type TestApp } from '../support/app.ts';
 import { act, createSession, getSession, sdkHeaders } from './support.ts';
 
 const BASE = {
@@ -240,5 +240,49 @@ describe('POST /client-session/actions', () => {
     assert.deepEqual(patch.json().customer, { firstName: 'Ada', lastName: 'Lovelace' });
     const config = await t.app.inject({ method: 'GET', url: '/client-sdk/configuration', headers: sdkHeaders(s.accessToken) });
     assert.deepEqual(config.json().clientSession.customer, { firstName: 'Ada', lastName: 'Lovelace' });
+  });
+
+  test('N actions grow the history by what they change, not N sessions; the history API still shows each top-level field {from, to}', async () => {
+    const lineItems = Array.from({ length: 50 }, (_, i) => ({ itemId: `sku-${i}`, description: `Item number ${i}`, amount: 100 }));
+    const big = await createSession(t, { ...BASE, order: { countryCode: 'NL', lineItems } });
+    const stored = (await t.store.sessions.findByAccessTokenHash(sha256(big.accessToken)))!;
+    const sessionBytes = JSON.stringify(stored.data).length;
+    const bytes = async () =>
+      (await t.store.sessions.events('mer_default', stored.id)).reduce((n, e) => n + JSON.stringify(e.detail).length, 0);
+    const start = await bytes();
+    const N = 30;
+    for (let i = 0; i < N; i++) {
+      const action = [
+        { type: 'SELECT_PAYMENT_METHOD', params: { paymentMethodType: 'PAYPAL' } },
+        { type: 'UNSELECT_PAYMENT_METHOD' },
+        { type: 'SET_EMAIL_ADDRESS', params: { emailAddress: `shopper-${i}@example.com` } },
+      ][i % 3];
+      assert.equal((await act(t, big.accessToken, [action])).statusCode, 200);
+    }
+    const grown = (await bytes()) - start;
+    // Each change is a fee or an address of some 100 bytes; the session is over 3 KB.
+    assert.ok(sessionBytes > 3000, `the session is ${sessionBytes} bytes`);
+    assert.ok(grown < N * 200, `${N} actions grew the history by ${grown} bytes (the session is ${sessionBytes})`);
+
+    const res = await t.app.inject({ method: 'GET', url: `/kassa/client-sessions/${stored.id}/events`, headers: headers(t.apiKey) });
+    assert.equal(res.statusCode, 200, res.body);
+    const events = res.json().data as { type: string; changes: Record<string, any> }[];
+    assert.equal(events.length, 1 + N);
+    const [, selected, unselected, email] = events;
+    assert.deepEqual(selected!.changes, {
+      order: {
+        from: { countryCode: 'NL', lineItems },
+        to: { countryCode: 'NL', lineItems, fees: [{ amount: 50, type: 'SURCHARGE' }] },
+      },
+      amount: { from: 5000, to: 5050 },
+    });
+    assert.deepEqual(unselected!.changes, {
+      order: { from: selected!.changes.order.to, to: selected!.changes.order.from },
+      amount: { from: 5050, to: 5000 },
+    });
+    assert.deepEqual(email!.changes, { customer: { to: { emailAddress: 'shopper-2@example.com' } } });
+    assert.deepEqual(events.at(-1)!.changes, {
+      customer: { from: { emailAddress: `shopper-${N - 4}@example.com` }, to: { emailAddress: `shopper-${N - 1}@example.com` } },
+    });
   });
 });

@@ -52,7 +52,6 @@ export async function purgeExpired(store: Store, options: PurgeOptions): Promise
     options.batchSize,
     maxBatches,
   );
-  const tokens = await drain(() => store.payments.purgeExpiredTokens(options.now, options.batchSize), options.batchSize, maxBatches);
   let payments = 0;
   let paymentEvents = 0;
   let webhookDeliveries = 0;
@@ -73,6 +72,8 @@ export async function purgeExpired(store: Store, options: PurgeOptions): Promise
     const before = options.now - options.deliveryRetentionMs;
     webhookDeliveries += await drain(() => store.webhooks.purgeFinished(before, options.batchSize), options.batchSize, maxBatches);
   }
+  // After the payments: a purged payment's token is no longer referenced, and goes in the same run.
+  const tokens = await drain(() => store.payments.purgeExpiredTokens(options.now, options.batchSize), options.batchSize, maxBatches);
   return { sessions, idempotencyRecords, tokens, payments, paymentEvents, webhookDeliveries };
 }
 

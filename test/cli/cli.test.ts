@@ -436,11 +436,11 @@ describe('the kassa command', () => {
 
       const result = await run(['purge', '--retention', String(3 * 86_400), '--json'], env);
       assert.equal(result.code, 0, result.stderr);
-      // The payments' sessions expired 100 days ago too.
+      // The payments' sessions expired 100 days ago too; the settled payment's token goes with it.
       assert.deepEqual(json(result.stdout), {
         sessions: 3,
         idempotencyRecords: 1,
-        tokens: 1,
+        tokens: 2,
         payments: 1,
         paymentEvents: settledEvents,
         webhookDeliveries: 0,

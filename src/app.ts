@@ -122,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.clock,
   );
   const store = deps.store;
-  const merchants = new Merchants(store, deps.clock);
+  const merchants = new Merchants(store, deps.clock, metrics.apiKeyHashed);
   const offeredPaymentMethods = () => offered;
   const sessions = new SessionService({ store, tokens, clock: deps.clock, offeredPaymentMethods, events: metrics });
   const checkoutService = new CheckoutService({ store, clock: deps.clock, tokens, sessions, checkout, publicUrl: deps.config.publicUrl });

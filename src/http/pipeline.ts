@@ -6,7 +6,8 @@
 //                        fresh UUID (app.ts, genReqId)
 //   merchant routes      (X-Api-Key: the Client Session API, the dashboard's reads)
 //     onRequest          X-Api-Version (versioned routes) → failed-authentication limit per address
-//                        → rate limit per API key → API key → scope
+//                        → rate limit per API key → a failure reserved when the key needs a hash
+//                        → API key → scope
 //                        → Content-Type (routes with a body) → the request's Context
 //     parsing            JSON body, read once: UTF-8, duplicate keys, guards and unknown fields in one
 //                        walk (json-body.ts) → Ajv against the route's schema (compiled once)
@@ -137,17 +138,26 @@ export function createPipeline(deps: PipelineDeps) {
         const quick = sha256(secret);
         // Before the key is looked up: a flood costs no storage read.
         rateLimits.take('key', quick);
+        // A key that costs a hash takes its failure now (given back if it works): concurrent guesses
+        // cannot all pass the check above before the first of them has failed.
+        let reserved = merchants.costsHash(quick) && rateLimits.reserve('failures', request.ip);
+        const giveBack = () => {
+          if (reserved) rateLimits.giveBack('failures', request.ip);
+          reserved = false;
+        };
         const ctx: Context = { apiVersion: version, requestId: request.id, timing: new Timing(observeStorage) };
         request.ctx = ctx;
         const failed = (error: unknown) => {
-          if (error instanceof KassaError && error.errorId === 'Unauthorized') rateLimits.count('failures', request.ip);
+          if (!(error instanceof KassaError && error.errorId === 'Unauthorized')) giveBack();
+          else if (!reserved) rateLimits.count('failures', request.ip);
           return error;
         };
         let admitted: Awaitable<void>;
         try {
           admitted = then(
-            timed(ctx, 'apiKeys.authenticate', () => merchants.authenticate(secret, quick, route.scope)),
+            timed(ctx, 'apiKeys.authenticate', () => merchants.authenticate(secret, quick, route.scope, request.ip)),
             (principal) => {
+              giveBack();
               request.principal = principal;
               ctx.merchantId = principal.merchantId;
               if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) {

@@ -2,7 +2,10 @@
 // no token) and for failed authentications per address. In memory, so limits hold per process
 // (docs/operations.md, "Rate limits"). Buckets are keyed by a hash of a secret, never the secret
 // itself. The clock is injected so a test can say exactly when a bucket refills. `refuse` is the one
-// place a 429 is made (the metrics counter is told there).
+// place a 429 is made (the metrics counter is told there). A costly step (an API key's scrypt, a
+// client token's lookup) reserves its token before it runs and gives it back when it succeeds, so
+// concurrent requests cannot all pass a check made before any of them failed; failures counted after
+// the fact may take a bucket into debt (down to minus one window), so a flood stays refused longer.
 import type { RateLimitConfig } from '../config.ts';
 import { KassaError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -37,6 +40,19 @@ export class TokenBuckets {
       return 0;
     }
     return this.wait(bucket);
+  }
+
+  /** Takes one token even from an empty bucket, down to a debt of one window's worth. */
+  charge(key: string): void {
+    if (this.take(key) === 0) return;
+    const bucket = this.buckets.get(key)!;
+    bucket.tokens = Math.max(-this.capacity, bucket.tokens - 1);
+  }
+
+  /** Returns a token taken by `take` (the reserved step turned out not to count). */
+  giveBack(key: string): void {
+    const bucket = this.buckets.get(key);
+    if (bucket) bucket.tokens = Math.min(this.capacity, bucket.tokens + 1);
   }
 
   /** The seconds to wait before `key` may take a token, without taking one; 0 when it may now. */
@@ -103,9 +119,22 @@ export class RateLimits {
     this.refuse(kind, this.buckets[kind]?.peek(id) ?? 0);
   }
 
-  /** Counts one failure against `id` (the request itself is answered as it was going to be). */
+  /**
+   * Takes one request from `id`'s bucket before a costly step, as `take` does (429 when empty);
+   * true when a token was taken, to be given back (`giveBack`) if the step turns out not to count.
+   */
+  reserve(kind: LimitKind, id: string): boolean {
+    this.take(kind, id);
+    return this.buckets[kind] !== undefined;
+  }
+
+  giveBack(kind: LimitKind, id: string): void {
+    this.buckets[kind]?.giveBack(id);
+  }
+
+  /** Counts one failure against `id`, into debt if need be (the request itself is answered as it was going to be). */
   count(kind: LimitKind, id: string): void {
-    this.buckets[kind]?.take(id);
+    this.buckets[kind]?.charge(id);
   }
 
   enabled(kind: LimitKind): boolean {

@@ -17,6 +17,8 @@ export interface Metrics {
   idempotentReplay(): void;
   /** A request refused with 429 by the rate limiter. */
   rateLimited(): void;
+  /** One API key's secret hashed with scrypt (its first use in the process, a wrong key, a key being made). */
+  apiKeyHashed(): void;
   /** One webhook delivery attempt, by outcome. */
   webhookAttempt(outcome: 'delivered' | 'retry' | 'failed'): void;
   /** Where the webhook backlog is read from when metrics are scraped. */
@@ -58,6 +60,11 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   const limited = new Counter({
     name: 'kassa_rate_limited_total',
     help: 'Requests refused with 429 Too Many Requests.',
+    registers: [registry],
+  });
+  const hashes = new Counter({
+    name: 'kassa_api_key_hashes_total',
+    help: "API keys' secrets hashed with scrypt: a key's first use in this process, each wrong key, each key made.",
     registers: [registry],
   });
 
@@ -118,6 +125,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     sessionUpdated: () => updated.inc(),
     idempotentReplay: () => replays.inc(),
     rateLimited: () => limited.inc(),
+    apiKeyHashed: () => hashes.inc(),
     webhookAttempt: (outcome) => attempts.labels({ outcome }).inc(),
     watchWebhookBacklog(read, clock) {
       backlog = read;

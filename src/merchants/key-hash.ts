@@ -3,7 +3,8 @@
 // fixed so the hash can still be looked up directly; the work factor is what protects the key.
 // Requests do not pay it: a process remembers the hashes of the keys that worked, keyed by a fast
 // hash (never by the secret), so only the first request with a key, and every wrong key, costs a
-// scrypt; wrong keys are limited per client address (http/rate-limit.ts, "failures").
+// scrypt; wrong keys are limited per client address, reserved before they are hashed
+// (http/rate-limit.ts, "failures"), and hashes take turns by address (merchants.ts, KEY_HASHES).
 // Keys stored before scrypt hold a bare SHA-256; they still work and are rehashed on first use.
 import { scrypt } from 'node:crypto';
 import { sha256 } from '../lib/ids.ts';

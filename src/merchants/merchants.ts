@@ -3,6 +3,7 @@
 import { KassaError } from '../errors.ts';
 import { then, type Awaitable } from '../lib/awaitable.ts';
 import type { Clock } from '../lib/clock.ts';
+import { FairGate } from '../lib/fair-gate.ts';
 import { newApiKeyId, newApiKeySecret, newMerchantId, sha256 } from '../lib/ids.ts';
 import type { Store } from '../storage/store.ts';
 import { hashApiKey, knownKeyHash, legacyKeyHash, rememberKeyHash } from './key-hash.ts';
@@ -36,25 +37,57 @@ function principal(key: { keyId: string; merchantId: string; hasScope: boolean }
   return { merchantId: key.merchantId, keyId: key.keyId };
 }
 
+/**
+ * How many scrypt hashes of keys sent in requests run at once, from one client address and in all
+ * (each takes ~50 ms of a core): a flood from one address holds one slot, and a key from another
+ * address takes the next free one instead of waiting behind the flood (docs/operations.md, "API keys").
+ */
+export const KEY_HASHES = { perAddress: 1, total: 2 } as const;
+
 export class Merchants {
+  private readonly gate = new FairGate(KEY_HASHES.perAddress, KEY_HASHES.total);
+  /** The hashes being computed for keys sent in requests, by sha256(secret): the same key is hashed once. */
+  private readonly hashing = new Map<string, Promise<string>>();
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** Told of every scrypt hash computed (the kassa_api_key_hashes_total counter). */
+    private readonly onHash: () => void = () => {},
   ) {}
 
   /**
    * The merchant behind an API key, if the key has `scope`: 401 Unauthorized for an unknown or
    * revoked key, 403 Forbidden without the scope. `quick` is sha256(secret). At once (no promise on
-   * SQLite) for a key this process has seen work; otherwise the secret is hashed first (key-hash.ts).
+   * SQLite) for a key this process has seen work; otherwise the secret is hashed first (key-hash.ts),
+   * in `address`'s turn (KEY_HASHES), or joins the hash of the same key already under way.
    */
-  authenticate(secret: string, quick: string, scope: string): Awaitable<Principal> {
+  authenticate(secret: string, quick: string, scope: string, address = ''): Awaitable<Principal> {
     const known = knownKeyHash(quick);
     if (known !== undefined) return then(this.store.apiKeys.authenticate(known, scope), (key) => principal(key, scope));
-    return this.authenticateFirst(secret, quick, scope);
+    const pending = this.hashing.get(quick);
+    if (pending !== undefined) return this.authenticateHashed(secret, quick, pending, scope);
+    const hash = this.gate.run(address, () => this.scrypt(secret));
+    this.hashing.set(quick, hash);
+    return this.authenticateHashed(secret, quick, hash, scope).then(
+      (found) => {
+        this.hashing.delete(quick);
+        return found;
+      },
+      (error: unknown) => {
+        this.hashing.delete(quick);
+        throw error;
+      },
+    );
   }
 
-  private async authenticateFirst(secret: string, quick: string, scope: string): Promise<Principal> {
-    const hash = await hashApiKey(secret);
+  /** Whether authenticating this key now would cost a scrypt hash (neither remembered nor being hashed). */
+  costsHash(quick: string): boolean {
+    return knownKeyHash(quick) === undefined && !this.hashing.has(quick);
+  }
+
+  private async authenticateHashed(secret: string, quick: string, hashed: Promise<string>, scope: string): Promise<Principal> {
+    const hash = await hashed;
     let key = await this.store.apiKeys.authenticate(hash, scope);
     if (!key) {
       // A key stored before scrypt: rehash it now that its secret is here.
@@ -68,10 +101,15 @@ export class Merchants {
     return found;
   }
 
+  private scrypt(secret: string): Promise<string> {
+    this.onHash();
+    return hashApiKey(secret);
+  }
+
   /** A trusted secret's hash (one being made or configured), remembered for the requests that follow. */
   private async hashOf(secret: string): Promise<string> {
     const quick = sha256(secret);
-    const hash = knownKeyHash(quick) ?? (await hashApiKey(secret));
+    const hash = knownKeyHash(quick) ?? (await this.scrypt(secret));
     rememberKeyHash(quick, hash);
     return hash;
   }

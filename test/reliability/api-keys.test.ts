@@ -2,6 +2,7 @@
 // stored before that still work and are rehashed; a client that keeps failing to authenticate is
 // stopped per address (docs/operations.md, "API keys").
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { sha256 } from '../../src/lib/ids.ts';
 import { hashApiKey } from '../../src/merchants/key-hash.ts';
@@ -10,6 +11,25 @@ import { headers, testApp } from '../support/app.ts';
 
 const create = (t: Awaited<ReturnType<typeof testApp>>, key: string, remoteAddress = '127.0.0.1') =>
   t.app.inject({ method: 'POST', url: '/client-session', headers: headers(key), remoteAddress, payload: { orderId: 'o-1' } });
+
+/** kassa_api_key_hashes_total: the scrypt hashes the app has computed. */
+const hashes = async (t: Awaited<ReturnType<typeof testApp>>) =>
+  Number(/^kassa_api_key_hashes_total (\d+)$/m.exec((await t.app.inject({ method: 'GET', url: '/metrics' })).body)![1]);
+
+/** A key this process has never hashed (its hash is made here, so the app does not remember it). */
+async function unseenKey(t: Awaited<ReturnType<typeof testApp>>): Promise<string> {
+  const secret = `kassa_sk_unseen_${randomBytes(12).toString('hex')}`;
+  const id = `key_unseen_${randomBytes(4).toString('hex')}`;
+  const key = {
+    id,
+    merchantId: 'mer_default',
+    secretHash: await hashApiKey(secret),
+    scopes: ['client_tokens:write'],
+    createdAt: t.clock.now,
+  };
+  await t.store.apiKeys.insert(key);
+  return secret;
+}
 
 describe('API keys at rest', () => {
   test('the database keeps a slow (scrypt) hash and no part of the secret, and the listing shows no part of it either', async () => {
@@ -126,6 +146,69 @@ describe('failed authentication is limited per client address', () => {
       assert.equal((await via('198.51.100.1', 'kassa_sk_wrong_b_0123456789abcdef')).statusCode, 401);
       assert.equal((await via('198.51.100.1', 'kassa_sk_wrong_c_0123456789abcdef')).statusCode, 429);
       assert.equal((await via('198.51.100.2', t.apiKey)).statusCode, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('200 concurrent wrong keys from one address cost at most the limit in hashes (30), and a new valid key from elsewhere is answered during the flood', async () => {
+    const t = await testApp({ env: { KASSA_RATE_LIMIT: 'key:off,token:off' } });
+    try {
+      const valid = await unseenKey(t);
+      const before = await hashes(t);
+      const answered: string[] = [];
+      const flood = Array.from({ length: 200 }, (_, i) =>
+        create(t, `kassa_sk_flood_${i}_0123456789abcdef`, '198.51.100.7').then((res) => {
+          answered.push(String(res.statusCode));
+          return res.statusCode;
+        }),
+      );
+      const first = create(t, valid, '203.0.113.9').then((res) => {
+        answered.push('valid');
+        return res.statusCode;
+      });
+      const statuses = await Promise.all(flood);
+      assert.equal(await first, 200);
+      assert.equal(statuses.filter((s) => s === 401).length, 30);
+      assert.equal(statuses.filter((s) => s === 429).length, 170);
+      // The 30 reserved wrong keys and the valid one; none of the 170 refused ones.
+      assert.equal((await hashes(t)) - before, 31);
+      // The valid key's hash did not wait behind the flood's (one at a time per address, two in all).
+      assert.ok(answered.indexOf('valid') < answered.lastIndexOf('401'), answered.join(' '));
+      // Once the flood has failed, the address stays refused, and its right key waits as well.
+      assert.equal((await create(t, valid, '198.51.100.7')).statusCode, 429);
+      assert.equal((await hashes(t)) - before, 31);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('concurrent requests with one new key share one hash: a burst with a valid key is not refused, a burst with a wrong one costs one hash', async () => {
+    const t = await testApp({ env: { KASSA_RATE_LIMIT: 'key:off,token:off,failures:5/min' } });
+    try {
+      const valid = await unseenKey(t);
+      const before = await hashes(t);
+      const burst = await Promise.all(Array.from({ length: 20 }, () => create(t, valid, '198.51.100.8')));
+      assert.deepEqual(
+        burst.map((r) => r.statusCode),
+        Array(20).fill(200),
+      );
+      assert.equal((await hashes(t)) - before, 1);
+      // Its failure reservation was given back: the address still has its 5 failures.
+      const wrong = await Promise.all(Array.from({ length: 20 }, () => create(t, 'kassa_sk_same_wrong_0123456789abcdef', '198.51.100.8')));
+      assert.deepEqual(
+        wrong.map((r) => r.statusCode),
+        Array(20).fill(401),
+      );
+      assert.equal((await hashes(t)) - before, 2);
+      // Those 20 failures took the bucket into debt: the address waits more than a minute.
+      const refused = await create(t, valid, '198.51.100.8');
+      assert.equal(refused.statusCode, 429);
+      assert.ok(Number(refused.headers['retry-after']) > 60, refused.headers['retry-after']);
+      t.clock.advance(60_000);
+      assert.equal((await create(t, valid, '198.51.100.8')).statusCode, 429);
+      t.clock.advance(72_000);
+      assert.equal((await create(t, valid, '198.51.100.8')).statusCode, 200);
     } finally {
       await t.close();
     }

@@ -16,8 +16,9 @@
 //     handler            one service call; the answer is serialized once
 //   SDK routes           (Primer-Client-Token, called from the shopper's browser or app)
 //     onRequest          CORS (their own scope, http/cors.ts) → X-Api-Version → rate limit per client
-//                        token (per address when none is sent) → Content-Type → the request's Context
-//                        → the token's session, before any body is read (small body limits)
+//                        token, and per address when none is sent or it has not yet named a session
+//                        → Content-Type → the request's Context → the token's session, before any
+//                        body is read (small body limits)
 //     parsing, handler   as above
 //   either audience      (POST /payments, resume, GET /payment-instruments): X-Api-Key present → the
 //                        merchant steps, else Primer-Client-Token → the SDK steps, else 401 (eitherAudience)
@@ -98,6 +99,8 @@ export interface SdkRoute {
 
 type RouteSteps = Pick<RouteShorthandOptions, 'config' | 'onRequest' | 'preParsing' | 'preHandler' | 'onResponse' | 'bodyLimit'>;
 
+/** SDK tokens remembered as usable per app; past it the oldest are forgotten. */
+const USABLE_TOKENS = 10_000;
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
@@ -120,6 +123,39 @@ export function createPipeline(deps: PipelineDeps) {
   /** The client token a request carries, rate-limited per token (a hash of it keys the bucket). */
   const limitClientToken = (token: unknown) => {
     if (typeof token === 'string' && token !== '') rateLimits.take('token', sha256(token));
+  };
+
+  // The hashes of the SDK tokens that named a usable session in this process, newest last.
+  const usableTokens = new Set<string>();
+  /**
+   * An SDK request's limits for its token: the per-token bucket, and, for a token not yet seen to
+   * work, one request reserved from the address's bucket. `settle` is told how the token's lookup
+   * ended: it worked (the reservation is given back and the token remembered), or it did not
+   * (ClientSessionValidationError: the request counts against the address).
+   */
+  const tokenLimits = (address: string, accessToken: string) => {
+    const quick = sha256(accessToken);
+    let reserved = !usableTokens.has(quick) && rateLimits.reserve('address', address);
+    try {
+      rateLimits.take('token', quick);
+    } catch (error) {
+      if (reserved) rateLimits.giveBack('address', address);
+      throw error;
+    }
+    return {
+      settle(error?: unknown): unknown {
+        const unusable = error instanceof KassaError && error.errorId === 'ClientSessionValidationError';
+        if (unusable) {
+          if (!reserved) rateLimits.count('address', address);
+        } else if (reserved) rateLimits.giveBack('address', address);
+        if (error === undefined && !usableTokens.has(quick)) {
+          if (usableTokens.size >= USABLE_TOKENS) usableTokens.delete(usableTokens.values().next().value as string);
+          usableTokens.add(quick);
+        }
+        reserved = false;
+        return error;
+      },
+    };
   };
 
   return {
@@ -201,20 +237,32 @@ export function createPipeline(deps: PipelineDeps) {
       const token = route.token ?? 'required';
       const onRequest: onRequestHookHandler = (request, reply, done) => {
         const version = apiVersion(request, reply, versioned);
-        const accessToken = first(request.headers['primer-client-token']);
+        const accessToken = first(request.headers['primer-client-token']) || undefined;
+        // A token not yet seen to name a session takes from the address's bucket until it does (given
+        // back when it does): random tokens would otherwise each get a bucket, and a read, of their own.
+        const tokenLimit = accessToken === undefined ? undefined : tokenLimits(request.ip, accessToken);
         // Nothing to limit by but the address when no token is sent (a route where it is optional).
-        if (accessToken) limitClientToken(accessToken);
-        else rateLimits.take('address', request.ip);
-        if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
-        const ctx: Context = { apiVersion: version, requestId: request.id, timing: new Timing(observeStorage) };
-        request.ctx = ctx;
-        if (token === 'optional' && !accessToken) return done();
-        // The token's session, found before the body is read: a caller without one costs no parsing.
-        const found = then(deps.clientSessions.find(ctx, accessToken), (session) => {
-          request.clientSession = session;
-          ctx.merchantId = session.merchantId;
-        });
-        if (found instanceof Promise) found.then(() => done(), done);
+        if (tokenLimit === undefined) rateLimits.take('address', request.ip);
+        let found: Awaitable<void> | undefined;
+        try {
+          if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
+          const ctx: Context = { apiVersion: version, requestId: request.id, timing: new Timing(observeStorage) };
+          request.ctx = ctx;
+          if (token === 'optional' && accessToken === undefined) return done();
+          // The token's session, found before the body is read: a caller without one costs no parsing.
+          found = then(deps.clientSessions.find(ctx, accessToken), (session) => {
+            tokenLimit?.settle();
+            request.clientSession = session;
+            ctx.merchantId = session.merchantId;
+          });
+        } catch (error) {
+          throw tokenLimit ? tokenLimit.settle(error) : error;
+        }
+        if (found instanceof Promise)
+          found.then(
+            () => done(),
+            (error: unknown) => done((tokenLimit ? tokenLimit.settle(error) : error) as Error),
+          );
         else done();
       };
       return {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ConfigError, DEFAULT_RATE_LIMIT, loadConfig, parseRateLimit } from '../../src/config.ts';
+import { createSession, sdkHeaders } from '../checkout/support.ts';
 import { headers, testApp } from '../support/app.ts';
 
 describe('KASSA_RATE_LIMIT', () => {
@@ -76,6 +78,51 @@ describe('rate limits', () => {
       // The refused PATCH changed nothing.
       t.clock.advance(1000);
       assert.equal((await get(a)).json().orderId, 'x');
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('per client address: SDK requests whose token names no session count against the address, as requests without one do; a valid token keeps its own bucket', async () => {
+    const t = await testApp({ env: { KASSA_RATE_LIMIT: 'key:off,token:50/s,address:5/s' } });
+    try {
+      const { accessToken, clientToken } = await createSession(t, { orderId: 'o-1' });
+      const sdk = (token: string | undefined, remoteAddress: string) => {
+        const h: Record<string, string> = sdkHeaders(token ?? '');
+        if (token === undefined) delete h['primer-client-token'];
+        return t.app.inject({ method: 'GET', url: '/client-sdk/configuration', headers: h, remoteAddress });
+      };
+      const random = () => randomBytes(20).toString('hex');
+      // Seen to work once (from anywhere): the process knows this token names a session.
+      assert.equal((await sdk(accessToken, '198.51.100.20')).statusCode, 200);
+
+      // Unknown, malformed (too long), not an access token (the JWT), none at all, sent at once.
+      const guesses = [random(), 'x'.repeat(300), clientToken, undefined, ...Array.from({ length: 16 }, random)];
+      const answers = await Promise.all(guesses.map((token) => sdk(token, '198.51.100.7')));
+      const statuses = answers.map((r) => r.statusCode);
+      assert.equal(statuses.filter((s) => s === 400).length, 5, statuses.join(' '));
+      assert.equal(statuses.filter((s) => s === 429).length, 15, statuses.join(' '));
+      const limited = answers.find((r) => r.statusCode === 429)!;
+      assert.equal(limited.json().error.description, 'Too many requests from this address.');
+      assert.equal(limited.headers['retry-after'], '1');
+      assert.equal((await sdk(random(), '198.51.100.7')).statusCode, 429);
+      // The valid token is not refused with its address: it has its own bucket.
+      for (let i = 0; i < 10; i++) assert.equal((await sdk(accessToken, '198.51.100.7')).statusCode, 200);
+
+      // Another address: the valid token's requests take nothing from it; five guesses do.
+      for (let i = 0; i < 10; i++) assert.equal((await sdk(accessToken, '203.0.113.9')).statusCode, 200);
+      for (let i = 0; i < 5; i++) assert.equal((await sdk(random(), '203.0.113.9')).statusCode, 400);
+      assert.equal((await sdk(random(), '203.0.113.9')).statusCode, 429);
+
+      // A new valid token's first request from an address is answered, and gives its reservation back.
+      const second = await createSession(t, { orderId: 'o-2' });
+      for (let i = 0; i < 5; i++) assert.equal((await sdk(random(), '192.0.2.1')).statusCode, 400, `guess ${i}`);
+      t.clock.advance(200); // one request's worth
+      assert.equal((await sdk(second.accessToken, '192.0.2.1')).statusCode, 200);
+      assert.equal((await sdk(random(), '192.0.2.1')).statusCode, 400);
+      assert.equal((await sdk(random(), '192.0.2.1')).statusCode, 429);
+      t.clock.advance(1000);
+      assert.equal((await sdk(random(), '198.51.100.7')).statusCode, 400);
     } finally {
       await t.close();
     }

@@ -63,6 +63,14 @@ export class TokenBuckets {
     return bucket.tokens >= 1 ? 0 : this.wait(bucket);
   }
 
+  /** The tokens `key` has now, fractions and debt included (the whole capacity when it has no bucket). */
+  available(key: string): number {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return this.capacity;
+    this.refill(bucket, this.clock());
+    return bucket.tokens;
+  }
+
   private refill(bucket: { tokens: number; at: number }, now: number): void {
     bucket.tokens = Math.min(this.capacity, bucket.tokens + (now - bucket.at) * this.perMs);
     bucket.at = now;

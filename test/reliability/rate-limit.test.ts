@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { ConfigError, DEFAULT_RATE_LIMIT, loadConfig, parseRateLimit } from '../../src/config.ts';
+import { TokenBuckets } from '../../src/http/rate-limit.ts';
 import { createSession, sdkHeaders } from '../checkout/support.ts';
 import { headers, testApp } from '../support/app.ts';
 
@@ -27,6 +29,58 @@ describe('KASSA_RATE_LIMIT', () => {
 
   test('the default allows a busy merchant backend: 500 requests in one second per key', () => {
     assert.deepEqual(loadConfig({}).rateLimit, { perKey: 500, perToken: 50, perAddress: 50, failuresPerMinute: 30 });
+  });
+});
+
+describe('TokenBuckets', () => {
+  const op = fc.oneof(
+    fc.constant('take' as const),
+    fc.constant('charge' as const),
+    fc.constant('reserve' as const),
+    fc.integer({ min: 1, max: 90_000 }),
+  );
+
+  test('property: a reservation given back leaves the bucket as it was, and debt never reaches past one window', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.constantFrom(1000, 60_000),
+        fc.array(op, { maxLength: 80 }),
+        (capacity, windowMs, ops) => {
+          let now = 0;
+          const plain = new TokenBuckets(capacity, windowMs, () => now);
+          const reserving = new TokenBuckets(capacity, windowMs, () => now);
+          for (const o of ops) {
+            if (typeof o === 'number') now += o;
+            else if (o === 'reserve') {
+              // Reserved and given back: as if the request had never come.
+              if (reserving.take('a') === 0) reserving.giveBack('a');
+            } else {
+              plain[o]('a');
+              reserving[o]('a');
+            }
+            const [p, r] = [plain.available('a'), reserving.available('a')];
+            assert.ok(Math.abs(r - p) < 1e-9, `${r} ${p}`);
+            assert.ok(p >= -capacity && p <= capacity, String(p));
+          }
+        },
+      ),
+    );
+  });
+
+  test('failures counted on an empty bucket put it into debt: the wait grows with them, up to one more window', () => {
+    let now = 0;
+    const buckets = new TokenBuckets(30, 60_000, () => now);
+    for (let i = 0; i < 30; i++) assert.equal(buckets.take('a'), 0);
+    assert.equal(buckets.peek('a'), 2);
+    for (let i = 0; i < 15; i++) buckets.charge('a');
+    assert.equal(buckets.peek('a'), 32);
+    for (let i = 0; i < 100; i++) buckets.charge('a');
+    assert.equal(buckets.peek('a'), 62);
+    now += 60_000;
+    assert.equal(buckets.peek('a'), 2);
+    now += 2000;
+    assert.equal(buckets.take('a'), 0);
   });
 });
 

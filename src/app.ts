@@ -197,6 +197,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return { status: 'ready' as const, storage: 'ok' as const };
     },
   );
+  // A browser opening the server's address lands on the dashboard; an API client gets the usual 404.
+  app.get('/', { schema: { hide: true } }, async (request, reply) => {
+    if (!/\btext\/html\b/.test(request.headers.accept ?? '')) throw new KassaError('NotFound');
+    return reply.redirect('/dashboard');
+  });
   await app.register(sessionRoutes(sessions, pipeline));
   const paymentsRoutes = deps.config.payments ? paymentRoutes(payments, pipeline) : undefined;
   if (paymentsRoutes) {

@@ -73,7 +73,7 @@ export const ERROR_CATALOGUE = {
   Forbidden: {
     status: 403,
     description: 'The API key does not have the scope this operation needs.',
-    recoverySuggestion: 'Use an API key with the client_tokens:write scope.',
+    recoverySuggestion: 'Use an API key with the scope this operation needs.',
   },
   NotFound: {
     status: 404,
@@ -153,7 +153,9 @@ export const ERROR_CATALOGUE = {
   },
   PaymentAlreadyRefunded: {
     status: 409,
-    description: 'The payment has been refunded in full already.',
+    description:
+      'Nothing is left to refund: the amount captured (or the capture named by transactionEventId) has been refunded in full already.',
+    recoverySuggestion: 'Read the payment: its refunds already add up to what was captured.',
   },
   RefundLimitExceeded: {
     status: 409,
@@ -220,6 +222,8 @@ export class KassaError extends Error {
   readonly status: number;
   readonly validationErrors?: ValidationErrorGroup[];
   readonly detail?: string;
+  /** Replaces the catalogue's recoverySuggestion when the request says more (the scope a key lacks). */
+  readonly recoverySuggestion?: string;
   /** When a retry makes sense: the HTTP layer sends it as Retry-After. */
   readonly retryAfterSeconds?: number;
   /** Fields Primer adds to some envelopes (a payment's id and status), written after the standard ones. */
@@ -230,6 +234,7 @@ export class KassaError extends Error {
     options: {
       validationErrors?: ValidationErrorGroup[];
       detail?: string;
+      recoverySuggestion?: string;
       retryAfterSeconds?: number;
       extra?: Record<string, string>;
     } = {},
@@ -239,6 +244,7 @@ export class KassaError extends Error {
     this.status = ERROR_CATALOGUE[errorId].status;
     this.validationErrors = options.validationErrors;
     this.detail = options.detail;
+    this.recoverySuggestion = options.recoverySuggestion;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.extra = options.extra;
   }

@@ -30,12 +30,13 @@ export type ErrorEnvelope = Static<typeof ErrorEnvelope>;
 
 export function envelope(error: KassaError, diagnosticsId: string): ErrorEnvelope {
   const entry: CatalogueEntry = ERROR_CATALOGUE[error.errorId];
+  const recoverySuggestion = error.recoverySuggestion ?? entry.recoverySuggestion;
   return {
     error: {
       errorId: error.errorId,
       description: error.detail ?? entry.description,
       diagnosticsId,
-      ...(entry.recoverySuggestion ? { recoverySuggestion: entry.recoverySuggestion } : {}),
+      ...(recoverySuggestion ? { recoverySuggestion } : {}),
       ...(error.validationErrors ? { validationErrors: error.validationErrors } : {}),
       ...error.extra,
     },

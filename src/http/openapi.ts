@@ -52,6 +52,8 @@ export async function installOpenApi(app: FastifyInstance, info: { version: stri
     // The online validator badge would fetch from another host; keep the page self-contained.
     uiConfig: { validatorUrl: null, deepLinking: true },
   });
+  // Primer's 422 description points at /docs/api; its wording stays Primer's, and the path leads here.
+  app.get('/docs/api', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
   app.get(
     '/openapi.json',
     {

@@ -33,7 +33,12 @@ export interface Principal {
 
 function principal(key: { keyId: string; merchantId: string; hasScope: boolean } | undefined, scope: string): Principal {
   if (!key) throw new KassaError('Unauthorized');
-  if (!key.hasScope) throw new KassaError('Forbidden', { detail: `The API key does not have the ${scope} scope this operation needs.` });
+  if (!key.hasScope) {
+    throw new KassaError('Forbidden', {
+      detail: `The API key does not have the ${scope} scope this operation needs.`,
+      recoverySuggestion: `Use an API key with the ${scope} scope.`,
+    });
+  }
   return { merchantId: key.merchantId, keyId: key.keyId };
 }
 

@@ -161,6 +161,9 @@ function refused(r: Refusal, payment: StoredPayment, action: PaymentAction): Kas
         detail: `A payment may have at most ${r.limit} refunds, and this one has them all.`,
         extra,
       });
+    // Its status allows refunds; what it lacks is an amount left, which the catalogue's wording says.
+    case 'PaymentAlreadyRefunded':
+      return new KassaError(r.errorId, { extra });
     default:
       return new KassaError(r.errorId, { detail: refusalMessage(payment.status, action), extra });
   }

@@ -228,12 +228,43 @@ test('403 Forbidden for a key without client_tokens:write, on all three endpoint
   );
 });
 
+test('403 Forbidden names the missing scope in both the description and the recoverySuggestion', async (t) => {
+  const app = await setup(t);
+  const { secret } = await new Merchants(app.store, () => app.clock.now).createKey('mer_default', ['client_tokens:write']);
+  const res = await app.app.inject({ method: 'GET', url: '/payments/pay_unknown', headers: headers(secret) });
+  assertEnvelope(res, 403, 'Forbidden');
+  const { description, recoverySuggestion } = res.json().error;
+  assert.equal(description, 'The API key does not have the transactions:retrieve scope this operation needs.');
+  assert.equal(recoverySuggestion, 'Use an API key with the transactions:retrieve scope.');
+});
+
 test('404 NotFound for an unknown path; 405 MethodNotAllowed with Allow for a method a known path does not serve', async (t) => {
   const app = await setup(t);
   assertEnvelope(await app.app.inject({ method: 'GET', url: '/nope' }), 404, 'NotFound');
   const wrongMethod = await app.app.inject({ method: 'DELETE', url: '/client-session', headers: headers(app.apiKey) });
   assertEnvelope(wrongMethod, 405, 'MethodNotAllowed');
   assert.equal(wrongMethod.headers.allow, 'GET, HEAD, PATCH, POST');
+});
+
+test('GET /: a browser is sent to the dashboard, an API client gets the 404 envelope', async (t) => {
+  const app = await setup(t);
+  const browser = await app.app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+  assert.equal(browser.statusCode, 302);
+  assert.equal(browser.headers.location, '/dashboard');
+  assertEnvelope(await app.app.inject({ method: 'GET', url: '/', headers: { accept: 'application/json' } }), 404, 'NotFound');
+  assertEnvelope(await app.app.inject({ method: 'GET', url: '/' }), 404, 'NotFound');
+});
+
+test('the page a 422 points at exists: /docs/api leads to the API reference', async (t) => {
+  const app = await setup(t);
+  const invalid = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey), payload: { amount: 1.5 } });
+  const pointer = /against (\/\S+)$/.exec(invalid.json().error.description)?.[1];
+  assert.equal(pointer, '/docs/api');
+  const res = await app.app.inject({ method: 'GET', url: pointer });
+  assert.equal(res.statusCode, 302);
+  const page = await app.app.inject({ method: 'GET', url: res.headers.location as string });
+  assert.equal(page.statusCode, 200);
+  assert.match(String(page.headers['content-type']), /^text\/html/);
 });
 
 test('413 PayloadTooLarge for a body over 1 MiB', async (t) => {

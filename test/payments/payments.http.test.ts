@@ -663,6 +663,9 @@ describe('Payments API', () => {
       assert.equal(rest.status, 'SETTLED');
       const error = assertError(await post(t, id, 'refund', { amount: 1 }), 409, 'PaymentAlreadyRefunded');
       assert.equal(error.paymentId, id);
+      // Its status allows refunds: the answer says what is missing, an amount left to refund.
+      assert.match(error.description, /^Nothing is left to refund/);
+      assert.doesNotMatch(error.description, /status SETTLED/);
       const refunds = (await t.store.payments.events('mer_default', id)).filter((e) => e.type === 'PAYMENT.REFUND');
       assert.equal(refunds.length, 3);
     });

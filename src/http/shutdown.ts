@@ -6,18 +6,21 @@
 // of every connection and of the requests on it still waiting for their answer:
 //
 // - at the signal: take in what clients had already sent (one turn of the event loop reads what
-//   waits in the kernel's buffers), then stop accepting and close every connection with no complete
-//   request waiting: idle ones, and those that have sent part of a request or nothing at all;
+//   waits in the kernel's buffers), then stop accepting; a connection with no complete request
+//   waiting (idle, or with part of a request or nothing sent) is closed once it has stayed so for
+//   IDLE_GRACE_MS: its last answer said keep-alive, so its client's next request may be on the way,
+//   and closing a socket under bytes it has received makes the kernel reset it (ECONNRESET, EPIPE)
+//   instead of letting that request be answered;
 // - every request already received is answered, and the last answer on a connection carries
 //   `Connection: close` (HTTP/1.1: the server closes after it, and the client must not send more);
 // - a request that still arrives on an open connection (sent before the client saw that answer) is
 //   refused with a 503 envelope, logged and counted like any other answer, and not processed;
-// - once the last answer is out, every connection still open is closed: the drain is over.
+// - the drain is over once the last answer is out and every connection has closed.
 //
 // Fastify's own close() is left for after the drain (server.ts): while it closes, Fastify answers
 // late requests itself, with a body that is not Primer's envelope.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { KassaError } from '../errors.ts';
 import { sendError } from './envelope.ts';
@@ -25,7 +28,7 @@ import { sendError } from './envelope.ts';
 export interface DrainStart {
   /** Requests received and not yet answered when the drain began. */
   inFlight: number;
-  /** Connections open at the signal and closed at once: idle, or with no complete request. */
+  /** Connections open at the signal with no complete request (idle, or part of one): closed after IDLE_GRACE_MS. */
   closed: number;
   /** Resolves when the last answer is out and every connection is closed. */
   drained: Promise<void>;
@@ -39,6 +42,12 @@ export interface Drain {
 }
 
 const SHUTTING_DOWN = 'The server is shutting down.';
+
+/**
+ * How long a connection with nothing to answer stays open once the drain has begun: a client's next
+ * request, sent as the last keep-alive answer arrived, reaches the server well within it, even at load.
+ */
+export const IDLE_GRACE_MS = 2000;
 
 /**
  * Keeps account of the connections of `app`'s server for the drain, and refuses requests that
@@ -56,13 +65,27 @@ export function prepareDrain(app: FastifyInstance): Drain {
   let phase: 'serving' | 'closing' | 'draining' = 'serving';
   let owed = 0;
   let resolveDrained = () => {};
+  // Connections with nothing to answer during the drain, each closed when its grace runs out.
+  const lingering = new Map<Socket, NodeJS.Timeout>();
 
   const settle = () => {
-    if (phase !== 'draining' || owed > 0) return;
-    // Every answer has been handed to the operating system ('close' follows 'finish'), so closing
-    // what is left (connections already on their way out) loses nothing.
-    for (const socket of connections.keys()) socket.destroy();
-    resolveDrained();
+    if (phase === 'draining' && owed === 0 && connections.size === 0) resolveDrained();
+  };
+
+  /** A connection with nothing to answer: closed after the grace, unless a request comes first. */
+  const linger = (socket: Socket) => {
+    if (lingering.has(socket) || socket.destroyed) return;
+    lingering.set(
+      socket,
+      setTimeout(() => {
+        lingering.delete(socket);
+        socket.destroy();
+      }, IDLE_GRACE_MS),
+    );
+  };
+  const stopLingering = (socket: Socket) => {
+    clearTimeout(lingering.get(socket));
+    lingering.delete(socket);
   };
 
   server.on('connection', (socket: Socket) => {
@@ -70,6 +93,7 @@ export function prepareDrain(app: FastifyInstance): Drain {
     socket.once('close', () => {
       owed -= connections.get(socket)?.length ?? 0;
       connections.delete(socket);
+      stopLingering(socket);
       settle();
     });
   });
@@ -81,6 +105,7 @@ export function prepareDrain(app: FastifyInstance): Drain {
     if (!answers) return;
     if (phase !== 'serving') {
       if (phase === 'draining') late.add(req);
+      stopLingering(socket);
       // This answer is now the connection's last: Connection: close moves to it, if the one before
       // has not gone out yet (if it has, the client was told and this request goes unanswered).
       const previous = answers.at(-1);
@@ -95,8 +120,9 @@ export function prepareDrain(app: FastifyInstance): Drain {
       if (i < 0 || connections.get(socket) !== answers) return;
       answers.splice(i, 1);
       owed--;
-      // An answer whose headers went out before the signal said keep-alive: close after it anyway.
-      if (phase === 'draining' && answers.length === 0) socket.destroy();
+      // An answer that said Connection: close is followed by Node's own close; one whose headers
+      // went out before the signal said keep-alive, so its client may already be sending more.
+      if (phase === 'draining' && answers.length === 0 && res.getHeader('Connection') !== 'close') linger(socket);
       settle();
     });
   });
@@ -118,10 +144,12 @@ export function prepareDrain(app: FastifyInstance): Drain {
       // comes after.
       await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
       phase = 'draining';
-      server.close();
+      // Stop accepting, without http.Server.close(), which also destroys every idle keep-alive
+      // connection at once: the very connections whose next request may be arriving.
+      net.Server.prototype.close.call(server);
       for (const [socket, answers] of connections) {
         const last = answers.at(-1);
-        if (!last) socket.destroy();
+        if (!last) linger(socket);
         else if (!last.headersSent) last.setHeader('Connection', 'close');
       }
       const closed = atSignal.filter((socket) => !connections.get(socket)?.length).length;
@@ -133,6 +161,7 @@ export function prepareDrain(app: FastifyInstance): Drain {
       return { inFlight, closed, drained };
     },
     cut() {
+      for (const socket of lingering.keys()) stopLingering(socket);
       for (const socket of connections.keys()) socket.destroy();
       server.closeAllConnections();
     },

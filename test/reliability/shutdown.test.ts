@@ -198,7 +198,7 @@ test('SIGTERM: the wait is bounded: a request that never finishes is cut after K
   }
 });
 
-test('SIGTERM under load: every request received is answered with Connection: close, idle and half-sent connections close at once, late requests get a 503 envelope, exit 0 right after the last answer', async (t) => {
+test('SIGTERM under load: every request received is answered with Connection: close, idle and half-sent connections close without waiting for the drain, late requests get a 503 envelope, exit 0 right after the last answer', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kassa-term-'));
   const db = join(dir, 'kassa.db');
   // A deadline far beyond any wait here: an exit before it comes from the last answer, on any machine.
@@ -242,8 +242,8 @@ test('SIGTERM under load: every request received is answered with Connection: cl
     assert.equal(shuttingDown.inFlight, 33);
     assert.equal(shuttingDown.closedConnections, 7);
 
-    // Idle and half-sent connections are closed by the server at once, while requests are in flight:
-    // they do not wait for the drain, let alone for the deadline.
+    // Idle and half-sent connections are closed by the server (after the grace a request on its way
+    // gets) while requests are in flight: they do not wait for the drain, let alone for the deadline.
     const quiet = [silent, ...halfSent, ...idle];
     await Promise.all(quiet.map((c) => c.until(() => c.closedAt !== undefined, 'an idle or half-sent connection closed by the server')));
     assert.ok(
@@ -362,3 +362,106 @@ for (const target of ['the npm process', 'the process group'] as const) {
     }
   });
 }
+
+/**
+ * One client of the flood: a keep-alive connection sending requests back to back, the next as soon as
+ * the answer to the last is in, until an answer says Connection: close or the server closes.
+ */
+class Flooder {
+  sent = 0;
+  readonly answers: Answer[] = [];
+  /** The socket error it saw (ECONNRESET, EPIPE), with how many answers it had by then. */
+  error: { code: string; afterAnswers: number; sent: number } | undefined;
+  closed = false;
+  private stop = false;
+
+  constructor(
+    readonly connection: Connection,
+    private readonly request: (n: number) => string,
+  ) {
+    connection.socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.error ??= { code: err.code ?? String(err), afterAnswers: this.answers.length, sent: this.sent };
+    });
+    connection.socket.on('close', () => {
+      this.closed = true;
+    });
+    connection.socket.on('data', () => {
+      // Connection's own listener (added first) has parsed the answers by now.
+      while (this.answers.length < connection.answers.length) {
+        const answer = connection.answers[this.answers.length]!;
+        this.answers.push(answer);
+        if (answer.headers.connection === 'close') this.stop = true;
+      }
+      if (!this.stop && this.answers.length === this.sent && !this.closed) this.send();
+    });
+  }
+
+  send(): void {
+    this.sent++;
+    this.connection.write(this.request(this.sent));
+  }
+
+  halt(): void {
+    this.stop = true;
+  }
+}
+
+test('SIGTERM under a flood: 32 keep-alive clients sending back to back all get an answer to every request, and no connection is reset', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kassa-term-'));
+  const db = join(dir, 'kassa.db');
+  const server = await startServer({
+    DATABASE_URL: `sqlite:${db}`,
+    KASSA_API_KEY: KEY,
+    KASSA_RATE_LIMIT: 'off',
+    KASSA_SHUTDOWN_TIMEOUT_MS: '120000',
+  });
+  const flooders: Flooder[] = [];
+  try {
+    for (let c = 0; c < 32; c++) {
+      const connection = await Connection.open(server.port);
+      const flooder = new Flooder(connection, (n) => {
+        const body = sessionBody(`flood-${c}-${n}`, n);
+        return createRequest(body, false) + body;
+      });
+      flooders.push(flooder);
+    }
+    for (const f of flooders) f.send();
+    // The signal comes once every client has had a few answers: the flood is in full swing.
+    const answered = () => flooders.reduce((sum, f) => sum + f.answers.length, 0);
+    await flooders[0]!.connection.until(() => flooders.every((f) => f.answers.length >= 3), 'three answers on every connection');
+    const before = answered();
+    const exit = exitTime(server);
+    server.child.kill('SIGTERM');
+    const { code } = await exit;
+    // Safety net only: every connection is closed once the process has exited.
+    await flooders[0]!.connection.until(() => flooders.every((f) => f.closed), 'every connection closed');
+    for (const f of flooders) f.halt();
+    t.diagnostic(`${before} answers before the signal, ${answered() - before} after`);
+
+    assert.deepEqual(
+      flooders.flatMap((f, i) => (f.error ? [{ client: i, ...f.error }] : [])),
+      [],
+      'connections reset or broken before their answer',
+    );
+    for (const [i, f] of flooders.entries()) {
+      // Every request sent was answered: the client sends the next only after the answer to the last.
+      assert.equal(f.answers.length, f.sent, `client ${i}: ${f.sent} requests, ${f.answers.length} answers`);
+      const last = f.answers.at(-1)!;
+      assert.equal(last.headers.connection, 'close', `client ${i}: the last answer closes the connection`);
+      for (const answer of f.answers.slice(0, -1)) assert.notEqual(answer.headers.connection, 'close');
+      for (const answer of f.answers) {
+        if (answer.status === 200) continue;
+        assert.equal(answer.status, 503, answer.body);
+        assert.equal(JSON.parse(answer.body).error.description, 'The server is shutting down.');
+      }
+    }
+    assert.equal(code, 0, server.output());
+    // Every 200 was a session stored, and nothing refused was.
+    const created = flooders.reduce((sum, f) => sum + f.answers.filter((a) => a.status === 200).length, 0);
+    assert.equal(sessionsStored(db, 'flood-'), created);
+  } finally {
+    for (const f of flooders) f.connection.socket.destroy();
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

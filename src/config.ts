@@ -1,5 +1,7 @@
 // Environment -> typed Config, checked once at start-up; every bad variable is named
 // (conventions: config.ts). Only server.ts and the CLI pass process.env in.
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 export type DatabaseTarget = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
 
@@ -100,13 +102,31 @@ type Env = Record<string, string | undefined>;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const SDK_ENVS = ['LOCAL_DOCKER', 'DEV', 'SANDBOX', 'STAGING', 'PRODUCTION'] as const;
 
+/** The directory Kassa creates by itself (its default database's); any other must exist. */
+const DEFAULT_SQLITE_DIRECTORY = 'data';
+
+/**
+ * `sqlite:<path>` (relative to the working directory, or absolute; `sqlite:///abs` too) or a postgres://
+ * URL. An SQLite file's directory must exist, except ./data, the default's, which Kassa creates.
+ */
 export function parseDatabaseUrl(value: string): DatabaseTarget | string {
   if (value.startsWith('sqlite:')) {
-    const path = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    const rest = value.slice('sqlite:'.length);
+    // sqlite://./x.db would be the path //./x.db: the file /x.db at the filesystem root.
+    if (rest.startsWith('//') && !rest.startsWith('///')) {
+      return `DATABASE_URL: "${value.slice(0, 80)}" names a file at the filesystem root (${resolve(rest)}); write sqlite:${rest.slice(2)} for a path relative to the working directory, or sqlite:/absolute/path.db`;
+    }
+    const path = rest.replace(/^\/\/(?=\/)/, '');
     if (path.length === 0) return 'DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/kassa.db';
     // SQLite's URI forms (file:…?mode=ro) would be taken as a plain path and create a folder named "file:".
     if (path.startsWith('file:') || path.includes('?')) {
       return `DATABASE_URL: sqlite: takes a plain file path (sqlite:./data/kassa.db, sqlite:/var/lib/kassa/kassa.db) or :memory:; URI forms like file:…?mode= are not supported (got "${value.slice(0, 60)}")`;
+    }
+    if (path !== ':memory:') {
+      const directory = dirname(resolve(path));
+      if (directory !== resolve(DEFAULT_SQLITE_DIRECTORY) && !isDirectory(directory)) {
+        return `DATABASE_URL: the directory ${directory} of "${value.slice(0, 80)}" does not exist; create it first (Kassa creates only ./${DEFAULT_SQLITE_DIRECTORY}, its default's)`;
+      }
     }
     return { engine: 'sqlite', path };
   }
@@ -119,6 +139,22 @@ export function parseDatabaseUrl(value: string): DatabaseTarget | string {
     }
   }
   return `DATABASE_URL: must start with sqlite: or postgres:// (got "${value.slice(0, 40)}")`;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The database a target names, for a log line or a message: an absolute file, or user, host and database (never a password). */
+export function describeDatabase(target: DatabaseTarget): string {
+  if (target.engine === 'sqlite') return target.path === ':memory:' ? 'sqlite::memory:' : `sqlite:${resolve(target.path)}`;
+  const url = new URL(target.url);
+  const user = url.username ? `${decodeURIComponent(url.username)}@` : '';
+  return `postgres://${user}${url.host}${url.pathname}`;
 }
 
 /** `false` (or unset), `true`, a hop count, or comma-separated addresses/CIDR ranges; a message when bad. */

@@ -4,7 +4,7 @@
 import pino from 'pino';
 import { buildApp } from './app.ts';
 import { CheckoutConfigError, readCheckoutConfigFile, type CheckoutConfig } from './checkout/configuration.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, describeDatabase, loadConfig, type Config } from './config.ts';
 import { loggerOptions } from './http/observability.ts';
 import { prepareDrain } from './http/shutdown.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
@@ -72,6 +72,8 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
   }
   const store = await openStore(config.database, { poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs });
   const prepared = await prepareStorage(store, config, systemClock);
+  // Which file or server, resolved: a relative path or a default is where surprises hide.
+  logger.info({ database: describeDatabase(config.database) }, 'storage ready');
   if (prepared.generatedApiKey) {
     // Printed once, on purpose, outside the log stream: it is the only time the secret exists in clear.
     process.stdout.write(
@@ -101,7 +103,19 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     }
   }
   const drain = prepareDrain(app);
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+    // A configuration mistake like any other: named, exit code 2, no stack trace.
+    const why = code === 'EADDRINUSE' ? 'the port is already in use' : 'this process may not use the port';
+    process.stderr.write(
+      `kassa: cannot listen on ${config.host}:${config.port}: ${why} (${code}); set PORT to another port, or stop what holds this one\n`,
+    );
+    await store.close();
+    process.exit(2);
+  }
   const purger = startPurger({ store, clock: systemClock, logger, ...config.purge });
 
   // Graceful shutdown (http/shutdown.ts): stop accepting, close idle and half-sent connections, answer

@@ -1,7 +1,10 @@
 // Environment -> Config, every bad variable named (docs/configuration.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, describeDatabase, loadConfig, parseDatabaseUrl } from '../src/config.ts';
 
 test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens', () => {
   const config = loadConfig({});
@@ -136,6 +139,43 @@ test('every bad value is reported at once, by name', () => {
       ],
     );
   }
+});
+
+test('DATABASE_URL: sqlite://./x.db, which would be a file at the filesystem root, is refused with the right spelling', () => {
+  const refused = parseDatabaseUrl('sqlite://./data/kassa.db');
+  assert.equal(typeof refused, 'string');
+  assert.match(refused as string, /^DATABASE_URL: .*filesystem root \(\/data\/kassa\.db\); write sqlite:\.\/data\/kassa\.db /);
+  assert.match(parseDatabaseUrl('sqlite://data/kassa.db') as string, /write sqlite:data\/kassa\.db /);
+  assert.throws(() => loadConfig({ DATABASE_URL: 'sqlite://./data/kassa.db' }), /DATABASE_URL/);
+  // The spellings that mean what they say still work.
+  assert.deepEqual(parseDatabaseUrl('sqlite:./data/kassa.db'), { engine: 'sqlite', path: './data/kassa.db' });
+  assert.deepEqual(parseDatabaseUrl(`sqlite://${tmpdir()}/kassa.db`), { engine: 'sqlite', path: `${tmpdir()}/kassa.db` });
+});
+
+test("DATABASE_URL: an SQLite file's directory must exist, except ./data, the default's, which Kassa creates", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kassa-config-'));
+  try {
+    assert.deepEqual(parseDatabaseUrl(`sqlite:${dir}/kassa.db`), { engine: 'sqlite', path: `${dir}/kassa.db` });
+    const missing = join(dir, 'no', 'such');
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: `sqlite:${missing}/kassa.db` }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.includes(`DATABASE_URL: the directory ${missing} of "sqlite:${missing}/kassa.db" does not exist`),
+    );
+    assert.equal(loadConfig({ DATABASE_URL: 'sqlite:./data/other.db' }).database.engine, 'sqlite');
+    assert.equal(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database.engine, 'sqlite');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('describeDatabase: the absolute file, or user, host and database without the password', () => {
+  assert.equal(describeDatabase({ engine: 'sqlite', path: './data/kassa.db' }), `sqlite:${resolve('data/kassa.db')}`);
+  assert.equal(
+    describeDatabase({ engine: 'postgres', url: 'postgres://kassa:s3cret@db.internal:5433/shop?sslmode=require' }),
+    'postgres://kassa@db.internal:5433/shop',
+  );
 });
 
 test('KASSA_API_KEY: a short or repetitive operator key is refused, saying why', () => {

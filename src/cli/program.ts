@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { KASSA_VERSION } from '../app.ts';
 import { ERROR_CATALOGUE, KassaError } from '../errors.ts';
 import { systemClock } from '../lib/clock.ts';
-import { parseDatabaseUrl } from '../config.ts';
+import { describeDatabase, parseDatabaseUrl } from '../config.ts';
 import { DEFAULT_MERCHANT_ID, Merchants, SCOPES } from '../merchants/merchants.ts';
 import { serve } from '../server.ts';
 import { SessionOverview } from '../sessions/overview.ts';
@@ -70,11 +70,19 @@ export function buildProgram(env: Env, io: Io): Command {
     if (typeof target === 'string') throw new CliError(target, 2);
     // A command is over in a moment: no checkpoint thread (see OpenOptions).
     const store = await openStore(target, { backgroundCheckpoints: false });
+    const merchants = new Merchants(store, systemClock);
     try {
       // Migrating is idempotent, so a command works on a database no server has opened yet.
       await store.migrate();
-      return await work(store, new Merchants(store, systemClock));
+      return await work(store, merchants);
     } finally {
+      // No merchant means no server ever started here: most likely not the database meant, so say which it is.
+      const empty = await merchants.listMerchants().then(
+        (list) => list.length === 0,
+        () => false,
+      );
+      if (empty)
+        io.err(`kassa: ${describeDatabase(target)} has no merchants: no server has started on it (is DATABASE_URL the server's?)\n`);
       await store.close();
     }
   };

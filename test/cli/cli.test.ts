@@ -118,6 +118,10 @@ describe('the kassa command', () => {
       assert.deepEqual(json(result.stdout), { engine: 'sqlite', migrated: true });
       const list = await run(['merchants', 'list', '--json'], env);
       assert.deepEqual(json(list.stdout), []);
+      // An empty database is most often the wrong one: the command says which file it opened.
+      const empty = await run(['merchants', 'list'], env);
+      assert.equal(empty.stdout, 'No merchants.\n');
+      assert.equal(empty.stderr, `kassa: sqlite:${dbPath} has no merchants: no server has started on it (is DATABASE_URL the server's?)\n`);
       const text = await run(['migrate'], env);
       assert.equal(text.stdout, 'Migrations applied (sqlite).\n');
     });

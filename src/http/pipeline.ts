@@ -117,6 +117,10 @@ function apiVersion(request: FastifyRequest, reply: FastifyReply, versioned: boo
   return version;
 }
 
+/** No X-Api-Version (or an empty one) on a versioned route: the version is the default. */
+const versionDefaulted = (request: FastifyRequest, versioned: boolean) =>
+  versioned && (first(request.headers['x-api-version']) ?? '').trim() === '';
+
 export function createPipeline(deps: PipelineDeps) {
   const { merchants, rateLimits, observeStorage } = deps;
 
@@ -181,7 +185,12 @@ export function createPipeline(deps: PipelineDeps) {
           if (reserved) rateLimits.giveBack('failures', request.ip);
           reserved = false;
         };
-        const ctx: Context = { apiVersion: version, requestId: request.id, timing: new Timing(observeStorage) };
+        const ctx: Context = {
+          apiVersion: version,
+          apiVersionDefaulted: versionDefaulted(request, versioned),
+          requestId: request.id,
+          timing: new Timing(observeStorage),
+        };
         request.ctx = ctx;
         const failed = (error: unknown) => {
           if (!(error instanceof KassaError && error.errorId === 'Unauthorized')) giveBack();
@@ -246,7 +255,12 @@ export function createPipeline(deps: PipelineDeps) {
         let found: Awaitable<void> | undefined;
         try {
           if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
-          const ctx: Context = { apiVersion: version, requestId: request.id, timing: new Timing(observeStorage) };
+          const ctx: Context = {
+            apiVersion: version,
+            apiVersionDefaulted: versionDefaulted(request, versioned),
+            requestId: request.id,
+            timing: new Timing(observeStorage),
+          };
           request.ctx = ctx;
           if (token === 'optional' && accessToken === undefined) return done();
           // The token's session, found before the body is read: a caller without one costs no parsing.

@@ -22,6 +22,8 @@ export interface Context {
   /** The merchant the caller acts for (from its API key); undefined for an SDK call until its session is found. */
   merchantId?: string;
   apiVersion: ApiVersion;
+  /** No X-Api-Version was sent, so apiVersion is the default (2.1): a refusal of a newer field says so. */
+  apiVersionDefaulted?: boolean;
   requestId: string;
   /**
    * The request's idempotency key is held: the answer must be recorded in the unit of work of the

@@ -282,7 +282,7 @@ export class PaymentService {
 
   /** POST /payments: the payment, from its token's session and the fields sent (docs/payments.md, "Payments API"). */
   async create(ctx: Context, caller: Caller, input: CreateInput, key: string | undefined): Promise<StoredPayment> {
-    this.checkVersion(input, ctx.apiVersion);
+    this.checkVersion(input, ctx);
     const request: KeyedRequest = { merchantId: caller.merchantId, route: 'create', key, apiVersion: ctx.apiVersion };
     return this.deps.keys.run(request, (complete) =>
       this.store.change({ kind: 'token', token: input.paymentMethodToken, savedCardOf: creationVaultCustomer(input) }, (locked, uow) => {
@@ -463,7 +463,7 @@ export class PaymentService {
     body: { amount?: number; final?: boolean; order?: { retailerCountryCode?: string }; metadata?: Record<string, unknown> },
     key?: string,
   ) {
-    this.checkVersion(body, ctx.apiVersion);
+    this.checkVersion(body, ctx);
     return this.act(ctx, merchantId, id, 'capture', key, (draft) => {
       const result = captureNow(draft, body.amount, body.final, this.deps.sandbox.asyncDelayMs);
       if (isRefusal(result)) return result;
@@ -493,7 +493,7 @@ export class PaymentService {
     body: { amount?: number; orderId?: string; reason?: string; transactionEventId?: string },
     key?: string,
   ) {
-    this.checkVersion(body, ctx.apiVersion);
+    this.checkVersion(body, ctx);
     return this.act(ctx, merchantId, id, 'refund', key, (draft) => {
       const scenario = scenarioOf(draft);
       const result = refund(draft.data.machine, {
@@ -750,8 +750,8 @@ export class PaymentService {
 
   // ---- Shared steps ------------------------------------------------------------------------------------
 
-  private checkVersion(body: unknown, apiVersion: string): void {
-    const errors = fieldsNewerThan(body, apiVersion, PAYMENT_FIELD_VERSIONS as never);
+  private checkVersion(body: unknown, ctx: Context): void {
+    const errors = fieldsNewerThan(body, ctx, PAYMENT_FIELD_VERSIONS as never);
     if (errors.length > 0) throw validationError('PaymentRequest', errors);
   }
 

@@ -59,7 +59,7 @@ export class SessionService {
 
   /** POST /client-session; `ignored` are the unknown nested fields the body reader removed. */
   async create(ctx: Context & { merchantId: string }, data: SessionData, ignored: readonly string[]): Promise<SessionAnswer> {
-    const tooNew = fieldsNewerThan(data, ctx.apiVersion);
+    const tooNew = fieldsNewerThan(data, ctx);
     if (tooNew.length > 0) throw validationError('ClientSessionAPIRequest', tooNew);
     // The route validated the body against CreateSessionBody, and removing unknown nested fields
     // cannot make it invalid: only the money rules are left to check.
@@ -132,7 +132,7 @@ export class SessionService {
     ifMatch?: string,
   ): Promise<SessionAnswer> {
     const { clientToken, ...patch } = body;
-    const tooNew = fieldsNewerThan(patch, ctx.apiVersion);
+    const tooNew = fieldsNewerThan(patch, ctx);
     const pm = patch.paymentMethod as Record<string, unknown> | null | undefined;
     if (pm && pm.options !== undefined) {
       tooNew.push({ path: '$.paymentMethod.options', description: 'paymentMethod.options cannot be updated after creation' });

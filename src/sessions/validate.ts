@@ -2,6 +2,7 @@
 // actions ("the whole session is validated again", with the schema and Ajv settings of POST), and the
 // fields a requested API version does not have yet (docs/api.md, "Versions").
 import type { FieldError } from '../errors.ts';
+import type { Context } from '../lib/context.ts';
 import { compile, fieldErrors } from '../lib/ajv.ts';
 import { compareVersions } from '../lib/api-version.ts';
 import { jsonPath } from '../lib/json-path.ts';
@@ -15,8 +16,20 @@ export function sessionErrors(session: SessionData): FieldError[] {
   return amountErrors(session);
 }
 
-/** Fields the requested API version does not have yet (a 422 naming the version that brought them). */
-export function fieldsNewerThan(body: unknown, version: string, rules: typeof FIELD_VERSIONS = FIELD_VERSIONS): FieldError[] {
+/**
+ * Fields the requested API version does not have yet (a 422 naming the version that brought them, and
+ * the missing header when the version is the default).
+ */
+export function fieldsNewerThan(
+  body: unknown,
+  request: Pick<Context, 'apiVersion' | 'apiVersionDefaulted'>,
+  rules: typeof FIELD_VERSIONS = FIELD_VERSIONS,
+): FieldError[] {
+  const version = request.apiVersion;
+  // Primer reads a request without the header as 2.1: a newcomer who never sent it should learn why.
+  const uses = request.apiVersionDefaulted
+    ? `this request sent no X-Api-Version header, so it uses ${version}, the version a request without one gets`
+    : `this request uses ${version}`;
   const errors: FieldError[] = [];
   const visit = (value: unknown, path: readonly string[], at: (string | number)[], rule: (typeof FIELD_VERSIONS)[number]) => {
     if (value === null || typeof value !== 'object') return;
@@ -33,7 +46,7 @@ export function fieldsNewerThan(body: unknown, version: string, rules: typeof FI
     if (rest.length === 0) {
       errors.push({
         path: jsonPath([...at, head]),
-        description: `${rule.label} was introduced in API version ${rule.version}; this request uses ${version}. Send X-Api-Version: ${rule.version} or later.`,
+        description: `${rule.label} was introduced in API version ${rule.version}; ${uses}. Send X-Api-Version: ${rule.version} or later.`,
       });
     } else visit(child, rest, [...at, head], rule);
   };

@@ -39,6 +39,25 @@ test('productData needs 2.2: under 2.1 it is a 422 naming the version, and nothi
   assert.equal((await createSession(app, body, '2.2')).order.lineItems[1].productData.sku, 'A');
 });
 
+test('a newer field refused because no X-Api-Version was sent says the header was missing', async (t) => {
+  const app = await testApp();
+  t.after(() => app.close());
+  const { 'x-api-version': _v, ...noVersion } = headers(app.apiKey);
+  const body = { paymentMethod: { vaultOnAgreement: true } };
+  const res = await app.app.inject({ method: 'POST', url: '/client-session', headers: noVersion, payload: body });
+  assert.equal(res.statusCode, 422);
+  assert.deepEqual(res.json().error.validationErrors[0].errors, [
+    {
+      path: '$.paymentMethod.vaultOnAgreement',
+      description:
+        'vaultOnAgreement was introduced in API version 2.4; this request sent no X-Api-Version header, so it uses 2.1, the version a request without one gets. Send X-Api-Version: 2.4 or later.',
+    },
+  ]);
+  // Sent explicitly, 2.1 is the client's choice: the message does not mention a missing header.
+  const explicit = await app.app.inject({ method: 'POST', url: '/client-session', headers: headers(app.apiKey, '2.1'), payload: body });
+  assert.match(explicit.json().error.validationErrors[0].errors[0].description, /; this request uses 2\.1\. /);
+});
+
 test('vaultOnAgreement and firstPaymentReason need 2.4, on create and on update', async (t) => {
   const app = await testApp();
   t.after(() => app.close());

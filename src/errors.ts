@@ -222,6 +222,8 @@ export class KassaError extends Error {
   readonly status: number;
   readonly validationErrors?: ValidationErrorGroup[];
   readonly detail?: string;
+  /** Why, for the operator's log at debug (which check refused a client token); never sent to the client. */
+  readonly reason?: string;
   /** Replaces the catalogue's recoverySuggestion when the request says more (the scope a key lacks). */
   readonly recoverySuggestion?: string;
   /** When a retry makes sense: the HTTP layer sends it as Retry-After. */
@@ -235,6 +237,7 @@ export class KassaError extends Error {
       validationErrors?: ValidationErrorGroup[];
       detail?: string;
       recoverySuggestion?: string;
+      reason?: string;
       retryAfterSeconds?: number;
       extra?: Record<string, string>;
     } = {},
@@ -245,6 +248,7 @@ export class KassaError extends Error {
     this.validationErrors = options.validationErrors;
     this.detail = options.detail;
     this.recoverySuggestion = options.recoverySuggestion;
+    this.reason = options.reason;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.extra = options.extra;
   }

@@ -136,6 +136,9 @@ export function installErrorHandling(
     if (kassaError.status >= 500) {
       // Log the fault, never the request body or headers (they hold secrets and personal data).
       request.log.error({ err: error, errorId: kassaError.errorId, requestId: request.id }, 'request failed');
+    } else if (kassaError.reason) {
+      // The answer stays Primer's (it tells an attacker nothing); the operator can see why at debug.
+      request.log.debug({ errorId: kassaError.errorId, requestId: request.id, reason: kassaError.reason }, 'request refused');
     }
     return sendError(reply, kassaError, request.id);
   });

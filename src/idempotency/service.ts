@@ -123,7 +123,9 @@ export class IdempotencyService {
             detail: 'The stored response for this idempotency key can no longer be read; use a new key.',
           });
         // The session's token has expired since: a fresh request with it would be refused, so is this.
-        if (reply.validUntil !== undefined && reply.validUntil <= now) throw new KassaError('ClientSessionValidationError');
+        if (reply.validUntil !== undefined && reply.validUntil <= now) {
+          throw new KassaError('ClientSessionValidationError', { reason: "the replayed answer's client token has expired" });
+        }
         return { state: 'replay', reply };
       }
     }

@@ -116,6 +116,26 @@ export class ClientTokens {
     return Math.floor(this.clock() / 1000) >= verified.exp ? undefined : verified;
   }
 
+  /** Why verify() refuses `clientToken`, for the operator's log: never the token or its claims' values. */
+  whyRefused(clientToken: string): string {
+    let header: { kid?: unknown };
+    try {
+      header = (decodeComplete(clientToken) as { header: { kid?: unknown } }).header;
+    } catch {
+      return 'not a JWT (an accessToken sent where the whole client token belongs?)';
+    }
+    const verifier = typeof header.kid === 'string' ? this.verifiers.get(header.kid) : this.onlyVerifier;
+    if (!verifier) return 'signed with a key this server does not hold (another server, or a rotated-out KASSA_TOKEN_SECRET)';
+    let payload: Record<string, unknown>;
+    try {
+      payload = verifier(clientToken);
+    } catch {
+      return 'bad signature (the token was changed, or signed with another secret)';
+    }
+    if (typeof payload.accessToken !== 'string' || !Number.isInteger(payload.exp)) return 'no accessToken or exp claim';
+    return `expired at ${new Date((payload.exp as number) * 1000).toISOString()}`;
+  }
+
   private check(clientToken: string): VerifiedToken | undefined {
     let payload: Record<string, unknown>;
     try {

@@ -1,6 +1,9 @@
 // Every error of the catalogue through HTTP, in Primer's envelope (docs/api.md, "Errors").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loggerOptions } from '../../src/http/observability.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import { createSession, getSession, headers, testApp, type TestApp } from '../support/app.ts';
 
@@ -98,6 +101,64 @@ test('400 ClientSessionValidationError for an expired token (injected clock), on
     payload: { clientToken, orderId: 'y' },
   });
   assertEnvelope(patch, 400, 'ClientSessionValidationError');
+});
+
+test("a refused client token: the answer is Primer's, and the log at debug says why, under the diagnosticsId, without the token", async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const app = await testApp({ logger: pino(loggerOptions('debug'), sink) });
+  t.after(() => app.close());
+  const { clientToken } = await createSession(app, { orderId: 'x' });
+  const accessToken = JSON.parse(Buffer.from(clientToken.split('.')[1]!, 'base64url').toString()).accessToken as string;
+  const [h, p, sig] = clientToken.split('.');
+  const sdk = (token: string) =>
+    app.app.inject({ method: 'GET', url: '/client-sdk/configuration', headers: { 'primer-client-token': token, 'x-api-version': '2.4' } });
+
+  const cases: [string, () => Promise<{ statusCode: number; headers: Record<string, unknown>; json(): any }>, RegExp][] = [
+    [
+      'bad signature',
+      () => getSession(app, `${h}.${p}.${sig!.slice(0, -2)}${sig!.endsWith('AA') ? 'BB' : 'AA'}`),
+      /^client token refused: bad signature/,
+    ],
+    [
+      'not a JWT',
+      () => getSession(app, accessToken),
+      /^client token refused: not a JWT \(an accessToken sent where the whole client token belongs\?\)$/,
+    ],
+    ['unknown access token', () => sdk('0'.repeat(40)), /^no session has this access token/],
+    [
+      'a whole JWT as the access token',
+      () => sdk(clientToken),
+      /^a whole client token \(JWT\) was sent where its accessToken claim belongs$/,
+    ],
+  ];
+  for (const [what, send, reason] of cases) {
+    const res = await send();
+    assertEnvelope(res, 400, 'ClientSessionValidationError');
+    assert.equal(res.json().error.description, 'The client token is invalid.', what);
+    const logged = lines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'request refused' && l.requestId === res.json().error.diagnosticsId);
+    assert.ok(logged, `${what}: no debug line under the diagnosticsId`);
+    assert.equal(logged.level, 20, what);
+    assert.match(logged.reason, reason, what);
+  }
+  app.clock.advance(86_400_000);
+  const expired = await getSession(app, clientToken);
+  assertEnvelope(expired, 400, 'ClientSessionValidationError');
+  const line = lines
+    .map((l) => JSON.parse(l))
+    .find((l) => l.requestId === expired.json().error.diagnosticsId && l.msg === 'request refused');
+  assert.match(line.reason, /^client token refused: expired at 20\d\d-/);
+  // The token, its signature and its access token are in no line.
+  for (const l of lines) {
+    assert.ok(!l.includes(accessToken) && !l.includes(sig!) && !l.includes(p!), l);
+  }
 });
 
 test('a token from merchant A is rejected for merchant B, exactly like an unknown token', async (t) => {

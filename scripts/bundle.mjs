@@ -22,7 +22,8 @@ await build({
   bundle: true,
   format: 'cjs',
   platform: 'node',
-  target: 'node20',
+  // Every line it runs on: the maintained LTS lines, and 20, on which the README's commands still work.
+  target: ['node20', 'node22', 'node24', 'node26'],
   packages: 'bundle',
   external: ['better-sqlite3', '@fastify/swagger-ui'],
   // The sources are ES modules: import.meta.url is the bundle's own URL.

@@ -9,6 +9,7 @@ import { loggerOptions } from './http/observability.ts';
 import { prepareDrain } from './http/shutdown.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { newSigningSecret } from './lib/ids.ts';
+import { endOfLifeWarning } from './lib/node-support.ts';
 import { createMetrics } from './lib/metrics.ts';
 import { DEFAULT_MERCHANT_ID, Merchants } from './merchants/merchants.ts';
 import { openStore } from './storage/open.ts';
@@ -64,6 +65,8 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     config.checkoutConfigPath ? readCheckoutConfigFile(config.checkoutConfigPath, config.sdkEnv) : undefined,
   );
   const logger = pino(loggerOptions(config.logLevel));
+  const outdated = endOfLifeWarning(process.version, systemClock());
+  if (outdated) logger.warn({ node: process.version }, outdated);
   if (config.database.engine === 'sqlite' && config.database.path === ':memory:') {
     logger.warn(
       { database: 'sqlite::memory:' },

@@ -124,6 +124,15 @@ const versionDefaulted = (request: FastifyRequest, versioned: boolean) =>
 export function createPipeline(deps: PipelineDeps) {
   const { merchants, rateLimits, observeStorage } = deps;
 
+  /** The request's Context, which services receive; set on the request. */
+  const contextOf = (request: FastifyRequest, version: Context['apiVersion'], versioned: boolean): Context =>
+    (request.ctx = {
+      apiVersion: version,
+      apiVersionDefaulted: versionDefaulted(request, versioned),
+      requestId: request.id,
+      timing: new Timing(observeStorage),
+    });
+
   /** The client token a request carries, rate-limited per token (a hash of it keys the bucket). */
   const limitClientToken = (token: unknown) => {
     if (typeof token === 'string' && token !== '') rateLimits.take('token', sha256(token));
@@ -185,13 +194,7 @@ export function createPipeline(deps: PipelineDeps) {
           if (reserved) rateLimits.giveBack('failures', request.ip);
           reserved = false;
         };
-        const ctx: Context = {
-          apiVersion: version,
-          apiVersionDefaulted: versionDefaulted(request, versioned),
-          requestId: request.id,
-          timing: new Timing(observeStorage),
-        };
-        request.ctx = ctx;
+        const ctx = contextOf(request, version, versioned);
         const failed = (error: unknown) => {
           if (!(error instanceof KassaError && error.errorId === 'Unauthorized')) giveBack();
           else if (!reserved) rateLimits.count('failures', request.ip);
@@ -255,13 +258,7 @@ export function createPipeline(deps: PipelineDeps) {
         let found: Awaitable<void> | undefined;
         try {
           if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) throw new KassaError('UnsupportedMediaType');
-          const ctx: Context = {
-            apiVersion: version,
-            apiVersionDefaulted: versionDefaulted(request, versioned),
-            requestId: request.id,
-            timing: new Timing(observeStorage),
-          };
-          request.ctx = ctx;
+          const ctx = contextOf(request, version, versioned);
           if (token === 'optional' && accessToken === undefined) return done();
           // The token's session, found before the body is read: a caller without one costs no parsing.
           found = then(deps.clientSessions.find(ctx, accessToken), (session) => {

@@ -109,6 +109,19 @@ export function deliveryListQuery(merchantId: string, filter: { status?: string;
   return { sql: `SELECT * FROM webhook_deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, params };
 }
 
+/**
+ * The due deliveries in turns (WebhookStore.dueDeliveries; placeholders `?`: now, now, perEndpoint,
+ * limit): each endpoint's deliveries numbered oldest first, then within each number the endpoints of
+ * one merchant numbered, so a turn takes every merchant's first endpoint before anyone's second.
+ */
+export const DUE_IN_TURNS = `
+  SELECT * FROM (
+    SELECT r.*, ROW_NUMBER() OVER (PARTITION BY merchant_id, endpoint_turn ORDER BY next_attempt_at, id) AS merchant_turn FROM (
+      SELECT d.*, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS endpoint_turn
+      FROM webhook_deliveries d WHERE status = 'PENDING' AND next_attempt_at <= ? AND locked_until <= ?
+    ) r WHERE endpoint_turn <= ?
+  ) f ORDER BY endpoint_turn, merchant_turn, next_attempt_at, id LIMIT ?`;
+
 export interface SessionEventRow {
   id: string;
   merchant_id: string;

@@ -224,12 +224,7 @@ export class WebhookService {
 
   // ---- Sending -------------------------------------------------------------------------------------
 
-  /** One attempt at a claimed delivery: send, then record DELIVERED, a retry, or FAILED. */
-  async attempt(delivery: WebhookDelivery): Promise<void> {
-    await this.store.recordAttempt(delivery.id, await this.deliver(delivery));
-  }
-
-  /** Sends a claimed delivery once and says what to record (the dispatcher records a batch together). */
+  /** Sends a claimed delivery once and says what to record (the dispatcher records it while its claim holds). */
   async deliver(delivery: WebhookDelivery): Promise<AttemptResult> {
     const endpoint = await this.store.findEndpoint(delivery.merchantId, delivery.endpointId);
     const attempts = delivery.attempts + 1;

@@ -58,6 +58,16 @@ export interface AttemptResult {
   deliveredAt?: number;
 }
 
+/**
+ * A process's hold on a delivery it is sending. The token is the time the claim lasts until: a claim is
+ * taken only once the previous one lapsed and a renewal only moves it later, so it grows with every
+ * holder and a process whose claim was taken over can never match it again.
+ */
+export interface DeliveryClaim {
+  id: string;
+  until: number;
+}
+
 export interface DeliveryFilter {
   status?: DeliveryStatus;
   endpointId?: string;
@@ -79,13 +89,25 @@ export interface WebhookStore {
    * await them, and marks those events done, in one transaction; resolves with how many events.
    */
   fanOut(limit: number): Promise<number>;
-  /** PENDING deliveries due at `now` that no process holds, oldest first. */
-  dueDeliveries(now: number, limit: number): Promise<WebhookDelivery[]>;
-  /** Takes a due delivery until `until`; false when another process took it. */
-  claimDelivery(id: string, now: number, until: number): Promise<boolean>;
-  /** Records an attempt's outcome and releases the claim. */
-  recordAttempt(id: string, result: AttemptResult): Promise<void>;
-  /** Makes a delivery PENDING again, due now (redeliver). */
+  /**
+   * PENDING deliveries due at `now` that no process holds, at most `perEndpoint` of each endpoint, in
+   * turns: every endpoint's oldest before any endpoint's second, merchants alternating within a turn
+   * (one merchant's many endpoints do not push another's to the back), older first; at most `limit`.
+   */
+  dueDeliveries(now: number, limit: number, perEndpoint?: number): Promise<WebhookDelivery[]>;
+  /**
+   * Takes a due delivery until `until` (the claim's token); resolves with it as claimed (attempts as
+   * stored now), or undefined when another process holds it, tried it since, or it is no longer due.
+   */
+  claimDelivery(id: string, now: number, until: number): Promise<WebhookDelivery | undefined>;
+  /** Moves each claim still held (token unchanged) to `until`; resolves with the ids of those kept. */
+  renewClaims(claims: readonly DeliveryClaim[], until: number): Promise<string[]>;
+  /**
+   * Records an attempt's outcome and releases the claim, only if the claim is still the caller's;
+   * false (nothing written) when it lapsed and another process took the delivery over.
+   */
+  recordAttempt(claim: DeliveryClaim, result: AttemptResult): Promise<boolean>;
+  /** Makes a delivery PENDING again, due now (redeliver); a claim in progress is left to its holder. */
   requeue(merchantId: string, id: string, now: number): Promise<boolean>;
   /**
    * Deletes at most `limit` deliveries that are DELIVERED or FAILED and were last attempted before

@@ -323,13 +323,13 @@ forEachEngine('webhook store', (_engine, fresh) => {
     );
     assert.equal(claims.filter(Boolean).length, 1);
     assert.deepEqual(await other.webhooks.dueDeliveries(T0 + 29_999, 10), [], 'held while claimed');
-    assert.equal(await other.webhooks.claimDelivery(d.id, T0 + 29_999, T0 + 60_000), false);
+    assert.equal(await other.webhooks.claimDelivery(d.id, T0 + 29_999, T0 + 60_000), undefined);
     // A process that died mid-send leaves its claim to lapse: the delivery is due again, for anyone.
     assert.deepEqual(
       (await other.webhooks.dueDeliveries(T0 + 30_000, 10)).map((x) => x.id),
       [d.id],
     );
-    assert.equal(await other.webhooks.claimDelivery(d.id, T0 + 30_000, T0 + 60_000), true);
+    assert.deepEqual(await other.webhooks.claimDelivery(d.id, T0 + 30_000, T0 + 60_000), d, 'the delivery as claimed');
   });
 
   test('many due deliveries claimed from two handles at once: each goes to exactly one', async () => {
@@ -346,20 +346,23 @@ forEachEngine('webhook store', (_engine, fresh) => {
     const [mine, theirs] = await Promise.all(
       [store, other].map((s) => Promise.all(due.map((d) => s.webhooks.claimDelivery(d.id, T0, T0 + 30_000)))),
     );
-    for (let i = 0; i < due.length; i++) assert.notEqual(mine![i], theirs![i], `delivery ${i} claimed by exactly one`);
+    for (let i = 0; i < due.length; i++) assert.notEqual(!mine![i], !theirs![i], `delivery ${i} claimed by exactly one`);
   });
 
   test('recordAttempt: a retry is PENDING and not due before its time; DELIVERED and FAILED are never due again', async () => {
     const { store } = await fresh();
     const d = await oneDelivery(store);
     assert.ok(await store.webhooks.claimDelivery(d.id, T0, T0 + 30_000));
-    await store.webhooks.recordAttempt(d.id, {
-      status: 'PENDING',
-      attempts: 1,
-      nextAttemptAt: T0 + 10_000,
-      lastStatusCode: 503,
-      lastError: 'The receiver answered 503.',
-    });
+    await store.webhooks.recordAttempt(
+      { id: d.id, until: T0 + 30_000 },
+      {
+        status: 'PENDING',
+        attempts: 1,
+        nextAttemptAt: T0 + 10_000,
+        lastStatusCode: 503,
+        lastError: 'The receiver answered 503.',
+      },
+    );
     assert.deepEqual(await store.webhooks.findDelivery('mer_a', d.id), {
       ...d,
       attempts: 1,
@@ -374,13 +377,16 @@ forEachEngine('webhook store', (_engine, fresh) => {
       [d.id],
     );
     assert.ok(await store.webhooks.claimDelivery(d.id, T0 + 10_000, T0 + 40_000));
-    await store.webhooks.recordAttempt(d.id, {
-      status: 'DELIVERED',
-      attempts: 2,
-      nextAttemptAt: T0 + 10_005,
-      lastStatusCode: 204,
-      deliveredAt: T0 + 10_005,
-    });
+    await store.webhooks.recordAttempt(
+      { id: d.id, until: T0 + 40_000 },
+      {
+        status: 'DELIVERED',
+        attempts: 2,
+        nextAttemptAt: T0 + 10_005,
+        lastStatusCode: 204,
+        deliveredAt: T0 + 10_005,
+      },
+    );
     const delivered = await store.webhooks.findDelivery('mer_a', d.id);
     assert.deepEqual(delivered, {
       ...d,
@@ -393,7 +399,7 @@ forEachEngine('webhook store', (_engine, fresh) => {
     assert.deepEqual(await store.webhooks.dueDeliveries(T0 + 10 * 86_400_000, 10), []);
     assert.equal(
       await store.webhooks.claimDelivery(d.id, T0 + 10 * 86_400_000, T0 + 11 * 86_400_000),
-      false,
+      undefined,
       'a delivered one cannot be claimed',
     );
     assert.equal(await store.webhooks.findDelivery('mer_b', d.id), undefined, "another merchant's id finds nothing");
@@ -437,9 +443,12 @@ forEachEngine('webhook store', (_engine, fresh) => {
       [d.id],
     );
     assert.ok(await store.webhooks.claimDelivery(d.id, T0, T0 + 30_000));
-    await store.webhooks.recordAttempt(d.id, { status: 'PENDING', attempts: 1, nextAttemptAt: T0 + 10_000, lastStatusCode: 500 });
+    await store.webhooks.recordAttempt(
+      { id: d.id, until: T0 + 30_000 },
+      { status: 'PENDING', attempts: 1, nextAttemptAt: T0 + 10_000, lastStatusCode: 500 },
+    );
     // The other claims from what it listed: the retry is not due, so it must not win it.
-    assert.equal(await other.webhooks.claimDelivery(d.id, T0 + 1, T0 + 30_001), false);
+    assert.equal(await other.webhooks.claimDelivery(d.id, T0 + 1, T0 + 30_001), undefined);
     assert.equal((await store.webhooks.findDelivery('mer_a', d.id))?.attempts, 1);
   });
 
@@ -447,12 +456,15 @@ forEachEngine('webhook store', (_engine, fresh) => {
     const { store } = await fresh();
     const d = await oneDelivery(store);
     assert.ok(await store.webhooks.claimDelivery(d.id, T0, T0 + 30_000));
-    await store.webhooks.recordAttempt(d.id, {
-      status: 'FAILED',
-      attempts: 6,
-      nextAttemptAt: T0 + 5,
-      lastError: 'Could not reach the receiver (ECONNREFUSED).',
-    });
+    await store.webhooks.recordAttempt(
+      { id: d.id, until: T0 + 30_000 },
+      {
+        status: 'FAILED',
+        attempts: 6,
+        nextAttemptAt: T0 + 5,
+        lastError: 'Could not reach the receiver (ECONNREFUSED).',
+      },
+    );
     assert.equal(await store.webhooks.requeue('mer_b', d.id, T0 + 100), false);
     assert.equal(await store.webhooks.requeue('mer_a', 'no-such-delivery', T0 + 100), false);
     assert.equal((await store.webhooks.findDelivery('mer_a', d.id))?.status, 'FAILED');
@@ -466,13 +478,16 @@ forEachEngine('webhook store', (_engine, fresh) => {
 
     // A delivered one goes again too (a receiver that lost it), and its deliveredAt is cleared.
     assert.ok(await store.webhooks.claimDelivery(d.id, T0 + 100, T0 + 30_100));
-    await store.webhooks.recordAttempt(d.id, {
-      status: 'DELIVERED',
-      attempts: 7,
-      nextAttemptAt: T0 + 101,
-      lastStatusCode: 200,
-      deliveredAt: T0 + 101,
-    });
+    await store.webhooks.recordAttempt(
+      { id: d.id, until: T0 + 30_100 },
+      {
+        status: 'DELIVERED',
+        attempts: 7,
+        nextAttemptAt: T0 + 101,
+        lastStatusCode: 200,
+        deliveredAt: T0 + 101,
+      },
+    );
     assert.equal(await store.webhooks.requeue('mer_a', d.id, T0 + 200), true);
     const again = await store.webhooks.findDelivery('mer_a', d.id);
     assert.equal(again?.status, 'PENDING');
@@ -508,13 +523,89 @@ forEachEngine('webhook store', (_engine, fresh) => {
     assert.equal((await store.webhooks.deliveries('mer_a', {}, 3)).length, 3);
     const [top] = all;
     assert.ok(await store.webhooks.claimDelivery(top!.id, T0 + 10, T0 + 100));
-    await store.webhooks.recordAttempt(top!.id, { status: 'FAILED', attempts: 6, nextAttemptAt: T0 + 11 });
+    await store.webhooks.recordAttempt({ id: top!.id, until: T0 + 100 }, { status: 'FAILED', attempts: 6, nextAttemptAt: T0 + 11 });
     assert.deepEqual(
       (await store.webhooks.deliveries('mer_a', { status: 'FAILED' }, 100)).map((d) => d.id),
       [top!.id],
     );
     assert.equal((await store.webhooks.deliveries('mer_a', { status: 'PENDING' }, 100)).length, all.length - 1);
     assert.deepEqual(await store.webhooks.deliveries('mer_b', {}, 100), []);
+  });
+
+  test('a claim is renewed only by its holder; after it lapsed and another took it, the first can neither renew nor record', async () => {
+    const { store, another } = await fresh();
+    const d = await oneDelivery(store);
+    const other = await another();
+    const mine = { id: d.id, until: T0 + 5_000 };
+    assert.ok(await store.webhooks.claimDelivery(d.id, T0, mine.until));
+    // Renewed while the send lasts: not due to anyone past the first lease.
+    assert.deepEqual(await store.webhooks.renewClaims([mine], T0 + 8_000), [d.id]);
+    mine.until = T0 + 8_000;
+    assert.equal(await other.webhooks.claimDelivery(d.id, T0 + 6_000, T0 + 11_000), undefined, 'held past its first lease');
+    assert.deepEqual(await other.webhooks.dueDeliveries(T0 + 6_000, 10), []);
+    // The holder stalls past its lease: the other process takes the delivery over, with a later token.
+    const theirs = { id: d.id, until: T0 + 13_000 };
+    assert.ok(await other.webhooks.claimDelivery(d.id, T0 + 8_000, theirs.until));
+    assert.deepEqual(await store.webhooks.renewClaims([mine], T0 + 12_000), [], 'the stale holder cannot renew');
+    const result = { status: 'DELIVERED', attempts: 1, nextAttemptAt: T0 + 9_000, lastStatusCode: 200, deliveredAt: T0 + 9_000 } as const;
+    assert.equal(await store.webhooks.recordAttempt(mine, result), false, 'nor record');
+    assert.deepEqual(await store.webhooks.findDelivery('mer_a', d.id), d, 'nothing written');
+    assert.equal(await other.webhooks.recordAttempt(theirs, result), true);
+    assert.equal((await store.webhooks.findDelivery('mer_a', d.id))?.status, 'DELIVERED');
+    // Recorded once: the released claim's token is not the stale holder's either.
+    assert.equal(await store.webhooks.recordAttempt(mine, { ...result, attempts: 2 }), false);
+    assert.equal((await store.webhooks.findDelivery('mer_a', d.id))?.attempts, 1);
+  });
+
+  test("a claim that lapsed but that nobody took over is still its holder's: renewed and recorded", async () => {
+    const { store } = await fresh();
+    const d = await oneDelivery(store);
+    const mine = { id: d.id, until: T0 + 5_000 };
+    assert.ok(await store.webhooks.claimDelivery(d.id, T0, mine.until));
+    assert.deepEqual(await store.webhooks.renewClaims([mine, { id: 'no-such-delivery', until: T0 + 5_000 }], T0 + 20_000), [d.id]);
+    assert.equal(
+      await store.webhooks.recordAttempt({ id: d.id, until: T0 + 20_000 }, { status: 'FAILED', attempts: 1, nextAttemptAt: T0 + 20_000 }),
+      true,
+    );
+  });
+
+  test('requeue leaves a claim in progress to its holder: nobody else takes the delivery, and the holder records', async () => {
+    const { store, another } = await fresh();
+    const d = await oneDelivery(store);
+    const other = await another();
+    const mine = { id: d.id, until: T0 + 5_000 };
+    assert.ok(await store.webhooks.claimDelivery(d.id, T0, mine.until));
+    assert.equal(await other.webhooks.requeue('mer_a', d.id, T0 + 1), true);
+    assert.equal(await other.webhooks.claimDelivery(d.id, T0 + 1, T0 + 5_001), undefined);
+    assert.equal(
+      await store.webhooks.recordAttempt(mine, { status: 'DELIVERED', attempts: 1, nextAttemptAt: T0 + 2, deliveredAt: T0 + 2 }),
+      true,
+    );
+  });
+
+  test("due deliveries in turns: every endpoint's oldest before any second, merchants alternating, at most perEndpoint each", async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a', 'mer_b');
+    for (const id of ['we_b1', 'we_b2', 'we_b3']) await store.webhooks.insertEndpoint(endpoint({ id, merchantId: 'mer_b' }));
+    await store.webhooks.insertEndpoint(endpoint({ id: 'we_a1' }));
+    // Merchant B's events are all older than A's: oldest first alone would send B's nine first.
+    for (let i = 0; i < 3; i++)
+      await recordPaymentEvent(store, paymentEvent({ merchantId: 'mer_b', paymentId: `pay_b${i}`, createdAt: T0 + i }));
+    for (let i = 0; i < 3; i++) await recordPaymentEvent(store, paymentEvent({ paymentId: `pay_a${i}`, createdAt: T0 + 10 + i }));
+    const due = await store.webhooks.dueDeliveries(T0 + 20, 100, 2);
+    // Turn one: each merchant's first endpoint (older first), then B's others; turn two the same.
+    assert.deepEqual(
+      due.map((d) => `${d.merchantId} ${d.subjectId}`),
+      ['mer_b pay_b0', 'mer_a pay_a0', 'mer_b pay_b0', 'mer_b pay_b0', 'mer_b pay_b1', 'mer_a pay_a1', 'mer_b pay_b1', 'mer_b pay_b1'],
+    );
+    for (const turn of [due.slice(0, 4), due.slice(4)]) {
+      assert.deepEqual(turn.map((d) => d.endpointId).sort(), ['we_a1', 'we_b1', 'we_b2', 'we_b3'], 'each endpoint once a turn');
+    }
+    assert.deepEqual(
+      (await store.webhooks.dueDeliveries(T0 + 20, 2, 2)).map((d) => d.merchantId).sort(),
+      ['mer_a', 'mer_b'],
+      'the first two: one of each merchant',
+    );
   });
 
   test('due deliveries come oldest first, at most `limit`', async () => {
@@ -545,7 +636,10 @@ forEachEngine('webhook store', (_engine, fresh) => {
     const [oldest] = await store.webhooks.dueDeliveries(T0 + 10, 1);
     assert.ok(await store.webhooks.claimDelivery(oldest!.id, T0 + 10, T0 + 100));
     assert.deepEqual(await store.webhooks.backlog(), { pending: 3, oldestCreatedAt: T0 + 3 }, 'a claimed one is still undelivered');
-    await store.webhooks.recordAttempt(oldest!.id, { status: 'DELIVERED', attempts: 1, nextAttemptAt: T0 + 10, deliveredAt: T0 + 10 });
+    await store.webhooks.recordAttempt(
+      { id: oldest!.id, until: T0 + 100 },
+      { status: 'DELIVERED', attempts: 1, nextAttemptAt: T0 + 10, deliveredAt: T0 + 10 },
+    );
     assert.deepEqual(await store.webhooks.backlog(), { pending: 2, oldestCreatedAt: T0 + 5 });
   });
 });

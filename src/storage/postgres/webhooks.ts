@@ -1,8 +1,17 @@
-// Webhook endpoints and deliveries on PostgreSQL. Claims are compare-and-set updates, so when several
-// processes look for due deliveries at once, each delivery goes to one of them.
+// Webhook endpoints and deliveries on PostgreSQL. Claims, renewals and records are compare-and-set
+// updates, so when several processes look for due deliveries at once, each delivery goes to one of
+// them, and only the process still holding a delivery records its attempt.
 import type { Sql, TransactionSql } from 'postgres';
 import type { WebhookStore } from '../../webhooks/webhook.store.ts';
-import { deliveryListQuery, endpointRow, toDelivery, toEndpoint, type DeliveryRow, type EndpointRow } from '../webhook-rows.ts';
+import {
+  DUE_IN_TURNS,
+  deliveryListQuery,
+  endpointRow,
+  toDelivery,
+  toEndpoint,
+  type DeliveryRow,
+  type EndpointRow,
+} from '../webhook-rows.ts';
 import type { PostgresEngine } from './database.ts';
 
 /** An event's awaiting_fan_out: 1 when the merchant has a live endpoint taking its type, else 0. */
@@ -82,30 +91,41 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
       }
       return events;
     },
-    async dueDeliveries(now, limit) {
-      const rows = await pg.bounded(sql<DeliveryRow[]>`
-        SELECT * FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= ${now} AND locked_until <= ${now}
-        ORDER BY next_attempt_at LIMIT ${limit}`);
-      return rows.map(toDelivery);
+    async dueDeliveries(now, limit, perEndpoint = limit) {
+      let n = 0;
+      const text = DUE_IN_TURNS.replace(/\?/g, () => `$${++n}`);
+      return (await pg.bounded(sql.unsafe<DeliveryRow[]>(text, [now, now, perEndpoint, limit]))).map(toDelivery);
     },
     async claimDelivery(id, now, until) {
       // Due, too: a claim from a list read before another process rescheduled the delivery must not send the retry early.
-      const result = await pg.bounded(
-        sql`UPDATE webhook_deliveries SET locked_until = ${until}
-            WHERE id = ${id} AND status = 'PENDING' AND next_attempt_at <= ${now} AND locked_until <= ${now}`,
+      return one(
+        await pg.bounded(
+          sql<DeliveryRow[]>`UPDATE webhook_deliveries SET locked_until = ${until}
+            WHERE id = ${id} AND status = 'PENDING' AND next_attempt_at <= ${now} AND locked_until <= ${now} RETURNING *`,
+        ),
+        toDelivery,
       );
-      return result.count === 1;
     },
-    async recordAttempt(id, r) {
-      await pg.bounded(sql`
+    async renewClaims(claims, until) {
+      if (claims.length === 0) return [];
+      const rows = await pg.bounded(sql<{ id: string }[]>`
+        UPDATE webhook_deliveries d SET locked_until = ${until}
+        FROM jsonb_to_recordset(${JSON.stringify(claims)}::text::jsonb) AS c(id text, until bigint)
+        WHERE d.id = c.id AND d.locked_until = c.until RETURNING d.id`);
+      return rows.map((r) => r.id);
+    },
+    async recordAttempt(c, r) {
+      const result = await pg.bounded(sql`
         UPDATE webhook_deliveries SET status = ${r.status}, attempts = ${r.attempts}, next_attempt_at = ${r.nextAttemptAt},
           last_status_code = ${r.lastStatusCode ?? null}, last_error = ${r.lastError ?? null}, delivered_at = ${r.deliveredAt ?? null},
           locked_until = 0
-        WHERE id = ${id}`);
+        WHERE id = ${c.id} AND locked_until = ${c.until}`);
+      return result.count === 1;
     },
     async requeue(merchantId, id, now) {
+      // locked_until stays: a delivery being sent keeps its holder (and its claim token, which must only grow).
       const result = await pg.bounded(sql`
-        UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ${now}, locked_until = 0, delivered_at = NULL
+        UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ${now}, delivered_at = NULL
         WHERE merchant_id = ${merchantId} AND id = ${id}`);
       return result.count === 1;
     },

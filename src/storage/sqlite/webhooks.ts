@@ -1,7 +1,16 @@
 // Webhook endpoints and deliveries on SQLite. Reads answer at once; writes go through the writer, so
-// they commit with the group (claims are compare-and-set, so one process wins each).
+// they commit with the group (claims, renewals and records are compare-and-set, so one process holds
+// each delivery and only its holder records the attempt).
 import type { WebhookStore } from '../../webhooks/webhook.store.ts';
-import { deliveryListQuery, endpointRow, toDelivery, toEndpoint, type DeliveryRow, type EndpointRow } from '../webhook-rows.ts';
+import {
+  DUE_IN_TURNS,
+  deliveryListQuery,
+  endpointRow,
+  toDelivery,
+  toEndpoint,
+  type DeliveryRow,
+  type EndpointRow,
+} from '../webhook-rows.ts';
 import type { SqliteEngine } from './database.ts';
 
 /**
@@ -52,19 +61,19 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const byId = db.prepare('SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND id = ?');
   const live = db.prepare('SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted_at IS NULL ORDER BY created_at, id');
   const delivery = db.prepare('SELECT * FROM webhook_deliveries WHERE merchant_id = ? AND id = ?');
-  const due = db.prepare(
-    "SELECT * FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= ? AND locked_until <= ? ORDER BY next_attempt_at LIMIT ?",
-  );
+  const due = db.prepare(DUE_IN_TURNS);
   // Due, too: a process claiming from a list it read before another process tried and rescheduled the
-  // delivery must not send the retry early.
+  // delivery must not send the retry early. The row as claimed comes back: its attempts are today's.
   const claim = db.prepare(
-    "UPDATE webhook_deliveries SET locked_until = ? WHERE id = ? AND status = 'PENDING' AND next_attempt_at <= ? AND locked_until <= ?",
+    "UPDATE webhook_deliveries SET locked_until = ? WHERE id = ? AND status = 'PENDING' AND next_attempt_at <= ? AND locked_until <= ? RETURNING *",
   );
+  const renew = db.prepare('UPDATE webhook_deliveries SET locked_until = ? WHERE id = ? AND locked_until = ?');
   const record = db.prepare(`
     UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?, delivered_at = ?,
-      locked_until = 0 WHERE id = ?`);
+      locked_until = 0 WHERE id = ? AND locked_until = ?`);
+  // locked_until stays: a delivery being sent keeps its holder (and its claim token, which must only grow).
   const requeue = db.prepare(
-    "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, locked_until = 0, delivered_at = NULL WHERE merchant_id = ? AND id = ?",
+    "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, delivered_at = NULL WHERE merchant_id = ? AND id = ?",
   );
   const purgeFinished = db.prepare(`
     DELETE FROM webhook_deliveries WHERE id IN (
@@ -121,17 +130,33 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
         return events;
       });
     },
-    async dueDeliveries(now, limit) {
+    async dueDeliveries(now, limit, perEndpoint = limit) {
       writer.reading();
-      return (due.all(now, now, limit) as DeliveryRow[]).map(toDelivery);
+      return (due.all(now, now, perEndpoint, limit) as DeliveryRow[]).map(toDelivery);
     },
     async claimDelivery(id, now, until) {
-      return (await writer.run(() => claim.run(until, id, now, now).changes)) === 1;
+      const row = await writer.run(() => claim.get(until, id, now, now) as DeliveryRow | undefined);
+      return row ? toDelivery(row) : undefined;
     },
-    async recordAttempt(id, r) {
-      await writer.run(() =>
-        record.run(r.status, r.attempts, r.nextAttemptAt, r.lastStatusCode ?? null, r.lastError ?? null, r.deliveredAt ?? null, id),
+    async renewClaims(claims, until) {
+      if (claims.length === 0) return [];
+      return writer.run(() => claims.filter((c) => renew.run(until, c.id, c.until).changes === 1).map((c) => c.id));
+    },
+    async recordAttempt(c, r) {
+      const changes = await writer.run(
+        () =>
+          record.run(
+            r.status,
+            r.attempts,
+            r.nextAttemptAt,
+            r.lastStatusCode ?? null,
+            r.lastError ?? null,
+            r.deliveredAt ?? null,
+            c.id,
+            c.until,
+          ).changes,
       );
+      return changes === 1;
     },
     async requeue(merchantId, id, now) {
       return (await writer.run(() => requeue.run(now, merchantId, id).changes)) === 1;

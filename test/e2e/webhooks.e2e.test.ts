@@ -2,11 +2,14 @@
 // start-up make the default merchant's endpoint; a payment's events are committed with it, so a
 // process killed after answering, before it could deliver, delivers them once started again (SQLite
 // and PostgreSQL); and two processes on one PostgreSQL deliver each of the events of 1,000 payments
-// exactly once, every one of them, signed with the endpoint's secret.
+// exactly once, every one of them, signed with the endpoint's secret; and with a receiver that takes most
+// of the timeout to answer, two processes (SQLite and PostgreSQL) still send no delivery id twice.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
@@ -215,5 +218,72 @@ describe('webhooks with real processes', () => {
     }
     assert.equal(new Set(paymentIds).size, PAYMENTS);
     for (const id of paymentIds) for (const status of ['PENDING', 'AUTHORIZED']) assert.ok(seen.has(`${id} ${status}`), `${id} ${status}`);
+  });
+
+  /**
+   * Two processes, a healthy receiver that answers each POST after `delayMs` (less than the timeout):
+   * before claims were taken one at a time and renewed, a group's claims lapsed while its earlier waves
+   * were still being answered and the other process sent them again (20 of 60 ids twice).
+   */
+  async function slowReceiverTwoProcesses(databaseUrl: string) {
+    const PAYMENTS = 30;
+    const delayMs = 800;
+    const ids: string[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        ids.push(String(req.headers['x-kassa-delivery-id']));
+        setTimeout(() => res.writeHead(200).end('ok'), delayMs);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    fleet.cleanup(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow`;
+    const env = { DATABASE_URL: databaseUrl, KASSA_WEBHOOK_URL: url, KASSA_WEBHOOK_SECRET: SECRET, KASSA_WEBHOOK_TIMEOUT_MS: '1000' };
+    const a = await start(env);
+    const accessToken = await session(a);
+    // The payments made before the second process starts: their deliveries wait for both at once.
+    for (let i = 0; i < PAYMENTS; i++) await pay(a, accessToken, `order-${i}`);
+    const b = await start(env);
+    const expected = 2 * PAYMENTS;
+    await eventually(
+      async () => {
+        const list = await call(b, 'GET', '/kassa/webhook-deliveries?status=DELIVERED&limit=100');
+        return list.body.data.length === expected;
+      },
+      `${expected} deliveries recorded DELIVERED (received ${ids.length})`,
+      120_000,
+    );
+    await Promise.all([a.stop(), b.stop()]);
+    const counts = new Map<string, number>();
+    for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+    assert.deepEqual(
+      [...counts].filter(([, n]) => n > 1),
+      [],
+      'no delivery id received twice',
+    );
+    assert.equal(counts.size, expected);
+    const db = operator(databaseUrl);
+    const rows = await db.rows('SELECT attempts FROM webhook_deliveries');
+    await db.close();
+    assert.deepEqual(new Set(rows.map((r) => Number(r.attempts))), new Set([1]), 'each sent and recorded once');
+  }
+
+  test('SQLite, two processes, a receiver that answers after 800 ms of a 1 s timeout: no delivery id received twice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-wh-e2e-'));
+    fleet.cleanup(async () => rmSync(dir, { recursive: true, force: true }));
+    await slowReceiverTwoProcesses(`sqlite:${join(dir, 'kassa.db')}`);
+  });
+
+  test('PostgreSQL, two processes, a receiver that answers after 800 ms of a 1 s timeout: no delivery id received twice', async () => {
+    const db = await freshDatabase();
+    fleet.cleanup(() => db.drop());
+    await slowReceiverTwoProcesses(db.url);
   });
 });

@@ -376,6 +376,48 @@ describe('the dispatcher of an idle process', () => {
   });
 });
 
+// Alone too: real timers, and receivers that hang.
+describe('fairness across merchants', () => {
+  test("merchant B's 50 endpoints hang until the timeout: merchant A's deliveries all arrive while B's are still hanging", async (ctx) => {
+    // B's receivers hold every request far past the test; a safety net, not a measurement.
+    const t = await testApp({ env: { KASSA_WEBHOOK_TIMEOUT_MS: '60000' } });
+    const [fast, hanging] = await Promise.all([startReceiver(), startReceiver(() => null)]);
+    const b = await otherMerchant(t);
+    const events = ['CLIENT_SESSION.CREATED'];
+    for (let i = 0; i < 50; i++) await addEndpoint(t, { url: `${hanging.url}/b/${i}`, events }, b.key);
+    await addEndpoint(t, { url: `${fast.url}/a`, events });
+    // B's events first (older: oldest first alone would send all of B's before A's), then A's.
+    for (let i = 0; i < 3; i++) {
+      const res = await api(t, 'POST', '/client-session', { orderId: `b-${i}`, currencyCode: 'EUR', amount: 100 }, { key: b.key });
+      assert.equal(res.statusCode, 200, res.body);
+    }
+    t.clock.advance(1_000);
+    for (let i = 0; i < 5; i++) await createSession(t, { orderId: `a-${i}` });
+    // A dispatcher on its timer, as a server runs it (the test clock stands still: everything is due).
+    const dispatcher = startDispatcher(t.store.webhooks, t.app.webhooks!, () => t.clock.now, pino({ level: 'silent' }), 20);
+    ctx.after(async () => {
+      // The hanging receiver goes first, so the sends in progress end and stop() returns.
+      await hanging.close();
+      await dispatcher.stop();
+      await fast.close();
+      await t.close();
+    });
+    const until = Date.now() + 50_000;
+    while (fast.received.length < 5 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(fast.received.length, 5, "A's five deliveries");
+    // B's are in progress (held open by its receiver), none has ended: A did not wait for them.
+    const bDeliveries = (await t.store.webhooks.deliveries(b.merchantId, {}, 1000)).filter((d) => d.eventType === 'CLIENT_SESSION.CREATED');
+    assert.equal(bDeliveries.length, 150);
+    assert.ok(hanging.received.length >= 1, 'B was being sent to');
+    assert.ok(hanging.received.length <= 32, `at most 32 of B's at once (got ${hanging.received.length})`);
+    assert.deepEqual(new Set(bDeliveries.map((d) => `${d.status} ${d.attempts}`)), new Set(['PENDING 0']), "no attempt of B's has ended");
+    // At most two sends at once to any one endpoint.
+    const perEndpoint = new Map<string, number>();
+    for (const r of hanging.received) perEndpoint.set(r.path, (perEndpoint.get(r.path) ?? 0) + 1);
+    assert.ok(Math.max(...perEndpoint.values()) <= 2, JSON.stringify([...perEndpoint]));
+  });
+});
+
 describe('delivery: retries, failure, redelivery', { concurrency: 4 }, () => {
   test('a failing receiver gets the schedule (10 s, 60 s, 5, 10, 15 min ±10 %) with the same delivery id, each attempt signed afresh; then FAILED', async (ctx) => {
     const { t, rx } = await setup(ctx, () => 503);

@@ -47,7 +47,7 @@ export interface Config {
   webhookSecret?: string;
   /** Multiplies the webhook retry schedule (0.001 turns minutes into tenths of a second, for CI). */
   webhookRetryScale: number;
-  /** How long a webhook delivery waits for the receiver's answer (ms); a claim lasts three times that. */
+  /** How long a webhook delivery waits for the receiver's answer (ms); a delivery's claim lasts that long, at least 5 s, renewed while it is sent. */
   webhookTimeoutMs: number;
   /** Background purge of expired sessions and idempotency records, and of payments and deliveries past their retention. */
   purge: { intervalMs: number; retentionMs: number; batchSize: number; paymentRetentionMs: number; deliveryRetentionMs: number };

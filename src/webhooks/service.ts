@@ -97,7 +97,7 @@ function checkUrl(url: unknown, errors: FieldError[]): string | undefined {
 export class WebhookService {
   constructor(private readonly deps: WebhookServiceDeps) {}
 
-  /** How long a delivery waits for the receiver's answer; the dispatcher's claims last three of it. */
+  /** How long a delivery waits for the receiver's answer; the dispatcher's claim leases last one of it, at least 5 s. */
   get timeoutMs(): number {
     return this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   }

@@ -478,11 +478,16 @@ forEachEngine('payment store', (_engine, fresh) => {
     await store.webhooks.fanOut(100);
     for (const d of await store.webhooks.dueDeliveries(T0, 10)) {
       const retrying = d.subjectId === 'pay_retrying';
-      await store.webhooks.recordAttempt(d.id, {
-        status: retrying ? 'PENDING' : d.subjectId === 'pay_declined' ? 'FAILED' : 'DELIVERED',
-        attempts: 1,
-        nextAttemptAt: retrying ? T0 + 10_000 : T0,
-      });
+      // Recorded by the claim's holder, as the dispatcher does.
+      assert.ok(await store.webhooks.claimDelivery(d.id, T0, T0 + 30_000));
+      await store.webhooks.recordAttempt(
+        { id: d.id, until: T0 + 30_000 },
+        {
+          status: retrying ? 'PENDING' : d.subjectId === 'pay_declined' ? 'FAILED' : 'DELIVERED',
+          attempts: 1,
+          nextAttemptAt: retrying ? T0 + 10_000 : T0,
+        },
+      );
     }
     // Its event still awaits its deliveries.
     await store.commit((uow) => uow.payments.insertEvent(event('pay_unfanned')));

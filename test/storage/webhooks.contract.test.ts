@@ -413,8 +413,11 @@ forEachEngine('webhook store', (_engine, fresh) => {
       await recordPaymentEvent(store, paymentEvent({ paymentId }));
     }
     const bySubject = new Map((await store.webhooks.dueDeliveries(T0, 10)).map((d) => [d.subjectId, d.id]));
-    const attempt = (subject: string, status: 'DELIVERED' | 'FAILED' | 'PENDING', at: number) =>
-      store.webhooks.recordAttempt(bySubject.get(subject)!, { status, attempts: 1, nextAttemptAt: at });
+    const attempt = async (subject: string, status: 'DELIVERED' | 'FAILED' | 'PENDING', at: number) => {
+      const id = bySubject.get(subject)!;
+      assert.ok(await store.webhooks.claimDelivery(id, T0, T0 + 1));
+      assert.ok(await store.webhooks.recordAttempt({ id, until: T0 + 1 }, { status, attempts: 1, nextAttemptAt: at }));
+    };
     await attempt('pay_delivered', 'DELIVERED', T0 + 10);
     await attempt('pay_failed', 'FAILED', T0 + 20);
     await attempt('pay_retrying', 'PENDING', T0 + 5);

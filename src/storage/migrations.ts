@@ -292,4 +292,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_finished ON webhook_deliveries(next_attempt_at) WHERE status <> 'PENDING';
     `,
   },
+  {
+    // Endpoints a merchant can trust to stop: each keeps its failure streak (since when, how many in a row)
+    // and is disabled past docs/webhooks.md's bound, with the time and reason. The delivery log: one row
+    // per attempt (what was sent, the receiver's answer in part, the outcome), the last few per delivery.
+    id: 11,
+    name: 'webhook endpoint health and delivery log',
+    sql: (d) => `
+      ALTER TABLE webhook_endpoints ADD COLUMN failing_since ${d.bigint};
+      ALTER TABLE webhook_endpoints ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE webhook_endpoints ADD COLUMN disabled_at ${d.bigint};
+      ALTER TABLE webhook_endpoints ADD COLUMN disabled_reason TEXT;
+      CREATE TABLE webhook_attempts (
+        delivery_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        merchant_id TEXT NOT NULL,
+        at ${d.bigint} NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        request TEXT,
+        response TEXT,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (delivery_id, attempt)
+      );
+    `,
+  },
 ];

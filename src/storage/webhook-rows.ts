@@ -1,6 +1,13 @@
 // Row -> webhook objects, shared by both engines (BIGINT may arrive as a string from PostgreSQL).
 import type { SessionEvent, SessionEventType } from '../sessions/session.store.ts';
-import type { DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEventType } from '../webhooks/webhook.store.ts';
+import type {
+  AttemptLog,
+  DeliveryStatus,
+  LoggedAttempt,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEventType,
+} from '../webhooks/webhook.store.ts';
 
 type Num = number | string;
 const opt = (v: Num | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
@@ -17,6 +24,10 @@ export interface EndpointRow {
   previous_until: Num | null;
   created_at: Num;
   deleted_at: Num | null;
+  failing_since: Num | null;
+  failures: Num;
+  disabled_at: Num | null;
+  disabled_reason: string | null;
 }
 
 export interface DeliveryRow {
@@ -50,6 +61,10 @@ export function toEndpoint(r: EndpointRow): WebhookEndpoint {
     ...(previousUntil !== undefined ? { previousUntil } : {}),
     createdAt: Number(r.created_at),
     ...(deletedAt !== undefined ? { deletedAt } : {}),
+    ...(r.failing_since !== null ? { failingSince: Number(r.failing_since) } : {}),
+    ...(Number(r.failures) > 0 ? { failures: Number(r.failures) } : {}),
+    ...(r.disabled_at !== null ? { disabledAt: Number(r.disabled_at) } : {}),
+    ...(r.disabled_reason !== null ? { disabledReason: r.disabled_reason } : {}),
   };
 }
 
@@ -66,6 +81,45 @@ export function endpointRow(e: WebhookEndpoint): EndpointRow {
     previous_until: e.previousUntil ?? null,
     created_at: e.createdAt,
     deleted_at: e.deletedAt ?? null,
+    failing_since: e.failingSince ?? null,
+    failures: e.failures ?? 0,
+    disabled_at: e.disabledAt ?? null,
+    disabled_reason: e.disabledReason ?? null,
+  };
+}
+
+export interface AttemptRow {
+  delivery_id: string;
+  attempt: Num;
+  merchant_id: string;
+  at: Num;
+  duration_ms: Num;
+  request: string | null;
+  response: string | null;
+  outcome: string;
+}
+
+export function attemptRow(deliveryId: string, merchantId: string, attempt: number, log: AttemptLog): AttemptRow {
+  return {
+    delivery_id: deliveryId,
+    attempt,
+    merchant_id: merchantId,
+    at: log.at,
+    duration_ms: Math.max(0, Math.round(log.durationMs)),
+    request: log.request ? JSON.stringify(log.request) : null,
+    response: log.response ? JSON.stringify(log.response) : null,
+    outcome: log.outcome,
+  };
+}
+
+export function toAttempt(r: AttemptRow): LoggedAttempt {
+  return {
+    attempt: Number(r.attempt),
+    at: Number(r.at),
+    durationMs: Number(r.duration_ms),
+    ...(r.request !== null ? { request: JSON.parse(r.request) as NonNullable<AttemptLog['request']> } : {}),
+    ...(r.response !== null ? { response: JSON.parse(r.response) as NonNullable<AttemptLog['response']> } : {}),
+    outcome: r.outcome,
   };
 }
 

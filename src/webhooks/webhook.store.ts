@@ -6,6 +6,8 @@ import type { Awaitable } from '../lib/awaitable.ts';
 
 export const WEBHOOK_EVENT_TYPES = ['PAYMENT.STATUS', 'PAYMENT.REFUND', 'CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+/** How many attempts of one delivery the log keeps (the newest): six scheduled, and a few redeliveries. */
+export const ATTEMPTS_KEPT = 10;
 /** What an endpoint gets when it names no events: Primer's. The session events are Kassa's, asked for by name. */
 export const DEFAULT_EVENT_TYPES: readonly WebhookEventType[] = ['PAYMENT.STATUS', 'PAYMENT.REFUND'];
 
@@ -25,6 +27,13 @@ export interface WebhookEndpoint {
   previousUntil?: number;
   createdAt: number;
   deletedAt?: number;
+  /** Since when every attempt to it has failed (cleared by a 2xx); with `failures`, what disabling reads. */
+  failingSince?: number;
+  /** Attempts failed in a row (absent when none). */
+  failures?: number;
+  /** Disabled (endpoint-health.ts): it gets no new deliveries until enabled again. */
+  disabledAt?: number;
+  disabledReason?: string;
 }
 
 export type DeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
@@ -56,6 +65,37 @@ export interface AttemptResult {
   lastStatusCode?: number;
   lastError?: string;
   deliveredAt?: number;
+  /** What the attempt sent and got, for the delivery log (attempt-log.ts bounds it). */
+  log?: AttemptLog;
+  /** A send's effect on its endpoint's health; absent when nothing was sent (the endpoint was gone or disabled). */
+  health?: EndpointHealthChange;
+}
+
+/** One attempt as the delivery log keeps it: never the secret, and the receiver's answer only in part. */
+export interface AttemptLog {
+  at: number;
+  durationMs: number;
+  /** Absent when nothing was sent (the endpoint was deleted or disabled, the event gone). */
+  request?: { headers: Record<string, string>; body: string };
+  /** Absent when the receiver gave no HTTP answer. */
+  response?: { statusCode: number; headers: Record<string, string>; body: string };
+  /** What happened, in Kassa's words. */
+  outcome: string;
+}
+
+/** An attempt in the log, numbered as the delivery counts its attempts (1-based). */
+export interface LoggedAttempt extends AttemptLog {
+  attempt: number;
+}
+
+/** What a send tells about its endpoint: a 2xx clears its failure streak; a failure extends it and may disable it. */
+export interface EndpointHealthChange {
+  ok: boolean;
+  at: number;
+  /** Disable when the streak began at or before this time and counts at least `disableAfterFailures`. */
+  disableIfFailingSince: number;
+  disableAfterFailures: number;
+  disableReason: string;
 }
 
 /**
@@ -75,9 +115,15 @@ export interface DeliveryFilter {
 }
 
 export interface WebhookStore {
-  insertEndpoint(endpoint: WebhookEndpoint): Promise<void>;
-  /** Stores url, description, events, version, secrets and deletedAt. */
+  /**
+   * Adds an endpoint; with `maxLive`, only while the merchant has fewer live (not deleted) endpoints, counted
+   * in the same transaction as the insert, so creations at once cannot overshoot. False when refused.
+   */
+  insertEndpoint(endpoint: WebhookEndpoint, maxLive?: number): Promise<boolean>;
+  /** Stores url, description, events, version, secrets and deletedAt (never the health fields: attempts own those). */
   updateEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  /** Enables a disabled endpoint and clears its failure streak; false when the merchant has no such live endpoint. */
+  enableEndpoint(merchantId: string, id: string): Promise<boolean>;
   findEndpoint(merchantId: string, id: string): Awaitable<WebhookEndpoint | undefined>;
   /** The merchant's live endpoints, oldest first. */
   endpoints(merchantId: string): Promise<WebhookEndpoint[]>;
@@ -104,9 +150,12 @@ export interface WebhookStore {
   renewClaims(claims: readonly DeliveryClaim[], until: number): Promise<string[]>;
   /**
    * Records an attempt's outcome and releases the claim, only if the claim is still the caller's;
-   * false (nothing written) when it lapsed and another process took the delivery over.
+   * false (nothing written) when it lapsed and another process took the delivery over. In the same
+   * transaction, its log (the last ATTEMPTS_KEPT of a delivery are kept) and its endpoint's health change.
    */
   recordAttempt(claim: DeliveryClaim, result: AttemptResult): Promise<boolean>;
+  /** A delivery's logged attempts, oldest first (the last ATTEMPTS_KEPT). */
+  attemptLog(merchantId: string, deliveryId: string): Promise<LoggedAttempt[]>;
   /** Makes a delivery PENDING again, due now (redeliver); a claim in progress is left to its holder. */
   requeue(merchantId: string, id: string, now: number): Promise<boolean>;
   /**

@@ -5,14 +5,24 @@
 // one handle; attempts, redelivery, the list and the backlog.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import type { PaymentEvent } from '../../src/payments/payment.store.ts';
 import type { SessionEvent } from '../../src/sessions/session.store.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { isWriteConflict } from '../../src/storage/unit-of-work.ts';
-import type { WebhookDelivery, WebhookEndpoint, WebhookEventType } from '../../src/webhooks/webhook.store.ts';
+import { attemptLog } from '../../src/webhooks/attempt-log.ts';
+import { DISABLE_AFTER_FAILURES, DISABLE_AFTER_MS, disabledBy, healthChange } from '../../src/webhooks/endpoint-health.ts';
+import {
+  ATTEMPTS_KEPT,
+  type AttemptResult,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEventType,
+} from '../../src/webhooks/webhook.store.ts';
 import { T0, forEachEngine, withMerchants } from '../support/engines.ts';
 
 /** A time-ordered UUID (version 7). */
+const DAY = 86_400_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const endpoint = (over: Partial<WebhookEndpoint> = {}): WebhookEndpoint => ({
@@ -644,5 +654,161 @@ forEachEngine('webhook store', (_engine, fresh) => {
       { status: 'DELIVERED', attempts: 1, nextAttemptAt: T0 + 10, deliveredAt: T0 + 10 },
     );
     assert.deepEqual(await store.webhooks.backlog(), { pending: 2, oldestCreatedAt: T0 + 5 });
+  });
+
+  test('the endpoint cap: an insert past maxLive live endpoints is refused and writes nothing; deleted ones do not count', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a', 'mer_b');
+    assert.equal(await store.webhooks.insertEndpoint(endpoint({ id: 'we_1' }), 2), true);
+    assert.equal(await store.webhooks.insertEndpoint(endpoint({ id: 'we_2', deletedAt: T0 }), 2), true);
+    assert.equal(await store.webhooks.insertEndpoint(endpoint({ id: 'we_3' }), 2), true);
+    assert.equal(await store.webhooks.insertEndpoint(endpoint({ id: 'we_4' }), 2), false);
+    assert.equal(await store.webhooks.findEndpoint('mer_a', 'we_4'), undefined, 'nothing written');
+    assert.equal(await store.webhooks.insertEndpoint(endpoint({ id: 'we_b', merchantId: 'mer_b' }), 2), true, 'per merchant');
+    assert.equal(await store.webhooks.insertEndpoint(endpoint({ id: 'we_5' })), true, 'no cap without maxLive');
+  });
+
+  test('the endpoint cap holds for creations at once from two handles (two processes): never more than maxLive', async () => {
+    const { store, another } = await fresh();
+    await withMerchants(store, 'mer_a');
+    const other = await another();
+    const made = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? other : store).webhooks.insertEndpoint(endpoint({ id: `we_${i}` }), 5)),
+    );
+    assert.equal(made.filter(Boolean).length, 5);
+    assert.equal((await store.webhooks.endpoints('mer_a')).length, 5);
+  });
+
+  /** Records an attempt as the dispatcher does: as the holder of a claim taken just before (due or not). */
+  const recordHeld = async (store: Store, id: string, result: AttemptResult) => {
+    const now = Number.MAX_SAFE_INTEGER - 1;
+    assert.ok(await store.webhooks.claimDelivery(id, now, now + 1), 'claimed');
+    assert.ok(await store.webhooks.recordAttempt({ id, until: now + 1 }, result), 'recorded');
+  };
+  const failed = (attempts: number, at: number, over: Partial<AttemptResult> = {}): AttemptResult => ({
+    status: 'PENDING',
+    attempts,
+    nextAttemptAt: at + 1,
+    lastStatusCode: 503,
+    lastError: 'The receiver answered 503.',
+    health: healthChange(false, at),
+    ...over,
+  });
+
+  test('each recorded attempt is logged with what it sent and got; the last ATTEMPTS_KEPT per delivery; one merchant only', async () => {
+    const { store } = await fresh();
+    const d = await oneDelivery(store);
+    const sent = { headers: { 'content-type': 'application/json', 'x-kassa-delivery-id': d.id }, body: '{"eventType":"PAYMENT.STATUS"}' };
+    const log = (n: number) =>
+      attemptLog({
+        at: T0 + n,
+        durationMs: 12.4,
+        request: sent,
+        response: { statusCode: 503, headers: { 'retry-after': '5' }, body: `busy ${n} ${'é'.repeat(3000)}` },
+        outcome: 'The receiver answered 503.',
+      });
+    for (let n = 1; n <= ATTEMPTS_KEPT + 2; n++) await recordHeld(store, d.id, failed(n, T0 + n, { log: log(n) }));
+    const kept = await store.webhooks.attemptLog('mer_a', d.id);
+    assert.deepEqual(
+      kept.map((a) => a.attempt),
+      Array.from({ length: ATTEMPTS_KEPT }, (_, i) => i + 3),
+    );
+    assert.deepEqual(kept[0], { attempt: 3, ...log(3) });
+    assert.equal(kept[0]!.durationMs, 12);
+    assert.ok(Buffer.byteLength(kept[0]!.response!.body) <= 4096, 'the answer is kept in part');
+    assert.ok(kept[0]!.response!.body.startsWith('busy 3 éé'));
+    assert.deepEqual(await store.webhooks.attemptLog('mer_b', d.id), [], "another merchant's delivery shows nothing");
+    // An attempt that sent nothing is logged with its outcome alone.
+    await recordHeld(store, d.id, {
+      status: 'FAILED',
+      attempts: ATTEMPTS_KEPT + 3,
+      nextAttemptAt: T0,
+      lastError: 'The endpoint was deleted.',
+      log: attemptLog({ at: T0 + 99, durationMs: 0, outcome: 'The endpoint was deleted.' }),
+    });
+    assert.deepEqual((await store.webhooks.attemptLog('mer_a', d.id)).at(-1), {
+      attempt: ATTEMPTS_KEPT + 3,
+      at: T0 + 99,
+      durationMs: 0,
+      outcome: 'The endpoint was deleted.',
+    });
+  });
+
+  test('an endpoint failing for DISABLE_AFTER_MS and DISABLE_AFTER_FAILURES attempts is disabled with time and reason; it gets no new deliveries; enabling clears it', async () => {
+    const { store } = await fresh();
+    const d = await oneDelivery(store);
+    for (let n = 1; n < DISABLE_AFTER_FAILURES; n++) await recordHeld(store, d.id, failed(n, T0 + n * DISABLE_AFTER_MS));
+    const streak = await store.webhooks.findEndpoint('mer_a', 'we_1');
+    assert.equal(streak?.failingSince, T0 + DISABLE_AFTER_MS, 'since the first failure');
+    assert.equal(streak?.failures, DISABLE_AFTER_FAILURES - 1);
+    assert.equal(streak?.disabledAt, undefined, 'days of failures, but not yet enough of them');
+    const at = T0 + DISABLE_AFTER_FAILURES * DISABLE_AFTER_MS;
+    await recordHeld(store, d.id, failed(DISABLE_AFTER_FAILURES, at));
+    const disabled = await store.webhooks.findEndpoint('mer_a', 'we_1');
+    assert.equal(disabled?.disabledAt, at);
+    assert.match(disabled?.disabledReason ?? '', /^Every attempt failed for 3 days/);
+    assert.deepEqual(
+      (await store.webhooks.endpoints('mer_a')).map((e) => e.id),
+      ['we_1'],
+      'still listed',
+    );
+    // No new deliveries while disabled (and an event written meanwhile does not await one).
+    await recordPaymentEvent(store, paymentEvent({ createdAt: at + 1 }));
+    assert.equal((await store.webhooks.deliveries('mer_a', {}, 10)).length, 1);
+    assert.equal(await store.webhooks.enableEndpoint('mer_b', 'we_1'), false, "another merchant's endpoint");
+    assert.equal(await store.webhooks.enableEndpoint('mer_a', 'we_1'), true);
+    assert.deepEqual(await store.webhooks.findEndpoint('mer_a', 'we_1'), endpoint({ id: 'we_1' }), 'enabled, the streak cleared');
+    await recordPaymentEvent(store, paymentEvent({ createdAt: at + 2 }));
+    assert.equal((await store.webhooks.deliveries('mer_a', {}, 10)).length, 2, 'new events are delivered again');
+  });
+
+  test('property: an endpoint is disabled exactly when the rule says, over any run of successes and failures', async () => {
+    const { store } = await fresh();
+    const d = await oneDelivery(store);
+    let run = 0;
+    let disabledRuns = 0;
+    let longButFew = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ ok: fc.constantFrom(false, false, false, false, true), gap: fc.constantFrom(0, 1, DAY / 4, DAY / 2, DAY) }), {
+          minLength: 3,
+          maxLength: 30,
+          size: 'max',
+        }),
+        async (sends) => {
+          const id = `we_p${++run}`;
+          await store.webhooks.insertEndpoint(endpoint({ id }));
+          await store.commit((uow) =>
+            uow.payments.insertEvent(paymentEvent({ id: `pev_p${run}`, paymentId: `pay_p${run}`, createdAt: T0 })),
+          );
+          await store.webhooks.fanOut(100);
+          const mine = (await store.webhooks.deliveries('mer_a', { endpointId: id }, 1))[0]!;
+          let now = T0;
+          let model: { failingSince?: number; failures: number; disabledAt?: number } = { failures: 0 };
+          for (const [i, s] of sends.entries()) {
+            now += s.gap;
+            await recordHeld(store, mine.id, failed(i + 1, now, { health: healthChange(s.ok, now) }));
+            if (s.ok) model = { ...model, failures: 0, failingSince: undefined };
+            else {
+              model = { ...model, failures: model.failures + 1, failingSince: model.failingSince ?? now };
+              if (model.disabledAt === undefined && disabledBy(model, now)) model.disabledAt = now;
+              // Counted: runs where the streak was long enough in time but not in attempts.
+              if (model.failingSince! <= now - DISABLE_AFTER_MS && model.failures < DISABLE_AFTER_FAILURES) longButFew++;
+            }
+          }
+          const found = await store.webhooks.findEndpoint('mer_a', id);
+          assert.equal(found?.disabledAt, model.disabledAt);
+          assert.equal(found?.failures ?? 0, model.failures);
+          assert.equal(found?.failingSince, model.failingSince);
+          if (model.disabledAt !== undefined) disabledRuns++;
+        },
+      ),
+      { numRuns: 25, seed: 21 },
+    );
+    assert.ok(d);
+    assert.ok(
+      disabledRuns > 0 && longButFew > 0,
+      `the runs reach both sides of the rule (${disabledRuns} disabled, ${longButFew} long but few)`,
+    );
   });
 });

@@ -2,13 +2,16 @@
 // updates, so when several processes look for due deliveries at once, each delivery goes to one of
 // them, and only the process still holding a delivery records its attempt.
 import type { Sql, TransactionSql } from 'postgres';
-import type { WebhookStore } from '../../webhooks/webhook.store.ts';
+import { ATTEMPTS_KEPT, type WebhookStore } from '../../webhooks/webhook.store.ts';
 import {
+  attemptRow,
   DUE_IN_TURNS,
   deliveryListQuery,
   endpointRow,
+  toAttempt,
   toDelivery,
   toEndpoint,
+  type AttemptRow,
   type DeliveryRow,
   type EndpointRow,
 } from '../webhook-rows.ts';
@@ -16,7 +19,7 @@ import type { PostgresEngine } from './database.ts';
 
 /** An event's awaiting_fan_out: 1 when the merchant has a live endpoint taking its type, else 0. */
 export const subscribed = (sql: Sql | TransactionSql, merchantId: string, type: string) => sql`CASE WHEN EXISTS (
-  SELECT 1 FROM webhook_endpoints WHERE merchant_id = ${merchantId} AND deleted_at IS NULL AND strpos(events, ${`"${type}"`}) > 0
+  SELECT 1 FROM webhook_endpoints WHERE merchant_id = ${merchantId} AND deleted_at IS NULL AND disabled_at IS NULL AND strpos(events, ${`"${type}"`}) > 0
 ) THEN 1 ELSE 0 END`;
 
 /**
@@ -35,7 +38,7 @@ const fanOutSql = (table: string, subject: string) => `
     SELECT lpad(to_hex(p.created_at / 65536), 8, '0') || '-' || lpad(to_hex(p.created_at % 65536), 4, '0') || '-7' ||
         substr(gen_random_uuid()::text, 16),
       w.merchant_id, w.id, p.id, p.type, p.subject_id, 'PENDING', p.created_at, p.created_at
-    FROM picked p JOIN webhook_endpoints w ON w.merchant_id = p.merchant_id AND w.deleted_at IS NULL
+    FROM picked p JOIN webhook_endpoints w ON w.merchant_id = p.merchant_id AND w.deleted_at IS NULL AND w.disabled_at IS NULL
       AND strpos(w.events, '"' || p.type || '"') > 0 AND w.created_at <= p.created_at
     ON CONFLICT DO NOTHING
     RETURNING 1
@@ -47,8 +50,30 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
   const { sql } = pg;
   const one = <T, R>(rows: T[], map: (row: T) => R) => (rows[0] ? map(rows[0]) : undefined);
   return {
-    async insertEndpoint(e) {
-      await pg.bounded(sql`INSERT INTO webhook_endpoints ${sql(endpointRow(e) as unknown as Record<string, unknown>)}`);
+    async insertEndpoint(e, maxLive) {
+      const row = endpointRow(e) as unknown as Record<string, unknown>;
+      if (maxLive === undefined) {
+        await pg.bounded(sql`INSERT INTO webhook_endpoints ${sql(row)}`);
+        return true;
+      }
+      // The merchant's row locked first: creations for one merchant take turns, so the count cannot go stale
+      // (NO KEY: rows that only reference the merchant are not held up).
+      return pg.bounded(
+        sql.begin(async (tx) => {
+          await tx`SELECT 1 FROM merchants WHERE id = ${e.merchantId} FOR NO KEY UPDATE`;
+          const [count] = await tx<{ n: string }[]>`
+            SELECT COUNT(*) AS n FROM webhook_endpoints WHERE merchant_id = ${e.merchantId} AND deleted_at IS NULL`;
+          if (Number(count?.n ?? 0) >= maxLive) return false;
+          await tx`INSERT INTO webhook_endpoints ${tx(row)}`;
+          return true;
+        }),
+      );
+    },
+    async enableEndpoint(merchantId, id) {
+      const result = await pg.bounded(sql`
+        UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL, failing_since = NULL, failures = 0
+        WHERE merchant_id = ${merchantId} AND id = ${id} AND deleted_at IS NULL`);
+      return result.count === 1;
     },
     async updateEndpoint(e) {
       const r = endpointRow(e);
@@ -115,12 +140,41 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
       return rows.map((r) => r.id);
     },
     async recordAttempt(c, r) {
-      const result = await pg.bounded(sql`
-        UPDATE webhook_deliveries SET status = ${r.status}, attempts = ${r.attempts}, next_attempt_at = ${r.nextAttemptAt},
-          last_status_code = ${r.lastStatusCode ?? null}, last_error = ${r.lastError ?? null}, delivered_at = ${r.deliveredAt ?? null},
-          locked_until = 0
-        WHERE id = ${c.id} AND locked_until = ${c.until}`);
-      return result.count === 1;
+      const id = c.id;
+      return pg.bounded(
+        sql.begin(async (tx) => {
+          const recorded = await tx<{ merchant_id: string; endpoint_id: string }[]>`
+            UPDATE webhook_deliveries SET status = ${r.status}, attempts = ${r.attempts}, next_attempt_at = ${r.nextAttemptAt},
+              last_status_code = ${r.lastStatusCode ?? null}, last_error = ${r.lastError ?? null}, delivered_at = ${r.deliveredAt ?? null},
+              locked_until = 0
+            WHERE id = ${id} AND locked_until = ${c.until} RETURNING merchant_id, endpoint_id`;
+          // The log and the endpoint's health follow the attempt only when it was recorded.
+          const row = recorded[0];
+          if (!row) return false;
+          if (r.log) {
+            await tx`INSERT INTO webhook_attempts ${tx(attemptRow(id, row.merchant_id, r.attempts, r.log) as unknown as Record<string, unknown>)}
+              ON CONFLICT DO NOTHING`;
+            await tx`DELETE FROM webhook_attempts WHERE delivery_id = ${id} AND attempt <= ${r.attempts - ATTEMPTS_KEPT}`;
+          }
+          const h = r.health;
+          // A 2xx clears the streak (no write when there is none); a failure extends it, then may disable.
+          if (h?.ok)
+            await tx`UPDATE webhook_endpoints SET failing_since = NULL, failures = 0 WHERE id = ${row.endpoint_id} AND failures > 0`;
+          else if (h) {
+            await tx`UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ${h.at}), failures = failures + 1
+              WHERE id = ${row.endpoint_id}`;
+            await tx`UPDATE webhook_endpoints SET disabled_at = ${h.at}, disabled_reason = ${h.disableReason}
+              WHERE id = ${row.endpoint_id} AND disabled_at IS NULL AND failing_since <= ${h.disableIfFailingSince}
+                AND failures >= ${h.disableAfterFailures}`;
+          }
+          return true;
+        }),
+      );
+    },
+    async attemptLog(merchantId, deliveryId) {
+      const rows = await pg.bounded(sql<AttemptRow[]>`
+        SELECT * FROM webhook_attempts WHERE delivery_id = ${deliveryId} AND merchant_id = ${merchantId} ORDER BY attempt`);
+      return rows.map(toAttempt);
     },
     async requeue(merchantId, id, now) {
       // locked_until stays: a delivery being sent keeps its holder (and its claim token, which must only grow).

@@ -1,13 +1,16 @@
 // Webhook endpoints and deliveries on SQLite. Reads answer at once; writes go through the writer, so
 // they commit with the group (claims, renewals and records are compare-and-set, so one process holds
 // each delivery and only its holder records the attempt).
-import type { WebhookStore } from '../../webhooks/webhook.store.ts';
+import { ATTEMPTS_KEPT, type WebhookStore } from '../../webhooks/webhook.store.ts';
 import {
+  attemptRow,
   DUE_IN_TURNS,
   deliveryListQuery,
   endpointRow,
+  toAttempt,
   toDelivery,
   toEndpoint,
+  type AttemptRow,
   type DeliveryRow,
   type EndpointRow,
 } from '../webhook-rows.ts';
@@ -18,7 +21,7 @@ import type { SqliteEngine } from './database.ts';
  * matched in the endpoint's JSON list), else 0: an event's awaiting_fan_out, set as it is written.
  */
 export const SQLITE_SUBSCRIBED = `CASE WHEN EXISTS (SELECT 1 FROM webhook_endpoints
-  WHERE merchant_id = ? AND deleted_at IS NULL AND instr(events, ?) > 0) THEN 1 ELSE 0 END`;
+  WHERE merchant_id = ? AND deleted_at IS NULL AND disabled_at IS NULL AND instr(events, ?) > 0) THEN 1 ELSE 0 END`;
 
 /**
  * The last parameters of a payment or session event's INSERT, the same for both: request id,
@@ -44,7 +47,7 @@ const fanOutSql = (table: string, subject: string) => `
       substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
     w.merchant_id, w.id, e.id, e.type, e.${subject}, 'PENDING', e.created_at, e.created_at
   FROM (SELECT * FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at, id LIMIT @limit) e
-  JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id AND w.deleted_at IS NULL AND instr(w.events, '"' || e.type || '"') > 0
+  JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id AND w.deleted_at IS NULL AND w.disabled_at IS NULL AND instr(w.events, '"' || e.type || '"') > 0
     AND w.created_at <= e.created_at`;
 const flaggedDone = (table: string) => `
   UPDATE ${table} SET awaiting_fan_out = 0
@@ -53,8 +56,31 @@ const flaggedDone = (table: string) => `
 export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const { db, writer } = engine;
   const insert = db.prepare(`
-    INSERT INTO webhook_endpoints (id, merchant_id, url, description, events, version, secret, previous_secret, previous_until, created_at, deleted_at)
-    VALUES (@id, @merchant_id, @url, @description, @events, @version, @secret, @previous_secret, @previous_until, @created_at, @deleted_at)`);
+    INSERT INTO webhook_endpoints (id, merchant_id, url, description, events, version, secret, previous_secret, previous_until, created_at,
+      deleted_at, failing_since, failures, disabled_at, disabled_reason)
+    VALUES (@id, @merchant_id, @url, @description, @events, @version, @secret, @previous_secret, @previous_until, @created_at,
+      @deleted_at, @failing_since, @failures, @disabled_at, @disabled_reason)`);
+  const liveCount = db.prepare('SELECT COUNT(*) AS n FROM webhook_endpoints WHERE merchant_id = ? AND deleted_at IS NULL');
+  const enable = db.prepare(
+    'UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL, failing_since = NULL, failures = 0 WHERE merchant_id = ? AND id = ? AND deleted_at IS NULL',
+  );
+  // Health: a 2xx clears the streak (no write when there is none); a failure extends it, then may disable.
+  const healthy = db.prepare(
+    'UPDATE webhook_endpoints SET failing_since = NULL, failures = 0 WHERE id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = ?) AND failures > 0',
+  );
+  const failing = db.prepare(`
+    UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, @at), failures = failures + 1
+    WHERE id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = @id)`);
+  const disable = db.prepare(`
+    UPDATE webhook_endpoints SET disabled_at = @at, disabled_reason = @reason
+    WHERE id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = @id) AND disabled_at IS NULL
+      AND failing_since <= @since AND failures >= @failures`);
+  const logAttempt = db.prepare(`
+    INSERT INTO webhook_attempts (delivery_id, attempt, merchant_id, at, duration_ms, request, response, outcome)
+    VALUES (@delivery_id, @attempt, @merchant_id, @at, @duration_ms, @request, @response, @outcome) ON CONFLICT DO NOTHING`);
+  const trimLog = db.prepare('DELETE FROM webhook_attempts WHERE delivery_id = ? AND attempt <= ?');
+  const merchantOf = db.prepare('SELECT merchant_id FROM webhook_deliveries WHERE id = ?');
+  const attemptLog = db.prepare('SELECT * FROM webhook_attempts WHERE delivery_id = ? AND merchant_id = ? ORDER BY attempt');
   const update = db.prepare(`
     UPDATE webhook_endpoints SET url = @url, description = @description, events = @events, version = @version, secret = @secret,
       previous_secret = @previous_secret, previous_until = @previous_until, deleted_at = @deleted_at WHERE id = @id AND merchant_id = @merchant_id`);
@@ -93,8 +119,16 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       UNION ALL SELECT COUNT(*), MIN(created_at) FROM payment_events WHERE awaiting_fan_out = 1
       UNION ALL SELECT COUNT(*), MIN(created_at) FROM session_events WHERE awaiting_fan_out = 1)`);
   return {
-    async insertEndpoint(e) {
-      await writer.run(() => insert.run(endpointRow(e)));
+    async insertEndpoint(e, maxLive) {
+      // One unit: the count and the insert commit together under the write lock, so no two creations both see room.
+      return writer.run(() => {
+        if (maxLive !== undefined && (liveCount.get(e.merchantId) as { n: number }).n >= maxLive) return false;
+        insert.run(endpointRow(e));
+        return true;
+      });
+    },
+    async enableEndpoint(merchantId, id) {
+      return (await writer.run(() => enable.run(merchantId, id).changes)) === 1;
     },
     async updateEndpoint(e) {
       await writer.run(() => update.run(endpointRow(e)));
@@ -143,20 +177,37 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       return writer.run(() => claims.filter((c) => renew.run(until, c.id, c.until).changes === 1).map((c) => c.id));
     },
     async recordAttempt(c, r) {
-      const changes = await writer.run(
-        () =>
-          record.run(
-            r.status,
-            r.attempts,
-            r.nextAttemptAt,
-            r.lastStatusCode ?? null,
-            r.lastError ?? null,
-            r.deliveredAt ?? null,
-            c.id,
-            c.until,
-          ).changes,
-      );
-      return changes === 1;
+      const id = c.id;
+      return writer.run(() => {
+        const recorded = record.run(
+          r.status,
+          r.attempts,
+          r.nextAttemptAt,
+          r.lastStatusCode ?? null,
+          r.lastError ?? null,
+          r.deliveredAt ?? null,
+          id,
+          c.until,
+        ).changes;
+        // The log and the endpoint's health follow the attempt only when it was recorded.
+        if (recorded !== 1) return false;
+        if (r.log) {
+          const { merchant_id } = merchantOf.get(id) as { merchant_id: string };
+          logAttempt.run(attemptRow(id, merchant_id, r.attempts, r.log));
+          trimLog.run(id, r.attempts - ATTEMPTS_KEPT);
+        }
+        const h = r.health;
+        if (h?.ok) healthy.run(id);
+        else if (h) {
+          failing.run({ id, at: h.at });
+          disable.run({ id, at: h.at, reason: h.disableReason, since: h.disableIfFailingSince, failures: h.disableAfterFailures });
+        }
+        return true;
+      });
+    },
+    async attemptLog(merchantId, deliveryId) {
+      writer.reading();
+      return (attemptLog.all(deliveryId, merchantId) as AttemptRow[]).map(toAttempt);
     },
     async requeue(merchantId, id, now) {
       return (await writer.run(() => requeue.run(now, merchantId, id).changes)) === 1;

@@ -43,6 +43,7 @@ const ON_BOTH_ENGINES = [
   'test/reliability/rate-limit.test.ts',
   'test/reliability/secrets-in-logs.test.ts',
   'test/webhooks/webhooks.http.test.ts',
+  'test/webhooks/endpoints-log.http.test.ts',
 ];
 
 /** Lanes per engine. Most tests wait on disks, sockets and child processes, so lanes overlap well. */

@@ -49,6 +49,8 @@ export interface Config {
   webhookRetryScale: number;
   /** How long a webhook delivery waits for the receiver's answer (ms); a delivery's claim lasts that long, at least 5 s, renewed while it is sent. */
   webhookTimeoutMs: number;
+  /** Live webhook endpoints a merchant may have (KASSA_WEBHOOK_ENDPOINTS_MAX). */
+  webhookEndpointsMax: number;
   /** Background purge of expired sessions and idempotency records, and of payments and deliveries past their retention. */
   purge: { intervalMs: number; retentionMs: number; batchSize: number; paymentRetentionMs: number; deliveryRetentionMs: number };
 }
@@ -303,6 +305,7 @@ export function loadConfig(env: Env): Config {
     ...(env.KASSA_WEBHOOK_SECRET ? { webhookSecret: env.KASSA_WEBHOOK_SECRET } : {}),
     webhookRetryScale: Number.isFinite(webhookRetryScale) && webhookRetryScale > 0 ? webhookRetryScale : 1,
     webhookTimeoutMs: int('KASSA_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    webhookEndpointsMax: int('KASSA_WEBHOOK_ENDPOINTS_MAX', 20, 1, 1000),
     purge: {
       intervalMs: int('KASSA_PURGE_INTERVAL_SECONDS', 60, 0, 86_400) * 1000,
       retentionMs: int('KASSA_PURGE_RETENTION_SECONDS', 7 * 86_400, 0, 365 * 86_400) * 1000,

@@ -192,6 +192,12 @@ export const ERROR_CATALOGUE = {
     description: 'The payment has no action to resume: its asynchronous step is still running.',
     recoverySuggestion: 'Wait for the payment to change status.',
   },
+  WebhookEndpointLimitExceeded: {
+    status: 409,
+    description: 'The merchant already has as many webhook endpoints as this server allows.',
+    recoverySuggestion:
+      'Delete an endpoint you no longer use (DELETE /kassa/webhook-endpoints/{id}), or ask the operator to raise KASSA_WEBHOOK_ENDPOINTS_MAX.',
+  },
   InternalServerError: {
     status: 500,
     description: 'An unexpected error occurred.',

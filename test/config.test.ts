@@ -27,6 +27,7 @@ test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens',
     payments: true,
     webhookRetryScale: 1,
     webhookTimeoutMs: 10_000,
+    webhookEndpointsMax: 20,
     purge: {
       intervalMs: 60_000,
       retentionMs: 604_800_000,
@@ -53,6 +54,7 @@ test('every variable is read', () => {
     KASSA_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
     KASSA_WEBHOOK_RETRY_SCALE: '0.001',
     KASSA_WEBHOOK_TIMEOUT_MS: '2500',
+    KASSA_WEBHOOK_ENDPOINTS_MAX: '5',
   });
   assert.deepEqual(config, {
     port: 9000,
@@ -77,6 +79,7 @@ test('every variable is read', () => {
     webhookSecret: 'whsec_0123456789abcdef',
     webhookRetryScale: 0.001,
     webhookTimeoutMs: 2500,
+    webhookEndpointsMax: 5,
     purge: {
       intervalMs: 60_000,
       retentionMs: 604_800_000,

@@ -14,7 +14,7 @@ export interface WebhookServiceSetup {
   clock: Clock;
   /** The process's signing keys, the one that signs first (server.ts, prepareStorage): their secrets seal the endpoints' secrets. */
   signingKeys: readonly SigningKey[];
-  config: Pick<Config, 'webhookRetryScale' | 'webhookTimeoutMs'>;
+  config: Pick<Config, 'webhookRetryScale' | 'webhookTimeoutMs' | 'webhookEndpointsMax'>;
   /** The process's metrics; a registry of its own when absent (the CLI, which serves none). */
   metrics?: Metrics;
   /** The process's sealer when it has one already (app.ts shares one with the payments); made from the keys otherwise. */
@@ -30,5 +30,6 @@ export function createWebhookService(setup: WebhookServiceSetup): WebhookService
     metrics: setup.metrics ?? createMetrics(),
     retryScale: config.webhookRetryScale,
     timeoutMs: config.webhookTimeoutMs,
+    endpointsMax: config.webhookEndpointsMax,
   });
 }

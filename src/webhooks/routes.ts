@@ -33,6 +33,48 @@ const EndpointBody = Type.Object(
   { title: 'WebhookEndpointRequest', additionalProperties: false },
 );
 
+const Headers = Type.Record(Type.String(), Type.String());
+const Attempt = Type.Object(
+  {
+    attempt: Type.Integer({ description: "The delivery's attempt number, from 1" }),
+    date: Type.String({ description: 'When it started' }),
+    durationMs: Type.Integer(),
+    request: Type.Optional(
+      Type.Object(
+        { headers: Headers, body: Type.String() },
+        { description: 'What was sent (the signatures, never the secret); absent when nothing was' },
+      ),
+    ),
+    response: Type.Optional(
+      Type.Object(
+        { statusCode: Type.Integer(), headers: Headers, body: Type.String({ description: 'At most its first 4 KiB' }) },
+        { description: "The receiver's answer; absent when it gave none" },
+      ),
+    ),
+    outcome: Type.String({ description: "What happened, in Kassa's words" }),
+  },
+  { title: 'WebhookAttempt' },
+);
+const DeliveryDetail = Type.Object(
+  {
+    id: Type.String(),
+    endpointId: Type.String(),
+    eventId: Type.String(),
+    eventType: Type.String(),
+    paymentId: Type.Optional(Type.String()),
+    clientSessionId: Type.Optional(Type.String()),
+    status: Type.Union([Type.Literal('PENDING'), Type.Literal('DELIVERED'), Type.Literal('FAILED')]),
+    attempts: Type.Integer(),
+    nextAttemptAt: Type.Optional(Type.String({ description: 'While PENDING: when it is tried next' })),
+    lastStatusCode: Type.Optional(Type.Integer()),
+    lastError: Type.Optional(Type.String()),
+    createdAt: Type.String(),
+    deliveredAt: Type.Optional(Type.String()),
+    attemptLog: Type.Array(Attempt, { description: 'Oldest first; the last 10 attempts' }),
+  },
+  { title: 'WebhookDeliveryDetail' },
+);
+
 export function webhookRoutes(service: WebhookService, payments: PaymentStore, sessions: SessionStore, pipeline: Pipeline) {
   return async function register(root: FastifyInstance): Promise<void> {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -46,7 +88,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: 'Add a webhook endpoint (its secret is shown once)',
           tags,
           body: EndpointBody,
-          response: { 200: Any('WebhookEndpointWithSecret'), ...errorResponses(...COMMON, ...BODY) },
+          response: { 200: Any('WebhookEndpointWithSecret'), ...errorResponses(...COMMON, ...BODY, 'WebhookEndpointLimitExceeded') },
         },
       },
       async (request) => service.createEndpoint(merchantOf(request), request.body),
@@ -105,6 +147,19 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
       async (request) => service.rotateSecret(merchantOf(request), request.params.id),
     );
     app.post(
+      '/kassa/webhook-endpoints/:id/enable',
+      {
+        ...steps(),
+        schema: {
+          summary: 'Enable a webhook endpoint again (one disabled after failing for days): new events get deliveries',
+          tags,
+          params: Id,
+          response: { 200: Any('WebhookEndpoint'), ...errorResponses(...COMMON, 'NotFound') },
+        },
+      },
+      async (request) => service.enableEndpoint(merchantOf(request), request.params.id),
+    );
+    app.post(
       '/kassa/webhook-endpoints/:id/test',
       {
         ...steps(),
@@ -147,6 +202,19 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
         };
         return { data: await service.deliveries(merchantOf(request), filter, q.limit ? Number(q.limit) : 50) };
       },
+    );
+    app.get(
+      '/kassa/webhook-deliveries/:id',
+      {
+        ...steps(),
+        schema: {
+          summary: 'A webhook delivery with its attempts (the delivery log) and, while PENDING, its next attempt',
+          tags,
+          params: Id,
+          response: { 200: DeliveryDetail, ...errorResponses(...COMMON, 'NotFound') },
+        },
+      },
+      async (request) => service.delivery(merchantOf(request), request.params.id),
     );
     app.post(
       '/kassa/webhook-deliveries/:id/redeliver',

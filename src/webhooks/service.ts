@@ -2,6 +2,7 @@
 // the sending of one delivery (the dispatcher calls `attempt`). Secrets are sealed at rest and shown
 // once, when made. A delivery's body is the payment as it was at the event, in the endpoint's API
 // version, signed afresh on every attempt.
+import { performance } from 'node:perf_hooks';
 import { KassaError, validationError, type FieldError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newUuid } from '../lib/ids.ts';
@@ -11,12 +12,16 @@ import { primerDate, renderPayment } from '../payments/payment.ts';
 import type { PaymentEvent, StoredPayment } from '../payments/payment.store.ts';
 import { sessionHistory } from '../sessions/history.ts';
 import type { Store } from '../storage/store.ts';
+import { attemptLog } from './attempt-log.ts';
+import { healthChange } from './endpoint-health.ts';
 import { DeliveryTimeout, postJson } from './http-post.ts';
 import { retryDelay } from './schedule.ts';
 import { newWebhookSecret, ROTATION_OVERLAP_MS, sign } from './signing.ts';
 import {
+  type AttemptLog,
   type AttemptResult,
   DEFAULT_EVENT_TYPES,
+  type LoggedAttempt,
   WEBHOOK_EVENT_TYPES,
   type DeliveryFilter,
   type WebhookDelivery,
@@ -42,6 +47,16 @@ export interface WebhookServiceDeps {
   retryScale: number;
   /** How long a delivery waits for the receiver's answer (KASSA_WEBHOOK_TIMEOUT_MS); DELIVERY_TIMEOUT_MS when absent. */
   timeoutMs?: number;
+  /** Live endpoints a merchant may have (KASSA_WEBHOOK_ENDPOINTS_MAX); no cap when absent. */
+  endpointsMax?: number;
+}
+
+/** What one POST sent and got: the outcome, and what the delivery log keeps of it. */
+interface PostOutcome {
+  ok: boolean;
+  statusCode?: number;
+  error?: string;
+  log: AttemptLog;
 }
 
 export interface EndpointInput {
@@ -60,6 +75,18 @@ export const renderEndpoint = (e: WebhookEndpoint, now: number) => ({
   version: e.version,
   createdAt: primerDate(e.createdAt),
   ...(e.previousUntil !== undefined && e.previousUntil > now ? { previousSecretValidUntil: primerDate(e.previousUntil) } : {}),
+  ...(e.failingSince !== undefined ? { failingSince: primerDate(e.failingSince), failures: e.failures ?? 0 } : {}),
+  ...(e.disabledAt !== undefined ? { disabledAt: primerDate(e.disabledAt), disabledReason: e.disabledReason ?? '' } : {}),
+});
+
+/** One attempt of the delivery log as the API shows it. */
+export const renderAttempt = (a: LoggedAttempt) => ({
+  attempt: a.attempt,
+  date: primerDate(a.at),
+  durationMs: a.durationMs,
+  ...(a.request ? { request: a.request } : {}),
+  ...(a.response ? { response: a.response } : {}),
+  outcome: a.outcome,
 });
 
 export const renderDelivery = (d: WebhookDelivery) => ({
@@ -109,7 +136,12 @@ export class WebhookService {
   // ---- Endpoints -----------------------------------------------------------------------------------
 
   /** A new endpoint and its secret (given, or made now): the only time the secret is shown. */
-  async createEndpoint(merchantId: string, input: EndpointInput, secret: string = newWebhookSecret()) {
+  async createEndpoint(
+    merchantId: string,
+    input: EndpointInput,
+    secret: string = newWebhookSecret(),
+    maxLive: number | undefined = this.deps.endpointsMax,
+  ) {
     const errors: FieldError[] = [];
     const url = checkUrl(input.url, errors);
     const events = (input.events ?? [...DEFAULT_EVENT_TYPES]) as WebhookEventType[];
@@ -129,7 +161,11 @@ export class WebhookService {
       secretSealed: this.deps.sealer.seal(secret, SECRET_SEAL),
       createdAt: this.deps.clock(),
     };
-    await this.store.insertEndpoint(endpoint);
+    if (!(await this.store.insertEndpoint(endpoint, maxLive))) {
+      throw new KassaError('WebhookEndpointLimitExceeded', {
+        detail: `A merchant may have at most ${maxLive} webhook endpoints; delete one before adding another.`,
+      });
+    }
     return { ...renderEndpoint(endpoint, this.deps.clock()), secret };
   }
 
@@ -153,6 +189,14 @@ export class WebhookService {
     const endpoint = await this.endpoint(merchantId, id);
     await this.store.updateEndpoint({ ...endpoint, deletedAt: this.deps.clock() });
     return { id, deleted: true };
+  }
+
+  /** Enables an endpoint again (it was disabled for failing, or not): new events get deliveries from now on. */
+  async enableEndpoint(merchantId: string, id: string) {
+    await this.endpoint(merchantId, id);
+    if (!(await this.store.enableEndpoint(merchantId, id)))
+      throw new KassaError('NotFound', { detail: 'No webhook endpoint with this id belongs to the merchant.' });
+    return this.endpointView(merchantId, id);
   }
 
   /** A new secret; the old one signs too (X-Signature-Secondary) for a day. */
@@ -182,7 +226,8 @@ export class WebhookService {
       }
       return undefined;
     }
-    const made = await this.createEndpoint(merchantId, { url, description: 'KASSA_WEBHOOK_URL' }, secret);
+    // The operator's own endpoint is not held to the merchants' cap.
+    const made = await this.createEndpoint(merchantId, { url, description: 'KASSA_WEBHOOK_URL' }, secret, undefined);
     // Processes started together may each have made one (every event would then go twice): the oldest
     // stays, the others go, and every process that looks decides the same.
     const same = (await this.store.endpoints(merchantId)).filter((e) => e.url === made.url);
@@ -195,6 +240,13 @@ export class WebhookService {
 
   async deliveries(merchantId: string, filter: DeliveryFilter, limit: number) {
     return (await this.store.deliveries(merchantId, filter, limit)).map(renderDelivery);
+  }
+
+  /** One delivery with its attempts, oldest first (the last ATTEMPTS_KEPT), and for a PENDING one its next attempt's time. */
+  async delivery(merchantId: string, id: string) {
+    const found = await this.store.findDelivery(merchantId, id);
+    if (!found) throw new KassaError('NotFound', { detail: 'No webhook delivery with this id belongs to the merchant.' });
+    return { ...renderDelivery(found), attemptLog: (await this.store.attemptLog(merchantId, id)).map(renderAttempt) };
   }
 
   async redeliver(merchantId: string, id: string) {
@@ -228,12 +280,22 @@ export class WebhookService {
   async deliver(delivery: WebhookDelivery): Promise<AttemptResult> {
     const endpoint = await this.store.findEndpoint(delivery.merchantId, delivery.endpointId);
     const attempts = delivery.attempts + 1;
-    const gone = !endpoint || endpoint.deletedAt !== undefined;
-    let outcome: { ok: boolean; statusCode?: number; error?: string };
-    if (gone) outcome = { ok: false, error: 'The endpoint was deleted.' };
+    const deleted = !endpoint || endpoint.deletedAt !== undefined;
+    // A disabled endpoint's pending deliveries fail without a send; after enabling it, redeliver what is needed.
+    const gone = deleted || endpoint.disabledAt !== undefined;
+    const unsent = (error: string): PostOutcome => ({
+      ok: false,
+      error,
+      log: attemptLog({ at: this.deps.clock(), durationMs: 0, outcome: error }),
+    });
+    let outcome: PostOutcome;
+    let sent = false;
+    if (deleted) outcome = unsent('The endpoint was deleted.');
+    else if (gone) outcome = unsent('The endpoint is disabled.');
     else {
       const body = await this.body(delivery, endpoint);
-      outcome = body === undefined ? { ok: false, error: 'The event no longer exists.' } : await this.post(endpoint, body, delivery.id);
+      sent = body !== undefined;
+      outcome = body === undefined ? unsent('The event no longer exists.') : await this.post(endpoint, body, delivery.id);
     }
     const now = this.deps.clock();
     const delay = outcome.ok || gone ? undefined : retryDelay(attempts, this.deps.retryScale);
@@ -246,15 +308,13 @@ export class WebhookService {
       ...(outcome.statusCode !== undefined ? { lastStatusCode: outcome.statusCode } : {}),
       ...(outcome.error !== undefined ? { lastError: outcome.error } : {}),
       ...(outcome.ok ? { deliveredAt: now } : {}),
+      log: outcome.log,
+      ...(sent ? { health: healthChange(outcome.ok, now) } : {}),
     };
   }
 
   /** POSTs a signed body; any 2xx is a success; redirects are not followed. */
-  private async post(
-    endpoint: WebhookEndpoint,
-    body: string,
-    deliveryId: string,
-  ): Promise<{ ok: boolean; statusCode?: number; error?: string }> {
+  private async post(endpoint: WebhookEndpoint, body: string, deliveryId: string): Promise<PostOutcome> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'Kassa-Webhooks/1',
@@ -264,14 +324,20 @@ export class WebhookService {
     if (endpoint.previousSecretSealed && (endpoint.previousUntil ?? 0) > this.deps.clock()) {
       headers['x-signature-secondary'] = sign(body, this.open(endpoint.previousSecretSealed));
     }
+    const at = this.deps.clock();
+    const started = performance.now();
+    const log = (outcome: string, response?: { statusCode: number }) =>
+      attemptLog({ at, durationMs: performance.now() - started, request: { headers, body }, ...(response ? { response } : {}), outcome });
     try {
       const status = await postJson(endpoint.url, headers, body, this.timeoutMs);
-      if (status >= 200 && status < 300) return { ok: true, statusCode: status };
-      return { ok: false, statusCode: status, error: `The receiver answered ${status}.` };
+      if (status >= 200 && status < 300)
+        return { ok: true, statusCode: status, log: log(`Delivered: the receiver answered ${status}.`, { statusCode: status }) };
+      const error = `The receiver answered ${status}.`;
+      return { ok: false, statusCode: status, error, log: log(error, { statusCode: status }) };
     } catch (error) {
       const timedOut = error instanceof DeliveryTimeout;
-      const detail = timedOut ? `No answer within ${this.timeoutMs / 1000} s.` : describe(error);
-      return { ok: false, error: detail.slice(0, ERROR_TEXT) };
+      const detail = (timedOut ? `No answer within ${this.timeoutMs / 1000} s.` : describe(error)).slice(0, ERROR_TEXT);
+      return { ok: false, error: detail, log: log(detail) };
     }
   }
 

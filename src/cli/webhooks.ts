@@ -1,4 +1,4 @@
-// `kassa webhooks list|create|delete|rotate-secret|test|deliveries|redeliver`: a merchant's webhook
+// `kassa webhooks list|create|delete|enable|rotate-secret|test|deliveries|delivery|redeliver`: a merchant's webhook
 // endpoints and the deliveries to them, from the operator's shell (docs/webhooks.md, "Endpoints"). Like
 // `kassa payments`, the commands open the store from DATABASE_URL and call the WebhookService built as
 // the server builds it (webhooks/create.ts), with the server's signing keys, so a secret sealed by one
@@ -11,6 +11,7 @@ import { systemClock } from '../lib/clock.ts';
 import type { Store } from '../storage/store.ts';
 import { createWebhookService } from '../webhooks/create.ts';
 import { renderDelivery, renderEndpoint, type WebhookService } from '../webhooks/service.ts';
+import { printDelivery } from './webhook-delivery.ts';
 import {
   DEFAULT_EVENT_TYPES,
   WEBHOOK_EVENT_TYPES,
@@ -97,8 +98,16 @@ export function webhookCommands(program: Command, kit: CommandKit): void {
         );
       printTable(
         io,
-        ['ID', 'URL', 'EVENTS', 'VERSION', 'CREATED', 'DESCRIPTION'],
-        endpoints.map((e) => [e.id, e.url, e.events.join(','), e.version, iso(e.createdAt), e.description ?? '-']),
+        ['ID', 'URL', 'EVENTS', 'VERSION', 'STATUS', 'CREATED', 'DESCRIPTION'],
+        endpoints.map((e) => [
+          e.id,
+          e.url,
+          e.events.join(','),
+          e.version,
+          e.disabledAt !== undefined ? `disabled ${iso(e.disabledAt)}` : 'enabled',
+          iso(e.createdAt),
+          e.description ?? '-',
+        ]),
         `No webhook endpoints for ${options.merchant}.`,
       );
     });
@@ -143,6 +152,24 @@ export function webhookCommands(program: Command, kit: CommandKit): void {
       const deleted = await withWebhooks(options.merchant, (webhooks) => webhooks.deleteEndpoint(options.merchant, endpointId));
       if (options.json) return printJson(io, deleted);
       io.out(`Deleted webhook endpoint ${endpointId}.\n`);
+    });
+
+  endpointArgument(group.command('enable'))
+    .description('enable an endpoint again (one disabled after failing for days): new events get deliveries from now on')
+    .addOption(kit.merchantOption())
+    .addOption(kit.jsonOption())
+    .action(async (endpointId: string, options: { merchant: string; json?: boolean }) => {
+      const { before, after } = await withWebhooks(options.merchant, async (webhooks) => ({
+        before: await webhooks.endpoint(options.merchant, endpointId),
+        after: await webhooks.enableEndpoint(options.merchant, endpointId),
+      }));
+      if (options.json) return printJson(io, after);
+      io.out(
+        before.disabledAt !== undefined
+          ? `Enabled webhook endpoint ${endpointId} (disabled since ${iso(before.disabledAt)}: ${before.disabledReason ?? ''}).\n` +
+              'New events are delivered to it; `kassa webhooks redeliver` sends again what it missed.\n'
+          : `Webhook endpoint ${endpointId} was enabled already.\n`,
+      );
     });
 
   endpointArgument(group.command('rotate-secret'))
@@ -216,6 +243,18 @@ export function webhookCommands(program: Command, kit: CommandKit): void {
         );
       },
     );
+
+  group
+    .command('delivery')
+    .description('one delivery with its attempts (the delivery log): when, how long, what was sent, how the receiver answered')
+    .argument('<deliveryId>', 'the delivery id, as `kassa webhooks deliveries` shows it')
+    .addOption(kit.merchantOption())
+    .addOption(kit.jsonOption())
+    .action(async (deliveryId: string, options: { merchant: string; json?: boolean }) => {
+      const shown = await withWebhooks(options.merchant, (webhooks) => webhooks.delivery(options.merchant, deliveryId));
+      if (options.json) return printJson(io, shown);
+      printDelivery(io, shown);
+    });
 
   group
     .command('redeliver')

@@ -59,7 +59,7 @@ describe('kassa webhooks', () => {
   test('every webhooks command has help text', async () => {
     const top = await run(['webhooks', '--help'], env);
     assert.equal(top.code, 0);
-    for (const name of ['list', 'create', 'delete', 'rotate-secret', 'test', 'deliveries', 'redeliver'])
+    for (const name of ['list', 'create', 'delete', 'enable', 'rotate-secret', 'test', 'deliveries', 'delivery', 'redeliver'])
       assert.match(top.stdout, new RegExp(`\\n  ${name}\\b`), name);
     for (const [args, pattern] of [
       ['list', /--merchant[\s\S]*--json/],
@@ -69,6 +69,8 @@ describe('kassa webhooks', () => {
       ['test', /<endpointId>[\s\S]*KASSA\.TEST/],
       ['deliveries', /--status <status>[\s\S]*--endpoint <endpointId>[\s\S]*--payment <paymentId>[\s\S]*--limit <n>[\s\S]*--json/],
       ['redeliver', /<deliveryId>[\s\S]*--json/],
+      ['enable', /<endpointId>[\s\S]*--json/],
+      ['delivery', /<deliveryId>[\s\S]*--json/],
     ] as const) {
       const help = await run(['webhooks', args, '--help'], env);
       assert.equal(help.code, 0, args);
@@ -117,12 +119,17 @@ describe('kassa webhooks', () => {
     );
     const table = await run(['webhooks', 'list'], env);
     const lines = table.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^ID\s+URL\s+EVENTS\s+VERSION\s+CREATED\s+DESCRIPTION$/);
+    assert.match(lines[0]!, /^ID\s+URL\s+EVENTS\s+VERSION\s+STATUS\s+CREATED\s+DESCRIPTION$/);
     assert.match(
       lines[1]!,
-      new RegExp(`^${made.id}\\s+${receiver.url}/shop\\s+PAYMENT.STATUS,CLIENT_SESSION.CREATED\\s+2.3\\s+\\S+Z\\s+Shop backend$`),
+      new RegExp(
+        `^${made.id}\\s+${receiver.url}/shop\\s+PAYMENT.STATUS,CLIENT_SESSION.CREATED\\s+2.3\\s+enabled\\s+\\S+Z\\s+Shop backend$`,
+      ),
     );
-    assert.match(lines[2]!, new RegExp(`^${otherId}\\s+${receiver.url}/other\\s+PAYMENT.STATUS,PAYMENT.REFUND\\s+2.4\\s+\\S+Z\\s+-$`));
+    assert.match(
+      lines[2]!,
+      new RegExp(`^${otherId}\\s+${receiver.url}/other\\s+PAYMENT.STATUS,PAYMENT.REFUND\\s+2.4\\s+enabled\\s+\\S+Z\\s+-$`),
+    );
     for (const out of [list.stdout, table.stdout]) {
       assert.ok(!out.includes(made.secret) && !out.includes(secret!), 'no secret is listed');
     }
@@ -363,6 +370,92 @@ describe('kassa webhooks', () => {
       assert.equal(bad.code, 1, args.join(' '));
       assert.equal(bad.stdout, '', args.join(' '));
     }
+  });
+
+  test('enable: a disabled endpoint is listed as disabled, with its reason in --json, and enabled again; an unknown one is NotFound', async () => {
+    const merchants = new Merchants(t.store, () => t.clock.now);
+    await merchants.createMerchant('Flaky', 'mer_flaky');
+    const flaky = ['-m', 'mer_flaky'];
+    const endpoint = await create(['--url', `${receiver.url}/flaky`, ...flaky]);
+    // Disabled as the dispatcher leaves it (the rule itself is tested in the store contract and the HTTP suite).
+    const disabledAt = Date.parse('2026-11-20T10:00:00.000Z');
+    const db = new Database(join(dir, 'kassa.db'));
+    try {
+      db.prepare('UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, failing_since = ?, failures = 12 WHERE id = ?').run(
+        disabledAt,
+        'Every attempt failed for 3 days (10 or more in a row).',
+        disabledAt - 3 * 86_400_000,
+        endpoint.id,
+      );
+    } finally {
+      db.close();
+    }
+    const table = await run(['webhooks', 'list', ...flaky], env);
+    assert.match(
+      table.stdout.split('\n')[1]!,
+      new RegExp(`^${endpoint.id}\\s+\\S+\\s+\\S+\\s+2.4\\s+disabled 2026-11-20T10:00:00.000Z\\s`),
+    );
+    const listed = json((await run(['webhooks', 'list', '--json', ...flaky], env)).stdout) as unknown as Json[];
+    assert.deepEqual(
+      [listed[0]!.disabledAt, listed[0]!.disabledReason, listed[0]!.failures],
+      ['2026-11-20T10:00:00.000000', 'Every attempt failed for 3 days (10 or more in a row).', 12],
+    );
+    const enabled = await run(['webhooks', 'enable', endpoint.id, ...flaky], env);
+    assert.equal(enabled.code, 0, enabled.stderr);
+    assert.equal(
+      enabled.stdout,
+      `Enabled webhook endpoint ${endpoint.id} (disabled since 2026-11-20T10:00:00.000Z: Every attempt failed for 3 days (10 or more in a row).).\n` +
+        'New events are delivered to it; `kassa webhooks redeliver` sends again what it missed.\n',
+    );
+    const after = json((await run(['webhooks', 'list', '--json', ...flaky], env)).stdout) as unknown as Json[];
+    assert.deepEqual(after, (await api('/kassa/webhook-endpoints', (await merchants.createKey('mer_flaky')).secret)).data);
+    assert.equal(after[0]!.disabledAt, undefined);
+    assert.equal(
+      (await run(['webhooks', 'enable', endpoint.id, ...flaky], env)).stdout,
+      `Webhook endpoint ${endpoint.id} was enabled already.\n`,
+    );
+    const unknown = await run(['webhooks', 'enable', '00000000-0000-4000-8000-000000000000', ...flaky], env);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, 'kassa: NotFound: No webhook endpoint with this id belongs to the merchant.\n');
+  });
+
+  test('delivery: one delivery with its attempt log, as GET /kassa/webhook-deliveries/{id} shows it; text names each attempt and answer', async () => {
+    const merchants = new Merchants(t.store, () => t.clock.now);
+    await merchants.createMerchant('Logged', 'mer_logged');
+    const key = (await merchants.createKey('mer_logged')).secret;
+    const logged = ['-m', 'mer_logged'];
+    await create(['--url', `${receiver.url}/logged-down`, '--events', 'PAYMENT.REFUND,CLIENT_SESSION.CREATED', ...logged]);
+    receiver.answerFor('/logged-down', 503);
+    const made = await t.app.inject({
+      method: 'POST',
+      url: '/client-session',
+      headers: headers(key),
+      payload: { orderId: 'order-logged', currencyCode: 'EUR', amount: 100 },
+    });
+    assert.equal(made.statusCode, 200, made.body);
+    await t.store.webhooks.fanOut(100);
+    await t.app.webhookDispatcher!.runDue();
+    const [listed] = json((await run(['webhooks', 'deliveries', '--json', ...logged], env)).stdout) as unknown as Json[];
+    assert.ok(listed);
+    const shown = await run(['webhooks', 'delivery', listed.id, '--json', ...logged], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.deepEqual(json(shown.stdout), await api(`/kassa/webhook-deliveries/${listed.id}`, key));
+    assert.equal(json(shown.stdout).attemptLog.length, 1);
+    const text = await run(['webhooks', 'delivery', listed.id, ...logged], env);
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `^Delivery ${listed.id}: CLIENT_SESSION.CREATED of cs_\\S+ to endpoint \\S+\\n  status    PENDING, 1 attempt\\n  next      \\S+\\n`,
+      ),
+    );
+    assert.match(
+      text.stdout,
+      /\nAttempt 1 at \S+, \d+ ms: The receiver answered 503\.\n {2}Request \(\d+ bytes of body\)\n[\s\S]*x-kassa-delivery-id: /,
+    );
+    assert.match(text.stdout, /\n {2}Response 503\n/);
+    const unknown = await run(['webhooks', 'delivery', '00000000-0000-4000-8000-000000000000', ...logged], env);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, 'kassa: NotFound: No webhook delivery with this id belongs to the merchant.\n');
   });
 
   test('delete: the endpoint leaves the list; deleting, testing or rotating it again is NotFound', async () => {

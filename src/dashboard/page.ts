@@ -18,7 +18,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
   <section id="sign-in" class="panel narrow" hidden>
     <h2>Sign in</h2>
-    <p>Use an API key with the <code>client_tokens:write</code> scope (sessions), <code>transactions:retrieve</code> (payments), <code>payment_instrument:read</code> (saved cards) and <code>webhooks:write</code> (redelivering webhooks). It is kept in this browser tab only and forgotten when the tab closes.</p>
+    <p>Use an API key with the <code>client_tokens:write</code> scope (sessions), <code>transactions:retrieve</code> (payments), <code>payment_instrument:read</code> (saved cards) and <code>webhooks:write</code> (webhook endpoints, delivery logs, redelivering). It is kept in this browser tab only and forgotten when the tab closes.</p>
     <form id="sign-in-form">
       <label for="api-key">API key</label>
       <input id="api-key" name="apiKey" type="password" autocomplete="off" spellcheck="false" required>
@@ -31,6 +31,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     <nav class="tabs" aria-label="Views">
       <a href="#" id="tab-sessions">Sessions</a>
       <a href="#payments" id="tab-payments">Payments</a>
+      <a href="#webhooks" id="tab-webhooks">Webhooks</a>
     </nav>
     <div id="sessions-view">
     <div class="columns">
@@ -114,6 +115,19 @@ export const DASHBOARD_HTML = `<!doctype html>
         <p id="vault-error" class="error" role="alert"></p>
       </section>
     </div>
+
+    <div id="webhooks-view" hidden>
+      <section class="panel">
+        <div class="heading"><h2>Webhook endpoints</h2></div>
+        <p class="muted">An endpoint whose every attempt failed for 3 days (10 or more in a row) is disabled: it gets no new deliveries until it is enabled again.</p>
+        <table id="webhook-endpoints">
+          <thead><tr><th>URL</th><th>Events</th><th>Status</th><th>Failing</th><th></th></tr></thead>
+          <tbody></tbody>
+        </table>
+        <p id="webhook-endpoints-empty" class="muted" hidden>No webhook endpoints.</p>
+        <p id="webhook-endpoints-error" class="error" role="alert"></p>
+      </section>
+    </div>
   </div>
 </main>
 </body>
@@ -183,4 +197,6 @@ table.timeline td.changes { font-size: 12px; }
 .delivery .last-error { color: var(--bad); }
 .delivery button, .delivery .error { margin: 0; }
 .delivery button { padding: 2px 10px; font-size: 12px; }
+.attempt-log { flex-basis: 100%; margin: 2px 0 6px 12px; font-size: 12px; }
+.attempt-log pre { max-height: 12em; overflow: auto; margin: 2px 0; }
 `;

@@ -15,6 +15,7 @@ import { SessionDetail, SessionSummary, type SessionOverview } from '../sessions
 import { DeliveryView, History, PaymentHistory, SessionHistory } from './history.ts';
 import { DASHBOARD_CSS, DASHBOARD_HTML } from './page.ts';
 import { DASHBOARD_JS } from './script.ts';
+import { DeliveryDetail, EndpointList, EndpointView, WebhookPages } from './webhooks.ts';
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -172,7 +173,7 @@ export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline, p
     );
 
     if (payments) paymentPages(root, payments, pipeline, history);
-    if (webhooks) webhookPages(root, pipeline, history);
+    if (webhooks) webhookPages(root, pipeline, history, new WebhookPages(webhooks));
   };
 }
 
@@ -287,8 +288,47 @@ function paymentPages(root: FastifyInstance, payments: PaymentOverview, pipeline
 }
 
 /** Acting on deliveries: the scope the webhook API asks (docs/webhooks.md, "Endpoints"). */
-function webhookPages(root: FastifyInstance, pipeline: Pipeline, history: History): void {
+function webhookPages(root: FastifyInstance, pipeline: Pipeline, history: History, pages: WebhookPages): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const steps = pipeline.merchant({ scope: 'webhooks:write' });
+  app.get(
+    '/dashboard/api/webhook-endpoints',
+    {
+      ...steps,
+      schema: {
+        summary: "The merchant's webhook endpoints, enabled or disabled (since when, why)",
+        tags: ['Dashboard'],
+        response: { 200: EndpointList, ...errorResponses(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => pages.endpoints(request.principal!.merchantId),
+  );
+  app.post(
+    '/dashboard/api/webhook-endpoints/:id/enable',
+    {
+      ...steps,
+      schema: {
+        summary: 'Enable a webhook endpoint again',
+        tags: ['Dashboard'],
+        params: IdParams('DashboardEnableParams'),
+        response: { 200: EndpointView, ...errorResponses(...AUTH_ERRORS, 'RequestValidationError', 'NotFound') },
+      },
+    },
+    async (request) => pages.enable(request.principal!.merchantId, request.params.id),
+  );
+  app.get(
+    '/dashboard/api/webhook-deliveries/:id',
+    {
+      ...steps,
+      schema: {
+        summary: 'A webhook delivery with its attempt log',
+        tags: ['Dashboard'],
+        params: IdParams('DashboardDeliveryParams'),
+        response: { 200: DeliveryDetail, ...errorResponses(...AUTH_ERRORS, 'RequestValidationError', 'NotFound') },
+      },
+    },
+    async (request) => pages.delivery(request.principal!.merchantId, request.params.id),
+  );
   app.post(
     '/dashboard/api/webhook-deliveries/:id/redeliver',
     {

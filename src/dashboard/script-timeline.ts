@@ -1,10 +1,10 @@
 // The dashboard script's timelines (script.ts has the rest of the page): a session's or a payment's
 // events in order, with what changed and the request that made it, and each event's webhook
-// deliveries with a Redeliver button. After a redelivery the timeline is read again every second
+// deliveries with a Redeliver button and their attempt log; and the webhook endpoints, each disabled one
+// with an Enable button. After a redelivery the timeline is read again every second
 // until a dispatcher has sent the delivery (or given up on it). Plain browser JavaScript, written with
 // textContent only; it uses api, el, formatAmount, formatInstant and statusBadge from script.ts.
 
-// biome-ignore lint/complexity/noUselessStringRaw: raw as script.ts is, so a regular expression added here keeps its backslashes
 export const TIMELINE_JS = String.raw`
 // ---- Timelines -------------------------------------------------------------------------------------
 
@@ -59,11 +59,85 @@ function deliveryItem(d, onRedeliver) {
     el('span', d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts'), 'attempts'),
   );
   if (last) item.append(el('span', last, d.lastError ? 'last-error' : 'muted last-result'));
+  if (d.nextAttemptAt) item.append(el('span', 'next ' + formatInstant(d.nextAttemptAt), 'muted next-attempt'));
   const button = el('button', 'Redeliver', 'secondary redeliver');
   button.type = 'button';
   button.addEventListener('click', () => void onRedeliver(d.id, item, button));
-  item.append(button);
+  const log = el('button', 'Log', 'secondary show-log');
+  log.type = 'button';
+  log.addEventListener('click', () => void toggleLog(d.id, item));
+  item.append(button, log);
   return item;
+}
+
+// Each attempt of a delivery: when, how long, what happened; what was sent and answered, folded.
+async function toggleLog(id, item) {
+  const open = item.querySelector('.attempt-log');
+  if (open) return open.remove();
+  const box = el('div', undefined, 'attempt-log');
+  item.append(box);
+  let answer;
+  try {
+    answer = await api('/dashboard/api/webhook-deliveries/' + encodeURIComponent(id));
+  } catch (error) {
+    box.replaceChildren(el('span', error.message, 'error'));
+    return;
+  }
+  if (answer.attemptLog.length === 0) box.append(el('span', 'No attempt yet.', 'muted'));
+  for (const a of answer.attemptLog) {
+    const entry = el('details', undefined, 'attempt');
+    entry.append(el('summary', '#' + a.attempt + ' ' + formatInstant(a.date) + ' · ' + a.durationMs + ' ms · ' + a.outcome));
+    const headerText = (h) => Object.entries(h).map(([k, v]) => k + ': ' + v).join('\n');
+    if (a.request) entry.append(el('div', 'Request', 'muted'), el('pre', headerText(a.request.headers) + '\n\n' + a.request.body));
+    if (a.response) {
+      entry.append(el('div', 'Response ' + a.response.statusCode, 'muted'), el('pre', headerText(a.response.headers) + '\n\n' + a.response.body));
+    }
+    box.append(entry);
+  }
+}
+
+// ---- Webhook endpoints -------------------------------------------------------------------------------
+
+async function showEndpoints() {
+  const body = $('webhook-endpoints').tBodies[0];
+  $('webhook-endpoints-error').textContent = '';
+  let answer;
+  try {
+    answer = await api('/dashboard/api/webhook-endpoints');
+  } catch (error) {
+    $('webhook-endpoints-error').textContent = error.message;
+    return;
+  }
+  body.replaceChildren();
+  for (const e of answer.endpoints) {
+    const tr = document.createElement('tr');
+    tr.dataset.id = e.id;
+    const status = el('td', e.status === 'DISABLED' ? 'Disabled ' + formatInstant(e.disabledAt) : 'Enabled', e.status === 'DISABLED' ? 'bad' : 'good');
+    if (e.disabledReason) status.append(el('div', e.disabledReason, 'muted disabled-reason'));
+    const action = el('td');
+    if (e.status === 'DISABLED') {
+      const button = el('button', 'Enable', 'secondary enable');
+      button.type = 'button';
+      button.addEventListener('click', () => void enableEndpoint(e.id, button));
+      action.append(button);
+    }
+    const failing = e.failingSince ? e.failures + ' in a row since ' + formatInstant(e.failingSince) : '—';
+    tr.append(el('td', e.url), el('td', e.events.join(', ')), status, el('td', failing), action);
+    body.append(tr);
+  }
+  $('webhook-endpoints-empty').hidden = answer.endpoints.length > 0;
+}
+
+async function enableEndpoint(id, button) {
+  button.disabled = true;
+  try {
+    await api('/dashboard/api/webhook-endpoints/' + encodeURIComponent(id) + '/enable', { method: 'POST' });
+  } catch (error) {
+    button.disabled = false;
+    $('webhook-endpoints-error').textContent = error.message;
+    return;
+  }
+  await showEndpoints();
 }
 
 // Renders the events at path into box; resolves with them (undefined when they could not be read).

@@ -396,6 +396,7 @@ async function showVault(customerId, more) {
 function viewOf(hash) {
   if (hash === '#payments' || hash.startsWith('#payment/')) return 'payments';
   if (hash.startsWith('#vault/')) return 'vault';
+  if (hash === '#webhooks') return 'webhooks';
   return 'sessions';
 }
 
@@ -407,7 +408,8 @@ async function route() {
   $('sessions-view').hidden = view !== 'sessions';
   $('payments-view').hidden = view !== 'payments';
   $('vault-view').hidden = view !== 'vault';
-  for (const [tab, name] of [['tab-sessions', 'sessions'], ['tab-payments', 'payments']]) {
+  $('webhooks-view').hidden = view !== 'webhooks';
+  for (const [tab, name] of [['tab-sessions', 'sessions'], ['tab-payments', 'payments'], ['tab-webhooks', 'webhooks']]) {
     if (view === name) $(tab).setAttribute('aria-current', 'page');
     else $(tab).removeAttribute('aria-current');
   }
@@ -417,6 +419,8 @@ async function route() {
   } else if (view === 'payments') {
     if (entering) await loadPayments(false);
     await showPayment();
+  } else if (view === 'webhooks') {
+    await showEndpoints();
   } else {
     await showVault(decodeURIComponent(location.hash.slice('#vault/'.length)));
   }

@@ -804,6 +804,91 @@ describe("the dashboard's timelines", () => {
     assert.equal((await redeliver(other, bad.id)).statusCode, 404);
   });
 
+  test('GET /dashboard/api/webhook-deliveries/:id: a delivery with its attempt log; the script shows it under a Log button', async () => {
+    const events = (await get(t.apiKey, `/dashboard/api/payments/${payment.id}/events`)).json().events as Json[];
+    const listed = events[0]!.deliveries.find((d: Json) => d.endpointId === all.id);
+    const response = await get(t.apiKey, `/dashboard/api/webhook-deliveries/${listed.id}`);
+    assert.equal(response.statusCode, 200, response.body);
+    const shown = response.json() as Json;
+    const { attemptLog, ...delivery } = shown;
+    assert.deepEqual(delivery, {
+      ...listed,
+      attempts: delivery.attempts,
+      ...(delivery.deliveredAt ? { deliveredAt: delivery.deliveredAt } : {}),
+    });
+    assert.ok(attemptLog.length >= 1);
+    const [first] = attemptLog as Json[];
+    assert.equal(first!.attempt, 1);
+    assert.equal(first!.date, at(4000), 'ISO 8601, as the rest of the dashboard');
+    assert.equal(first!.response.statusCode, 204);
+    assert.equal(first!.request.headers['x-kassa-delivery-id'], listed.id);
+    assert.match(first!.outcome, /204/);
+    assert.ok(!response.body.includes(all.secret), 'never the secret');
+    for (const id of ['00000000-0000-4000-8000-000000000000']) {
+      assert.equal((await get(t.apiKey, `/dashboard/api/webhook-deliveries/${id}`)).json().error.errorId, 'NotFound');
+    }
+    assert.equal((await get(await extraKey(t, 'mer_other'), `/dashboard/api/webhook-deliveries/${listed.id}`)).statusCode, 404);
+    assert.equal(
+      (await get(await extraKey(t, 'mer_default', ['transactions:retrieve']), `/dashboard/api/webhook-deliveries/${listed.id}`)).statusCode,
+      403,
+    );
+    const script = (await t.app.inject({ method: 'GET', url: '/dashboard/app.js' })).body;
+    assert.match(script, /'\/dashboard\/api\/webhook-deliveries\/' \+ encodeURIComponent\(id\)\)/);
+    assert.match(script, /el\('button', 'Log', 'secondary show-log'\)/);
+  });
+
+  test('the webhook endpoints page: enabled and disabled endpoints (since when, why), and Enable', async () => {
+    const flaky = await send('POST', '/kassa/webhook-endpoints', { url: `${receiver.url}/flaky`, events: ['PAYMENT.REFUND'] }, 'flaky');
+    // Disabled as the dispatcher leaves one (the rule is tested by the store contract and the webhook API suite).
+    const DAY = 86_400_000;
+    const disabledAt = START + 5 * DAY;
+    await t.query('UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, failing_since = ?, failures = 11 WHERE id = ?', [
+      disabledAt,
+      'Every attempt failed for 3 days (10 or more in a row).',
+      disabledAt - 3 * DAY,
+      flaky.id,
+    ]);
+    const listed = (await get(t.apiKey, '/dashboard/api/webhook-endpoints')).json().endpoints as Json[];
+    // Oldest first (the first two were made in the same millisecond).
+    assert.deepEqual(
+      listed.map((e) => [e.id, e.status]).sort((x, y) => (x[0] === flaky.id ? 1 : y[0] === flaky.id ? -1 : x[0]!.localeCompare(y[0]!))),
+      [...[all.id, failing.id].sort().map((id) => [id, 'ENABLED']), [flaky.id, 'DISABLED']],
+    );
+    assert.equal(listed[2]!.id, flaky.id);
+    assert.deepEqual(listed[2], {
+      id: flaky.id,
+      url: `${receiver.url}/flaky`,
+      events: ['PAYMENT.REFUND'],
+      version: '2.4',
+      status: 'DISABLED',
+      createdAt: listed[2]!.createdAt,
+      failingSince: new Date(disabledAt - 3 * DAY).toISOString(),
+      failures: 11,
+      disabledAt: new Date(disabledAt).toISOString(),
+      disabledReason: 'Every attempt failed for 3 days (10 or more in a row).',
+    });
+    const enable = (key: string, id: string) =>
+      t.app.inject({ method: 'POST', url: `/dashboard/api/webhook-endpoints/${id}/enable`, headers: { 'x-api-key': key } });
+    assert.equal((await enable(await extraKey(t, 'mer_other'), flaky.id)).statusCode, 404);
+    assert.equal((await enable(await extraKey(t, 'mer_default', ['transactions:retrieve']), flaky.id)).statusCode, 403);
+    const enabled = await enable(t.apiKey, flaky.id);
+    assert.equal(enabled.statusCode, 200, enabled.body);
+    assert.equal(enabled.json().status, 'ENABLED');
+    assert.equal(enabled.json().disabledAt, undefined);
+    assert.equal((await get(t.apiKey, '/dashboard/api/webhook-endpoints')).json().endpoints[2].status, 'ENABLED');
+    assert.equal(
+      (await t.app.inject({ method: 'DELETE', url: `/kassa/webhook-endpoints/${flaky.id}`, headers: { 'x-api-key': t.apiKey } }))
+        .statusCode,
+      200,
+    );
+    const page = (await t.app.inject({ method: 'GET', url: '/dashboard' })).body;
+    assert.match(page, /<a href="#webhooks" id="tab-webhooks">Webhooks<\/a>/);
+    assert.match(page, /<table id="webhook-endpoints">/);
+    const script = (await t.app.inject({ method: 'GET', url: '/dashboard/app.js' })).body;
+    assert.match(script, /'\/dashboard\/api\/webhook-endpoints\/' \+ encodeURIComponent\(id\) \+ '\/enable'/);
+    assert.match(script, /el\('button', 'Enable', 'secondary enable'\)/);
+  });
+
   test("unknown and another merchant's sessions and payments are 404", async () => {
     for (const id of ['cs_unknown', otherSession]) {
       const response = await get(t.apiKey, `/dashboard/api/sessions/${id}/events`);

@@ -380,8 +380,16 @@ describe('the dispatcher of an idle process', () => {
 describe('fairness across merchants', () => {
   test("merchant B's 50 endpoints hang until the timeout: merchant A's deliveries all arrive while B's are still hanging", async (ctx) => {
     // B's receivers hold every request far past the test; a safety net, not a measurement.
-    const t = await testApp({ env: { KASSA_WEBHOOK_TIMEOUT_MS: '60000' } });
+    const t = await testApp({ env: { KASSA_WEBHOOK_TIMEOUT_MS: '60000', KASSA_WEBHOOK_ENDPOINTS_MAX: '50' } });
     const [fast, hanging] = await Promise.all([startReceiver(), startReceiver(() => null)]);
+    let dispatcher: ReturnType<typeof startDispatcher> | undefined;
+    ctx.after(async () => {
+      // The hanging receiver goes first, so the sends in progress end and stop() returns.
+      await hanging.close();
+      await dispatcher?.stop();
+      await fast.close();
+      await t.close();
+    });
     const b = await otherMerchant(t);
     const events = ['CLIENT_SESSION.CREATED'];
     for (let i = 0; i < 50; i++) await addEndpoint(t, { url: `${hanging.url}/b/${i}`, events }, b.key);
@@ -394,14 +402,7 @@ describe('fairness across merchants', () => {
     t.clock.advance(1_000);
     for (let i = 0; i < 5; i++) await createSession(t, { orderId: `a-${i}` });
     // A dispatcher on its timer, as a server runs it (the test clock stands still: everything is due).
-    const dispatcher = startDispatcher(t.store.webhooks, t.app.webhooks!, () => t.clock.now, pino({ level: 'silent' }), 20);
-    ctx.after(async () => {
-      // The hanging receiver goes first, so the sends in progress end and stop() returns.
-      await hanging.close();
-      await dispatcher.stop();
-      await fast.close();
-      await t.close();
-    });
+    dispatcher = startDispatcher(t.store.webhooks, t.app.webhooks!, () => t.clock.now, pino({ level: 'silent' }), 20);
     const until = Date.now() + 50_000;
     while (fast.received.length < 5 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     assert.equal(fast.received.length, 5, "A's five deliveries");

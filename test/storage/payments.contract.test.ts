@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import type { StoredPayment, StoredToken, VaultCursor } from '../../src/payments/payment.store.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { isWriteConflict } from '../../src/storage/unit-of-work.ts';
+import { attemptLog } from '../../src/webhooks/attempt-log.ts';
 import { VISA_CARD_DATA } from '../payments/support.ts';
 import { T0, forEachEngine, withMerchants } from '../support/engines.ts';
 
@@ -476,7 +477,8 @@ forEachEngine('payment store', (_engine, fresh) => {
       uow.payments.scheduleJob({ id: 'job_1', merchantId: 'mer_a', paymentId: 'pay_job', kind: 'settle', runAt: T0 + 10 ** 9 });
     });
     await store.webhooks.fanOut(100);
-    for (const d of await store.webhooks.dueDeliveries(T0, 10)) {
+    const deliveries = await store.webhooks.dueDeliveries(T0, 10);
+    for (const d of deliveries) {
       const retrying = d.subjectId === 'pay_retrying';
       // Recorded by the claim's holder, as the dispatcher does.
       assert.ok(await store.webhooks.claimDelivery(d.id, T0, T0 + 30_000));
@@ -486,6 +488,7 @@ forEachEngine('payment store', (_engine, fresh) => {
           status: retrying ? 'PENDING' : d.subjectId === 'pay_declined' ? 'FAILED' : 'DELIVERED',
           attempts: 1,
           nextAttemptAt: retrying ? T0 + 10_000 : T0,
+          log: attemptLog({ at: T0, durationMs: 1, outcome: 'The receiver answered 200.' }),
         },
       );
     }
@@ -496,6 +499,8 @@ forEachEngine('payment store', (_engine, fresh) => {
     assert.equal(await store.payments.findById('mer_a', 'pay_settled'), undefined, 'oldest first');
     assert.equal(await store.payments.findById('mer_a', 'pay_declined'), undefined);
     assert.deepEqual(await store.payments.events('mer_a', 'pay_settled'), []);
+    const settledDelivery = deliveries.find((d) => d.subjectId === 'pay_settled')!;
+    assert.deepEqual(await store.webhooks.attemptLog('mer_a', settledDelivery.id), [], "its deliveries' attempt logs too");
     assert.deepEqual(await store.payments.purgeFinished(T0 + 100, 10), { payments: 1, events: 0, deliveries: 0 });
     assert.deepEqual(await store.payments.purgeFinished(T0 + 100, 10), { payments: 0, events: 0, deliveries: 0 });
     const kept = [];

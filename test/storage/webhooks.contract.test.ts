@@ -426,7 +426,8 @@ forEachEngine('webhook store', (_engine, fresh) => {
     const attempt = async (subject: string, status: 'DELIVERED' | 'FAILED' | 'PENDING', at: number) => {
       const id = bySubject.get(subject)!;
       assert.ok(await store.webhooks.claimDelivery(id, T0, T0 + 1));
-      assert.ok(await store.webhooks.recordAttempt({ id, until: T0 + 1 }, { status, attempts: 1, nextAttemptAt: at }));
+      const log = attemptLog({ at, durationMs: 1, outcome: 'The receiver answered 200.' });
+      assert.ok(await store.webhooks.recordAttempt({ id, until: T0 + 1 }, { status, attempts: 1, nextAttemptAt: at, log }));
     };
     await attempt('pay_delivered', 'DELIVERED', T0 + 10);
     await attempt('pay_failed', 'FAILED', T0 + 20);
@@ -436,6 +437,8 @@ forEachEngine('webhook store', (_engine, fresh) => {
 
     assert.equal(await store.webhooks.purgeFinished(T0 + 100, 1), 1);
     assert.equal(await store.webhooks.findDelivery('mer_a', bySubject.get('pay_delivered')!), undefined, 'oldest first');
+    assert.deepEqual(await store.webhooks.attemptLog('mer_a', bySubject.get('pay_delivered')!), [], 'its attempt log went with it');
+    assert.equal((await store.webhooks.attemptLog('mer_a', bySubject.get('pay_failed')!)).length, 1, 'not yet');
     assert.equal(await store.webhooks.purgeFinished(T0 + 100, 10), 1);
     assert.equal(await store.webhooks.purgeFinished(T0 + 100, 10), 0);
     assert.deepEqual((await store.webhooks.deliveries('mer_a', {}, 10)).map((d) => d.subjectId).sort(), [

@@ -272,7 +272,9 @@ export function postgresPayments(pg: PostgresEngine): PaymentStore {
         ), events AS (
           DELETE FROM payment_events WHERE payment_id IN (SELECT id FROM gone) RETURNING 1
         ), deliveries AS (
-          DELETE FROM webhook_deliveries WHERE subject_id IN (SELECT id FROM gone) RETURNING 1
+          DELETE FROM webhook_deliveries WHERE subject_id IN (SELECT id FROM gone) RETURNING id
+        ), attempts AS (
+          DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM deliveries)
         )
         SELECT (SELECT count(*) FROM gone)::int AS payments, (SELECT count(*) FROM events)::int AS events,
           (SELECT count(*) FROM deliveries)::int AS deliveries`);

@@ -184,11 +184,18 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
       return result.count === 1;
     },
     async purgeFinished(before, limit) {
-      const result = await pg.bounded(sql`
-        DELETE FROM webhook_deliveries WHERE id IN (
-          SELECT id FROM webhook_deliveries WHERE status <> 'PENDING' AND next_attempt_at < ${before}
-          ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
-      return result.count;
+      // A delivery's attempt log goes with it.
+      const [row] = await pg.bounded(sql<{ n: number }[]>`
+        WITH gone AS (
+          DELETE FROM webhook_deliveries WHERE id IN (
+            SELECT id FROM webhook_deliveries WHERE status <> 'PENDING' AND next_attempt_at < ${before}
+            ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          RETURNING id
+        ), attempts AS (
+          DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM gone)
+        )
+        SELECT count(*)::int AS n FROM gone`);
+      return row?.n ?? 0;
     },
     async backlog() {
       const [row] = await pg.bounded(

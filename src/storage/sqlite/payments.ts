@@ -149,6 +149,9 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.subject_id = p.id AND d.status = 'PENDING')
       ORDER BY updated_at LIMIT ?`)
     .pluck();
+  const dropAttempts = db.prepare(
+    'DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE subject_id IN (SELECT value FROM json_each(?)))',
+  );
   const dropDeliveries = db.prepare('DELETE FROM webhook_deliveries WHERE subject_id IN (SELECT value FROM json_each(?))');
   const dropEvents = db.prepare('DELETE FROM payment_events WHERE payment_id IN (SELECT value FROM json_each(?))');
   const dropPayments = db.prepare('DELETE FROM payments WHERE id IN (SELECT value FROM json_each(?))');
@@ -250,6 +253,7 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
     async purgeFinished(before, limit) {
       return writer.run(() => {
         const ids = JSON.stringify(over.all(before, limit));
+        dropAttempts.run(ids);
         const deliveries = dropDeliveries.run(ids).changes;
         const events = dropEvents.run(ids).changes;
         return { payments: dropPayments.run(ids).changes, events, deliveries };

@@ -101,9 +101,14 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const requeue = db.prepare(
     "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, delivered_at = NULL WHERE merchant_id = ? AND id = ?",
   );
-  const purgeFinished = db.prepare(`
-    DELETE FROM webhook_deliveries WHERE id IN (
-      SELECT id FROM webhook_deliveries WHERE status <> 'PENDING' AND next_attempt_at < ? ORDER BY next_attempt_at LIMIT ?)`);
+  const finished = db
+    .prepare("SELECT id FROM webhook_deliveries WHERE status <> 'PENDING' AND next_attempt_at < ? ORDER BY next_attempt_at LIMIT ?")
+    .pluck();
+  // A delivery's attempt log goes with it.
+  const dropFinished = [
+    db.prepare('DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT value FROM json_each(?))'),
+    db.prepare('DELETE FROM webhook_deliveries WHERE id IN (SELECT value FROM json_each(?))'),
+  ];
   const fanOuts = [
     ['payment_events', 'payment_id'],
     ['session_events', 'session_id'],
@@ -213,7 +218,10 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       return (await writer.run(() => requeue.run(now, merchantId, id).changes)) === 1;
     },
     async purgeFinished(before, limit) {
-      return writer.run(() => purgeFinished.run(before, limit).changes);
+      return writer.run(() => {
+        const ids = JSON.stringify(finished.all(before, limit));
+        return dropFinished.map((drop) => drop.run(ids).changes)[1]!;
+      });
     },
     async backlog() {
       writer.reading();

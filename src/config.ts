@@ -51,6 +51,8 @@ export interface Config {
   webhookTimeoutMs: number;
   /** Live webhook endpoints a merchant may have (KASSA_WEBHOOK_ENDPOINTS_MAX). */
   webhookEndpointsMax: number;
+  /** Whether loopback and private addresses may receive webhooks (`deny` on a shared server); link-local and metadata never may. */
+  webhookPrivate: 'allow' | 'deny';
   /** Background purge of expired sessions and idempotency records, and of payments and deliveries past their retention. */
   purge: { intervalMs: number; retentionMs: number; batchSize: number; paymentRetentionMs: number; deliveryRetentionMs: number };
 }
@@ -306,6 +308,7 @@ export function loadConfig(env: Env): Config {
     webhookRetryScale: Number.isFinite(webhookRetryScale) && webhookRetryScale > 0 ? webhookRetryScale : 1,
     webhookTimeoutMs: int('KASSA_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
     webhookEndpointsMax: int('KASSA_WEBHOOK_ENDPOINTS_MAX', 20, 1, 1000),
+    webhookPrivate: oneOf('KASSA_WEBHOOK_PRIVATE', ['allow', 'deny'] as const, 'allow'),
     purge: {
       intervalMs: int('KASSA_PURGE_INTERVAL_SECONDS', 60, 0, 86_400) * 1000,
       retentionMs: int('KASSA_PURGE_RETENTION_SECONDS', 7 * 86_400, 0, 365 * 86_400) * 1000,

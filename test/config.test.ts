@@ -28,6 +28,7 @@ test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens',
     webhookRetryScale: 1,
     webhookTimeoutMs: 10_000,
     webhookEndpointsMax: 20,
+    webhookPrivate: 'allow',
     purge: {
       intervalMs: 60_000,
       retentionMs: 604_800_000,
@@ -55,6 +56,7 @@ test('every variable is read', () => {
     KASSA_WEBHOOK_RETRY_SCALE: '0.001',
     KASSA_WEBHOOK_TIMEOUT_MS: '2500',
     KASSA_WEBHOOK_ENDPOINTS_MAX: '5',
+    KASSA_WEBHOOK_PRIVATE: 'deny',
   });
   assert.deepEqual(config, {
     port: 9000,
@@ -80,6 +82,7 @@ test('every variable is read', () => {
     webhookRetryScale: 0.001,
     webhookTimeoutMs: 2500,
     webhookEndpointsMax: 5,
+    webhookPrivate: 'deny',
     purge: {
       intervalMs: 60_000,
       retentionMs: 604_800_000,
@@ -96,6 +99,7 @@ test('the webhook variables: an http(s) URL, a secret of 16 characters or more, 
   assert.equal(loadConfig({ KASSA_WEBHOOK_TIMEOUT_MS: '2500' }).webhookTimeoutMs, 2500);
   for (const bad of ['99', '60001', '1.5', 'soon'])
     assert.throws(() => loadConfig({ KASSA_WEBHOOK_TIMEOUT_MS: bad }), /KASSA_WEBHOOK_TIMEOUT_MS/);
+  assert.throws(() => loadConfig({ KASSA_WEBHOOK_PRIVATE: 'no' }), /KASSA_WEBHOOK_PRIVATE: must be one of allow, deny/);
   assert.throws(() => loadConfig({ KASSA_WEBHOOK_SECRET: 'short' }), /KASSA_WEBHOOK_SECRET/);
   assert.throws(() => loadConfig({ KASSA_WEBHOOK_RETRY_SCALE: '0' }), /KASSA_WEBHOOK_RETRY_SCALE/);
   assert.throws(() => loadConfig({ KASSA_PAYMENTS: 'maybe' }), /KASSA_PAYMENTS/);

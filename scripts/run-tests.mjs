@@ -42,6 +42,7 @@ const ON_BOTH_ENGINES = [
   'test/reliability/idempotency.test.ts',
   'test/reliability/rate-limit.test.ts',
   'test/reliability/secrets-in-logs.test.ts',
+  'test/webhooks/sending.http.test.ts',
   'test/webhooks/webhooks.http.test.ts',
   'test/webhooks/endpoints-log.http.test.ts',
 ];

@@ -216,6 +216,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       config: deps.config,
       sealer,
       metrics,
+      logger: deps.logger,
     });
     await app.register(webhookRoutes(webhooks, store.payments, store.sessions, pipeline));
     const dispatcher = startDispatcher(store.webhooks, webhooks, deps.clock, deps.logger, deps.jobPollMs);

@@ -1,6 +1,7 @@
 // A WebhookService as a process builds it: the server (app.ts) and the `kassa webhooks` commands, so
 // both seal and open endpoint secrets with the same server secrets (an endpoint made by the CLI signs
 // in the server's dispatcher, and the CLI's `test` signs with a secret the server sealed).
+import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Clock } from '../lib/clock.ts';
 import { createMetrics, type Metrics } from '../lib/metrics.ts';
@@ -14,7 +15,9 @@ export interface WebhookServiceSetup {
   clock: Clock;
   /** The process's signing keys, the one that signs first (server.ts, prepareStorage): their secrets seal the endpoints' secrets. */
   signingKeys: readonly SigningKey[];
-  config: Pick<Config, 'webhookRetryScale' | 'webhookTimeoutMs' | 'webhookEndpointsMax'>;
+  config: Pick<Config, 'webhookRetryScale' | 'webhookTimeoutMs' | 'webhookEndpointsMax' | 'webhookPrivate'>;
+  /** Where failed attempts are logged (warn); none for the CLI. */
+  logger?: Logger;
   /** The process's metrics; a registry of its own when absent (the CLI, which serves none). */
   metrics?: Metrics;
   /** The process's sealer when it has one already (app.ts shares one with the payments); made from the keys otherwise. */
@@ -31,5 +34,7 @@ export function createWebhookService(setup: WebhookServiceSetup): WebhookService
     retryScale: config.webhookRetryScale,
     timeoutMs: config.webhookTimeoutMs,
     endpointsMax: config.webhookEndpointsMax,
+    privateDestinations: config.webhookPrivate,
+    ...(setup.logger ? { logger: setup.logger } : {}),
   });
 }

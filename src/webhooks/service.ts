@@ -2,8 +2,9 @@
 // the sending of one delivery (the dispatcher calls `attempt`). Secrets are sealed at rest and shown
 // once, when made. A delivery's body is the payment as it was at the event, in the endpoint's API
 // version, signed afresh on every attempt.
-import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
 import { KassaError, validationError, type FieldError } from '../errors.ts';
+import { TokenBuckets } from '../http/rate-limit.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newUuid } from '../lib/ids.ts';
 import type { Metrics } from '../lib/metrics.ts';
@@ -13,10 +14,11 @@ import type { PaymentEvent, StoredPayment } from '../payments/payment.store.ts';
 import { sessionHistory } from '../sessions/history.ts';
 import type { Store } from '../storage/store.ts';
 import { attemptLog } from './attempt-log.ts';
+import { Destinations, refusal, type PrivatePolicy, type Resolver } from './destination.ts';
 import { healthChange } from './endpoint-health.ts';
-import { DeliveryTimeout, postJson } from './http-post.ts';
+import { describeFailure, postJson } from './http-post.ts';
 import { retryDelay } from './schedule.ts';
-import { newWebhookSecret, ROTATION_OVERLAP_MS, sign } from './signing.ts';
+import { kassaSignature, newWebhookSecret, ROTATION_OVERLAP_MS, sign } from './signing.ts';
 import {
   type AttemptLog,
   type AttemptResult,
@@ -35,8 +37,8 @@ const VERSIONS = ['2.1', '2.2', '2.3', '2.4'];
 export const DELIVERY_TIMEOUT_MS = 10_000;
 /** Refunds a PAYMENT.* body carries, newest first, besides the SALE: bodies stay bounded however many there are. */
 export const WEBHOOK_REFUNDS = 10;
-/** Longest error text kept for a delivery (a receiver's answer is not stored). */
-const ERROR_TEXT = 300;
+/** POST …/test calls a merchant may make per minute: each makes Kassa connect where the merchant says. */
+export const TEST_CALLS_PER_MINUTE = 10;
 
 export interface WebhookServiceDeps {
   store: Store;
@@ -49,9 +51,15 @@ export interface WebhookServiceDeps {
   timeoutMs?: number;
   /** Live endpoints a merchant may have (KASSA_WEBHOOK_ENDPOINTS_MAX); no cap when absent. */
   endpointsMax?: number;
+  /** KASSA_WEBHOOK_PRIVATE: whether loopback and private addresses may receive webhooks; `allow` when absent. */
+  privateDestinations?: PrivatePolicy;
+  /** Resolves a receiver's name (node:dns when absent; tests give their own). */
+  resolve?: Resolver;
+  /** Failed attempts are logged at warn. */
+  logger?: Logger;
 }
 
-/** What one POST sent and got: the outcome, and what the delivery log keeps of it. */
+/** What one POST came to: the outcome in Kassa's words, and what the delivery log keeps of it. */
 interface PostOutcome {
   ok: boolean;
   statusCode?: number;
@@ -104,7 +112,7 @@ export const renderDelivery = (d: WebhookDelivery) => ({
   ...(d.deliveredAt !== undefined ? { deliveredAt: primerDate(d.deliveredAt) } : {}),
 });
 
-/** http(s) only; loopback allowed (a local receiver is the point of a sandbox). */
+/** http(s) only, without credentials; where it may point is Destinations' to say. */
 function checkUrl(url: unknown, errors: FieldError[]): string | undefined {
   if (typeof url !== 'string' || url.length > 2048) {
     errors.push({ path: '$.url', description: 'Must be an http(s) URL of at most 2048 characters.' });
@@ -122,7 +130,13 @@ function checkUrl(url: unknown, errors: FieldError[]): string | undefined {
 }
 
 export class WebhookService {
-  constructor(private readonly deps: WebhookServiceDeps) {}
+  private readonly destinations: Destinations;
+  private readonly testCalls: TokenBuckets;
+
+  constructor(private readonly deps: WebhookServiceDeps) {
+    this.destinations = new Destinations(deps.privateDestinations ?? 'allow', deps.resolve);
+    this.testCalls = new TokenBuckets(TEST_CALLS_PER_MINUTE, 60_000, deps.clock);
+  }
 
   /** How long a delivery waits for the receiver's answer; the dispatcher's claim leases last one of it, at least 5 s. */
   get timeoutMs(): number {
@@ -150,6 +164,8 @@ export class WebhookService {
     }
     const version = input.version ?? '2.4';
     if (!VERSIONS.includes(version)) errors.push({ path: '$.version', description: `Must be one of ${VERSIONS.join(', ')}.` });
+    const refused = url === undefined ? undefined : await this.destinations.check(new URL(url));
+    if (refused) errors.push({ path: '$.url', description: refusal(refused) });
     if (errors.length > 0 || !url) throw validationError('WebhookEndpointRequest', errors);
     const endpoint: WebhookEndpoint = {
       id: newUuid(),
@@ -259,6 +275,13 @@ export class WebhookService {
   /** Sends a signed KASSA.TEST event to the endpoint now, and says how the receiver answered. Nothing is stored. */
   async test(merchantId: string, id: string) {
     const endpoint = await this.endpoint(merchantId, id);
+    const wait = this.testCalls.take(merchantId);
+    if (wait > 0) {
+      throw new KassaError('TooManyRequests', {
+        retryAfterSeconds: wait,
+        detail: `At most ${TEST_CALLS_PER_MINUTE} test events a minute per merchant.`,
+      });
+    }
     const body = JSON.stringify({
       eventType: 'KASSA.TEST',
       date: primerDate(this.deps.clock()),
@@ -301,6 +324,13 @@ export class WebhookService {
     const delay = outcome.ok || gone ? undefined : retryDelay(attempts, this.deps.retryScale);
     const status = outcome.ok ? 'DELIVERED' : delay === undefined ? 'FAILED' : 'PENDING';
     this.deps.metrics.webhookAttempt(outcome.ok ? 'delivered' : status === 'PENDING' ? 'retry' : 'failed');
+    if (!outcome.ok) {
+      // Who and what only: never the secret, the body or the receiver's answer.
+      this.deps.logger?.warn(
+        { webhook: { endpointId: delivery.endpointId, deliveryId: delivery.id, attempts, status, outcome: outcome.error } },
+        'webhook delivery failed',
+      );
+    }
     return {
       status,
       attempts,
@@ -315,30 +345,37 @@ export class WebhookService {
 
   /** POSTs a signed body; any 2xx is a success; redirects are not followed. */
   private async post(endpoint: WebhookEndpoint, body: string, deliveryId: string): Promise<PostOutcome> {
+    const secrets = [this.open(endpoint.secretSealed)];
+    if (endpoint.previousSecretSealed && (endpoint.previousUntil ?? 0) > this.deps.clock()) {
+      secrets.push(this.open(endpoint.previousSecretSealed));
+    }
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'Kassa-Webhooks/1',
-      'x-signature-primary': sign(body, this.open(endpoint.secretSealed)),
+      'x-signature-primary': sign(body, secrets[0]!),
+      'kassa-signature': kassaSignature(Math.floor(this.deps.clock() / 1000), deliveryId, body, secrets),
       'x-kassa-delivery-id': deliveryId,
     };
-    if (endpoint.previousSecretSealed && (endpoint.previousUntil ?? 0) > this.deps.clock()) {
-      headers['x-signature-secondary'] = sign(body, this.open(endpoint.previousSecretSealed));
-    }
+    if (secrets[1] !== undefined) headers['x-signature-secondary'] = sign(body, secrets[1]);
     const at = this.deps.clock();
-    const started = performance.now();
-    const log = (outcome: string, response?: { statusCode: number }) =>
-      attemptLog({ at, durationMs: performance.now() - started, request: { headers, body }, ...(response ? { response } : {}), outcome });
-    try {
-      const status = await postJson(endpoint.url, headers, body, this.timeoutMs);
-      if (status >= 200 && status < 300)
-        return { ok: true, statusCode: status, log: log(`Delivered: the receiver answered ${status}.`, { statusCode: status }) };
-      const error = `The receiver answered ${status}.`;
-      return { ok: false, statusCode: status, error, log: log(error, { statusCode: status }) };
-    } catch (error) {
-      const timedOut = error instanceof DeliveryTimeout;
-      const detail = (timedOut ? `No answer within ${this.timeoutMs / 1000} s.` : describe(error)).slice(0, ERROR_TEXT);
-      return { ok: false, error: detail, log: log(detail) };
+    const exchange = await postJson(endpoint.url, headers, body, { timeoutMs: this.timeoutMs, destinations: this.destinations });
+    const answer = exchange.kind === 'answer' ? exchange : undefined;
+    const log = (outcome: string) =>
+      attemptLog({
+        at,
+        durationMs: exchange.durationMs,
+        request: { headers, body },
+        ...(answer ? { response: { statusCode: answer.statusCode, headers: answer.headers, body: answer.body } } : {}),
+        outcome,
+      });
+    if (!answer) {
+      const error = describeFailure(exchange.kind === 'failure' ? exchange.reason : 'unreachable', this.timeoutMs);
+      return { ok: false, error, log: log(error) };
     }
+    const status = answer.statusCode;
+    if (status >= 200 && status < 300) return { ok: true, statusCode: status, log: log(`Delivered: the receiver answered ${status}.`) };
+    const error = `The receiver answered ${status}.`;
+    return { ok: false, statusCode: status, error, log: log(error) };
   }
 
   private open(sealed: string): string {
@@ -412,10 +449,4 @@ function boundedTransactions<T extends { type: string }>(transactions: T[]): T[]
   if (refunds.length <= WEBHOOK_REFUNDS) return transactions;
   const kept = new Set(refunds.slice(-WEBHOOK_REFUNDS));
   return transactions.filter((t) => t.type !== 'REFUND' || kept.has(t));
-}
-
-function describe(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code) return `Could not reach the receiver (${cause.code}).`;
-  return `Could not reach the receiver (${error instanceof Error ? error.message : String(error)}).`;
 }

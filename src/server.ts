@@ -5,6 +5,7 @@ import pino from 'pino';
 import { buildApp } from './app.ts';
 import { CheckoutConfigError, readCheckoutConfigFile, type CheckoutConfig } from './checkout/configuration.ts';
 import { ConfigError, describeDatabase, loadConfig, type Config } from './config.ts';
+import { KassaError } from './errors.ts';
 import { loggerOptions } from './http/observability.ts';
 import { prepareDrain } from './http/shutdown.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
@@ -48,14 +49,18 @@ export async function prepareStorage(store: Store, config: Config, clock: Clock)
 
 /** Exits with code 2 and the message of a configuration mistake; rethrows anything else. */
 function orExit<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
+  const exit = (error: unknown): never => {
     if (error instanceof ConfigError || error instanceof CheckoutConfigError) {
       process.stderr.write(`kassa: ${error.message}\n`);
       process.exit(2);
     }
     throw error;
+  };
+  try {
+    const value = read();
+    return (value instanceof Promise ? value.catch(exit) : value) as T;
+  } catch (error) {
+    return exit(error);
   }
 }
 
@@ -78,8 +83,8 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
   // Which file or server, resolved: a relative path or a default is where surprises hide.
   logger.info({ database: describeDatabase(config.database) }, 'storage ready');
   if (prepared.generatedApiKey) {
-    // Printed once, on purpose, outside the log stream: it is the only time the secret exists in clear.
-    process.stdout.write(
+    // Printed once, on stderr: the JSON log on stdout is collected and kept, the secret must not be.
+    process.stderr.write(
       `\nNo API key existed, so Kassa made one for the default merchant (shown only now):\n\n  X-Api-Key: ${prepared.generatedApiKey}\n\n` +
         'Keep it, or set KASSA_API_KEY to choose your own.\n\n',
     );
@@ -96,12 +101,20 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     isStorageUnavailable,
   });
   if (config.webhookUrl && app.webhooks) {
-    const made = await app.webhooks.ensureEndpoint(DEFAULT_MERCHANT_ID, config.webhookUrl, config.webhookSecret);
+    const webhooks = app.webhooks;
+    const url = config.webhookUrl;
+    // A refused destination (KASSA_WEBHOOK_PRIVATE, a metadata address) is a configuration mistake: named, exit 2.
+    const made = await orExit(() =>
+      webhooks.ensureEndpoint(DEFAULT_MERCHANT_ID, url, config.webhookSecret).catch((error: unknown) => {
+        const refused = error instanceof KassaError ? error.validationErrors?.[0]?.errors[0]?.description : undefined;
+        throw refused ? new ConfigError([`KASSA_WEBHOOK_URL: ${refused}`]) : error;
+      }),
+    );
     if (made) {
-      // Printed once, like a generated API key: the only time this secret exists in clear.
-      process.stdout.write(
+      // Printed once on stderr, like a generated API key: the only time this secret exists in clear.
+      process.stderr.write(
         `\nKassa made a signing secret for KASSA_WEBHOOK_URL (shown only now):\n\n  ${made}\n\n` +
-          'Keep it to verify X-Signature-Primary, or set KASSA_WEBHOOK_SECRET to choose your own.\n\n',
+          'Keep it to verify Kassa-Signature and X-Signature-Primary, or set KASSA_WEBHOOK_SECRET to choose your own.\n\n',
       );
     }
   }

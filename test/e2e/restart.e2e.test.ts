@@ -46,7 +46,8 @@ test('with no API key anywhere, the first start generates one and prints it once
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const env = { DATABASE_URL: `sqlite:${join(dir, 'kassa.db')}`, KASSA_API_KEY: '' };
   const first = await startServer(env);
-  const match = /X-Api-Key: (kassa_sk_[A-Za-z0-9_-]+)/.exec(first.output());
+  // On stderr, whose lines may come after the listening line on stdout.
+  const match = /X-Api-Key: (kassa_sk_[A-Za-z0-9_-]+)/.exec(await first.waitFor(/X-Api-Key: kassa_sk_/));
   assert.ok(match, 'the generated key is printed');
   const res = await fetch(`${first.url}/client-session`, {
     method: 'POST',

@@ -57,9 +57,11 @@ export interface KassaProcess {
   child: ChildProcess;
   /** Every line the process wrote to stdout so far. */
   lines: string[];
+  /** Every line it wrote to stderr so far (what it prints for a person: generated secrets). */
+  errorLines: string[];
   /** Everything it wrote (stdout and stderr), for failure messages. */
   output(): string;
-  /** Resolves with the first stdout line (past or future) matching `pattern`. */
+  /** Resolves with the first stdout or stderr line (past or future) matching `pattern`. */
   waitFor(pattern: RegExp): Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM (graceful) or SIGKILL (crash), and wait for the exit. */
@@ -97,32 +99,36 @@ export async function startKassa(env: Record<string, string>, options: StartOpti
     detached: options.detached ?? false,
   });
   const lines: string[] = [];
+  const errorLines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let output = '';
-  let buffer = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const text = chunk.toString();
-    output += text;
-    buffer += text;
-    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (w.pattern.test(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
+  const reader = (into: string[]) => {
+    let buffer = '';
+    return (chunk: Buffer) => {
+      const text = chunk.toString();
+      output += text;
+      buffer += text;
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        into.push(line);
+        for (const w of [...waiters]) {
+          if (w.pattern.test(line)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(line);
+          }
         }
       }
-    }
-  });
+    };
+  };
+  child.stderr!.on('data', reader(errorLines));
+  child.stdout!.on('data', reader(lines));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
   const waitFor = (pattern: RegExp) =>
     new Promise<string>((resolve, reject) => {
-      const seen = lines.find((l) => pattern.test(l));
+      const seen = [...lines, ...errorLines].find((l) => pattern.test(l));
       if (seen) return resolve(seen);
       // A safety bound so a broken start cannot hang the suite (not a timing assertion).
       const bound = setTimeout(() => reject(new Error(`no line matched ${pattern} within 120 s:\n${output}`)), 120_000);
@@ -143,6 +149,7 @@ export async function startKassa(env: Record<string, string>, options: StartOpti
     port,
     child,
     lines,
+    errorLines,
     output: () => output,
     waitFor,
     exited,

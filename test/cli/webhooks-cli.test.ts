@@ -197,7 +197,7 @@ describe('kassa webhooks', () => {
     assert.deepEqual(json(refused.stdout), { delivered: false, statusCode: 500, error: 'The receiver answered 500.' });
     assert.equal(refused.stderr, `kassa: test event not delivered to ${receiver.url}/test-me: The receiver answered 500.\n`);
 
-    // Nobody listening: the connection's error.
+    // Nobody listening: said in Kassa's words.
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
     const port = (closed.address() as { port: number }).port;
@@ -206,12 +206,7 @@ describe('kassa webhooks', () => {
     const unreachable = await run(['webhooks', 'test', gone.id], env);
     assert.equal(unreachable.code, 1);
     assert.equal(unreachable.stdout, '');
-    assert.match(
-      unreachable.stderr,
-      new RegExp(
-        `^kassa: test event not delivered to http://127\\.0\\.0\\.1:${port}/nobody: Could not reach the receiver \\(.*ECONNREFUSED.*\\)\\.\n$`,
-      ),
-    );
+    assert.equal(unreachable.stderr, `kassa: test event not delivered to http://127.0.0.1:${port}/nobody: The connection was refused.\n`);
 
     const unknown = await run(['webhooks', 'test', '00000000-0000-4000-8000-000000000000'], env);
     assert.equal(unknown.code, 1);

@@ -145,7 +145,7 @@ describe('disabled endpoints', { concurrency: 2 }, () => {
 describe('the delivery log', { concurrency: 2 }, () => {
   test('GET /kassa/webhook-deliveries/{id} shows each attempt: time, duration, request, the answer, the outcome; and the next attempt', async (ctx) => {
     let answer = 503;
-    const { t, rx } = await setup(ctx, () => answer);
+    const { t, rx } = await setup(ctx, () => (answer === 503 ? { status: 503, headers: { 'retry-after': '5' } } : answer));
     const made = await addEndpoint(t, { url: rx.url, events: ['CLIENT_SESSION.CREATED'] });
     await createSession(t, { orderId: 'o-1' });
     const firstAt = t.clock.now;
@@ -167,6 +167,9 @@ describe('the delivery log', { concurrency: 2 }, () => {
       assert.equal(attempt.request.headers[name], received.headers[name], name);
     }
     assert.equal(attempt.response.statusCode, 503);
+    // The receiver's answer as far as the log keeps it: its headers and the start of its body.
+    assert.equal(attempt.response.headers['retry-after'], '5');
+    assert.equal(attempt.response.body, 'ok');
     assert.ok(!one.body.includes(made.secret), 'never the secret');
 
     answer = 200;

@@ -60,7 +60,26 @@ export async function installOpenApi(app: FastifyInstance, info: { version: stri
       schema: {
         summary: 'This OpenAPI 3.1 document',
         tags: ['Operations'],
-        response: { 200: { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } },
+        response: {
+          200: {
+            description: 'OpenAPI 3.1 document',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  title: 'OpenApiDocument',
+                  required: ['openapi', 'info', 'paths'],
+                  properties: {
+                    openapi: { type: 'string', const: '3.1.0' },
+                    info: { type: 'object', properties: { title: { type: 'string' }, version: { type: 'string' } } },
+                    paths: { type: 'object', description: 'Every operation, by path and method' },
+                    components: { type: 'object', description: 'The schemas the operations refer to, by title' },
+                  },
+                },
+              },
+            },
+          },
+        },
       },
     },
     async (_request, reply) => reply.type('application/json').send(JSON.stringify(app.swagger())),

@@ -25,3 +25,32 @@ export function serializer(schema: object): Serializer {
   }
   return lazy;
 }
+
+/**
+ * The serializer of `schema` writing fields in the order the schema declares them: fast-json-stringify
+ * writes required fields first, and answers keep the order their render builds (Primer's). `required`
+ * stays in the schema for the document.
+ */
+export function orderedSerializer(schema: object): Serializer {
+  let lazy = ordered.get(schema);
+  if (!lazy) {
+    lazy = serializer(withoutRequired(schema));
+    ordered.set(schema, lazy);
+  }
+  return lazy;
+}
+const ordered = new WeakMap<object, Serializer>();
+
+/** `schema` without its `required` lists, at every depth. */
+export function withoutRequired<T>(schema: T): T {
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (typeof node !== 'object' || node === null) return node;
+    return Object.fromEntries(
+      Object.entries(node)
+        .filter(([k]) => k !== 'required')
+        .map(([k, v]) => [k, strip(v)]),
+    );
+  };
+  return strip(schema) as T;
+}

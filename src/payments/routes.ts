@@ -5,11 +5,12 @@
 // and sent as JSON text.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { KassaError, validationError, type FieldError } from '../errors.ts';
 import { errorResponses } from '../http/envelope.ts';
 import { eitherAudience, type Pipeline } from '../http/pipeline.ts';
 import type { Context } from '../lib/context.ts';
+import { orderedSerializer } from '../lib/serialize.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
 import { binDataResponse, networksResponse } from './bin-lookup.ts';
 import { PAYMENT_STATUSES, type PaymentStatus } from './model.ts';
@@ -22,10 +23,7 @@ import {
   CaptureBody,
   CreatePaymentBody,
   ExchangeBody,
-  InstrumentResponse,
   PaymentIdParams,
-  PaymentListResponse,
-  PaymentResponse,
   RefundBody,
   ResumeBody,
   SandboxThreeDSBody,
@@ -33,9 +31,24 @@ import {
   TokenizeBody,
   TokenParams,
   VaultBody,
+} from './schemas.ts';
+import {
+  BinDataResponse,
+  BinNetworksResponse,
+  DeletedResponse,
+  EitherPaymentResponse,
+  EitherVaultedListResponse,
+  InstrumentResponse,
+  PaymentListResponse,
+  PaymentResponse,
+  SandboxThreeDSResponse,
+  SdkPaymentResponse,
+  SdkVaultedListResponse,
+  ThreeDSAuthResponse,
+  ThreeDSContinueResponse,
   VaultedListResponse,
   VaultedResponse,
-} from './schemas.ts';
+} from './responses.ts';
 import { VAULT_PAGE_SIZE, type Caller, type PaymentService } from './service.ts';
 import { parseVaultCursor, vaultCursorText, type VaultPage } from './vault.ts';
 
@@ -49,7 +62,9 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 const idempotencyKey = (request: FastifyRequest) => first(request.headers['x-idempotency-key']);
 const ctxOf = (request: FastifyRequest) => request.ctx as Context;
 const merchantOf = (request: FastifyRequest) => (request.ctx as Context & { merchantId: string }).merchantId;
-const send = (reply: FastifyReply, body: unknown) => reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
+/** The answer written by its schema's serializer, in the schema's order (lib/serialize.ts). */
+const send = (reply: FastifyReply, schema: TSchema, body: unknown) =>
+  reply.type('application/json; charset=utf-8').send(orderedSerializer(schema)(body));
 /** Who called a route both audiences use: the SDK's session when the pipeline found one by its token. */
 const callerOf = (request: FastifyRequest): Caller =>
   request.principal
@@ -243,7 +258,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           throw validationError('PaymentRequest', [{ path: '$.expand', description: 'The only field to expand is transactions.events.' }]);
         }
         const payment = await service.get(merchantOf(request), request.params.id);
-        return send(reply, render(request, payment, wantsEvents(request.query.expand)));
+        return send(reply, PaymentResponse, render(request, payment, wantsEvents(request.query.expand)));
       },
     );
 
@@ -260,7 +275,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       },
       async (request, reply) => {
         const { filter, limit, cursor, none } = parseList(request.query as Record<string, string | string[] | undefined>);
-        if (none) return send(reply, { data: [] });
+        if (none) return send(reply, PaymentListResponse, { data: [] });
         // One more than asked: whether there is a next page.
         const rows = await service.list(merchantOf(request), filter, limit + 1, cursor);
         const backwards = cursor?.backwards ?? false;
@@ -271,7 +286,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
         const firstRow = page[0];
         if (last && (backwards ? cursor !== undefined : more)) body.nextCursor = cursorOf(last, false);
         if (firstRow && (backwards ? more : cursor !== undefined)) body.prevCursor = cursorOf(firstRow, true);
-        return send(reply, body);
+        return send(reply, PaymentListResponse, body);
       },
     );
 
@@ -296,7 +311,11 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           },
         },
         async (request, reply) =>
-          send(reply, render(request, await run(request), wantsEvents((request.body as { expand?: unknown } | undefined)?.expand))),
+          send(
+            reply,
+            PaymentResponse,
+            render(request, await run(request), wantsEvents((request.body as { expand?: unknown } | undefined)?.expand)),
+          ),
       );
 
     action<{ processor: { processorMerchantId: string; name?: string } }>(
@@ -355,7 +374,11 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
         },
       },
       async (request, reply) =>
-        send(reply, renderVaulted(await service.vault(merchantOf(request), request.params.paymentMethodToken, request.body.customerId))),
+        send(
+          reply,
+          VaultedResponse,
+          renderVaulted(await service.vault(merchantOf(request), request.params.paymentMethodToken, request.body.customerId)),
+        ),
     );
     app.delete(
       '/payment-instruments/:paymentMethodToken',
@@ -369,7 +392,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
         },
       },
       async (request, reply) =>
-        send(reply, renderVaulted(await service.deleteVaulted(merchantOf(request), request.params.paymentMethodToken))),
+        send(reply, VaultedResponse, renderVaulted(await service.deleteVaulted(merchantOf(request), request.params.paymentMethodToken))),
     );
     app.post(
       '/payment-instruments/:paymentMethodToken/default',
@@ -383,7 +406,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
         },
       },
       async (request, reply) =>
-        send(reply, renderVaulted(await service.makeDefault(merchantOf(request), request.params.paymentMethodToken))),
+        send(reply, VaultedResponse, renderVaulted(await service.makeDefault(merchantOf(request), request.params.paymentMethodToken))),
     );
 
     // Sandbox helpers: finish 3DS or run an async step without an SDK or a wait.
@@ -397,7 +420,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           params: PaymentIdParams,
           body: SandboxThreeDSBody,
           response: {
-            200: Type.Object({ resumeToken: Type.String() }, { title: 'SandboxThreeDSResponse' }),
+            200: SandboxThreeDSResponse,
             ...errorResponses(...COMMON, ...BODY, 'PaymentError', 'InvalidPaymentStatus'),
           },
         },
@@ -416,7 +439,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
         },
       },
       async (request, reply) =>
-        send(reply, render(request, await service.advance(ctxOf(request), merchantOf(request), request.params.id), false)),
+        send(reply, PaymentResponse, render(request, await service.advance(ctxOf(request), merchantOf(request), request.params.id), false)),
     );
   };
 
@@ -439,7 +462,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           response: { 200: InstrumentResponse, ...errorResponses(...sdkErrors, ...BODY, 'SessionTokenLimitExceeded') },
         },
       },
-      async (request, reply) => send(reply, await service.tokenize(session(request), request.body)),
+      async (request, reply) => send(reply, InstrumentResponse, await service.tokenize(session(request), request.body)),
     );
 
     app.get(
@@ -450,7 +473,10 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           summary: "A customer's saved payment methods (X-Api-Key: ?customer_id=; SDK: the session's customer)",
           tags: ['Vault'],
           querystring: VaultQuery,
-          response: { 200: VaultedListResponse, ...errorResponses(...COMMON, 'ClientSessionValidationError', 'RequestValidationError') },
+          response: {
+            200: EitherVaultedListResponse,
+            ...errorResponses(...COMMON, 'ClientSessionValidationError', 'RequestValidationError'),
+          },
         },
       },
       async (request, reply) => {
@@ -458,13 +484,18 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
         if (!request.principal)
           return send(
             reply,
+            SdkVaultedListResponse,
             vaultList(await service.sdkVaulted(session(request), limit, after), (t) => renderInstrument(t)),
           );
         const customerId = request.query.customer_id;
         if (customerId === undefined) {
           throw validationError('PaymentInstrumentsQuery', [{ path: '$.customer_id', description: 'customer_id is required.' }]);
         }
-        return send(reply, vaultList(await service.vaulted(merchantOf(request), customerId, limit, after), renderVaulted));
+        return send(
+          reply,
+          VaultedListResponse,
+          vaultList(await service.vaulted(merchantOf(request), customerId, limit, after), renderVaulted),
+        );
       },
     );
 
@@ -477,7 +508,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           tags,
           params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
           response: {
-            200: Type.Object({ id: Type.String(), deleted: Type.Boolean() }),
+            200: DeletedResponse,
             ...errorResponses(...sdkErrors, 'InvalidPaymentInstrumentToken'),
           },
         },
@@ -500,7 +531,8 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           },
         },
       },
-      async (request, reply) => send(reply, await service.exchange(session(request), request.params.id, request.body.cvv)),
+      async (request, reply) =>
+        send(reply, InstrumentResponse, await service.exchange(session(request), request.params.id, request.body.cvv)),
     );
 
     app.post(
@@ -515,7 +547,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           tags,
           body: CreatePaymentBody,
           response: {
-            200: PaymentResponse,
+            200: EitherPaymentResponse,
             ...errorResponses(
               ...COMMON,
               ...BODY,
@@ -537,12 +569,8 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           throw validationError('PaymentCreationAPIRequest', [{ path: '$', description: 'The SDK sends paymentMethodToken only.' }]);
         }
         const payment = await service.create(ctxOf(request), caller, body, idempotencyKey(request));
-        return send(
-          reply,
-          caller.session
-            ? renderSdkPayment(payment, service.actionToken)
-            : render(request, payment, wantsEvents((request.body as { expand?: unknown }).expand)),
-        );
+        if (caller.session) return send(reply, SdkPaymentResponse, renderSdkPayment(payment, service.actionToken));
+        return send(reply, PaymentResponse, render(request, payment, wantsEvents((request.body as { expand?: unknown }).expand)));
       },
     );
 
@@ -559,7 +587,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           params: PaymentIdParams,
           body: ResumeBody,
           response: {
-            200: PaymentResponse,
+            200: EitherPaymentResponse,
             ...errorResponses(...COMMON, ...BODY, 'ClientSessionValidationError', ...ACTION_ERRORS, 'NoActionsToHandle'),
           },
         },
@@ -567,7 +595,8 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
       async (request, reply) => {
         const caller = callerOf(request);
         const payment = await service.resume(ctxOf(request), caller, request.params.id, request.body.resumeToken, idempotencyKey(request));
-        return send(reply, caller.session ? renderSdkPayment(payment, service.actionToken) : render(request, payment, false));
+        if (caller.session) return send(reply, SdkPaymentResponse, renderSdkPayment(payment, service.actionToken));
+        return send(reply, PaymentResponse, render(request, payment, false));
       },
     );
 
@@ -581,13 +610,17 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           params: TokenParams,
           body: ThreeDSContinueBody,
           response: {
-            200: Type.Object({}, { title: 'ThreeDSContinueResponse', additionalProperties: true }),
+            200: ThreeDSContinueResponse,
             ...errorResponses(...sdkErrors, ...BODY, 'PaymentError'),
           },
         },
       },
       async (request, reply) =>
-        send(reply, await service.continueThreeDS(ctxOf(request), session(request), request.params.paymentMethodToken)),
+        send(
+          reply,
+          ThreeDSContinueResponse,
+          await service.continueThreeDS(ctxOf(request), session(request), request.params.paymentMethodToken),
+        ),
     );
 
     app.post(
@@ -599,7 +632,7 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           tags,
           params: TokenParams,
           response: {
-            200: Type.Object({}, { title: 'ThreeDSAuthResponse', description: 'Never sent: this route always answers 400 PaymentError.' }),
+            200: ThreeDSAuthResponse,
             ...errorResponses(...sdkErrors, 'PaymentError'),
           },
         },
@@ -621,15 +654,12 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           tags,
           params: bin,
           response: {
-            200: Type.Object(
-              { networks: Type.Array(Type.Object({ displayName: Type.String(), value: Type.String() })) },
-              { title: 'BinNetworksResponse' },
-            ),
+            200: BinNetworksResponse,
             ...errorResponses(...sdkErrors),
           },
         },
       },
-      async (request, reply) => send(reply, networksResponse(request.params.bin)),
+      async (request, reply) => send(reply, BinNetworksResponse, networksResponse(request.params.bin)),
     );
     app.get(
       '/v1/bin-data/:bin',
@@ -640,18 +670,12 @@ export function paymentRoutes(service: PaymentService, pipeline: Pipeline) {
           tags,
           params: bin,
           response: {
-            200: Type.Object(
-              {
-                firstDigits: Type.Optional(Type.String()),
-                binData: Type.Array(Type.Object({ displayName: Type.String(), network: Type.String(), accountFundingType: Type.String() })),
-              },
-              { title: 'BinDataResponse' },
-            ),
+            200: BinDataResponse,
             ...errorResponses(...sdkErrors),
           },
         },
       },
-      async (request, reply) => send(reply, binDataResponse(request.params.bin)),
+      async (request, reply) => send(reply, BinDataResponse, binDataResponse(request.params.bin)),
     );
   };
 

@@ -1,6 +1,5 @@
 // The shapes of the payments routes' requests, written once each (TypeBox: Ajv validates with them and
-// the OpenAPI document shows them). Answers are built by payment.ts and sent as they are; their
-// schemas here are for the document. Titles are Primer's schema names, which errors name as `model`.
+// the OpenAPI document shows them); responses.ts has the answers'. Titles are Primer's schema names, which errors name as `model`.
 import { Type, type Static } from 'typebox';
 import { AUTHORIZATION_TYPES, FIRST_PAYMENT_REASONS, PAYMENT_TYPES } from '../sessions/enums.ts';
 import { CountryCode, CurrencyCode, Customer, Metadata, Money, Order, StringEnum, Text } from '../sessions/schemas.ts';
@@ -122,10 +121,3 @@ export const PAYMENT_FIELD_VERSIONS = [
   { path: ['paymentMethod', 'vaultOnAgreement'], version: '2.4', label: 'vaultOnAgreement' },
   { path: ['paymentMethod', 'firstPaymentReason'], version: '2.4', label: 'firstPaymentReason' },
 ] as const;
-
-/** Documentation only: the payment as GET answers it (payment.ts builds it). */
-export const PaymentResponse = Type.Object({}, { title: 'PaymentAPIResponse', additionalProperties: true });
-export const PaymentListResponse = Type.Object({}, { title: 'PaymentListAPIResponse', additionalProperties: true });
-export const VaultedResponse = Type.Object({}, { title: 'MerchantPaymentMethodTokenAPIResponse', additionalProperties: true });
-export const VaultedListResponse = Type.Object({}, { title: 'MerchantPaymentMethodTokenListAPIResponse', additionalProperties: true });
-export const InstrumentResponse = Type.Object({}, { title: 'PaymentInstrumentResponse', additionalProperties: true });

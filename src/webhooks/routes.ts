@@ -13,6 +13,18 @@ import type { PaymentStore } from '../payments/payment.store.ts';
 import { sessionHistory } from '../sessions/history.ts';
 import type { SessionStore } from '../sessions/session.store.ts';
 import { byEvent, historyEntries } from './history.ts';
+import {
+  Deleted,
+  PaymentEventList,
+  SessionEventList,
+  WebhookDelivery,
+  WebhookDeliveryDetail,
+  WebhookDeliveryList,
+  WebhookEndpoint,
+  WebhookEndpointList,
+  WebhookEndpointWithSecret,
+  WebhookTestResult,
+} from './schemas.ts';
 import type { WebhookService } from './service.ts';
 
 const SCOPE = 'webhooks:write';
@@ -21,7 +33,6 @@ const BODY = ['RequestValidationError', 'InvalidRequestBody', 'UnsupportedMediaT
 const tags = ['Webhooks'];
 const merchantOf = (request: FastifyRequest) => (request.ctx as Context & { merchantId: string }).merchantId;
 const Id = Type.Object({ id: Type.String({ maxLength: 100 }) });
-const Any = (title: string) => Type.Object({}, { title, additionalProperties: true });
 
 const EndpointBody = Type.Object(
   {
@@ -31,48 +42,6 @@ const EndpointBody = Type.Object(
     version: Type.Optional(Type.String({ maxLength: 8 })),
   },
   { title: 'WebhookEndpointRequest', additionalProperties: false },
-);
-
-const Headers = Type.Record(Type.String(), Type.String());
-const Attempt = Type.Object(
-  {
-    attempt: Type.Integer({ description: "The delivery's attempt number, from 1" }),
-    date: Type.String({ description: 'When it started' }),
-    durationMs: Type.Integer(),
-    request: Type.Optional(
-      Type.Object(
-        { headers: Headers, body: Type.String() },
-        { description: 'What was sent (the signatures, never the secret); absent when nothing was' },
-      ),
-    ),
-    response: Type.Optional(
-      Type.Object(
-        { statusCode: Type.Integer(), headers: Headers, body: Type.String({ description: 'At most its first 4 KiB' }) },
-        { description: "The receiver's answer; absent when it gave none" },
-      ),
-    ),
-    outcome: Type.String({ description: "What happened, in Kassa's words" }),
-  },
-  { title: 'WebhookAttempt' },
-);
-const DeliveryDetail = Type.Object(
-  {
-    id: Type.String(),
-    endpointId: Type.String(),
-    eventId: Type.String(),
-    eventType: Type.String(),
-    paymentId: Type.Optional(Type.String()),
-    clientSessionId: Type.Optional(Type.String()),
-    status: Type.Union([Type.Literal('PENDING'), Type.Literal('DELIVERED'), Type.Literal('FAILED')]),
-    attempts: Type.Integer(),
-    nextAttemptAt: Type.Optional(Type.String({ description: 'While PENDING: when it is tried next' })),
-    lastStatusCode: Type.Optional(Type.Integer()),
-    lastError: Type.Optional(Type.String()),
-    createdAt: Type.String(),
-    deliveredAt: Type.Optional(Type.String()),
-    attemptLog: Type.Array(Attempt, { description: 'Oldest first; the last 10 attempts' }),
-  },
-  { title: 'WebhookDeliveryDetail' },
 );
 
 export function webhookRoutes(service: WebhookService, payments: PaymentStore, sessions: SessionStore, pipeline: Pipeline) {
@@ -88,7 +57,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: 'Add a webhook endpoint (its secret is shown once)',
           tags,
           body: EndpointBody,
-          response: { 200: Any('WebhookEndpointWithSecret'), ...errorResponses(...COMMON, ...BODY, 'WebhookEndpointLimitExceeded') },
+          response: { 200: WebhookEndpointWithSecret, ...errorResponses(...COMMON, ...BODY, 'WebhookEndpointLimitExceeded') },
         },
       },
       async (request) => service.createEndpoint(merchantOf(request), request.body),
@@ -100,7 +69,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
         schema: {
           summary: "The merchant's webhook endpoints",
           tags,
-          response: { 200: Any('WebhookEndpointList'), ...errorResponses(...COMMON) },
+          response: { 200: WebhookEndpointList, ...errorResponses(...COMMON) },
         },
       },
       async (request) => ({ data: await service.endpoints(merchantOf(request)) }),
@@ -113,7 +82,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: 'A webhook endpoint',
           tags,
           params: Id,
-          response: { 200: Any('WebhookEndpoint'), ...errorResponses(...COMMON, 'NotFound') },
+          response: { 200: WebhookEndpoint, ...errorResponses(...COMMON, 'NotFound') },
         },
       },
       async (request) => {
@@ -128,7 +97,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: 'Delete a webhook endpoint',
           tags,
           params: Id,
-          response: { 200: Any('Deleted'), ...errorResponses(...COMMON, 'NotFound') },
+          response: { 200: Deleted, ...errorResponses(...COMMON, 'NotFound') },
         },
       },
       async (request) => service.deleteEndpoint(merchantOf(request), request.params.id),
@@ -141,7 +110,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: 'A new signing secret (shown once); the old one also signs for 24 h',
           tags,
           params: Id,
-          response: { 200: Any('WebhookEndpointWithSecret'), ...errorResponses(...COMMON, 'NotFound') },
+          response: { 200: WebhookEndpointWithSecret, ...errorResponses(...COMMON, 'NotFound') },
         },
       },
       async (request) => service.rotateSecret(merchantOf(request), request.params.id),
@@ -154,7 +123,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: 'Enable a webhook endpoint again (one disabled after failing for days): new events get deliveries',
           tags,
           params: Id,
-          response: { 200: Any('WebhookEndpoint'), ...errorResponses(...COMMON, 'NotFound') },
+          response: { 200: WebhookEndpoint, ...errorResponses(...COMMON, 'NotFound') },
         },
       },
       async (request) => service.enableEndpoint(merchantOf(request), request.params.id),
@@ -167,7 +136,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: 'Send a signed KASSA.TEST event to the endpoint now',
           tags,
           params: Id,
-          response: { 200: Any('WebhookTestResult'), ...errorResponses(...COMMON, 'NotFound') },
+          response: { 200: WebhookTestResult, ...errorResponses(...COMMON, 'NotFound') },
         },
       },
       async (request) => service.test(merchantOf(request), request.params.id),
@@ -190,7 +159,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
             },
             { additionalProperties: false },
           ),
-          response: { 200: Any('WebhookDeliveryList'), ...errorResponses(...COMMON, 'RequestValidationError') },
+          response: { 200: WebhookDeliveryList, ...errorResponses(...COMMON, 'RequestValidationError') },
         },
       },
       async (request) => {
@@ -211,7 +180,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: 'A webhook delivery with its attempts (the delivery log) and, while PENDING, its next attempt',
           tags,
           params: Id,
-          response: { 200: DeliveryDetail, ...errorResponses(...COMMON, 'NotFound') },
+          response: { 200: WebhookDeliveryDetail, ...errorResponses(...COMMON, 'NotFound') },
         },
       },
       async (request) => service.delivery(merchantOf(request), request.params.id),
@@ -224,7 +193,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: 'Send a delivery again, now',
           tags,
           params: Id,
-          response: { 200: Any('WebhookDelivery'), ...errorResponses(...COMMON, 'NotFound') },
+          response: { 200: WebhookDelivery, ...errorResponses(...COMMON, 'NotFound') },
         },
       },
       async (request) => service.redeliver(merchantOf(request), request.params.id),
@@ -239,7 +208,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: "A payment's history: each change's event",
           tags: ['Payments API'],
           params: Id,
-          response: { 200: Any('PaymentEventList'), ...errorResponses(...COMMON, 'PaymentError') },
+          response: { 200: PaymentEventList, ...errorResponses(...COMMON, 'PaymentError') },
         },
       },
       async (request) => {
@@ -269,7 +238,7 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
           summary: "A client session's history: each change's event",
           tags: ['Client Session API'],
           params: Id,
-          response: { 200: Any('SessionEventList'), ...errorResponses(...COMMON, 'SessionNotFound') },
+          response: { 200: SessionEventList, ...errorResponses(...COMMON, 'SessionNotFound') },
         },
       },
       async (request) => {

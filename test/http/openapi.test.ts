@@ -131,6 +131,29 @@ describe('the OpenAPI document', () => {
       assert.match(detail.responses['404'].description, /^SessionNotFound: /);
     });
 
+    test("every operation's 200 has a real schema: not empty, not an open object, not any value", () => {
+      const resolve = (schema: Record<string, unknown>): Record<string, unknown> => {
+        const ref = schema.$ref;
+        return typeof ref === 'string' ? resolve(doc.components.schemas[ref.replace('#/components/schemas/', '')]!) : schema;
+      };
+      const empty: string[] = [];
+      for (const [path, ops] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(ops)) {
+          const content = op.responses['200']?.content ?? {};
+          // A page (HTML, text) is described by its media type; a JSON answer by its schema.
+          const json = Object.entries(content).filter(([type]) => type.includes('json'));
+          for (const [type, { schema }] of json) {
+            const s = resolve(schema);
+            const keys = Object.keys(s).filter((k) => !['title', 'description', 'additionalProperties'].includes(k));
+            const open =
+              s.type === 'object' && Object.keys((s.properties as object | undefined) ?? {}).length === 0 && !s.patternProperties;
+            if (keys.length === 0 || open) empty.push(`${method} ${path} ${type}`);
+          }
+        }
+      }
+      assert.deepEqual(empty, []);
+    });
+
     test('a model the routes repeat is in components once, under its title, and referred to', () => {
       // Every titled schema in the document, as text, by title: a title whose copies are all the same
       // schema is written once (a title some routes use for variants, a request's and a response's,

@@ -1,0 +1,259 @@
+// The shapes of the payments routes' answers, written once each: the OpenAPI document shows them and
+// fast-json-stringify writes them (lib/serialize.ts), in the order declared here, which is the order
+// payment.ts builds them. Titles are Primer's schema names (primer-openapi-v2.4.yml).
+import { Type, type TSchema } from 'typebox';
+import { withoutRequired } from '../lib/serialize.ts';
+import { Customer, Metadata, Order } from '../sessions/schemas.ts';
+
+const Str = (description?: string) => Type.String(description ? { description } : {});
+const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
+const When = Str('UTC, no zone designator, microseconds');
+
+/** Primer's answers echo the order and customer as sent: the request schemas, with nothing required. */
+const echoed = <T extends TSchema>(schema: T): T => withoutRequired(schema);
+
+export const StatusReason = Type.Object(
+  {
+    type: Str('APPLICATION_ERROR, GATEWAY_REJECTED, ISSUER_DECLINED or GATEWAY_TIMEOUT (2.4)'),
+    declineType: Opt(Str()),
+    code: Opt(Str()),
+    message: Opt(Str()),
+    paymentMethodResultCode: Opt(Str()),
+    paymentMethodResultMessage: Opt(Str()),
+    advisedAction: Opt(Str()),
+  },
+  { title: 'StatusReasonAPISchema' },
+);
+
+const BinData = Type.Object(
+  {
+    network: Str(),
+    regionalRestriction: Str(),
+    accountNumberType: Str(),
+    accountFundingType: Str(),
+    prepaidReloadableIndicator: Str(),
+    productUsageType: Str(),
+    productCode: Str(),
+    productName: Str(),
+  },
+  { title: 'BinDataAPISchema' },
+);
+
+/** What a token keeps of a card: never its number or CVV. */
+export const CardData = Type.Object(
+  {
+    first6Digits: Str(),
+    last4Digits: Str(),
+    expirationMonth: Str(),
+    expirationYear: Str(),
+    cardholderName: Opt(Str()),
+    network: Str(),
+    isNetworkTokenized: Type.Boolean(),
+    binData: BinData,
+  },
+  { title: 'PaymentCardTokenAPISchema' },
+);
+
+export const ThreeDSecureAuthentication = Type.Object(
+  {
+    responseCode: Str('NOT_PERFORMED, AUTH_SUCCESS or AUTH_FAILED'),
+    protocolVersion: Opt(Str()),
+    challengeIssued: Opt(Type.Boolean()),
+    reasonCode: Opt(Str()),
+  },
+  { title: 'ThreeDSecureAuthResponseAPISchema' },
+);
+
+const RequiredAction = Type.Object(
+  { name: Str('3DS_AUTHENTICATION or PROCESSOR_3DS'), description: Str(), clientToken: Str() },
+  { title: 'PaymentRequiredActionAPISchema' },
+);
+
+const TransactionEvent = Type.Object(
+  { id: Str(), date: When, type: Str(), amount: Opt(Type.Integer()), final: Opt(Type.Boolean()) },
+  { title: 'TransactionEventAPISchema' },
+);
+
+const Transaction = Type.Object(
+  {
+    id: Str(),
+    date: When,
+    amount: Type.Integer(),
+    currencyCode: Str(),
+    orderId: Str(),
+    transactionType: Str('SALE or REFUND'),
+    type: Str('SALE or REFUND'),
+    processorTransactionId: Str(),
+    processorName: Str(),
+    processor: Str(),
+    processorMerchantId: Str(),
+    processorStatus: Str(),
+    status: Str(),
+    processorStatusReason: Opt(StatusReason),
+    cardTokenType: Str(),
+    reason: Opt(Str()),
+    events: Opt(Type.Array(TransactionEvent, { description: 'With expand=transactions.events (2.4)' })),
+  },
+  { title: 'TransactionOverviewAPISchema' },
+);
+
+/** The server's payment: GET /payments/{id}, creation and every action. */
+export const PaymentResponse = Type.Object(
+  {
+    id: Str(),
+    date: When,
+    dateUpdated: When,
+    status: Str(),
+    cardTokenType: Str(),
+    orderId: Str(),
+    currencyCode: Str(),
+    amount: Type.Integer(),
+    order: Opt(echoed(Order)),
+    customerId: Opt(Str()),
+    customer: Opt(echoed(Customer)),
+    metadata: Opt(Metadata),
+    paymentMethod: Type.Object(
+      {
+        descriptor: Opt(Str()),
+        paymentType: Opt(Str()),
+        paymentMethodToken: Str(),
+        isVaulted: Type.Boolean(),
+        analyticsId: Str(),
+        paymentMethodType: Str(),
+        paymentMethodData: CardData,
+        threeDSecureAuthentication: ThreeDSecureAuthentication,
+        authorizationType: Str('FINAL or ESTIMATED'),
+      },
+      { title: 'PaymentResponsePaymentMethodOptionsAPISchema' },
+    ),
+    processor: Type.Object(
+      { name: Str(), processorMerchantId: Str(), amountCaptured: Type.Integer(), amountRefunded: Type.Integer() },
+      { title: 'PaymentResponseProcessorAPISchema' },
+    ),
+    requiredAction: Opt(RequiredAction),
+    statusReason: Opt(StatusReason),
+    transactions: Type.Array(Transaction),
+    riskData: Type.Object(
+      { cvvCheck: Type.Object({ source: Str(), result: Str() }, { title: 'CvvCheckAPISchema' }) },
+      { title: 'RiskDataAPISchema' },
+    ),
+  },
+  { title: 'PaymentAPIResponse' },
+);
+
+/** What the SDKs decode after POST /payments and resume (docs/sdk.md, "Payments"). */
+export const SdkPaymentResponse = Type.Object(
+  {
+    id: Str(),
+    date: When,
+    dateUpdated: When,
+    orderId: Str(),
+    currencyCode: Str(),
+    amount: Type.Integer(),
+    customerId: Opt(Str()),
+    status: Str('PENDING, SUCCESS or FAILED'),
+    requiredAction: Opt(RequiredAction),
+    showSuccessCheckoutOnPendingPayment: Opt(Type.Boolean()),
+    checkoutOutcome: Opt(Str()),
+    paymentFailureReason: Opt(Str()),
+  },
+  { title: 'SdkPaymentResponse' },
+);
+
+/** POST /payments and resume: the server's shape with X-Api-Key, the SDK's with a client token. */
+export const EitherPaymentResponse = Type.Union([PaymentResponse, SdkPaymentResponse]);
+
+const PaymentSummary = Type.Object(
+  {
+    id: Str(),
+    date: When,
+    dateUpdated: When,
+    status: Str(),
+    orderId: Str(),
+    processor: Type.Object({ name: Str(), processorMerchantId: Str() }),
+    currencyCode: Str(),
+    amount: Type.Integer(),
+    metadata: Opt(Metadata),
+  },
+  { title: 'PaymentSummaryAPISchema' },
+);
+
+export const PaymentListResponse = Type.Object(
+  { data: Type.Array(PaymentSummary), nextCursor: Opt(Str()), prevCursor: Opt(Str()) },
+  { title: 'PaymentListAPIResponse' },
+);
+
+/** The SDK's tokenize and exchange answer, and a row of the SDK's vault list (`id` instead of `token`). */
+export const InstrumentResponse = Type.Object(
+  {
+    id: Opt(Str('The saved card (vpm_…), on a MULTI_USE row')),
+    token: Opt(Str('The SINGLE_USE token')),
+    tokenType: Str('SINGLE_USE or MULTI_USE'),
+    analyticsId: Str(),
+    isVaulted: Type.Boolean(),
+    paymentInstrumentType: Str(),
+    paymentMethodType: Str(),
+    paymentInstrumentData: CardData,
+    threeDSecureAuthentication: ThreeDSecureAuthentication,
+    vaultData: Opt(Type.Object({ customerId: Str() })),
+  },
+  { title: 'PaymentInstrumentResponse' },
+);
+
+/** The server's saved card. */
+export const VaultedResponse = Type.Object(
+  {
+    createdAt: When,
+    token: Str(),
+    tokenType: Str(),
+    analyticsId: Str(),
+    paymentMethodType: Str(),
+    paymentMethodData: CardData,
+    customerId: Str(),
+    default: Type.Boolean(),
+    deleted: Type.Boolean(),
+    deletedAt: Opt(When),
+  },
+  { title: 'MerchantPaymentMethodTokenAPIResponse' },
+);
+
+const page = { nextCursor: Opt(Str('Another page follows: send it as cursor')) };
+export const VaultedListResponse = Type.Object(
+  { data: Type.Array(VaultedResponse), ...page },
+  { title: 'MerchantPaymentMethodTokenListAPIResponse' },
+);
+export const SdkVaultedListResponse = Type.Object({ data: Type.Array(InstrumentResponse), ...page }, { title: 'PaymentInstrumentList' });
+/** GET /payment-instruments: the server's list with X-Api-Key, the SDK's with a client token. */
+export const EitherVaultedListResponse = Type.Union([VaultedListResponse, SdkVaultedListResponse]);
+
+export const DeletedResponse = Type.Object({ id: Str(), deleted: Type.Boolean() }, { title: 'DeletedPaymentInstrument' });
+
+export const ThreeDSContinueResponse = Type.Object(
+  {
+    token: InstrumentResponse,
+    resumeToken: Str('Send it to POST /payments/{id}/resume'),
+    authentication: ThreeDSecureAuthentication,
+  },
+  { title: 'ThreeDSContinueResponse' },
+);
+
+export const SandboxThreeDSResponse = Type.Object({ resumeToken: Str() }, { title: 'SandboxThreeDSResponse' });
+
+/** Never sent: /3ds/{token}/auth always answers 400; documented with the error's envelope instead. */
+export const ThreeDSAuthResponse = Type.Object(
+  { resumeToken: Str() },
+  { title: 'ThreeDSAuthResponse', description: 'Never sent: this route always answers 400 PaymentError.' },
+);
+
+export const BinNetworksResponse = Type.Object(
+  { networks: Type.Array(Type.Object({ displayName: Str(), value: Str() })) },
+  { title: 'BinNetworksResponse' },
+);
+
+export const BinDataResponse = Type.Object(
+  {
+    firstDigits: Opt(Str()),
+    binData: Type.Array(Type.Object({ displayName: Str(), network: Str(), accountFundingType: Str() })),
+  },
+  { title: 'BinDataResponse' },
+);

@@ -27,7 +27,8 @@ import { serializer } from './lib/serialize.ts';
 import { Merchants } from './merchants/merchants.ts';
 import { PaymentOverview } from './payments/overview.ts';
 import { startJobRunner, type JobRunner } from './payments/jobs.ts';
-import { paymentRoutes } from './payments/routes.ts';
+import { paymentSdkRoutes } from './payments/sdk-routes.ts';
+import { paymentServerRoutes } from './payments/server-routes.ts';
 import { createPaymentService } from './payments/create.ts';
 import { threeDSPageRoutes } from './payments/three-ds-page.ts';
 import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.ts';
@@ -203,7 +204,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.redirect('/dashboard');
   });
   await app.register(sessionRoutes(sessions, pipeline));
-  const paymentsRoutes = deps.config.payments ? paymentRoutes(payments, pipeline) : undefined;
+  const paymentsRoutes = deps.config.payments
+    ? { server: paymentServerRoutes(payments, pipeline), browser: paymentSdkRoutes(payments, pipeline) }
+    : undefined;
   if (paymentsRoutes) {
     await app.register(paymentsRoutes.server);
     const jobs = startJobRunner(store.payments, payments, deps.clock, deps.logger, deps.jobPollMs);

@@ -36,16 +36,8 @@ import { Draft } from './draft.ts';
 import type { CompleteKey, KeyedRequest, PaymentKeys } from './idempotency.ts';
 import type { OpenAction, PaymentData, ThreeDSResult } from './payment.ts';
 import { renderInstrument } from './payment.ts';
-import type {
-  Locked,
-  PaymentCursor,
-  PaymentFilter,
-  PaymentJob,
-  SavedCardOf,
-  StoredPayment,
-  StoredToken,
-  VaultCursor,
-} from './payment.store.ts';
+import type { Locked, PaymentJob, SavedCardOf, StoredPayment, StoredToken, VaultCursor } from './payment.store.ts';
+import { searchPayments } from './listing.ts';
 import { PAYMENT_FIELD_VERSIONS } from './schemas.ts';
 import {
   adjust,
@@ -65,8 +57,6 @@ import { exchangeToken, liveToken, vaultPage, vaultToken, type VaultPage } from 
 export const FAILED_REQUEST_LIMIT = 100;
 /** Payment method tokens one client session may make (tokenize and exchange); a checkout makes a handful. */
 export const SESSION_TOKEN_LIMIT = 100;
-/** Saved cards a vault list answers when no limit is asked, and the most it answers. */
-export const VAULT_PAGE_SIZE = 100;
 const CARD_FINGERPRINT = 'card-fingerprint';
 const ACTION_SEAL = 'payment-action-token';
 const RESUME = 'resume-token';
@@ -399,8 +389,9 @@ export class PaymentService {
     return payment;
   }
 
-  list(merchantId: string, filter: PaymentFilter, limit: number, cursor?: PaymentCursor): Promise<StoredPayment[]> {
-    return this.store.list(merchantId, filter, limit, cursor);
+  /** GET /payments: the query read, a page of the merchant's payments with its cursors (listing.ts). */
+  search(merchantId: string, query: Record<string, string | string[] | undefined>) {
+    return searchPayments(query, (filter, limit, cursor) => this.store.list(merchantId, filter, limit, cursor));
   }
 
   // ---- Actions ------------------------------------------------------------------------------------

@@ -4,110 +4,44 @@
 // in turn: a test process costs a second of CPU to start, and there would be seventy-five of them.
 // The servers the tests start run compiled too.
 //
-// Engines: the suites listed in ON_BOTH_ENGINES build their app with test/support/app.ts, which puts
-// it on SQLite, or on PostgreSQL when KASSA_TEST_ENGINE=postgres; a full run runs them a second time
-// that way, alongside the first run. (The store contract suites run on both engines by themselves.)
+// Engines: each test file says on its first line which engines it runs on (scripts/test-files.mjs):
+// `// engines: sqlite, postgres` files build their app with test/support/app.ts, which puts it on
+// SQLite, or on PostgreSQL when KASSA_TEST_ENGINE=postgres, and a full run runs them a second time that
+// way, alongside the first run; `in-file` files (the store contracts, most e2e tests) open each engine
+// themselves. A file without a valid declaration fails the run before anything starts.
+//
+// Lanes are balanced by what each file took in the last full run that passed, which that run records
+// in test/.durations.json (commit it when it has moved); a file not in it weighs a second.
 //
 // PostgreSQL: unless TEST_DATABASE_URL names a server, a throwaway one is started for the run (see
-// throwaway-postgres.mjs) and passed to the tests as TEST_DATABASE_URL; each test makes its own
-// database on it.
+// throwaway-postgres.mjs) and passed to the tests as TEST_DATABASE_URL; each test takes a schema of its
+// own on it (test/support/postgres.ts).
 //
 // Usage: npm test [-- test/file.test.ts ...]   (named files run once each, on SQLite, or on PostgreSQL
 // with KASSA_TEST_ENGINE=postgres). A single file also runs from source: node --import tsx --test <file>.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { declaredTestFiles, runsOn } from './test-files.mjs';
 import { startThrowawayPostgres } from './throwaway-postgres.mjs';
-
-/** Suites whose every test runs on SQLite and again on PostgreSQL: folders (ending in /) or files. */
-const ON_BOTH_ENGINES = [
-  'test/http/',
-  'test/checkout/',
-  'test/dashboard/dashboard.test.ts',
-  'test/sessions/concurrent-writes.test.ts',
-  'test/sessions/create.http.test.ts',
-  'test/sessions/patch.http.test.ts',
-  'test/sessions/primer-openapi.http.test.ts',
-  'test/payments/payments.http.test.ts',
-  'test/payments/primer-letter.http.test.ts',
-  'test/payments/primer-openapi.http.test.ts',
-  'test/payments/sdk.http.test.ts',
-  'test/payments/three-ds-page.http.test.ts',
-  'test/payments/vault.http.test.ts',
-  'test/reliability/api-keys.test.ts',
-  'test/reliability/etag.test.ts',
-  'test/reliability/expiry.test.ts',
-  'test/reliability/fuzz.test.ts',
-  'test/reliability/hostile-input.test.ts',
-  'test/reliability/idempotency.test.ts',
-  'test/reliability/rate-limit.test.ts',
-  'test/reliability/secrets-in-logs.test.ts',
-  'test/webhooks/sending.http.test.ts',
-  'test/webhooks/webhooks.http.test.ts',
-  'test/webhooks/endpoints-log.http.test.ts',
-];
 
 /** Lanes per engine. Most tests wait on disks, sockets and child processes, so lanes overlap well. */
 const LANES = { sqlite: 3, postgres: 2 };
 
-/**
- * Seconds a file takes in a full run (its tests' durations in a run's log, rounded), where it is far
- * from the usual second: lanes are balanced with them, one table per engine. The files that start
- * processes weigh most: they wait on them.
- */
-const WEIGHTS = {
-  sqlite: {
-    'test/e2e/webhooks.e2e.test.ts': 40,
-    'test/e2e/dashboard.browser.test.ts': 26,
-    'test/e2e/postgres-outage.test.ts': 25,
-    'test/e2e/payments.e2e.test.ts': 17,
-    'test/e2e/several-processes.test.ts': 17,
-    'test/reliability/shutdown.test.ts': 24,
-    'test/cli/cli.test.ts': 15,
-    'test/e2e/restart.e2e.test.ts': 14,
-    'test/e2e/start.e2e.test.ts': 6,
-    'test/reliability/crash-idempotency.test.ts': 11,
-    'test/reliability/durability.test.ts': 10,
-    'test/http/errors.http.test.ts': 6,
-    'test/reliability/fuzz.test.ts': 5,
-    'test/dashboard/dashboard.test.ts': 5,
-    'test/payments/primer-openapi.http.test.ts': 5,
-    'test/webhooks/webhooks.http.test.ts': 4,
-    'test/checkout/checkout-config.test.ts': 4,
-    'test/checkout/actions.test.ts': 3,
-    'test/payments/payments.http.test.ts': 3,
-    'test/code-cache.test.ts': 2.5,
-    'test/http/framework-answers.test.ts': 2.5,
-    'test/payments/sdk.http.test.ts': 2.5,
-    'test/checkout/sdk-guards.test.ts': 2.5,
-    'test/cli/webhooks-cli.test.ts': 2,
-    'test/storage/webhooks.contract.test.ts': 2,
-    'test/storage/migrate.test.ts': 2,
-  },
-  postgres: {
-    'test/reliability/fuzz.test.ts': 17,
-    'test/payments/payments.http.test.ts': 16,
-    'test/webhooks/webhooks.http.test.ts': 11,
-    'test/payments/primer-openapi.http.test.ts': 10,
-    'test/dashboard/dashboard.test.ts': 8,
-    'test/http/errors.http.test.ts': 6,
-    'test/reliability/api-keys.test.ts': 5,
-    'test/checkout/actions.test.ts': 4,
-    'test/payments/sdk.http.test.ts': 3.5,
-    'test/checkout/checkout-config.test.ts': 3.5,
-    'test/sessions/primer-openapi.http.test.ts': 3,
-    'test/checkout/flow.e2e.test.ts': 3,
-    'test/sessions/patch.http.test.ts': 2.5,
-    'test/sessions/create.http.test.ts': 2,
-    'test/http/framework-answers.test.ts': 2,
-    'test/reliability/rate-limit.test.ts': 2,
-    'test/http/observability.test.ts': 2,
-    'test/http/openapi.test.ts': 2,
-  },
-};
+/** Seconds each file took in the last full run that passed, per engine: lanes are balanced with them. */
+const DURATIONS = 'test/.durations.json';
 
 /** The whole run is timed, preflight included. */
 const started = Date.now();
+
+// Every file declares its engines, or nothing runs: a file left out of both engines would pass unseen.
+let declared;
+try {
+  declared = declaredTestFiles('test');
+} catch (error) {
+  console.error(`# npm test: ${error.message}`);
+  process.exit(1);
+}
 
 // The throwaway PostgreSQL starts while the preflight runs.
 const postgresStarting = process.env.TEST_DATABASE_URL ? undefined : startThrowawayPostgres();
@@ -134,23 +68,17 @@ if (linted !== 0) await failed(linted, '# npm test: lint failed (npm run format 
 if (compiled !== 0) await failed(compiled, '# npm test: the compiler found errors');
 if (bundled !== 0) await failed(bundled, '# npm test: the bundle failed');
 
-function collect(dir) {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return collect(path);
-    return name.endsWith('.test.ts') ? [path] : [];
-  });
-}
 const normal = (path) => path.split(sep).join('/');
-const onBoth = (file) => ON_BOTH_ENGINES.some((entry) => (entry.endsWith('/') ? normal(file).startsWith(entry) : normal(file) === entry));
 /** Where tsc put a test file. */
 const compiledPath = (file) => join('dist', file.replace(/\.ts$/, '.js'));
+
+const recorded = existsSync(DURATIONS) ? JSON.parse(readFileSync(DURATIONS, 'utf8')) : {};
 
 /** `files` shared out over `count` lane files (the heaviest first, each to the lightest lane). */
 function lanes(files, count, name) {
   const dir = join('dist', 'test', '.lanes');
   mkdirSync(dir, { recursive: true });
-  const weight = (file) => WEIGHTS[name]?.[normal(file)] ?? 1;
+  const weight = (file) => recorded[name]?.[file] ?? 1;
   const buckets = Array.from({ length: Math.min(count, files.length) }, () => ({ files: [], weight: 0 }));
   for (const file of [...files].sort((a, b) => weight(b) - weight(a))) {
     const lightest = buckets.reduce((a, b) => (b.weight < a.weight ? b : a));
@@ -172,10 +100,15 @@ if (server) {
   process.stdout.write(`# throwaway PostgreSQL for this run on port ${server.port} (binaries: ${server.binaries})\n`);
 }
 
-/** Runs test files in one runner; its output streams when `live`, else comes back to print later. */
-function run(list, extraEnv, concurrency, live) {
+/**
+ * Runs test files in one runner; its output streams when `live`, else comes back to print later. With
+ * `durations`, each top-level test's file and duration also go to that file, one JSON line each.
+ */
+function run(list, extraEnv, concurrency, live, durations) {
   return new Promise((resolve) => {
-    const args = ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list];
+    const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
+    if (durations) reporters.push('--test-reporter=./scripts/durations-reporter.mjs', `--test-reporter-destination=${durations}`);
+    const args = ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...list];
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', live ? 'inherit' : 'pipe', live ? 'inherit' : 'pipe'],
       env: { ...env, ...extraEnv },
@@ -187,22 +120,49 @@ function run(list, extraEnv, concurrency, live) {
   });
 }
 
+/** Seconds per test file from a durations reporter's lines, in half seconds (so the record moves little between runs). */
+function weighed(path) {
+  const seconds = {};
+  for (const line of readFileSync(path, 'utf8').split('\n').filter(Boolean)) {
+    const { file, ms } = JSON.parse(line);
+    // Tests are declared in the compiled files (dist/test/….js); the record names the sources.
+    const source = normal(relative('.', file.startsWith('file:') ? new URL(file).pathname : file))
+      .replace(/^dist\//, '')
+      .replace(/\.js$/, '.ts');
+    seconds[source] = (seconds[source] ?? 0) + ms / 1000;
+  }
+  const entries = Object.entries(seconds).map(([file, s]) => [file, Math.max(0.5, Math.round(s * 2) / 2)]);
+  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
+}
+
 const named = process.argv.slice(2);
 let status;
 if (named.length > 0) {
   status = (await run(named.map(compiledPath), {}, 1, true)).status;
 } else {
-  rmSync(join('dist', 'test', '.lanes'), { recursive: true, force: true });
-  const files = collect('test').sort();
-  const both = env.KASSA_TEST_ENGINE ? [] : files.filter(onBoth);
+  const dir = join('dist', 'test', '.lanes');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  // With KASSA_TEST_ENGINE set, every file runs once, on that engine, and nothing is recorded.
+  const chosen = env.KASSA_TEST_ENGINE;
+  const files = declared.filter((f) => chosen || runsOn(f.engines, 'sqlite')).map((f) => f.file);
+  const both = chosen ? [] : declared.filter((f) => runsOn(f.engines, 'postgres')).map((f) => f.file);
+  const record = (engine) => (chosen ? undefined : join(dir, `${engine}.durations`));
   const [first, second] = await Promise.all([
-    run(lanes(files, LANES.sqlite, env.KASSA_TEST_ENGINE ?? 'sqlite'), {}, LANES.sqlite, true),
-    both.length > 0 ? run(lanes(both, LANES.postgres, 'postgres'), { KASSA_TEST_ENGINE: 'postgres' }, LANES.postgres, false) : undefined,
+    run(lanes(files, LANES.sqlite, chosen ?? 'sqlite'), {}, LANES.sqlite, true, record('sqlite')),
+    both.length > 0
+      ? run(lanes(both, LANES.postgres, 'postgres'), { KASSA_TEST_ENGINE: 'postgres' }, LANES.postgres, false, record('postgres'))
+      : undefined,
   ]);
   status = first.status;
   if (second) {
     process.stdout.write(`\n# the suites that run on both engines, again on PostgreSQL (${both.length} files)\n${second.output}`);
     status = Math.max(status, second.status);
+  }
+  if (status === 0 && !chosen) {
+    const durations = { sqlite: weighed(record('sqlite')), postgres: second ? weighed(record('postgres')) : {} };
+    writeFileSync(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);
+    process.stdout.write(`# durations recorded in ${DURATIONS}\n`);
   }
 }
 await server?.destroy();

@@ -1,3 +1,4 @@
+// engines: sqlite
 // The bundled programs start through src/lib/code-cache.cjs (docs/performance.md, "Start-up"): a
 // program runs as the CommonJS module it is, the first start saves V8's compiled code when the process
 // exits, later starts use it, and a changed program is compiled afresh and saved again, even when its

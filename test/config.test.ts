@@ -1,3 +1,4 @@
+// engines: sqlite
 // Environment -> Config, every bad variable named (docs/configuration.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

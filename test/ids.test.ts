@@ -1,3 +1,4 @@
+// engines: sqlite
 // Ids and access tokens come from a pooled CSPRNG buffer (docs/performance.md): they keep their formats and
 // never repeat, across many pool refills.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // POST /client-session/actions: every action type the SDKs send (docs/sdk.md, "Actions"), the change persisted
 // (seen through GET /client-session), bad actions rejected with nothing changed.
 import assert from 'node:assert/strict';

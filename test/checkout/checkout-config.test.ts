@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // The checkout configuration file (KASSA_CHECKOUT_CONFIG): format, defaults, bad entries named at
 // start-up; the payment-method warnings it drives on POST /client-session.
 import assert from 'node:assert/strict';

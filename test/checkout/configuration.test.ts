@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // GET /client-sdk/configuration, decoded with the rules each SDK applies (docs/sdk.md, "The configuration").
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

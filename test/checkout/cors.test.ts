@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // CORS: browsers may call the SDK routes with the headers the SDKs send (docs/sdk.md, "CORS"); the routes
 // that take a secret X-Api-Key get no CORS permission at all.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // End to end over real HTTP on 127.0.0.1: the server creates a session, a "browser" (fetch with an
 // Origin) follows the token to the configuration, sends actions, and the server sees the result.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // The SDK routes are open to the internet: the token is checked before the body is read, bodies are
 // small, and a caller with no token is limited by address.
 import assert from 'node:assert/strict';

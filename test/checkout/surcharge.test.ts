@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // Surcharge arithmetic: per method, per card network, none with a top-level amount, removed on unselect.
 // The pure rules are checked as properties; the HTTP tests show them through the SDK route.
 import assert from 'node:assert/strict';

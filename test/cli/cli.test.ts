@@ -1,3 +1,4 @@
+// engines: sqlite
 // The `kassa` command against a temporary SQLite database, as an operator would run it. A few checks
 // run the real subprocess (the entry point, exit codes, JSON on stdout, serve); the rest call the same
 // runCli in process (a subprocess costs a second of start-up each).

@@ -1,3 +1,4 @@
+// engines: sqlite
 // `kassa payments` against a temporary SQLite database: payments are made through an in-process app
 // on the same file (a session, a tokenized test card, POST /payments), then listed, shown, captured,
 // refunded and cancelled with the CLI, in process (runCli, as test/cli/cli.test.ts does). What the CLI

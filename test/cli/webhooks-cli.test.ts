@@ -1,3 +1,4 @@
+// engines: sqlite
 // `kassa webhooks` against a temporary SQLite database, in process (runCli), beside an in-process app on
 // the same file: endpoints are made, listed, tested, rotated and deleted with the CLI; payments made
 // through the app leave deliveries that the app's dispatcher sends to a real local receiver

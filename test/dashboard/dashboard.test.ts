@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // The dashboard page and its read endpoints, in process.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,3 +1,4 @@
+// engines: sqlite
 // End to end: the real server process (src/main.ts, what `npm start` runs) on a free port and a
 // temporary SQLite file, and the dashboard driven in headless Chromium: sign in, create a session,
 // see it listed, open it; then a paid session's payments and transactions, the payments list and a

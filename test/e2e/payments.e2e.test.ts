@@ -1,3 +1,4 @@
+// engines: in-file
 // A checkout from session to settled payment over real HTTP, as a merchant's server and an SDK would
 // run it: session → tokenize → a 3DS challenge card → continue → resume → capture → refund; on SQLite
 // with one process, and on PostgreSQL with two processes and the calls spread over both. Then the card

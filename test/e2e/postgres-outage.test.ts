@@ -1,3 +1,4 @@
+// engines: in-file
 // PostgreSQL going away under a running Kassa, and not being there at start-up. A throwaway server of
 // this test's own, so stopping it disturbs no other test.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: sqlite
 // The real server over real HTTP: create, restart the process, read the session back with the same
 // token. Tokens survive the restart because the signing secret lives in the DB.
 import { test } from 'node:test';

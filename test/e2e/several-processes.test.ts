@@ -1,3 +1,4 @@
+// engines: in-file
 // Several real Kassa processes on one database, on both engines: a session made through one is read
 // and patched through the other (they share the token signing secret through the database), many
 // concurrent PATCHes of different fields through both processes all survive (no lost update), and a

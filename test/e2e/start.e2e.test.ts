@@ -1,3 +1,4 @@
+// engines: sqlite
 // What the real server says as it starts: the database it opened, and why it cannot listen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

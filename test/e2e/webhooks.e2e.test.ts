@@ -1,3 +1,4 @@
+// engines: in-file
 // Webhooks with real processes (docs/webhooks.md): KASSA_WEBHOOK_URL (and KASSA_WEBHOOK_SECRET) at
 // start-up make the default merchant's endpoint; a payment's events are committed with it, so a
 // process killed after answering, before it could deliver, delivers them once started again (SQLite

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // Every error of the catalogue through HTTP, in Primer's envelope (docs/api.md, "Errors").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

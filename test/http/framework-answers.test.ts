@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // The answers given before any route runs — by the router (414, 400) and by Node's HTTP parser and
 // timers (400, 408, 431) — are Primer's envelope with a diagnosticsId, logged (never with the raw
 // request, at any level) and counted, like every other answer. Real sockets: the parser's errors

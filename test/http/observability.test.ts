@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // Request ids, the one log line per request, Server-Timing and GET /metrics.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // GET /openapi.json: a valid OpenAPI 3.1 document generated from the route schemas, naming every route
 // the app registers with its errors; /docs: the API reference page, served with no CDN.
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
-// Readiness and storage outages through HTTP, in process. scripts/run-tests.mjs runs every file under
-// test/http/ on SQLite and again on PostgreSQL (KASSA_TEST_ENGINE=postgres).
+// engines: sqlite, postgres
+// Readiness and storage outages through HTTP, in process, on the engine test/support/app.ts is given.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Store } from '../../src/storage/store.ts';

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // X-Api-Version (docs/api.md, "Versions"): default 2.1, echoed, unknown rejected, newer fields gated.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

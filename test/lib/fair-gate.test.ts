@@ -1,3 +1,4 @@
+// engines: sqlite
 // The gate in front of the API keys' scrypt hashes (src/lib/fair-gate.ts): its caps as properties,
 // and the turn by owner that keeps one address's backlog from delaying another's first hash.
 import assert from 'node:assert/strict';

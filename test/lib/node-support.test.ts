@@ -1,3 +1,4 @@
+// engines: sqlite
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { endOfLifeWarning } from '../../src/lib/node-support.ts';

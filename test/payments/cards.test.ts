@@ -1,3 +1,4 @@
+// engines: sqlite
 // The test cards and what a card number means (docs/payments.md, "Test cards", "Tokenize", "SDK answers"):
 // every row of the table, co-badge choice, binData, card input checks that never echo a value, BIN lookups.
 import assert from 'node:assert/strict';

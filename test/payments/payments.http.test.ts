@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // The server's Payments API (docs/payments.md): create from the
 // token's session, read and search, every action and every cell of the status table, the test cards,
 // async steps and their jobs, the sandbox helpers, scopes, idempotency, versions, the failed-request

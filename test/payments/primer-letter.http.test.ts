@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // Primer's spec to the letter (issue #20 §4): what a client written from Primer's OpenAPI v2.4 sends is
 // answered as Primer documents it, or refused for a reason docs/api.md lists ("Deviations from
 // Primer's spec"). Runs on both engines.

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // Every 200 of the server's Payments API and vault validates against Primer's published v2.4 OpenAPI
 // schemas (PaymentAPIResponse, PaymentListAPIResponse, MerchantPaymentMethodTokenAPIResponse and its
 // list), strictly: no field Primer's schemas do not name. Two readings of the document, as for the

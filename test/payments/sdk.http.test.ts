@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // The SDK side of the payments sandbox (docs/payments.md, "Tokenize", "Vault", "3DS", "SDK answers"): tokenize with every
 // field rule, the SDK's vault, POST /payments in the shape both mobile decoders accept, 3DS through
 // /3ds/{token}/continue and resume, and the BIN lookups. Calls carry Primer-Client-Token only.

@@ -1,3 +1,4 @@
+// engines: sqlite
 // The payment status machine against docs/payments.md: the status machine table cell by cell, the action amount rules as
 // examples, and random action sequences that must stay inside the table and keep the amounts sound
 // (docs/payments.md, "Payments API", "Status machine").

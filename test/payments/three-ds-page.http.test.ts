@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // The processor 3DS sandbox page (threeDSecureMode PROCESSOR_3DS; docs/payments.md, "3DS"): the
 // action's client token carries redirectUrl and statusUrl; the page authenticates or fails the
 // challenge once; the status the SDK polls turns COMPLETE with the resume token; the page dies with

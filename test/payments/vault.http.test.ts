@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // The vault (docs/payments.md, "Vault"): SINGLE_USE tokens saved as a customer's MULTI_USE
 // tokens with the API key, listed, deleted and made default; the payment options that vault
 // (vaultOnSuccess, vaultOn3DS, vaultOnAgreement); paying again with a MULTI_USE token.

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // API keys at rest and under guessing: the database holds a slow hash and no part of a secret; keys
 // stored before that still work and are rehashed; a client that keeps failing to authenticate is
 // stopped per address (docs/operations.md, "API keys").

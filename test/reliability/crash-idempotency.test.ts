@@ -1,3 +1,4 @@
+// engines: in-file
 // A process that dies after committing a change but before answering: the retry with the same
 // idempotency key replays the committed answer, and the change is not made twice. On SQLite and on
 // PostgreSQL, with real processes and a real SIGKILL (test/support/faults/crash-after-commit.ts).

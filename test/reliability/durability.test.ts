@@ -1,3 +1,4 @@
+// engines: sqlite
 // End to end: a 200 means committed. The real server is killed with SIGKILL in the middle of a stream
 // of creates and patches; after a restart every acknowledged write is there and the file is sound.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // Property-based fuzzing of the session writes (docs/api.md, "Hostile input"). Thousands of generated bodies, valid-ish
 // and hostile, in process. For every one: never a 5xx; a rejected request changes nothing stored; an
 // accepted session reads back exactly as it was returned. Fixed seed in `npm test`; KASSA_FUZZ_RUNS

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { headers, testApp, type TestApp } from '../support/app.ts';

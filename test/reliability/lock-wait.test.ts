@@ -1,3 +1,4 @@
+// engines: sqlite
 // Another process holding SQLite's write lock (tested here with a second connection in BEGIN IMMEDIATE):
 // the event loop keeps answering while writes wait for the lock, the waiting writes commit in order once
 // it is released, and a write that waits past its bound is 503 ServiceUnavailable and changes nothing.

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// engines: sqlite
 // End to end: the real server process, real HTTP over loopback, SIGTERM. Requests are held in flight
 // with Expect: 100-continue: the server says when it has a request, and the test sends the rest of
 // the body when it chooses. Connections are raw sockets, so the test sees exactly which answers

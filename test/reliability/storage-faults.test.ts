@@ -1,3 +1,4 @@
+// engines: sqlite
 // Storage faults on SQLite: a full disk and a damaged file are 503 ServiceUnavailable (never a 500),
 // readiness fails while they last, and a full disk that gets space again needs no restart. (The same
 // rules on PostgreSQL are by error code: test/storage/unavailable.test.ts.)

@@ -1,3 +1,4 @@
+// engines: sqlite
 // The money rules as properties (docs/api.md, "Money"; docs/decisions.md, "Values").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // Through HTTP, writes that arrive together are group-committed (docs/performance.md, "Writes"): every one is answered,
 // every 200 is readable afterwards, and concurrent PATCHes of one session all land.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // POST /client-session (docs/api.md; docs/decisions.md, "Wire format").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

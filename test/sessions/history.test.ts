@@ -1,3 +1,4 @@
+// engines: sqlite
 // A session's history (docs/webhooks.md, "History"): an update stores only the values it changed, at
 // their paths, and the history shows every top-level field it changed as {from, to}, rebuilt from the
 // session as it is now. Properties over sequences of sessions, as stored (JSON) and read back.

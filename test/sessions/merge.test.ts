@@ -1,3 +1,4 @@
+// engines: sqlite
 // PATCH's partial-update rules as properties (docs/decisions.md, "PATCH").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

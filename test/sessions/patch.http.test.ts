@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // PATCH /client-session: Primer's partial-update rules (docs/decisions.md, "PATCH"; docs/api.md, "PATCH").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // Every 200 of the Client Session API validates against Primer's published v2.4 OpenAPI schemas,
 // apart from the two places Kassa follows Primer's observed responses over its schema (docs/decisions.md, "Wire format"):
 // `warnings` is an array, and `clientTokenExpirationDate` has no zone designator.

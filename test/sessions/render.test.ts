@@ -1,3 +1,4 @@
+// engines: sqlite
 // renderSession (plain assignments, no conditional spreads, since it runs on every response): computed amount, Primer's
 // payment-method defaults, empty fields omitted.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: sqlite
 // Unknown nested fields are dropped and reported by JSON path; the body walk keeps one path array for
 // speed, so these pin the paths it reports and what it keeps.
 import assert from 'node:assert/strict';

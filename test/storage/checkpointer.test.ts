@@ -1,3 +1,4 @@
+// engines: sqlite
 // WAL checkpoints from a thread of their own: the writing connection stops checkpointing inside
 // its commits, the worker copies the WAL into the database file, and if the worker fails or stops the
 // automatic checkpoint comes back, so the WAL cannot grow without bound.

@@ -1,3 +1,4 @@
+// engines: in-file
 // What every engine does beyond the feature stores: migrations, readiness, its name.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

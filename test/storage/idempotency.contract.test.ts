@@ -1,3 +1,4 @@
+// engines: in-file
 // The idempotency store's contract, on every engine. A record's answer is stored by the unit of work
 // of the change it answers (complete), by the request that holds the record (its claim).
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: in-file
 // The merchant and API-key stores' contract, on every engine.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// engines: in-file
 // `kassa migrate` (what `npm run migrate` runs), on both engines.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,3 +1,4 @@
+// engines: in-file
 // The payment store's contract, on every engine: tokens, payments, their events and jobs read back as
 // written; a change is serialised per payment across handles (a second process), commits its writes
 // together or not at all; a due job is claimed by exactly one handle; the list filters and pages; the

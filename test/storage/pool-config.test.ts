@@ -1,3 +1,4 @@
+// engines: sqlite
 // KASSA_DB_POOL_SIZE and DATABASE_URL=postgres://… at start-up, and how the pool reconnects.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// engines: in-file
 // The session store's contract, on every engine: what Kassa needs from any storage that keeps sessions.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// engines: in-file
 // The signing-key store's contract, on every engine: every process ends up signing with one key.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// engines: sqlite
 // Which errors mean "storage unreachable right now" (503) rather than a fault (500): by code only.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

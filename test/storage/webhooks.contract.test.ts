@@ -1,3 +1,4 @@
+// engines: in-file
 // The webhook store's contract, on every engine: endpoints read back as written; a payment or session
 // event is the outbox (docs/webhooks.md, "The outbox"): written in its change's unit of work, so a unit
 // that fails leaves none, and fanned out later to one PENDING delivery per endpoint of the merchant

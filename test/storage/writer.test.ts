@@ -1,3 +1,4 @@
+// engines: sqlite
 // Group commit: units of work of one event-loop turn share a transaction, each answered after COMMIT,
 // one failing unit fails alone, and a failed COMMIT answers every unit with an error and keeps nothing.
 // A write lock held by another connection is waited for on timers, in order, up to lockWaitMs.

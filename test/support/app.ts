@@ -1,6 +1,6 @@
 // A fresh Kassa in process on a fresh SQLite file, with a clock the test controls.
-// KASSA_TEST_ENGINE=postgres puts it on a fresh PostgreSQL database instead (see test/support/postgres.ts);
-// scripts/run-tests.mjs runs the files under test/http/ a second time that way.
+// KASSA_TEST_ENGINE=postgres puts it on a schema of its own on PostgreSQL instead (see test/support/postgres.ts);
+// scripts/run-tests.mjs runs the files that declare `// engines: sqlite, postgres` a second time that way.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
-// The storage engines every store contract runs on: SQLite on a fresh file, and a real PostgreSQL (a
-// fresh database per test). `another()` opens an independent handle on the same database, as a second
-// process would have.
+// The storage engines every store contract runs on, in one process: SQLite on a fresh file, and a real
+// PostgreSQL (a migrated schema per test, given back emptied when it ends; see migratedStore).
+// `another()` opens an independent handle on the same database, as a second process would have.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

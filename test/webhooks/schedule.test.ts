@@ -1,3 +1,4 @@
+// engines: sqlite
 // The retry schedule (docs/webhooks.md, "Retries"): after about 10 s, 60 s, 5, 10 and 15 min, each
 // with ±10 % jitter, scaled by KASSA_WEBHOOK_RETRY_SCALE; after the last retry nothing is left.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // Webhooks over HTTP, in process (docs/webhooks.md): the endpoints API (scope webhooks:write), what a
 // receiver gets (the body, the signatures, X-Kassa-Delivery-Id), the retry schedule, redelivery,
 // secret rotation, subscriptions, the outbox (a change and its deliveries commit together), a

@@ -2,10 +2,11 @@
 // merchant's API key (docs/payments.md). Every helper goes through app.inject.
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
+import { defaultCheckoutConfig } from '../../src/checkout/configuration.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import type { CardData } from '../../src/payments/model.ts';
 import { createSession, sdkHeaders } from '../checkout/support.ts';
-import { extraKey, headers, START, type TestApp } from '../support/app.ts';
+import { extraKey, headers, START, testApp, type TestApp } from '../support/app.ts';
 
 /** Test cards by what they do (docs/payments.md, "Test cards"). */
 export const CARDS = {
@@ -47,6 +48,32 @@ export function api(
   if (options.idempotencyKey !== undefined) h['x-idempotency-key'] = options.idempotencyKey;
   return t.app.inject({ method, url, headers: h, ...(payload !== undefined ? { payload: payload as object } : {}) });
 }
+
+/** A POST to one of a payment's actions (`capture`, `refund`, …) with the API key. */
+export const post = (t: TestApp, paymentId: string, action: string, body: unknown = {}, options: Parameters<typeof api>[4] = {}) =>
+  api(t, 'POST', `/payments/${paymentId}/${action}`, body, options);
+
+/** GET /payments/{id}; asserts 200 and returns the body. */
+export const read = async (t: TestApp, paymentId: string, query = '') => {
+  const res = await api(t, 'GET', `/payments/${paymentId}${query}`);
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json() as Record<string, any>;
+};
+
+/** The payment's PAYMENT.STATUS events, as statuses in order. */
+export async function statusEvents(t: TestApp, paymentId: string): Promise<string[]> {
+  return (await t.store.payments.events('mer_default', paymentId)).filter((e) => e.type === 'PAYMENT.STATUS').map((e) => e.status);
+}
+
+/** An app whose sandbox does not authorize on create (payments wait for POST /payments/{id}/authorize). */
+export function idleApp() {
+  const checkout = defaultCheckoutConfig('SANDBOX');
+  checkout.sandbox = { ...checkout.sandbox, authorizeOnCreate: false };
+  return testApp({ checkout });
+}
+
+export const PROCESSOR = { processorMerchantId: 'kassa-sandbox' };
+export const NOT_A_RESUME_TOKEN = '00000000-0000-4000-8000-000000000000';
 
 /** A call as the SDK makes it, with a session's (or a required action's) access token. */
 export function sdk(

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { sha256 } from '../../src/lib/ids.ts';
-import { headers, testApp, type TestApp } from '../support/app.ts';
-import { act, createSession, getSession, sdkHeaders } from './support.ts';
+import { createSession, headers, testApp, type TestApp } from '../support/app.ts';
+import { act, getSession, sdkHeaders } from './support.ts';
 
 const BASE = {
   orderId: 'order-1',

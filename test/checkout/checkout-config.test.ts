@@ -16,9 +16,9 @@ import {
   readCheckoutConfigFile,
 } from '../../src/checkout/configuration.ts';
 import { PAYMENT_METHOD_REQUIREMENTS } from '../../src/sessions/warnings.ts';
-import { testApp } from '../support/app.ts';
+import { createSession, testApp } from '../support/app.ts';
 import { nodeArgs, ROOT } from '../support/process.ts';
-import { createSession, sdkHeaders } from './support.ts';
+import { sdkHeaders } from './support.ts';
 
 const problemsOf = (value: unknown): string[] => {
   try {

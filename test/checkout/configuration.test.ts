@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { COUNTRY_CODES } from '../../src/sessions/enums.ts';
-import { START, testApp, type TestApp } from '../support/app.ts';
-import { createSession, decodeLikeAndroid, decodeLikeIos, sdkHeaders } from './support.ts';
+import { createSession, START, testApp, type TestApp } from '../support/app.ts';
+import { decodeLikeAndroid, decodeLikeIos, sdkHeaders } from './support.ts';
 
 const ANDROID_ENVS = ['LOCAL_DOCKER', 'DEV', 'SANDBOX', 'STAGING', 'PRODUCTION'];
 const IOS_ENVS = ['DEV', 'STAGING', 'SANDBOX', 'PRODUCTION'];

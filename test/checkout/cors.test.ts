@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SDK_REQUEST_HEADERS } from '../../src/http/cors.ts';
-import { headers, testApp, type TestApp } from '../support/app.ts';
-import { createSession, sdkHeaders } from './support.ts';
+import { createSession, headers, testApp, type TestApp } from '../support/app.ts';
+import { sdkHeaders } from './support.ts';
 
 const ORIGIN = 'https://shop.example';
 const preflight = (t: TestApp, url: string, method: string, origin = ORIGIN) =>

@@ -3,8 +3,8 @@
 // small, and a caller with no token is limited by address.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { testApp } from '../support/app.ts';
-import { createSession, sdkHeaders } from './support.ts';
+import { createSession, testApp } from '../support/app.ts';
+import { sdkHeaders } from './support.ts';
 
 /** A body like the one that stalled the event loop: one object with very many keys. */
 const manyKeys = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":1`).join(',')}}`;

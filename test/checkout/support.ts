@@ -1,6 +1,6 @@
-// Helpers for the checkout tests: create a session with the API key, then act as an SDK with its token.
+// Helpers for the checkout tests: act as an SDK with a session's token (createSession is in test/support/app.ts).
 import assert from 'node:assert/strict';
-import { headers, type TestApp } from '../support/app.ts';
+import type { TestApp } from '../support/app.ts';
 
 /** The payload as Android reads it: the first dot-segment whose decoded text contains `"accessToken":`. */
 export function decodeLikeAndroid(token: string): Record<string, unknown> {
@@ -18,14 +18,6 @@ export function decodeLikeIos(token: string): Record<string, unknown> {
   let b64 = parts[1]!.replace(/-/g, '+').replace(/_/g, '/');
   while (b64.length % 4 !== 0) b64 += '=';
   return JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as Record<string, unknown>;
-}
-
-export async function createSession(t: TestApp, body: Record<string, unknown>) {
-  const res = await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey), payload: body });
-  assert.equal(res.statusCode, 200, res.body);
-  const json = res.json() as { clientToken: string; warnings?: unknown[] };
-  const claims = decodeLikeAndroid(json.clientToken);
-  return { clientToken: json.clientToken, accessToken: claims.accessToken as string, claims, response: json };
 }
 
 /** Headers the SDKs send (docs/sdk.md, "CORS"). */

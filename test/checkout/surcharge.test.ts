@@ -8,8 +8,8 @@ import { applyActions } from '../../src/checkout/actions.ts';
 import { surchargeFor, withSurchargeFee } from '../../src/checkout/surcharge.ts';
 import { sessionAmount } from '../../src/sessions/amount.ts';
 import type { SessionData } from '../../src/sessions/schemas.ts';
-import { testApp, type TestApp } from '../support/app.ts';
-import { act, createSession, getSession } from './support.ts';
+import { createSession, testApp, type TestApp } from '../support/app.ts';
+import { act, getSession } from './support.ts';
 
 const money = fc.integer({ min: 0, max: 1_000_000 });
 const positive = fc.integer({ min: 1, max: 1_000_000 });

@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openSqliteStore } from '../../src/storage/sqlite/database.ts';
-import { createSession } from '../checkout/support.ts';
 import { tokenize, validExpiry } from '../payments/support.ts';
-import { headers, testApp, type TestApp } from '../support/app.ts';
+import { createSession, headers, testApp, type TestApp } from '../support/app.ts';
 import { kassaInProcess as run } from '../support/process.ts';
 
 type Json = Record<string, any>;

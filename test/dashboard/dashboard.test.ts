@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Merchants } from '../../src/merchants/merchants.ts';
-import { extraKey, headers, START, testApp, type TestApp } from '../support/app.ts';
+import { createSession, extraKey, headers, START, testApp, type TestApp } from '../support/app.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 import { tokenize } from '../payments/support.ts';
 
@@ -239,12 +239,6 @@ describe("the dashboard's payment pages", () => {
   let otherPayment: string;
 
   const get = (key: string, url: string) => t.app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
-  async function session(key: string, payload: Record<string, unknown>) {
-    const response = await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(key), payload });
-    assert.equal(response.statusCode, 200, response.body);
-    const { accessToken } = JSON.parse(Buffer.from(response.json().clientToken.split('.')[1], 'base64url').toString('utf8'));
-    return accessToken as string;
-  }
   async function pay(key: string, accessToken: string, number: string) {
     const tokenized = await tokenize(t, accessToken, number, {}, { ...MARCH_2031, cardholderName: 'Ada Lovelace' });
     const payment = await t.app.inject({
@@ -264,7 +258,7 @@ describe("the dashboard's payment pages", () => {
 
   before(async () => {
     t = await testApp();
-    const token = await session(t.apiKey, {
+    const { accessToken: token } = await createSession(t, {
       orderId: 'order-77',
       currencyCode: 'EUR',
       amount: 2500,
@@ -283,7 +277,13 @@ describe("the dashboard's payment pages", () => {
     await merchants.createMerchant('Other', 'mer_other');
     const other = { secret: await extraKey(t, 'mer_other') };
     otherPayment = (
-      await pay(other.secret, await session(other.secret, { orderId: 'theirs', currencyCode: 'EUR', amount: 1 }), '4242424242424242')
+      await pay(
+        other.secret,
+        (
+          await createSession(t, { orderId: 'theirs', currencyCode: 'EUR', amount: 1 }, { key: other.secret })
+        ).accessToken,
+        '4242424242424242',
+      )
     ).id;
   });
   after(() => t.close());

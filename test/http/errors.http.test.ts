@@ -202,7 +202,7 @@ test("400 MetadataContainsEmptyKey with Primer's wording, on create and update",
 
 test('metadata: strings and safe integers only, bounded keys and values, reported at the key path', async (t) => {
   const app = await setup(t);
-  const ok = await createSession(app, { metadata: { productId: 1001, merchantRef: 'a13bsd62s', neg: -5 } });
+  const { response: ok } = await createSession(app, { metadata: { productId: 1001, merchantRef: 'a13bsd62s', neg: -5 } });
   assert.deepEqual(ok.metadata, { productId: 1001, merchantRef: 'a13bsd62s', neg: -5 });
   const res = await app.app.inject({
     method: 'POST',

@@ -7,15 +7,11 @@ import pino from 'pino';
 import { loggerOptions } from '../../src/http/observability.ts';
 import { createMetrics } from '../../src/lib/metrics.ts';
 import { timed, Timing } from '../../src/lib/context.ts';
-import { headers, testApp, type TestApp } from '../support/app.ts';
+import { createSession, headers, testApp, type TestApp } from '../support/app.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-async function createSession(t: TestApp, payload: Record<string, unknown> = { orderId: 'o-1', currencyCode: 'EUR', amount: 100 }) {
-  const response = await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey), payload });
-  assert.equal(response.statusCode, 200, response.body);
-  return response.json() as { clientToken: string };
-}
+const ORDER = { orderId: 'o-1', currencyCode: 'EUR', amount: 100 };
 
 /** Prometheus text -> { 'name{labels}': value }. */
 function samples(text: string): Map<string, number> {
@@ -96,7 +92,7 @@ describe('request log', () => {
     });
     const t = await testApp({ logger: pino(loggerOptions('info'), sink) });
     try {
-      const { clientToken } = await createSession(t);
+      const { clientToken } = await createSession(t, ORDER);
       await t.app.inject({
         method: 'GET',
         url: `/client-session?clientToken=${encodeURIComponent(clientToken)}`,
@@ -183,7 +179,7 @@ describe('GET /metrics', () => {
   test('counts requests and latency per route pattern and status, sessions created and updated, and storage calls', async () => {
     const t = await testApp();
     try {
-      const { clientToken } = await createSession(t);
+      const { clientToken } = await createSession(t, ORDER);
       const patch = await t.app.inject({
         method: 'PATCH',
         url: '/client-session',
@@ -246,7 +242,7 @@ describe('GET /metrics', () => {
 
     const [a, b] = await Promise.all([testApp(), testApp()]);
     try {
-      await createSession(a);
+      await createSession(a, ORDER);
       assert.equal((await scrape(a)).get('kassa_sessions_created_total'), 1);
       assert.equal((await scrape(b)).get('kassa_sessions_created_total'), 0);
     } finally {

@@ -37,7 +37,7 @@ test('productData needs 2.2: under 2.1 it is a 422 naming the version, and nothi
     },
   ]);
   assert.equal((await app.store.sessions.listByMerchant('mer_default', { limit: 10 })).length, 0);
-  assert.equal((await createSession(app, body, '2.2')).order.lineItems[1].productData.sku, 'A');
+  assert.equal((await createSession(app, body, { version: '2.2' })).response.order.lineItems[1].productData.sku, 'A');
 });
 
 test('a newer field refused because no X-Api-Version was sent says the header was missing', async (t) => {
@@ -69,7 +69,7 @@ test('vaultOnAgreement and firstPaymentReason need 2.4, on create and on update'
     res.json().error.validationErrors[0].errors.map((e: { path: string }) => e.path),
     ['$.paymentMethod.vaultOnAgreement', '$.paymentMethod.firstPaymentReason'],
   );
-  const { clientToken } = await createSession(app, {}, '2.3');
+  const { clientToken } = await createSession(app, {}, { version: '2.3' });
   const patch = await app.app.inject({
     method: 'PATCH',
     url: '/client-session',

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SCOPES } from '../../src/merchants/merchants.ts';
-import { testApp, type TestApp } from '../support/app.ts';
+import { createSession, testApp, type TestApp } from '../support/app.ts';
 import {
   api,
   assertError,
@@ -19,7 +19,6 @@ import {
   type Res,
   scopedKey,
   sdk,
-  session,
   tokenFor,
 } from './support.ts';
 
@@ -182,7 +181,7 @@ describe('KASSA_PAYMENTS=off', () => {
   test('every payments route answers 404 NotFound', async (c) => {
     const t = await testApp({ env: { KASSA_PAYMENTS: 'off' } });
     c.after(() => t.close());
-    const s = await session(t);
+    const s = await createSession(t, ORDER);
     const calls: Promise<Res>[] = [
       api(t, 'POST', '/payments', { paymentMethodToken: 'tok_x' }),
       api(t, 'GET', '/payments'),

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { MAX_AMOUNT } from '../../src/sessions/schemas.ts';
-import { testApp, type TestApp } from '../support/app.ts';
+import { createSession, testApp, type TestApp } from '../support/app.ts';
 import {
   api,
   assertError,
@@ -22,7 +22,6 @@ import {
   read,
   type Res,
   sdk,
-  session,
   statusEvents,
   tokenFor,
   tokenize,
@@ -98,7 +97,7 @@ describe('Payments API', () => {
     });
 
     test('fields sent win; customer, order and paymentMethod merge one level deep; metadata merges by key; the amount follows the merged order', async () => {
-      const s = await session(t, {
+      const s = await createSession(t, {
         orderId: 'ord-session',
         currencyCode: 'EUR',
         customerId: 'cust-merge',
@@ -137,7 +136,7 @@ describe('Payments API', () => {
     });
 
     test('amount, currencyCode and orderId missing after the merge: 422 "Missing fields for payment." with one entry per path; the token is not used', async () => {
-      const s = await session(t, {});
+      const s = await createSession(t, {});
       const { token } = await tokenize(t, s.accessToken, CARDS.visa);
       const res = await api(t, 'POST', '/payments', { paymentMethodToken: token });
       const error = assertError(res, 422, 'RequestValidationError');
@@ -294,7 +293,7 @@ describe('Payments API', () => {
     });
 
     test('without a CVV the cvvCheck is NOT_PROVIDED', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       const res = await sdk(t, s.accessToken, 'POST', '/payment-instruments', {
         paymentInstrument: { number: CARDS.visa, expirationMonth: '12', expirationYear: '2030' },
       });

@@ -3,22 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newClaim, sha256 } from '../../src/lib/ids.ts';
-import { testApp, type TestApp } from '../support/app.ts';
-import {
-  api,
-  assertError,
-  CARDS,
-  idleApp,
-  ORDER,
-  otherMerchant,
-  pay,
-  post,
-  PROCESSOR,
-  read,
-  session,
-  tokenFor,
-  tokenize,
-} from './support.ts';
+import { createSession, testApp, type TestApp } from '../support/app.ts';
+import { api, assertError, CARDS, idleApp, ORDER, otherMerchant, pay, post, PROCESSOR, read, tokenFor, tokenize } from './support.ts';
 
 describe('Payments API', () => {
   // One app for the whole file (each test makes its own payments), and one that does not authorize on create.
@@ -77,7 +63,7 @@ describe('Payments API', () => {
         400,
         'PaymentError',
       );
-      const s = await session(t, {});
+      const s = await createSession(t, {});
       const { token } = await tokenize(t, s.accessToken);
       assertError(
         await api(t, 'POST', '/payments', { paymentMethodToken: token }, { idempotencyKey: 'create-retry' }),

@@ -10,7 +10,7 @@ import { defaultCheckoutConfig } from '../../src/checkout/configuration.ts';
 import { SDK_REQUEST_HEADERS } from '../../src/http/cors.ts';
 import { sdkHeaders } from '../checkout/support.ts';
 import { loggerOptions } from '../../src/http/observability.ts';
-import { testApp, type TestApp } from '../support/app.ts';
+import { createSession, testApp, type TestApp } from '../support/app.ts';
 import {
   api,
   assertError,
@@ -23,7 +23,6 @@ import {
   pay,
   type Res,
   sdk,
-  session,
   tokenFor,
   tokenize,
   UUID,
@@ -52,7 +51,7 @@ describe('SDK payments', () => {
 
   describe('POST /payment-instruments (tokenize)', () => {
     test('a card becomes a SINGLE_USE token in the tokenize shape, with the fields Android requires', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       const res = await instrument(s.accessToken, card(CARDS.visa, { cardholderName: 'Jane Doe' }));
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json() as Record<string, any>;
@@ -75,7 +74,7 @@ describe('SDK payments', () => {
     });
 
     test('tokenize takes no idempotency key and keeps no request record: the same request twice makes two tokens', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       const body = { paymentInstrument: card(CARDS.visa) };
       const key = { 'x-idempotency-key': 'tokenize-twice' };
       const first = await sdk(t, s.accessToken, 'POST', '/payment-instruments', body, key);
@@ -92,7 +91,7 @@ describe('SDK payments', () => {
     });
 
     test('number: spaces and dashes are dropped; 12 and 19 digits pass; 11 and 20 digits, letters and a bad check digit are 422', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       const ok = await instrument(s.accessToken, card('4111 1111-1111 1111'));
       assert.equal(ok.statusCode, 200, ok.body);
       assert.equal(ok.json().paymentInstrumentData.last4Digits, '1111');
@@ -109,7 +108,7 @@ describe('SDK payments', () => {
     });
 
     test('expirationMonth: one or two digits from 1 to 12, stored as two', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       for (const [month, stored] of [
         ['3', '03'],
         ['03', '03'],
@@ -127,7 +126,7 @@ describe('SDK payments', () => {
     });
 
     test('expirationYear: two digits (20YY) or four; anything else is 422', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       for (const [year, stored] of [
         ['31', '2031'],
         ['2031', '2031'],
@@ -143,7 +142,7 @@ describe('SDK payments', () => {
     });
 
     test('a past expiry tokenizes and declines at payment as EXPIRED_CARD; the current month is still good', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       // The test clock is 2026-11-24.
       const past = await tokenize(t, s.accessToken, CARDS.visa);
       const expired = await instrument(s.accessToken, card(CARDS.visa, { expirationMonth: '10', expirationYear: '2026' }));
@@ -160,7 +159,7 @@ describe('SDK payments', () => {
     });
 
     test('cvv: three digits, four for American Express; never echoed', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       assert.equal((await instrument(s.accessToken, card(CARDS.amex))).statusCode, 200);
       assert.equal((await instrument(s.accessToken, card(CARDS.visa, { cvv: '987' }))).statusCode, 200);
       for (const [number, cvv] of [
@@ -177,7 +176,7 @@ describe('SDK payments', () => {
     });
 
     test('cardholderName: at most 255 characters', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       assert.equal((await instrument(s.accessToken, card(CARDS.visa, { cardholderName: `${'Zq'.repeat(127)}Z` }))).statusCode, 200);
       const res = await instrument(s.accessToken, card(CARDS.visa, { cardholderName: 'Zq'.repeat(128) }));
       assert.deepEqual(errorPaths(res), ['$.paymentInstrument.cardholderName']);
@@ -185,7 +184,7 @@ describe('SDK payments', () => {
     });
 
     test('preferredNetwork: a CardNetworkEnum value the card carries, chosen for a co-badged card', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       assert.deepEqual(errorPaths(await instrument(s.accessToken, card(CARDS.visa, { preferredNetwork: 'VISA_ELECTRON' }))), [
         '$.paymentInstrument.preferredNetwork',
       ]);
@@ -206,7 +205,10 @@ describe('SDK payments', () => {
     });
 
     test("a co-badged card without preferredNetwork takes the first of the session's orderedAllowedCardNetworks it carries", async () => {
-      const s = await session(t, { ...ORDER, paymentMethod: { orderedAllowedCardNetworks: ['MASTERCARD', 'CARTES_BANCAIRES', 'VISA'] } });
+      const s = await createSession(t, {
+        ...ORDER,
+        paymentMethod: { orderedAllowedCardNetworks: ['MASTERCARD', 'CARTES_BANCAIRES', 'VISA'] },
+      });
       const tokenized = await tokenize(t, s.accessToken, CARDS.coBadgedVisa);
       assert.equal(tokenized.paymentInstrumentData.network, 'Cartes Bancaires');
       // The shopper's choice still wins.
@@ -215,7 +217,7 @@ describe('SDK payments', () => {
     });
 
     test('every bad field is reported at once, each at its path, and no value is echoed', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       const res = await instrument(s.accessToken, {
         number: '4111111111111112',
         cvv: '98',
@@ -241,7 +243,7 @@ describe('SDK payments', () => {
     });
 
     test('a non-card instrument is 422 at $.paymentInstrument', async () => {
-      const s = await session(t);
+      const s = await createSession(t, ORDER);
       assert.deepEqual(errorPaths(await instrument(s.accessToken, { paypalBillingAgreementId: 'B-123', externalPayerInfo: {} })), [
         '$.paymentInstrument',
       ]);
@@ -249,14 +251,14 @@ describe('SDK payments', () => {
     });
 
     test('MULTI_USE needs a session customerId: 422 at $.tokenType', async () => {
-      const s = await session(t, { orderId: 'o', currencyCode: 'EUR', amount: 100 });
+      const s = await createSession(t, { orderId: 'o', currencyCode: 'EUR', amount: 100 });
       assert.deepEqual(errorPaths(await instrument(s.accessToken, card(CARDS.visa), { tokenType: 'MULTI_USE' })), ['$.tokenType']);
       // Nothing was vaulted: no customer to list, and the session's SDK list is empty.
       assert.deepEqual((await sdk(t, s.accessToken, 'GET', '/payment-instruments')).json(), { data: [] });
     });
 
     test('MULTI_USE vaults for the session customer: isVaulted, vaultData, and the browser still gets no MULTI_USE token', async () => {
-      const s = await session(t, { ...ORDER, customerId: 'cust-multi' });
+      const s = await createSession(t, { ...ORDER, customerId: 'cust-multi' });
       const res = await instrument(s.accessToken, card(CARDS.visa), { tokenType: 'MULTI_USE', paymentFlow: 'VAULT' });
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json();
@@ -278,7 +280,7 @@ describe('SDK payments', () => {
 
   describe('bounds on tokens', () => {
     test('a session makes at most 100 tokens: the next is 409 SessionTokenLimitExceeded and is not kept; another session is not affected', async () => {
-      const s = await session(t, { ...ORDER, customerId: 'cust-cap' });
+      const s = await createSession(t, { ...ORDER, customerId: 'cust-cap' });
       const saved = await tokenize(t, s.accessToken, CARDS.amex, { tokenType: 'MULTI_USE' });
       const [vaulted] = (await sdk(t, s.accessToken, 'GET', '/payment-instruments')).json().data;
       for (let i = 1; i < 99; i++) await tokenize(t, s.accessToken, CARDS.visa);
@@ -294,13 +296,13 @@ describe('SDK payments', () => {
       assert.equal((await api(t, 'GET', '/payment-instruments?customer_id=cust-cap')).json().data.length, 1);
       // The session's tokens still pay.
       assert.equal((await sdk(t, s.accessToken, 'POST', '/payments', { paymentMethodToken: saved.token })).statusCode, 200);
-      await tokenize(t, (await session(t)).accessToken, CARDS.visa);
+      await tokenize(t, (await createSession(t, ORDER)).accessToken, CARDS.visa);
     });
 
     test('300 MULTI_USE tokenizations of one card, over three sessions of one customer, leave one saved card', async () => {
       const answers = new Set<string>();
       for (let round = 0; round < 3; round++) {
-        const s = await session(t, { ...ORDER, customerId: 'cust-300' });
+        const s = await createSession(t, { ...ORDER, customerId: 'cust-300' });
         for (let i = 0; i < 100; i++) {
           const body = await tokenize(t, s.accessToken, CARDS.visa, { tokenType: 'MULTI_USE' });
           assert.equal(body.isVaulted, true);
@@ -316,7 +318,7 @@ describe('SDK payments', () => {
 
   describe("the SDK's vault", () => {
     async function vaultedCustomer(customerId: string, numbers: string[] = [CARDS.visa]) {
-      const s = await session(t, { ...ORDER, customerId });
+      const s = await createSession(t, { ...ORDER, customerId });
       for (const number of numbers) {
         await tokenize(t, s.accessToken, number, { tokenType: 'MULTI_USE' });
         t.clock.advance(1);
@@ -364,7 +366,7 @@ describe('SDK payments', () => {
     });
 
     test('a session without customerId lists nothing', async () => {
-      const s = await session(t, { orderId: 'o', currencyCode: 'EUR', amount: 100 });
+      const s = await createSession(t, { orderId: 'o', currencyCode: 'EUR', amount: 100 });
       assert.deepEqual((await sdk(t, s.accessToken, 'GET', '/payment-instruments')).json(), { data: [] });
     });
 
@@ -401,7 +403,7 @@ describe('SDK payments', () => {
       const first = await vaultedCustomer('cust-ex');
       const [saved] = (await sdk(t, first.accessToken, 'GET', '/payment-instruments')).json().data;
       // A later checkout of the same customer.
-      const later = await session(t, { ...ORDER, orderId: 'ord-later', customerId: 'cust-ex' });
+      const later = await createSession(t, { ...ORDER, orderId: 'ord-later', customerId: 'cust-ex' });
       const res = await sdk(t, later.accessToken, 'POST', `/payment-instruments/${saved.id}/exchange`, {});
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json();
@@ -423,7 +425,7 @@ describe('SDK payments', () => {
       const badCvv = await sdk(t, later.accessToken, 'POST', `/payment-instruments/${saved.id}/exchange`, { cvv: '98' });
       assert.deepEqual(errorPaths(badCvv), ['$.cvv']);
       // Bound to this session: another session's SDK cannot pay with it; this one can.
-      const stranger = await session(t, { ...ORDER, customerId: 'cust-ex' });
+      const stranger = await createSession(t, { ...ORDER, customerId: 'cust-ex' });
       assertError(await sdk(t, stranger.accessToken, 'POST', '/payments', { paymentMethodToken: body.token }), 400, 'PaymentError');
       const paid = await sdk(t, later.accessToken, 'POST', '/payments', { paymentMethodToken: body.token });
       assert.equal(paid.json().status, 'SUCCESS', paid.body);
@@ -521,7 +523,7 @@ describe('SDK payments', () => {
     test('the SDK sends the token only; another session’s token is 400 PaymentError; a bad client token 400 ClientSessionValidationError', async () => {
       const s = await tokenFor(t);
       assert.deepEqual(errorPaths(await sdk(t, s.accessToken, 'POST', '/payments', { paymentMethodToken: s.token, amount: 1 })), ['$']);
-      const other = await session(t);
+      const other = await createSession(t, ORDER);
       assertError(await sdk(t, other.accessToken, 'POST', '/payments', { paymentMethodToken: s.token }), 400, 'PaymentError');
       assertError(await sdk(t, 'nope', 'POST', '/payments', { paymentMethodToken: s.token }), 400, 'ClientSessionValidationError');
       // None of that used the token.
@@ -532,7 +534,7 @@ describe('SDK payments', () => {
     test('the browser cannot pay with a MULTI_USE token (it never has one): 400 PaymentError', async () => {
       const s = await tokenFor(t);
       const vaulted = (await api(t, 'POST', `/payment-instruments/${s.token}/vault`, { customerId: 'cust-1' })).json();
-      const other = await session(t);
+      const other = await createSession(t, ORDER);
       assertError(await sdk(t, other.accessToken, 'POST', '/payments', { paymentMethodToken: vaulted.token }), 400, 'PaymentError');
     });
 
@@ -680,7 +682,7 @@ describe('SDK payments', () => {
       assertError(await sdk(t, plain.accessToken, 'POST', `/3ds/${plain.token}/continue`, continueBody), 400, 'PaymentError');
       assertError(await sdk(t, plain.accessToken, 'POST', '/3ds/tok_unknown/continue', continueBody), 400, 'PaymentError');
       const { token } = await challenged();
-      const stranger = await session(t);
+      const stranger = await createSession(t, ORDER);
       assertError(await sdk(t, stranger.accessToken, 'POST', `/3ds/${token}/continue`, continueBody), 400, 'PaymentError');
     });
 
@@ -778,7 +780,7 @@ describe('SDK payments', () => {
   describe('BIN lookups', () => {
     let accessToken: string;
     before(async () => {
-      accessToken = (await session(t)).accessToken;
+      accessToken = (await createSession(t, ORDER)).accessToken;
     });
     const get = (url: string) => sdk(t, accessToken, 'GET', url);
 
@@ -865,7 +867,7 @@ describe('what Kassa never keeps or logs (docs/payments.md, "Card data")', () =>
     const NUMBER = '4539148803436467';
     const AMEX = '3714496353984314';
     const [CVV, CVV4, EXCHANGE_CVV] = ['738', '7381', '629'];
-    const s = await session(t, { ...ORDER, customerId: 'cust-secret' });
+    const s = await createSession(t, { ...ORDER, customerId: 'cust-secret' });
     const secrets: string[] = [t.apiKey, s.accessToken];
 
     // Tokenize (SINGLE_USE, MULTI_USE, refused), exchange with a CVV, pay (other card: FAILED).

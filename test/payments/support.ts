@@ -5,8 +5,8 @@ import type { LightMyRequestResponse } from 'fastify';
 import { defaultCheckoutConfig } from '../../src/checkout/configuration.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import type { CardData } from '../../src/payments/model.ts';
-import { createSession, sdkHeaders } from '../checkout/support.ts';
-import { extraKey, headers, START, testApp, type TestApp } from '../support/app.ts';
+import { sdkHeaders } from '../checkout/support.ts';
+import { createSession, extraKey, headers, START, testApp, type TestApp } from '../support/app.ts';
 
 /** Test cards by what they do (docs/payments.md, "Test cards"). */
 export const CARDS = {
@@ -89,15 +89,6 @@ export function sdk(
   return t.app.inject({ method, url, headers: h, ...(payload !== undefined ? { payload: payload as object } : {}) });
 }
 
-/** A session made with the API key (or `key`); `accessToken` is what the SDK sends as Primer-Client-Token. */
-export async function session(t: TestApp, body: Record<string, unknown> = ORDER, key?: string) {
-  if (key === undefined) return createSession(t, body);
-  const res = await api(t, 'POST', '/client-session', body, { key });
-  assert.equal(res.statusCode, 200, res.body);
-  const clientToken = res.json().clientToken as string;
-  return { clientToken, accessToken: claimsOf(clientToken).accessToken as string };
-}
-
 /** A card expiring in December four years after `now` (2030 on the fixed test clock), so it is valid on any clock a test runs. */
 export const card = (number: string, extra: Record<string, unknown> = {}, now: number = START) => ({
   number,
@@ -127,7 +118,7 @@ export async function tokenize(
 
 /** A session (of the merchant of `key`) and a SINGLE_USE token of `number` made in it. */
 export async function tokenFor(t: TestApp, number: string = CARDS.visa, sessionBody: Record<string, unknown> = ORDER, key?: string) {
-  const s = await session(t, sessionBody, key);
+  const s = await createSession(t, sessionBody, { key });
   const tokenized = await tokenize(t, s.accessToken, number);
   return { ...s, token: tokenized.token as string, tokenized };
 }

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defaultCheckoutConfig } from '../../src/checkout/configuration.ts';
-import { headers, testApp, type TestApp } from '../support/app.ts';
-import { createSession, decodeLikeAndroid, sdkHeaders } from '../checkout/support.ts';
+import { createSession, headers, testApp, type TestApp } from '../support/app.ts';
+import { decodeLikeAndroid, sdkHeaders } from '../checkout/support.ts';
 
 describe('the processor 3DS page', () => {
   let t: TestApp;

@@ -4,8 +4,8 @@
 // (vaultOnSuccess, vaultOn3DS, vaultOnAgreement); paying again with a MULTI_USE token.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { testApp, type TestApp } from '../support/app.ts';
-import { api, assertError, CARDS, DATE, errorPaths, ORDER, otherMerchant, pay, sdk, session, tokenFor, tokenize } from './support.ts';
+import { createSession, testApp, type TestApp } from '../support/app.ts';
+import { api, assertError, CARDS, DATE, errorPaths, ORDER, otherMerchant, pay, sdk, tokenFor, tokenize } from './support.ts';
 
 const TOKEN = /^tok_[0-9A-Za-z]{24}$/;
 
@@ -428,9 +428,9 @@ describe('the vault', () => {
     });
 
     test('a card the SDK exchanged is not vaulted a second time by vaultOnSuccess', async () => {
-      const first = await session(t, { ...ORDER, customerId: 'cust-ex' });
+      const first = await createSession(t, { ...ORDER, customerId: 'cust-ex' });
       await tokenize(t, first.accessToken, CARDS.visa, { tokenType: 'MULTI_USE' });
-      const later = await session(t, { ...ORDER, customerId: 'cust-ex', paymentMethod: { vaultOnSuccess: true } });
+      const later = await createSession(t, { ...ORDER, customerId: 'cust-ex', paymentMethod: { vaultOnSuccess: true } });
       const [savedCard] = (await sdk(t, later.accessToken, 'GET', '/payment-instruments')).json().data;
       const exchanged = (await sdk(t, later.accessToken, 'POST', `/payment-instruments/${savedCard.id}/exchange`, {})).json();
       const paid = await sdk(t, later.accessToken, 'POST', '/payments', { paymentMethodToken: exchanged.token });

@@ -5,8 +5,8 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError, DEFAULT_RATE_LIMIT, loadConfig, parseRateLimit } from '../../src/config.ts';
 import { TokenBuckets } from '../../src/http/rate-limit.ts';
-import { createSession, sdkHeaders } from '../checkout/support.ts';
-import { headers, testApp } from '../support/app.ts';
+import { sdkHeaders } from '../checkout/support.ts';
+import { createSession, headers, testApp } from '../support/app.ts';
 
 describe('KASSA_RATE_LIMIT', () => {
   test('parses the rates, off, and keeps defaults for a part left out', () => {

@@ -8,7 +8,7 @@ import { DEFAULT_CARD_NETWORKS } from '../../src/sessions/enums.ts';
 test("create computes Primer's documented example: 500 + fee 100 + shipping 50 = 650", async (t) => {
   const app = await testApp();
   t.after(() => app.close());
-  const body = await createSession(app, {
+  const { response: body } = await createSession(app, {
     orderId: 'order-abc',
     currencyCode: 'GBP',
     order: {
@@ -35,7 +35,7 @@ test("create computes Primer's documented example: 500 + fee 100 + shipping 50 =
 test('create accepts every field of the v2.4 request and echoes it, with the computed amount and defaults', async (t) => {
   const app = await testApp();
   t.after(() => app.close());
-  const body = await createSession(app, FULL_REQUEST);
+  const { response: body } = await createSession(app, FULL_REQUEST);
   const { clientToken: _t, clientTokenExpirationDate: _d, ...rest } = body;
   // (1500*2 - 300) + (1000 + 200) + shipping 500 + fee 100
   assert.deepEqual(rest, { ...FULL_REQUEST, amount: 4500 });
@@ -77,7 +77,7 @@ test("the response follows the field order of Primer's response schemas", async 
 test('no field is required: an empty body creates a session, with the three MISSING_DATA warnings', async (t) => {
   const app = await testApp();
   t.after(() => app.close());
-  const body = await createSession(app, {});
+  const { response: body } = await createSession(app, {});
   assert.deepEqual(Object.keys(body), ['clientToken', 'clientTokenExpirationDate', 'warnings']);
   assert.deepEqual(
     body.warnings
@@ -94,14 +94,14 @@ test('no field is required: an empty body creates a session, with the three MISS
 test('warnings are omitted when nothing is missing, and an amount satisfies the amount rule', async (t) => {
   const app = await testApp();
   t.after(() => app.close());
-  const complete = await createSession(app, {
+  const { response: complete } = await createSession(app, {
     orderId: 'o',
     currencyCode: 'EUR',
     order: { countryCode: 'NL', lineItems: [{ amount: 1 }] },
     customer: { emailAddress: 'a@b.co' },
   });
   assert.equal('warnings' in complete, false);
-  const withAmount = await createSession(app, {
+  const { response: withAmount } = await createSession(app, {
     orderId: 'o',
     currencyCode: 'EUR',
     amount: 100,
@@ -117,14 +117,14 @@ test('warnings are omitted when nothing is missing, and an amount satisfies the 
 test('a top-level amount overrides the computed amount', async (t) => {
   const app = await testApp();
   t.after(() => app.close());
-  const body = await createSession(app, { amount: 999, order: { lineItems: [{ amount: 500 }], shipping: { amount: 50 } } });
+  const { response: body } = await createSession(app, { amount: 999, order: { lineItems: [{ amount: 500 }], shipping: { amount: 50 } } });
   assert.equal(body.amount, 999);
 });
 
 test('unknown nested fields are accepted, not stored, and reported as warnings', async (t) => {
   const app = await testApp();
   t.after(() => app.close());
-  const body = await createSession(app, {
+  const { response: body } = await createSession(app, {
     orderId: 'o',
     currencyCode: 'EUR',
     amount: 1,
@@ -151,7 +151,7 @@ test('unknown nested fields are accepted, not stored, and reported as warnings',
 test('paymentMethod defaults: vault flags false and the full network list when none is given', async (t) => {
   const app = await testApp();
   t.after(() => app.close());
-  const body = await createSession(app, { paymentMethod: { descriptor: 'X' } });
+  const { response: body } = await createSession(app, { paymentMethod: { descriptor: 'X' } });
   assert.deepEqual(body.paymentMethod, {
     vaultOnSuccess: false,
     vaultOn3DS: false,
@@ -163,7 +163,7 @@ test('paymentMethod defaults: vault flags false and the full network list when n
 test('the client token carries the claims the SDKs need, and exp is the expiration date floored to seconds', async (t) => {
   const app = await testApp({ env: { KASSA_PUBLIC_URL: 'https://kassa.example.test/' } });
   t.after(() => app.close());
-  const body = await createSession(app, {});
+  const { response: body } = await createSession(app, {});
   const [header, payload, signature] = body.clientToken.split('.');
   assert.ok(signature);
   const jwtHeader = JSON.parse(Buffer.from(header, 'base64url').toString());
@@ -190,7 +190,7 @@ test('the client token carries the claims the SDKs need, and exp is the expirati
 test('only a hash of the access token is stored', async (t) => {
   const app = await testApp();
   t.after(() => app.close());
-  const body = await createSession(app, { orderId: 'x' });
+  const { response: body } = await createSession(app, { orderId: 'x' });
   const { accessToken } = decodeJwtPayload(body.clientToken) as { accessToken: string };
   const [stored] = await app.store.sessions.listByMerchant('mer_default', { limit: 1 });
   assert.notEqual(stored!.accessTokenHash, accessToken);
@@ -201,6 +201,6 @@ test('only a hash of the access token is stored', async (t) => {
 test('the token lifetime follows KASSA_TOKEN_TTL_SECONDS', async (t) => {
   const app = await testApp({ env: { KASSA_TOKEN_TTL_SECONDS: '3600' } });
   t.after(() => app.close());
-  const body = await createSession(app, {});
+  const { response: body } = await createSession(app, {});
   assert.equal(body.clientTokenExpirationDate, '2026-11-24T10:00:00.123000');
 });

@@ -45,7 +45,7 @@ test("create, retrieve and update responses validate against Primer's response s
   const app = await testApp();
   t.after(() => app.close());
   for (const body of [FULL_REQUEST, {}, { orderId: 'o', amount: 5, unknownNested: undefined, customer: { emailAddress: 'ä@bücher.de' } }]) {
-    const created = await createSession(app, body);
+    const { response: created } = await createSession(app, body);
     assert.ok(withToken(created), JSON.stringify(withToken.errors));
     const read = (await getSession(app, created.clientToken)).json();
     assert.ok(session(read), JSON.stringify(session.errors));
@@ -59,7 +59,7 @@ test('a create response with warnings validates too (warnings as an array)', { s
   const { withToken } = validators();
   const app = await testApp();
   t.after(() => app.close());
-  const created = await createSession(app, { customer: { nickname: 'x' } });
+  const { response: created } = await createSession(app, { customer: { nickname: 'x' } });
   assert.ok(Array.isArray(created.warnings) && created.warnings.length > 0);
   assert.ok(withToken(created), JSON.stringify(withToken.errors));
 });

@@ -1,6 +1,7 @@
 // A fresh Kassa in process on a fresh SQLite file, with a clock the test controls.
 // KASSA_TEST_ENGINE=postgres puts it on a schema of its own on PostgreSQL instead (see test/support/postgres.ts);
 // scripts/run-tests.mjs runs the files that declare `// engines: sqlite, postgres` a second time that way.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,11 +148,21 @@ export const headers = (apiKey: string, version = '2.4') => ({
   'content-type': 'application/json',
 });
 
-/** POST /client-session and return the parsed response (asserting 200). */
-export async function createSession(t: TestApp, body: unknown, version = '2.4'): Promise<Record<string, any>> {
-  const res = await t.app.inject({ method: 'POST', url: '/client-session', headers: headers(t.apiKey, version), payload: body as object });
-  if (res.statusCode !== 200) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
-  return res.json();
+/**
+ * POST /client-session with the API key (or `key`) in `version`, asserting 200: the answer, its client
+ * token, the token's claims and the access token an SDK sends as Primer-Client-Token.
+ */
+export async function createSession(t: TestApp, body: object, options: { version?: string; key?: string } = {}) {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/client-session',
+    headers: headers(options.key ?? t.apiKey, options.version ?? '2.4'),
+    payload: body,
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  const response = res.json() as Record<string, any>;
+  const claims = decodeJwtPayload(response.clientToken);
+  return { clientToken: response.clientToken as string, accessToken: claims.accessToken as string, claims, response };
 }
 
 export async function getSession(t: TestApp, clientToken: string, apiKey = t.apiKey) {

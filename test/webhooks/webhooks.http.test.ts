@@ -12,7 +12,7 @@ import { createMetrics } from '../../src/lib/metrics.ts';
 import { Sealer } from '../../src/lib/seal.ts';
 import { startDispatcher } from '../../src/webhooks/dispatcher.ts';
 import { WEBHOOK_REFUNDS, WebhookService } from '../../src/webhooks/service.ts';
-import { createSession } from '../checkout/support.ts';
+import { createSession } from '../support/app.ts';
 import { api, assertError, CARDS, DATE, errorPaths, otherMerchant, pay, scopedKey, sdk, tokenize, UUID } from '../payments/support.ts';
 import { headers, testApp, type TestApp } from '../support/app.ts';
 import { expectedSignature, startReceiver, type Receiver } from '../support/webhook-receiver.ts';

@@ -1,7 +1,7 @@
 // `npm test`: lints (Biome), compiles the sources and the tests (tsc, into dist/) and bundles the programs
 // (dist/kassa, what `npm start` and `kassa` run), then runs every test file with
 // node's test runner. Files run in a few lanes at once, each lane one process that imports its files
-// in turn: a test process costs a second of CPU to start, and there would be seventy-five of them.
+// in turn: a test process costs a second of CPU to start, and there would be eighty of them.
 // The servers the tests start run compiled too.
 //
 // Engines: each test file says on its first line which engines it runs on (scripts/test-files.mjs):

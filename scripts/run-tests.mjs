@@ -22,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { declaredTestFiles, runsOn } from './test-files.mjs';
+import { declaredTestFiles, runsOn, secondsPerFile, shareOut } from './test-files.mjs';
 import { startThrowawayPostgres } from './throwaway-postgres.mjs';
 
 /** Lanes per engine. Most tests wait on disks, sockets and child processes, so lanes overlap well. */
@@ -74,20 +74,14 @@ const compiledPath = (file) => join('dist', file.replace(/\.ts$/, '.js'));
 
 const recorded = existsSync(DURATIONS) ? JSON.parse(readFileSync(DURATIONS, 'utf8')) : {};
 
-/** `files` shared out over `count` lane files (the heaviest first, each to the lightest lane). */
+/** `files` shared out over `count` lane files, weighed by what the record says they took. */
 function lanes(files, count, name) {
   const dir = join('dist', 'test', '.lanes');
   mkdirSync(dir, { recursive: true });
-  const weight = (file) => recorded[name]?.[file] ?? 1;
-  const buckets = Array.from({ length: Math.min(count, files.length) }, () => ({ files: [], weight: 0 }));
-  for (const file of [...files].sort((a, b) => weight(b) - weight(a))) {
-    const lightest = buckets.reduce((a, b) => (b.weight < a.weight ? b : a));
-    lightest.files.push(file);
-    lightest.weight += weight(file);
-  }
+  const buckets = shareOut(files, count, (file) => recorded[name]?.[file] ?? 1);
   return buckets.map((bucket, i) => {
     const path = join(dir, `${name}-${i + 1}.js`);
-    const imports = bucket.files.sort().map((file) => `import './${normal(relative(dir, compiledPath(file)))}';`);
+    const imports = bucket.sort().map((file) => `import './${normal(relative(dir, compiledPath(file)))}';`);
     writeFileSync(path, `// ${name} lane ${i + 1}: written by scripts/run-tests.mjs\n${imports.join('\n')}\n`);
     return path;
   });
@@ -120,21 +114,6 @@ function run(list, extraEnv, concurrency, live, durations) {
   });
 }
 
-/** Seconds per test file from a durations reporter's lines, in half seconds (so the record moves little between runs). */
-function weighed(path) {
-  const seconds = {};
-  for (const line of readFileSync(path, 'utf8').split('\n').filter(Boolean)) {
-    const { file, ms } = JSON.parse(line);
-    // Tests are declared in the compiled files (dist/test/….js); the record names the sources.
-    const source = normal(relative('.', file.startsWith('file:') ? new URL(file).pathname : file))
-      .replace(/^dist\//, '')
-      .replace(/\.js$/, '.ts');
-    seconds[source] = (seconds[source] ?? 0) + ms / 1000;
-  }
-  const entries = Object.entries(seconds).map(([file, s]) => [file, Math.max(0.5, Math.round(s * 2) / 2)]);
-  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
-}
-
 const named = process.argv.slice(2);
 let status;
 if (named.length > 0) {
@@ -160,7 +139,8 @@ if (named.length > 0) {
     status = Math.max(status, second.status);
   }
   if (status === 0 && !chosen) {
-    const durations = { sqlite: weighed(record('sqlite')), postgres: second ? weighed(record('postgres')) : {} };
+    const weighed = (engine) => secondsPerFile(readFileSync(record(engine), 'utf8'));
+    const durations = { sqlite: weighed('sqlite'), postgres: second ? weighed('postgres') : {} };
     writeFileSync(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);
     process.stdout.write(`# durations recorded in ${DURATIONS}\n`);
   }

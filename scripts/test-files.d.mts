@@ -5,3 +5,5 @@ export function declaredEngines(text: string): Declared;
 export function collectTestFiles(dir: string): string[];
 export function declaredTestFiles(dir: string): { file: string; engines: Declared }[];
 export function runsOn(declared: Declared, engine: 'sqlite' | 'postgres'): boolean;
+export function shareOut(files: readonly string[], count: number, weight: (file: string) => number): string[][];
+export function secondsPerFile(lines: string, cwd?: string): Record<string, number>;

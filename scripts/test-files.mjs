@@ -3,7 +3,7 @@
 // from test/support/app.ts on KASSA_TEST_ENGINE); `// engines: sqlite` runs it once; `// engines: in-file`
 // runs it once for a file that opens the engines it tests itself (the store contracts, the e2e tests).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 
 export const ENGINES = ['sqlite', 'postgres'];
 const DECLARATION = /^\/\/ engines: (.*)$/;
@@ -51,3 +51,34 @@ export function declaredTestFiles(dir) {
 
 /** The engines a runner runs a declared file on (`in-file` runs once, on the default engine). */
 export const runsOn = (declared, engine) => (declared === 'in-file' ? engine === 'sqlite' : declared.includes(engine));
+
+/** `files` shared out over `count` lanes by `weight`: the heaviest first, each to the lightest lane. */
+export function shareOut(files, count, weight) {
+  const lanes = Array.from({ length: Math.min(count, files.length) }, () => ({ files: [], weight: 0 }));
+  for (const file of [...files].sort((a, b) => weight(b) - weight(a))) {
+    const lightest = lanes.reduce((a, b) => (b.weight < a.weight ? b : a));
+    lightest.files.push(file);
+    lightest.weight += weight(file);
+  }
+  return lanes.map((lane) => lane.files);
+}
+
+/**
+ * Seconds per test file from scripts/durations-reporter.mjs's lines, in half seconds (so the record
+ * moves little between runs), at least half a second, named as sources relative to `cwd`.
+ */
+export function secondsPerFile(lines, cwd = process.cwd()) {
+  const seconds = {};
+  for (const line of lines.split('\n').filter(Boolean)) {
+    const { file, ms } = JSON.parse(line);
+    // Tests run compiled (dist/test/….js); the record names the sources.
+    const source = relative(cwd, file.startsWith('file:') ? new URL(file).pathname : file)
+      .split(sep)
+      .join('/')
+      .replace(/^dist\//, '')
+      .replace(/\.js$/, '.ts');
+    seconds[source] = (seconds[source] ?? 0) + ms / 1000;
+  }
+  const entries = Object.entries(seconds).map(([file, s]) => [file, Math.max(0.5, Math.round(s * 2) / 2)]);
+  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -10,8 +10,9 @@
 // way, alongside the first run; `in-file` files (the store contracts, most e2e tests) open each engine
 // themselves. A file without a valid declaration fails the run before anything starts.
 //
-// Lanes are balanced by what each file took in the last full run that passed, which that run records
-// in test/.durations.json (commit it when it has moved); a file not in it weighs a second.
+// Lanes are balanced by what each file took in a full run, recorded in test/.durations.json by a run
+// that passes with KASSA_RECORD_DURATIONS=1 (commit it when it has moved; a plain run leaves the tree
+// as it was); a file not in it weighs a second.
 //
 // PostgreSQL: unless TEST_DATABASE_URL names a server, a throwaway one is started for the run (see
 // throwaway-postgres.mjs) and passed to the tests as TEST_DATABASE_URL; each test takes a schema of its
@@ -138,7 +139,7 @@ if (named.length > 0) {
     process.stdout.write(`\n# the suites that run on both engines, again on PostgreSQL (${both.length} files)\n${second.output}`);
     status = Math.max(status, second.status);
   }
-  if (status === 0 && !chosen) {
+  if (status === 0 && !chosen && env.KASSA_RECORD_DURATIONS === '1') {
     const weighed = (engine) => secondsPerFile(readFileSync(record(engine), 'utf8'));
     const durations = { sqlite: weighed('sqlite'), postgres: second ? weighed('postgres') : {} };
     writeFileSync(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);

@@ -1,3 +1,4 @@
+// engines: sqlite
 // Secrets a process makes at start (a generated API key, a generated webhook secret) are printed once
 // for the person starting it, on stderr: never in the JSON log on stdout, which is collected and kept.
 // A KASSA_WEBHOOK_URL the destination rules refuse stops start-up like any bad variable.

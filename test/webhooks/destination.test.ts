@@ -1,3 +1,4 @@
+// engines: sqlite
 // Where a webhook may go (src/webhooks/destination.ts): every spelling of an address is the address,
 // metadata, link-local and unspecified are always refused, loopback and private only under
 // KASSA_WEBHOOK_PRIVATE=deny, and a name counts by what it resolves to (creation and the socket's lookup).

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // A merchant's endpoints on a shared server, and the delivery log, over HTTP in process (docs/webhooks.md,
 // "Endpoints", "Disabled endpoints", "The delivery log"): the cap on endpoints per merchant, an endpoint
 // disabled after failing for days and enabled again, and each attempt as GET /kassa/webhook-deliveries/{id}
@@ -5,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { DISABLE_AFTER_FAILURES } from '../../src/webhooks/endpoint-health.ts';
-import { createSession } from '../checkout/support.ts';
 import { api, assertError, otherMerchant } from '../payments/support.ts';
-import { testApp, type TestApp } from '../support/app.ts';
+import { createSession, testApp, type TestApp } from '../support/app.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 const HOUR = 3_600_000;

@@ -1,3 +1,4 @@
+// engines: sqlite, postgres
 // Sending a webhook to a receiver Kassa does not trust (docs/webhooks.md, "Destinations", "Verifying",
 // "Retries"): refused destinations at creation and at send time (a name that turns into a metadata
 // address included), outcomes in Kassa's words, the /test rate limit, receivers that answer forever or
@@ -19,10 +20,9 @@ import { Sealer } from '../../src/lib/seal.ts';
 import { Destinations, type Resolver } from '../../src/webhooks/destination.ts';
 import { KEPT_BODY, postJson } from '../../src/webhooks/http-post.ts';
 import { WebhookService } from '../../src/webhooks/service.ts';
-import { createSession } from '../checkout/support.ts';
 import { api, assertError, errorPaths, otherMerchant } from '../payments/support.ts';
 import { ROOT } from '../support/process.ts';
-import { testApp, type TestApp } from '../support/app.ts';
+import { createSession, testApp, type TestApp } from '../support/app.ts';
 import { expectedSignature, startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 async function setup(ctx: TestContext, options: Parameters<typeof testApp>[0] = {}, answer?: Receiver['answer']) {

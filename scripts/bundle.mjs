@@ -8,14 +8,16 @@
 //
 // Left outside the bundles, loaded from node_modules as usual: better-sqlite3 (a native addon) and
 // @fastify/swagger-ui (it serves its own files from its folder). The WAL checkpointer's thread is a
-// file of its own, copied next to the bundles.
+// file of its own, copied next to the bundles. The dashboard's browser code is bundled first and built
+// into them as a string (src/dashboard/script.ts).
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import * as esbuild from 'esbuild';
+import { builtScriptDefine } from '../src/dashboard/bundle-script.mjs';
 
 const OUT = 'dist/kassa';
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
-await build({
+await esbuild.build({
   entryPoints: { server: 'src/main.ts', kassa: 'src/cli/main.ts' },
   outdir: OUT,
   outExtension: { '.js': '.cjs' },
@@ -27,7 +29,7 @@ await build({
   packages: 'bundle',
   external: ['better-sqlite3', '@fastify/swagger-ui'],
   // The sources are ES modules: import.meta.url is the bundle's own URL.
-  define: { 'import.meta.url': '__kassaModuleUrl' },
+  define: { 'import.meta.url': '__kassaModuleUrl', ...builtScriptDefine(esbuild) },
   banner: { js: "'use strict';\nconst __kassaModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   sourcemap: true,
   logLevel: 'warning',

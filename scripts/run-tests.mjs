@@ -58,15 +58,17 @@ async function failed(code, message) {
   process.exit(code);
 }
 
-// Preflight, all at once (two cores): lint and format (Biome), the compiler, and the programs the
-// tests start, bundled from the sources as they ship (dist/kassa, see bundle.mjs). Any failing fails the run.
-const [linted, compiled, bundled] = await Promise.all([
+// Preflight, all at once (two cores): lint and format (Biome), the compiler (on the dashboard's browser
+// code too, under its own tsconfig), and the programs the tests start, bundled from the sources as they
+// ship (dist/kassa, see bundle.mjs). Any failing fails the run.
+const [linted, compiled, browserChecked, bundled] = await Promise.all([
   step(['node_modules/@biomejs/biome/bin/biome', 'check', '.']),
   step(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', 'false']),
+  step(['node_modules/typescript/bin/tsc', '-p', 'src/dashboard/browser/tsconfig.json']),
   step(['scripts/bundle.mjs']),
 ]);
 if (linted !== 0) await failed(linted, '# npm test: lint failed (npm run format fixes what it can)');
-if (compiled !== 0) await failed(compiled, '# npm test: the compiler found errors');
+if (compiled !== 0 || browserChecked !== 0) await failed(compiled || browserChecked, '# npm test: the compiler found errors');
 if (bundled !== 0) await failed(bundled, '# npm test: the bundle failed');
 
 const normal = (path) => path.split(sep).join('/');

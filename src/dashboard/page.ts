@@ -1,5 +1,5 @@
-// The dashboard's page and style sheet, shipped inside the package as strings (no build step, no CDN).
-// The script is in script.ts; the page loads both from /dashboard/.
+// The dashboard's page and style sheet, shipped inside the package as strings (no CDN). Its script is
+// browser/ (script.ts serves it); the page loads both from /dashboard/.
 
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">

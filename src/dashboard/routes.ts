@@ -14,7 +14,7 @@ import { parseVaultCursor } from '../payments/vault.ts';
 import { SessionDetail, SessionSummary, type SessionOverview } from '../sessions/overview.ts';
 import { DeliveryView, History, PaymentHistory, SessionHistory } from './history.ts';
 import { DASHBOARD_CSS, DASHBOARD_HTML } from './page.ts';
-import { DASHBOARD_JS } from './script.ts';
+import { dashboardScript } from './script.ts';
 import { DeliveryDetail, EndpointList, EndpointView, WebhookPages } from './webhooks.ts';
 
 export const DEFAULT_PAGE_SIZE = 25;
@@ -96,24 +96,24 @@ export function dashboardRoutes(overview: SessionOverview, pipeline: Pipeline, p
     // uses the same one): the timelines' deliveries and redelivery go through it.
     const webhooks = root.webhooks;
     const history = new History({ sessions: overview, ...(payments ? { payments } : {}), ...(webhooks ? { webhooks } : {}) });
-    const asset = (type: string, body: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
-      reply.type(type).header('Content-Security-Policy', PAGE_CSP).header('Cache-Control', 'no-cache').send(body);
+    const asset = (type: string, body: () => string) => async (_request: FastifyRequest, reply: FastifyReply) =>
+      reply.type(type).header('Content-Security-Policy', PAGE_CSP).header('Cache-Control', 'no-cache').send(body());
     const text = (description: string, type: string) => ({ 200: { description, content: { [type]: { schema: Type.String() } } } });
 
     app.get(
       '/dashboard',
       { schema: { summary: 'The dashboard page', tags: ['Dashboard'], response: text('HTML page', 'text/html') } },
-      asset('text/html; charset=utf-8', DASHBOARD_HTML),
+      asset('text/html; charset=utf-8', () => DASHBOARD_HTML),
     );
     app.get(
       '/dashboard/app.js',
       { schema: { summary: "The dashboard's script", tags: ['Dashboard'], response: text('JavaScript', 'text/javascript') } },
-      asset('text/javascript; charset=utf-8', DASHBOARD_JS),
+      asset('text/javascript; charset=utf-8', dashboardScript),
     );
     app.get(
       '/dashboard/app.css',
       { schema: { summary: "The dashboard's style sheet", tags: ['Dashboard'], response: text('CSS', 'text/css') } },
-      asset('text/css; charset=utf-8', DASHBOARD_CSS),
+      asset('text/css; charset=utf-8', () => DASHBOARD_CSS),
     );
 
     // Reading sessions needs the scope that creating and reading them through the public API needs.

@@ -834,8 +834,9 @@ describe("the dashboard's timelines", () => {
       403,
     );
     const script = (await t.app.inject({ method: 'GET', url: '/dashboard/app.js' })).body;
-    assert.match(script, /'\/dashboard\/api\/webhook-deliveries\/' \+ encodeURIComponent\(id\)\)/);
-    assert.match(script, /el\('button', 'Log', 'secondary show-log'\)/);
+    // As esbuild writes browser/timeline.ts.
+    assert.match(script, /api\(`\/dashboard\/api\/webhook-deliveries\/\$\{encodeURIComponent\(id\)\}`\)/);
+    assert.match(script, /el\("button", "Log", "secondary show-log"\)/);
   });
 
   test('the webhook endpoints page: enabled and disabled endpoints (since when, why), and Enable', async () => {
@@ -886,8 +887,9 @@ describe("the dashboard's timelines", () => {
     assert.match(page, /<a href="#webhooks" id="tab-webhooks">Webhooks<\/a>/);
     assert.match(page, /<table id="webhook-endpoints">/);
     const script = (await t.app.inject({ method: 'GET', url: '/dashboard/app.js' })).body;
-    assert.match(script, /'\/dashboard\/api\/webhook-endpoints\/' \+ encodeURIComponent\(id\) \+ '\/enable'/);
-    assert.match(script, /el\('button', 'Enable', 'secondary enable'\)/);
+    // As esbuild writes browser/webhooks.ts.
+    assert.match(script, /api\(`\/dashboard\/api\/webhook-endpoints\/\$\{encodeURIComponent\(id\)\}\/enable`/);
+    assert.match(script, /el\("button", "Enable", "secondary enable"\)/);
   });
 
   test("unknown and another merchant's sessions and payments are 404", async () => {

@@ -1,5 +1,5 @@
-// Environment -> typed Config, checked once at start-up; every bad variable is named
-// (conventions: config.ts). Only server.ts and the CLI pass process.env in.
+// Environment -> typed Config, checked once at start-up, every bad variable named at once so one
+// restart fixes them all. Only main.ts and cli/main.ts pass process.env in.
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 

@@ -1,6 +1,6 @@
-// The OpenAPI 3.1 document, generated from the route schemas that validate requests (conventions:
-// "one schema, three jobs"), served at /openapi.json, and an API reference page at /docs whose
-// assets come from the npm package (no CDN).
+// The OpenAPI 3.1 document, generated from the route schemas that validate requests so it cannot drift
+// from what is enforced, served at /openapi.json, and an API reference page at /docs whose assets come
+// from the npm package (no CDN).
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';

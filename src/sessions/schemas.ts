@@ -1,6 +1,5 @@
-// The Client Session API's request and response shapes, written once (conventions: "one schema, three
-// jobs"). Fastify validates requests with them, serializes responses with them, the types come from
-// Static<>, and the OpenAPI document is generated from them. Field order follows Primer's v2.4
+// The Client Session API's request and response shapes, written once so validation, serialization, the
+// types (Static<>) and the OpenAPI document cannot disagree: Fastify validates and serializes with them. Field order follows Primer's v2.4
 // OpenAPI document, which is also the order of the JSON Kassa writes (docs/decisions.md, "Wire format").
 import { Type, type Static, type TSchema } from 'typebox';
 import {

@@ -1,7 +1,7 @@
 // Recognises "the storage cannot do its work right now" in an error — not reachable, overloaded, out
 // of disk, failing I/O, damaged — so the request becomes a 503 ServiceUnavailable (retry later, or
-// elsewhere) instead of a 500, and readiness fails until the storage works again (storage/health.ts). By error code only, never by message text
-// (conventions: database error codes mapped to HTTP).
+// elsewhere) instead of a 500, and readiness fails until the storage works again (storage/health.ts).
+// By error code only: message text changes between driver and server versions and locales.
 
 /** Socket-level failures reaching a database server. */
 const NETWORK_CODES = new Set([

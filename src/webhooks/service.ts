@@ -1,5 +1,5 @@
 // Webhooks (docs/webhooks.md): a merchant's endpoints, the deliveries of payment events to them, and
-// the sending of one delivery (the dispatcher calls `attempt`). Secrets are sealed at rest and shown
+// the sending of one delivery (the dispatcher calls `deliver` and records a batch). Secrets are sealed at rest and shown
 // once, when made. A delivery's body is the payment as it was at the event, in the endpoint's API
 // version, signed afresh on every attempt.
 import type { Logger } from 'pino';

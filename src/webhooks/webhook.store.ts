@@ -1,7 +1,6 @@
-// What webhooks need from storage: a merchant's endpoints and the deliveries of events to them.
-// Deliveries are not written by the webhooks feature: the engine adds one per subscribed endpoint when
-// a payment event is recorded, in the same unit of work (storage/<engine>/payments.ts), so a change
-// and its deliveries commit together (the outbox). Dispatchers in every process claim due ones.
+// What webhooks need from storage: a merchant's endpoints and the deliveries of events to them. A
+// change writes its events in its own unit of work (the outbox); fanOut later makes each event's
+// deliveries, one per live endpoint taking its type, and dispatchers in every process claim due ones.
 import type { Awaitable } from '../lib/awaitable.ts';
 
 export const WEBHOOK_EVENT_TYPES = ['PAYMENT.STATUS', 'PAYMENT.REFUND', 'CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED'] as const;

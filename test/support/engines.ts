@@ -47,12 +47,12 @@ export const ENGINES: Record<Engine, () => Promise<EngineFixture>> = {
 
 /**
  * A contract suite run once per engine: `body` gets the engine's name and a `fresh()` that opens an
- * empty database (closed after the suite).
+ * empty store (closed after the test).
  */
 export function forEachEngine(name: string, body: (engine: Engine, fresh: () => Promise<EngineFixture>) => void): void {
   for (const [engine, setup] of Object.entries(ENGINES) as Array<[Engine, () => Promise<EngineFixture>]>) {
     describe(`${name}: ${engine}`, () => {
-      // A test's databases are given back when it ends, for the next test to take (see migratedStore).
+      // A test's stores are given back when it ends, for the next test to take (see migratedStore).
       const fixtures: EngineFixture[] = [];
       const cleanup = async () => {
         for (const f of fixtures.splice(0)) await f.cleanup();

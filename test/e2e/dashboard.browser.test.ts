@@ -3,7 +3,8 @@
 // temporary SQLite file, and the dashboard driven in headless Chromium: sign in, create a session,
 // see it listed, open it; then a paid session's payments and transactions, the payments list and a
 // customer's saved cards; then a session's timeline with its payment's events and a webhook delivery
-// that failed at a real local receiver, redelivered with the button once the receiver is fixed.
+// that failed at a real local receiver, redelivered with the button once the receiver is fixed, its
+// attempt log, and the Webhooks tab's endpoint.
 // Screenshots go to test-output/ (git-ignored); with
 // KASSA_UPDATE_SCREENSHOT=1 the first is also copied to docs/dashboard.png for the README.
 import assert from 'node:assert/strict';
@@ -385,6 +386,20 @@ describe('the dashboard in a browser', () => {
     await page.goto(`${url}/dashboard#payment/${payment.id}`);
     await page.locator('#payment-history table.timeline tbody tr').nth(1).waitFor();
     await page.locator(`#payment-history .delivery[data-id="${failedId}"] .status`, { hasText: 'DELIVERED' }).waitFor();
+
+    // Its Log: each of the seven attempts, the last answered 204.
+    const delivered = page.locator(`#payment-history .delivery[data-id="${failedId}"]`);
+    await delivered.locator('button.show-log').click();
+    await delivered.locator('.attempt-log details.attempt').nth(6).waitFor();
+    assert.match((await delivered.locator('.attempt-log summary').last().textContent()) ?? '', /^#7 .* 204/);
+
+    // The Webhooks tab lists the endpoint, enabled, failing no more.
+    await page.click('#tab-webhooks');
+    const row = page.locator(`#webhook-endpoints tbody tr[data-id="${endpoint.id}"]`);
+    await row.waitFor();
+    const listed = await row.locator('td').allInnerTexts();
+    assert.deepEqual([listed[0], listed[2], listed[3]], [`${receiver!.url}/hook`, 'Enabled', '—']);
+    assert.equal(await page.locator('#tab-webhooks').getAttribute('aria-current'), 'page');
 
     assert.deepEqual(foreign, []);
     assert.deepEqual(pageErrors, []);

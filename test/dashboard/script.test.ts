@@ -1,3 +1,4 @@
+// engines: sqlite
 // The dashboard's script is real code: src/dashboard/browser/ (type-checked by its own tsconfig.json,
 // linted by Biome), bundled by esbuild into the one module /dashboard/app.js serves.
 import assert from 'node:assert/strict';

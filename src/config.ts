@@ -47,7 +47,7 @@ export interface Config {
   webhookSecret?: string;
   /** Multiplies the webhook retry schedule (0.001 turns minutes into tenths of a second, for CI). */
   webhookRetryScale: number;
-  /** How long a webhook delivery waits for the receiver's answer (ms); a delivery's claim lasts that long, at least 5 s, renewed while it is sent. */
+  /** How long a webhook delivery waits for the receiver's answer (ms); a delivery's claim lasts that long, at least 15 s, renewed while it is sent. */
   webhookTimeoutMs: number;
   /** Live webhook endpoints a merchant may have (KASSA_WEBHOOK_ENDPOINTS_MAX). */
   webhookEndpointsMax: number;

@@ -37,8 +37,13 @@ const BATCH = 50;
  * (100) whatever IN_FLIGHT is. (A send's own reads, the endpoint and the event, are bounded by IN_FLIGHT.)
  */
 const DB_IN_FLIGHT = 10;
-/** A claim lasts one delivery timeout, at least this long, and is renewed every third of it. */
-const MIN_LEASE_MS = 5_000;
+/**
+ * A claim lasts one delivery timeout, at least this long, and is renewed every third of it. Three
+ * times the storage's lock-wait bound (5 s): a renewal that waits out another process's lock, even
+ * twice running on a loaded machine, still lands before the claim lapses (at 5 s, two processes on
+ * one SQLite file at load 10 sent a delivery twice).
+ */
+const MIN_LEASE_MS = 15_000;
 /**
  * Requests first: while the event loop was busier than this share of the last tick (the process is
  * serving at full tilt), a tick fans out and starts only BUSY_BATCH deliveries, and a finished send

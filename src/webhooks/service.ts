@@ -138,7 +138,7 @@ export class WebhookService {
     this.testCalls = new TokenBuckets(TEST_CALLS_PER_MINUTE, 60_000, deps.clock);
   }
 
-  /** How long a delivery waits for the receiver's answer; the dispatcher's claim leases last one of it, at least 5 s. */
+  /** How long a delivery waits for the receiver's answer; the dispatcher's claim leases last one of it, at least 15 s. */
   get timeoutMs(): number {
     return this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   }

@@ -87,7 +87,7 @@ describe('webhooks with real processes', () => {
       // Retries after 100 ms, 600 ms, 3 s...: the retry due when the new process starts is sent at once.
       KASSA_WEBHOOK_RETRY_SCALE: '0.01',
       // A kill that lands mid-attempt leaves that delivery claimed: the claim lapses after its lease
-      // (one timeout, at least 5 s: 5 s here, 10 s by default), and the restarted process sends it then.
+      // (one timeout, at least 15 s), and the restarted process sends it then.
       KASSA_WEBHOOK_TIMEOUT_MS: '1000',
       ...(secret ? { KASSA_WEBHOOK_SECRET: secret } : {}),
     };

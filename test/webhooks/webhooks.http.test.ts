@@ -555,7 +555,7 @@ describe('delivery: retries, failure, redelivery', { concurrency: 4 }, () => {
     assert.deepEqual([result.status, result.attempts, result.lastError], ['PENDING', 1, 'No answer within 0.3 s.']);
   });
 
-  test("KASSA_WEBHOOK_TIMEOUT_MS is the wait for an answer, and a claim's lease one of it, at least 5 s (a dead process's lapse then)", async (ctx) => {
+  test("KASSA_WEBHOOK_TIMEOUT_MS is the wait for an answer, and a claim's lease one of it, at least 15 s (a dead process's lapse then)", async (ctx) => {
     const [t, silent] = await Promise.all([testApp({ env: { KASSA_WEBHOOK_TIMEOUT_MS: '300' } }), startReceiver(() => null)]);
     ctx.after(async () => {
       await t.close();
@@ -573,7 +573,7 @@ describe('delivery: retries, failure, redelivery', { concurrency: 4 }, () => {
     assert.equal(await send(t), 1);
     assert.deepEqual(
       claims.map(([now, until]) => until - now),
-      [5_000],
+      [15_000],
     );
     const [delivery] = await deliveries(t);
     assert.deepEqual([delivery!.status, delivery!.lastError], ['PENDING', 'No answer within 0.3 s.']);

@@ -1,13 +1,15 @@
 // `npm run bench`: the node:http baseline, the ceiling (bench/ceiling.ts) and Kassa, one after the
 // other on this machine, under the same load, in several rounds (the machine is shared and noisy: each
 // figure is the median of its rounds); prints a table with every target met or missed and writes
-// bench/results/latest.json. See docs/performance.md.
+// bench/results/latest.json. The webhook-fairness scenario (bench/fairness.ts) runs once, after the
+// rounds, on a Kassa of its own. See docs/performance.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.ts';
+import { FAIRNESS, FAIRNESS_ENV, fairnessTargets, measureFairness, type FairnessResult } from './fairness.ts';
 import { prefill } from './prefill.ts';
 import { freePort, memoryOf, serve, type Served } from './processes.ts';
 import { markdown, mb, SCALE_FACTOR, slope, table, targetsOf, webhookTargets, type Row, type Target } from './report.ts';
@@ -25,7 +27,10 @@ const { values: args } = parseArgs({
     // Each round starts every server afresh and runs every scenario; the table shows medians.
     rounds: { type: 'string', default: '3' },
     pool: { type: 'string', default: '1000' },
-    scenarios: { type: 'string', default: SCENARIOS.join(',') },
+    scenarios: { type: 'string', default: [...SCENARIOS, FAIRNESS].join(',') },
+    // webhook-fairness: merchant A's events, evenly spread over this many seconds.
+    'fairness-events': { type: 'string', default: '200' },
+    'fairness-spread': { type: 'string', default: '10' },
     'cpu-prof': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     // Another build of Kassa to measure (e.g. an older commit's dist/kassa/main.js), for before/after.
@@ -51,6 +56,9 @@ const options = {
   rounds: count('rounds', args.rounds!, 1),
   pool: count('pool', args.pool!, 1),
   scenarios: args.scenarios!.split(',').filter((s): s is Scenario => (SCENARIOS as readonly string[]).includes(s)),
+  fairness: args.scenarios!.split(',').includes(FAIRNESS),
+  fairnessEvents: count('fairness-events', args['fairness-events']!, 1),
+  fairnessSpread: count('fairness-spread', args['fairness-spread']!, 1),
 };
 const API_KEY = 'kassa_bench_key_0123456789abcdef';
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -74,12 +82,34 @@ const sqliteBytes = (target: DatabaseTarget) =>
     ? ['', '-wal'].reduce((sum, suffix) => sum + (existsSync(target.path + suffix) ? statSync(target.path + suffix).size : 0), 0)
     : undefined;
 
-async function startKassa(databaseUrl: string, profile: string): Promise<Served> {
+async function startKassa(databaseUrl: string, profile: string, extraEnv: Record<string, string> = {}): Promise<Served> {
   const flags = args['cpu-prof']
     ? ['--cpu-prof', '--cpu-prof-dir', 'bench/results/profiles', '--cpu-prof-name', `${profile}.cpuprofile`]
     : [];
-  const env = { KASSA_API_KEY: API_KEY, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', KASSA_RATE_LIMIT: 'off' };
+  const env = { KASSA_API_KEY: API_KEY, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', KASSA_RATE_LIMIT: 'off', ...extraEnv };
   return serve([...flags, args.server!], env, await freePort());
+}
+
+/** webhook-fairness on a Kassa of its own (a fresh SQLite file, or the --database-url database). */
+async function fairness(): Promise<FairnessResult> {
+  const cli = join(dirname(args.server!), 'cli.js');
+  if (!existsSync(cli)) throw new Error(`${FAIRNESS} makes its merchants with the kassa command beside --server: no ${cli}`);
+  const db = args['database-url'] ? { url: args['database-url'], cleanup: () => {} } : databaseTarget();
+  const kassa = await startKassa(db.url, 'kassa-fairness', FAIRNESS_ENV);
+  try {
+    return await measureFairness({
+      url: kassa.url,
+      databaseUrl: db.url,
+      cli,
+      events: options.fairnessEvents,
+      spreadSeconds: options.fairnessSpread,
+      waitSeconds: 120,
+      log,
+    });
+  } finally {
+    await kassa.stop();
+    db.cleanup();
+  }
 }
 
 /** The pay-hooked scenario's webhook receiver. */
@@ -179,7 +209,7 @@ async function main(): Promise<void> {
   let soakResult: Awaited<ReturnType<typeof soak>> | undefined;
   let freshPeak: ReturnType<typeof memoryOf>;
   try {
-    for (let round = 1; round <= options.rounds; round++) {
+    for (let round = 1; round <= options.rounds && options.scenarios.length > 0; round++) {
       const label = (who: string) => (options.rounds > 1 ? `${who} (round ${round}/${options.rounds})` : who);
       const baseline = await serve(['--import', 'tsx', 'bench/baseline-server.ts'], {}, await freePort());
       keep('baseline', (await drive(label('baseline'), baseline, options.scenarios).finally(() => baseline.stop())).results);
@@ -214,6 +244,8 @@ async function main(): Promise<void> {
     const fresh = { results: Object.fromEntries(rows.map((r) => [r.scenario, r.kassa])) as Partial<Record<Scenario, Measured>> };
     for (const row of rows) targets.push(...targetsOf(row));
     targets.push(...webhookTargets(rows));
+    const fairnessResult = options.fairness ? await fairness() : undefined;
+    if (fairnessResult) targets.push(...fairnessTargets(fairnessResult));
 
     let scale:
       | (Record<string, unknown> & {
@@ -278,6 +310,7 @@ async function main(): Promise<void> {
       kassaPeakRssMb: freshPeak ? mb(freshPeak.peakRss) : undefined,
       scale,
       soak: soakResult,
+      fairness: fairnessResult,
       targets,
     };
     mkdirSync(dirname(args.out!), { recursive: true });
@@ -286,8 +319,10 @@ async function main(): Promise<void> {
     console.log(
       `\nKassa benchmark, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.node}, ${options.connections} connections, ${options.duration} s per scenario, ${db.target.engine}\n`,
     );
-    console.log(table(rows));
-    console.log(`\nKassa peak RSS: ${report.kassaPeakRssMb} MB`);
+    if (rows.length > 0) {
+      console.log(table(rows));
+      console.log(`\nKassa peak RSS: ${report.kassaPeakRssMb} MB`);
+    }
     if (scale) {
       console.log(
         `Pre-filled ${scale.sessions} sessions in ${scale.prefillSeconds} s: ${scale.bytesPerSession ?? '?'} bytes/session, database ${scale.databaseMb ?? '?'} MB, peak RSS ${scale.peakRssMb} MB`,
@@ -305,6 +340,13 @@ async function main(): Promise<void> {
         `Soak (${soakResult.seconds} s mix, ${soakResult.measured.requestsPerSecond} req/s, ${soakResult.measured.errors} errors): RSS ${r.afterWarmup} MB after warm-up, ${r.end} MB at the end (min ${r.min}, max ${r.max}), trend ${soakResult.slopeMbPerMinute} MB/min`,
       );
       console.log(`  RSS after warm-up, first half ${h.first.min}-${h.first.max} MB, second half ${h.second.min}-${h.second.max} MB`);
+    }
+    if (fairnessResult) {
+      const f = fairnessResult;
+      const ms = (v: number | null) => (v === null ? 'not within the wait' : `${v} ms`);
+      console.log(
+        `Webhook fairness (merchant B: ${f.bEndpoints} endpoints that never answer, ${f.bEvents * f.bEndpoints} deliveries, ${f.bSendsHeld} sends held until the ${f.timeoutMs} ms timeout; merchant A: ${f.events} events over ${options.fairnessSpread} s): A's deliveries ${f.delivered} of ${f.events} arrived, p50 ${ms(f.p50Ms)}, p99 ${ms(f.p99Ms)}, max ${ms(f.maxMs)} after their events`,
+      );
     }
     console.log(
       `\nTargets:\n${markdown(

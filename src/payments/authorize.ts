@@ -23,7 +23,7 @@ export interface AuthorizeHooks {
   sandbox: SandboxSettings;
   /** Vaults the payment's card for its customer (vault.ts); returns the MULTI_USE token. */
   vault(draft: Draft): void;
-  /** Opens a required action: its client token, ids and hashes. */
+  /** Opens a required action: its client token, ids and hashes (steps.ts). */
   openAction(draft: Draft): OpenAction;
 }
 

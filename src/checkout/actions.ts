@@ -7,7 +7,8 @@ import { compile, fieldErrors } from '../lib/ajv.ts';
 import { inspectBody } from '../lib/inspect-json.ts';
 import { jsonPath } from '../lib/json-path.ts';
 import { applyPatch } from '../sessions/merge.ts';
-import { Address, Customer, PAYMENT_METHOD_TYPE_PATTERN, type SessionData } from '../sessions/schemas.ts';
+import { Address, Customer, PAYMENT_METHOD_TYPE_PATTERN } from '../primer/schemas.ts';
+import type { SessionData } from '../sessions/schemas.ts';
 import type { ShippingMethod } from './configuration.ts';
 import { surchargeFor, withSurchargeFee } from './surcharge.ts';
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { SDK_ENVS, type Config } from '../config.ts';
 import { compile, fieldErrors } from '../lib/ajv.ts';
-import { PAYMENT_METHOD_TYPE_PATTERN } from '../sessions/schemas.ts';
+import { PAYMENT_METHOD_TYPE_PATTERN } from '../primer/schemas.ts';
 import { ICON_NAMES, defaultIconFor } from './icons.ts';
 
 type SdkEnv = Config['sdkEnv'];

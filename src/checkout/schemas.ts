@@ -1,7 +1,7 @@
 // Shapes of the routes the client SDKs call (docs/sdk.md). Responses are TypeBox schemas so
 // Fastify serializes them fast and in a fixed field order.
 import { Type, type Static } from 'typebox';
-import { Customer, Fee, LineItem, Metadata, Shipping } from '../sessions/schemas.ts';
+import { Customer, Fee, LineItem, Metadata, Shipping } from '../primer/schemas.ts';
 
 const Free = Type.Unknown();
 const Int = Type.Integer();

@@ -4,8 +4,8 @@
 // networks}; `order`, `customer` and `paymentMethod` are always objects (the web loader reads into
 // them without checks).
 import type { CheckoutConfig, PaymentMethodConfig } from './configuration.ts';
-import { sessionAmount } from '../sessions/amount.ts';
-import { DEFAULT_CARD_NETWORKS } from '../sessions/enums.ts';
+import { sessionAmount } from '../primer/money.ts';
+import { DEFAULT_CARD_NETWORKS } from '../primer/enums.ts';
 import type { SessionData } from '../sessions/schemas.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
 import type { ConfigurationResponse, SdkClientSession, SdkPaymentMethodOption } from './schemas.ts';

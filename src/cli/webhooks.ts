@@ -6,7 +6,7 @@
 // GET /kassa/webhook-deliveries, ...); a secret is printed once, when made or rotated.
 // The CLI sends nothing but `test`: a redelivered delivery is sent by a running server's dispatcher.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { SUPPORTED_API_VERSIONS } from '../lib/api-version.ts';
+import { SUPPORTED_API_VERSIONS } from '../primer/versions.ts';
 import { systemClock } from '../lib/clock.ts';
 import type { Store } from '../storage/store.ts';
 import { createWebhookService } from '../webhooks/create.ts';

@@ -1,7 +1,7 @@
 // X-Api-Version: missing means the earliest supported version, as Primer documents; an unknown one is
 // 400 InvalidApiVersion; the version used is echoed on the response.
 import { KassaError } from '../errors.ts';
-import { DEFAULT_API_VERSION, isApiVersion, SUPPORTED_API_VERSIONS, type ApiVersion } from '../lib/api-version.ts';
+import { DEFAULT_API_VERSION, isApiVersion, SUPPORTED_API_VERSIONS, type ApiVersion } from '../primer/versions.ts';
 
 export function resolveApiVersion(header: string | string[] | undefined): ApiVersion {
   const raw = Array.isArray(header) ? header[0] : header;

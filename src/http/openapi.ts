@@ -4,7 +4,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { SUPPORTED_API_VERSIONS } from '../lib/api-version.ts';
+import { SUPPORTED_API_VERSIONS } from '../primer/versions.ts';
 
 export async function installOpenApi(app: FastifyInstance, info: { version: string }): Promise<void> {
   await app.register(swagger, {

@@ -3,7 +3,7 @@
 // a job or the CLI can make its own. Nothing here knows HTTP.
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Awaitable } from './awaitable.ts';
-import type { ApiVersion } from './api-version.ts';
+import type { ApiVersion } from '../primer/versions.ts';
 
 /** The answer a change produced, as it will be sent: kept with the change for idempotent replays. */
 export interface Answer {

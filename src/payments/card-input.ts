@@ -3,7 +3,7 @@
 // description ever carries what was sent: card numbers, CVVs and expiry dates must not reach error
 // bodies or logs (docs/payments.md, "Card data"). Descriptions are therefore constants.
 import { validationError, type FieldError } from '../errors.ts';
-import { CARD_NETWORKS } from '../sessions/enums.ts';
+import { CARD_NETWORKS } from '../primer/enums.ts';
 import {
   binData,
   cardNetworks,

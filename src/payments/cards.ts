@@ -2,7 +2,7 @@
 // test cards), the network a tokenization uses, the binData Kassa derives, and the one table of test
 // cards with the outcome each asks for (docs/payments.md, "Test cards"). Pure data and functions: the
 // number is read here and never kept; tokens keep the scenario's key.
-import { CARD_NETWORKS } from '../sessions/enums.ts';
+import { CARD_NETWORKS } from '../primer/enums.ts';
 import type { AdvisedAction, BinData, CardNetwork, CardScenario, DeclineCode, DeclineType, StatusReason } from './model.ts';
 
 // ---------------------------------------------------------------------------------------------

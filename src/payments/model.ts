@@ -1,6 +1,6 @@
 // The payments sandbox's domain types: a payment, its card, the outcome a test card asks for. Pure
 // data; nothing here knows HTTP or SQL (docs/payments.md).
-import type { CARD_NETWORKS } from '../sessions/enums.ts';
+import type { CARD_NETWORKS } from '../primer/enums.ts';
 
 export const PAYMENT_STATUSES = [
   'PENDING',

@@ -4,7 +4,7 @@
 import type { SandboxSettings } from '../checkout/configuration.ts';
 import { KassaError, validationError, type FieldError } from '../errors.ts';
 import { newUuid } from '../lib/ids.ts';
-import { amountErrors, sessionAmount } from '../sessions/amount.ts';
+import { amountErrors, sessionAmount } from '../primer/money.ts';
 import { applyPatch } from '../sessions/merge.ts';
 import type { SessionData } from '../sessions/schemas.ts';
 import type { StoredSession } from '../sessions/session.store.ts';

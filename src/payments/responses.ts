@@ -3,7 +3,7 @@
 // payment.ts builds them. Titles are Primer's schema names (primer-openapi-v2.4.yml).
 import { Type, type TSchema } from 'typebox';
 import { withoutRequired } from '../lib/serialize.ts';
-import { Customer, Metadata, Order } from '../sessions/schemas.ts';
+import { Customer, Metadata, Order } from '../primer/schemas.ts';
 
 const Str = (description?: string) => Type.String(description ? { description } : {});
 const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema);

@@ -1,8 +1,8 @@
 // The shapes of the payments routes' requests, written once each (TypeBox: Ajv validates with them and
 // the OpenAPI document shows them); responses.ts has the answers'. Titles are Primer's schema names, which errors name as `model`.
 import { Type, type Static } from 'typebox';
-import { AUTHORIZATION_TYPES, FIRST_PAYMENT_REASONS, PAYMENT_TYPES } from '../sessions/enums.ts';
-import { CountryCode, CurrencyCode, Customer, Metadata, Money, Order, StringEnum, Text } from '../sessions/schemas.ts';
+import { AUTHORIZATION_TYPES, FIRST_PAYMENT_REASONS, PAYMENT_TYPES } from '../primer/enums.ts';
+import { CountryCode, CurrencyCode, Customer, Metadata, Money, Order, StringEnum, Text } from '../primer/schemas.ts';
 
 // No maxItems, as Primer's: repeats are ignored, and the body walk bounds every array (1000 items).
 const Expand = Type.Optional(Type.Union([Type.Array(Type.Literal('transactions.events')), Type.Null()]));

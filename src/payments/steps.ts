@@ -11,7 +11,7 @@ import { originOf, type Context } from '../lib/context.ts';
 import { newPaymentToken, sha256 } from '../lib/ids.ts';
 import { asUuid, type Sealer } from '../lib/seal.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
-import { fieldsNewerThan } from '../sessions/validate.ts';
+import { fieldsNewerThan } from '../primer/field-versions.ts';
 import type { Store } from '../storage/store.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { ClientTokens } from '../tokens/client-token.ts';
@@ -96,7 +96,7 @@ function refused(r: Refusal, payment: StoredPayment, action: PaymentAction): Kas
 
 /** Refuses fields newer than the request's API version. */
 export function checkVersion(body: unknown, ctx: Context): void {
-  const errors = fieldsNewerThan(body, ctx, PAYMENT_FIELD_VERSIONS as never);
+  const errors = fieldsNewerThan(body, ctx, PAYMENT_FIELD_VERSIONS);
   if (errors.length > 0) throw validationError('PaymentRequest', errors);
 }
 

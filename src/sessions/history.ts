@@ -4,7 +4,7 @@
 // {from, to}, is rebuilt from the session as it is now, walking back through those changes. Pure.
 import type { EventOrigin } from '../lib/context.ts';
 import { newTimeOrderedUuid } from '../lib/ids.ts';
-import { sessionAmount } from './amount.ts';
+import { sessionAmount } from '../primer/money.ts';
 import type { SessionData } from './schemas.ts';
 import type { SessionEvent, StoredSession } from './session.store.ts';
 

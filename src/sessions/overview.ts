@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 import type { Clock } from '../lib/clock.ts';
 import type { Store } from '../storage/store.ts';
 import { formatExpirationDate } from '../tokens/client-token.ts';
-import { sessionAmount } from './amount.ts';
+import { sessionAmount } from '../primer/money.ts';
 import { sessionHistory } from './history.ts';
 import { renderSession } from './render.ts';
 import { SessionResponse, Warning } from './schemas.ts';

@@ -1,7 +1,7 @@
 // A stored session as Primer's response shape: computed amount, response defaults, empty fields
 // omitted (docs/decisions.md, "Wire format"). Pure.
-import { DEFAULT_CARD_NETWORKS } from './enums.ts';
-import { sessionAmount } from './amount.ts';
+import { DEFAULT_CARD_NETWORKS } from '../primer/enums.ts';
+import { sessionAmount } from '../primer/money.ts';
 import type { SessionData, SessionResponse } from './schemas.ts';
 
 export function renderSession(session: SessionData): SessionResponse {

@@ -6,129 +6,23 @@ import {
   APPLE_PAY_INTERVAL_UNITS,
   AUTHORIZATION_TYPES,
   CARD_NETWORKS,
-  COUNTRY_CODES,
-  CURRENCY_CODES,
   FIRST_PAYMENT_REASONS,
   PAYMENT_TYPES,
-  PRODUCT_TYPES,
   SURCHARGE_NETWORKS,
-} from './enums.ts';
-
-/** Largest amount Kassa accepts: JavaScript's safe integer range (docs/decisions.md, "Values"). */
-export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
-export const METADATA_LIMITS = { keys: 200, keyLength: 255, valueLength: 4096 } as const;
-export const ARRAY_LIMITS = { lineItems: 500, fees: 100 } as const;
-
-export const Text = (min: number, max: number, extra: Record<string, unknown> = {}) =>
-  Type.String({ minLength: min, maxLength: max, ...extra });
-export const Money = (description?: string) => Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, ...(description ? { description } : {}) });
-export const StringEnum = <T extends readonly string[]>(values: T, title: string) =>
-  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], title });
-
-export const CountryCode = StringEnum(COUNTRY_CODES, 'CountryCodeEnum');
-export const CurrencyCode = StringEnum(CURRENCY_CODES, 'Currency');
-export const CardNetwork = StringEnum(CARD_NETWORKS, 'CardNetworkEnum');
-
-export const ProductData = Type.Object(
-  {
-    sku: Type.Optional(Text(1, 255)),
-    brand: Type.Optional(Text(1, 255)),
-    color: Type.Optional(Text(1, 255)),
-    globalTradeItemNumber: Type.Optional(Text(1, 255)),
-    manufacturerPartNumber: Type.Optional(Text(1, 255)),
-    weight: Type.Optional(Type.Number({ minimum: 0, maximum: 1e12 })),
-    weightUnit: Type.Optional(Text(1, 255)),
-    pageUrl: Type.Optional(Text(1, 1024)),
-  },
-  { title: 'OrderLineItemsProductDataAPISchema' },
-);
-
-export const LineItem = Type.Object(
-  {
-    itemId: Type.Optional(Text(1, 255)),
-    name: Type.Optional(Text(0, 255)),
-    description: Type.Optional(Text(0, 255)),
-    amount: Money('Unit price in minor units.'),
-    quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AMOUNT, description: 'Defaults to 1.' })),
-    discountAmount: Type.Optional(Money('Discount for the whole line, not per unit.')),
-    taxAmount: Type.Optional(Money('Tax for the whole line, not per unit.')),
-    taxCode: Type.Optional(Text(1, 255)),
-    productType: Type.Optional(StringEnum(PRODUCT_TYPES, 'ProductTypeEnum')),
-    productData: Type.Optional(ProductData),
-  },
-  { title: 'OrderLineItemsAPISchema' },
-);
-
-export const Fee = Type.Object(
-  {
-    amount: Money(),
-    type: Type.Optional(Text(1, 255)),
-    description: Type.Optional(Text(1, 255)),
-  },
-  { title: 'OrderFeesAPISchema' },
-);
-
-export const Shipping = Type.Object(
-  {
-    amount: Type.Optional(Money()),
-    methodId: Type.Optional(Text(0, 255)),
-    methodName: Type.Optional(Text(0, 255)),
-    methodDescription: Type.Optional(Text(0, 1024)),
-  },
-  { title: 'OrderShippingAPISchema' },
-);
-
-export const Order = Type.Object(
-  {
-    lineItems: Type.Optional(Type.Array(LineItem, { maxItems: ARRAY_LIMITS.lineItems })),
-    countryCode: Type.Optional(CountryCode),
-    retailerCountryCode: Type.Optional(CountryCode),
-    fees: Type.Optional(Type.Array(Fee, { maxItems: ARRAY_LIMITS.fees })),
-    shipping: Type.Optional(Shipping),
-  },
-  { title: 'OrderDetailsAPISchema' },
-);
-
-export const Address = Type.Object(
-  {
-    firstName: Type.Optional(Text(1, 255)),
-    lastName: Type.Optional(Text(1, 255)),
-    addressLine1: Type.Optional(Text(1, 255)),
-    addressLine2: Type.Optional(Text(0, 255)),
-    city: Type.Optional(Text(1, 255)),
-    state: Type.Optional(Text(1, 255)),
-    countryCode: Type.Optional(CountryCode),
-    postalCode: Type.Optional(Text(1, 255)),
-  },
-  { title: 'OptionalAddressAPISchema' },
-);
-
-export const Customer = Type.Object(
-  {
-    emailAddress: Type.Optional(Type.String({ format: 'idn-email', maxLength: 254 })),
-    mobileNumber: Type.Optional(Text(1, 255)),
-    firstName: Type.Optional(Text(1, 255)),
-    lastName: Type.Optional(Text(1, 255)),
-    billingAddress: Type.Optional(Address),
-    shippingAddress: Type.Optional(Address),
-    taxId: Type.Optional(Text(0, 255)),
-    nationalDocumentId: Type.Optional(Text(0, 255)),
-  },
-  { title: 'CheckoutCustomerDetailsAPISchema' },
-);
-
-// metadata: flat, string or safe-integer values, bounded (docs/decisions.md, "Values"). An empty key is
-// answered with 400 MetadataContainsEmptyKey before schema validation (http/json-body.ts).
-export const Metadata = Type.Record(
-  Type.String(),
-  Type.Union([Type.String({ maxLength: METADATA_LIMITS.valueLength }), Type.Integer({ minimum: -MAX_AMOUNT, maximum: MAX_AMOUNT })]),
-  {
-    title: 'Metadata',
-    maxProperties: METADATA_LIMITS.keys,
-    propertyNames: { maxLength: METADATA_LIMITS.keyLength },
-    description: 'Flat key/value data; values are strings or integers.',
-  },
-);
+} from '../primer/enums.ts';
+import type { FieldVersion } from '../primer/field-versions.ts';
+import { MAX_AMOUNT } from '../primer/money.ts';
+import {
+  CardNetwork,
+  CurrencyCode,
+  Customer,
+  Metadata,
+  Money,
+  Order,
+  PAYMENT_METHOD_TYPE_PATTERN,
+  StringEnum,
+  Text,
+} from '../primer/schemas.ts';
 
 const Surcharge = Type.Object({ amount: Type.Optional(Money()) }, { title: 'CheckoutPaymentMethodOptionSurchargeAPISchema' });
 
@@ -233,8 +127,6 @@ export const GenericOption = Type.Object(
   { title: 'CheckoutPaymentMethodOptionAPISchema' },
 );
 
-/** Keys are payment-method types; any UPPER_SNAKE type is accepted, not only Primer's list (docs/decisions.md, "Values"). */
-export const PAYMENT_METHOD_TYPE_PATTERN = '^[A-Z][A-Z0-9_]{0,63}$';
 export const PaymentMethodOptions = Type.Object(
   { PAYMENT_CARD: Type.Optional(CardOption), APPLE_PAY: Type.Optional(ApplePayOption) },
   {
@@ -369,7 +261,7 @@ export const SessionWithTokenResponse = Type.Object(
 export type SessionWithTokenResponse = Static<typeof SessionWithTokenResponse>;
 
 /** Fields introduced after API 2.1, by JSON path (docs/api.md, "Versions"). */
-export const FIELD_VERSIONS: ReadonlyArray<{ path: readonly string[]; version: string; label: string }> = [
+export const FIELD_VERSIONS: readonly FieldVersion[] = [
   { path: ['order', 'lineItems', '*', 'productData'], version: '2.2', label: 'productData' },
   { path: ['paymentMethod', 'vaultOnAgreement'], version: '2.4', label: 'vaultOnAgreement' },
   { path: ['paymentMethod', 'firstPaymentReason'], version: '2.4', label: 'firstPaymentReason' },

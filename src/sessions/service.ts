@@ -11,16 +11,17 @@ import type { Store } from '../storage/store.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import { isWriteConflict } from '../storage/unit-of-work.ts';
 import { formatExpirationDate, type ClientTokens } from '../tokens/client-token.ts';
-import { amountErrors } from './amount.ts';
+import { fieldsNewerThan } from '../primer/field-versions.ts';
+import { amountErrors } from '../primer/money.ts';
 import { AnswerCache } from './answers.ts';
 import { ifMatchAllows, sessionEtag } from './etag.ts';
 import { clientTokenHash, usable } from './lookup.ts';
 import { createdEvent, updatedEvent } from './history.ts';
 import { applyPatch, type SessionPatch } from './merge.ts';
 import { renderSession } from './render.ts';
-import { SessionResponse, SessionWithTokenResponse, type SessionData } from './schemas.ts';
+import { FIELD_VERSIONS, SessionResponse, SessionWithTokenResponse, type SessionData } from './schemas.ts';
 import type { StoredSession } from './session.store.ts';
-import { fieldsNewerThan, sessionErrors } from './validate.ts';
+import { sessionErrors } from './validate.ts';
 import { computeWarnings } from './warnings.ts';
 
 export interface SessionServiceDeps {
@@ -59,7 +60,7 @@ export class SessionService {
 
   /** POST /client-session; `ignored` are the unknown nested fields the body reader removed. */
   async create(ctx: Context & { merchantId: string }, data: SessionData, ignored: readonly string[]): Promise<SessionAnswer> {
-    const tooNew = fieldsNewerThan(data, ctx);
+    const tooNew = fieldsNewerThan(data, ctx, FIELD_VERSIONS);
     if (tooNew.length > 0) throw validationError('ClientSessionAPIRequest', tooNew);
     // The route validated the body against CreateSessionBody, and removing unknown nested fields
     // cannot make it invalid: only the money rules are left to check.
@@ -132,7 +133,7 @@ export class SessionService {
     ifMatch?: string,
   ): Promise<SessionAnswer> {
     const { clientToken, ...patch } = body;
-    const tooNew = fieldsNewerThan(patch, ctx);
+    const tooNew = fieldsNewerThan(patch, ctx, FIELD_VERSIONS);
     const pm = patch.paymentMethod as Record<string, unknown> | null | undefined;
     if (pm && pm.options !== undefined) {
       tooNew.push({ path: '$.paymentMethod.options', description: 'paymentMethod.options cannot be updated after creation' });

@@ -2,7 +2,7 @@
 // GET /client-sdk/configuration, decoded with the rules each SDK applies (docs/sdk.md, "The configuration").
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { COUNTRY_CODES } from '../../src/sessions/enums.ts';
+import { COUNTRY_CODES } from '../../src/primer/enums.ts';
 import { createSession, START, testApp, type TestApp } from '../support/app.ts';
 import { decodeLikeAndroid, decodeLikeIos, sdkHeaders } from './support.ts';
 

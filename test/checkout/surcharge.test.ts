@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { applyActions } from '../../src/checkout/actions.ts';
 import { surchargeFor, withSurchargeFee } from '../../src/checkout/surcharge.ts';
-import { sessionAmount } from '../../src/sessions/amount.ts';
+import { sessionAmount } from '../../src/primer/money.ts';
 import type { SessionData } from '../../src/sessions/schemas.ts';
 import { createSession, testApp, type TestApp } from '../support/app.ts';
 import { act, getSession } from './support.ts';

@@ -25,7 +25,7 @@ import {
   testCardRows,
 } from '../../src/payments/cards.ts';
 import type { CardScenario, StatusReason } from '../../src/payments/model.ts';
-import { CARD_NETWORKS } from '../../src/sessions/enums.ts';
+import { CARD_NETWORKS } from '../../src/primer/enums.ts';
 
 const NOW = Date.UTC(2026, 10, 25, 9, 0, 0);
 const NO_SESSION = {};

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { MAX_AMOUNT } from '../../src/sessions/schemas.ts';
+import { MAX_AMOUNT } from '../../src/primer/money.ts';
 import { createSession, testApp, type TestApp } from '../support/app.ts';
 import {
   api,

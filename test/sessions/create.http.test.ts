@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FULL_REQUEST, START, createSession, decodeJwtPayload, getSession, headers, testApp } from '../support/app.ts';
-import { DEFAULT_CARD_NETWORKS } from '../../src/sessions/enums.ts';
+import { DEFAULT_CARD_NETWORKS } from '../../src/primer/enums.ts';
 
 test("create computes Primer's documented example: 500 + fee 100 + shipping 50 = 650", async (t) => {
   const app = await testApp();

@@ -3,7 +3,7 @@
 // payment-method defaults, empty fields omitted.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_CARD_NETWORKS } from '../../src/sessions/enums.ts';
+import { DEFAULT_CARD_NETWORKS } from '../../src/primer/enums.ts';
 import { renderSession } from '../../src/sessions/render.ts';
 import type { SessionData } from '../../src/sessions/schemas.ts';
 

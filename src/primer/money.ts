@@ -1,19 +1,34 @@
-// The money rules (docs/api.md, "Money"). Pure. Sums are done in BigInt so a
-// total past 2^53-1 is reported rather than silently rounded.
+// The money rules a session and a payment share (docs/api.md, "Money"). Pure. Sums are done in BigInt
+// so a total past 2^53-1 is reported rather than silently rounded.
 import type { FieldError } from '../errors.ts';
-import type { SessionData } from './schemas.ts';
-import { MAX_AMOUNT } from './schemas.ts';
 
-type Order = NonNullable<SessionData['order']>;
-type LineItem = NonNullable<Order['lineItems']>[number];
+/** Largest amount Kassa accepts: JavaScript's safe integer range (docs/decisions.md, "Values"). */
+export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
+
+/** The priced part of a line item, an order and whatever carries them (a session, a payment request). */
+export interface PricedLine {
+  amount: number;
+  quantity?: number | undefined;
+  discountAmount?: number | undefined;
+  taxAmount?: number | undefined;
+}
+export interface PricedOrder {
+  lineItems?: readonly PricedLine[] | undefined;
+  shipping?: { amount?: number | undefined } | undefined;
+  fees?: readonly { amount: number }[] | undefined;
+}
+export interface Priced {
+  amount?: number | undefined;
+  order?: PricedOrder | undefined;
+}
 
 /** amount*quantity − discountAmount + taxAmount, for the whole line (docs/api.md, "Money"). */
-export function lineTotal(item: LineItem): bigint {
+export function lineTotal(item: PricedLine): bigint {
   return BigInt(item.amount) * BigInt(item.quantity ?? 1) - BigInt(item.discountAmount ?? 0) + BigInt(item.taxAmount ?? 0);
 }
 
 /** Σ lines + shipping + Σ fees. */
-export function orderTotal(order: Order): bigint {
+export function orderTotal(order: PricedOrder): bigint {
   let total = 0n;
   for (const item of order.lineItems ?? []) total += lineTotal(item);
   total += BigInt(order.shipping?.amount ?? 0);
@@ -21,7 +36,7 @@ export function orderTotal(order: Order): bigint {
   return total;
 }
 
-function hasAmounts(order: Order | undefined): order is Order {
+function hasAmounts(order: PricedOrder | undefined): order is PricedOrder {
   return order !== undefined && (order.lineItems !== undefined || order.shipping !== undefined || order.fees !== undefined);
 }
 
@@ -30,14 +45,14 @@ function hasAmounts(order: Order | undefined): order is Order {
  * applied), else the computed order total, else absent. Call `amountErrors` first: this assumes a
  * valid session.
  */
-export function sessionAmount(session: SessionData): number | undefined {
+export function sessionAmount(session: Priced): number | undefined {
   if (session.amount !== undefined) return session.amount;
   if (!hasAmounts(session.order)) return undefined;
   return Number(orderTotal(session.order));
 }
 
 /** Money problems the schema cannot see: a negative line, a total past the safe range. */
-export function amountErrors(session: SessionData): FieldError[] {
+export function amountErrors(session: Priced): FieldError[] {
   const errors: FieldError[] = [];
   const items = session.order?.lineItems ?? [];
   items.forEach((item, i) => {

@@ -3,8 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { amountErrors, lineTotal, orderTotal, sessionAmount } from '../../src/sessions/amount.ts';
-import { MAX_AMOUNT, type SessionData } from '../../src/sessions/schemas.ts';
+import { amountErrors, lineTotal, orderTotal, sessionAmount } from '../../src/primer/money.ts';
+import { MAX_AMOUNT } from '../../src/primer/money.ts';
+import type { SessionData } from '../../src/sessions/schemas.ts';
 
 type Order = NonNullable<SessionData['order']>;
 const small = fc.integer({ min: 0, max: 1_000_000 });
@@ -95,7 +96,8 @@ test('a top-level amount always wins over the order', () => {
 
 test('no amount and no order amounts: the amount is absent', () => {
   assert.equal(sessionAmount({}), undefined);
-  assert.equal(sessionAmount({ order: { countryCode: 'NL' } }), undefined);
+  const noAmounts: SessionData = { order: { countryCode: 'NL' } };
+  assert.equal(sessionAmount(noAmounts), undefined);
 });
 
 test('only fees: the computed amount is echoed', () => {

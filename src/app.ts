@@ -36,6 +36,7 @@ import { webhookRoutes } from './webhooks/routes.ts';
 import { createWebhookService } from './webhooks/create.ts';
 import type { WebhookService } from './webhooks/service.ts';
 import { Sealer } from './lib/seal.ts';
+import { SessionAccess } from './sessions/access.ts';
 import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { SessionService } from './sessions/service.ts';
@@ -125,8 +126,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const store = deps.store;
   const merchants = new Merchants(store, deps.clock, metrics.apiKeyHashed);
   const offeredPaymentMethods = () => offered;
-  const sessions = new SessionService({ store, tokens, clock: deps.clock, offeredPaymentMethods, events: metrics });
-  const checkoutService = new CheckoutService({ store, clock: deps.clock, tokens, sessions, checkout, publicUrl: deps.config.publicUrl });
+  // The one place a token's session is found; payments' action tokens name one too (after 3DS).
+  const access = new SessionAccess({
+    sessions: store.sessions,
+    tokens,
+    clock: deps.clock,
+    ...(deps.config.payments ? { actions: store.payments } : {}),
+  });
+  const sessions = new SessionService({ store, tokens, access, clock: deps.clock, offeredPaymentMethods, events: metrics });
+  const checkoutService = new CheckoutService({ access, sessions, checkout, publicUrl: deps.config.publicUrl });
   const idempotency = new IdempotencyService({
     store: store.idempotency,
     clock: deps.clock,
@@ -148,12 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     observeStorage: metrics.observeStorage,
     rateLimits: new RateLimits(deps.config.rateLimit, deps.clock, metrics.rateLimited),
     idempotency: idempotencySteps(idempotency, metrics.idempotentReplay),
-    // A session's own token, or (after a 3DS action) the action's token of one of its payments.
-    clientSessions: {
-      find: deps.config.payments
-        ? (ctx, accessToken) => payments.sessionFor(ctx, accessToken, () => checkoutService.session(ctx, accessToken))
-        : (ctx, accessToken) => checkoutService.session(ctx, accessToken),
-    },
+    clientSessions: access,
   });
 
   // What the pipeline puts on a request, declared up front so every request object has one shape

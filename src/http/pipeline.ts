@@ -60,7 +60,7 @@ export interface PipelineDeps {
   /** Told of every storage call made for a request (the kassa_storage_duration_seconds histogram). */
   observeStorage: (operation: string, seconds: number) => void;
   rateLimits: RateLimits;
-  /** The session an SDK request's Primer-Client-Token names (ClientSessionValidationError when none is usable). */
+  /** The session an SDK request's Primer-Client-Token names (sessions/access.ts; ClientSessionValidationError when none is usable). */
   clientSessions: { find(ctx: Context, accessToken: string | undefined): Awaitable<StoredSession> };
   /** The idempotency step, for routes that take keys. */
   idempotency: {

@@ -33,7 +33,6 @@ export class PaymentService {
   readonly adjust: Lifecycle['adjust'];
   readonly resume: Lifecycle['resume'];
   // three-ds.ts
-  readonly sessionFor: ThreeDS['sessionFor'];
   readonly continueThreeDS: ThreeDS['continueThreeDS'];
   readonly sandboxThreeDS: ThreeDS['sandboxThreeDS'];
   readonly processorThreeDS: ThreeDS['processorThreeDS'];
@@ -66,7 +65,6 @@ export class PaymentService {
     this.adjust = lifecycle.adjust.bind(lifecycle);
     this.resume = lifecycle.resume.bind(lifecycle);
     const threeDS = new ThreeDS(steps);
-    this.sessionFor = threeDS.sessionFor.bind(threeDS);
     this.continueThreeDS = threeDS.continueThreeDS.bind(threeDS);
     this.sandboxThreeDS = threeDS.sandboxThreeDS.bind(threeDS);
     this.processorThreeDS = threeDS.processorThreeDS.bind(threeDS);

@@ -1,12 +1,10 @@
 // 3DS after a challenge opened a required action (docs/payments.md, "3DS"): the SDK's continue, the
-// sandbox helper that sets a challenge's outcome, the PROCESSOR_3DS page's, and the session the
-// action's client token names (the SDKs carry on with that token). The action itself is opened by
+// sandbox helper that sets a challenge's outcome, and the PROCESSOR_3DS page's. The session an
+// action's client token names is found by sessions/access.ts; the action itself is opened by
 // authorization (steps.ts, openAction); resume is a payment action (lifecycle.ts).
 import { KassaError } from '../errors.ts';
-import type { Awaitable } from '../lib/awaitable.ts';
-import { originOf, timed, type Context } from '../lib/context.ts';
+import { originOf, type Context } from '../lib/context.ts';
 import { sha256 } from '../lib/ids.ts';
-import { accessTokenHash, usable } from '../sessions/lookup.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
 import { scenarioOf } from './authorize.ts';
 import { Draft } from './draft.ts';
@@ -15,29 +13,6 @@ import { commit, notFound, type PaymentSteps } from './steps.ts';
 
 export class ThreeDS {
   constructor(private readonly steps: PaymentSteps) {}
-
-  /**
-   * The session an SDK request's access token names: a session's own token, or the token of a
-   * payment's required action (the SDKs carry on with that one after a 3DS action).
-   */
-  sessionFor(ctx: Context, accessToken: string | undefined, sessionByToken: () => Awaitable<StoredSession>): Awaitable<StoredSession> {
-    try {
-      const found = sessionByToken();
-      if (!(found instanceof Promise)) return found;
-      return found.catch(() => this.sessionByActionToken(ctx, accessToken));
-    } catch {
-      return this.sessionByActionToken(ctx, accessToken);
-    }
-  }
-
-  private async sessionByActionToken(ctx: Context, accessToken: string | undefined): Promise<StoredSession> {
-    const payment = await timed(ctx, 'payments.findByActionTokenHash', () =>
-      this.steps.store.findByActionTokenHash(accessTokenHash(accessToken)),
-    );
-    const { store, clock } = this.steps.deps;
-    const session = payment?.sessionId ? await store.sessions.findById(payment.merchantId, payment.sessionId) : undefined;
-    return usable(session, clock());
-  }
 
   /**
    * The challenge's result for the payment waiting on `token` (the SDK's /3ds/{token}/continue): the

@@ -13,9 +13,9 @@ import { isWriteConflict } from '../storage/unit-of-work.ts';
 import { formatExpirationDate, type ClientTokens } from '../tokens/client-token.ts';
 import { fieldsNewerThan } from '../primer/field-versions.ts';
 import { amountErrors } from '../primer/money.ts';
+import { usable, type SessionAccess } from './access.ts';
 import { AnswerCache } from './answers.ts';
 import { ifMatchAllows, sessionEtag } from './etag.ts';
-import { clientTokenHash, usable } from './lookup.ts';
 import { createdEvent, updatedEvent } from './history.ts';
 import { applyPatch, type SessionPatch } from './merge.ts';
 import { renderSession } from './render.ts';
@@ -27,6 +27,8 @@ import { computeWarnings } from './warnings.ts';
 export interface SessionServiceDeps {
   store: Store;
   tokens: ClientTokens;
+  /** Finds the session a client token names. */
+  access: SessionAccess;
   clock: Clock;
   /** Payment-method types the merchant's checkout offers, for payment-method warnings. */
   offeredPaymentMethods: (merchantId: string) => readonly string[];
@@ -106,21 +108,13 @@ export class SessionService {
 
   /** GET /client-session: from the answer cache while the stored version is the cached one. */
   async get(ctx: Context & { merchantId: string }, clientToken: string): Promise<SessionAnswer> {
-    const hash = clientTokenHash(this.deps.tokens, clientToken);
+    const hash = this.deps.access.clientTokenHash(clientToken);
     const cached = this.answers.get(hash);
     if (cached) {
-      const current = usable(
-        await timed(ctx, 'sessions.versionOf', () => this.deps.store.sessions.versionOf(hash)),
-        this.deps.clock(),
-        ctx.merchantId,
-      );
+      const current = await this.deps.access.versionOf(ctx, hash, ctx.merchantId);
       if (current.version === cached.version) return cached;
     }
-    const stored = usable(
-      await timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.store.sessions.findByAccessTokenHash(hash)),
-      this.deps.clock(),
-      ctx.merchantId,
-    );
+    const stored = await this.deps.access.byHash(ctx, hash, ctx.merchantId);
     const answer = { version: stored.version, body: serializeSession(renderSession(stored.data)), etag: sessionEtag(stored) };
     this.answers.set(hash, answer);
     return answer;
@@ -139,7 +133,7 @@ export class SessionService {
       tooNew.push({ path: '$.paymentMethod.options', description: 'paymentMethod.options cannot be updated after creation' });
     }
     if (tooNew.length > 0) throw validationError('ClientSessionUpdateAPIRequest', tooNew);
-    const hash = clientTokenHash(this.deps.tokens, clientToken);
+    const hash = this.deps.access.clientTokenHash(clientToken);
     return this.change(ctx, hash, (data) => applyPatch(data, patch as SessionPatch), 'ClientSessionUpdateAPIRequest', {
       ...(ctx.merchantId !== undefined ? { merchantId: ctx.merchantId } : {}),
       ...(ifMatch !== undefined ? { ifMatch } : {}),

@@ -15,7 +15,7 @@ export const PAYMENT_STATUSES = [
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /**
- * A card's network: Primer's CardNetworkEnum (sessions/enums.ts, what a session or a tokenize request
+ * A card's network: Primer's CardNetworkEnum (primer/enums.ts, what a session or a tokenize request
  * may name), and HIPERCARD, which Kassa's BIN table uses for Hipercard cards (filed under HIPER there).
  */
 export type CardNetwork = (typeof CARD_NETWORKS)[number] | 'HIPERCARD';

@@ -29,11 +29,27 @@ export interface PostgresOptions {
   timeoutMs?: number;
 }
 
-/** What the per-feature PostgreSQL modules share. */
+declare const PART: unique symbol;
+/** A piece of a statement (a condition, a row's columns and values): it runs only inside query(). */
+export type Part = { readonly [PART]: true };
+
+type Rows<T extends readonly object[]> = Promise<postgres.RowList<T>>;
+
+/**
+ * What the per-feature PostgreSQL modules share. Every way to run SQL here is bounded by the deadline
+ * (PostgresOptions.timeoutMs), so no adapter can run a statement that forgets it.
+ */
 export interface PostgresEngine {
-  readonly sql: postgres.Sql;
-  /** Bounds a call (see PostgresOptions.timeoutMs). */
-  bounded<T>(work: PromiseLike<T>): Promise<T>;
+  /** One statement (a tagged template, as postgres.js's sql``). */
+  query<T extends readonly object[] = postgres.Row[]>(strings: TemplateStringsArray, ...values: unknown[]): Rows<T>;
+  /** One statement built as text, with `?` placeholders (lists and their filters). */
+  text<T extends readonly object[] = postgres.Row[]>(sql: string, params: readonly unknown[]): Rows<T>;
+  /** `work` in one transaction, bounded as a whole. */
+  transaction<T>(work: (tx: TransactionSql) => Promise<T>): Promise<T>;
+  /** A piece of a query() (a tagged template), not run by itself. */
+  part(strings: TemplateStringsArray, ...values: unknown[]): Part;
+  /** A row's columns and values, for `INSERT INTO t ${row}` in a query(). */
+  row(row: Record<string, unknown>): Part;
   /**
    * A serialised change: `lock` reads the aggregate's row FOR UPDATE inside the transaction,
    * `decide` records writes, and they commit together.
@@ -128,8 +144,19 @@ export async function openPostgresStore(options: PostgresOptions, sql: postgres.
   const queue = new SerialQueue();
   const bounded = <T>(work: PromiseLike<T>) => withDeadline(work, deadlineMs);
   const engine: PostgresEngine = {
-    sql,
-    bounded,
+    query: (strings, ...values) => bounded(sql(strings, ...(values as never[]))),
+    text(text, params) {
+      let n = 0;
+      return bounded(
+        sql.unsafe(
+          text.replace(/\?/g, () => `$${++n}`),
+          params as never[],
+        ),
+      ) as never;
+    },
+    transaction: (work) => bounded(sql.begin(work)) as Promise<Awaited<ReturnType<typeof work>>>,
+    part: (strings, ...values) => sql(strings, ...(values as never[])) as unknown as Part,
+    row: (row) => sql(row as never) as unknown as Part,
     change(key, lock, decide) {
       return queue.run(key, async () => {
         const uow = new PostgresUnitOfWork();
@@ -146,7 +173,7 @@ export async function openPostgresStore(options: PostgresOptions, sql: postgres.
       });
     },
   };
-  return new PostgresStore(engine);
+  return new PostgresStore(engine, sql);
 }
 
 class PostgresStore implements Store {
@@ -159,7 +186,10 @@ class PostgresStore implements Store {
   readonly payments;
   readonly webhooks;
 
-  constructor(private readonly pg: PostgresEngine) {
+  constructor(
+    private readonly pg: PostgresEngine,
+    private readonly sql: postgres.Sql,
+  ) {
     this.sessions = postgresSessions(pg);
     this.merchants = postgresMerchants(pg);
     this.apiKeys = postgresApiKeys(pg);
@@ -172,7 +202,7 @@ class PostgresStore implements Store {
   async commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {
     const uow = new PostgresUnitOfWork();
     const result = record(uow);
-    if (uow.ops.length > 0) await this.pg.bounded(this.pg.sql.begin((tx) => uow.execute(tx)));
+    if (uow.ops.length > 0) await this.pg.transaction((tx) => uow.execute(tx));
     uow.committed();
     return result;
   }
@@ -181,7 +211,7 @@ class PostgresStore implements Store {
   // its migrations, then find nothing left to do. DDL is transactional here: a failed step leaves
   // the schema as it was.
   async migrate(): Promise<void> {
-    await this.pg.sql.begin(async (tx) => {
+    await this.sql.begin(async (tx) => {
       // A migration may wait for another process's, and may be slow on a big table: no statement limit.
       await tx`SET LOCAL statement_timeout = 0`;
       await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
@@ -215,7 +245,7 @@ class PostgresStore implements Store {
 
   async ping(): Promise<boolean> {
     try {
-      await this.pg.bounded(this.pg.sql`SELECT 1`);
+      await this.pg.query`SELECT 1`;
       return true;
     } catch {
       return false;
@@ -224,15 +254,13 @@ class PostgresStore implements Store {
 
   async probe(): Promise<void> {
     const id = randomUUID();
-    await this.pg.bounded(
-      this.pg.sql.begin(async (tx) => {
-        await tx`INSERT INTO storage_probe (id, pad) VALUES (${id}, ${Buffer.alloc(4096)})`;
-        await tx`DELETE FROM storage_probe WHERE id = ${id}`;
-      }),
-    );
+    await this.pg.transaction(async (tx) => {
+      await tx`INSERT INTO storage_probe (id, pad) VALUES (${id}, ${Buffer.alloc(4096)})`;
+      await tx`DELETE FROM storage_probe WHERE id = ${id}`;
+    });
   }
 
   async close(): Promise<void> {
-    await this.pg.sql.end({ timeout: 5 });
+    await this.sql.end({ timeout: 5 });
   }
 }

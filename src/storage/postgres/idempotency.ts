@@ -20,12 +20,10 @@ export function idempotencyWrites(uow: PostgresUnitOfWork): IdempotencyWrites {
 }
 
 export function postgresIdempotency(pg: PostgresEngine): IdempotencyStore {
-  const { sql } = pg;
   return {
     async begin(input) {
-      const [taken, row] = await pg.bounded(
-        sql.begin(async (tx) => {
-          const [claimed] = await tx<{ claim: string }[]>`
+      const [taken, row] = await pg.transaction(async (tx) => {
+        const [claimed] = await tx<{ claim: string }[]>`
             INSERT INTO idempotency_keys (merchant_id, key_hash, request_hash, response, created_at, locked_until, expires_at, claim)
             VALUES (${input.merchantId}, ${input.keyHash}, ${input.requestHash}, NULL, ${input.now}, ${input.lockedUntil},
                     ${input.expiresAt}, ${input.claim})
@@ -36,23 +34,22 @@ export function postgresIdempotency(pg: PostgresEngine): IdempotencyStore {
                OR (idempotency_keys.response IS NULL AND idempotency_keys.locked_until <= excluded.created_at
                    AND idempotency_keys.request_hash = excluded.request_hash)
             RETURNING claim`;
-          const [current] = await tx<{ request_hash: string; response: string | null; claim: string | null }[]>`
+        const [current] = await tx<{ request_hash: string; response: string | null; claim: string | null }[]>`
             SELECT request_hash, response, claim FROM idempotency_keys
             WHERE merchant_id = ${input.merchantId} AND key_hash = ${input.keyHash}`;
-          return [claimed, current] as const;
-        }),
-      );
+        return [claimed, current] as const;
+      });
       return classify(taken, row, input);
     },
     async release(merchantId, keyHash, claim) {
-      await pg.bounded(sql`
+      await pg.query`
         DELETE FROM idempotency_keys
-        WHERE merchant_id = ${merchantId} AND key_hash = ${keyHash} AND claim = ${claim} AND response IS NULL`);
+        WHERE merchant_id = ${merchantId} AND key_hash = ${keyHash} AND claim = ${claim} AND response IS NULL`;
     },
     async purgeExpired(before, limit) {
-      const result = await pg.bounded(sql`
+      const result = await pg.query`
         DELETE FROM idempotency_keys WHERE (merchant_id, key_hash) IN (
-          SELECT merchant_id, key_hash FROM idempotency_keys WHERE expires_at <= ${before} LIMIT ${limit})`);
+          SELECT merchant_id, key_hash FROM idempotency_keys WHERE expires_at <= ${before} LIMIT ${limit})`;
       return result.count;
     },
   };

@@ -192,50 +192,47 @@ const lockKey = (key: PaymentKey) => {
 };
 
 export function postgresPayments(pg: PostgresEngine): PaymentStore {
-  const { sql } = pg;
   const one = <T, R>(rows: T[], map: (row: T) => R) => (rows[0] ? map(rows[0]) : undefined);
   return {
     async findById(merchantId, id) {
-      return one(await pg.bounded(sql<PaymentRow[]>`SELECT * FROM payments WHERE id = ${id} AND merchant_id = ${merchantId}`), toPayment);
+      return one(await pg.query<PaymentRow[]>`SELECT * FROM payments WHERE id = ${id} AND merchant_id = ${merchantId}`, toPayment);
     },
     async findByActionTokenHash(hash) {
-      return one(await pg.bounded(sql<PaymentRow[]>`SELECT * FROM payments WHERE action_token_hash = ${hash}`), toPayment);
+      return one(await pg.query<PaymentRow[]>`SELECT * FROM payments WHERE action_token_hash = ${hash}`, toPayment);
     },
     async list(merchantId, filter, limit, cursor) {
       const query = paymentListQuery(merchantId, filter, limit, cursor);
-      let n = 0;
-      const text = query.sql.replace(/\?/g, () => `$${++n}`);
-      const rows = (await pg.bounded(sql.unsafe<PaymentRow[]>(text, query.params as never[]))).map(toPayment);
+      const rows = (await pg.text<PaymentRow[]>(query.sql, query.params)).map(toPayment);
       return query.backwards ? rows.reverse() : rows;
     },
     async listBySession(merchantId, sessionId) {
-      const rows = await pg.bounded(
-        sql<PaymentRow[]>`SELECT * FROM payments WHERE merchant_id = ${merchantId} AND session_id = ${sessionId} ORDER BY created_at, id`,
-      );
+      const rows = await pg.query<
+        PaymentRow[]
+      >`SELECT * FROM payments WHERE merchant_id = ${merchantId} AND session_id = ${sessionId} ORDER BY created_at, id`;
       return rows.map(toPayment);
     },
     async findToken(token) {
-      return one(await pg.bounded(sql<TokenRow[]>`SELECT * FROM payment_tokens WHERE token = ${token}`), toToken);
+      return one(await pg.query<TokenRow[]>`SELECT * FROM payment_tokens WHERE token = ${token}`, toToken);
     },
     async findVaultedById(merchantId, id) {
       return one(
-        await pg.bounded(sql<TokenRow[]>`SELECT * FROM payment_tokens WHERE merchant_id = ${merchantId} AND vaulted_id = ${id}`),
+        await pg.query<TokenRow[]>`SELECT * FROM payment_tokens WHERE merchant_id = ${merchantId} AND vaulted_id = ${id}`,
         toToken,
       );
     },
     async vaulted(merchantId, customerId, limit, after) {
-      const rows = await pg.bounded(sql<TokenRow[]>`
+      const rows = await pg.query<TokenRow[]>`
         SELECT * FROM payment_tokens WHERE merchant_id = ${merchantId} AND customer_id = ${customerId} AND token_type = 'MULTI_USE'
-          AND deleted_at IS NULL ${after ? sql`AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND vaulted_id < ${after.vaultedId}))` : sql``}
-        ORDER BY created_at DESC, vaulted_id DESC LIMIT ${limit}`);
+          AND deleted_at IS NULL ${after ? pg.part`AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND vaulted_id < ${after.vaultedId}))` : pg.part``}
+        ORDER BY created_at DESC, vaulted_id DESC LIMIT ${limit}`;
       return rows.map(toToken);
     },
     async purgeExpiredTokens(before, limit) {
       // Expired SINGLE_USE tokens no payment references: useless to everyone (a vault or a payment refuses them).
-      const result = await pg.bounded(sql`
+      const result = await pg.query`
         DELETE FROM payment_tokens WHERE token IN (
           SELECT t.token FROM payment_tokens t WHERE t.token_type = 'SINGLE_USE' AND t.expires_at < ${before}
-            AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.token = t.token) LIMIT ${limit})`);
+            AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.token = t.token) LIMIT ${limit})`;
       return result.count;
     },
     change(key, decide) {
@@ -246,19 +243,19 @@ export function postgresPayments(pg: PostgresEngine): PaymentStore {
       );
     },
     async countRefused(merchantId, paymentId) {
-      const [row] = await pg.bounded(sql<{ failed_requests: number }[]>`
+      const [row] = await pg.query<{ failed_requests: number }[]>`
         UPDATE payments SET failed_requests = failed_requests + 1 WHERE id = ${paymentId} AND merchant_id = ${merchantId}
-        RETURNING failed_requests`);
+        RETURNING failed_requests`;
       return row?.failed_requests ?? 0;
     },
     async events(merchantId, paymentId) {
-      const rows = await pg.bounded(sql<EventRow[]>`
-        SELECT * FROM payment_events WHERE merchant_id = ${merchantId} AND payment_id = ${paymentId} ORDER BY version, ordinal`);
+      const rows = await pg.query<EventRow[]>`
+        SELECT * FROM payment_events WHERE merchant_id = ${merchantId} AND payment_id = ${paymentId} ORDER BY version, ordinal`;
       return rows.map(toEvent);
     },
     async purgeFinished(before, limit) {
       // One statement: what it deletes is what it found. A payment being changed now is skipped, not waited for.
-      const [row] = await pg.bounded(sql<{ payments: number; events: number; deliveries: number }[]>`
+      const [row] = await pg.query<{ payments: number; events: number; deliveries: number }[]>`
         WITH over AS (
           SELECT id FROM payments p WHERE status IN ('SETTLED', 'PARTIALLY_SETTLED', 'DECLINED', 'FAILED', 'CANCELLED')
             AND updated_at < ${before}
@@ -277,16 +274,16 @@ export function postgresPayments(pg: PostgresEngine): PaymentStore {
           DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM deliveries)
         )
         SELECT (SELECT count(*) FROM gone)::int AS payments, (SELECT count(*) FROM events)::int AS events,
-          (SELECT count(*) FROM deliveries)::int AS deliveries`);
+          (SELECT count(*) FROM deliveries)::int AS deliveries`;
       return { payments: row?.payments ?? 0, events: row?.events ?? 0, deliveries: row?.deliveries ?? 0 };
     },
     async dueJobs(now, limit) {
-      const rows = await pg.bounded(sql<JobRow[]>`
-        SELECT * FROM payment_jobs WHERE run_at <= ${now} AND locked_until <= ${now} ORDER BY run_at LIMIT ${limit}`);
+      const rows = await pg.query<JobRow[]>`
+        SELECT * FROM payment_jobs WHERE run_at <= ${now} AND locked_until <= ${now} ORDER BY run_at LIMIT ${limit}`;
       return rows.map(toJob);
     },
     async claimJob(id, now, until) {
-      const result = await pg.bounded(sql`UPDATE payment_jobs SET locked_until = ${until} WHERE id = ${id} AND locked_until <= ${now}`);
+      const result = await pg.query`UPDATE payment_jobs SET locked_until = ${until} WHERE id = ${id} AND locked_until <= ${now}`;
       return result.count === 1;
     },
   };

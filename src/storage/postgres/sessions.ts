@@ -40,37 +40,32 @@ export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
 }
 
 export function postgresSessions(pg: PostgresEngine): SessionStore {
-  const { sql } = pg;
   return {
     async findByAccessTokenHash(hash) {
-      const [row] = await pg.bounded(sql<SessionRow[]>`SELECT * FROM sessions WHERE access_token_hash = ${hash}`);
+      const [row] = await pg.query<SessionRow[]>`SELECT * FROM sessions WHERE access_token_hash = ${hash}`;
       return row ? toSession(row) : undefined;
     },
     async events(merchantId, sessionId) {
-      const rows = await pg.bounded(
-        sql<
-          SessionEventRow[]
-        >`SELECT * FROM session_events WHERE merchant_id = ${merchantId} AND session_id = ${sessionId} ORDER BY version, created_at`,
-      );
+      const rows = await pg.query<
+        SessionEventRow[]
+      >`SELECT * FROM session_events WHERE merchant_id = ${merchantId} AND session_id = ${sessionId} ORDER BY version, created_at`;
       return rows.map(toSessionEvent);
     },
     async findById(merchantId, id) {
-      const [row] = await pg.bounded(sql<SessionRow[]>`SELECT * FROM sessions WHERE id = ${id} AND merchant_id = ${merchantId}`);
+      const [row] = await pg.query<SessionRow[]>`SELECT * FROM sessions WHERE id = ${id} AND merchant_id = ${merchantId}`;
       return row ? toSession(row) : undefined;
     },
     async versionOf(hash) {
-      const [row] = await pg.bounded(
-        sql<{ merchant_id: string; version: number; expires_at: string }[]>`
-          SELECT merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ${hash}`,
-      );
+      const [row] = await pg.query<{ merchant_id: string; version: number; expires_at: string }[]>`
+          SELECT merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ${hash}`;
       return row
         ? ({ merchantId: row.merchant_id, version: row.version, expiresAt: Number(row.expires_at) } satisfies SessionVersion)
         : undefined;
     },
     async listByMerchant(merchantId, { limit, before }) {
-      const rows = await pg.bounded(sql<SessionRow[]>`
+      const rows = await pg.query<SessionRow[]>`
         SELECT * FROM sessions WHERE merchant_id = ${merchantId} AND created_at < ${before ?? Number.MAX_SAFE_INTEGER}
-        ORDER BY created_at DESC, id DESC LIMIT ${limit}`);
+        ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
       return rows.map(toSession);
     },
     change(hash, decide) {
@@ -85,7 +80,7 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
     },
     async purgeExpired(before, limit) {
       // A purged session's history goes with it, in the same statement.
-      const result = await pg.bounded(sql`
+      const result = await pg.query`
         WITH gone AS (
           DELETE FROM sessions WHERE id IN (
             SELECT id FROM sessions WHERE expires_at < ${before} ORDER BY expires_at LIMIT ${limit})
@@ -93,7 +88,7 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
         ), events AS (
           DELETE FROM session_events WHERE session_id IN (SELECT id FROM gone)
         )
-        SELECT count(*)::int AS count FROM gone`);
+        SELECT count(*)::int AS count FROM gone`;
       return (result[0] as { count: number } | undefined)?.count ?? 0;
     },
   };

@@ -7,21 +7,18 @@ type Row = { kid: string; secret: string; created_at: string };
 const toSigningKey = (row: Row): SigningKey => ({ kid: row.kid, secret: row.secret, createdAt: Number(row.created_at) });
 
 export function postgresSigningKeys(pg: PostgresEngine): SigningKeyStore {
-  const { sql } = pg;
   return {
     async ensure(candidate) {
-      return pg.bounded(
-        sql.begin(async (tx) => {
-          await tx`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`;
-          const [existing] = await tx<Row[]>`SELECT * FROM signing_keys ORDER BY created_at, kid LIMIT 1`;
-          if (existing) return toSigningKey(existing);
-          await tx`INSERT INTO signing_keys (kid, secret, created_at) VALUES (${candidate.kid}, ${candidate.secret}, ${candidate.createdAt})`;
-          return candidate;
-        }),
-      );
+      return pg.transaction(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`;
+        const [existing] = await tx<Row[]>`SELECT * FROM signing_keys ORDER BY created_at, kid LIMIT 1`;
+        if (existing) return toSigningKey(existing);
+        await tx`INSERT INTO signing_keys (kid, secret, created_at) VALUES (${candidate.kid}, ${candidate.secret}, ${candidate.createdAt})`;
+        return candidate;
+      });
     },
     async list() {
-      return (await pg.bounded(sql<Row[]>`SELECT * FROM signing_keys ORDER BY created_at, kid`)).map(toSigningKey);
+      return (await pg.query<Row[]>`SELECT * FROM signing_keys ORDER BY created_at, kid`).map(toSigningKey);
     },
   };
 }

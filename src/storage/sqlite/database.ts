@@ -18,7 +18,7 @@ import { sqliteWebhooks } from './webhooks.ts';
 import { sqliteSessions, sqliteSessionWrites } from './sessions.ts';
 import { sqliteSigningKeys } from './signing-keys.ts';
 import { SqliteUnitOfWork, type SqliteWrites } from './unit-of-work.ts';
-import { Writer } from './writer.ts';
+import { type ReadStatement, Writer } from './writer.ts';
 
 export interface SqliteOptions {
   /** File path, or ':memory:' (a temporary file, deleted on close: nothing survives a restart). */
@@ -40,6 +40,11 @@ export interface SqliteOptions {
 export interface SqliteEngine {
   readonly db: Database.Database;
   readonly writer: Writer;
+  /**
+   * A read statement on `sql` (raw: rows as arrays; pluck: the first column): its reads join this turn's
+   * read transaction. Adapters read only through it; `db.prepare` is for what runs inside a write.
+   */
+  query(sql: string, shape?: 'raw' | 'pluck'): ReadStatement;
   /** Runs `work` as one unit of work in the writer's next transaction; its effects run once committed. */
   unit<R>(work: (uow: SqliteUnitOfWork) => R): Promise<R>;
 }
@@ -81,6 +86,12 @@ export function openSqliteStore(options: SqliteOptions): Store {
   const engine: SqliteEngine = {
     db,
     writer,
+    query(sql, shape) {
+      const statement = db.prepare(sql);
+      if (shape === 'raw') statement.raw();
+      else if (shape === 'pluck') statement.pluck();
+      return writer.query(statement);
+    },
     async unit(work) {
       const uow = new SqliteUnitOfWork(writes);
       const result = await writer.run(() => work(uow));

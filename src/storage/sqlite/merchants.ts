@@ -6,18 +6,16 @@ import type { SqliteEngine } from './database.ts';
 
 export function sqliteMerchants(engine: SqliteEngine): MerchantStore {
   const insert = engine.db.prepare('INSERT INTO merchants (id, name, created_at) VALUES (?, ?, ?)');
-  const byId = engine.db.prepare('SELECT id, name, created_at AS createdAt FROM merchants WHERE id = ?');
-  const all = engine.db.prepare('SELECT id, name, created_at AS createdAt FROM merchants ORDER BY created_at, id');
+  const byId = engine.query('SELECT id, name, created_at AS createdAt FROM merchants WHERE id = ?');
+  const all = engine.query('SELECT id, name, created_at AS createdAt FROM merchants ORDER BY created_at, id');
   return {
     async insert(m) {
       await engine.writer.run(() => insert.run(m.id, m.name, m.createdAt));
     },
     async findById(id) {
-      engine.writer.reading();
       return byId.get(id) as Merchant | undefined;
     },
     async list() {
-      engine.writer.reading();
       return all.all() as Merchant[];
     },
   };
@@ -26,13 +24,14 @@ export function sqliteMerchants(engine: SqliteEngine): MerchantStore {
 export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
   const { db } = engine;
   const insert = db.prepare('INSERT INTO api_keys (id, merchant_id, secret_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)');
-  const byHash = db.prepare(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?`).raw();
+  const byHash = engine.query(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?`, 'raw');
   // Scopes are stored as a JSON array of strings: the scope, quoted, is in it or not.
-  const authenticate = db
-    .prepare(`SELECT id, merchant_id, instr(scopes, '"' || ? || '"') > 0 FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL`)
-    .raw();
-  const byMerchant = db.prepare('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id');
-  const count = db.prepare('SELECT COUNT(*) AS n FROM api_keys').pluck();
+  const authenticate = engine.query(
+    `SELECT id, merchant_id, instr(scopes, '"' || ? || '"') > 0 FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL`,
+    'raw',
+  );
+  const byMerchant = engine.query('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id');
+  const count = engine.query('SELECT COUNT(*) AS n FROM api_keys', 'pluck');
   const rehash = db.prepare('UPDATE api_keys SET secret_hash = ? WHERE id = ?');
   const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   return {
@@ -40,22 +39,18 @@ export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
       await engine.writer.run(() => insert.run(k.id, k.merchantId, k.secretHash, JSON.stringify(k.scopes), k.createdAt));
     },
     findBySecretHash(hash) {
-      engine.writer.reading();
       const row = byHash.get(hash) as unknown[] | undefined;
       return row ? apiKeyFromRaw(row) : undefined;
     },
     authenticate(hash, scope) {
       // A raw row: no object with named keys on the busiest read.
-      engine.writer.reading();
       const row = authenticate.get(scope, hash) as [string, string, number] | undefined;
       return row ? { keyId: row[0], merchantId: row[1], hasScope: row[2] === 1 } : undefined;
     },
     async listByMerchant(merchantId) {
-      engine.writer.reading();
       return (byMerchant.all(merchantId) as ApiKeyRow[]).map(toApiKey);
     },
     async count() {
-      engine.writer.reading();
       return count.get() as number;
     },
     async rehash(id, hash) {

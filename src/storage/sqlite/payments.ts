@@ -108,37 +108,37 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
 
 export function sqlitePayments(engine: SqliteEngine): PaymentStore {
   const { db, writer } = engine;
-  const byId = db.prepare('SELECT * FROM payments WHERE id = ? AND merchant_id = ?');
-  const byActionToken = db.prepare('SELECT * FROM payments WHERE action_token_hash = ?');
-  const byAction = db.prepare('SELECT * FROM payments WHERE action_id = ?');
-  const awaiting = db.prepare(
+  const byId = engine.query('SELECT * FROM payments WHERE id = ? AND merchant_id = ?');
+  const byActionToken = engine.query('SELECT * FROM payments WHERE action_token_hash = ?');
+  const byAction = engine.query('SELECT * FROM payments WHERE action_id = ?');
+  const awaiting = engine.query(
     "SELECT * FROM payments WHERE token = ? AND status = 'PENDING' AND action_id IS NOT NULL ORDER BY created_at DESC LIMIT 1",
   );
-  const bySession = db.prepare('SELECT * FROM payments WHERE merchant_id = ? AND session_id = ? ORDER BY created_at, id');
-  const token = db.prepare('SELECT * FROM payment_tokens WHERE token = ?');
-  const vaultedId = db.prepare('SELECT * FROM payment_tokens WHERE merchant_id = ? AND vaulted_id = ?');
-  const vaulted = db.prepare(
+  const bySession = engine.query('SELECT * FROM payments WHERE merchant_id = ? AND session_id = ? ORDER BY created_at, id');
+  const token = engine.query('SELECT * FROM payment_tokens WHERE token = ?');
+  const vaultedId = engine.query('SELECT * FROM payment_tokens WHERE merchant_id = ? AND vaulted_id = ?');
+  const vaulted = engine.query(
     "SELECT * FROM payment_tokens WHERE merchant_id = ? AND customer_id = ? AND token_type = 'MULTI_USE' AND deleted_at IS NULL ORDER BY created_at DESC, vaulted_id DESC LIMIT ?",
   );
-  const vaultedAfter = db.prepare(`
+  const vaultedAfter = engine.query(`
     SELECT * FROM payment_tokens WHERE merchant_id = ? AND customer_id = ? AND token_type = 'MULTI_USE' AND deleted_at IS NULL
       AND (created_at < ? OR (created_at = ? AND vaulted_id < ?))
     ORDER BY created_at DESC, vaulted_id DESC LIMIT ?`);
-  const sameCard = db.prepare(
+  const sameCard = engine.query(
     "SELECT * FROM payment_tokens WHERE merchant_id = ? AND customer_id = ? AND fingerprint = ? AND token_type = 'MULTI_USE' AND deleted_at IS NULL",
   );
-  const sessionTokens = db.prepare('SELECT COUNT(*) AS n FROM payment_tokens WHERE session_id = ?');
+  const sessionTokens = engine.query('SELECT COUNT(*) AS n FROM payment_tokens WHERE session_id = ?');
   // Expired SINGLE_USE tokens no payment references: useless to everyone (a vault or a payment refuses them).
   const purgeTokens = db.prepare(`
     DELETE FROM payment_tokens WHERE token IN (
       SELECT t.token FROM payment_tokens t WHERE t.token_type = 'SINGLE_USE' AND t.expires_at < ?
         AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.token = t.token) LIMIT ?)`);
-  const session = db.prepare('SELECT * FROM sessions WHERE id = ?');
+  const session = engine.query('SELECT * FROM sessions WHERE id = ?');
   const refused = db.prepare(
     'UPDATE payments SET failed_requests = failed_requests + 1 WHERE id = ? AND merchant_id = ? RETURNING failed_requests',
   );
-  const events = db.prepare('SELECT * FROM payment_events WHERE merchant_id = ? AND payment_id = ? ORDER BY version, ordinal');
-  const due = db.prepare('SELECT * FROM payment_jobs WHERE run_at <= ? AND locked_until <= ? ORDER BY run_at LIMIT ?');
+  const events = engine.query('SELECT * FROM payment_events WHERE merchant_id = ? AND payment_id = ? ORDER BY version, ordinal');
+  const due = engine.query('SELECT * FROM payment_jobs WHERE run_at <= ? AND locked_until <= ? ORDER BY run_at LIMIT ?');
   // Over, and nothing about it still to happen: no job, no event awaiting deliveries, no delivery pending.
   const over = db
     .prepare(`
@@ -204,33 +204,26 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
   };
   return {
     findById(merchantId, id) {
-      writer.reading();
       return payment(byId.get(id, merchantId));
     },
     findByActionTokenHash(hash) {
-      writer.reading();
       return payment(byActionToken.get(hash));
     },
     async list(merchantId, filter, limit, cursor) {
-      writer.reading();
       const query = paymentListQuery(merchantId, filter, limit, cursor);
-      const rows = (db.prepare(query.sql).all(...query.params) as PaymentRow[]).map(toPayment);
+      const rows = (engine.query(query.sql).all(...query.params) as PaymentRow[]).map(toPayment);
       return query.backwards ? rows.reverse() : rows;
     },
     async listBySession(merchantId, sessionId) {
-      writer.reading();
       return (bySession.all(merchantId, sessionId) as PaymentRow[]).map(toPayment);
     },
     findToken(t) {
-      writer.reading();
       return tokenOf(token.get(t));
     },
     findVaultedById(merchantId, id) {
-      writer.reading();
       return tokenOf(vaultedId.get(merchantId, id));
     },
     async vaulted(merchantId, customerId, limit, after) {
-      writer.reading();
       const rows = after
         ? vaultedAfter.all(merchantId, customerId, after.createdAt, after.createdAt, after.vaultedId, limit)
         : vaulted.all(merchantId, customerId, limit);
@@ -247,7 +240,6 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
       return row?.failed_requests ?? 0;
     },
     async events(merchantId, paymentId) {
-      writer.reading();
       return (events.all(merchantId, paymentId) as EventRow[]).map(toEvent);
     },
     async purgeFinished(before, limit) {
@@ -260,7 +252,6 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
       });
     },
     async dueJobs(now, limit) {
-      writer.reading();
       return (due.all(now, now, limit) as JobRow[]).map(toJob);
     },
     async claimJob(id, now, until) {

@@ -36,41 +36,35 @@ export function sqliteSessionWrites(db: Database.Database): SessionWrites {
 
 export function sqliteSessions(engine: SqliteEngine): SessionStore {
   const { db } = engine;
-  const byHash = db.prepare('SELECT * FROM sessions WHERE access_token_hash = ?');
-  const byId = db.prepare('SELECT * FROM sessions WHERE id = ? AND merchant_id = ?');
+  const byHash = engine.query('SELECT * FROM sessions WHERE access_token_hash = ?');
+  const byId = engine.query('SELECT * FROM sessions WHERE id = ? AND merchant_id = ?');
   // Raw rows: no object with named keys to build on the busiest read.
-  const version = db.prepare('SELECT merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ?').raw();
-  const list = db.prepare('SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?');
+  const version = engine.query('SELECT merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ?', 'raw');
+  const list = engine.query('SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?');
   const purge = db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)');
   // A purged session's history goes with it.
   const purgeEvents = db.prepare(
     'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)',
   );
-  const { writer } = engine;
-  const events = db.prepare('SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, created_at');
+  const events = engine.query('SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, created_at');
   const find = (hash: string) => {
-    writer.reading();
     const row = byHash.get(hash) as SessionRow | undefined;
     return row ? toSession(row) : undefined;
   };
   return {
     findByAccessTokenHash: find,
     async events(merchantId, sessionId) {
-      writer.reading();
       return (events.all(merchantId, sessionId) as SessionEventRow[]).map(toSessionEvent);
     },
     findById(merchantId, id) {
-      writer.reading();
       const row = byId.get(id, merchantId) as SessionRow | undefined;
       return row ? toSession(row) : undefined;
     },
     versionOf(hash) {
-      writer.reading();
       const row = version.get(hash) as [string, number, number] | undefined;
       return row ? ({ merchantId: row[0], version: row[1], expiresAt: row[2] } satisfies SessionVersion) : undefined;
     },
     listByMerchant(merchantId, { limit, before }) {
-      writer.reading();
       return (list.all(merchantId, before ?? Number.MAX_SAFE_INTEGER, limit) as SessionRow[]).map(toSession);
     },
     change(hash, decide) {

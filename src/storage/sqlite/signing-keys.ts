@@ -6,7 +6,7 @@ import type { SqliteEngine } from './database.ts';
 const COLUMNS = 'kid, secret, created_at AS createdAt';
 
 export function sqliteSigningKeys(engine: SqliteEngine): SigningKeyStore {
-  const all = engine.db.prepare(`SELECT ${COLUMNS} FROM signing_keys ORDER BY created_at, kid`);
+  const all = engine.query(`SELECT ${COLUMNS} FROM signing_keys ORDER BY created_at, kid`);
   const first = engine.db.prepare(`SELECT ${COLUMNS} FROM signing_keys ORDER BY created_at, kid LIMIT 1`);
   const insert = engine.db.prepare('INSERT INTO signing_keys (kid, secret, created_at) VALUES (?, ?, ?)');
   return {
@@ -19,7 +19,6 @@ export function sqliteSigningKeys(engine: SqliteEngine): SigningKeyStore {
       });
     },
     async list() {
-      engine.writer.reading();
       return all.all() as SigningKey[];
     },
   };

@@ -80,14 +80,14 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
     VALUES (@delivery_id, @attempt, @merchant_id, @at, @duration_ms, @request, @response, @outcome) ON CONFLICT DO NOTHING`);
   const trimLog = db.prepare('DELETE FROM webhook_attempts WHERE delivery_id = ? AND attempt <= ?');
   const merchantOf = db.prepare('SELECT merchant_id FROM webhook_deliveries WHERE id = ?');
-  const attemptLog = db.prepare('SELECT * FROM webhook_attempts WHERE delivery_id = ? AND merchant_id = ? ORDER BY attempt');
+  const attemptLog = engine.query('SELECT * FROM webhook_attempts WHERE delivery_id = ? AND merchant_id = ? ORDER BY attempt');
   const update = db.prepare(`
     UPDATE webhook_endpoints SET url = @url, description = @description, events = @events, version = @version, secret = @secret,
       previous_secret = @previous_secret, previous_until = @previous_until, deleted_at = @deleted_at WHERE id = @id AND merchant_id = @merchant_id`);
-  const byId = db.prepare('SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND id = ?');
-  const live = db.prepare('SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted_at IS NULL ORDER BY created_at, id');
-  const delivery = db.prepare('SELECT * FROM webhook_deliveries WHERE merchant_id = ? AND id = ?');
-  const due = db.prepare(DUE_IN_TURNS);
+  const byId = engine.query('SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND id = ?');
+  const live = engine.query('SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted_at IS NULL ORDER BY created_at, id');
+  const delivery = engine.query('SELECT * FROM webhook_deliveries WHERE merchant_id = ? AND id = ?');
+  const due = engine.query(DUE_IN_TURNS);
   // Due, too: a process claiming from a list it read before another process tried and rescheduled the
   // delivery must not send the retry early. The row as claimed comes back: its attempts are today's.
   const claim = db.prepare(
@@ -114,11 +114,11 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
     ['session_events', 'session_id'],
   ].map(([table, subject]) => ({ deliveries: db.prepare(fanOutSql(table!, subject!)), done: db.prepare(flaggedDone(table!)) }));
   // A read first, so that a tick with nothing to fan out takes no write lock (other processes write too).
-  const awaiting = db.prepare(
+  const awaiting = engine.query(
     'SELECT EXISTS (SELECT 1 FROM payment_events WHERE awaiting_fan_out = 1) OR EXISTS (SELECT 1 FROM session_events WHERE awaiting_fan_out = 1) AS any',
   );
   // Still to deliver: PENDING deliveries, and events whose deliveries are not made yet.
-  const backlog = db.prepare(`
+  const backlog = engine.query(`
     SELECT SUM(n) AS pending, MIN(oldest) AS oldest FROM (
       SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_deliveries WHERE status = 'PENDING'
       UNION ALL SELECT COUNT(*), MIN(created_at) FROM payment_events WHERE awaiting_fan_out = 1
@@ -139,26 +139,21 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       await writer.run(() => update.run(endpointRow(e)));
     },
     findEndpoint(merchantId, id) {
-      writer.reading();
       const row = byId.get(merchantId, id) as EndpointRow | undefined;
       return row ? toEndpoint(row) : undefined;
     },
     async endpoints(merchantId) {
-      writer.reading();
       return (live.all(merchantId) as EndpointRow[]).map(toEndpoint);
     },
     findDelivery(merchantId, id) {
-      writer.reading();
       const row = delivery.get(merchantId, id) as DeliveryRow | undefined;
       return row ? toDelivery(row) : undefined;
     },
     async deliveries(merchantId, filter, limit) {
-      writer.reading();
       const q = deliveryListQuery(merchantId, filter, limit);
-      return (db.prepare(q.sql).all(...q.params) as DeliveryRow[]).map(toDelivery);
+      return (engine.query(q.sql).all(...q.params) as DeliveryRow[]).map(toDelivery);
     },
     async fanOut(limit) {
-      writer.reading();
       if (!(awaiting.get() as { any: number }).any) return 0;
       return writer.run(() => {
         let events = 0;
@@ -170,7 +165,6 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       });
     },
     async dueDeliveries(now, limit, perEndpoint = limit) {
-      writer.reading();
       return (due.all(now, now, perEndpoint, limit) as DeliveryRow[]).map(toDelivery);
     },
     async claimDelivery(id, now, until) {
@@ -211,7 +205,6 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       });
     },
     async attemptLog(merchantId, deliveryId) {
-      writer.reading();
       return (attemptLog.all(deliveryId, merchantId) as AttemptRow[]).map(toAttempt);
     },
     async requeue(merchantId, id, now) {
@@ -224,7 +217,6 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       });
     },
     async backlog() {
-      writer.reading();
       const row = backlog.get() as { pending: number; oldest: number | null };
       return { pending: row.pending, ...(row.oldest !== null ? { oldestCreatedAt: row.oldest } : {}) };
     },

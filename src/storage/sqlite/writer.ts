@@ -12,8 +12,9 @@
 //
 // Reads get the same treatment: starting a read transaction takes the WAL's shared-memory locks, which
 // are system calls, and they cost more than the read itself. So the reads of one event-loop turn share
-// one read transaction (`reading()`), which ends before the writer's next transaction or when the turn
-// ends. A read therefore sees everything committed before its turn began.
+// one read transaction, which ends before the writer's next transaction or when the turn ends. A read
+// therefore sees everything committed before its turn began. Reads go through `query()`, whose
+// statements open it themselves: no read can forget to.
 //
 // The event loop never waits for another connection's lock (busy_timeout is 0, database.ts): a BEGIN
 // that finds the write lock taken (another process, or a checkpoint) keeps the queue as it is and tries
@@ -25,6 +26,12 @@
 // with its own connection made creates faster but patches and reads slower, because every commit by
 // another connection empties this connection's page cache.
 import type Database from 'better-sqlite3';
+
+/** A read statement: each call runs in this turn's read transaction (or in the write under way). */
+export interface ReadStatement {
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
 
 export interface WriterOptions {
   /** Most units in one transaction; the rest go in the next one. */
@@ -99,8 +106,22 @@ export class Writer {
     return this.queue.length;
   }
 
-  /** Called before every read: the reads of this turn share one read transaction (see above). */
-  reading(): void {
+  /** `statement` as a read: each get and all first joins this turn's read transaction (see above). */
+  query(statement: Database.Statement): ReadStatement {
+    return {
+      get: (...params) => {
+        this.reading();
+        return statement.get(...params);
+      },
+      all: (...params) => {
+        this.reading();
+        return statement.all(...params);
+      },
+    };
+  }
+
+  /** The reads of this turn share one read transaction (see above). */
+  private reading(): void {
     if (this.readOpen || this.writing) return;
     this.beginRead.run();
     this.readOpen = true;

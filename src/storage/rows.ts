@@ -3,7 +3,7 @@
 // (it may exceed 2^53; Kassa's millisecond timestamps never do), so every timestamp goes through Number.
 import type { ApiKey } from '../merchants/merchant.store.ts';
 import type { SessionData } from '../sessions/schemas.ts';
-import type { StoredSession } from '../sessions/session.store.ts';
+import type { SessionEvent, SessionEventType, StoredSession } from '../sessions/session.store.ts';
 
 type Timestamp = number | string;
 
@@ -74,3 +74,29 @@ export const apiKeyFromRaw = (row: unknown[]): ApiKey =>
     created_at: row[4] as number,
     revoked_at: row[5] as number | null,
   });
+
+export interface SessionEventRow {
+  id: string;
+  merchant_id: string;
+  session_id: string;
+  type: string;
+  version: number | string;
+  created_at: Timestamp;
+  request_id: string | null;
+  idempotency_key: string | null;
+  detail: string;
+}
+
+export function toSessionEvent(r: SessionEventRow): SessionEvent {
+  return {
+    id: r.id,
+    merchantId: r.merchant_id,
+    sessionId: r.session_id,
+    type: r.type as SessionEventType,
+    version: Number(r.version),
+    createdAt: Number(r.created_at),
+    ...(r.request_id !== null ? { requestId: r.request_id } : {}),
+    ...(r.idempotency_key !== null ? { idempotencyKey: r.idempotency_key } : {}),
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+  };
+}

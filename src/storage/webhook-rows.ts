@@ -1,5 +1,4 @@
 // Row -> webhook objects, shared by both engines (BIGINT may arrive as a string from PostgreSQL).
-import type { SessionEvent, SessionEventType } from '../sessions/session.store.ts';
 import type {
   AttemptLog,
   DeliveryStatus,
@@ -175,29 +174,3 @@ export const DUE_IN_TURNS = `
       FROM webhook_deliveries d WHERE status = 'PENDING' AND next_attempt_at <= ? AND locked_until <= ?
     ) r WHERE endpoint_turn <= ?
   ) f ORDER BY endpoint_turn, merchant_turn, next_attempt_at, id LIMIT ?`;
-
-export interface SessionEventRow {
-  id: string;
-  merchant_id: string;
-  session_id: string;
-  type: string;
-  version: Num;
-  created_at: Num;
-  request_id: string | null;
-  idempotency_key: string | null;
-  detail: string;
-}
-
-export function toSessionEvent(r: SessionEventRow): SessionEvent {
-  return {
-    id: r.id,
-    merchantId: r.merchant_id,
-    sessionId: r.session_id,
-    type: r.type as SessionEventType,
-    version: Number(r.version),
-    createdAt: Number(r.created_at),
-    ...(r.request_id !== null ? { requestId: r.request_id } : {}),
-    ...(r.idempotency_key !== null ? { idempotencyKey: r.idempotency_key } : {}),
-    detail: JSON.parse(r.detail) as Record<string, unknown>,
-  };
-}

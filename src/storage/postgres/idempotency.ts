@@ -1,7 +1,7 @@
 // Idempotency records on PostgreSQL: the claim and the read are one transaction, with the same rules
-// as on SQLite (storage/sqlite/idempotency.ts).
+// as on SQLite (storage/idempotency-rows.ts).
 import type { IdempotencyStore, IdempotencyWrites } from '../../idempotency/idempotency.store.ts';
-import { classify } from '../sqlite/idempotency.ts';
+import { CLAIMABLE, classify, type IdempotencyRow } from '../idempotency-rows.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { PostgresEngine } from './database.ts';
 import type { PostgresUnitOfWork } from './unit-of-work.ts';
@@ -30,11 +30,9 @@ export function postgresIdempotency(pg: PostgresEngine): IdempotencyStore {
             ON CONFLICT (merchant_id, key_hash) DO UPDATE SET
               request_hash = excluded.request_hash, response = NULL, created_at = excluded.created_at,
               locked_until = excluded.locked_until, expires_at = excluded.expires_at, claim = excluded.claim
-            WHERE idempotency_keys.expires_at <= excluded.created_at
-               OR (idempotency_keys.response IS NULL AND idempotency_keys.locked_until <= excluded.created_at
-                   AND idempotency_keys.request_hash = excluded.request_hash)
+            WHERE ${tx.unsafe(CLAIMABLE)}
             RETURNING claim`;
-        const [current] = await tx<{ request_hash: string; response: string | null; claim: string | null }[]>`
+        const [current] = await tx<IdempotencyRow[]>`
             SELECT request_hash, response, claim FROM idempotency_keys
             WHERE merchant_id = ${input.merchantId} AND key_hash = ${input.keyHash}`;
         return [claimed, current] as const;

@@ -20,7 +20,7 @@ import { toSession, type SessionRow } from '../rows.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { PostgresEngine } from './database.ts';
 import type { PostgresUnitOfWork } from './unit-of-work.ts';
-import { subscribed } from './webhooks.ts';
+import { subscribed } from './outbox.ts';
 
 /** The first key of the customers' advisory locks (the second is a hash of merchant and customer). */
 const CUSTOMER_LOCK = 7_240_003;

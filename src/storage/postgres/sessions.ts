@@ -1,11 +1,10 @@
 // Sessions on PostgreSQL. A change locks the session's row for its transaction (database.ts, change).
 import type { SessionStore, SessionVersion, SessionWrites, StoredSession } from '../../sessions/session.store.ts';
-import { toSessionEvent, type SessionEventRow } from '../webhook-rows.ts';
-import { toSession, type SessionRow } from '../rows.ts';
+import { toSession, toSessionEvent, type SessionEventRow, type SessionRow } from '../rows.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { PostgresEngine } from './database.ts';
 import type { PostgresUnitOfWork } from './unit-of-work.ts';
-import { subscribed } from './webhooks.ts';
+import { subscribed } from './outbox.ts';
 
 export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
   return {

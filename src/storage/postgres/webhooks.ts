@@ -1,7 +1,6 @@
 // Webhook endpoints and deliveries on PostgreSQL. Claims, renewals and records are compare-and-set
 // updates, so when several processes look for due deliveries at once, each delivery goes to one of
 // them, and only the process still holding a delivery records its attempt.
-import type { Sql, TransactionSql } from 'postgres';
 import { ATTEMPTS_KEPT, type WebhookStore } from '../../webhooks/webhook.store.ts';
 import {
   attemptRow,
@@ -16,11 +15,6 @@ import {
   type EndpointRow,
 } from '../webhook-rows.ts';
 import type { PostgresEngine } from './database.ts';
-
-/** An event's awaiting_fan_out: 1 when the merchant has a live endpoint taking its type, else 0. */
-export const subscribed = (sql: Sql | TransactionSql, merchantId: string, type: string) => sql`CASE WHEN EXISTS (
-  SELECT 1 FROM webhook_endpoints WHERE merchant_id = ${merchantId} AND deleted_at IS NULL AND disabled_at IS NULL AND strpos(events, ${`"${type}"`}) > 0
-) THEN 1 ELSE 0 END`;
 
 /**
  * Takes up to `limit` of the oldest events of `table` awaiting fan-out (rows another process is taking

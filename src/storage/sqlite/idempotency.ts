@@ -1,40 +1,20 @@
 // Idempotency records on SQLite. The claim is one unit in the writer's transaction (so it is atomic
 // for every process sharing the file): take the record over if it is free, then read what is there.
 import type Database from 'better-sqlite3';
-import type { IdempotencyBegin, IdempotencyStore, IdempotencyWrites } from '../../idempotency/idempotency.store.ts';
+import type { IdempotencyStore, IdempotencyWrites } from '../../idempotency/idempotency.store.ts';
+import { CLAIMABLE, classify, type IdempotencyRow } from '../idempotency-rows.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
 
-// Free: no record, an expired one, or the same request whose holder did not finish in time.
-export const CLAIM_SQL = `
+// Free: no record, or one CLAIMABLE (idempotency-rows.ts).
+const CLAIM_SQL = `
   INSERT INTO idempotency_keys (merchant_id, key_hash, request_hash, response, created_at, locked_until, expires_at, claim)
   VALUES (?, ?, ?, NULL, ?, ?, ?, ?)
   ON CONFLICT (merchant_id, key_hash) DO UPDATE SET
     request_hash = excluded.request_hash, response = NULL, created_at = excluded.created_at,
     locked_until = excluded.locked_until, expires_at = excluded.expires_at, claim = excluded.claim
-  WHERE idempotency_keys.expires_at <= excluded.created_at
-     OR (idempotency_keys.response IS NULL AND idempotency_keys.locked_until <= excluded.created_at
-         AND idempotency_keys.request_hash = excluded.request_hash)
+  WHERE ${CLAIMABLE}
   RETURNING claim`;
-
-interface Row {
-  request_hash: string;
-  response: string | null;
-  claim: string | null;
-}
-
-/** What a claim attempt found: ours, or the record someone else holds or completed. */
-export function classify(
-  taken: { claim: string } | null | undefined,
-  row: Row | null | undefined,
-  input: { claim: string; requestHash: string },
-): IdempotencyBegin {
-  if (taken && taken.claim === input.claim) return { state: 'new', claim: input.claim };
-  if (!row) return { state: 'in-flight' };
-  if (row.request_hash !== input.requestHash) return { state: 'mismatch' };
-  if (row.response !== null) return { state: 'completed', response: row.response };
-  return { state: 'in-flight' };
-}
 
 export function sqliteIdempotencyWrites(db: Database.Database): IdempotencyWrites {
   const complete = db.prepare(
@@ -69,7 +49,11 @@ export function sqliteIdempotency(engine: SqliteEngine): IdempotencyStore {
           input.expiresAt,
           input.claim,
         );
-        return classify(taken as { claim: string } | undefined, read.get(input.merchantId, input.keyHash) as Row | undefined, input);
+        return classify(
+          taken as { claim: string } | undefined,
+          read.get(input.merchantId, input.keyHash) as IdempotencyRow | undefined,
+          input,
+        );
       });
     },
     async release(merchantId, keyHash, holder) {

@@ -17,7 +17,7 @@ import {
   type TokenRow,
 } from '../payment-rows.ts';
 import { toSession, type SessionRow } from '../rows.ts';
-import { eventTailParams, SQLITE_SUBSCRIBED } from './webhooks.ts';
+import { eventTailParams, SQLITE_SUBSCRIBED } from './outbox.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
 

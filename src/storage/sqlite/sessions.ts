@@ -4,9 +4,8 @@
 // processes the write lock (BEGIN IMMEDIATE) serialises them.
 import type Database from 'better-sqlite3';
 import type { SessionStore, SessionVersion, SessionWrites } from '../../sessions/session.store.ts';
-import { toSession, type SessionRow } from '../rows.ts';
-import { toSessionEvent, type SessionEventRow } from '../webhook-rows.ts';
-import { eventTailParams, SQLITE_SUBSCRIBED } from './webhooks.ts';
+import { toSession, toSessionEvent, type SessionEventRow, type SessionRow } from '../rows.ts';
+import { eventTailParams, SQLITE_SUBSCRIBED } from './outbox.ts';
 import { WriteConflict } from '../unit-of-work.ts';
 import type { SqliteEngine } from './database.ts';
 

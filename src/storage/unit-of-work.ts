@@ -1,17 +1,13 @@
 // A unit of work: the writes of one change, committed together or not at all. Services record writes
 // with plain synchronous calls; the engine commits them (SQLite: one savepoint in the writer's next
-// group transaction; PostgreSQL: one transaction). Each feature contributes its writes interface.
-import type { IdempotencyWrites } from '../idempotency/idempotency.store.ts';
-import type { PaymentWrites } from '../payments/payment.store.ts';
-import type { SessionWrites } from '../sessions/session.store.ts';
+// group transaction; PostgreSQL: one transaction). Each feature contributes its writes interface, by
+// its entry in the engines' tables (UnitWrites, store.ts).
+import type { UnitWrites } from './store.ts';
 
-export interface UnitOfWork {
-  readonly sessions: SessionWrites;
-  readonly idempotency: IdempotencyWrites;
-  readonly payments: PaymentWrites;
+export type UnitOfWork = UnitWrites & {
   /** Runs `effect` once the unit is committed (caches, counters); never if it is not. */
   afterCommit(effect: () => void): void;
-}
+};
 
 /** The code a write fails with when a precondition no longer holds (another writer got there first). */
 export const WRITE_CONFLICT = 'KASSA_WRITE_CONFLICT';

@@ -6,16 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import postgres, { type TransactionSql } from 'postgres';
 import { checkDatabaseIsKassas, DIALECTS, MIGRATIONS } from '../migrations.ts';
-import type { Store } from '../store.ts';
+import { type StorageEngine, type Store, storesOf } from '../store.ts';
 import type { UnitOfWork } from '../unit-of-work.ts';
-import { postgresIdempotency } from './idempotency.ts';
-import { postgresApiKeys, postgresMerchants } from './merchants.ts';
-import { postgresPayments } from './payments.ts';
-import { postgresWebhooks } from './webhooks.ts';
 import { SerialQueue } from './serial.ts';
-import { postgresSessions } from './sessions.ts';
-import { postgresSigningKeys } from './signing-keys.ts';
-import { PostgresUnitOfWork } from './unit-of-work.ts';
+import { postgresStores } from './stores.ts';
+import { postgresUnitOfWork } from './unit-of-work.ts';
 
 export interface PostgresOptions {
   url: string;
@@ -57,7 +52,7 @@ export interface PostgresEngine {
   change<S, R>(
     key: string,
     lock: (tx: TransactionSql) => Promise<S | undefined>,
-    decide: (current: S | undefined, uow: PostgresUnitOfWork) => R,
+    decide: (current: S | undefined, uow: UnitOfWork) => R,
   ): Promise<R>;
 }
 
@@ -159,7 +154,7 @@ export async function openPostgresStore(options: PostgresOptions, sql: postgres.
     row: (row) => sql(row as never) as unknown as Part,
     change(key, lock, decide) {
       return queue.run(key, async () => {
-        const uow = new PostgresUnitOfWork();
+        const uow = postgresUnitOfWork();
         const result = await bounded(
           sql.begin(async (tx) => {
             const current = await lock(tx);
@@ -173,34 +168,20 @@ export async function openPostgresStore(options: PostgresOptions, sql: postgres.
       });
     },
   };
-  return new PostgresStore(engine, sql);
+  return Object.assign(new PostgresStore(engine, sql), storesOf(postgresStores, engine));
 }
 
-class PostgresStore implements Store {
+/** The engine's own operations; its stores are added from the table (openPostgresStore). */
+class PostgresStore implements StorageEngine {
   readonly engine = 'postgres' as const;
-  readonly sessions;
-  readonly merchants;
-  readonly apiKeys;
-  readonly signingKeys;
-  readonly idempotency;
-  readonly payments;
-  readonly webhooks;
 
   constructor(
     private readonly pg: PostgresEngine,
     private readonly sql: postgres.Sql,
-  ) {
-    this.sessions = postgresSessions(pg);
-    this.merchants = postgresMerchants(pg);
-    this.apiKeys = postgresApiKeys(pg);
-    this.signingKeys = postgresSigningKeys(pg);
-    this.idempotency = postgresIdempotency(pg);
-    this.payments = postgresPayments(pg);
-    this.webhooks = postgresWebhooks(pg);
-  }
+  ) {}
 
   async commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {
-    const uow = new PostgresUnitOfWork();
+    const uow = postgresUnitOfWork();
     const result = record(uow);
     if (uow.ops.length > 0) await this.pg.transaction((tx) => uow.execute(tx));
     uow.committed();

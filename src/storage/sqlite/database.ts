@@ -8,16 +8,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkDatabaseIsKassas, DIALECTS, MIGRATIONS } from '../migrations.ts';
-import type { Store } from '../store.ts';
+import { type StorageEngine, type Store, storesOf, writesOf } from '../store.ts';
 import type { UnitOfWork } from '../unit-of-work.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
-import { sqliteIdempotency, sqliteIdempotencyWrites } from './idempotency.ts';
-import { sqliteApiKeys, sqliteMerchants } from './merchants.ts';
-import { sqlitePayments, sqlitePaymentWrites } from './payments.ts';
-import { sqliteWebhooks } from './webhooks.ts';
-import { sqliteSessions, sqliteSessionWrites } from './sessions.ts';
-import { sqliteSigningKeys } from './signing-keys.ts';
-import { SqliteUnitOfWork, type SqliteWrites } from './unit-of-work.ts';
+import { sqliteStores } from './stores.ts';
+import { type SqliteUnitOfWork, sqliteUnitOfWork } from './unit-of-work.ts';
 import { type ReadStatement, Writer } from './writer.ts';
 
 export interface SqliteOptions {
@@ -78,11 +73,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
   // From here on the event loop never waits for a lock: the writer retries on a timer (writer.ts).
   db.pragma('busy_timeout = 0');
   const writer = new Writer(db, { lockWaitMs });
-  const writes: SqliteWrites = {
-    sessions: sqliteSessionWrites(db),
-    idempotency: sqliteIdempotencyWrites(db),
-    payments: sqlitePaymentWrites(db),
-  };
+  const writes = writesOf(sqliteStores, db);
   const engine: SqliteEngine = {
     db,
     writer,
@@ -93,7 +84,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return writer.query(statement);
     },
     async unit(work) {
-      const uow = new SqliteUnitOfWork(writes);
+      const uow = sqliteUnitOfWork(writes);
       const result = await writer.run(() => work(uow));
       uow.committed();
       return result;
@@ -104,7 +95,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
         if (db.open) db.pragma(`wal_autocheckpoint = ${pages}`);
       })
     : undefined;
-  return new SqliteStore(engine, checkpointer, temporary, lockWaitMs);
+  return Object.assign(new SqliteStore(engine, checkpointer, temporary, lockWaitMs), storesOf(sqliteStores, engine));
 }
 
 /** Applies pending migrations under the write lock (BEGIN IMMEDIATE), so two processes apply each once. */
@@ -131,30 +122,16 @@ function migrate(db: Database.Database): void {
   apply.immediate();
 }
 
-class SqliteStore implements Store {
+/** The engine's own operations; its stores are added from the table (openSqliteStore). */
+class SqliteStore implements StorageEngine {
   readonly engine = 'sqlite' as const;
-  readonly sessions;
-  readonly merchants;
-  readonly apiKeys;
-  readonly signingKeys;
-  readonly idempotency;
-  readonly payments;
-  readonly webhooks;
 
   constructor(
     private readonly sqlite: SqliteEngine,
     private readonly checkpointer: Checkpointer | undefined,
     private readonly temporary: string | undefined,
     private readonly lockWaitMs: number,
-  ) {
-    this.sessions = sqliteSessions(sqlite);
-    this.merchants = sqliteMerchants(sqlite);
-    this.apiKeys = sqliteApiKeys(sqlite);
-    this.signingKeys = sqliteSigningKeys(sqlite);
-    this.idempotency = sqliteIdempotency(sqlite);
-    this.payments = sqlitePayments(sqlite);
-    this.webhooks = sqliteWebhooks(sqlite);
-  }
+  ) {}
 
   commit<R>(record: (uow: UnitOfWork) => R): Promise<R> {
     return this.sqlite.unit(record);

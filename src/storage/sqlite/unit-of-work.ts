@@ -1,30 +1,11 @@
 // The SQLite unit of work. It runs inside the writer's transaction (writer.ts), so each write is
 // executed at once, in its unit's savepoint; a write whose precondition fails throws a WriteConflict,
-// which rolls the whole unit back. Each feature's writes are prepared once per store
-// (sessions.ts, idempotency.ts, …).
-import type { IdempotencyWrites } from '../../idempotency/idempotency.store.ts';
-import type { PaymentWrites } from '../../payments/payment.store.ts';
-import type { SessionWrites } from '../../sessions/session.store.ts';
+// which rolls the whole unit back. The writes are prepared once per store (stores.ts).
+import type { UnitWrites } from '../store.ts';
 import type { UnitOfWork } from '../unit-of-work.ts';
 
-/** The writes a unit of work can make, prepared once per store. */
-export interface SqliteWrites {
-  sessions: SessionWrites;
-  idempotency: IdempotencyWrites;
-  payments: PaymentWrites;
-}
-
-export class SqliteUnitOfWork implements UnitOfWork {
-  readonly sessions: SessionWrites;
-  readonly idempotency: IdempotencyWrites;
-  readonly payments: PaymentWrites;
+class Effects {
   private readonly effects: Array<() => void> = [];
-
-  constructor(writes: SqliteWrites) {
-    this.sessions = writes.sessions;
-    this.idempotency = writes.idempotency;
-    this.payments = writes.payments;
-  }
 
   afterCommit(effect: () => void): void {
     this.effects.push(effect);
@@ -34,3 +15,8 @@ export class SqliteUnitOfWork implements UnitOfWork {
     for (const effect of this.effects) effect();
   }
 }
+
+export type SqliteUnitOfWork = UnitOfWork & { committed(): void };
+
+/** A unit recording with `writes`; its effects run when committed() is called. */
+export const sqliteUnitOfWork = (writes: UnitWrites): SqliteUnitOfWork => Object.assign(new Effects(), writes);

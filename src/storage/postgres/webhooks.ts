@@ -1,6 +1,7 @@
 // Webhook endpoints and deliveries on PostgreSQL. Claims, renewals and records are compare-and-set
 // updates, so when several processes look for due deliveries at once, each delivery goes to one of
 // them, and only the process still holding a delivery records its attempt.
+import { TIME_ORDERED_UUID_SQL } from '../../lib/ids.ts';
 import { ATTEMPTS_KEPT, type WebhookStore } from '../../webhooks/webhook.store.ts';
 import {
   attemptRow,
@@ -29,8 +30,7 @@ const fanOutSql = (table: string, subject: string) => `
     RETURNING id, merchant_id, ${subject} AS subject_id, type, created_at
   ), made AS (
     INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
-    SELECT lpad(to_hex(p.created_at / 65536), 8, '0') || '-' || lpad(to_hex(p.created_at % 65536), 4, '0') || '-7' ||
-        substr(gen_random_uuid()::text, 16),
+    SELECT ${TIME_ORDERED_UUID_SQL.postgres('p.created_at')},
       w.merchant_id, w.id, p.id, p.type, p.subject_id, 'PENDING', p.created_at, p.created_at
     FROM picked p JOIN webhook_endpoints w ON w.merchant_id = p.merchant_id AND w.deleted_at IS NULL AND w.disabled_at IS NULL
       AND strpos(w.events, '"' || p.type || '"') > 0 AND w.created_at <= p.created_at

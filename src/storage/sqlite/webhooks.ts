@@ -1,6 +1,7 @@
 // Webhook endpoints and deliveries on SQLite. Reads answer at once; writes go through the writer, so
 // they commit with the group (claims, renewals and records are compare-and-set, so one process holds
 // each delivery and only its holder records the attempt).
+import { TIME_ORDERED_UUID_SQL } from '../../lib/ids.ts';
 import { ATTEMPTS_KEPT, type WebhookStore } from '../../webhooks/webhook.store.ts';
 import {
   attemptRow,
@@ -24,8 +25,7 @@ import type { SqliteEngine } from './database.ts';
  */
 const fanOutSql = (table: string, subject: string) => `
   INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, event_type, subject_id, status, next_attempt_at, created_at)
-  SELECT printf('%08x-%04x-7', e.created_at / 65536, e.created_at % 65536) || lower(substr(hex(randomblob(2)), 2) || '-' ||
-      substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+  SELECT ${TIME_ORDERED_UUID_SQL.sqlite('e.created_at')},
     w.merchant_id, w.id, e.id, e.type, e.${subject}, 'PENDING', e.created_at, e.created_at
   FROM (SELECT * FROM ${table} WHERE awaiting_fan_out = 1 ORDER BY created_at, id LIMIT @limit) e
   JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id AND w.deleted_at IS NULL AND w.disabled_at IS NULL AND instr(w.events, '"' || e.type || '"') > 0

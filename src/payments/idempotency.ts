@@ -8,6 +8,7 @@
 import { KassaError } from '../errors.ts';
 import type { IdempotencyStore } from '../idempotency/idempotency.store.ts';
 import { IN_FLIGHT_RETRY_AFTER_SECONDS } from '../idempotency/service.ts';
+import { isBefore } from '../lib/api-version.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newClaim, sha256 } from '../lib/ids.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
@@ -67,7 +68,7 @@ export class PaymentKeys {
     if (begun.state === 'completed' || begun.state === 'mismatch') {
       const done = begun.state === 'completed' ? (JSON.parse(begun.response) as { paymentId: string; paymentStatus: string }) : undefined;
       const errorId =
-        request.route === 'create' && request.apiVersion < '2.3'
+        request.route === 'create' && isBefore(request.apiVersion, '2.3')
           ? 'TransactionRequestIdempotencyKeyAlreadyExists'
           : 'IdempotencyKeyAlreadyExists';
       throw new KassaError(errorId, done ? { extra: { paymentId: done.paymentId, paymentStatus: done.paymentStatus } } : {});

@@ -1,5 +1,6 @@
 // A payment as Kassa keeps it, and as it answers it: the server's PaymentAPIResponse, the SDKs' short
 // shape, the list summary. Pure (docs/payments.md, "Payments API").
+import { isBefore } from '../lib/api-version.ts';
 import { formatExpirationDate } from '../tokens/client-token.ts';
 import type { CardData, PaymentStatus, StatusReason } from './model.ts';
 import type { StoredPayment, StoredToken, TokenType } from './payment.store.ts';
@@ -92,7 +93,7 @@ export const primerDate = (ms: number) => formatExpirationDate(ms);
 /** What API versions before 2.4 call a GATEWAY_TIMEOUT (docs/payments.md, "Versions"). */
 function reasonFor(reason: StatusReason | undefined, apiVersion: string): StatusReason | undefined {
   if (!reason) return undefined;
-  if (reason.type === 'GATEWAY_TIMEOUT' && apiVersion < '2.4') return { ...reason, type: 'APPLICATION_ERROR' };
+  if (reason.type === 'GATEWAY_TIMEOUT' && isBefore(apiVersion, '2.4')) return { ...reason, type: 'APPLICATION_ERROR' };
   return reason;
 }
 
@@ -142,7 +143,8 @@ export function renderPayment(payment: StoredPayment, options: RenderOptions): R
   const { data } = payment;
   const reason = reasonFor(data.statusReason, options.apiVersion);
   const paymentType =
-    data.options.paymentType ?? (options.apiVersion < '2.4' ? (data.tokenType === 'MULTI_USE' ? 'UNSCHEDULED' : 'ECOMMERCE') : undefined);
+    data.options.paymentType ??
+    (isBefore(options.apiVersion, '2.4') ? (data.tokenType === 'MULTI_USE' ? 'UNSCHEDULED' : 'ECOMMERCE') : undefined);
   return {
     id: payment.id,
     date: primerDate(payment.createdAt),

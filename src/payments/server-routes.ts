@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import { validationError } from '../errors.ts';
 import { errorResponses } from '../http/envelope.ts';
 import type { Pipeline } from '../http/pipeline.ts';
+import { isBefore } from '../lib/api-version.ts';
 import {
   ACTION_ERRORS,
   BODY,
@@ -59,7 +60,7 @@ export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline)
         },
       },
       async (request, reply) => {
-        if (request.query.expand !== undefined && ctxOf(request).apiVersion < '2.4') {
+        if (request.query.expand !== undefined && isBefore(ctxOf(request).apiVersion, '2.4')) {
           throw validationError('PaymentRequest', [{ path: '$.expand', description: 'expand was introduced in API version 2.4.' }]);
         }
         // Primer's Expand enum has one value, as the bodies' expand arrays do.

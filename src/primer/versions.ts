@@ -25,3 +25,6 @@ function versionParts(version: string): readonly [number, number] {
   }
   return parts;
 }
+
+/** Whether `version` is earlier than `than`, compared as numbers ('2.10' is after '2.4'). */
+export const isBefore = (version: string, than: string): boolean => compareVersions(version, than) < 0;

@@ -135,13 +135,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const sessions = new SessionService({ store, tokens, access, clock: deps.clock, offeredPaymentMethods, events: metrics });
   const checkoutService = new CheckoutService({ access, sessions, checkout, publicUrl: deps.config.publicUrl });
-  const idempotency = new IdempotencyService({
-    store: store.idempotency,
-    clock: deps.clock,
-    ttlMs: deps.config.idempotencyTtlMs,
-    secrets: deps.signingKeys.map((k) => k.secret),
-  });
   const sealer = new Sealer(deps.signingKeys.map((k) => k.secret));
+  const idempotency = new IdempotencyService({ store: store.idempotency, clock: deps.clock, ttlMs: deps.config.idempotencyTtlMs, sealer });
   const payments = createPaymentService({
     store,
     clock: deps.clock,

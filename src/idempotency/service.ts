@@ -5,14 +5,15 @@
 // (docs/operations.md, "Idempotency").
 //
 // A stored create response holds a client token, and tokens are never stored in clear. So the stored
-// response is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the server secret, the
-// merchant id and the client's idempotency key. The database keeps only a hash of the idempotency key,
-// so the database alone (a backup, a leaked file) cannot open a stored response; only a client that
-// sends the same key again, to a server holding the secret, gets it back.
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+// response is sealed (lib/seal.ts) bound to the client's idempotency key and to its record. The
+// database keeps only a hash of the idempotency key, so the database alone (a backup, a leaked file)
+// cannot open a stored response; only a client that sends the same key again, to a server holding
+// the secret, gets it back.
+import { createHash } from 'node:crypto';
 import { KassaError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newClaim, sha256 } from '../lib/ids.ts';
+import { IDEMPOTENCY_PURPOSE, type Binding, type Sealer } from '../lib/seal.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { IdempotencyStore } from './idempotency.store.ts';
 
@@ -31,7 +32,8 @@ export interface IdempotencyTicket {
   keyHash: string;
   requestHash: string;
   claim: string;
-  cipherKey: Buffer;
+  /** What the sealed answer is bound to (the client's key, and this record). */
+  binding: Binding;
 }
 
 export type BeginOutcome = { state: 'new'; ticket: IdempotencyTicket } | { state: 'replay'; reply: StoredReply };
@@ -41,15 +43,13 @@ export interface IdempotencyDeps {
   clock: Clock;
   /** How long a record is kept. */
   ttlMs: number;
-  /** Server secrets; the first seals, every one is tried to open (so rotating the secret keeps records readable). */
-  secrets: readonly string[];
+  sealer: Sealer;
   /** How long an in-flight claim holds before another request may take it over (a crashed process). */
   lockMs?: number;
 }
 
 /** Seconds a client is told to wait when its key is in flight. */
 export const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
-const SEAL_VERSION = 'v1';
 
 /** JSON with object keys sorted at every level: the same request always has the same fingerprint. */
 export function canonicalJson(value: unknown): string {
@@ -70,15 +70,10 @@ export function requestFingerprint(method: string, route: string, apiVersion: st
     .digest('hex');
 }
 
-function deriveKey(secret: string, merchantId: string, idempotencyKey: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, merchantId, `kassa idempotency ${SEAL_VERSION}\0${idempotencyKey}`, 32));
-}
-
 export class IdempotencyService {
   private readonly lockMs: number;
 
   constructor(private readonly deps: IdempotencyDeps) {
-    if (deps.secrets.length === 0) throw new Error('at least one secret is needed');
     this.lockMs = deps.lockMs ?? 60_000;
   }
 
@@ -98,6 +93,7 @@ export class IdempotencyService {
       expiresAt: now + this.deps.ttlMs,
       lockedUntil: now + this.lockMs,
     });
+    const binding: Binding = { secret: idempotencyKey, record: `${merchantId}\n${keyHash}\n${requestHash}` };
     switch (found.state) {
       case 'new':
         return {
@@ -107,7 +103,7 @@ export class IdempotencyService {
             keyHash,
             requestHash,
             claim: found.claim,
-            cipherKey: deriveKey(this.deps.secrets[0]!, merchantId, idempotencyKey),
+            binding,
           },
         };
       case 'in-flight':
@@ -115,13 +111,14 @@ export class IdempotencyService {
       case 'mismatch':
         throw new KassaError('IdempotencyKeyReused');
       case 'completed': {
-        const reply = this.open(found.response, merchantId, idempotencyKey, keyHash, requestHash);
+        const opened = this.deps.sealer.open(found.response, IDEMPOTENCY_PURPOSE, binding);
         // A record no secret we hold can open (the secret was replaced): it cannot be replayed, and
         // running the request again could create a second session, so the key is refused.
-        if (!reply)
+        if (opened === undefined)
           throw new KassaError('IdempotencyKeyReused', {
             detail: 'The stored response for this idempotency key can no longer be read; use a new key.',
           });
+        const reply = JSON.parse(opened) as StoredReply;
         // The session's token has expired since: a fresh request with it would be refused, so is this.
         if (reply.validUntil !== undefined && reply.validUntil <= now) {
           throw new KassaError('ClientSessionValidationError', { reason: "the replayed answer's client token has expired" });
@@ -133,37 +130,12 @@ export class IdempotencyService {
 
   /** Records `reply` on the held record, in the unit of work of the change it answers. */
   complete(uow: UnitOfWork, ticket: IdempotencyTicket, reply: StoredReply): void {
-    uow.idempotency.complete(ticket.merchantId, ticket.keyHash, ticket.claim, this.seal(ticket, reply));
+    const sealed = this.deps.sealer.seal(JSON.stringify(reply), IDEMPOTENCY_PURPOSE, ticket.binding);
+    uow.idempotency.complete(ticket.merchantId, ticket.keyHash, ticket.claim, sealed);
   }
 
   /** Lets go of a held record whose request failed, so a retry runs again. */
   async release(ticket: IdempotencyTicket): Promise<void> {
     await this.deps.store.release(ticket.merchantId, ticket.keyHash, ticket.claim);
-  }
-
-  private seal(ticket: IdempotencyTicket, reply: StoredReply): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', ticket.cipherKey, iv);
-    // The record's identity is bound in, so a sealed response cannot be moved to another record.
-    cipher.setAAD(Buffer.from(`${ticket.merchantId}\n${ticket.keyHash}\n${ticket.requestHash}`));
-    const sealed = Buffer.concat([cipher.update(JSON.stringify(reply), 'utf8'), cipher.final()]);
-    return [SEAL_VERSION, iv.toString('base64url'), sealed.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
-  }
-
-  private open(stored: string, merchantId: string, idempotencyKey: string, keyHash: string, requestHash: string): StoredReply | undefined {
-    const [version, iv, sealed, tag] = stored.split('.');
-    if (version !== SEAL_VERSION || !iv || sealed === undefined || !tag) return undefined;
-    for (const secret of this.deps.secrets) {
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', deriveKey(secret, merchantId, idempotencyKey), Buffer.from(iv, 'base64url'));
-        decipher.setAAD(Buffer.from(`${merchantId}\n${keyHash}\n${requestHash}`));
-        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-        const plain = Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]);
-        return JSON.parse(plain.toString('utf8')) as StoredReply;
-      } catch {
-        // not this secret
-      }
-    }
-    return undefined;
   }
 }

@@ -8,7 +8,7 @@
 import { KassaError } from '../errors.ts';
 import type { IdempotencyStore } from '../idempotency/idempotency.store.ts';
 import { IN_FLIGHT_RETRY_AFTER_SECONDS } from '../idempotency/service.ts';
-import { isBefore } from '../lib/api-version.ts';
+import { isBefore } from '../primer/versions.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newClaim, sha256 } from '../lib/ids.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';

@@ -1,6 +1,6 @@
 // A payment as Kassa keeps it, and as it answers it: the server's PaymentAPIResponse, the SDKs' short
 // shape, the list summary. Pure (docs/payments.md, "Payments API").
-import { isBefore } from '../lib/api-version.ts';
+import { isBefore } from '../primer/versions.ts';
 import { formatExpirationDate } from '../tokens/client-token.ts';
 import type { CardData, PaymentStatus, StatusReason } from './model.ts';
 import type { StoredPayment, StoredToken, TokenType } from './payment.store.ts';

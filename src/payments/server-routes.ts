@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 import { validationError } from '../errors.ts';
 import { errorResponses } from '../http/envelope.ts';
 import type { Pipeline } from '../http/pipeline.ts';
-import { isBefore } from '../lib/api-version.ts';
+import { isBefore } from '../primer/versions.ts';
 import {
   ACTION_ERRORS,
   BODY,

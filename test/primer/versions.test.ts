@@ -1,11 +1,11 @@
 // engines: sqlite
-// API versions are compared as versions, by one helper (src/lib/api-version.ts), never as strings.
+// API versions are compared as versions, by one helper (src/primer/versions.ts), never as strings.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { compareVersions, isBefore } from '../../src/lib/api-version.ts';
+import { compareVersions, isBefore } from '../../src/primer/versions.ts';
 
 test('isBefore compares major then minor as numbers', () => {
   const part = fc.integer({ min: 0, max: 120 });

@@ -12,7 +12,8 @@
 //     parsing            JSON body, read once: UTF-8, duplicate keys, guards and unknown fields in one
 //                        walk (json-body.ts) → Ajv against the route's schema (compiled once)
 //     preHandler         rate limit per client token (routes that take one) → idempotency key, only
-//                        when the header is sent (idempotency/requests.ts)
+//                        when the header is sent, with the route's policy (idempotency/requests.ts;
+//                        onSend lets go of a failed request's key before its answer is sent)
 //     handler            one service call; the answer is serialized once
 //   SDK routes           (Primer-Client-Token, called from the shopper's browser or app)
 //     onRequest          CORS (their own scope, http/cors.ts) → X-Api-Version → rate limit per client
@@ -25,11 +26,20 @@
 //   open routes          (health, metrics, docs, dashboard page, icons): nothing more
 //   every response       onSend: X-Request-Id, Server-Timing; onResponse: metrics, one log line;
 //                        errors: Primer's envelope (envelope.ts)
-import type { FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler, RouteShorthandOptions } from 'fastify';
+import type {
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+  onResponseHookHandler,
+  onSendHookHandler,
+  preHandlerHookHandler,
+  RouteShorthandOptions,
+} from 'fastify';
 import { KassaError } from '../errors.ts';
 import { then, type Awaitable } from '../lib/awaitable.ts';
 import { timed, Timing, type Context } from '../lib/context.ts';
 import { sha256 } from '../lib/ids.ts';
+import type { IdempotencyPolicy } from '../idempotency/policy.ts';
 import type { Merchants, Principal } from '../merchants/merchants.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
 import { resolveApiVersion } from './api-version.ts';
@@ -62,10 +72,11 @@ export interface PipelineDeps {
   rateLimits: RateLimits;
   /** The session an SDK request's Primer-Client-Token names (sessions/access.ts; ClientSessionValidationError when none is usable). */
   clientSessions: { find(ctx: Context, accessToken: string | undefined): Awaitable<StoredSession> };
-  /** The idempotency step, for routes that take keys. */
+  /** The idempotency step, for routes that take keys (idempotency/requests.ts). */
   idempotency: {
-    claim(request: FastifyRequest, reply: FastifyReply): Promise<void>;
-    release(request: FastifyRequest, reply: FastifyReply, done: () => void): void;
+    claim(policy: IdempotencyPolicy): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    releaseOnFailure(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void;
+    afterResponse(request: FastifyRequest, reply: FastifyReply, done: () => void): void;
   };
 }
 
@@ -79,8 +90,8 @@ export interface MerchantRoute {
    * body Primer's spec marks optional, so a request without one (no Content-Type, no bytes) is `{}`.
    */
   body?: boolean | 'optional';
-  /** Honours X-Idempotency-Key. */
-  idempotent?: boolean;
+  /** Takes idempotency keys, and what a repeat gets (idempotency/policy.ts). */
+  idempotency?: IdempotencyPolicy;
   /** Where the route's client token is, for the per-token rate limit. */
   clientToken?: 'query' | 'body';
 }
@@ -97,7 +108,7 @@ export interface SdkRoute {
   token?: 'required' | 'optional';
 }
 
-type RouteSteps = Pick<RouteShorthandOptions, 'config' | 'onRequest' | 'preParsing' | 'preHandler' | 'onResponse' | 'bodyLimit'>;
+type RouteSteps = Pick<RouteShorthandOptions, 'config' | 'onRequest' | 'preParsing' | 'preHandler' | 'onSend' | 'onResponse' | 'bodyLimit'>;
 
 /** SDK tokens remembered as usable per app; past it the oldest are forgotten. */
 const USABLE_TOKENS = 10_000;
@@ -235,12 +246,17 @@ export function createPipeline(deps: PipelineDeps) {
           done();
         });
       }
-      if (route.idempotent) preHandler.push(deps.idempotency.claim);
+      if (route.idempotency) preHandler.push(deps.idempotency.claim(route.idempotency));
       return {
         config: { scope: route.scope, versioned },
         onRequest,
         ...(preHandler.length > 0 ? { preHandler } : {}),
-        ...(route.idempotent ? { onResponse: deps.idempotency.release } : {}),
+        ...(route.idempotency
+          ? {
+              onSend: deps.idempotency.releaseOnFailure as onSendHookHandler,
+              onResponse: deps.idempotency.afterResponse as onResponseHookHandler,
+            }
+          : {}),
       };
     },
 
@@ -291,7 +307,8 @@ export type Pipeline = ReturnType<typeof createPipeline>;
  * A route both audiences call (POST /payments, resume, GET /payment-instruments): X-Api-Key makes it
  * a merchant request, else Primer-Client-Token makes it an SDK request; with neither it is a merchant
  * request without a key (401). X-Api-Key wins when both are sent. Only the merchant steps' onRequest
- * and the SDK steps' onRequest are combined: such routes take no preHandler steps. The route's body
+ * and the SDK steps' onRequest are combined; the merchant steps' idempotency step (its preHandler,
+ * onSend and onResponse) runs for both audiences, as it reads only the Context. The route's body
  * limit is the merchant's (the server's, 1 MiB); an SDK request is held to the SDK steps' smaller one
  * as its body is read.
  */
@@ -309,6 +326,9 @@ export function eitherAudience(merchant: RouteSteps, sdk: RouteSteps): RouteStep
   return {
     config: { ...merchant.config, sdk: true },
     onRequest,
+    ...(merchant.preHandler ? { preHandler: merchant.preHandler } : {}),
+    ...(merchant.onSend ? { onSend: merchant.onSend } : {}),
+    ...(merchant.onResponse ? { onResponse: merchant.onResponse } : {}),
     ...(merchant.bodyLimit !== undefined ? { bodyLimit: merchant.bodyLimit } : {}),
     ...(sdkLimit !== undefined ? { preParsing: audienceBodyLimit } : {}),
   };

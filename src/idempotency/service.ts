@@ -1,21 +1,23 @@
-// Idempotency keys on the session writes: the same merchant + key + request gets the stored response
-// back byte for byte; the same key with another request is refused; a duplicate while the first is
-// still running is told to retry. Records live in the database, and a response is stored in the same
-// transaction as the change it answers, so a retry after a crash replays, never repeats
-// (docs/operations.md, "Idempotency").
+// Idempotency keys, one service for every route that takes them; the route's policy says what a
+// repeat gets (policy.ts). Records live in the database, and the record of a request is completed in
+// the same transaction as the change it answers, so a retry after a crash repeats the first outcome,
+// never the change (docs/operations.md, "Idempotency"). The same key with another request is refused;
+// a duplicate while the first is still running is told to retry.
 //
-// A stored create response holds a client token, and tokens are never stored in clear. So the stored
-// response is sealed (lib/seal.ts) bound to the client's idempotency key and to its record. The
-// database keeps only a hash of the idempotency key, so the database alone (a backup, a leaked file)
-// cannot open a stored response; only a client that sends the same key again, to a server holding
-// the secret, gets it back.
+// A replayed answer holds a client token, and tokens are never stored in clear: it is sealed (lib/seal.ts)
+// bound to the client's idempotency key and to its record. The database keeps only a hash of the key,
+// so the database alone (a backup, a leaked file) cannot open a stored answer; only a client that sends
+// the same key again, to a server holding the secret, gets it back.
 import { createHash } from 'node:crypto';
 import { KassaError } from '../errors.ts';
+import { isBefore } from '../primer/versions.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { FirstOutcome } from '../lib/context.ts';
 import { newClaim, sha256 } from '../lib/ids.ts';
 import { IDEMPOTENCY_PURPOSE, type Binding, type Sealer } from '../lib/seal.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { IdempotencyStore } from './idempotency.store.ts';
+import type { IdempotencyPolicy } from './policy.ts';
 
 /** The parts of a response a replay gives back. */
 export interface StoredReply {
@@ -26,12 +28,25 @@ export interface StoredReply {
   validUntil?: number;
 }
 
+/** A request under its key: who sends it, to which route (its policy), and what it asks. */
+export interface KeyedRequest {
+  merchantId: string;
+  key: string;
+  policy: IdempotencyPolicy;
+  /** The payment acted on (a refusing policy's key is scoped to it). */
+  paymentId?: string;
+  apiVersion: string;
+  /** Fingerprint of the request (requestFingerprint); a refusing policy refuses any repeat, so ignores it. */
+  fingerprint: string;
+}
+
 /** An in-flight claim, held by the request that made it until it completes or releases. */
 export interface IdempotencyTicket {
   merchantId: string;
   keyHash: string;
   requestHash: string;
   claim: string;
+  policy: IdempotencyPolicy;
   /** What the sealed answer is bound to (the client's key, and this record). */
   binding: Binding;
 }
@@ -41,7 +56,7 @@ export type BeginOutcome = { state: 'new'; ticket: IdempotencyTicket } | { state
 export interface IdempotencyDeps {
   store: IdempotencyStore;
   clock: Clock;
-  /** How long a record is kept. */
+  /** How long a replayed answer is kept (KASSA_IDEMPOTENCY_TTL_SECONDS). */
   ttlMs: number;
   sealer: Sealer;
   /** How long an in-flight claim holds before another request may take it over (a crashed process). */
@@ -50,6 +65,10 @@ export interface IdempotencyDeps {
 
 /** Seconds a client is told to wait when its key is in flight. */
 export const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
+/** How long a payment key is remembered, as Primer (docs/payments.md, "Idempotency"). */
+export const PAYMENT_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+/** A refusing policy's records all share one request hash: any repeat is refused, whatever its body. */
+const ANY_REQUEST = 'payment-key';
 
 /** JSON with object keys sorted at every level: the same request always has the same fingerprint. */
 export function canonicalJson(value: unknown): string {
@@ -70,6 +89,12 @@ export function requestFingerprint(method: string, route: string, apiVersion: st
     .digest('hex');
 }
 
+/** The record's key hash: a replayed key is the merchant's alone, a payment key is scoped to its route and payment. */
+function keyHashOf(request: KeyedRequest): string {
+  const { policy, key } = request;
+  return policy.repeat === 'replay' ? sha256(key) : sha256(`payments\n${policy.scope}\n${request.paymentId ?? ''}\n${key}`);
+}
+
 export class IdempotencyService {
   private readonly lockMs: number;
 
@@ -78,11 +103,14 @@ export class IdempotencyService {
   }
 
   /**
-   * Claims the key for this request, or returns the stored reply to replay. Throws
-   * IdempotencyKeyReused (another request used the key) or IdempotencyKeyInFlight.
+   * Claims the key for this request, or returns the stored reply to replay. Throws what the policy
+   * answers a repeat with: IdempotencyKeyReused (replay: another request used the key),
+   * IdempotencyKeyAlreadyExists (refuse), or IdempotencyKeyInFlight.
    */
-  async begin(merchantId: string, idempotencyKey: string, requestHash: string): Promise<BeginOutcome> {
-    const keyHash = sha256(idempotencyKey);
+  async begin(request: KeyedRequest): Promise<BeginOutcome> {
+    const { merchantId, policy } = request;
+    const keyHash = keyHashOf(request);
+    const requestHash = policy.repeat === 'replay' ? request.fingerprint : ANY_REQUEST;
     const now = this.deps.clock();
     const found = await this.deps.store.begin({
       merchantId,
@@ -90,27 +118,20 @@ export class IdempotencyService {
       requestHash,
       claim: newClaim(),
       now,
-      expiresAt: now + this.deps.ttlMs,
+      expiresAt: now + (policy.repeat === 'replay' ? this.deps.ttlMs : PAYMENT_KEY_TTL_MS),
       lockedUntil: now + this.lockMs,
     });
-    const binding: Binding = { secret: idempotencyKey, record: `${merchantId}\n${keyHash}\n${requestHash}` };
+    const binding: Binding = { secret: request.key, record: `${merchantId}\n${keyHash}\n${requestHash}` };
     switch (found.state) {
       case 'new':
-        return {
-          state: 'new',
-          ticket: {
-            merchantId,
-            keyHash,
-            requestHash,
-            claim: found.claim,
-            binding,
-          },
-        };
+        return { state: 'new', ticket: { merchantId, keyHash, requestHash, claim: found.claim, policy, binding } };
       case 'in-flight':
         throw new KassaError('IdempotencyKeyInFlight', { retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS });
       case 'mismatch':
+        if (policy.repeat === 'refuse') throw refusal(request, undefined);
         throw new KassaError('IdempotencyKeyReused');
       case 'completed': {
+        if (policy.repeat === 'refuse') throw refusal(request, JSON.parse(found.response) as FirstOutcome);
         const opened = this.deps.sealer.open(found.response, IDEMPOTENCY_PURPOSE, binding);
         // A record no secret we hold can open (the secret was replaced): it cannot be replayed, and
         // running the request again could create a second session, so the key is refused.
@@ -128,14 +149,30 @@ export class IdempotencyService {
     }
   }
 
-  /** Records `reply` on the held record, in the unit of work of the change it answers. */
+  /** Records the answer to replay (sealed) on the held record, in the unit of work of the change it answers. */
   complete(uow: UnitOfWork, ticket: IdempotencyTicket, reply: StoredReply): void {
     const sealed = this.deps.sealer.seal(JSON.stringify(reply), IDEMPOTENCY_PURPOSE, ticket.binding);
     uow.idempotency.complete(ticket.merchantId, ticket.keyHash, ticket.claim, sealed);
+  }
+
+  /** Records what a refused repeat names (nothing secret, kept in clear), in the unit of work of the change. */
+  completeRefusing(uow: UnitOfWork, ticket: IdempotencyTicket, first: FirstOutcome): void {
+    const named: FirstOutcome = { paymentId: first.paymentId, paymentStatus: first.paymentStatus };
+    uow.idempotency.complete(ticket.merchantId, ticket.keyHash, ticket.claim, JSON.stringify(named));
   }
 
   /** Lets go of a held record whose request failed, so a retry runs again. */
   async release(ticket: IdempotencyTicket): Promise<void> {
     await this.deps.store.release(ticket.merchantId, ticket.keyHash, ticket.claim);
   }
+}
+
+/** Primer's answer to a repeated payment key: 409, or 400 for a create below 2.3 (its changelog). */
+function refusal(request: KeyedRequest, first: FirstOutcome | undefined): KassaError {
+  const scope = request.policy.repeat === 'refuse' ? request.policy.scope : '';
+  const errorId =
+    scope === 'create' && isBefore(request.apiVersion, '2.3')
+      ? 'TransactionRequestIdempotencyKeyAlreadyExists'
+      : 'IdempotencyKeyAlreadyExists';
+  return new KassaError(errorId, first ? { extra: { paymentId: first.paymentId, paymentStatus: first.paymentStatus } } : {});
 }

@@ -18,6 +18,12 @@ export interface Answer {
   validUntil?: number;
 }
 
+/** What a refused repeat of a payment request names (Primer's 409): the payment the first one made. */
+export interface FirstOutcome {
+  paymentId: string;
+  paymentStatus: string;
+}
+
 export interface Context {
   /** The merchant the caller acts for (from its API key); undefined for an SDK call until its session is found. */
   merchantId?: string;
@@ -26,10 +32,11 @@ export interface Context {
   apiVersionDefaulted?: boolean;
   requestId: string;
   /**
-   * The request's idempotency key is held: the answer must be recorded in the unit of work of the
-   * change, so that the change and its answer commit together (a retry after a crash replays it).
+   * The request's idempotency key is held: its outcome must be recorded in the unit of work of the
+   * change, so that they commit together (a retry after a crash gets it). The route's policy says
+   * which outcome: the answer to replay (sessions), or the payment a refusal names (payments).
    */
-  idempotency?: { key: string; record(uow: UnitOfWork, answer: Answer): void };
+  idempotency?: { key: string; record(uow: UnitOfWork, outcome: Answer | FirstOutcome): void };
   /** Where this call's storage time goes (Server-Timing, the storage metrics); none outside requests. */
   timing?: Timing;
 }

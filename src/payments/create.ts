@@ -8,7 +8,6 @@ import { Sealer } from '../lib/seal.ts';
 import type { Store } from '../storage/store.ts';
 import { ClientTokens } from '../tokens/client-token.ts';
 import type { SigningKey } from '../tokens/signing-key.store.ts';
-import { PaymentKeys } from './idempotency.ts';
 import { PaymentService } from './service.ts';
 
 export interface PaymentServiceSetup {
@@ -35,7 +34,6 @@ export function createPaymentService(setup: PaymentServiceSetup): PaymentService
     clock,
     tokens,
     sealer: setup.sealer ?? new Sealer(signingKeys.map((k) => k.secret)),
-    keys: new PaymentKeys(store.idempotency, clock),
     sandbox: checkout.sandbox,
     publicUrl: config.publicUrl,
   });

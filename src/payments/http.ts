@@ -15,8 +15,8 @@ export const ACTION_ERRORS = ['PaymentError', 'InvalidPaymentStatus', 'Idempoten
 /** Card data and small JSON bodies only: the SDK routes refuse anything bigger before reading it. */
 export const SDK_BODY_LIMIT = 8 * 1024;
 
-const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-export const idempotencyKey = (request: FastifyRequest) => first(request.headers['x-idempotency-key']);
+/** The key the pipeline's idempotency step holds for this request (idempotency/requests.ts), if one was sent. */
+export const idempotencyKey = (request: FastifyRequest) => request.ctx?.idempotency?.key;
 export const ctxOf = (request: FastifyRequest) => request.ctx as Context;
 export const merchantOf = (request: FastifyRequest) => (request.ctx as Context & { merchantId: string }).merchantId;
 /** The answer written by its schema's serializer, in the schema's order (lib/serialize.ts). */

@@ -6,12 +6,11 @@ import { originOf, type Context } from '../lib/context.ts';
 import { newPaymentId, newUuid } from '../lib/ids.ts';
 import { afterThreeDS, authorize, captureNow, scenarioOf } from './authorize.ts';
 import { Draft } from './draft.ts';
-import type { KeyedRequest } from './idempotency.ts';
 import { searchPayments } from './listing.ts';
 import { creationVaultCustomer, paymentData, type CreateInput } from './payment-data.ts';
 import type { StoredPayment } from './payment.store.ts';
 import { adjust, cancel, isRefusal, refund, refusal } from './status-machine.ts';
-import { checkVersion, closeAction, commit, notFound, type Caller, type PaymentSteps } from './steps.ts';
+import { checkVersion, closeAction, commit, completeKey, notFound, type Caller, type PaymentSteps } from './steps.ts';
 import { liveToken } from './vault.ts';
 
 const invalidToken = () => new KassaError('PaymentError', { detail: 'The payment method token is invalid.' });
@@ -23,37 +22,34 @@ export class Lifecycle {
   async create(ctx: Context, caller: Caller, input: CreateInput, key: string | undefined): Promise<StoredPayment> {
     checkVersion(input, ctx);
     const { clock, sandbox } = this.steps.deps;
-    const request: KeyedRequest = { merchantId: caller.merchantId, route: 'create', key, apiVersion: ctx.apiVersion };
-    return this.steps.deps.keys.run(request, (complete) =>
-      this.steps.store.change(
-        { kind: 'token', token: input.paymentMethodToken, savedCardOf: creationVaultCustomer(input) },
-        (locked, uow) => {
-          const now = clock();
-          const token = liveToken(locked, caller.merchantId, now);
-          if (!token || (token.tokenType === 'SINGLE_USE' && token.usedAt !== undefined)) throw invalidToken();
-          if (caller.session && token.sessionId !== caller.session.id) throw invalidToken();
-          const session = token.tokenType === 'SINGLE_USE' ? locked.session : undefined;
-          const data = paymentData(input, token, session, sandbox.processor, now);
-          const payment: StoredPayment = {
-            id: newPaymentId(),
-            merchantId: caller.merchantId,
-            ...(session ? { sessionId: session.id } : token.sessionId ? { sessionId: token.sessionId } : {}),
-            token: token.token,
-            status: 'PENDING',
-            version: 1,
-            createdAt: now,
-            updatedAt: now,
-            failedRequests: 0,
-            data,
-          };
-          const draft = new Draft(payment, uow, now, originOf(ctx, key), true);
-          if (token.tokenType === 'SINGLE_USE') uow.payments.updateToken(token.token, { usedAt: now });
-          const hooks = this.steps.hooks(locked, uow, session);
-          if (data.options.vaultOnAgreement) hooks.vault(draft);
-          if (sandbox.authorizeOnCreate) authorize(draft, hooks);
-          return commit(draft, uow, complete);
-        },
-      ),
+    return this.steps.store.change(
+      { kind: 'token', token: input.paymentMethodToken, savedCardOf: creationVaultCustomer(input) },
+      (locked, uow) => {
+        const now = clock();
+        const token = liveToken(locked, caller.merchantId, now);
+        if (!token || (token.tokenType === 'SINGLE_USE' && token.usedAt !== undefined)) throw invalidToken();
+        if (caller.session && token.sessionId !== caller.session.id) throw invalidToken();
+        const session = token.tokenType === 'SINGLE_USE' ? locked.session : undefined;
+        const data = paymentData(input, token, session, sandbox.processor, now);
+        const payment: StoredPayment = {
+          id: newPaymentId(),
+          merchantId: caller.merchantId,
+          ...(session ? { sessionId: session.id } : token.sessionId ? { sessionId: token.sessionId } : {}),
+          token: token.token,
+          status: 'PENDING',
+          version: 1,
+          createdAt: now,
+          updatedAt: now,
+          failedRequests: 0,
+          data,
+        };
+        const draft = new Draft(payment, uow, now, originOf(ctx, key), true);
+        if (token.tokenType === 'SINGLE_USE') uow.payments.updateToken(token.token, { usedAt: now });
+        const hooks = this.steps.hooks(locked, uow, session);
+        if (data.options.vaultOnAgreement) hooks.vault(draft);
+        if (sandbox.authorizeOnCreate) authorize(draft, hooks);
+        return commit(draft, uow, completeKey(ctx));
+      },
     );
   }
 

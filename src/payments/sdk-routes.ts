@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import { KassaError, validationError } from '../errors.ts';
 import { errorResponses } from '../http/envelope.ts';
 import { eitherAudience, type Pipeline } from '../http/pipeline.ts';
+import { refuseRepeats } from '../idempotency/policy.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
 import { binDataResponse, networksResponse } from './bin-lookup.ts';
 import {
@@ -140,7 +141,7 @@ export function paymentSdkRoutes(service: PaymentService, pipeline: Pipeline) {
       '/payments',
       {
         ...eitherAudience(
-          pipeline.merchant({ scope: 'transactions:authorize', versioned: true, body: true }),
+          pipeline.merchant({ scope: 'transactions:authorize', versioned: true, body: true, idempotency: refuseRepeats('create') }),
           pipeline.sdk({ body: true, bodyLimit: SDK_BODY_LIMIT }),
         ),
         schema: {
@@ -179,7 +180,7 @@ export function paymentSdkRoutes(service: PaymentService, pipeline: Pipeline) {
       '/payments/:id/resume',
       {
         ...eitherAudience(
-          pipeline.merchant({ scope: 'transactions:authorize', versioned: true, body: true }),
+          pipeline.merchant({ scope: 'transactions:authorize', versioned: true, body: true, idempotency: refuseRepeats('resume') }),
           pipeline.sdk({ body: true, bodyLimit: SDK_BODY_LIMIT }),
         ),
         schema: {

@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import { validationError } from '../errors.ts';
 import { errorResponses } from '../http/envelope.ts';
 import type { Pipeline } from '../http/pipeline.ts';
+import { refuseRepeats } from '../idempotency/policy.ts';
 import { isBefore } from '../primer/versions.ts';
 import {
   ACTION_ERRORS,
@@ -93,6 +94,7 @@ export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline)
 
     const action = <B>(
       path: string,
+      name: 'authorize' | 'capture' | 'cancel' | 'refund' | 'adjust',
       scope: string,
       summary: string,
       body: { schema: unknown; optional?: boolean },
@@ -102,7 +104,7 @@ export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline)
       app.post<{ Params: { id: string }; Body: B }>(
         path,
         {
-          ...pipeline.merchant({ scope, versioned: true, body: body.optional ? 'optional' : true }),
+          ...pipeline.merchant({ scope, versioned: true, body: body.optional ? 'optional' : true, idempotency: refuseRepeats(name) }),
           schema: {
             summary,
             tags,
@@ -121,6 +123,7 @@ export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline)
 
     action<{ processor: { processorMerchantId: string; name?: string } }>(
       '/payments/:id/authorize',
+      'authorize',
       'transactions:authorize',
       'Authorize a payment created with authorizeOnCreate off',
       { schema: AuthorizeBody },
@@ -130,6 +133,7 @@ export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline)
     );
     action<{ amount?: number; final?: boolean; order?: { retailerCountryCode?: string }; metadata?: Record<string, unknown> }>(
       '/payments/:id/capture',
+      'capture',
       'transactions:capture',
       'Capture a payment, in full or in part',
       { schema: CaptureBody, optional: true },
@@ -138,6 +142,7 @@ export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline)
     );
     action<{ reason?: string }>(
       '/payments/:id/cancel',
+      'cancel',
       'transactions:cancel',
       'Cancel a payment',
       { schema: CancelBody, optional: true },
@@ -146,6 +151,7 @@ export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline)
     );
     action<{ amount?: number; orderId?: string; reason?: string; transactionEventId?: string }>(
       '/payments/:id/refund',
+      'refund',
       'transactions:refund',
       'Refund a payment, in full or in part',
       { schema: RefundBody, optional: true },
@@ -154,6 +160,7 @@ export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline)
     );
     action<{ amount: number }>(
       '/payments/:id/adjust-authorization',
+      'adjust',
       'transactions:authorize',
       'Adjust the authorized amount of an ESTIMATED authorization',
       { schema: AdjustBody },

@@ -17,7 +17,6 @@ import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { ClientTokens } from '../tokens/client-token.ts';
 import { ACTION_TTL_MS, type AuthorizeHooks } from './authorize.ts';
 import { Draft } from './draft.ts';
-import type { CompleteKey, KeyedRequest, PaymentKeys } from './idempotency.ts';
 import type { OpenAction } from './payment.ts';
 import type { Locked, SavedCardOf, StoredPayment } from './payment.store.ts';
 import { PAYMENT_FIELD_VERSIONS } from './schemas.ts';
@@ -34,7 +33,6 @@ export interface PaymentServiceDeps {
   clock: Clock;
   tokens: ClientTokens;
   sealer: Sealer;
-  keys: PaymentKeys;
   sandbox: SandboxSettings;
   publicUrl: string;
 }
@@ -100,6 +98,13 @@ export function checkVersion(body: unknown, ctx: Context): void {
   if (errors.length > 0) throw validationError('PaymentRequest', errors);
 }
 
+/** Completes the request's idempotency key (the pipeline's step) in the unit of work that commits `payment`. */
+export type CompleteKey = (uow: UnitOfWork, payment: StoredPayment) => void;
+export const completeKey =
+  (ctx: Context): CompleteKey =>
+  (uow, payment) =>
+    ctx.idempotency?.record(uow, { paymentId: payment.id, paymentStatus: payment.status });
+
 /** Writes the draft into its unit of work, with the idempotency key it answers. */
 export function commit(draft: Draft, uow: UnitOfWork, complete: CompleteKey): StoredPayment {
   const stored = draft.commit();
@@ -131,22 +136,19 @@ export class PaymentSteps {
     key: string | undefined,
     decide: (draft: Draft, locked: Locked, uow: UnitOfWork) => Refusal | undefined,
   ): Promise<StoredPayment> {
-    const request: KeyedRequest = { merchantId, route: action, paymentId, key, apiVersion: ctx.apiVersion };
     const counted = action === 'capture' || action === 'cancel' || action === 'refund';
     try {
-      return await this.deps.keys.run(request, (complete) =>
-        this.store.change({ kind: 'payment', merchantId, paymentId, savedCardOf: vaultingCustomer }, (locked, uow) => {
-          const payment = locked.payment;
-          if (!payment) throw notFound(action);
-          if (counted && payment.failedRequests >= FAILED_REQUEST_LIMIT) {
-            throw new KassaError('PaymentRequestLimitExceeded', { extra: { paymentId: payment.id, paymentStatus: payment.status } });
-          }
-          const draft = new Draft(payment, uow, this.deps.clock(), originOf(ctx, key), false);
-          const refusal = decide(draft, locked, uow);
-          if (refusal) throw refused(refusal, payment, action);
-          return commit(draft, uow, complete);
-        }),
-      );
+      return await this.store.change({ kind: 'payment', merchantId, paymentId, savedCardOf: vaultingCustomer }, (locked, uow) => {
+        const payment = locked.payment;
+        if (!payment) throw notFound(action);
+        if (counted && payment.failedRequests >= FAILED_REQUEST_LIMIT) {
+          throw new KassaError('PaymentRequestLimitExceeded', { extra: { paymentId: payment.id, paymentStatus: payment.status } });
+        }
+        const draft = new Draft(payment, uow, this.deps.clock(), originOf(ctx, key), false);
+        const refusal = decide(draft, locked, uow);
+        if (refusal) throw refused(refusal, payment, action);
+        return commit(draft, uow, completeKey(ctx));
+      });
     } catch (error) {
       // A refused capture, cancel or refund counts towards the payment's limit (a missing payment has
       // nothing to count on; the limit and the idempotency answers are not refusals of the action).

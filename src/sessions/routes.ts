@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { errorResponses } from '../http/envelope.ts';
 import type { Pipeline } from '../http/pipeline.ts';
+import { REPLAY } from '../idempotency/policy.ts';
 import type { Context } from '../lib/context.ts';
 import {
   CreateSessionBody,
@@ -37,7 +38,7 @@ export function sessionRoutes(service: SessionService, pipeline: Pipeline) {
     app.post(
       '/client-session',
       {
-        ...pipeline.merchant({ scope: SCOPE, versioned: true, body: 'optional', idempotent: true }),
+        ...pipeline.merchant({ scope: SCOPE, versioned: true, body: 'optional', idempotency: REPLAY }),
         schema: {
           summary: 'Create a client session',
           tags: ['Client Session API'],
@@ -76,7 +77,7 @@ export function sessionRoutes(service: SessionService, pipeline: Pipeline) {
     app.patch(
       '/client-session',
       {
-        ...pipeline.merchant({ scope: SCOPE, versioned: true, body: true, idempotent: true, clientToken: 'body' }),
+        ...pipeline.merchant({ scope: SCOPE, versioned: true, body: true, idempotency: REPLAY, clientToken: 'body' }),
         schema: {
           summary: 'Update a client session',
           tags: ['Client Session API'],

@@ -4,6 +4,7 @@
 // own `v1`, the sealer's unbound `s1`) still opens after the upgrade.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { REPLAY } from '../../src/idempotency/policy.ts';
 import { IdempotencyService } from '../../src/idempotency/service.ts';
 import { sha256 } from '../../src/lib/ids.ts';
 import { IDEMPOTENCY_PURPOSE, Sealer } from '../../src/lib/seal.ts';
@@ -27,7 +28,8 @@ describe('the one sealer', () => {
 
   const service = (sealer: Sealer) =>
     new IdempotencyService({ store: t.store.idempotency, clock: () => t.clock.now, ttlMs: 60_000, sealer });
-  const begin = (s: IdempotencyService, key: string) => s.begin('mer_default', key, FINGERPRINT);
+  const begin = (s: IdempotencyService, key: string) =>
+    s.begin({ merchantId: 'mer_default', key, policy: REPLAY, apiVersion: '2.4', fingerprint: FINGERPRINT });
 
   test('an idempotency record sealed by the former idempotency sealer (v1) is still replayed, under a rotated secret too', async () => {
     const claimed = await t.store.idempotency.begin({

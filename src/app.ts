@@ -30,6 +30,7 @@ import { startJobRunner, type JobRunner } from './payments/jobs.ts';
 import { paymentSdkRoutes } from './payments/sdk-routes.ts';
 import { paymentServerRoutes } from './payments/server-routes.ts';
 import { createPaymentService } from './payments/create.ts';
+import { redirectPageRoutes } from './payments/methods/redirect-page.ts';
 import { threeDSPageRoutes } from './payments/three-ds-page.ts';
 import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
@@ -240,6 +241,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (paymentsRoutes) {
       await browser.register(paymentsRoutes.browser);
       await browser.register(threeDSPageRoutes(payments));
+      await browser.register(redirectPageRoutes(payments, pipeline));
     }
   });
   await app.register(metricsRoute(metrics));

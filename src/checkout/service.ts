@@ -39,9 +39,9 @@ export class CheckoutService {
     return body;
   }
 
-  /** POST /client-token/validate: the whole JWT, checked like every other use, then its session. */
+  /** POST /client-token/validate: the whole JWT, checked like every other use, then its session (or its payment action's). */
   async validate(ctx: Context, clientToken: string): Promise<{ success: true }> {
-    await this.deps.access.versionOf(ctx, this.deps.access.clientTokenHash(clientToken));
+    await this.deps.access.validate(ctx, clientToken);
     return { success: true };
   }
 

@@ -62,8 +62,12 @@ function describe(p: StoredPayment): string {
     `Payment ${p.id} (${p.status})`,
     `  order          ${data.orderId}`,
     `  amount         ${money(data.machine.amount, data.currencyCode)} (${amountsLine(p)})`,
-    `  card           ${cardText(data.card)}, expires ${data.card.expirationMonth}/${data.card.expirationYear}${data.isVaulted ? ', saved' : ''}`,
-    `  3DS            ${data.threeDS.responseCode}`,
+    ...(data.card
+      ? [
+          `  card           ${cardText(data.card)}, expires ${data.card.expirationMonth}/${data.card.expirationYear}${data.isVaulted ? ', saved' : ''}`,
+          `  3DS            ${data.threeDS.responseCode}`,
+        ]
+      : [`  method         ${data.method?.paymentMethodType ?? '-'}`]),
     ...(data.customerId !== undefined ? [`  customer       ${data.customerId}`] : []),
     ...(p.sessionId !== undefined ? [`  session        ${p.sessionId}`] : []),
     `  created        ${iso(p.createdAt)}`,
@@ -133,7 +137,7 @@ export function paymentCommands(program: Command, kit: CommandKit): void {
             money(p.amount, p.currencyCode),
             String(p.amountCaptured),
             String(p.amountRefunded),
-            cardText(p.card),
+            p.card ? cardText(p.card) : p.paymentMethodType,
             p.customerId ?? '-',
             p.createdAt,
           ]),

@@ -298,6 +298,15 @@ export function createPipeline(deps: PipelineDeps) {
         ...(route.bodyLimit !== undefined ? { bodyLimit: route.bodyLimit } : {}),
       };
     },
+
+    /** A page a shopper's browser opens without any token (the sandbox's redirect page): limited per address. */
+    open(route: { bodyLimit?: number } = {}): RouteSteps {
+      const onRequest: onRequestHookHandler = (request, _reply, done) => {
+        rateLimits.take('address', request.ip);
+        done();
+      };
+      return { onRequest, ...(route.bodyLimit !== undefined ? { bodyLimit: route.bodyLimit } : {}) };
+    },
   };
 }
 

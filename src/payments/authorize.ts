@@ -6,7 +6,8 @@ import type { SandboxSettings } from '../checkout/configuration.ts';
 import { isExpired } from './card-input.ts';
 import { AUTHENTICATION_FAILED_DECLINE, EXPIRED_CARD_DECLINE, scenarioByKey } from './cards.ts';
 import type { Draft } from './draft.ts';
-import type { AuthorizationOutcome, CardScenario, StatusReason } from './model.ts';
+import { redirectOutcome, testMethodOutcome } from './methods/outcomes.ts';
+import type { AuthorizationOutcome, CardScenario, RedirectOutcome, StatusReason } from './model.ts';
 import type { OpenAction, ThreeDSResult } from './payment.ts';
 import { afterAuthorization, capture, isRefusal, pendingOn } from './status-machine.ts';
 
@@ -23,7 +24,7 @@ export interface AuthorizeHooks {
   sandbox: SandboxSettings;
   /** Vaults the payment's card for its customer (vault.ts); returns the MULTI_USE token. */
   vault(draft: Draft): void;
-  /** Opens a required action: its client token, ids and hashes (steps.ts). */
+  /** Opens a required action (3DS, or a redirect method's page): its client token, ids and hashes (steps.ts). */
   openAction(draft: Draft): OpenAction;
 }
 
@@ -38,10 +39,25 @@ const threeDSRecord = (result: ThreeDSResult, challengeIssued: boolean) =>
     ? ({ responseCode: 'AUTH_SUCCESS', protocolVersion: '2.2.0', challengeIssued } as const)
     : ({ responseCode: 'AUTH_FAILED', protocolVersion: '2.2.0', challengeIssued, reasonCode: 'CARD_AUTHENTICATION_FAILED' } as const);
 
-/** From PENDING (idle): the card decides, starting with its 3DS. */
+/** Opens the draft's required action: PENDING on it until resumed, or failed when it expires (jobs.ts). */
+function waitForAction(draft: Draft, hooks: AuthorizeHooks): void {
+  const action = hooks.openAction(draft);
+  draft.data.action = action;
+  draft.apply(pendingOn(draft.data.machine, 'action'));
+  draft.schedule('expire-action', action.expiresAt);
+}
+
+/** From PENDING (idle): a method's flow decides (methods/), else the card, starting with its 3DS. */
 export function authorize(draft: Draft, hooks: AuthorizeHooks): void {
+  const method = draft.data.method;
+  if (method) {
+    // A test method's decision screen has chosen already; a redirect method waits for its page.
+    if (method.flowDecision) finish(draft, testMethodOutcome(method.flowDecision), hooks);
+    else waitForAction(draft, hooks);
+    return;
+  }
   const scenario = scenarioOf(draft);
-  if (isExpired(draft.data.card, draft.now)) {
+  if (draft.data.card && isExpired(draft.data.card, draft.now)) {
     finish(draft, { result: 'DECLINED', reason: EXPIRED_CARD_DECLINE }, hooks);
     return;
   }
@@ -49,27 +65,32 @@ export function authorize(draft: Draft, hooks: AuthorizeHooks): void {
     case 'frictionless':
       afterThreeDS(draft, scenario.threeDS.result, false, hooks);
       return;
-    case 'challenge': {
-      const action = hooks.openAction(draft);
-      draft.data.action = action;
-      draft.apply(pendingOn(draft.data.machine, 'action'));
-      draft.schedule('expire-action', action.expiresAt);
+    case 'challenge':
+      waitForAction(draft, hooks);
       return;
-    }
     case 'none':
       continueAfterThreeDS(draft, scenario, hooks);
   }
 }
 
+/** The redirect page's choice is in: the action closes and the choice decides (methods/outcomes.ts). */
+export function afterRedirect(draft: Draft, outcome: RedirectOutcome, hooks: AuthorizeHooks): void {
+  closeOpenAction(draft);
+  finish(draft, redirectOutcome(outcome), hooks);
+}
+
+function closeOpenAction(draft: Draft): void {
+  if (!draft.data.action) return;
+  delete draft.data.action;
+  delete draft.payment.actionId;
+  delete draft.payment.actionTokenHash;
+  draft.dropJobs('expire-action');
+}
+
 /** The 3DS result is in (frictionless, or a challenge done): a failure declines, a success goes on. */
 export function afterThreeDS(draft: Draft, result: ThreeDSResult, challengeIssued: boolean, hooks: AuthorizeHooks): void {
   draft.data.threeDS = threeDSRecord(result, challengeIssued);
-  if (draft.data.action) {
-    delete draft.data.action;
-    delete draft.payment.actionId;
-    delete draft.payment.actionTokenHash;
-    draft.dropJobs('expire-action');
-  }
+  closeOpenAction(draft);
   if (result === 'AUTH_FAILED') {
     finish(draft, { result: 'DECLINED', reason: THREE_DS_DECLINE }, hooks);
     return;

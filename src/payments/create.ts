@@ -8,6 +8,7 @@ import { Sealer } from '../lib/seal.ts';
 import type { Store } from '../storage/store.ts';
 import { ClientTokens } from '../tokens/client-token.ts';
 import type { SigningKey } from '../tokens/signing-key.store.ts';
+import { MethodRegistry } from './methods/registry.ts';
 import { PaymentService } from './service.ts';
 
 export interface PaymentServiceSetup {
@@ -36,5 +37,6 @@ export function createPaymentService(setup: PaymentServiceSetup): PaymentService
     sealer: setup.sealer ?? new Sealer(signingKeys.map((k) => k.secret)),
     sandbox: checkout.sandbox,
     publicUrl: config.publicUrl,
+    methods: new MethodRegistry(checkout.paymentMethods),
   });
 }

@@ -4,7 +4,7 @@
 import { KassaError, validationError } from '../errors.ts';
 import { originOf, type Context } from '../lib/context.ts';
 import { newPaymentId, newUuid } from '../lib/ids.ts';
-import { afterThreeDS, authorize, captureNow, scenarioOf } from './authorize.ts';
+import { afterRedirect, afterThreeDS, authorize, captureNow, scenarioOf } from './authorize.ts';
 import { Draft } from './draft.ts';
 import { searchPayments } from './listing.ts';
 import { creationVaultCustomer, paymentData, type CreateInput } from './payment-data.ts';
@@ -165,17 +165,20 @@ export class Lifecycle {
     });
   }
 
-  /** Resume after 3DS: the token must be the one the challenge gave for this payment's open action. */
+  /** Resume after 3DS or a redirect: the token must be the one the challenge or the page gave for this payment's open action. */
   resume(ctx: Context, caller: Caller, id: string, resumeToken: string, key?: string) {
     return this.steps.act(ctx, caller.merchantId, id, 'resume', key, (draft, locked, uow) => {
       if (caller.session && draft.payment.sessionId !== caller.session.id) throw notFound('resume');
       const r = refusal(draft.data.machine, 'resume');
       if (r) return r;
       const action = draft.data.action;
-      if (!action?.outcome || !draft.payment.actionId || !this.steps.isResumeToken(resumeToken, draft.payment.actionId)) {
+      const chosen = action?.redirect ? action.redirect.outcome : action?.outcome;
+      if (!chosen || !draft.payment.actionId || !this.steps.isResumeToken(resumeToken, draft.payment.actionId)) {
         throw new KassaError('PaymentError', { detail: 'The resume token is not valid for this payment.' });
       }
-      afterThreeDS(draft, action.outcome, true, this.steps.hooks(locked, uow, undefined));
+      const hooks = this.steps.hooks(locked, uow, undefined);
+      if (action?.redirect?.outcome) afterRedirect(draft, action.redirect.outcome, hooks);
+      else if (action?.outcome) afterThreeDS(draft, action.outcome, true, hooks);
       return undefined;
     });
   }

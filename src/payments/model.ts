@@ -110,3 +110,21 @@ export interface CardScenario {
   /** The CVV check the processor reports when a CVV was given: MATCHED, or NOT_MATCHED for the CVV-decline card. */
   cvvResult: 'MATCHED' | 'NOT_MATCHED';
 }
+
+/** The shopper's choice on a redirect method's page (or the sandbox helper): docs/payments.md, "Redirect methods". */
+export type RedirectOutcome = 'COMPLETE' | 'REJECT' | 'CANCEL';
+
+/** The decision screen of Primer's test methods (PRIMER_TEST_*): sessionInfo.flowDecision. */
+export type FlowDecision = 'SUCCESS' | 'DECLINE' | 'FAIL';
+
+/**
+ * What a token keeps of a non-card instrument (OFF_SESSION_PAYMENT): the method and what the SDK said
+ * of its session, exactly what the tokenize answer shows (never browserInfo, which the answer does not).
+ */
+export interface MethodData {
+  paymentMethodType: string;
+  paymentMethodConfigId: string;
+  sessionInfo?: { locale?: string; platform?: string; redirectionUrl?: string };
+  /** PRIMER_TEST_* only: the outcome the tester chose in the SDK. */
+  flowDecision?: FlowDecision;
+}

@@ -49,7 +49,8 @@ export const PaymentSummary = Type.Object(
     currencyCode: Type.String(),
     amountCaptured: Minor('Captured so far'),
     amountRefunded: Minor('Refunded so far (settled refunds)'),
-    card: CardSummary,
+    paymentMethodType: Type.String({ description: 'PAYMENT_CARD, or the method paid with (ADYEN_IDEAL, PRIMER_TEST_PAYPAL, …)' }),
+    card: Type.Optional(CardSummary),
     customerId: Type.Optional(Type.String()),
     sessionId: Type.Optional(Type.String({ description: 'The client session it was paid from' })),
     createdAt: Instant('When the payment was created'),
@@ -86,7 +87,7 @@ const TransactionView = Type.Object(
 export const PaymentDetail = Type.Object(
   {
     ...PaymentSummary.properties,
-    card: Card,
+    card: Type.Optional(Card),
     isVaulted: Type.Boolean({ description: 'The card is saved for the customer' }),
     threeDS: Type.String({ description: 'threeDSecureAuthentication.responseCode' }),
     requiredAction: Type.Optional(Type.String({ description: 'The open action the payment waits for (its token is not shown)' })),
@@ -124,7 +125,7 @@ function reasonOf(reason: StatusReason | undefined): Static<typeof Reason> | und
   };
 }
 
-function cardOf(card: StoredToken['card']): Static<typeof Card> {
+function cardOf(card: NonNullable<StoredToken['card']>): Static<typeof Card> {
   return {
     network: card.network,
     first6Digits: card.first6Digits,
@@ -145,7 +146,8 @@ export function summarizePayment(payment: StoredPayment): PaymentSummary {
     currencyCode: data.currencyCode,
     amountCaptured: data.machine.amountCaptured,
     amountRefunded: data.machine.amountRefunded,
-    card: { network: data.card.network, last4Digits: data.card.last4Digits },
+    paymentMethodType: data.method?.paymentMethodType ?? 'PAYMENT_CARD',
+    ...(data.card ? { card: { network: data.card.network, last4Digits: data.card.last4Digits } } : {}),
     ...(data.customerId !== undefined ? { customerId: data.customerId } : {}),
     ...(payment.sessionId !== undefined ? { sessionId: payment.sessionId } : {}),
     createdAt: iso(payment.createdAt),
@@ -177,9 +179,10 @@ export function describePayment(payment: StoredPayment): PaymentDetail {
   const { data } = payment;
   // As the API: a status reason only on a declined or failed payment.
   const reason = payment.status === 'DECLINED' || payment.status === 'FAILED' ? reasonOf(data.statusReason) : undefined;
+  const { card: _summaryCard, ...summary } = summarizePayment(payment);
   return {
-    ...summarizePayment(payment),
-    card: cardOf(data.card),
+    ...summary,
+    ...(data.card ? { card: cardOf(data.card) } : {}),
     isVaulted: data.isVaulted,
     threeDS: data.threeDS.responseCode,
     ...(data.action ? { requiredAction: data.action.name } : {}),
@@ -191,7 +194,8 @@ export function describePayment(payment: StoredPayment): PaymentDetail {
 export function describeVaulted(token: StoredToken): VaultedCard {
   return {
     id: token.vaultedId ?? '',
-    ...cardOf(token.card),
+    // Only cards are saved (tokenize.ts).
+    ...cardOf(token.card!),
     default: token.isDefault,
     createdAt: iso(token.createdAt),
   };

@@ -5,7 +5,7 @@
 import type { Awaitable } from '../lib/awaitable.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
-import type { CardData, PaymentStatus } from './model.ts';
+import type { CardData, MethodData, PaymentStatus } from './model.ts';
 import type { PaymentData } from './payment.ts';
 
 export type TokenType = 'SINGLE_USE' | 'MULTI_USE';
@@ -25,8 +25,11 @@ export interface StoredToken {
   /** SINGLE_USE made by exchanging a vaulted method: that MULTI_USE token. MULTI_USE: the token it was vaulted from. */
   sourceToken?: string;
   analyticsId: string;
-  card: CardData;
-  /** The test card's scenario key (cards.ts). */
+  /** A card's data; absent on a non-card instrument, which has `method` instead. */
+  card?: CardData;
+  /** A non-card instrument (OFF_SESSION_PAYMENT: redirect and test methods, methods/registry.ts). */
+  method?: MethodData;
+  /** The test card's scenario key (cards.ts); a method's token keeps the plain success card's (captures and refunds as it). */
   scenario: string;
   cvvGiven: boolean;
   /** A keyed hash of the card number (card-input.ts, cardFingerprint): never the number. Absent on tokens made before it existed. */

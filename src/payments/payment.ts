@@ -2,7 +2,7 @@
 // shape, the list summary. Pure (docs/payments.md, "Payments API").
 import { isBefore } from '../primer/versions.ts';
 import { formatExpirationDate } from '../tokens/client-token.ts';
-import type { CardData, PaymentStatus, StatusReason } from './model.ts';
+import type { CardData, MethodData, PaymentStatus, RedirectOutcome, StatusReason } from './model.ts';
 import type { StoredPayment, StoredToken, TokenType } from './payment.store.ts';
 import type { MachineState } from './status-machine.ts';
 
@@ -40,9 +40,11 @@ export interface Transaction {
   events: TransactionEvent[];
 }
 
-/** The action a PENDING payment waits for (3DS), while it is open. */
+/** The action a PENDING payment waits for (3DS, or a redirect method's page), while it is open. */
 export interface OpenAction {
-  name: '3DS_AUTHENTICATION' | 'PROCESSOR_3DS';
+  name: '3DS_AUTHENTICATION' | 'PROCESSOR_3DS' | 'USE_PRIMER_SDK';
+  /** A redirect method's action (USE_PRIMER_SDK): the shopper's choice once made; a resume token then exists. */
+  redirect?: { outcome?: RedirectOutcome };
   description: string;
   /** The action's client token, sealed (lib/seal.ts): it is a credential, never kept in clear. */
   sealedClientToken: string;
@@ -74,8 +76,10 @@ export interface PaymentData {
   tokenType: TokenType;
   isVaulted: boolean;
   analyticsId: string;
-  card: CardData;
-  /** The test card's scenario key. */
+  /** The card paid with; absent when a method was (`method`). */
+  card?: CardData;
+  method?: MethodData;
+  /** The test card's scenario key (a method's payment: the plain success card's). */
   scenario: string;
   /** The processor's CVV check: the card's result when a CVV was given. */
   cvvCheck: 'MATCHED' | 'NOT_MATCHED' | 'NOT_PROVIDED';
@@ -122,7 +126,7 @@ function renderTransaction(t: Transaction, data: PaymentData, options: RenderOpt
     processorStatus: t.status,
     status: t.status,
     ...(reason ? { processorStatusReason: reason } : {}),
-    cardTokenType: 'CARD_PAN',
+    ...(data.card ? { cardTokenType: 'CARD_PAN' } : {}),
     ...(t.reason !== undefined ? { reason: t.reason } : {}),
     ...(options.events
       ? {
@@ -138,6 +142,23 @@ function renderTransaction(t: Transaction, data: PaymentData, options: RenderOpt
   };
 }
 
+/**
+ * A method's paymentMethodData where Primer's spec has a schema for it (spec §5.10: PAY_NL_IDEAL's
+ * IdealPayNLTokenAPISchema); other methods have none, and show none.
+ */
+function methodData(method: MethodData): { paymentMethodConfigId: string } | undefined {
+  return method.paymentMethodType === 'PAY_NL_IDEAL' ? { paymentMethodConfigId: method.paymentMethodConfigId } : undefined;
+}
+
+/** What the tokenize answer shows of a method (spec §5.3): its type, config id and session info. */
+function methodInstrumentData(method: MethodData) {
+  return {
+    paymentMethodType: method.paymentMethodType,
+    paymentMethodConfigId: method.paymentMethodConfigId,
+    ...(method.sessionInfo ? { sessionInfo: method.sessionInfo } : {}),
+  };
+}
+
 /** The server's PaymentAPIResponse. */
 export function renderPayment(payment: StoredPayment, options: RenderOptions): Record<string, unknown> {
   const { data } = payment;
@@ -145,12 +166,13 @@ export function renderPayment(payment: StoredPayment, options: RenderOptions): R
   const paymentType =
     data.options.paymentType ??
     (isBefore(options.apiVersion, '2.4') ? (data.tokenType === 'MULTI_USE' ? 'UNSCHEDULED' : 'ECOMMERCE') : undefined);
+  const shown = data.method ? methodData(data.method) : data.card;
   return {
     id: payment.id,
     date: primerDate(payment.createdAt),
     dateUpdated: primerDate(payment.updatedAt),
     status: payment.status,
-    cardTokenType: 'CARD_PAN',
+    ...(data.card ? { cardTokenType: 'CARD_PAN' } : {}),
     orderId: data.orderId,
     currencyCode: data.currencyCode,
     amount: data.machine.amount,
@@ -164,9 +186,9 @@ export function renderPayment(payment: StoredPayment, options: RenderOptions): R
       paymentMethodToken: data.paymentMethodToken,
       isVaulted: data.isVaulted,
       analyticsId: data.analyticsId,
-      paymentMethodType: 'PAYMENT_CARD',
-      paymentMethodData: data.card,
-      threeDSecureAuthentication: data.threeDS,
+      paymentMethodType: data.method?.paymentMethodType ?? 'PAYMENT_CARD',
+      ...(shown ? { paymentMethodData: shown } : {}),
+      ...(data.card ? { threeDSecureAuthentication: data.threeDS } : {}),
       authorizationType: data.options.authorizationType,
     },
     processor: {
@@ -180,7 +202,7 @@ export function renderPayment(payment: StoredPayment, options: RenderOptions): R
       : {}),
     ...(reason && (payment.status === 'DECLINED' || payment.status === 'FAILED') ? { statusReason: reason } : {}),
     transactions: data.transactions.map((t) => renderTransaction(t, data, options)),
-    riskData: { cvvCheck: { source: 'PROCESSOR', result: data.cvvCheck } },
+    ...(data.card ? { riskData: { cvvCheck: { source: 'PROCESSOR', result: data.cvvCheck } } } : {}),
   };
 }
 
@@ -240,9 +262,13 @@ export function renderInstrument(token: StoredToken, threeDS: ThreeDSecureAuthen
     tokenType: token.tokenType,
     analyticsId: token.analyticsId,
     isVaulted: vaulted,
-    paymentInstrumentType: 'PAYMENT_CARD',
-    paymentMethodType: 'PAYMENT_CARD',
-    paymentInstrumentData: token.card,
+    ...(token.method
+      ? {
+          paymentInstrumentType: 'OFF_SESSION_PAYMENT',
+          paymentMethodType: token.method.paymentMethodType,
+          paymentInstrumentData: methodInstrumentData(token.method),
+        }
+      : { paymentInstrumentType: 'PAYMENT_CARD', paymentMethodType: 'PAYMENT_CARD', paymentInstrumentData: token.card }),
     threeDSecureAuthentication: threeDS,
     ...(token.customerId !== undefined && vaulted ? { vaultData: { customerId: token.customerId } } : {}),
   };

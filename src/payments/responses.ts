@@ -54,6 +54,22 @@ export const CardData = Type.Object(
   { title: 'PaymentCardTokenAPISchema' },
 );
 
+/** A redirect or test method's token data (spec §5.3): Android builds the action's expected intent from paymentMethodType. */
+export const OffSessionData = Type.Object(
+  {
+    paymentMethodType: Str(),
+    paymentMethodConfigId: Str(),
+    sessionInfo: Opt(
+      Type.Object({ locale: Opt(Str()), platform: Opt(Str()), redirectionUrl: Opt(Str()) }, { title: 'OffSessionSessionInfo' }),
+    ),
+  },
+  // Closed, and first in its unions: answers are serialized without `required` (lib/serialize.ts), so a card must fail this branch.
+  { title: 'OffSessionPaymentTokenData', additionalProperties: false },
+);
+
+/** PAY_NL_IDEAL's paymentMethodData, the one redirect method Primer's spec has a schema for. */
+const IdealPayNLData = Type.Object({ paymentMethodConfigId: Str() }, { title: 'IdealPayNLTokenAPISchema', additionalProperties: false });
+
 export const ThreeDSecureAuthentication = Type.Object(
   {
     responseCode: Str('NOT_PERFORMED, AUTH_SUCCESS or AUTH_FAILED'),
@@ -65,7 +81,7 @@ export const ThreeDSecureAuthentication = Type.Object(
 );
 
 const RequiredAction = Type.Object(
-  { name: Str('3DS_AUTHENTICATION or PROCESSOR_3DS'), description: Str(), clientToken: Str() },
+  { name: Str('3DS_AUTHENTICATION, PROCESSOR_3DS or USE_PRIMER_SDK (a redirect method)'), description: Str(), clientToken: Str() },
   { title: 'PaymentRequiredActionAPISchema' },
 );
 
@@ -90,7 +106,7 @@ const Transaction = Type.Object(
     processorStatus: Str(),
     status: Str(),
     processorStatusReason: Opt(StatusReason),
-    cardTokenType: Str(),
+    cardTokenType: Opt(Str('Cards only')),
     reason: Opt(Str()),
     events: Opt(Type.Array(TransactionEvent, { description: 'With expand=transactions.events (2.4)' })),
   },
@@ -104,7 +120,7 @@ export const PaymentResponse = Type.Object(
     date: When,
     dateUpdated: When,
     status: Str(),
-    cardTokenType: Str(),
+    cardTokenType: Opt(Str('Cards only')),
     orderId: Str(),
     currencyCode: Str(),
     amount: Type.Integer(),
@@ -119,9 +135,9 @@ export const PaymentResponse = Type.Object(
         paymentMethodToken: Str(),
         isVaulted: Type.Boolean(),
         analyticsId: Str(),
-        paymentMethodType: Str(),
-        paymentMethodData: CardData,
-        threeDSecureAuthentication: ThreeDSecureAuthentication,
+        paymentMethodType: Str('PAYMENT_CARD, or the method paid with (ADYEN_IDEAL, PRIMER_TEST_PAYPAL, …)'),
+        paymentMethodData: Opt(Type.Union([IdealPayNLData, CardData])),
+        threeDSecureAuthentication: Opt(ThreeDSecureAuthentication),
         authorizationType: Str('FINAL or ESTIMATED'),
       },
       { title: 'PaymentResponsePaymentMethodOptionsAPISchema' },
@@ -133,9 +149,11 @@ export const PaymentResponse = Type.Object(
     requiredAction: Opt(RequiredAction),
     statusReason: Opt(StatusReason),
     transactions: Type.Array(Transaction),
-    riskData: Type.Object(
-      { cvvCheck: Type.Object({ source: Str(), result: Str() }, { title: 'CvvCheckAPISchema' }) },
-      { title: 'RiskDataAPISchema' },
+    riskData: Opt(
+      Type.Object(
+        { cvvCheck: Type.Object({ source: Str(), result: Str() }, { title: 'CvvCheckAPISchema' }) },
+        { title: 'RiskDataAPISchema' },
+      ),
     ),
   },
   { title: 'PaymentAPIResponse' },
@@ -191,9 +209,9 @@ export const InstrumentResponse = Type.Object(
     tokenType: Str('SINGLE_USE or MULTI_USE'),
     analyticsId: Str(),
     isVaulted: Type.Boolean(),
-    paymentInstrumentType: Str(),
+    paymentInstrumentType: Str('PAYMENT_CARD or OFF_SESSION_PAYMENT'),
     paymentMethodType: Str(),
-    paymentInstrumentData: CardData,
+    paymentInstrumentData: Type.Union([OffSessionData, CardData]),
     threeDSecureAuthentication: ThreeDSecureAuthentication,
     vaultData: Opt(Type.Object({ customerId: Str() })),
   },

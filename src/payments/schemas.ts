@@ -113,6 +113,11 @@ export const SandboxThreeDSBody = Type.Object(
   { title: 'SandboxThreeDSRequest', additionalProperties: false },
 );
 
+export const SandboxRedirectBody = Type.Object(
+  { outcome: Type.Union([Type.Literal('COMPLETE'), Type.Literal('REJECT'), Type.Literal('CANCEL')]) },
+  { title: 'SandboxRedirectRequest', additionalProperties: false },
+);
+
 /** Fields that came with API 2.4 (a 422 naming 2.4 before it). */
 export const PAYMENT_FIELD_VERSIONS = [
   { path: ['final'], version: '2.4', label: 'final' },

@@ -31,6 +31,7 @@ import {
   CaptureBody,
   PaymentIdParams,
   RefundBody,
+  SandboxRedirectBody,
   SandboxThreeDSBody,
   TokenParams,
   VaultBody,
@@ -234,6 +235,23 @@ export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline)
         },
       },
       async (request) => service.sandboxThreeDS(ctxOf(request), merchantOf(request), request.params.id, request.body.outcome),
+    );
+    app.post(
+      '/kassa/sandbox/payments/:id/redirect',
+      {
+        ...pipeline.merchant({ scope: 'transactions:authorize', body: true }),
+        schema: {
+          summary: "Sandbox: choose for the shopper on a redirect method's page (COMPLETE, REJECT, CANCEL), and get the resume token",
+          tags: ['Sandbox'],
+          params: PaymentIdParams,
+          body: SandboxRedirectBody,
+          response: {
+            200: SandboxThreeDSResponse,
+            ...errorResponses(...COMMON, ...BODY, 'PaymentError', 'InvalidPaymentStatus'),
+          },
+        },
+      },
+      async (request) => service.sandboxRedirect(ctxOf(request), merchantOf(request), request.params.id, request.body.outcome),
     );
     app.post(
       '/kassa/sandbox/payments/:id/advance',

@@ -3,6 +3,7 @@
 // caller needs one dependency while a reader finds each behaviour by its use case's name.
 import { PaymentJobs } from './jobs.ts';
 import { Lifecycle } from './lifecycle.ts';
+import { Redirects } from './methods/redirect.ts';
 import { PaymentSteps, type PaymentServiceDeps } from './steps.ts';
 import { ThreeDS } from './three-ds.ts';
 import { Tokenize } from './tokenize.ts';
@@ -36,6 +37,9 @@ export class PaymentService {
   readonly continueThreeDS: ThreeDS['continueThreeDS'];
   readonly sandboxThreeDS: ThreeDS['sandboxThreeDS'];
   readonly processorThreeDS: ThreeDS['processorThreeDS'];
+  // methods/redirect.ts
+  readonly redirect: Redirects['redirect'];
+  readonly sandboxRedirect: Redirects['sandboxRedirect'];
   // jobs.ts
   readonly runJob: PaymentJobs['runJob'];
   readonly advance: PaymentJobs['advance'];
@@ -68,6 +72,9 @@ export class PaymentService {
     this.continueThreeDS = threeDS.continueThreeDS.bind(threeDS);
     this.sandboxThreeDS = threeDS.sandboxThreeDS.bind(threeDS);
     this.processorThreeDS = threeDS.processorThreeDS.bind(threeDS);
+    const redirects = new Redirects(steps);
+    this.redirect = redirects.redirect.bind(redirects);
+    this.sandboxRedirect = redirects.sandboxRedirect.bind(redirects);
     const jobs = new PaymentJobs(steps);
     this.runJob = jobs.runJob.bind(jobs);
     this.advance = jobs.advance.bind(jobs);

@@ -17,6 +17,7 @@ import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { ClientTokens } from '../tokens/client-token.ts';
 import { ACTION_TTL_MS, type AuthorizeHooks } from './authorize.ts';
 import { Draft } from './draft.ts';
+import type { MethodRegistry } from './methods/registry.ts';
 import type { OpenAction } from './payment.ts';
 import type { Locked, SavedCardOf, StoredPayment } from './payment.store.ts';
 import { PAYMENT_FIELD_VERSIONS } from './schemas.ts';
@@ -35,6 +36,8 @@ export interface PaymentServiceDeps {
   sealer: Sealer;
   sandbox: SandboxSettings;
   publicUrl: string;
+  /** The methods besides cards that the checkout offers and Kassa pays (methods/registry.ts). */
+  methods: MethodRegistry;
 }
 
 /** Who calls: a merchant's server, or the SDK with its session's client token. */
@@ -166,7 +169,8 @@ export class PaymentSteps {
       vault: (d) => {
         const token = locked.token;
         const customerId = d.data.customerId;
-        if (!token || !customerId || d.data.tokenType === 'MULTI_USE' || d.data.isVaulted) return;
+        // Only cards are saved: a redirect or test method has nothing to pay with again.
+        if (!token?.card || !customerId || d.data.tokenType === 'MULTI_USE' || d.data.isVaulted) return;
         const saved = vaultToken(uow, token, locked.vaulted, customerId, d.now, locked.sameCard);
         d.data.paymentMethodToken = saved.token;
         d.data.isVaulted = true;
@@ -177,10 +181,32 @@ export class PaymentSteps {
 
   private openAction(draft: Draft, session: StoredSession | undefined): OpenAction {
     const actionId = newPaymentToken().slice(4) + newPaymentToken().slice(4);
+    const base = this.deps.publicUrl.replace(/\/$/, '');
+    const expiresAt = draft.now + ACTION_TTL_MS;
+    const method = draft.data.method;
+    if (method) {
+      // A redirect method (spec §5.5): the SDK opens redirectUrl, polls statusUrl with this token's
+      // accessToken, and checks the intent; the token dies with the action at the latest.
+      const { clientToken, accessTokenHash } = this.deps.tokens.issueAction({
+        intent: `${method.paymentMethodType}_REDIRECTION`,
+        expiresAt: Math.min(session?.expiresAt ?? expiresAt, expiresAt),
+        claims: {
+          redirectUrl: `${base}/kassa/sandbox/redirect/${actionId}`,
+          statusUrl: `${base}/kassa/sandbox/redirect/${actionId}/status`,
+        },
+      });
+      draft.payment.actionId = sha256(actionId);
+      draft.payment.actionTokenHash = accessTokenHash;
+      return {
+        name: 'USE_PRIMER_SDK',
+        description: `Redirect the customer to ${method.paymentMethodType} to complete the payment`,
+        redirect: {},
+        sealedClientToken: this.deps.sealer.seal(clientToken, ACTION_SEAL),
+        expiresAt,
+      };
+    }
     const processor3ds = this.deps.sandbox.threeDSecureMode === 'PROCESSOR_3DS';
     const name = processor3ds ? 'PROCESSOR_3DS' : '3DS_AUTHENTICATION';
-    const expiresAt = draft.now + ACTION_TTL_MS;
-    const base = this.deps.publicUrl.replace(/\/$/, '');
     const { clientToken, accessTokenHash: hash } = this.deps.tokens.issueAction({
       intent: name === 'PROCESSOR_3DS' ? 'PROCESSOR_3DS' : '3DS_AUTHENTICATION',
       expiresAt: session?.expiresAt ?? expiresAt,

@@ -21,7 +21,13 @@ export class ThreeDS {
   async continueThreeDS(ctx: Context, session: StoredSession, tokenId: string) {
     const { payment, token } = await this.steps.store.change({ kind: 'token', token: tokenId }, (locked, uow) => {
       const waiting = locked.payment;
-      if (!locked.token || !waiting?.data.action || waiting.merchantId !== session.merchantId || waiting.sessionId !== session.id) {
+      if (
+        !locked.token ||
+        !waiting?.data.action ||
+        waiting.data.action.redirect ||
+        waiting.merchantId !== session.merchantId ||
+        waiting.sessionId !== session.id
+      ) {
         throw new KassaError('PaymentError', { detail: 'No payment is waiting for 3DS with this payment method token.' });
       }
       const draft = new Draft(waiting, uow, this.steps.deps.clock(), originOf(ctx), false);
@@ -43,7 +49,7 @@ export class ThreeDS {
   async sandboxThreeDS(ctx: Context, merchantId: string, id: string, outcome: ThreeDSResult) {
     const payment = await this.steps.store.change({ kind: 'payment', merchantId, paymentId: id }, (locked, uow) => {
       if (!locked.payment) throw notFound('get');
-      if (!locked.payment.data.action) {
+      if (!locked.payment.data.action || locked.payment.data.action.redirect) {
         throw new KassaError('InvalidPaymentStatus', {
           detail: 'The payment is not waiting for 3DS.',
           extra: { paymentId: locked.payment.id, paymentStatus: locked.payment.status },
@@ -65,7 +71,7 @@ export class ThreeDS {
     const { clock } = this.steps.deps;
     const payment = await this.steps.store.change({ kind: 'action', actionId: sha256(actionId) }, (locked, uow) => {
       const waiting = locked.payment;
-      if (!waiting?.data.action || waiting.data.action.expiresAt <= clock()) {
+      if (!waiting?.data.action || waiting.data.action.redirect || waiting.data.action.expiresAt <= clock()) {
         throw new KassaError('PaymentError', { detail: 'No payment is waiting for this 3DS challenge.' });
       }
       if (!outcome || waiting.data.action.outcome) return waiting;

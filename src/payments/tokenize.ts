@@ -5,6 +5,8 @@ import { KassaError, validationError } from '../errors.ts';
 import { newAnalyticsId, newPaymentToken } from '../lib/ids.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
 import { readCard } from './card-input.ts';
+import { METHOD_SCENARIO } from './methods/outcomes.ts';
+import { isOffSession, readOffSession } from './methods/off-session.ts';
 import { renderInstrument } from './payment.ts';
 import type { Locked, StoredToken } from './payment.store.ts';
 import type { PaymentSteps } from './steps.ts';
@@ -26,8 +28,43 @@ function checkTokenLimit(locked: Locked): void {
 export class Tokenize {
   constructor(private readonly steps: PaymentSteps) {}
 
-  /** POST /payment-instruments: the card checked, kept as a token without its number or CVV. */
+  /** POST /payment-instruments: one tokenize step per instrument shape, a method (OFF_SESSION_PAYMENT) or a card. */
   async tokenize(session: StoredSession, body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' }) {
+    if (isOffSession(body.paymentInstrument)) return this.tokenizeMethod(session, body);
+    return this.tokenizeCard(session, body);
+  }
+
+  /** A redirect or test method: its type and session info, a SINGLE_USE token (nothing to save: it pays once). */
+  private async tokenizeMethod(session: StoredSession, body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' }) {
+    const { data } = readOffSession(body.paymentInstrument as Record<string, unknown>, this.steps.deps.methods);
+    if (body.tokenType === 'MULTI_USE') {
+      throw validationError('PaymentInstrumentTokenizationRequest', [
+        { path: '$.tokenType', description: 'An OFF_SESSION_PAYMENT cannot be saved: send SINGLE_USE or nothing.' },
+      ]);
+    }
+    const now = this.steps.deps.clock();
+    const token: StoredToken = {
+      token: newPaymentToken(),
+      merchantId: session.merchantId,
+      tokenType: 'SINGLE_USE',
+      sessionId: session.id,
+      analyticsId: newAnalyticsId(),
+      method: data,
+      scenario: METHOD_SCENARIO,
+      cvvGiven: false,
+      isDefault: false,
+      createdAt: now,
+      expiresAt: session.expiresAt,
+    };
+    await this.steps.store.change({ kind: 'session', sessionId: session.id }, (locked, uow) => {
+      checkTokenLimit(locked);
+      uow.payments.insertToken(token);
+    });
+    return renderInstrument(token);
+  }
+
+  /** The card checked, kept as a token without its number or CVV. */
+  private async tokenizeCard(session: StoredSession, body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' }) {
     const { clock, sealer } = this.steps.deps;
     const now = clock();
     const multi = body.tokenType === 'MULTI_USE';

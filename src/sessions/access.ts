@@ -96,9 +96,27 @@ export class SessionAccess {
     }
   }
 
-  private async byActionToken(ctx: Context, accessToken: string | undefined): Promise<StoredSession> {
+  /**
+   * That a client token names a usable session (POST /client-token/validate): its own, or with payments
+   * on the session of the payment whose required action it is (Android validates every action token).
+   */
+  async validate(ctx: Context, clientToken: string): Promise<void> {
+    const hash = this.clientTokenHash(clientToken);
+    try {
+      await this.versionOf(ctx, hash);
+    } catch (error) {
+      if (!this.deps.actions) throw error;
+      await this.byActionHash(ctx, hash);
+    }
+  }
+
+  private byActionToken(ctx: Context, accessToken: string | undefined): Promise<StoredSession> {
+    return this.byActionHash(ctx, accessTokenHash(accessToken));
+  }
+
+  private async byActionHash(ctx: Context, hash: string): Promise<StoredSession> {
     const actions = this.deps.actions;
-    const payment = await timed(ctx, 'payments.findByActionTokenHash', () => actions?.findByActionTokenHash(accessTokenHash(accessToken)));
+    const payment = await timed(ctx, 'payments.findByActionTokenHash', () => actions?.findByActionTokenHash(hash));
     const session = payment?.sessionId ? await this.deps.sessions.findById(payment.merchantId, payment.sessionId) : undefined;
     return usable(session, this.deps.clock());
   }

@@ -25,10 +25,16 @@ export interface TokenRow {
 }
 
 /** What a token row's `data` column holds: never a card number or CVV. */
-export type TokenRowData = Pick<StoredToken, 'analyticsId' | 'card' | 'scenario' | 'cvvGiven'>;
+export type TokenRowData = Pick<StoredToken, 'analyticsId' | 'card' | 'method' | 'scenario' | 'cvvGiven'>;
 
 export const tokenData = (t: StoredToken): string =>
-  JSON.stringify({ analyticsId: t.analyticsId, card: t.card, scenario: t.scenario, cvvGiven: t.cvvGiven } satisfies TokenRowData);
+  JSON.stringify({
+    analyticsId: t.analyticsId,
+    ...(t.card ? { card: t.card } : {}),
+    ...(t.method ? { method: t.method } : {}),
+    scenario: t.scenario,
+    cvvGiven: t.cvvGiven,
+  } satisfies TokenRowData);
 
 export function toToken(row: TokenRow): StoredToken {
   const data = JSON.parse(row.data) as TokenRowData;
@@ -112,7 +118,8 @@ function paymentColumns(p: StoredPayment) {
     amount: p.data.machine.amount,
     customer_id: p.data.customerId ?? null,
     customer_email: typeof email === 'string' ? email : null,
-    last4: p.data.card.last4Digits,
+    // A method's payment has no card: no last four digits to filter by.
+    last4: p.data.card?.last4Digits ?? '',
     processor: p.data.processor.name,
     processor_merchant_id: p.data.processor.processorMerchantId,
   };

@@ -100,6 +100,7 @@ describe('kassa payments', () => {
       currencyCode: 'EUR',
       amountCaptured: 0,
       amountRefunded: 0,
+      paymentMethodType: 'PAYMENT_CARD',
       card: { network: 'Visa', last4Digits: '1111' },
       customerId: 'cust-1',
       sessionId: rows[3].sessionId,

@@ -70,7 +70,9 @@ export interface PaymentSummary {
   currencyCode: string;
   amountCaptured: number;
   amountRefunded: number;
-  card: Card;
+  /** PAYMENT_CARD, or the method paid with; a method's payment has no card. */
+  paymentMethodType: string;
+  card?: Card;
   customerId?: string;
   sessionId?: string;
 }

@@ -12,6 +12,9 @@ function cardText(card: Card) {
   return `${card.network} •••• ${card.last4Digits}`;
 }
 
+/** The card paid with, else the method's type (a redirect or test method has no card). */
+const paidWith = (p: Pick<PaymentSummary, 'card' | 'paymentMethodType'>) => (p.card ? cardText(p.card) : p.paymentMethodType);
+
 const reasonText = (r: StatusReason) => [r.type, r.declineType, r.code, r.message].filter(Boolean).join(' ');
 
 function eventText(e: Transaction['events'][number], currency: string) {
@@ -59,7 +62,7 @@ function paymentBlock(p: PaymentDetail) {
     el('span', formatAmount(p.amount, p.currencyCode), 'amount'),
     el('span', `captured ${formatAmount(p.amountCaptured, p.currencyCode)}`, 'muted captured'),
     el('span', `refunded ${formatAmount(p.amountRefunded, p.currencyCode)}`, 'muted refunded'),
-    el('span', cardText(p.card), 'muted'),
+    el('span', paidWith(p), 'muted'),
   );
   block.append(head, transactionsTable(p));
   return block;
@@ -105,7 +108,7 @@ function paymentRow(p: PaymentSummary) {
     el('td', formatAmount(p.amount, p.currencyCode), 'num'),
     el('td', formatAmount(p.amountCaptured, p.currencyCode), 'num'),
     el('td', formatAmount(p.amountRefunded, p.currencyCode), 'num'),
-    el('td', cardText(p.card)),
+    el('td', paidWith(p)),
     customer,
   );
   tr.addEventListener('click', (event) => {
@@ -167,9 +170,11 @@ export async function showPayment() {
   fact('Captured', formatAmount(p.amountCaptured, p.currencyCode));
   fact('Refunded', formatAmount(p.amountRefunded, p.currencyCode));
   fact('Order id', p.orderId);
-  const card = `${cardText(p.card)}, expires ${p.card.expirationMonth}/${p.card.expirationYear}${p.card.cardholderName ? `, ${p.card.cardholderName}` : ''}`;
-  fact('Card', card + (p.isVaulted ? ' (saved)' : ''));
-  fact('3DS', p.threeDS);
+  if (p.card) {
+    const card = `${cardText(p.card)}, expires ${p.card.expirationMonth}/${p.card.expirationYear}${p.card.cardholderName ? `, ${p.card.cardholderName}` : ''}`;
+    fact('Card', card + (p.isVaulted ? ' (saved)' : ''));
+    fact('3DS', p.threeDS);
+  } else fact('Method', p.paymentMethodType);
   if (p.requiredAction) fact('Waiting for', p.requiredAction);
   if (p.statusReason) fact('Status reason', reasonText(p.statusReason));
   if (p.customerId) fact('Customer', link(`${p.customerId} (saved cards)`, `#vault/${encodeURIComponent(p.customerId)}`));

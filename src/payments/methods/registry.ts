@@ -1,0 +1,48 @@
+// The payment methods Kassa can pay besides cards, by `paymentMethodType` (docs/payments.md, "Payment
+// methods"): each entry names its flow, so tokenize, authorization and the pages ask here rather than
+// test type names. Built from the checkout configuration, so a method the configuration does not offer
+// cannot be tokenized. PayPal, Klarna and the wallets will add flows of their own.
+import type { PaymentMethodConfig } from '../../checkout/configuration.ts';
+
+/**
+ * How a method pays: `redirect`, the shopper leaves for the method's page (Kassa's own) and the SDK
+ * polls then resumes; `test`, Primer's test methods, whose outcome the SDK's decision screen chose.
+ */
+export type MethodFlow = 'redirect' | 'test';
+
+export interface PayableMethod {
+  type: string;
+  /** The configuration entry's id: the SDKs send it as paymentMethodConfigId. */
+  configId: string;
+  flow: MethodFlow;
+}
+
+/** Primer's sandbox mocks (spec §6.2): paid whatever the implementationType the configuration gives them. */
+export const PRIMER_TEST_METHODS = ['PRIMER_TEST_PAYPAL', 'PRIMER_TEST_KLARNA', 'PRIMER_TEST_SOFORT'] as const;
+
+/** The flow a configuration entry pays with, or undefined when Kassa cannot pay it yet. */
+export function flowOf(method: Pick<PaymentMethodConfig, 'type' | 'implementationType'>): MethodFlow | undefined {
+  if ((PRIMER_TEST_METHODS as readonly string[]).includes(method.type)) return 'test';
+  if (method.implementationType === 'WEB_REDIRECT') return 'redirect';
+  return undefined;
+}
+
+export class MethodRegistry {
+  private readonly byType = new Map<string, PayableMethod>();
+
+  constructor(methods: readonly Pick<PaymentMethodConfig, 'id' | 'type' | 'implementationType'>[]) {
+    for (const m of methods) {
+      const flow = flowOf(m);
+      if (flow) this.byType.set(m.type, { type: m.type, configId: m.id, flow });
+    }
+  }
+
+  find(type: string): PayableMethod | undefined {
+    return this.byType.get(type);
+  }
+
+  /** The types a tokenize request may name, for its error's description. */
+  types(): string[] {
+    return [...this.byType.keys()];
+  }
+}

@@ -15,10 +15,11 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { defaultCheckoutConfig } from '../../src/checkout/configuration.ts';
 import { EMAIL_FORMAT } from '../../src/lib/ajv.ts';
-import { FULL_REQUEST, testApp, type TestApp } from '../support/app.ts';
+import { createSession, FULL_REQUEST, testApp, type TestApp } from '../support/app.ts';
 import { ROOT } from '../support/process.ts';
 import { api, CARDS, ORDER, pay, type Res, sdk, tokenFor } from './support.ts';
 
+const PAY_NL_ID = '5b1a3c1e-0d5f-4f7e-9a51-2f1d0c9e8b7a';
 const SPEC = join(ROOT, '..', 'shared', 'reference', 'primer-openapi-v2.4.yml');
 const skip = existsSync(SPEC) ? false : `Primer's OpenAPI document not found at ${SPEC} (the shared/ folder beside the repo); skipping`;
 
@@ -61,6 +62,7 @@ function validators() {
 describe("payments answers validate against Primer's response schemas", { skip }, () => {
   let t: TestApp;
   let processor3ds: TestApp;
+  let methods: TestApp;
   let v: ReturnType<typeof validators>;
   let checked = 0;
   before(async () => {
@@ -69,10 +71,17 @@ describe("payments answers validate against Primer's response schemas", { skip }
     const checkout = defaultCheckoutConfig('SANDBOX');
     checkout.sandbox = { ...checkout.sandbox, threeDSecureMode: 'PROCESSOR_3DS', authorizeOnCreate: false };
     processor3ds = await testApp({ checkout });
+    const withMethods = defaultCheckoutConfig('SANDBOX');
+    withMethods.paymentMethods.push(
+      { id: PAY_NL_ID, type: 'PAY_NL_IDEAL', name: 'iDEAL', implementationType: 'WEB_REDIRECT', icon: 'ideal' },
+      { id: 'pmc_primer_test_paypal', type: 'PRIMER_TEST_PAYPAL', name: 'PayPal (test)', implementationType: 'NATIVE_SDK', icon: 'ideal' },
+    );
+    methods = await testApp({ checkout: withMethods });
   });
   after(async () => {
     await t.close();
     await processor3ds.close();
+    await methods.close();
   });
 
   /** Asserts a 200 that `validate` accepts; returns the body. */
@@ -195,6 +204,51 @@ describe("payments answers validate against Primer's response schemas", { skip }
     const multi = await api(t, 'POST', '/payments', { paymentMethodToken: second.token, ...ORDER });
     valid(multi, v.payment, 'MULTI_USE payment');
     valid(await api(t, 'GET', `/payments/${multi.json().id}`, undefined, { version: '2.3' }), v.payment, 'MULTI_USE payment 2.3');
+  });
+
+  test('payments made with redirect and test methods, PENDING, resumed, captured, refunded, declined', async () => {
+    const offSession = (paymentMethodType: string, paymentMethodConfigId: string, sessionInfo: Record<string, unknown>) => ({
+      type: 'OFF_SESSION_PAYMENT',
+      paymentMethodType,
+      paymentMethodConfigId,
+      sessionInfo: { platform: 'ANDROID', locale: 'nl_NL', ...sessionInfo },
+    });
+    const payWith = async (instrument: Record<string, unknown>) => {
+      const s = await createSession(methods, ORDER);
+      const token = (await sdk(methods, s.accessToken, 'POST', '/payment-instruments', { paymentInstrument: instrument })).json().token;
+      return valid(
+        await api(methods, 'POST', '/payments', { paymentMethodToken: token }),
+        v.payment,
+        instrument.paymentMethodType as string,
+      );
+    };
+    for (const [type, id] of [
+      ['PAY_NL_IDEAL', PAY_NL_ID],
+      ['ADYEN_IDEAL', 'pmc_adyen_ideal'],
+    ]) {
+      const pending = await payWith(offSession(type!, id!, { redirectionUrl: 'primer://requestor.com.example/async' }));
+      assert.equal(pending.status, 'PENDING');
+      const { resumeToken } = (
+        await api(methods, 'POST', `/kassa/sandbox/payments/${pending.id}/redirect`, { outcome: 'COMPLETE' })
+      ).json();
+      valid(await act(methods, pending.id, 'resume', { resumeToken }), v.payment, `${type} resumed`);
+      valid(await act(methods, pending.id, 'capture', { amount: 600 }), v.payment, `${type} captured`);
+      valid(await act(methods, pending.id, 'refund', { amount: 100 }), v.payment, `${type} refunded`);
+      valid(await api(methods, 'GET', `/payments/${pending.id}?expand=transactions.events`), v.payment, `${type} read`);
+    }
+    // Primer's PaymentMethodTypeEnum does not list its own test methods: Kassa shows the type paid with
+    // (docs/payments.md, "Primer's test methods"), and the rest of the answer must be Primer's shape.
+    for (const flowDecision of ['SUCCESS', 'DECLINE', 'FAIL']) {
+      const s = await createSession(methods, ORDER);
+      const instrument = offSession('PRIMER_TEST_PAYPAL', 'pmc_primer_test_paypal', { flowDecision });
+      const token = (await sdk(methods, s.accessToken, 'POST', '/payment-instruments', { paymentInstrument: instrument })).json().token;
+      const res = await api(methods, 'POST', '/payments', { paymentMethodToken: token });
+      assert.equal(res.json().paymentMethod.paymentMethodType, 'PRIMER_TEST_PAYPAL');
+      const body = res.json();
+      body.paymentMethod.paymentMethodType = 'PAYPAL';
+      assert.ok(v.payment(body), `PRIMER_TEST_PAYPAL ${flowDecision}: ${JSON.stringify(v.payment.errors)}`);
+    }
+    valid(await api(methods, 'GET', '/payments?limit=2'), v.list, 'list with methods');
   });
 
   test('a payment the SDK created reads as a valid server payment', async () => {

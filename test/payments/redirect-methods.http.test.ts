@@ -233,6 +233,27 @@ describe('redirect and test methods', () => {
     );
   });
 
+  test('idempotency as for cards: a completed create or resume key is refused with the payment named', async () => {
+    const { res } = await tokenize(android('ADYEN_IDEAL', 'pmc_adyen_ideal'));
+    const token = res.json().token;
+    const created = await api(t, 'POST', '/payments', { paymentMethodToken: token }, { idempotencyKey: 'redirect-1' });
+    assert.equal(created.statusCode, 200, created.body);
+    const again = assertError(
+      await api(t, 'POST', '/payments', { paymentMethodToken: token }, { idempotencyKey: 'redirect-1' }),
+      409,
+      'IdempotencyKeyAlreadyExists',
+    );
+    assert.equal(again.paymentId, created.json().id);
+    const { resumeToken } = (await api(t, 'POST', `/kassa/sandbox/payments/${created.json().id}/redirect`, { outcome: 'COMPLETE' })).json();
+    const resumed = await post(t, created.json().id, 'resume', { resumeToken }, { idempotencyKey: 'resume-1' });
+    assert.equal(resumed.json().status, 'AUTHORIZED');
+    assertError(
+      await post(t, created.json().id, 'resume', { resumeToken }, { idempotencyKey: 'resume-1' }),
+      409,
+      'IdempotencyKeyAlreadyExists',
+    );
+  });
+
   test('abandoned: the action expires after an hour and the payment fails as an expired 3DS action does', async () => {
     const { payment, claims } = await sdkPayment(android('ADYEN_IDEAL', 'pmc_adyen_ideal'));
     t.clock.advance(60 * 60 * 1000);

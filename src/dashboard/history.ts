@@ -84,7 +84,7 @@ export type PaymentHistory = Static<typeof PaymentHistory>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** The webhook API writes Primer's date format (UTC to the microsecond, no offset: lib's primerDate); the dashboard writes ISO 8601. */
-const fromPrimer = (date: string) => new Date(`${date.slice(0, 23)}Z`).toISOString();
+export const fromPrimer = (date: string) => new Date(`${date.slice(0, 23)}Z`).toISOString();
 
 type Rendered = Awaited<ReturnType<WebhookService['deliveries']>>[number];
 
@@ -117,7 +117,7 @@ export class History {
   async redeliver(merchantId: string, deliveryId: string): Promise<DeliveryView> {
     if (!this.deps.webhooks) throw new KassaError('NotFound', { detail: 'No webhook delivery with this id belongs to the merchant.' });
     const queued = await this.deps.webhooks.redeliver(merchantId, deliveryId);
-    return view(queued, await this.urls(merchantId));
+    return deliveryView(queued, await this.urls(merchantId));
   }
 
   /** A subject's deliveries by event id, oldest first. */
@@ -127,7 +127,7 @@ export class History {
       this.deps.webhooks.deliveries(merchantId, { subjectId }, MAX_DELIVERIES),
       this.urls(merchantId),
     ]);
-    return byEvent(list.reverse(), (d) => view(d, urls));
+    return byEvent(list.reverse(), (d) => deliveryView(d, urls));
   }
 
   /** The live endpoints' URLs by id. */
@@ -136,7 +136,8 @@ export class History {
   }
 }
 
-function view(d: Rendered, urls: Map<string, string>): DeliveryView {
+/** A delivery as the dashboard shows it: its endpoint's URL beside it, times as ISO instants. */
+export function deliveryView(d: Rendered, urls: Map<string, string>): DeliveryView {
   const url = urls.get(d.endpointId);
   return {
     id: d.id,

@@ -3,7 +3,7 @@
 // with the dashboard's ISO 8601 dates.
 import { Type, type Static } from 'typebox';
 import type { WebhookService } from '../webhooks/service.ts';
-import { DeliveryView } from './history.ts';
+import { DeliveryView, deliveryView, fromPrimer } from './history.ts';
 
 const Instant = (description: string) => Type.String({ format: 'date-time', description });
 const Headers = Type.Record(Type.String(), Type.String());
@@ -50,7 +50,6 @@ export const DeliveryDetail = Type.Object(
 export type DeliveryDetail = Static<typeof DeliveryDetail>;
 
 /** The webhook API writes Primer's date format (UTC to the microsecond, no offset); the dashboard writes ISO 8601. */
-const fromPrimer = (date: string) => new Date(`${date.slice(0, 23)}Z`).toISOString();
 type RenderedEndpoint = Awaited<ReturnType<WebhookService['endpointView']>> & {
   failingSince?: string;
   failures?: number;
@@ -87,16 +86,7 @@ export class WebhookPages {
     const d = await this.webhooks.delivery(merchantId, id);
     const url = (await this.webhooks.endpoints(merchantId)).find((e) => e.id === d.endpointId)?.url;
     return {
-      id: d.id,
-      endpointId: d.endpointId,
-      ...(url !== undefined ? { endpointUrl: url } : {}),
-      status: d.status,
-      attempts: d.attempts,
-      ...(d.nextAttemptAt !== undefined ? { nextAttemptAt: fromPrimer(d.nextAttemptAt) } : {}),
-      ...(d.lastStatusCode !== undefined ? { lastStatusCode: d.lastStatusCode } : {}),
-      ...(d.lastError !== undefined ? { lastError: d.lastError } : {}),
-      createdAt: fromPrimer(d.createdAt),
-      ...(d.deliveredAt !== undefined ? { deliveredAt: fromPrimer(d.deliveredAt) } : {}),
+      ...deliveryView(d, new Map(url !== undefined ? [[d.endpointId, url]] : [])),
       attemptLog: d.attemptLog.map((a) => ({ ...a, date: fromPrimer(a.date) })),
     };
   }

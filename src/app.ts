@@ -27,6 +27,7 @@ import { serializer } from './lib/serialize.ts';
 import { Merchants } from './merchants/merchants.ts';
 import { PaymentOverview } from './payments/overview.ts';
 import { startJobRunner, type JobRunner } from './payments/jobs.ts';
+import { walletRoutes } from './payments/methods/wallet-routes.ts';
 import { paymentSdkRoutes } from './payments/sdk-routes.ts';
 import { paymentServerRoutes } from './payments/server-routes.ts';
 import { createPaymentService } from './payments/create.ts';
@@ -242,6 +243,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await browser.register(paymentsRoutes.browser);
       await browser.register(threeDSPageRoutes(payments));
       await browser.register(redirectPageRoutes(payments, pipeline));
+      await browser.register(walletRoutes(pipeline));
     }
   });
   await app.register(metricsRoute(metrics));

@@ -167,6 +167,12 @@ export const ERROR_CATALOGUE = {
     description: 'The payment method token is not valid.',
     recoverySuggestion: 'Check the token: it may be unknown, expired or deleted.',
   },
+  ApplePayMerchantValidationUnavailable: {
+    status: 400,
+    description: "Apple Pay on the web needs a merchant session made by Apple's servers, which a local Kassa cannot make.",
+    recoverySuggestion:
+      'Test Apple Pay with the iOS SDK, or tokenize an Apple Pay payload directly (docs/payments.md, "Apple Pay and Google Pay").',
+  },
   IdempotencyKeyAlreadyExists: {
     status: 409,
     description: 'A request with this idempotency key was already processed.',

@@ -7,6 +7,7 @@ import { isExpired } from './card-input.ts';
 import { AUTHENTICATION_FAILED_DECLINE, EXPIRED_CARD_DECLINE, scenarioByKey } from './cards.ts';
 import type { Draft } from './draft.ts';
 import { redirectOutcome, testMethodOutcome } from './methods/outcomes.ts';
+import { walletOutcome } from './methods/wallets.ts';
 import type { AuthorizationOutcome, CardScenario, RedirectOutcome, StatusReason } from './model.ts';
 import type { OpenAction, ThreeDSResult } from './payment.ts';
 import { afterAuthorization, capture, isRefusal, pendingOn } from './status-machine.ts';
@@ -51,8 +52,10 @@ function waitForAction(draft: Draft, hooks: AuthorizeHooks): void {
 export function authorize(draft: Draft, hooks: AuthorizeHooks): void {
   const method = draft.data.method;
   if (method) {
-    // A test method's decision screen has chosen already; a redirect method waits for its page.
-    if (method.flowDecision) finish(draft, testMethodOutcome(method.flowDecision), hooks);
+    // A test method's decision screen has chosen already, a wallet's amount chooses (never an action the
+    // SDKs cannot handle, spec §0.5); a redirect method waits for its page.
+    if (method.wallet) finish(draft, walletOutcome(draft.data.machine.amount), hooks);
+    else if (method.flowDecision) finish(draft, testMethodOutcome(method.flowDecision), hooks);
     else waitForAction(draft, hooks);
     return;
   }

@@ -127,4 +127,14 @@ export interface MethodData {
   sessionInfo?: { locale?: string; platform?: string; redirectionUrl?: string };
   /** PRIMER_TEST_* only: the outcome the tester chose in the SDK. */
   flowDecision?: FlowDecision;
+  /** APPLE_PAY and GOOGLE_PAY only: what the token answer shows of the wallet's card (methods/wallets.ts); never its payload. */
+  wallet?: WalletData;
+}
+
+/** A wallet's card as its payload tells it in clear: the network, and the last four digits Apple's display name gives. */
+export interface WalletData {
+  network: CardNetwork;
+  last4Digits?: string;
+  displayName?: string;
+  accountFundingType?: 'CREDIT' | 'DEBIT' | 'PREPAID';
 }

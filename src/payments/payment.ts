@@ -3,6 +3,7 @@
 import { isBefore } from '../primer/versions.ts';
 import { formatExpirationDate } from '../tokens/client-token.ts';
 import type { CardData, MethodData, PaymentStatus, RedirectOutcome, StatusReason } from './model.ts';
+import { walletInstrumentData } from './methods/wallets.ts';
 import type { StoredPayment, StoredToken, TokenType } from './payment.store.ts';
 import type { MachineState } from './status-machine.ts';
 
@@ -262,13 +263,19 @@ export function renderInstrument(token: StoredToken, threeDS: ThreeDSecureAuthen
     tokenType: token.tokenType,
     analyticsId: token.analyticsId,
     isVaulted: vaulted,
-    ...(token.method
+    ...(token.method?.wallet
       ? {
-          paymentInstrumentType: 'OFF_SESSION_PAYMENT',
+          paymentInstrumentType: token.method.paymentMethodType,
           paymentMethodType: token.method.paymentMethodType,
-          paymentInstrumentData: methodInstrumentData(token.method),
+          paymentInstrumentData: walletInstrumentData(token.method.wallet),
         }
-      : { paymentInstrumentType: 'PAYMENT_CARD', paymentMethodType: 'PAYMENT_CARD', paymentInstrumentData: token.card }),
+      : token.method
+        ? {
+            paymentInstrumentType: 'OFF_SESSION_PAYMENT',
+            paymentMethodType: token.method.paymentMethodType,
+            paymentInstrumentData: methodInstrumentData(token.method),
+          }
+        : { paymentInstrumentType: 'PAYMENT_CARD', paymentMethodType: 'PAYMENT_CARD', paymentInstrumentData: token.card }),
     threeDSecureAuthentication: threeDS,
     ...(token.customerId !== undefined && vaulted ? { vaultData: { customerId: token.customerId } } : {}),
   };

@@ -67,6 +67,19 @@ export const OffSessionData = Type.Object(
   { title: 'OffSessionPaymentTokenData', additionalProperties: false },
 );
 
+/** An APPLE_PAY or GOOGLE_PAY token's data: card-like, Kassa's choice where the contract is unverified (spec §3.6, §4.4). */
+export const WalletTokenData = Type.Object(
+  {
+    last4Digits: Opt(Str("When the wallet shows them (Apple Pay's display name)")),
+    network: Str(),
+    displayName: Opt(Str()),
+    accountFundingType: Opt(Str('CREDIT, DEBIT or PREPAID')),
+    isNetworkTokenized: Type.Boolean(),
+  },
+  // Closed, and before the card in its union, for the reason OffSessionData is.
+  { title: 'WalletTokenData', additionalProperties: false },
+);
+
 /** PAY_NL_IDEAL's paymentMethodData, the one redirect method Primer's spec has a schema for. */
 const IdealPayNLData = Type.Object({ paymentMethodConfigId: Str() }, { title: 'IdealPayNLTokenAPISchema', additionalProperties: false });
 
@@ -209,9 +222,9 @@ export const InstrumentResponse = Type.Object(
     tokenType: Str('SINGLE_USE or MULTI_USE'),
     analyticsId: Str(),
     isVaulted: Type.Boolean(),
-    paymentInstrumentType: Str('PAYMENT_CARD or OFF_SESSION_PAYMENT'),
+    paymentInstrumentType: Str('PAYMENT_CARD, OFF_SESSION_PAYMENT, APPLE_PAY or GOOGLE_PAY'),
     paymentMethodType: Str(),
-    paymentInstrumentData: Type.Union([OffSessionData, CardData]),
+    paymentInstrumentData: Type.Union([OffSessionData, WalletTokenData, CardData]),
     threeDSecureAuthentication: ThreeDSecureAuthentication,
     vaultData: Opt(Type.Object({ customerId: Str() })),
   },

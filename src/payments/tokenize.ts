@@ -7,6 +7,7 @@ import type { StoredSession } from '../sessions/session.store.ts';
 import { readCard } from './card-input.ts';
 import { METHOD_SCENARIO } from './methods/outcomes.ts';
 import { isOffSession, readOffSession } from './methods/off-session.ts';
+import { readWallet, type WalletType, walletOf } from './methods/wallets.ts';
 import { renderInstrument } from './payment.ts';
 import type { Locked, StoredToken } from './payment.store.ts';
 import type { PaymentSteps } from './steps.ts';
@@ -31,15 +32,28 @@ export class Tokenize {
   /** POST /payment-instruments: one tokenize step per instrument shape, a method (OFF_SESSION_PAYMENT) or a card. */
   async tokenize(session: StoredSession, body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' }) {
     if (isOffSession(body.paymentInstrument)) return this.tokenizeMethod(session, body);
+    const wallet = walletOf(body.paymentInstrument);
+    if (wallet) return this.tokenizeMethod(session, body, wallet);
     return this.tokenizeCard(session, body);
   }
 
-  /** A redirect or test method: its type and session info, a SINGLE_USE token (nothing to save: it pays once). */
-  private async tokenizeMethod(session: StoredSession, body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' }) {
-    const { data } = readOffSession(body.paymentInstrument as Record<string, unknown>, this.steps.deps.methods);
+  /** A redirect, test or wallet method: what its answer shows, a SINGLE_USE token (nothing to save: it pays once). */
+  private async tokenizeMethod(
+    session: StoredSession,
+    body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' },
+    wallet?: WalletType,
+  ) {
+    const instrument = body.paymentInstrument as Record<string, unknown>;
+    const { methods } = this.steps.deps;
+    const { data } = wallet ? readWallet(instrument, wallet, methods) : readOffSession(instrument, methods);
     if (body.tokenType === 'MULTI_USE') {
       throw validationError('PaymentInstrumentTokenizationRequest', [
-        { path: '$.tokenType', description: 'An OFF_SESSION_PAYMENT cannot be saved: send SINGLE_USE or nothing.' },
+        {
+          path: '$.tokenType',
+          description: wallet
+            ? `A ${wallet} token cannot be saved: send SINGLE_USE or nothing.`
+            : 'An OFF_SESSION_PAYMENT cannot be saved: send SINGLE_USE or nothing.',
+        },
       ]);
     }
     const now = this.steps.deps.clock();

@@ -4,9 +4,10 @@
 // description repeats what was sent.
 import { validationError, type FieldError } from '../../errors.ts';
 import type { FlowDecision, MethodData } from '../model.ts';
-import type { MethodRegistry, PayableMethod } from './registry.ts';
+import type { MethodFlow, MethodRegistry, PayableMethod } from './registry.ts';
 
 export const OFF_SESSION_PAYMENT = 'OFF_SESSION_PAYMENT';
+const OFF_SESSION_FLOWS: readonly MethodFlow[] = ['redirect', 'test'];
 const FLOW_DECISIONS: readonly FlowDecision[] = ['SUCCESS', 'DECLINE', 'FAIL'];
 /** Schemes a return URL may not have: the page would run them instead of leaving. */
 const SCRIPT_SCHEMES = /^(javascript|data|vbscript|file|blob):/i;
@@ -41,9 +42,11 @@ function returnUrl(v: unknown, field: string, problems: FieldError[]): string | 
 export function readOffSession(input: Record<string, unknown>, methods: MethodRegistry): { method: PayableMethod; data: MethodData } {
   const problems: FieldError[] = [];
   const type = input.paymentMethodType;
-  const method = typeof type === 'string' ? methods.find(type) : undefined;
+  const found = typeof type === 'string' ? methods.find(type) : undefined;
+  // A wallet has a tokenize step of its own (wallets.ts): its payload, not OFF_SESSION_PAYMENT.
+  const method = found && OFF_SESSION_FLOWS.includes(found.flow) ? found : undefined;
   if (!method) {
-    const offered = methods.types();
+    const offered = methods.types(OFF_SESSION_FLOWS);
     problems.push({
       path: path('paymentMethodType'),
       description: `Not a payment method this checkout can pay as OFF_SESSION_PAYMENT; it offers: ${offered.join(', ') || 'none'}`,

@@ -6,9 +6,10 @@ import type { PaymentMethodConfig } from '../../checkout/configuration.ts';
 
 /**
  * How a method pays: `redirect`, the shopper leaves for the method's page (Kassa's own) and the SDK
- * polls then resumes; `test`, Primer's test methods, whose outcome the SDK's decision screen chose.
+ * polls then resumes; `test`, Primer's test methods, whose outcome the SDK's decision screen chose;
+ * `wallet`, Apple Pay and Google Pay, authorized at once (methods/wallets.ts).
  */
-export type MethodFlow = 'redirect' | 'test';
+export type MethodFlow = 'redirect' | 'test' | 'wallet';
 
 export interface PayableMethod {
   type: string;
@@ -23,6 +24,7 @@ export const PRIMER_TEST_METHODS = ['PRIMER_TEST_PAYPAL', 'PRIMER_TEST_KLARNA', 
 /** The flow a configuration entry pays with, or undefined when Kassa cannot pay it yet. */
 export function flowOf(method: Pick<PaymentMethodConfig, 'type' | 'implementationType'>): MethodFlow | undefined {
   if ((PRIMER_TEST_METHODS as readonly string[]).includes(method.type)) return 'test';
+  if (method.type === 'APPLE_PAY' || method.type === 'GOOGLE_PAY') return 'wallet';
   if (method.implementationType === 'WEB_REDIRECT') return 'redirect';
   return undefined;
 }
@@ -41,8 +43,8 @@ export class MethodRegistry {
     return this.byType.get(type);
   }
 
-  /** The types a tokenize request may name, for its error's description. */
-  types(): string[] {
-    return [...this.byType.keys()];
+  /** The types a tokenize request may name (those of the given flows, else all), for its error's description. */
+  types(flows?: readonly MethodFlow[]): string[] {
+    return [...this.byType.values()].filter((m) => !flows || flows.includes(m.flow)).map((m) => m.type);
   }
 }

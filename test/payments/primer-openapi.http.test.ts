@@ -251,6 +251,35 @@ describe("payments answers validate against Primer's response schemas", { skip }
     valid(await api(methods, 'GET', '/payments?limit=2'), v.list, 'list with methods');
   });
 
+  test('payments made with Apple Pay and Google Pay, authorized, captured, refunded, cancelled, declined, failed', async () => {
+    const wallets = [
+      {
+        paymentMethodConfigId: 'pmc_apple_pay',
+        token: {
+          paymentMethod: { displayName: 'Visa 0224', network: 'Visa', type: 'debit' },
+          transactionIdentifier: 'tx',
+          paymentData: { data: 'ZGF0YQ==', signature: 'c2ln', version: 'EC_v1', header: { ephemeralPublicKey: 'a2V5' } },
+        },
+      },
+      { merchantId: 'kassa-google-pay', encryptedPayload: 'e30=', flow: 'GATEWAY' },
+    ];
+    for (const instrument of wallets) {
+      for (const amount of [1000, 2051, 2096]) {
+        const s = await createSession(t, { ...ORDER, amount });
+        const token = (await sdk(t, s.accessToken, 'POST', '/payment-instruments', { paymentInstrument: instrument })).json().token;
+        const paid = valid(await api(t, 'POST', '/payments', { paymentMethodToken: token }), v.payment, `wallet ${amount}`);
+        if (amount !== 1000) continue;
+        valid(await act(t, paid.id, 'capture', { amount: 600 }), v.payment, 'wallet captured');
+        valid(await act(t, paid.id, 'refund', { amount: 100 }), v.payment, 'wallet refunded');
+        valid(await api(t, 'GET', `/payments/${paid.id}?expand=transactions.events`), v.payment, 'wallet read');
+      }
+      const s = await createSession(t, ORDER);
+      const token = (await sdk(t, s.accessToken, 'POST', '/payment-instruments', { paymentInstrument: instrument })).json().token;
+      const paid = (await api(t, 'POST', '/payments', { paymentMethodToken: token })).json();
+      valid(await act(t, paid.id, 'cancel'), v.payment, 'wallet cancelled');
+    }
+  });
+
   test('a payment the SDK created reads as a valid server payment', async () => {
     const s = await tokenFor(t, CARDS.visa);
     const created = (await sdk(t, s.accessToken, 'POST', '/payments', { paymentMethodToken: s.token })).json();

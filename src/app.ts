@@ -31,6 +31,7 @@ import { walletRoutes } from './payments/methods/wallet-routes.ts';
 import { paymentSdkRoutes } from './payments/sdk-routes.ts';
 import { paymentServerRoutes } from './payments/server-routes.ts';
 import { createPaymentService } from './payments/create.ts';
+import { klarnaRoutes } from './payments/methods/klarna-routes.ts';
 import { redirectPageRoutes } from './payments/methods/redirect-page.ts';
 import { threeDSPageRoutes } from './payments/three-ds-page.ts';
 import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.ts';
@@ -244,6 +245,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await browser.register(threeDSPageRoutes(payments));
       await browser.register(redirectPageRoutes(payments, pipeline));
       await browser.register(walletRoutes(pipeline));
+      await browser.register(klarnaRoutes(payments.klarna, pipeline));
     }
   });
   await app.register(metricsRoute(metrics));

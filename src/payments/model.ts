@@ -125,10 +125,14 @@ export interface MethodData {
   paymentMethodType: string;
   paymentMethodConfigId: string;
   sessionInfo?: { locale?: string; platform?: string; redirectionUrl?: string };
-  /** PRIMER_TEST_* only: the outcome the tester chose in the SDK. */
+  /** PRIMER_TEST_* only: the outcome the tester chose in the SDK; KLARNA: the one its token's value chose. */
   flowDecision?: FlowDecision;
   /** APPLE_PAY and GOOGLE_PAY only: what the token answer shows of the wallet's card (methods/wallets.ts); never its payload. */
   wallet?: WalletData;
+  /** KLARNA only (methods/klarna.ts): Primer's KlarnaPaymentSessionAPISchema or KlarnaCustomerTokenAPISchema. */
+  klarna?:
+    | { klarnaAuthorizationToken: string; sessionData: KlarnaSessionData }
+    | { klarnaCustomerToken: string; sessionData: KlarnaSessionData };
 }
 
 /** A wallet's card as its payload tells it in clear: the network, and the last four digits Apple's display name gives. */
@@ -137,4 +141,39 @@ export interface WalletData {
   last4Digits?: string;
   displayName?: string;
   accountFundingType?: 'CREDIT' | 'DEBIT' | 'PREPAID';
+}
+
+/** Primer's KlarnaAddressAPISchema. */
+export interface KlarnaAddress {
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  phoneNumber?: string;
+  addressLine1?: string;
+  addressLine2?: string;
+  city?: string;
+  state?: string;
+  countryCode?: string;
+  postalCode?: string;
+}
+
+/** Klarna's sessionData (spec §2.7), as Primer's KlarnaSessionDetailsAPISchema requires it. */
+export interface KlarnaSessionData {
+  recurringDescription?: string;
+  purchaseCountry: string;
+  purchaseCurrency: string;
+  locale: string;
+  orderAmount: number;
+  orderTaxAmount: number;
+  orderLines: {
+    type: string;
+    name: string;
+    quantity: number;
+    reference?: string;
+    unit_price: number;
+    total_amount: number;
+    total_discount_amount: number;
+  }[];
+  billingAddress: KlarnaAddress;
+  shippingAddress?: KlarnaAddress;
 }

@@ -147,7 +147,8 @@ function renderTransaction(t: Transaction, data: PaymentData, options: RenderOpt
  * A method's paymentMethodData where Primer's spec has a schema for it (spec §5.10: PAY_NL_IDEAL's
  * IdealPayNLTokenAPISchema); other methods have none, and show none.
  */
-function methodData(method: MethodData): { paymentMethodConfigId: string } | undefined {
+function methodData(method: MethodData): Record<string, unknown> | undefined {
+  if (method.klarna) return method.klarna;
   return method.paymentMethodType === 'PAY_NL_IDEAL' ? { paymentMethodConfigId: method.paymentMethodConfigId } : undefined;
 }
 
@@ -269,13 +270,19 @@ export function renderInstrument(token: StoredToken, threeDS: ThreeDSecureAuthen
           paymentMethodType: token.method.paymentMethodType,
           paymentInstrumentData: walletInstrumentData(token.method.wallet),
         }
-      : token.method
+      : token.method?.klarna
         ? {
-            paymentInstrumentType: 'OFF_SESSION_PAYMENT',
+            paymentInstrumentType: 'klarnaCustomerToken' in token.method.klarna ? 'KLARNA_CUSTOMER_TOKEN' : 'KLARNA_AUTHORIZATION_TOKEN',
             paymentMethodType: token.method.paymentMethodType,
-            paymentInstrumentData: methodInstrumentData(token.method),
+            paymentInstrumentData: token.method.klarna,
           }
-        : { paymentInstrumentType: 'PAYMENT_CARD', paymentMethodType: 'PAYMENT_CARD', paymentInstrumentData: token.card }),
+        : token.method
+          ? {
+              paymentInstrumentType: 'OFF_SESSION_PAYMENT',
+              paymentMethodType: token.method.paymentMethodType,
+              paymentInstrumentData: methodInstrumentData(token.method),
+            }
+          : { paymentInstrumentType: 'PAYMENT_CARD', paymentMethodType: 'PAYMENT_CARD', paymentInstrumentData: token.card }),
     threeDSecureAuthentication: threeDS,
     ...(token.customerId !== undefined && vaulted ? { vaultData: { customerId: token.customerId } } : {}),
   };
@@ -288,8 +295,8 @@ export function renderVaulted(token: StoredToken) {
     token: token.token,
     tokenType: 'MULTI_USE',
     analyticsId: token.analyticsId,
-    paymentMethodType: 'PAYMENT_CARD',
-    paymentMethodData: token.card,
+    paymentMethodType: token.method?.paymentMethodType ?? 'PAYMENT_CARD',
+    paymentMethodData: token.method?.klarna ?? token.card,
     customerId: token.customerId,
     default: token.isDefault,
     deleted: token.deletedAt !== undefined,

@@ -80,6 +80,58 @@ export const WalletTokenData = Type.Object(
   { title: 'WalletTokenData', additionalProperties: false },
 );
 
+const KlarnaAddress = Type.Object(
+  {
+    firstName: Opt(Str()),
+    lastName: Opt(Str()),
+    email: Opt(Str()),
+    phoneNumber: Opt(Str()),
+    addressLine1: Opt(Str()),
+    addressLine2: Opt(Str()),
+    city: Opt(Str()),
+    state: Opt(Str()),
+    countryCode: Opt(Str()),
+    postalCode: Opt(Str()),
+  },
+  { title: 'KlarnaAddressAPISchema' },
+);
+const KlarnaOrderLine = Type.Object(
+  {
+    type: Str(),
+    name: Str(),
+    quantity: Type.Integer(),
+    reference: Opt(Str()),
+    unit_price: Type.Integer(),
+    total_amount: Type.Integer(),
+    total_discount_amount: Type.Integer(),
+  },
+  { title: 'KlarnaOrderLine' },
+);
+/** Klarna's sessionData (spec §2.7), built from the client session (payments/methods/klarna.ts). */
+export const KlarnaSessionData = Type.Object(
+  {
+    recurringDescription: Opt(Str()),
+    purchaseCountry: Str(),
+    purchaseCurrency: Str(),
+    locale: Str(),
+    orderAmount: Type.Integer(),
+    orderTaxAmount: Type.Integer(),
+    orderLines: Type.Array(KlarnaOrderLine),
+    billingAddress: KlarnaAddress,
+    shippingAddress: Opt(KlarnaAddress),
+  },
+  { title: 'KlarnaSessionDetailsAPISchema' },
+);
+// Closed, like OffSessionData, so a union picks them only for Klarna's data.
+const KlarnaPaymentSessionData = Type.Object(
+  { klarnaAuthorizationToken: Str(), sessionData: KlarnaSessionData },
+  { title: 'KlarnaPaymentSessionAPISchema', additionalProperties: false },
+);
+const KlarnaCustomerTokenData = Type.Object(
+  { klarnaCustomerToken: Str(), sessionData: KlarnaSessionData },
+  { title: 'KlarnaCustomerTokenAPISchema', additionalProperties: false },
+);
+
 /** PAY_NL_IDEAL's paymentMethodData, the one redirect method Primer's spec has a schema for. */
 const IdealPayNLData = Type.Object({ paymentMethodConfigId: Str() }, { title: 'IdealPayNLTokenAPISchema', additionalProperties: false });
 
@@ -149,7 +201,7 @@ export const PaymentResponse = Type.Object(
         isVaulted: Type.Boolean(),
         analyticsId: Str(),
         paymentMethodType: Str('PAYMENT_CARD, or the method paid with (ADYEN_IDEAL, PRIMER_TEST_PAYPAL, …)'),
-        paymentMethodData: Opt(Type.Union([IdealPayNLData, CardData])),
+        paymentMethodData: Opt(Type.Union([IdealPayNLData, KlarnaPaymentSessionData, KlarnaCustomerTokenData, CardData])),
         threeDSecureAuthentication: Opt(ThreeDSecureAuthentication),
         authorizationType: Str('FINAL or ESTIMATED'),
       },
@@ -222,9 +274,11 @@ export const InstrumentResponse = Type.Object(
     tokenType: Str('SINGLE_USE or MULTI_USE'),
     analyticsId: Str(),
     isVaulted: Type.Boolean(),
-    paymentInstrumentType: Str('PAYMENT_CARD, OFF_SESSION_PAYMENT, APPLE_PAY or GOOGLE_PAY'),
+    paymentInstrumentType: Str(
+      'PAYMENT_CARD, OFF_SESSION_PAYMENT, APPLE_PAY, GOOGLE_PAY, KLARNA_AUTHORIZATION_TOKEN or KLARNA_CUSTOMER_TOKEN',
+    ),
     paymentMethodType: Str(),
-    paymentInstrumentData: Type.Union([OffSessionData, WalletTokenData, CardData]),
+    paymentInstrumentData: Type.Union([OffSessionData, WalletTokenData, KlarnaPaymentSessionData, KlarnaCustomerTokenData, CardData]),
     threeDSecureAuthentication: ThreeDSecureAuthentication,
     vaultData: Opt(Type.Object({ customerId: Str() })),
   },
@@ -239,7 +293,7 @@ export const VaultedResponse = Type.Object(
     tokenType: Str(),
     analyticsId: Str(),
     paymentMethodType: Str(),
-    paymentMethodData: CardData,
+    paymentMethodData: Type.Union([KlarnaCustomerTokenData, CardData]),
     customerId: Str(),
     default: Type.Boolean(),
     deleted: Type.Boolean(),

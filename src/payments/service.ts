@@ -3,6 +3,7 @@
 // caller needs one dependency while a reader finds each behaviour by its use case's name.
 import { PaymentJobs } from './jobs.ts';
 import { Lifecycle } from './lifecycle.ts';
+import { Klarna } from './methods/klarna.ts';
 import { Redirects } from './methods/redirect.ts';
 import { PaymentSteps, type PaymentServiceDeps } from './steps.ts';
 import { ThreeDS } from './three-ds.ts';
@@ -40,6 +41,8 @@ export class PaymentService {
   // methods/redirect.ts
   readonly redirect: Redirects['redirect'];
   readonly sandboxRedirect: Redirects['sandboxRedirect'];
+  // methods/klarna.ts: Klarna's helper calls
+  readonly klarna: Klarna;
   // jobs.ts
   readonly runJob: PaymentJobs['runJob'];
   readonly advance: PaymentJobs['advance'];
@@ -75,6 +78,7 @@ export class PaymentService {
     const redirects = new Redirects(steps);
     this.redirect = redirects.redirect.bind(redirects);
     this.sandboxRedirect = redirects.sandboxRedirect.bind(redirects);
+    this.klarna = new Klarna(steps.deps);
     const jobs = new PaymentJobs(steps);
     this.runJob = jobs.runJob.bind(jobs);
     this.advance = jobs.advance.bind(jobs);

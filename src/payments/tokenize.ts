@@ -6,8 +6,10 @@ import { newAnalyticsId, newPaymentToken } from '../lib/ids.ts';
 import type { StoredSession } from '../sessions/session.store.ts';
 import { readCard } from './card-input.ts';
 import { METHOD_SCENARIO } from './methods/outcomes.ts';
+import { isKlarna, readKlarna } from './methods/klarna.ts';
 import { isOffSession, readOffSession } from './methods/off-session.ts';
-import { readWallet, type WalletType, walletOf } from './methods/wallets.ts';
+import type { MethodData } from './model.ts';
+import { readWallet, walletOf } from './methods/wallets.ts';
 import { renderInstrument } from './payment.ts';
 import type { Locked, StoredToken } from './payment.store.ts';
 import type { PaymentSteps } from './steps.ts';
@@ -31,29 +33,45 @@ export class Tokenize {
 
   /** POST /payment-instruments: one tokenize step per instrument shape, a method (OFF_SESSION_PAYMENT) or a card. */
   async tokenize(session: StoredSession, body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' }) {
-    if (isOffSession(body.paymentInstrument)) return this.tokenizeMethod(session, body);
+    if (isOffSession(body.paymentInstrument)) {
+      const { data } = readOffSession(body.paymentInstrument as Record<string, unknown>, this.steps.deps.methods);
+      return this.tokenizeMethod(session, body, data, false);
+    }
     const wallet = walletOf(body.paymentInstrument);
-    if (wallet) return this.tokenizeMethod(session, body, wallet);
+    if (wallet)
+      return this.tokenizeMethod(
+        session,
+        body,
+        readWallet(body.paymentInstrument as Record<string, unknown>, wallet, this.steps.deps.methods).data,
+        false,
+      );
+    if (isKlarna(body.paymentInstrument)) {
+      const { data, vault } = readKlarna(body.paymentInstrument as Record<string, unknown>, this.steps.deps.methods, session);
+      return this.tokenizeMethod(session, body, data, vault);
+    }
     return this.tokenizeCard(session, body);
   }
 
-  /** A redirect, test or wallet method: what its answer shows, a SINGLE_USE token (nothing to save: it pays once). */
+  /**
+   * A method's token: SINGLE_USE for a redirect, test, wallet or Klarna checkout method (it pays once); a Klarna
+   * customer token (`vaults`) sent MULTI_USE is vaulted for the session's customer, as a card is.
+   */
   private async tokenizeMethod(
     session: StoredSession,
     body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' },
-    wallet?: WalletType,
+    data: MethodData,
+    vaults: boolean,
   ) {
-    const instrument = body.paymentInstrument as Record<string, unknown>;
-    const { methods } = this.steps.deps;
-    const { data } = wallet ? readWallet(instrument, wallet, methods) : readOffSession(instrument, methods);
-    if (body.tokenType === 'MULTI_USE') {
+    const multi = body.tokenType === 'MULTI_USE';
+    const customerId = session.data.customerId;
+    if (multi && vaults && !customerId) {
       throw validationError('PaymentInstrumentTokenizationRequest', [
-        {
-          path: '$.tokenType',
-          description: wallet
-            ? `A ${wallet} token cannot be saved: send SINGLE_USE or nothing.`
-            : 'An OFF_SESSION_PAYMENT cannot be saved: send SINGLE_USE or nothing.',
-        },
+        { path: '$.tokenType', description: 'MULTI_USE needs a customerId on the client session.' },
+      ]);
+    }
+    if (multi && !vaults) {
+      throw validationError('PaymentInstrumentTokenizationRequest', [
+        { path: '$.tokenType', description: 'Only a card or a Klarna customer token can be saved: send SINGLE_USE or nothing.' },
       ]);
     }
     const now = this.steps.deps.clock();
@@ -70,11 +88,13 @@ export class Tokenize {
       createdAt: now,
       expiresAt: session.expiresAt,
     };
-    await this.steps.store.change({ kind: 'session', sessionId: session.id }, (locked, uow) => {
+    const saved = await this.steps.store.change({ kind: 'session', sessionId: session.id }, (locked, uow) => {
       checkTokenLimit(locked);
       uow.payments.insertToken(token);
+      return multi ? vaultToken(uow, token, undefined, customerId!, now) : undefined;
     });
-    return renderInstrument(token);
+    if (!saved) return renderInstrument(token);
+    return { ...renderInstrument({ ...token, sourceToken: saved.token, customerId: saved.customerId }), tokenType: 'MULTI_USE' };
   }
 
   /** The card checked, kept as a token without its number or CVV. */

@@ -43,7 +43,7 @@ export function readOffSession(input: Record<string, unknown>, methods: MethodRe
   const problems: FieldError[] = [];
   const type = input.paymentMethodType;
   const found = typeof type === 'string' ? methods.find(type) : undefined;
-  // A wallet has a tokenize step of its own (wallets.ts): its payload, not OFF_SESSION_PAYMENT.
+  // Wallets and KLARNA have tokenize steps of their own (wallets.ts, klarna.ts), never OFF_SESSION_PAYMENT.
   const method = found && OFF_SESSION_FLOWS.includes(found.flow) ? found : undefined;
   if (!method) {
     const offered = methods.types(OFF_SESSION_FLOWS);

@@ -8,8 +8,9 @@ import type { PaymentMethodConfig } from '../../checkout/configuration.ts';
  * How a method pays: `redirect`, the shopper leaves for the method's page (Kassa's own) and the SDK
  * polls then resumes; `test`, Primer's test methods, whose outcome the SDK's decision screen chose;
  * `wallet`, Apple Pay and Google Pay, authorized at once (methods/wallets.ts).
+ * `klarna`, KLARNA's own instruments (methods/klarna.ts), final at once (spec §0.5).
  */
-export type MethodFlow = 'redirect' | 'test' | 'wallet';
+export type MethodFlow = 'redirect' | 'test' | 'wallet' | 'klarna';
 
 export interface PayableMethod {
   type: string;
@@ -26,6 +27,7 @@ export function flowOf(method: Pick<PaymentMethodConfig, 'type' | 'implementatio
   if ((PRIMER_TEST_METHODS as readonly string[]).includes(method.type)) return 'test';
   if (method.type === 'APPLE_PAY' || method.type === 'GOOGLE_PAY') return 'wallet';
   if (method.implementationType === 'WEB_REDIRECT') return 'redirect';
+  if (method.type === 'KLARNA') return 'klarna';
   return undefined;
 }
 

@@ -64,6 +64,8 @@ export const SdkClientSession = Type.Object(
         options: Type.Array(SdkPaymentMethodOption),
       }),
     ),
+    /** The SDKs' test mode (spec §2.4, §6.4): only when the session's metadata names one (kassaTestId). */
+    testId: Opt(Str),
   },
   { title: 'SdkClientSession' },
 );

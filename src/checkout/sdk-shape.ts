@@ -92,6 +92,8 @@ export function toSdkClientSession(stored: StoredSession): SdkClientSession {
       ...present('firstPaymentReason', pm?.firstPaymentReason),
       options: optionsToSdk(pm?.options),
     },
+    // Android's test mode (Klarna without Klarna's SDK, mocked 3DS): opt-in per session (docs/payments.md, "Klarna").
+    ...(typeof s.metadata?.kassaTestId === 'string' && s.metadata.kassaTestId.trim() !== '' ? { testId: s.metadata.kassaTestId } : {}),
   };
 }
 

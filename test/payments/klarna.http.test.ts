@@ -223,6 +223,18 @@ describe('Klarna', () => {
     assert.equal(paid.json().paymentMethod.paymentMethodData.klarnaCustomerToken, customerTokenId);
   });
 
+  test("the configuration carries clientSession.testId (the SDKs' Klarna mock) only when the session's metadata names kassaTestId", async () => {
+    const config = async (body: object) => {
+      const s = await createSession(t, body);
+      const res = await sdk(t, s.accessToken, 'GET', '/client-sdk/configuration');
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().clientSession;
+    };
+    assert.equal((await config({ ...SESSION, metadata: { kassaTestId: 'klarna-android' } })).testId, 'klarna-android');
+    assert.equal('testId' in (await config(SESSION)), false);
+    assert.equal('testId' in (await config({ ...SESSION, metadata: { kassaTestId: ' ' } })), false);
+  });
+
   test("payments' Klarna data validate against Primer's v2.4 PaymentAPIResponse", { skip: !existsSync(SPEC) && 'no spec' }, async () => {
     const doc = parse(readFileSync(SPEC, 'utf8')) as { components: Record<string, unknown> };
     const ajv = new Ajv({ strict: false, allErrors: true });

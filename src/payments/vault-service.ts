@@ -16,6 +16,10 @@ export class VaultService {
     const saved = await this.steps.store.change({ kind: 'token', token: tokenId, savedCardOf: () => customerId }, (locked, uow) => {
       const token = liveToken(locked, merchantId, clock());
       if (!token) throw new KassaError('InvalidPaymentInstrumentToken');
+      // A redirect, test or Klarna checkout method pays once: only cards and Klarna customer tokens are saved.
+      if (!token.card && !(token.method?.klarna && 'klarnaCustomerToken' in token.method.klarna)) {
+        throw new KassaError('InvalidPaymentInstrumentToken', { detail: 'Only a card or a Klarna customer token can be saved.' });
+      }
       return vaultToken(uow, token, locked.vaulted, customerId, clock(), locked.sameCard);
     });
     // Read back: the engine decided whether it is the customer's default.

@@ -223,6 +223,43 @@ describe('Klarna', () => {
     assert.equal(paid.json().paymentMethod.paymentMethodData.klarnaCustomerToken, customerTokenId);
   });
 
+  test("the server's vault saves a Klarna customer token, never a checkout authorization token", async () => {
+    const { res } = await checkoutToken();
+    const refused = await api(t, 'POST', `/payment-instruments/${res.json().token}/vault`, { customerId: 'cust-k3' });
+    assertError(refused, 400, 'InvalidPaymentInstrumentToken');
+    const s = await createSession(t, SESSION);
+    const { sessionId } = (
+      await sdk(t, s.accessToken, 'POST', '/klarna/payment-sessions', {
+        paymentMethodConfigId: KLARNA_ID,
+        sessionType: 'RECURRING_PAYMENT',
+      })
+    ).json();
+    const { customerTokenId, sessionData } = (
+      await sdk(t, s.accessToken, 'POST', '/klarna/customer-tokens', {
+        paymentMethodConfigId: KLARNA_ID,
+        sessionId,
+        authorizationToken: 'DECLINE-me',
+      })
+    ).json();
+    assert.match(customerTokenId, /^DECLINE-kct_/);
+    const single = await sdk(t, s.accessToken, 'POST', '/payment-instruments', {
+      paymentInstrument: { klarnaCustomerToken: customerTokenId, sessionData },
+    });
+    assert.equal(single.json().tokenType, 'SINGLE_USE');
+    const saved = await api(t, 'POST', `/payment-instruments/${single.json().token}/vault`, { customerId: 'cust-k3' });
+    assert.equal(saved.statusCode, 200, saved.body);
+    assert.equal(saved.json().paymentMethodType, 'KLARNA');
+    assert.equal(saved.json().paymentMethodData.klarnaCustomerToken, customerTokenId);
+    // The customer token kept its authorization token's outcome.
+    const paid = await api(t, 'POST', '/payments', {
+      paymentMethodToken: saved.json().token,
+      orderId: 'ord-k3',
+      currencyCode: 'EUR',
+      amount: 300,
+    });
+    assert.equal(paid.json().status, 'DECLINED');
+  });
+
   test("the configuration carries clientSession.testId (the SDKs' Klarna mock) only when the session's metadata names kassaTestId", async () => {
     const config = async (body: object) => {
       const s = await createSession(t, body);

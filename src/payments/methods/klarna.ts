@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { KassaError, validationError, type FieldError } from '../../errors.ts';
 import type { Sealer } from '../../lib/seal.ts';
+import { lineTotal } from '../../primer/money.ts';
 import type { StoredSession } from '../../sessions/session.store.ts';
 import type { FlowDecision, KlarnaAddress, KlarnaSessionData, MethodData } from '../model.ts';
 import type { MethodRegistry, PayableMethod } from './registry.ts';
@@ -42,6 +43,15 @@ function address(a: Record<string, unknown> | undefined, email: string | undefin
   return out;
 }
 
+const otherLine = (type: string, name: string, amount: number): KlarnaSessionData['orderLines'][number] => ({
+  type,
+  name,
+  quantity: 1,
+  unit_price: amount,
+  total_amount: amount,
+  total_discount_amount: 0,
+});
+
 /** §2.7's sessionData, from the client session's order and customer (Primer's KlarnaSessionDetailsAPISchema). */
 export function klarnaSessionData(session: StoredSession, sessionType: KlarnaSessionType, description?: string): KlarnaSessionData {
   const s = session.data;
@@ -51,7 +61,7 @@ export function klarnaSessionData(session: StoredSession, sessionType: KlarnaSes
   const billing = address(customer.billingAddress as Record<string, unknown> | undefined, email, phone);
   const shipping = customer.shippingAddress ? address(customer.shippingAddress as Record<string, unknown>, email, phone) : undefined;
   const country = billing.countryCode ?? (s.order?.countryCode as string | undefined) ?? 'DE';
-  const lines = (s.order?.lineItems ?? []).map((item) => {
+  const lines: KlarnaSessionData['orderLines'] = (s.order?.lineItems ?? []).map((item) => {
     const quantity = item.quantity ?? 1;
     const discount = item.discountAmount ?? 0;
     return {
@@ -60,23 +70,18 @@ export function klarnaSessionData(session: StoredSession, sessionType: KlarnaSes
       quantity,
       ...(item.itemId !== undefined ? { reference: item.itemId } : {}),
       unit_price: item.amount,
-      // Klarna's total includes the line's tax, as the session's amount does (primer/money.ts).
-      total_amount: item.amount * quantity - discount + (item.taxAmount ?? 0),
+      // Klarna's total includes the line's tax, as the session's amount does.
+      total_amount: Number(lineTotal(item)),
       total_discount_amount: discount,
     };
   });
-  // A surcharge fee is one more line, as the SDKs add it to the session's items (§2.1).
+  // Shipping and fees are lines too (the SDKs add the surcharge as one, §2.1), so the lines add up to the session's amount.
+  const delivery = s.order?.shipping;
+  if (delivery?.amount !== undefined && delivery.amount > 0) {
+    lines.push(otherLine('shipping_fee', delivery.methodName ?? 'shipping', delivery.amount));
+  }
   for (const fee of s.order?.fees ?? []) {
-    if (fee.type === 'SURCHARGE') {
-      lines.push({
-        type: 'surcharge',
-        name: 'surcharge',
-        quantity: 1,
-        unit_price: fee.amount,
-        total_amount: fee.amount,
-        total_discount_amount: 0,
-      });
-    }
+    lines.push(otherLine('surcharge', fee.type === 'SURCHARGE' ? 'surcharge' : (fee.description ?? fee.type ?? 'fee'), fee.amount));
   }
   const orderAmount = lines.reduce((sum, l) => sum + l.total_amount, 0);
   const orderTaxAmount = (s.order?.lineItems ?? []).reduce((sum, item) => sum + (item.taxAmount ?? 0), 0);

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { SDK_ENVS, type Config } from '../config.ts';
 import { compile, fieldErrors } from '../lib/ajv.ts';
+import { canPay, payableTypes } from '../payments/methods/registry.ts';
 import { PAYMENT_METHOD_TYPE_PATTERN } from '../primer/schemas.ts';
 import { ICON_NAMES, defaultIconFor } from './icons.ts';
 
@@ -288,7 +289,29 @@ export function readCheckoutConfigFile(path: string, fallbackEnv: SdkEnv): Check
   } catch (error) {
     throw new CheckoutConfigError(source, [`not valid JSON: ${(error as Error).message}`]);
   }
-  return parseCheckoutConfig(value, fallbackEnv, source);
+  const config = parseCheckoutConfig(value, fallbackEnv, source);
+  const unpayable = unpayableMethods(config);
+  if (unpayable.length > 0) throw new CheckoutConfigError(source, unpayable);
+  return config;
+}
+
+/**
+ * The entries Kassa could not pay, each at its JSON path with what Kassa can pay: offering one would
+ * show the shopper a button that fails (docs/payments.md, "Payment methods"). Payable is what the
+ * method registry gives a flow, so a method becomes offerable by being registered there.
+ */
+export function unpayableMethods(config: Pick<CheckoutConfig, 'paymentMethods'>): string[] {
+  const refused = config.paymentMethods.flatMap((m, i) => (canPay(m) ? [] : [{ m, i }]));
+  if (refused.length === 0) return [];
+  const { types, anyTypeWith } = payableTypes(
+    DEFAULT_CHECKOUT_FILE.paymentMethods.map((m) => m.type),
+    IMPLEMENTATION_TYPES,
+  );
+  const payable = [...types, ...anyTypeWith.map((implementationType) => `any type whose implementationType is ${implementationType}`)];
+  return refused.map(
+    ({ m, i }) =>
+      `$.paymentMethods[${i}].type: Kassa cannot pay ${m.type} (implementationType ${m.implementationType}); remove the entry. Kassa can pay: ${payable.join(', ')}`,
+  );
 }
 
 /** The shipping methods of the SHIPPING module, if the checkout has one. */

@@ -50,3 +50,27 @@ export class MethodRegistry {
     return [...this.byType.values()].filter((m) => !flows || flows.includes(m.flow)).map((m) => m.type);
   }
 }
+
+/** Whether Kassa can pay a configuration entry: a card (tokenize.ts's card step) or a method flowOf gives a flow. */
+export function canPay(method: Pick<PaymentMethodConfig, 'type' | 'implementationType'>): boolean {
+  return method.type === 'PAYMENT_CARD' || flowOf(method) !== undefined;
+}
+
+/**
+ * What Kassa can pay, read off flowOf so a flow registered there is listed with no second list to keep:
+ * the implementationTypes that pay any type, and of `named` (the types Kassa knows by name) those that
+ * some other implementationType pays.
+ */
+export function payableTypes(
+  named: readonly string[],
+  implementationTypes: readonly PaymentMethodConfig['implementationType'][],
+): { types: string[]; anyTypeWith: string[] } {
+  // A name no flow can know: whatever pays it pays every type of its implementationType.
+  const anyTypeWith = implementationTypes.filter((implementationType) => canPay({ type: '\u0000', implementationType }));
+  const types = ['PAYMENT_CARD', ...PRIMER_TEST_METHODS, ...named].filter(
+    (type, i, all) =>
+      all.indexOf(type) === i &&
+      implementationTypes.some((implementationType) => !anyTypeWith.includes(implementationType) && canPay({ type, implementationType })),
+  );
+  return { types, anyTypeWith };
+}

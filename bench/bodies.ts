@@ -69,3 +69,13 @@ export const patchBody = (clientToken: string, n: number) =>
 export const TOKENIZE_BODY = JSON.stringify({
   paymentInstrument: { number: '4111111111111111', cvv: '123', expirationMonth: '12', expirationYear: '2031', cardholderName: 'Jane Doe' },
 });
+
+/** What the Android SDK sends to tokenize iDEAL (docs/payments.md, "Payment methods"), the default configuration's entry. */
+export const REDIRECT_TOKENIZE_BODY = JSON.stringify({
+  paymentInstrument: {
+    type: 'OFF_SESSION_PAYMENT',
+    paymentMethodType: 'ADYEN_IDEAL',
+    paymentMethodConfigId: 'pmc_adyen_ideal',
+    sessionInfo: { platform: 'ANDROID', locale: 'nl_NL', redirectionUrl: 'primer://requestor.com.example.shop/async' },
+  },
+});

@@ -69,6 +69,7 @@ export function table(rows: Row[]): string {
     'p99 ms',
     'errors',
     'CPU µs/req',
+    'CPU µs/payment',
     'bytes/resp',
   ];
   const body = rows.map(({ scenario, baseline, ceiling, kassa }) => [
@@ -83,6 +84,7 @@ export function table(rows: Row[]): string {
     String(kassa.p99Ms),
     String(kassa.errors),
     kassa.cpuMicrosPerRequest === undefined ? '' : String(kassa.cpuMicrosPerRequest),
+    kassa.cpuMicrosPerPayment === undefined ? '' : String(kassa.cpuMicrosPerPayment),
     String(kassa.bytesPerResponse),
   ]);
   return markdown(head, body);

@@ -178,6 +178,7 @@ function medianOf(runs: Measured[]): Measured {
     return values[Math.floor(values.length / 2)];
   };
   const cpu = median((m) => m.cpuMicrosPerRequest);
+  const perPayment = median((m) => m.cpuMicrosPerPayment);
   return {
     requestsPerSecond: median((m) => m.requestsPerSecond)!,
     p50Ms: median((m) => m.p50Ms)!,
@@ -187,6 +188,7 @@ function medianOf(runs: Measured[]): Measured {
     requests: median((m) => m.requests)!,
     bytesPerResponse: median((m) => m.bytesPerResponse)!,
     ...(cpu !== undefined ? { cpuMicrosPerRequest: cpu } : {}),
+    ...(perPayment !== undefined ? { cpuMicrosPerPayment: perPayment } : {}),
   };
 }
 

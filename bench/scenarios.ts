@@ -3,14 +3,19 @@
 // SDK tokenizes a test card with a session's client token, then the merchant's server creates the
 // payment: two requests, each counted), pay-hooked (pay, with a webhook endpoint configured: every
 // payment's events are also delivered, signed, to a local receiver) and pay-again (pay once more, the
-// endpoint deleted: pay-hooked runs on a database pay has grown, so it is compared with both). Get, patch and pay cycle through a pool of sessions made
-// beforehand, so every request finds a real session.
+// endpoint deleted: pay-hooked runs on a database pay has grown, so it is compared with both), and
+// pay-redirect (an iDEAL payment end to end as the SDK makes it: tokenize, create, the shopper's choice
+// by the sandbox helper, the SDK's poll, resume: five requests, each counted). Get, patch and pay cycle
+// through a pool of sessions made beforehand, so every request finds a real session.
 import autocannon, { type Request } from 'autocannon';
-import { CREATE_BODY, patchBody, TOKENIZE_BODY } from './bodies.ts';
+import { CREATE_BODY, patchBody, REDIRECT_TOKENIZE_BODY, TOKENIZE_BODY } from './bodies.ts';
 import { cpuSecondsOf } from './processes.ts';
 
-export const SCENARIOS = ['create', 'get', 'patch', 'patch-hot', 'mix', 'pay', 'pay-hooked', 'pay-again'] as const;
+export const SCENARIOS = ['create', 'get', 'patch', 'patch-hot', 'mix', 'pay', 'pay-hooked', 'pay-again', 'pay-redirect'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+
+/** Requests one payment takes, for the scenarios that pay: CPU per payment is CPU per request times this. */
+export const REQUESTS_PER_PAYMENT: Partial<Record<Scenario, number>> = { pay: 2, 'pay-hooked': 2, 'pay-again': 2, 'pay-redirect': 5 };
 
 export interface Measured {
   requestsPerSecond: number;
@@ -22,6 +27,8 @@ export interface Measured {
   bytesPerResponse: number;
   /** Server CPU time (user + system) per request, in microseconds: less sensitive to a busy machine. */
   cpuMicrosPerRequest?: number;
+  /** The same per payment, for the scenarios that pay. */
+  cpuMicrosPerPayment?: number;
 }
 
 export const apiHeaders = (apiKey: string): Record<string, string> => ({
@@ -56,7 +63,7 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
   });
   const patch = (): Request => ({ method: 'PATCH', path: '/client-session', headers, body: patchBody(nextToken(), n) });
   const hot = pool[0]!;
-  const pick: Record<Exclude<Scenario, 'pay' | 'pay-hooked' | 'pay-again'>, () => Request> = {
+  const pick: Record<Exclude<Scenario, 'pay' | 'pay-hooked' | 'pay-again' | 'pay-redirect'>, () => Request> = {
     create,
     get,
     patch,
@@ -108,7 +115,89 @@ function requestsFor(scenario: Scenario, apiKey: string, pool: readonly string[]
       },
     ];
   }
-  return [{ setupRequest: () => pick[scenario as Exclude<Scenario, 'pay' | 'pay-hooked' | 'pay-again'>]() }];
+  if (scenario === 'pay-redirect') return redirectPayment(headers, pool);
+  return [{ setupRequest: () => pick[scenario as Exclude<Scenario, 'pay' | 'pay-hooked' | 'pay-again' | 'pay-redirect'>]() }];
+}
+
+/** A JWT's claims, or {} (the baseline's fake token has none: it answers whatever is sent). */
+function claimsOf(token: unknown): Record<string, unknown> {
+  try {
+    return JSON.parse(Buffer.from(String(token).split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+const jsonOf = (body: string): Record<string, unknown> => {
+  try {
+    return JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+};
+
+/**
+ * pay-redirect, as docs/payments.md's "Redirect methods" walks it: the SDK tokenizes iDEAL and creates
+ * the payment (PENDING, its action token naming statusUrl), the helper completes for the shopper, the
+ * SDK polls statusUrl with the action token's accessToken and resumes with the id it answers.
+ */
+function redirectPayment(headers: Record<string, string>, pool: readonly string[]): Request[] {
+  let n = 0;
+  const access = pool.map((token) => String(claimsOf(token).accessToken ?? 'none'));
+  const sdk = (accessToken: unknown) => ({ 'x-api-version': '2.4', 'primer-client-token': String(accessToken ?? 'none') });
+  const json = { 'content-type': 'application/json' };
+  return [
+    {
+      setupRequest: (_request, context) => {
+        context.accessToken = access[n++ % access.length];
+        return {
+          method: 'POST',
+          path: '/payment-instruments',
+          headers: { ...sdk(context.accessToken), ...json },
+          body: REDIRECT_TOKENIZE_BODY,
+        };
+      },
+      onResponse: (_status, body, context) => {
+        context.token = jsonOf(body).token;
+      },
+    },
+    {
+      setupRequest: (_request, context) => ({
+        method: 'POST',
+        path: '/payments',
+        headers: { ...sdk(context.accessToken), ...json },
+        body: JSON.stringify({ paymentMethodToken: context.token ?? 'tok_none' }),
+      }),
+      onResponse: (_status, body, context) => {
+        const payment = jsonOf(body);
+        const claims = claimsOf((payment.requiredAction as { clientToken?: string } | undefined)?.clientToken);
+        context.paymentId = payment.id ?? 'none';
+        context.actionAccess = claims.accessToken;
+        context.statusPath = typeof claims.statusUrl === 'string' ? new URL(claims.statusUrl).pathname : '/none/status';
+      },
+    },
+    {
+      setupRequest: (_request, context) => ({
+        method: 'POST',
+        path: `/kassa/sandbox/payments/${context.paymentId}/redirect`,
+        headers,
+        body: '{"outcome":"COMPLETE"}',
+      }),
+    },
+    {
+      setupRequest: (_request, context) => ({ method: 'GET', path: String(context.statusPath), headers: sdk(context.actionAccess) }),
+      onResponse: (_status, body, context) => {
+        context.resumeToken = jsonOf(body).id ?? 'none';
+      },
+    },
+    {
+      setupRequest: (_request, context) => ({
+        method: 'POST',
+        path: `/payments/${context.paymentId}/resume`,
+        headers: { ...sdk(context.actionAccess), ...json },
+        body: JSON.stringify({ resumeToken: context.resumeToken }),
+      }),
+    },
+  ];
 }
 
 export async function measure(
@@ -139,6 +228,9 @@ export async function measure(
     bytesPerResponse: requests > 0 ? Math.round(result.throughput.total / requests) : 0,
     ...(cpuBefore !== undefined && cpuAfter !== undefined && requests > 0
       ? { cpuMicrosPerRequest: Math.round(((cpuAfter - cpuBefore) * 1e6) / requests) }
+      : {}),
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && requests > 0 && REQUESTS_PER_PAYMENT[scenario] !== undefined
+      ? { cpuMicrosPerPayment: Math.round(((cpuAfter - cpuBefore) * 1e6 * REQUESTS_PER_PAYMENT[scenario]) / requests) }
       : {}),
   };
 }

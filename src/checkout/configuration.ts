@@ -233,7 +233,14 @@ export const DEFAULT_CHECKOUT_FILE: CheckoutConfigFile = {
       options: { threeDSecureEnabled: false, threeDSecureProvider: 'NONE' },
     },
     { type: 'PAYPAL', name: 'PayPal', implementationType: 'NATIVE_SDK', processorConfigId: 'kassa-paypal' },
-    { type: 'GOOGLE_PAY', name: 'Google Pay', implementationType: 'NATIVE_SDK', processorConfigId: 'kassa-google-pay' },
+    // Android's Google Pay needs a merchantId: the gateway merchant id of its tokenization spec (spec §4.1).
+    {
+      type: 'GOOGLE_PAY',
+      name: 'Google Pay',
+      implementationType: 'NATIVE_SDK',
+      processorConfigId: 'kassa-google-pay',
+      options: { merchantId: 'kassa-google-pay-merchant' },
+    },
     { type: 'APPLE_PAY', name: 'Apple Pay', implementationType: 'NATIVE_SDK', processorConfigId: 'kassa-apple-pay' },
     { type: 'KLARNA', name: 'Klarna', implementationType: 'NATIVE_SDK', processorConfigId: 'kassa-klarna' },
     { type: 'ADYEN_IDEAL', name: 'iDEAL', implementationType: 'WEB_REDIRECT', processorConfigId: 'kassa-ideal' },

@@ -101,6 +101,15 @@ describe('Apple Pay and Google Pay', () => {
     return created.json() as Record<string, any>;
   }
 
+  test("the built-in configuration gives Google Pay the merchantId Android's tokenization spec needs (spec §4.1)", async () => {
+    const s = await createSession(t, ORDER);
+    const res = await sdk(t, s.accessToken, 'GET', '/client-sdk/configuration');
+    assert.equal(res.statusCode, 200, res.body);
+    const googlePay = (res.json().paymentMethods as Record<string, any>[]).find((m) => m.type === 'GOOGLE_PAY');
+    assert.equal(typeof googlePay?.options?.merchantId, 'string');
+    assert.ok(googlePay!.options.merchantId.length > 0);
+  });
+
   test("each SDK's wallet payload tokenizes to an APPLE_PAY or GOOGLE_PAY token with card-like data", async () => {
     for (const [body, type, data] of [
       [iosApplePay(), 'APPLE_PAY', { last4Digits: '0224', network: 'Visa', displayName: 'Visa 0224', accountFundingType: 'DEBIT' }],

@@ -32,6 +32,7 @@ import { paymentSdkRoutes } from './payments/sdk-routes.ts';
 import { paymentServerRoutes } from './payments/server-routes.ts';
 import { createPaymentService } from './payments/create.ts';
 import { klarnaRoutes } from './payments/methods/klarna-routes.ts';
+import { payPalPageRoutes, payPalRoutes } from './payments/methods/paypal-routes.ts';
 import { redirectPageRoutes } from './payments/methods/redirect-page.ts';
 import { threeDSPageRoutes } from './payments/three-ds-page.ts';
 import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.ts';
@@ -246,6 +247,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await browser.register(redirectPageRoutes(payments, pipeline));
       await browser.register(walletRoutes(pipeline));
       await browser.register(klarnaRoutes(payments.klarna, pipeline));
+      await browser.register(payPalRoutes(payments.paypal, pipeline));
+      await browser.register(payPalPageRoutes(payments.paypal, pipeline));
     }
   });
   await app.register(metricsRoute(metrics));

@@ -125,6 +125,11 @@ export const ERROR_CATALOGUE = {
     description: 'The payment could not be found',
     recoverySuggestion: 'Check the payment id.',
   },
+  PayPalOrderNotApproved: {
+    status: 400,
+    description: 'The PayPal order or billing agreement is not one the payer approved in this client session.',
+    recoverySuggestion: 'Open its approvalUrl and approve it, or create a new one.',
+  },
   InvalidPaymentStatus: {
     status: 400,
     description: 'The payment is not in a status that allows this action.',

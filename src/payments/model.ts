@@ -125,7 +125,7 @@ export interface MethodData {
   paymentMethodType: string;
   paymentMethodConfigId: string;
   sessionInfo?: { locale?: string; platform?: string; redirectionUrl?: string };
-  /** PRIMER_TEST_* only: the outcome the tester chose in the SDK; KLARNA: the one its token's value chose. */
+  /** PRIMER_TEST_* only: the outcome the tester chose in the SDK; KLARNA: the one its token's value chose; PAYPAL: the one the payer's email on the approval page chose. */
   flowDecision?: FlowDecision;
   /** APPLE_PAY and GOOGLE_PAY only: what the token answer shows of the wallet's card (methods/wallets.ts); never its payload. */
   wallet?: WalletData;
@@ -133,6 +133,8 @@ export interface MethodData {
   klarna?:
     | { klarnaAuthorizationToken: string; sessionData: KlarnaSessionData }
     | { klarnaCustomerToken: string; sessionData: KlarnaSessionData };
+  /** PAYPAL only: the approved order (checkout) or billing agreement (vault), and its payer. */
+  paypal?: PayPalData;
 }
 
 /** A wallet's card as its payload tells it in clear: the network, and the last four digits Apple's display name gives. */
@@ -176,4 +178,11 @@ export interface KlarnaSessionData {
   }[];
   billingAddress: KlarnaAddress;
   shippingAddress?: KlarnaAddress;
+}
+
+/** What a PayPal token keeps (Primer's PayPalOrderTokenAPISchema / PayPalBillingAgreementAPISchema, spec §1.10). */
+export interface PayPalData {
+  orderId?: string;
+  billingAgreementId?: string;
+  externalPayerInfo: { externalPayerId: string; email: string; firstName: string; lastName: string };
 }

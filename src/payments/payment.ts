@@ -2,6 +2,7 @@
 // shape, the list summary. Pure (docs/payments.md, "Payments API").
 import { isBefore } from '../primer/versions.ts';
 import { formatExpirationDate } from '../tokens/client-token.ts';
+import { payPalData, payPalInstrumentType } from './methods/paypal.ts';
 import type { CardData, MethodData, PaymentStatus, RedirectOutcome, StatusReason } from './model.ts';
 import { walletInstrumentData } from './methods/wallets.ts';
 import type { StoredPayment, StoredToken, TokenType } from './payment.store.ts';
@@ -149,6 +150,7 @@ function renderTransaction(t: Transaction, data: PaymentData, options: RenderOpt
  */
 function methodData(method: MethodData): Record<string, unknown> | undefined {
   if (method.klarna) return method.klarna;
+  if (method.paypal) return payPalData(method.paypal);
   return method.paymentMethodType === 'PAY_NL_IDEAL' ? { paymentMethodConfigId: method.paymentMethodConfigId } : undefined;
 }
 
@@ -270,19 +272,25 @@ export function renderInstrument(token: StoredToken, threeDS: ThreeDSecureAuthen
           paymentMethodType: token.method.paymentMethodType,
           paymentInstrumentData: walletInstrumentData(token.method.wallet),
         }
-      : token.method?.klarna
+      : token.method?.paypal
         ? {
-            paymentInstrumentType: 'klarnaCustomerToken' in token.method.klarna ? 'KLARNA_CUSTOMER_TOKEN' : 'KLARNA_AUTHORIZATION_TOKEN',
+            paymentInstrumentType: payPalInstrumentType(token.method.paypal),
             paymentMethodType: token.method.paymentMethodType,
-            paymentInstrumentData: token.method.klarna,
+            paymentInstrumentData: payPalData(token.method.paypal),
           }
-        : token.method
+        : token.method?.klarna
           ? {
-              paymentInstrumentType: 'OFF_SESSION_PAYMENT',
+              paymentInstrumentType: 'klarnaCustomerToken' in token.method.klarna ? 'KLARNA_CUSTOMER_TOKEN' : 'KLARNA_AUTHORIZATION_TOKEN',
               paymentMethodType: token.method.paymentMethodType,
-              paymentInstrumentData: methodInstrumentData(token.method),
+              paymentInstrumentData: token.method.klarna,
             }
-          : { paymentInstrumentType: 'PAYMENT_CARD', paymentMethodType: 'PAYMENT_CARD', paymentInstrumentData: token.card }),
+          : token.method
+            ? {
+                paymentInstrumentType: 'OFF_SESSION_PAYMENT',
+                paymentMethodType: token.method.paymentMethodType,
+                paymentInstrumentData: methodInstrumentData(token.method),
+              }
+            : { paymentInstrumentType: 'PAYMENT_CARD', paymentMethodType: 'PAYMENT_CARD', paymentInstrumentData: token.card }),
     threeDSecureAuthentication: threeDS,
     ...(token.customerId !== undefined && vaulted ? { vaultData: { customerId: token.customerId } } : {}),
   };
@@ -296,7 +304,7 @@ export function renderVaulted(token: StoredToken) {
     tokenType: 'MULTI_USE',
     analyticsId: token.analyticsId,
     paymentMethodType: token.method?.paymentMethodType ?? 'PAYMENT_CARD',
-    paymentMethodData: token.method?.klarna ?? token.card,
+    paymentMethodData: token.method?.paypal ? payPalData(token.method.paypal) : (token.method?.klarna ?? token.card),
     customerId: token.customerId,
     default: token.isDefault,
     deleted: token.deletedAt !== undefined,

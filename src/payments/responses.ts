@@ -132,6 +132,22 @@ const KlarnaCustomerTokenData = Type.Object(
   { title: 'KlarnaCustomerTokenAPISchema', additionalProperties: false },
 );
 
+/** Primer's PayPalExternalPayerInfoAPISchema. */
+const PayPalPayer = Type.Object(
+  { externalPayerId: Opt(Str()), email: Opt(Str()), firstName: Opt(Str()), lastName: Opt(Str()) },
+  { title: 'PayPalExternalPayerInfoAPISchema' },
+);
+/** A PayPal order's data (spec §1.10). Closed, ahead of CardData in its unions (see OffSessionData). */
+export const PayPalOrderData = Type.Object(
+  { paypalOrderId: Str(), externalPayerInfo: Opt(PayPalPayer), paypalStatus: Opt(Str()) },
+  { title: 'PayPalOrderTokenAPISchema', additionalProperties: false },
+);
+/** A PayPal billing agreement's data (spec §1.10). */
+export const PayPalAgreementData = Type.Object(
+  { paypalBillingAgreementId: Str(), externalPayerInfo: Opt(PayPalPayer), paypalStatus: Opt(Str()) },
+  { title: 'PayPalBillingAgreementAPISchema', additionalProperties: false },
+);
+
 /** PAY_NL_IDEAL's paymentMethodData, the one redirect method Primer's spec has a schema for. */
 const IdealPayNLData = Type.Object({ paymentMethodConfigId: Str() }, { title: 'IdealPayNLTokenAPISchema', additionalProperties: false });
 
@@ -201,7 +217,9 @@ export const PaymentResponse = Type.Object(
         isVaulted: Type.Boolean(),
         analyticsId: Str(),
         paymentMethodType: Str('PAYMENT_CARD, or the method paid with (ADYEN_IDEAL, PRIMER_TEST_PAYPAL, …)'),
-        paymentMethodData: Opt(Type.Union([IdealPayNLData, KlarnaPaymentSessionData, KlarnaCustomerTokenData, CardData])),
+        paymentMethodData: Opt(
+          Type.Union([IdealPayNLData, PayPalOrderData, PayPalAgreementData, KlarnaPaymentSessionData, KlarnaCustomerTokenData, CardData]),
+        ),
         threeDSecureAuthentication: Opt(ThreeDSecureAuthentication),
         authorizationType: Str('FINAL or ESTIMATED'),
       },
@@ -275,10 +293,18 @@ export const InstrumentResponse = Type.Object(
     analyticsId: Str(),
     isVaulted: Type.Boolean(),
     paymentInstrumentType: Str(
-      'PAYMENT_CARD, OFF_SESSION_PAYMENT, APPLE_PAY, GOOGLE_PAY, KLARNA_AUTHORIZATION_TOKEN or KLARNA_CUSTOMER_TOKEN',
+      'PAYMENT_CARD, OFF_SESSION_PAYMENT, APPLE_PAY, GOOGLE_PAY, KLARNA_AUTHORIZATION_TOKEN, KLARNA_CUSTOMER_TOKEN, PAYPAL_ORDER or PAYPAL_BILLING_AGREEMENT',
     ),
     paymentMethodType: Str(),
-    paymentInstrumentData: Type.Union([OffSessionData, WalletTokenData, KlarnaPaymentSessionData, KlarnaCustomerTokenData, CardData]),
+    paymentInstrumentData: Type.Union([
+      OffSessionData,
+      WalletTokenData,
+      PayPalOrderData,
+      PayPalAgreementData,
+      KlarnaPaymentSessionData,
+      KlarnaCustomerTokenData,
+      CardData,
+    ]),
     threeDSecureAuthentication: ThreeDSecureAuthentication,
     vaultData: Opt(Type.Object({ customerId: Str() })),
   },
@@ -293,7 +319,7 @@ export const VaultedResponse = Type.Object(
     tokenType: Str(),
     analyticsId: Str(),
     paymentMethodType: Str(),
-    paymentMethodData: Type.Union([KlarnaCustomerTokenData, CardData]),
+    paymentMethodData: Type.Union([PayPalAgreementData, KlarnaCustomerTokenData, CardData]),
     customerId: Str(),
     default: Type.Boolean(),
     deleted: Type.Boolean(),

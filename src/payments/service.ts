@@ -4,6 +4,7 @@
 import { PaymentJobs } from './jobs.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { Klarna } from './methods/klarna.ts';
+import { PayPalFlows } from './methods/paypal.ts';
 import { Redirects } from './methods/redirect.ts';
 import { PaymentSteps, type PaymentServiceDeps } from './steps.ts';
 import { ThreeDS } from './three-ds.ts';
@@ -43,6 +44,8 @@ export class PaymentService {
   readonly sandboxRedirect: Redirects['sandboxRedirect'];
   // methods/klarna.ts: Klarna's helper calls
   readonly klarna: Klarna;
+  // methods/paypal.ts: the SDKs' PayPal helper calls and the approval page
+  readonly paypal: PayPalFlows;
   // jobs.ts
   readonly runJob: PaymentJobs['runJob'];
   readonly advance: PaymentJobs['advance'];
@@ -79,6 +82,7 @@ export class PaymentService {
     this.redirect = redirects.redirect.bind(redirects);
     this.sandboxRedirect = redirects.sandboxRedirect.bind(redirects);
     this.klarna = new Klarna(steps.deps);
+    this.paypal = new PayPalFlows(deps);
     const jobs = new PaymentJobs(steps);
     this.runJob = jobs.runJob.bind(jobs);
     this.advance = jobs.advance.bind(jobs);

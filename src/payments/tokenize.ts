@@ -10,6 +10,7 @@ import { isKlarna, readKlarna } from './methods/klarna.ts';
 import { isOffSession, readOffSession } from './methods/off-session.ts';
 import type { MethodData } from './model.ts';
 import { readWallet, walletOf } from './methods/wallets.ts';
+import { isPayPalInstrument, readPayPalInstrument } from './methods/paypal.ts';
 import { renderInstrument } from './payment.ts';
 import type { Locked, StoredToken } from './payment.store.ts';
 import type { PaymentSteps } from './steps.ts';
@@ -49,7 +50,46 @@ export class Tokenize {
       const { data, vault } = readKlarna(body.paymentInstrument as Record<string, unknown>, this.steps.deps.methods, session);
       return this.tokenizeMethod(session, body, data, vault);
     }
+    if (isPayPalInstrument(body.paymentInstrument)) return this.tokenizePayPal(session, body);
     return this.tokenizeCard(session, body);
+  }
+
+  /** A PayPal order (SINGLE_USE) or billing agreement (MULTI_USE: vaulted for the session's customer), once its payer approved it. */
+  private async tokenizePayPal(session: StoredSession, body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' }) {
+    const { kind, data } = await readPayPalInstrument(this.steps.deps, session, body.paymentInstrument as Record<string, unknown>);
+    const multi = body.tokenType === 'MULTI_USE';
+    const customerId = session.data.customerId;
+    if (multi && kind === 'ORDER') {
+      throw validationError('PaymentInstrumentTokenizationRequest', [
+        { path: '$.tokenType', description: 'A PayPal order pays once: vault a billing agreement instead.' },
+      ]);
+    }
+    if (multi && !customerId) {
+      throw validationError('PaymentInstrumentTokenizationRequest', [
+        { path: '$.tokenType', description: 'MULTI_USE needs a customerId on the client session.' },
+      ]);
+    }
+    const now = this.steps.deps.clock();
+    const token: StoredToken = {
+      token: newPaymentToken(),
+      merchantId: session.merchantId,
+      tokenType: 'SINGLE_USE',
+      sessionId: session.id,
+      analyticsId: newAnalyticsId(),
+      method: data,
+      scenario: METHOD_SCENARIO,
+      cvvGiven: false,
+      isDefault: false,
+      createdAt: now,
+      expiresAt: session.expiresAt,
+    };
+    const saved = await this.steps.store.change({ kind: 'session', sessionId: session.id }, (locked, uow) => {
+      checkTokenLimit(locked);
+      uow.payments.insertToken(token);
+      return multi ? vaultToken(uow, token, undefined, customerId!, now) : undefined;
+    });
+    if (!saved) return renderInstrument(token);
+    return { ...renderInstrument({ ...token, sourceToken: saved.token, customerId: saved.customerId }), tokenType: 'MULTI_USE' };
   }
 
   /**

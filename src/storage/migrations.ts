@@ -316,4 +316,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // PayPal's orders and billing-agreement tokens (payments/methods/paypal.store.ts): from creation
+    // until they expire with their session; the approval page decides each once.
+    id: 12,
+    name: 'paypal orders',
+    sql: (d) => `
+      CREATE TABLE paypal_orders (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        session_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at ${d.bigint} NOT NULL,
+        expires_at ${d.bigint} NOT NULL
+      );
+      CREATE INDEX paypal_orders_expiry ON paypal_orders(expires_at);
+    `,
+  },
 ];

@@ -12,6 +12,8 @@ const FLOW_DECISIONS: readonly FlowDecision[] = ['SUCCESS', 'DECLINE', 'FAIL'];
 /** Schemes a return URL may not have: the page would run them instead of leaving. */
 const SCRIPT_SCHEMES = /^(javascript|data|vbscript|file|blob):/i;
 
+/** The flows whose SDKs tokenize an OFF_SESSION_PAYMENT; PayPal has instruments of its own (methods/paypal.ts). */
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const path = (field: string) => `$.paymentInstrument.${field}`;
 
@@ -27,11 +29,15 @@ function text(v: unknown, field: string, max: number, problems: FieldError[]): s
   return v;
 }
 
+/** An absolute URL a sandbox page may send the shopper to: an app's scheme or a web address, never a script. */
+export const isSafeReturnUrl = (url: string): boolean =>
+  /^[A-Za-z][A-Za-z0-9+.-]*:/.test(url) && !SCRIPT_SCHEMES.test(url) && !/[\s<>"]/.test(url);
+
 /** A URL the redirect page may send the shopper back to: an app's scheme or a web address, never a script. */
 function returnUrl(v: unknown, field: string, problems: FieldError[]): string | undefined {
   const url = text(v, field, 2048, problems);
   if (url === undefined) return undefined;
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url) || SCRIPT_SCHEMES.test(url) || /[\s<>"]/.test(url)) {
+  if (!isSafeReturnUrl(url)) {
     problems.push({ path: path(field), description: 'Must be an absolute URL (an app scheme, http or https)' });
     return undefined;
   }
@@ -43,7 +49,7 @@ export function readOffSession(input: Record<string, unknown>, methods: MethodRe
   const problems: FieldError[] = [];
   const type = input.paymentMethodType;
   const found = typeof type === 'string' ? methods.find(type) : undefined;
-  // Wallets and KLARNA have tokenize steps of their own (wallets.ts, klarna.ts), never OFF_SESSION_PAYMENT.
+  // Wallets, KLARNA and PAYPAL have tokenize steps of their own (wallets.ts, klarna.ts, paypal.ts), never OFF_SESSION_PAYMENT.
   const method = found && OFF_SESSION_FLOWS.includes(found.flow) ? found : undefined;
   if (!method) {
     const offered = methods.types(OFF_SESSION_FLOWS);

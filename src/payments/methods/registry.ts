@@ -9,8 +9,9 @@ import type { PaymentMethodConfig } from '../../checkout/configuration.ts';
  * polls then resumes; `test`, Primer's test methods, whose outcome the SDK's decision screen chose;
  * `wallet`, Apple Pay and Google Pay, authorized at once (methods/wallets.ts).
  * `klarna`, KLARNA's own instruments (methods/klarna.ts), final at once (spec §0.5).
+ * `paypal`, an order or billing agreement approved on Kassa's PayPal page first (methods/paypal.ts).
  */
-export type MethodFlow = 'redirect' | 'test' | 'wallet' | 'klarna';
+export type MethodFlow = 'redirect' | 'test' | 'wallet' | 'klarna' | 'paypal';
 
 export interface PayableMethod {
   type: string;
@@ -28,6 +29,7 @@ export function flowOf(method: Pick<PaymentMethodConfig, 'type' | 'implementatio
   if (method.type === 'APPLE_PAY' || method.type === 'GOOGLE_PAY') return 'wallet';
   if (method.implementationType === 'WEB_REDIRECT') return 'redirect';
   if (method.type === 'KLARNA') return 'klarna';
+  if (method.type === 'PAYPAL') return 'paypal';
   return undefined;
 }
 

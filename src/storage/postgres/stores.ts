@@ -5,6 +5,7 @@ import type { PostgresEngine } from './database.ts';
 import { idempotencyWrites, postgresIdempotency } from './idempotency.ts';
 import { postgresApiKeys, postgresMerchants } from './merchants.ts';
 import { paymentWrites, postgresPayments } from './payments.ts';
+import { postgresPayPal } from './paypal.ts';
 import { postgresSessions, sessionWrites } from './sessions.ts';
 import { postgresSigningKeys } from './signing-keys.ts';
 import type { PostgresUnitOfWork } from './unit-of-work.ts';
@@ -17,5 +18,6 @@ export const postgresStores = {
   signingKeys: { store: postgresSigningKeys },
   idempotency: { store: postgresIdempotency, writes: idempotencyWrites },
   payments: { store: postgresPayments, writes: paymentWrites },
+  paypal: { store: postgresPayPal },
   webhooks: { store: postgresWebhooks },
 } satisfies EngineTable<PostgresEngine, PostgresUnitOfWork>;

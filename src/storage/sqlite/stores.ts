@@ -3,6 +3,7 @@
 import { sqliteIdempotency, sqliteIdempotencyWrites } from './idempotency.ts';
 import { sqliteApiKeys, sqliteMerchants } from './merchants.ts';
 import { sqlitePayments, sqlitePaymentWrites } from './payments.ts';
+import { sqlitePayPal } from './paypal.ts';
 import { sqliteSessions, sqliteSessionWrites } from './sessions.ts';
 import { sqliteSigningKeys } from './signing-keys.ts';
 import { sqliteWebhooks } from './webhooks.ts';
@@ -14,5 +15,6 @@ export const sqliteStores = {
   signingKeys: { store: sqliteSigningKeys },
   idempotency: { store: sqliteIdempotency, writes: sqliteIdempotencyWrites },
   payments: { store: sqlitePayments, writes: sqlitePaymentWrites },
+  paypal: { store: sqlitePayPal },
   webhooks: { store: sqliteWebhooks },
 };

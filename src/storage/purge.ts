@@ -30,6 +30,8 @@ export interface PurgeResult {
   paymentEvents: number;
   /** The purged payments' deliveries and the finished deliveries past their retention. */
   webhookDeliveries: number;
+  /** PayPal orders and billing-agreement tokens whose session expired (payments/methods/paypal.store.ts). */
+  paypalOrders: number;
 }
 
 async function drain(deleteBatch: () => Promise<number>, batchSize: number, maxBatches: number): Promise<number> {
@@ -74,7 +76,8 @@ export async function purgeExpired(store: Store, options: PurgeOptions): Promise
   }
   // After the payments: a purged payment's token is no longer referenced, and goes in the same run.
   const tokens = await drain(() => store.payments.purgeExpiredTokens(options.now, options.batchSize), options.batchSize, maxBatches);
-  return { sessions, idempotencyRecords, tokens, payments, paymentEvents, webhookDeliveries };
+  const paypalOrders = await drain(() => store.paypal.purgeExpired(options.now, options.batchSize), options.batchSize, maxBatches);
+  return { sessions, idempotencyRecords, tokens, payments, paymentEvents, webhookDeliveries, paypalOrders };
 }
 
 export interface Purger {

@@ -449,6 +449,7 @@ describe('the kassa command', () => {
         payments: 1,
         paymentEvents: settledEvents,
         webhookDeliveries: 0,
+        paypalOrders: 0,
       });
 
       const store = openSqliteStore({ path });

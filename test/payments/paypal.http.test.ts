@@ -309,6 +309,10 @@ describe('PayPal', () => {
       assert.equal(paid.json().paymentMethod.isVaulted, true);
       assert.equal(paid.json().paymentMethod.paymentMethodData.paypalBillingAgreementId, billingAgreementId);
     }
+    // Idempotency as for cards: a key pays once.
+    const body = { paymentMethodToken: saved.token, orderId: 'ord-ba-3', amount: 500, currencyCode: 'EUR' };
+    assert.equal((await api(t, 'POST', '/payments', body, { idempotencyKey: 'paypal-ba-3' })).statusCode, 200);
+    assertError(await api(t, 'POST', '/payments', body, { idempotencyKey: 'paypal-ba-3' }), 409, 'IdempotencyKeyAlreadyExists');
   });
 
   test('an order cannot be saved, and MULTI_USE needs a customer', async () => {

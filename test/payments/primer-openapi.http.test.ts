@@ -280,6 +280,48 @@ describe("payments answers validate against Primer's response schemas", { skip }
     }
   });
 
+  test('PayPal payments (order and billing agreement) and the saved agreement validate, with their paymentMethodData', async () => {
+    const config = { paymentMethodConfigId: 'pmc_paypal' };
+    const approve = (url: string, email: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: new URL(url).pathname,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `choice=APPROVE&email=${encodeURIComponent(email)}`,
+      });
+    for (const email of ['payer@example.com', 'decline@example.com', 'fail@example.com']) {
+      const s = await createSession(t, ORDER);
+      const order = (await sdk(t, s.accessToken, 'POST', '/paypal/orders/create', { ...config, amount: 1000, currencyCode: 'EUR' })).json();
+      await approve(order.approvalUrl, email);
+      const instrument = { paypalOrderId: order.orderId };
+      const token = (await sdk(t, s.accessToken, 'POST', '/payment-instruments', { paymentInstrument: instrument })).json().token;
+      const created = valid(await api(t, 'POST', '/payments', { paymentMethodToken: token }), v.payment, `PayPal order ${email}`);
+      assert.equal(created.paymentMethod.paymentMethodData.paypalOrderId, order.orderId);
+      if (created.status === 'AUTHORIZED') {
+        valid(await act(t, created.id, 'capture'), v.payment, 'PayPal captured');
+        valid(await act(t, created.id, 'refund', { amount: 100 }), v.payment, 'PayPal refunded');
+      }
+      valid(await api(t, 'GET', `/payments/${created.id}?expand=transactions.events`), v.payment, 'PayPal read');
+    }
+    const s = await createSession(t, { ...ORDER, customerId: 'cust-paypal-openapi' });
+    const agreement = (await sdk(t, s.accessToken, 'POST', '/paypal/billing-agreements/create-agreement', config)).json();
+    await approve(agreement.approvalUrl, 'payer@example.com');
+    const confirmed = (
+      await sdk(t, s.accessToken, 'POST', '/paypal/billing-agreements/confirm-agreement', { ...config, tokenId: agreement.tokenId })
+    ).json();
+    const paymentInstrument = { paypalBillingAgreementId: confirmed.billingAgreementId, externalPayerInfo: confirmed.externalPayerInfo };
+    await sdk(t, s.accessToken, 'POST', '/payment-instruments', { paymentInstrument, tokenType: 'MULTI_USE', paymentFlow: 'VAULT' });
+    const list = valid(await api(t, 'GET', '/payment-instruments?customer_id=cust-paypal-openapi'), v.vaultedList, 'PayPal vault');
+    const saved = list.data[0];
+    valid(await api(t, 'GET', '/payment-instruments?customer_id=cust-paypal-openapi'), v.vaultedList, 'PayPal vault');
+    const paid = valid(
+      await api(t, 'POST', '/payments', { paymentMethodToken: saved.token, orderId: 'ord-ba', amount: 300, currencyCode: 'EUR' }),
+      v.payment,
+      'PayPal agreement payment',
+    );
+    assert.equal(paid.paymentMethod.paymentMethodData.paypalBillingAgreementId, confirmed.billingAgreementId);
+  });
+
   test('a payment the SDK created reads as a valid server payment', async () => {
     const s = await tokenFor(t, CARDS.visa);
     const created = (await sdk(t, s.accessToken, 'POST', '/payments', { paymentMethodToken: s.token })).json();

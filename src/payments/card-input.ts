@@ -18,7 +18,8 @@ import type { CardData, CardNetwork, CardScenario } from './model.ts';
 
 /** Every description readCard can give: closed, so none can hold a submitted value. */
 export const CARD_PROBLEMS = {
-  notACard: 'Only payment cards and OFF_SESSION_PAYMENT methods can be tokenized: send number, expirationMonth, expirationYear and cvv',
+  notACard:
+    'Not a payment instrument Kassa knows: send a card (number, expirationMonth, expirationYear, cvv), an OFF_SESSION_PAYMENT, a wallet payload, a PayPal order or billing agreement, or a Klarna token',
   notAnObject: 'Value must be an object holding a payment card',
   required: 'Field required',
   notAString: 'Value must be a valid string',

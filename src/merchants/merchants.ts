@@ -55,7 +55,7 @@ export class Merchants {
   private readonly hashing = new Map<string, Promise<string>>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'merchants' | 'apiKeys'>,
     private readonly clock: Clock,
     /** Told of every scrypt hash computed (the kassa_api_key_hashes_total counter). */
     private readonly onHash: () => void = () => {},

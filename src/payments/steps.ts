@@ -30,7 +30,8 @@ const ACTION_SEAL = 'payment-action-token';
 const RESUME = 'resume-token';
 
 export interface PaymentServiceDeps {
-  store: Store;
+  /** Only the stores payments use. */
+  store: Pick<Store, 'payments' | 'paypal'>;
   clock: Clock;
   tokens: ClientTokens;
   sealer: Sealer;

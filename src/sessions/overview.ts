@@ -89,7 +89,7 @@ export interface SessionPage {
 /** The reads behind the dashboard and `kassa sessions`. */
 export class SessionOverview {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'sessions'>,
     private readonly clock: Clock,
     private readonly offeredPaymentMethods: (merchantId: string) => readonly string[],
   ) {}

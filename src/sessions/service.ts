@@ -25,7 +25,8 @@ import { sessionErrors } from './validate.ts';
 import { computeWarnings } from './warnings.ts';
 
 export interface SessionServiceDeps {
-  store: Store;
+  /** Only the stores it uses. */
+  store: Pick<Store, 'sessions' | 'commit'>;
   tokens: ClientTokens;
   /** Finds the session a client token names. */
   access: SessionAccess;

@@ -41,7 +41,8 @@ export const WEBHOOK_REFUNDS = 10;
 export const TEST_CALLS_PER_MINUTE = 10;
 
 export interface WebhookServiceDeps {
-  store: Store;
+  /** Only the stores it uses. */
+  store: Pick<Store, 'webhooks' | 'payments' | 'sessions'>;
   clock: Clock;
   sealer: Sealer;
   metrics: Metrics;

@@ -21,7 +21,7 @@ export const DEFAULT_PAYER_EMAIL = 'payer@example.com';
 const OUTCOME_BY_LOCAL_PART: Record<string, FlowDecision> = { decline: 'DECLINE', fail: 'FAIL' };
 
 export interface PayPalDeps {
-  store: Store;
+  store: Pick<Store, 'paypal'>;
   clock: Clock;
   publicUrl: string;
   methods: MethodRegistry;

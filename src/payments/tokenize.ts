@@ -57,44 +57,18 @@ export class Tokenize {
   /** A PayPal order (SINGLE_USE) or billing agreement (MULTI_USE: vaulted for the session's customer), once its payer approved it. */
   private async tokenizePayPal(session: StoredSession, body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' }) {
     const { kind, data } = await readPayPalInstrument(this.steps.deps, session, body.paymentInstrument as Record<string, unknown>);
-    const multi = body.tokenType === 'MULTI_USE';
-    const customerId = session.data.customerId;
-    if (multi && kind === 'ORDER') {
+    if (body.tokenType === 'MULTI_USE' && kind === 'ORDER') {
       throw validationError('PaymentInstrumentTokenizationRequest', [
         { path: '$.tokenType', description: 'A PayPal order pays once: vault a billing agreement instead.' },
       ]);
     }
-    if (multi && !customerId) {
-      throw validationError('PaymentInstrumentTokenizationRequest', [
-        { path: '$.tokenType', description: 'MULTI_USE needs a customerId on the client session.' },
-      ]);
-    }
-    const now = this.steps.deps.clock();
-    const token: StoredToken = {
-      token: newPaymentToken(),
-      merchantId: session.merchantId,
-      tokenType: 'SINGLE_USE',
-      sessionId: session.id,
-      analyticsId: newAnalyticsId(),
-      method: data,
-      scenario: METHOD_SCENARIO,
-      cvvGiven: false,
-      isDefault: false,
-      createdAt: now,
-      expiresAt: session.expiresAt,
-    };
-    const saved = await this.steps.store.change({ kind: 'session', sessionId: session.id }, (locked, uow) => {
-      checkTokenLimit(locked);
-      uow.payments.insertToken(token);
-      return multi ? vaultToken(uow, token, undefined, customerId!, now) : undefined;
-    });
-    if (!saved) return renderInstrument(token);
-    return { ...renderInstrument({ ...token, sourceToken: saved.token, customerId: saved.customerId }), tokenType: 'MULTI_USE' };
+    return this.tokenizeMethod(session, body, data, kind !== 'ORDER');
   }
 
   /**
-   * A method's token: SINGLE_USE for a redirect, test, wallet or Klarna checkout method (it pays once); a Klarna
-   * customer token (`vaults`) sent MULTI_USE is vaulted for the session's customer, as a card is.
+   * A method's token: SINGLE_USE for a redirect, test, wallet, Klarna checkout method or PayPal order (it pays
+   * once); a Klarna customer token or PayPal billing agreement (`vaults`) sent MULTI_USE is vaulted for the
+   * session's customer, as a card is.
    */
   private async tokenizeMethod(
     session: StoredSession,
@@ -111,7 +85,10 @@ export class Tokenize {
     }
     if (multi && !vaults) {
       throw validationError('PaymentInstrumentTokenizationRequest', [
-        { path: '$.tokenType', description: 'Only a card or a Klarna customer token can be saved: send SINGLE_USE or nothing.' },
+        {
+          path: '$.tokenType',
+          description: 'Only a card, a Klarna customer token or a PayPal billing agreement can be saved: send SINGLE_USE or nothing.',
+        },
       ]);
     }
     const now = this.steps.deps.clock();

@@ -12,7 +12,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
 import { sdkHeaders } from '../checkout/support.ts';
 import { validExpiry } from '../payments/support.ts';
 import { headers } from '../support/app.ts';
@@ -20,13 +21,8 @@ import { ROOT, startKassa, type KassaProcess } from '../support/process.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 describe('the dashboard in a browser', () => {
-  // Debian's Chromium: its headless shell when installed (the same engine without the windowed browser
-  // around it, which Playwright also uses for headless runs: half the CPU), else the full browser.
-  const CHROMIUM = ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium'].find((path) => existsSync(path));
   const API_KEY = 'kassa_e2e_key_0123456789abcdef';
-  const skip = CHROMIUM
-    ? false
-    : 'Chromium not found at /usr/bin/chromium-headless-shell or /usr/bin/chromium: install it with `apt-get install chromium-headless-shell` (Debian/Ubuntu) to run the browser test';
+  const skip = skipWithoutChromium;
 
   let dir: string;
   let server: KassaProcess | undefined;
@@ -45,21 +41,7 @@ describe('the dashboard in a browser', () => {
       // Webhook retries in milliseconds instead of minutes: a failing delivery is FAILED within seconds.
       KASSA_WEBHOOK_RETRY_SCALE: '0.001',
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      timeout: 120_000,
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -4,22 +4,21 @@
 // token and PayerID, and the order pays; a decline@ payer declines; Cancel reaches the cancelUrl and
 // the order stays unapproved. The return URLs are a local page of the test's.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
 import { sdkHeaders } from '../checkout/support.ts';
 import { headers } from '../support/app.ts';
 import { startKassa, type KassaProcess } from '../support/process.ts';
 
 describe('PayPal approval page in a browser', () => {
-  const CHROMIUM = ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium'].find((path) => existsSync(path));
   const API_KEY = 'kassa_e2e_key_0123456789abcdef';
   let shop: Server | undefined;
   let RETURN = '';
   let CANCEL = '';
-  const skip = CHROMIUM ? false : 'Chromium not found at /usr/bin/chromium-headless-shell or /usr/bin/chromium: skipping';
+  const skip = skipWithoutChromium;
   let server: KassaProcess | undefined;
   let browser: Browser | undefined;
 
@@ -32,12 +31,7 @@ describe('PayPal approval page in a browser', () => {
     RETURN = `${shopUrl}/paypal/success`;
     CANCEL = `${shopUrl}/paypal/cancel`;
     server = await startKassa({ DATABASE_URL: 'sqlite::memory:', KASSA_API_KEY: API_KEY, PORT: '0', LOG_LEVEL: 'info' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-      timeout: 120_000,
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

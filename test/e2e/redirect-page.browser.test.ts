@@ -6,13 +6,14 @@
 // SDK's poll then answers COMPLETE and resume authorizes, declines (DO_NOT_HONOR) or fails. The page
 // loads nothing from any other host.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
 import { sdkHeaders } from '../checkout/support.ts';
 import { headers } from '../support/app.ts';
 import { startKassa, type KassaProcess } from '../support/process.ts';
@@ -31,12 +32,8 @@ const freePort = () =>
 const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, string>;
 
 describe('the redirect page in a browser', () => {
-  // Debian's Chromium, as the dashboard's browser test finds it.
-  const CHROMIUM = ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium'].find((path) => existsSync(path));
   const API_KEY = 'kassa_e2e_key_0123456789abcdef';
-  const skip = CHROMIUM
-    ? false
-    : 'Chromium not found at /usr/bin/chromium-headless-shell or /usr/bin/chromium: install it with `apt-get install chromium-headless-shell` (Debian/Ubuntu) to run the browser test';
+  const skip = skipWithoutChromium;
 
   let dir: string;
   let server: KassaProcess | undefined;
@@ -65,21 +62,7 @@ describe('the redirect page in a browser', () => {
       KASSA_PUBLIC_URL: `http://127.0.0.1:${port}`,
       LOG_LEVEL: 'info',
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      timeout: 120_000,
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -40,6 +40,7 @@ import { webhookRoutes } from './webhooks/routes.ts';
 import { createWebhookService } from './webhooks/create.ts';
 import type { WebhookService } from './webhooks/service.ts';
 import { Sealer } from './lib/seal.ts';
+import { sandboxControls, sandboxRoutes } from './sandbox/routes.ts';
 import { SessionAccess } from './sessions/access.ts';
 import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
@@ -207,7 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(sessionRoutes(sessions, pipeline));
   const paymentsRoutes = deps.config.payments
-    ? { server: paymentServerRoutes(payments, pipeline), browser: paymentSdkRoutes(payments, pipeline) }
+    ? { server: paymentServerRoutes(payments, pipeline, sandboxControls(deps.config)), browser: paymentSdkRoutes(payments, pipeline) }
     : undefined;
   if (paymentsRoutes) {
     await app.register(paymentsRoutes.server);
@@ -251,6 +252,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await browser.register(payPalPageRoutes(payments.paypal, pipeline));
     }
   });
+  if (sandboxControls(deps.config)) {
+    await app.register(
+      sandboxRoutes({
+        store,
+        clock: deps.clock,
+        config: deps.config,
+        logger: deps.logger,
+        pipeline,
+        ...(deps.config.payments ? { payments, webhooks: app.webhooks } : {}),
+      }),
+    );
+  }
   await app.register(metricsRoute(metrics));
   await app.register(
     dashboardRoutes(

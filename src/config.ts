@@ -42,6 +42,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** The payments sandbox's routes (KASSA_PAYMENTS=off answers them all 404). */
   payments: boolean;
+  /** `production` switches every sandbox control off (/kassa/sandbox/…, seeding): they answer 404. */
+  mode: 'sandbox' | 'production';
   /** The default merchant's webhook endpoint, and its signing secret (made and printed once when absent). */
   webhookUrl?: string;
   webhookSecret?: string;
@@ -303,6 +305,7 @@ export function loadConfig(env: Env): Config {
     requestTimeoutMs: int('KASSA_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     shutdownTimeoutMs: int('KASSA_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     payments: oneOf('KASSA_PAYMENTS', ['on', 'off'] as const, 'on') === 'on',
+    mode: oneOf('KASSA_MODE', ['sandbox', 'production'] as const, 'sandbox'),
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(env.KASSA_WEBHOOK_SECRET ? { webhookSecret: env.KASSA_WEBHOOK_SECRET } : {}),
     webhookRetryScale: Number.isFinite(webhookRetryScale) && webhookRetryScale > 0 ? webhookRetryScale : 1,

@@ -104,6 +104,9 @@ test('the webhook variables: an http(s) URL, a secret of 16 characters or more, 
   assert.throws(() => loadConfig({ KASSA_WEBHOOK_SECRET: 'short' }), /KASSA_WEBHOOK_SECRET/);
   assert.throws(() => loadConfig({ KASSA_WEBHOOK_RETRY_SCALE: '0' }), /KASSA_WEBHOOK_RETRY_SCALE/);
   assert.throws(() => loadConfig({ KASSA_PAYMENTS: 'maybe' }), /KASSA_PAYMENTS/);
+  assert.equal(loadConfig({}).mode, 'sandbox');
+  assert.equal(loadConfig({ KASSA_MODE: 'production' }).mode, 'production');
+  assert.throws(() => loadConfig({ KASSA_MODE: 'live' }), /KASSA_MODE: must be one of sandbox, production/);
 });
 
 test('the retentions of payments and deliveries are read in seconds, up to ten years, a bad one named', () => {

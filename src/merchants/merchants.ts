@@ -21,6 +21,8 @@ export const SCOPES = [
   'payment_instrument:read',
   'payment_instrument:write',
   'webhooks:write',
+  // Kassa's own: the sandbox controls (clock, faults, triggers, disputes, reset).
+  'sandbox:write',
 ] as const;
 
 export const DEFAULT_MERCHANT_ID = 'mer_default';

@@ -38,7 +38,8 @@ import {
 } from './schemas.ts';
 import type { PaymentService } from './service.ts';
 
-export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline) {
+/** `sandboxControls`: serve the /kassa/sandbox/payments/… drivers (off with KASSA_MODE=production). */
+export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline, sandboxControls = true) {
   const render = (request: FastifyRequest, payment: StoredPayment, events: boolean) => paymentAnswer(service, request, payment, events);
   return async function register(root: FastifyInstance): Promise<void> {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -218,6 +219,7 @@ export function paymentServerRoutes(service: PaymentService, pipeline: Pipeline)
         send(reply, VaultedResponse, renderVaulted(await service.makeDefault(merchantOf(request), request.params.paymentMethodToken))),
     );
 
+    if (!sandboxControls) return;
     // Sandbox helpers: finish 3DS or run an async step without an SDK or a wait.
     app.post(
       '/kassa/sandbox/payments/:id/3ds',

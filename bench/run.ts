@@ -82,10 +82,19 @@ const sqliteBytes = (target: DatabaseTarget) =>
     ? ['', '-wal'].reduce((sum, suffix) => sum + (existsSync(target.path + suffix) ? statSync(target.path + suffix).size : 0), 0)
     : undefined;
 
+/**
+ * With --cpu-prof, the node flags that write the server's CPU profile as `name`; `threads`: a folder
+ * `name` of one profile per thread instead (tsx's loader runs in a thread of its own).
+ */
+const profileFlags = (name: string, threads = false) =>
+  !args['cpu-prof']
+    ? []
+    : threads
+      ? ['--cpu-prof', '--cpu-prof-dir', `bench/results/profiles/${name}`]
+      : ['--cpu-prof', '--cpu-prof-dir', 'bench/results/profiles', '--cpu-prof-name', `${name}.cpuprofile`];
+
 async function startKassa(databaseUrl: string, profile: string, extraEnv: Record<string, string> = {}): Promise<Served> {
-  const flags = args['cpu-prof']
-    ? ['--cpu-prof', '--cpu-prof-dir', 'bench/results/profiles', '--cpu-prof-name', `${profile}.cpuprofile`]
-    : [];
+  const flags = profileFlags(profile);
   const env = { KASSA_API_KEY: API_KEY, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', KASSA_RATE_LIMIT: 'off', ...extraEnv };
   return serve([...flags, args.server!], env, await freePort());
 }
@@ -217,7 +226,7 @@ async function main(): Promise<void> {
       keep('baseline', (await drive(label('baseline'), baseline, options.scenarios).finally(() => baseline.stop())).results);
       // The ceiling keeps its own SQLite file; against PostgreSQL there is none to compare with.
       if (db.target.engine === 'sqlite') {
-        const ceiling = await serve(['--import', 'tsx', 'bench/ceiling.ts'], { CEILING_API_KEY: API_KEY }, await freePort());
+        const ceiling = await serve([...profileFlags(`ceiling-${round}`, true), '--import', 'tsx', 'bench/ceiling.ts'], { CEILING_API_KEY: API_KEY }, await freePort());
         // The ceiling has no payments: pay is compared with the baseline only.
         const comparable = options.scenarios.filter((s) => !s.startsWith('pay'));
         keep('ceiling', (await drive(label('ceiling'), ceiling, comparable).finally(() => ceiling.stop())).results);

@@ -135,7 +135,8 @@ describe('the sandbox clock and payments', () => {
 
   test('a pending asynchronous step runs at the advance', async () => {
     const { payment } = await pay(t, CARDS.asyncAuthorized);
-    assert.equal(payment.status, 'PENDING');
+    await t.app.paymentJobs!.runDue();
+    assert.equal((await read(t, payment.id)).status, 'PENDING', 'not due on the system clock');
     await advance(t, 60);
     assert.equal((await read(t, payment.id)).status, 'AUTHORIZED');
   });

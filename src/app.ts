@@ -40,6 +40,7 @@ import { webhookRoutes } from './webhooks/routes.ts';
 import { createWebhookService } from './webhooks/create.ts';
 import type { WebhookService } from './webhooks/service.ts';
 import { Sealer } from './lib/seal.ts';
+import { MerchantClocks } from './sandbox/clock/merchant-clocks.ts';
 import { sandboxControls, sandboxRoutes } from './sandbox/routes.ts';
 import { SessionAccess } from './sessions/access.ts';
 import { SessionOverview } from './sessions/overview.ts';
@@ -120,13 +121,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(({ schema }) => compile(schema));
   app.setSerializerCompiler(({ schema }) => serializer(schema));
 
+  // Services decide with each merchant's time (its sandbox clock); the pollers and limits keep the system's.
+  const clocks = new MerchantClocks(deps.clock);
+  await clocks.load(deps.store.sandboxClocks);
+  const clock = clocks.now;
   const checkout = deps.checkout ?? defaultCheckoutConfig(deps.config.sdkEnv);
   const offered = checkout.paymentMethods.map((m) => m.type);
   const tokens = new ClientTokens(
     deps.signingKeys,
     // The token's env and the configuration's env must agree.
     { publicUrl: deps.config.publicUrl, env: checkout.env, ttlSeconds: deps.config.tokenTtlSeconds },
-    deps.clock,
+    clock,
   );
   const store = deps.store;
   const merchants = new Merchants(store, deps.clock, metrics.apiKeyHashed);
@@ -135,16 +140,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const access = new SessionAccess({
     sessions: store.sessions,
     tokens,
-    clock: deps.clock,
+    clock,
     ...(deps.config.payments ? { actions: store.payments } : {}),
   });
-  const sessions = new SessionService({ store, tokens, access, clock: deps.clock, offeredPaymentMethods, events: metrics });
+  const sessions = new SessionService({ store, tokens, access, clock, offeredPaymentMethods, events: metrics });
   const checkoutService = new CheckoutService({ access, sessions, checkout, publicUrl: deps.config.publicUrl });
   const sealer = new Sealer(deps.signingKeys.map((k) => k.secret));
-  const idempotency = new IdempotencyService({ store: store.idempotency, clock: deps.clock, ttlMs: deps.config.idempotencyTtlMs, sealer });
+  const idempotency = new IdempotencyService({ store: store.idempotency, clock, ttlMs: deps.config.idempotencyTtlMs, sealer });
   const payments = createPaymentService({
     store,
-    clock: deps.clock,
+    clock,
     signingKeys: deps.signingKeys,
     checkout,
     config: deps.config,
@@ -155,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     merchants,
     observeStorage: metrics.observeStorage,
     rateLimits: new RateLimits(deps.config.rateLimit, deps.clock, metrics.rateLimited),
+    clocks,
     idempotency: idempotencySteps(idempotency, metrics.idempotentReplay),
     clientSessions: access,
   });
@@ -217,7 +223,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', () => jobs.stop());
     const webhooks = createWebhookService({
       store,
-      clock: deps.clock,
+      clock,
       signingKeys: deps.signingKeys,
       config: deps.config,
       sealer,
@@ -257,17 +263,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       sandboxRoutes({
         store,
         clock: deps.clock,
+        clocks,
         config: deps.config,
         logger: deps.logger,
         pipeline,
-        ...(deps.config.payments ? { payments, webhooks: app.webhooks } : {}),
+        ...(deps.config.payments ? { payments, webhooks: app.webhooks, jobs: app.paymentJobs } : {}),
       }),
     );
   }
   await app.register(metricsRoute(metrics));
   await app.register(
     dashboardRoutes(
-      new SessionOverview(store, deps.clock, offeredPaymentMethods),
+      new SessionOverview(store, clock, offeredPaymentMethods),
       pipeline,
       deps.config.payments ? new PaymentOverview(store.payments) : undefined,
     ),

@@ -209,6 +209,11 @@ export const ERROR_CATALOGUE = {
     recoverySuggestion:
       'Delete an endpoint you no longer use (DELETE /kassa/webhook-endpoints/{id}), or ask the operator to raise KASSA_WEBHOOK_ENDPOINTS_MAX.',
   },
+  InvalidClockAdvance: {
+    status: 400,
+    description: 'The sandbox clock only moves forward, by a whole number of seconds, and at most ten years in all.',
+    recoverySuggestion: 'Send advanceSeconds as a whole number greater than 0 that keeps the total within ten years.',
+  },
   InternalServerError: {
     status: 500,
     description: 'An unexpected error occurred.',

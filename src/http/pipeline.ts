@@ -70,6 +70,8 @@ export interface PipelineDeps {
   /** Told of every storage call made for a request (the kassa_storage_duration_seconds histogram). */
   observeStorage: (operation: string, seconds: number) => void;
   rateLimits: RateLimits;
+  /** Told each merchant request's sandbox clock offset, read with its key (sandbox/clock/merchant-clocks.ts). */
+  clocks?: { observe(merchantId: string, offsetMs: number): void };
   /** The session an SDK request's Primer-Client-Token names (sessions/access.ts; ClientSessionValidationError when none is usable). */
   clientSessions: { find(ctx: Context, accessToken: string | undefined): Awaitable<StoredSession> };
   /** The idempotency step, for routes that take keys (idempotency/requests.ts). */
@@ -219,6 +221,7 @@ export function createPipeline(deps: PipelineDeps) {
               giveBack();
               request.principal = principal;
               ctx.merchantId = principal.merchantId;
+              deps.clocks?.observe(principal.merchantId, principal.clockOffsetMs);
               if (route.body && !JSON_TYPE.test(request.headers['content-type'] ?? '')) {
                 // Fastify reads no body from such a request, so this {} is what the schema validates.
                 if (route.body === 'optional' && sentNoBody(request)) request.body = {};

@@ -111,7 +111,7 @@ export class IdempotencyService {
     const { merchantId, policy } = request;
     const keyHash = keyHashOf(request);
     const requestHash = policy.repeat === 'replay' ? request.fingerprint : ANY_REQUEST;
-    const now = this.deps.clock();
+    const now = this.deps.clock(merchantId);
     const found = await this.deps.store.begin({
       merchantId,
       keyHash,

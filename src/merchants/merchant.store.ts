@@ -28,9 +28,13 @@ export interface ApiKeyStore {
   findBySecretHash(secretHash: string): Awaitable<ApiKey | undefined>;
   /**
    * Asked on every request, so it reads only what that needs (at once on SQLite, lib/awaitable.ts):
-   * the unrevoked key with this secret hash, and whether it has `scope`.
+   * the unrevoked key with this secret hash, whether it has `scope`, and its merchant's sandbox clock
+   * offset (ms; 0 without one).
    */
-  authenticate(secretHash: string, scope: string): Awaitable<{ keyId: string; merchantId: string; hasScope: boolean } | undefined>;
+  authenticate(
+    secretHash: string,
+    scope: string,
+  ): Awaitable<{ keyId: string; merchantId: string; hasScope: boolean; clockOffsetMs: number } | undefined>;
   listByMerchant(merchantId: string): Promise<ApiKey[]>;
   count(): Promise<number>;
   /** Replaces a key's stored hash (a key stored before scrypt, on first use); false when no such key. */

@@ -31,9 +31,14 @@ export const DEFAULT_MERCHANT_ID = 'mer_default';
 export interface Principal {
   merchantId: string;
   keyId: string;
+  /** The merchant's sandbox clock offset (ms), read with the key (sandbox/clock/merchant-clocks.ts). */
+  clockOffsetMs: number;
 }
 
-function principal(key: { keyId: string; merchantId: string; hasScope: boolean } | undefined, scope: string): Principal {
+function principal(
+  key: { keyId: string; merchantId: string; hasScope: boolean; clockOffsetMs: number } | undefined,
+  scope: string,
+): Principal {
   if (!key) throw new KassaError('Unauthorized');
   if (!key.hasScope) {
     throw new KassaError('Forbidden', {
@@ -41,7 +46,7 @@ function principal(key: { keyId: string; merchantId: string; hasScope: boolean }
       recoverySuggestion: `Use an API key with the ${scope} scope.`,
     });
   }
-  return { merchantId: key.merchantId, keyId: key.keyId };
+  return { merchantId: key.merchantId, keyId: key.keyId, clockOffsetMs: key.clockOffsetMs };
 }
 
 /**

@@ -65,7 +65,7 @@ export class PaymentJobs {
       const payment = locked.payment;
       uow.payments.dropJobs(job.paymentId, job.kind);
       if (!payment) return;
-      const draft = new Draft(payment, uow, this.steps.deps.clock(), {}, false);
+      const draft = new Draft(payment, uow, this.steps.deps.clock(payment.merchantId), {}, false);
       if (!this.step(draft, locked, uow, job.kind)) return;
       commit(draft, uow, () => {});
     });
@@ -76,7 +76,7 @@ export class PaymentJobs {
     return this.steps.store.change({ kind: 'payment', merchantId, paymentId: id, savedCardOf: vaultingCustomer }, (locked, uow) => {
       const payment = locked.payment;
       if (!payment) throw notFound('get');
-      const draft = new Draft(payment, uow, this.steps.deps.clock(), originOf(ctx), false);
+      const draft = new Draft(payment, uow, this.steps.deps.clock(merchantId), originOf(ctx), false);
       const kind = payment.status === 'SETTLING' ? 'settle' : 'authorize';
       if (!this.step(draft, locked, uow, kind)) {
         throw new KassaError('InvalidPaymentStatus', {

@@ -25,7 +25,7 @@ export class Lifecycle {
     return this.steps.store.change(
       { kind: 'token', token: input.paymentMethodToken, savedCardOf: creationVaultCustomer(input) },
       (locked, uow) => {
-        const now = clock();
+        const now = clock(caller.merchantId);
         const token = liveToken(locked, caller.merchantId, now);
         if (!token || (token.tokenType === 'SINGLE_USE' && token.usedAt !== undefined)) throw invalidToken();
         if (caller.session && token.sessionId !== caller.session.id) throw invalidToken();

@@ -185,7 +185,7 @@ export interface PaymentStore {
    * its deliveries or a delivery still PENDING is kept. Resolves with how many of each went.
    */
   purgeFinished(before: number, limit: number): Promise<PurgedPayments>;
-  /** Jobs due at `now` that no process holds. */
+  /** Jobs due at `now` on their merchant's clock (`now` plus its sandbox offset) that no process holds. */
   dueJobs(now: number, limit: number): Promise<PaymentJob[]>;
   /** Takes a due job for this process until `until`; false when another process took it. */
   claimJob(id: string, now: number, until: number): Promise<boolean>;

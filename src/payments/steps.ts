@@ -148,7 +148,7 @@ export class PaymentSteps {
         if (counted && payment.failedRequests >= FAILED_REQUEST_LIMIT) {
           throw new KassaError('PaymentRequestLimitExceeded', { extra: { paymentId: payment.id, paymentStatus: payment.status } });
         }
-        const draft = new Draft(payment, uow, this.deps.clock(), originOf(ctx, key), false);
+        const draft = new Draft(payment, uow, this.deps.clock(merchantId), originOf(ctx, key), false);
         const refusal = decide(draft, locked, uow);
         if (refusal) throw refused(refusal, payment, action);
         return commit(draft, uow, completeKey(ctx));

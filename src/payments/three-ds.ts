@@ -30,7 +30,7 @@ export class ThreeDS {
       ) {
         throw new KassaError('PaymentError', { detail: 'No payment is waiting for 3DS with this payment method token.' });
       }
-      const draft = new Draft(waiting, uow, this.steps.deps.clock(), originOf(ctx), false);
+      const draft = new Draft(waiting, uow, this.steps.deps.clock(waiting.merchantId), originOf(ctx), false);
       const scenario = scenarioOf(draft);
       const outcome: ThreeDSResult =
         draft.data.action!.outcome ?? (scenario.threeDS.kind === 'challenge' ? scenario.threeDS.defaultResult : 'AUTH_SUCCESS');
@@ -55,7 +55,7 @@ export class ThreeDS {
           extra: { paymentId: locked.payment.id, paymentStatus: locked.payment.status },
         });
       }
-      const draft = new Draft(locked.payment, uow, this.steps.deps.clock(), originOf(ctx), false);
+      const draft = new Draft(locked.payment, uow, this.steps.deps.clock(merchantId), originOf(ctx), false);
       draft.data.action = { ...draft.data.action!, outcome };
       return commit(draft, uow, () => {});
     });
@@ -71,11 +71,11 @@ export class ThreeDS {
     const { clock } = this.steps.deps;
     const payment = await this.steps.store.change({ kind: 'action', actionId: sha256(actionId) }, (locked, uow) => {
       const waiting = locked.payment;
-      if (!waiting?.data.action || waiting.data.action.redirect || waiting.data.action.expiresAt <= clock()) {
+      if (!waiting?.data.action || waiting.data.action.redirect || waiting.data.action.expiresAt <= clock(waiting.merchantId)) {
         throw new KassaError('PaymentError', { detail: 'No payment is waiting for this 3DS challenge.' });
       }
       if (!outcome || waiting.data.action.outcome) return waiting;
-      const draft = new Draft(waiting, uow, clock(), {}, false);
+      const draft = new Draft(waiting, uow, clock(waiting.merchantId), {}, false);
       draft.data.action = { ...draft.data.action!, outcome };
       return commit(draft, uow, () => {});
     });

@@ -91,7 +91,7 @@ export class Tokenize {
         },
       ]);
     }
-    const now = this.steps.deps.clock();
+    const now = this.steps.deps.clock(session.merchantId);
     const token: StoredToken = {
       token: newPaymentToken(),
       merchantId: session.merchantId,
@@ -117,7 +117,7 @@ export class Tokenize {
   /** The card checked, kept as a token without its number or CVV. */
   private async tokenizeCard(session: StoredSession, body: { paymentInstrument: unknown; tokenType?: 'SINGLE_USE' | 'MULTI_USE' }) {
     const { clock, sealer } = this.steps.deps;
-    const now = clock();
+    const now = clock(session.merchantId);
     const multi = body.tokenType === 'MULTI_USE';
     const customerId = session.data.customerId;
     const { card, scenario, cvvGiven, fingerprint } = readCard(body.paymentInstrument, session.data.paymentMethod ?? {}, now, (digits) =>
@@ -166,7 +166,7 @@ export class Tokenize {
     if (!saved || saved.deletedAt !== undefined || !session.data.customerId || saved.customerId !== session.data.customerId) {
       throw new KassaError('InvalidPaymentInstrumentToken');
     }
-    const token = exchangeToken(saved, session, cvv !== undefined, this.steps.deps.clock());
+    const token = exchangeToken(saved, session, cvv !== undefined, this.steps.deps.clock(session.merchantId));
     await this.steps.store.change({ kind: 'session', sessionId: session.id }, (locked, uow) => {
       checkTokenLimit(locked);
       uow.payments.insertToken(token);

@@ -14,13 +14,13 @@ export class VaultService {
   async vault(merchantId: string, tokenId: string, customerId: string): Promise<StoredToken> {
     const { clock } = this.steps.deps;
     const saved = await this.steps.store.change({ kind: 'token', token: tokenId, savedCardOf: () => customerId }, (locked, uow) => {
-      const token = liveToken(locked, merchantId, clock());
+      const token = liveToken(locked, merchantId, clock(merchantId));
       if (!token) throw new KassaError('InvalidPaymentInstrumentToken');
       // A redirect, test or Klarna checkout method pays once: only cards and Klarna customer tokens are saved.
       if (!token.card && !(token.method?.klarna && 'klarnaCustomerToken' in token.method.klarna)) {
         throw new KassaError('InvalidPaymentInstrumentToken', { detail: 'Only a card or a Klarna customer token can be saved.' });
       }
-      return vaultToken(uow, token, locked.vaulted, customerId, clock(), locked.sameCard);
+      return vaultToken(uow, token, locked.vaulted, customerId, clock(merchantId), locked.sameCard);
     });
     // Read back: the engine decided whether it is the customer's default.
     return (await this.steps.store.findToken(saved.token)) ?? saved;
@@ -38,7 +38,7 @@ export class VaultService {
       if (!token || token.merchantId !== merchantId || token.tokenType !== 'MULTI_USE' || token.deletedAt !== undefined) {
         throw new KassaError('InvalidPaymentInstrumentToken');
       }
-      const change = { deletedAt: this.steps.deps.clock(), isDefault: false };
+      const change = { deletedAt: this.steps.deps.clock(merchantId), isDefault: false };
       uow.payments.updateToken(token.token, change);
       return { ...token, ...change };
     });

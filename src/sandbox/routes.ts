@@ -6,28 +6,43 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Pipeline } from '../http/pipeline.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { JobRunner } from '../payments/jobs.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { Store } from '../storage/store.ts';
 import type { WebhookService } from '../webhooks/service.ts';
+import { clockRoutes } from './clock/routes.ts';
+import type { MerchantClocks } from './clock/merchant-clocks.ts';
+import { SandboxClock } from './clock/service.ts';
 
 export const SANDBOX_SCOPE = 'sandbox:write';
 
 export interface SandboxDeps {
   store: Store;
   clock: Clock;
+  /** Each merchant's time (clock/merchant-clocks.ts). */
+  clocks: MerchantClocks;
   config: Config;
   logger: Logger;
   pipeline: Pipeline;
   /** Absent when KASSA_PAYMENTS=off. */
   payments?: PaymentService;
   webhooks?: WebhookService;
+  jobs?: Pick<JobRunner, 'runDue'>;
 }
 
 /** True when the sandbox controls are served (every mode but `production`). */
 export const sandboxControls = (config: Pick<Config, 'mode'>): boolean => config.mode !== 'production';
 
-export function sandboxRoutes(_deps: SandboxDeps) {
-  return async function register(_app: FastifyInstance): Promise<void> {
+export function sandboxRoutes(deps: SandboxDeps) {
+  return async function register(app: FastifyInstance): Promise<void> {
     // Each control's routes are registered here.
+    const jobs = deps.jobs;
+    const clock = new SandboxClock({
+      store: deps.store,
+      clocks: deps.clocks,
+      retentionMs: deps.config.purge.retentionMs,
+      ...(jobs ? { runDueJobs: () => jobs.runDue() } : {}),
+    });
+    await app.register(clockRoutes(clock, deps.pipeline, SANDBOX_SCOPE));
   };
 }

@@ -20,10 +20,10 @@ const invalid = (reason: string) => new KassaError('ClientSessionValidationError
 /** A JWT's shape: the whole client token, which the SDKs decode to send only its accessToken. */
 const JWT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
 
-/** The hash of a client token's accessToken, once its signature and expiry are checked. */
-export function clientTokenHash(tokens: ClientTokens, clientToken: string): string {
-  const verified = tokens.verify(clientToken);
-  if (!verified) throw invalid(`client token refused: ${tokens.whyRefused(clientToken)}`);
+/** The hash of a client token's accessToken, once its signature and expiry (on the caller's clock) are checked. */
+export function clientTokenHash(tokens: ClientTokens, clientToken: string, merchantId?: string): string {
+  const verified = tokens.verify(clientToken, merchantId);
+  if (!verified) throw invalid(`client token refused: ${tokens.whyRefused(clientToken, merchantId)}`);
   return verified.accessTokenHash;
 }
 
@@ -61,15 +61,15 @@ export class SessionAccess {
   constructor(private readonly deps: SessionAccessDeps) {}
 
   /** The access-token hash a client token names, once its signature and expiry are checked. */
-  clientTokenHash(clientToken: string): string {
-    return clientTokenHash(this.deps.tokens, clientToken);
+  clientTokenHash(clientToken: string, merchantId?: string): string {
+    return clientTokenHash(this.deps.tokens, clientToken, merchantId);
   }
 
   /** The session with this access-token hash, usable now (and the merchant's, when `merchantId` is given). */
   byHash(ctx: Context, hash: string, merchantId?: string): Awaitable<StoredSession> {
     return then(
       timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.sessions.findByAccessTokenHash(hash)),
-      (found) => usable(found, this.deps.clock(), merchantId),
+      (found) => usable(found, this.deps.clock(found?.merchantId), merchantId),
     );
   }
 
@@ -77,7 +77,7 @@ export class SessionAccess {
   versionOf(ctx: Context, hash: string, merchantId?: string): Awaitable<SessionVersion> {
     return then(
       timed(ctx, 'sessions.versionOf', () => this.deps.sessions.versionOf(hash)),
-      (found) => usable(found, this.deps.clock(), merchantId),
+      (found) => usable(found, this.deps.clock(found?.merchantId), merchantId),
     );
   }
 
@@ -118,6 +118,6 @@ export class SessionAccess {
     const actions = this.deps.actions;
     const payment = await timed(ctx, 'payments.findByActionTokenHash', () => actions?.findByActionTokenHash(hash));
     const session = payment?.sessionId ? await this.deps.sessions.findById(payment.merchantId, payment.sessionId) : undefined;
-    return usable(session, this.deps.clock());
+    return usable(session, this.deps.clock(session?.merchantId));
   }
 }

@@ -98,7 +98,7 @@ export class SessionOverview {
     // One more than asked tells whether another page exists.
     const rows = await this.store.sessions.listByMerchant(merchantId, { ...options, limit: options.limit + 1 });
     const page = rows.slice(0, options.limit);
-    const now = this.clock();
+    const now = this.clock(merchantId);
     return {
       sessions: page.map((s) => summarizeSession(s, now)),
       ...(rows.length > options.limit ? { nextBefore: String(page[page.length - 1].createdAt) } : {}),
@@ -107,7 +107,7 @@ export class SessionOverview {
 
   async show(merchantId: string, id: string): Promise<SessionDetail | undefined> {
     const stored = await this.store.sessions.findById(merchantId, id);
-    return stored ? describeSession(stored, this.clock(), this.offeredPaymentMethods(merchantId)) : undefined;
+    return stored ? describeSession(stored, this.clock(merchantId), this.offeredPaymentMethods(merchantId)) : undefined;
   }
 
   /** The session's history (its creation and every change), oldest first; undefined when there is no such session. */

@@ -70,8 +70,8 @@ export class SessionService {
     const problems = amountErrors(data);
     if (problems.length > 0) throw validationError('ClientSessionAPIRequest', problems);
 
-    const token = this.deps.tokens.issue();
-    const now = this.deps.clock();
+    const token = this.deps.tokens.issue(ctx.merchantId);
+    const now = this.deps.clock(ctx.merchantId);
     const stored: StoredSession = {
       id: newSessionId(now),
       merchantId: ctx.merchantId,
@@ -109,7 +109,7 @@ export class SessionService {
 
   /** GET /client-session: from the answer cache while the stored version is the cached one. */
   async get(ctx: Context & { merchantId: string }, clientToken: string): Promise<SessionAnswer> {
-    const hash = this.deps.access.clientTokenHash(clientToken);
+    const hash = this.deps.access.clientTokenHash(clientToken, ctx.merchantId);
     const cached = this.answers.get(hash);
     if (cached) {
       const current = await this.deps.access.versionOf(ctx, hash, ctx.merchantId);
@@ -134,7 +134,7 @@ export class SessionService {
       tooNew.push({ path: '$.paymentMethod.options', description: 'paymentMethod.options cannot be updated after creation' });
     }
     if (tooNew.length > 0) throw validationError('ClientSessionUpdateAPIRequest', tooNew);
-    const hash = this.deps.access.clientTokenHash(clientToken);
+    const hash = this.deps.access.clientTokenHash(clientToken, ctx.merchantId);
     return this.change(ctx, hash, (data) => applyPatch(data, patch as SessionPatch), 'ClientSessionUpdateAPIRequest', {
       ...(ctx.merchantId !== undefined ? { merchantId: ctx.merchantId } : {}),
       ...(ifMatch !== undefined ? { ifMatch } : {}),
@@ -160,7 +160,7 @@ export class SessionService {
       try {
         return await timed(ctx, 'sessions.change', () =>
           this.deps.store.sessions.change(accessTokenHash, (found, uow) => {
-            const now = this.deps.clock();
+            const now = this.deps.clock(found?.merchantId);
             const current = usable(found, now, options.merchantId);
             if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current)) throw new KassaError('SessionVersionMismatch');
             const data = mutate(current.data);

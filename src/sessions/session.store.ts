@@ -46,6 +46,8 @@ export interface SessionStore {
    * many went. Small batches keep each write short so requests are not held up.
    */
   purgeExpired(before: number, limit: number): Promise<number>;
+  /** The same for one merchant's sessions (its sandbox clock was advanced). */
+  purgeExpiredOf(merchantId: string, before: number, limit: number): Promise<number>;
 }
 
 /** Session writes a unit of work can hold. */

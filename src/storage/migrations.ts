@@ -335,4 +335,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX paypal_orders_expiry ON paypal_orders(expires_at);
     `,
   },
+  {
+    // Each merchant's sandbox clock (sandbox/clock/): how far its time runs ahead of the system's.
+    // No row: no offset. Reset deletes the row.
+    id: 13,
+    name: 'sandbox clocks',
+    sql: (d) => `
+      CREATE TABLE sandbox_clocks (
+        merchant_id TEXT PRIMARY KEY REFERENCES merchants(id),
+        offset_ms ${d.bigint} NOT NULL,
+        updated_at ${d.bigint} NOT NULL
+      );
+    `,
+  },
 ];

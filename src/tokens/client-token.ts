@@ -75,9 +75,10 @@ export class ClientTokens {
     return typeof header.kid === 'string' ? this.verifiers.get(header.kid) : undefined;
   }
 
-  issue(): IssuedToken {
+  /** A session's token for `merchantId`, expiring on that merchant's clock. */
+  issue(merchantId?: string): IssuedToken {
     const accessToken = newAccessToken();
-    const expiresAt = this.clock() + this.settings.ttlSeconds * 1000;
+    const expiresAt = this.clock(merchantId) + this.settings.ttlSeconds * 1000;
     // Key order: exp and accessToken first, like Primer's tokens; JSON.stringify is compact, which
     // Android's `"accessToken":` substring search needs (docs/sdk.md).
     const clientToken = this.sign({ exp: Math.floor(expiresAt / 1000), accessToken, ...this.claims });
@@ -103,8 +104,11 @@ export class ClientTokens {
     return { clientToken, accessTokenHash: sha256(accessToken) };
   }
 
-  /** The token's access-token hash when its signature is ours and it has not expired; else undefined. */
-  verify(clientToken: string): VerifiedToken | undefined {
+  /**
+   * The token's access-token hash when its signature is ours and it has not expired (on the clock of
+   * `merchantId`, the caller's, when known); else undefined.
+   */
+  verify(clientToken: string, merchantId?: string): VerifiedToken | undefined {
     let verified = this.verified.get(clientToken);
     if (!verified) {
       verified = this.check(clientToken);
@@ -113,11 +117,11 @@ export class ClientTokens {
       this.verified.set(clientToken, verified);
     }
     // Expired when now >= exp, as Android decides.
-    return Math.floor(this.clock() / 1000) >= verified.exp ? undefined : verified;
+    return Math.floor(this.clock(merchantId) / 1000) >= verified.exp ? undefined : verified;
   }
 
   /** Why verify() refuses `clientToken`, for the operator's log: never the token or its claims' values. */
-  whyRefused(clientToken: string): string {
+  whyRefused(clientToken: string, merchantId?: string): string {
     let header: { kid?: unknown };
     try {
       header = (decodeComplete(clientToken) as { header: { kid?: unknown } }).header;
@@ -133,7 +137,7 @@ export class ClientTokens {
       return 'bad signature (the token was changed, or signed with another secret)';
     }
     if (typeof payload.accessToken !== 'string' || !Number.isInteger(payload.exp)) return 'no accessToken or exp claim';
-    return `expired at ${new Date((payload.exp as number) * 1000).toISOString()}`;
+    return `expired at ${new Date((payload.exp as number) * 1000).toISOString()}, before ${new Date(this.clock(merchantId)).toISOString()}`;
   }
 
   private check(clientToken: string): VerifiedToken | undefined {

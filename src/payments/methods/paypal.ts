@@ -113,7 +113,7 @@ export class PayPalFlows {
       merchantId: session.merchantId,
       sessionId: session.id,
       status: 'CREATED',
-      createdAt: this.deps.clock(),
+      createdAt: this.deps.clock(session.merchantId),
       expiresAt: session.expiresAt,
     });
     return `${this.deps.publicUrl.replace(/\/$/, '')}/kassa/sandbox/paypal/${order.id}`;
@@ -153,7 +153,7 @@ export class PayPalFlows {
   ): Promise<PayPalOrder & { payer: ExternalPayerInfo }> {
     const order = await this.deps.store.paypal.find(id);
     const what = kind === 'ORDER' ? 'PayPal order' : 'billing agreement';
-    if (!order || order.kind !== kind || order.sessionId !== session.id || order.expiresAt <= this.deps.clock()) {
+    if (!order || order.kind !== kind || order.sessionId !== session.id || order.expiresAt <= this.deps.clock(session.merchantId)) {
       throw notApproved(`No ${what} ${id} was created in this client session.`);
     }
     if (order.status !== 'APPROVED' || !order.payer) throw notApproved(`The payer has not approved ${what} ${id} (it is ${order.status}).`);
@@ -177,7 +177,7 @@ export class PayPalFlows {
   /** The approval page's order, while it may still be decided or shown. */
   async page(id: string): Promise<PayPalOrder> {
     const order = await this.deps.store.paypal.find(id);
-    if (!order || order.expiresAt <= this.deps.clock()) throw notApproved('No PayPal approval is waiting here.');
+    if (!order || order.expiresAt <= this.deps.clock(order.merchantId)) throw notApproved('No PayPal approval is waiting here.');
     return order;
   }
 

@@ -51,10 +51,10 @@ export class Redirects {
     const { clock } = this.steps.deps;
     const payment = await this.steps.store.change({ kind: 'action', actionId: sha256(actionId) }, (locked, uow) => {
       const waiting = locked.payment;
-      if (!waiting?.data.action?.redirect || waiting.data.action.expiresAt <= clock()) throw noAction();
+      if (!waiting?.data.action?.redirect || waiting.data.action.expiresAt <= clock(waiting.merchantId)) throw noAction();
       if (session && (waiting.sessionId !== session.id || waiting.merchantId !== session.merchantId)) throw noAction();
       if (!outcome || waiting.data.action.redirect.outcome) return waiting;
-      const draft = new Draft(waiting, uow, clock(), {}, false);
+      const draft = new Draft(waiting, uow, clock(waiting.merchantId), {}, false);
       draft.data.action = { ...draft.data.action!, redirect: { outcome } };
       return commit(draft, uow, () => {});
     });
@@ -71,7 +71,7 @@ export class Redirects {
           extra: { paymentId: locked.payment.id, paymentStatus: locked.payment.status },
         });
       }
-      const draft = new Draft(locked.payment, uow, this.steps.deps.clock(), originOf(ctx), false);
+      const draft = new Draft(locked.payment, uow, this.steps.deps.clock(merchantId), originOf(ctx), false);
       draft.data.action = { ...draft.data.action!, redirect: { outcome } };
       return commit(draft, uow, () => {});
     });

@@ -33,10 +33,14 @@ export function postgresApiKeys(pg: PostgresEngine): ApiKeyStore {
       return row ? toApiKey(row) : undefined;
     },
     async authenticate(hash, scope) {
-      const [row] = await pg.query<{ id: string; merchant_id: string; has_scope: boolean }[]>`
-          SELECT id, merchant_id, (scopes::jsonb ? ${scope}) AS has_scope FROM api_keys
-          WHERE secret_hash = ${hash} AND revoked_at IS NULL`;
-      return row ? { keyId: row.id, merchantId: row.merchant_id, hasScope: row.has_scope } : undefined;
+      // The merchant's sandbox clock offset comes with it: every process sees an advance at its next request.
+      const [row] = await pg.query<{ id: string; merchant_id: string; has_scope: boolean; offset_ms: string | null }[]>`
+          SELECT k.id, k.merchant_id, (k.scopes::jsonb ? ${scope}) AS has_scope, c.offset_ms FROM api_keys k
+          LEFT JOIN sandbox_clocks c ON c.merchant_id = k.merchant_id
+          WHERE k.secret_hash = ${hash} AND k.revoked_at IS NULL`;
+      return row
+        ? { keyId: row.id, merchantId: row.merchant_id, hasScope: row.has_scope, clockOffsetMs: Number(row.offset_ms ?? 0) }
+        : undefined;
     },
     async listByMerchant(merchantId) {
       const rows = await pg.query<ApiKeyRow[]>`SELECT * FROM api_keys WHERE merchant_id = ${merchantId} ORDER BY created_at, id`;

@@ -279,7 +279,10 @@ export function postgresPayments(pg: PostgresEngine): PaymentStore {
     },
     async dueJobs(now, limit) {
       const rows = await pg.query<JobRow[]>`
-        SELECT * FROM payment_jobs WHERE run_at <= ${now} AND locked_until <= ${now} ORDER BY run_at LIMIT ${limit}`;
+        SELECT j.* FROM payment_jobs j LEFT JOIN sandbox_clocks c ON c.merchant_id = j.merchant_id
+        WHERE j.run_at <= ${now} + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+          AND j.run_at <= ${now} + COALESCE(c.offset_ms, 0) AND j.locked_until <= ${now}
+        ORDER BY j.run_at LIMIT ${limit}`;
       return rows.map(toJob);
     },
     async claimJob(id, now, until) {

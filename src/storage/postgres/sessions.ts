@@ -90,5 +90,17 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
         SELECT count(*)::int AS count FROM gone`;
       return (result[0] as { count: number } | undefined)?.count ?? 0;
     },
+    async purgeExpiredOf(merchantId, before, limit) {
+      const result = await pg.query`
+        WITH gone AS (
+          DELETE FROM sessions WHERE id IN (
+            SELECT id FROM sessions WHERE merchant_id = ${merchantId} AND expires_at < ${before} ORDER BY expires_at LIMIT ${limit})
+          RETURNING id
+        ), events AS (
+          DELETE FROM session_events WHERE session_id IN (SELECT id FROM gone)
+        )
+        SELECT count(*)::int AS count FROM gone`;
+      return (result[0] as { count: number } | undefined)?.count ?? 0;
+    },
   };
 }

@@ -6,6 +6,7 @@ import { idempotencyWrites, postgresIdempotency } from './idempotency.ts';
 import { postgresApiKeys, postgresMerchants } from './merchants.ts';
 import { paymentWrites, postgresPayments } from './payments.ts';
 import { postgresPayPal } from './paypal.ts';
+import { postgresSandboxClocks } from './sandbox-clocks.ts';
 import { postgresSessions, sessionWrites } from './sessions.ts';
 import { postgresSigningKeys } from './signing-keys.ts';
 import type { PostgresUnitOfWork } from './unit-of-work.ts';
@@ -20,4 +21,5 @@ export const postgresStores = {
   payments: { store: postgresPayments, writes: paymentWrites },
   paypal: { store: postgresPayPal },
   webhooks: { store: postgresWebhooks },
+  sandboxClocks: { store: postgresSandboxClocks },
 } satisfies EngineTable<PostgresEngine, PostgresUnitOfWork>;

@@ -27,7 +27,9 @@ export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
   const byHash = engine.query(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?`, 'raw');
   // Scopes are stored as a JSON array of strings: the scope, quoted, is in it or not.
   const authenticate = engine.query(
-    `SELECT id, merchant_id, instr(scopes, '"' || ? || '"') > 0 FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL`,
+    // The merchant's sandbox clock offset comes with it: every process sees an advance at its next request.
+    `SELECT k.id, k.merchant_id, instr(k.scopes, '"' || ? || '"') > 0, c.offset_ms FROM api_keys k
+     LEFT JOIN sandbox_clocks c ON c.merchant_id = k.merchant_id WHERE k.secret_hash = ? AND k.revoked_at IS NULL`,
     'raw',
   );
   const byMerchant = engine.query('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id');
@@ -44,8 +46,8 @@ export function sqliteApiKeys(engine: SqliteEngine): ApiKeyStore {
     },
     authenticate(hash, scope) {
       // A raw row: no object with named keys on the busiest read.
-      const row = authenticate.get(scope, hash) as [string, string, number] | undefined;
-      return row ? { keyId: row[0], merchantId: row[1], hasScope: row[2] === 1 } : undefined;
+      const row = authenticate.get(scope, hash) as [string, string, number, number | null] | undefined;
+      return row ? { keyId: row[0], merchantId: row[1], hasScope: row[2] === 1, clockOffsetMs: row[3] ?? 0 } : undefined;
     },
     async listByMerchant(merchantId) {
       return (byMerchant.all(merchantId) as ApiKeyRow[]).map(toApiKey);

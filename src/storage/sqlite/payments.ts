@@ -138,7 +138,11 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
     'UPDATE payments SET failed_requests = failed_requests + 1 WHERE id = ? AND merchant_id = ? RETURNING failed_requests',
   );
   const events = engine.query('SELECT * FROM payment_events WHERE merchant_id = ? AND payment_id = ? ORDER BY version, ordinal');
-  const due = engine.query('SELECT * FROM payment_jobs WHERE run_at <= ? AND locked_until <= ? ORDER BY run_at LIMIT ?');
+  // Due on the merchant's clock (its sandbox offset); the largest offset bounds the index range.
+  const due = engine.query(`
+    SELECT j.* FROM payment_jobs j LEFT JOIN sandbox_clocks c ON c.merchant_id = j.merchant_id
+    WHERE j.run_at <= ? + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks) AND j.run_at <= ? + COALESCE(c.offset_ms, 0)
+      AND j.locked_until <= ? ORDER BY j.run_at LIMIT ?`);
   // Over, and nothing about it still to happen: no job, no event awaiting deliveries, no delivery pending.
   const over = db
     .prepare(`
@@ -252,7 +256,7 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
       });
     },
     async dueJobs(now, limit) {
-      return (due.all(now, now, limit) as JobRow[]).map(toJob);
+      return (due.all(now, now, now, limit) as JobRow[]).map(toJob);
     },
     async claimJob(id, now, until) {
       return (await writer.run(() => claim.run(until, id, now).changes)) === 1;

@@ -45,6 +45,12 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
   const purgeEvents = db.prepare(
     'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)',
   );
+  const merchantPurge = db.prepare(
+    'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE merchant_id = ? AND expires_at < ? ORDER BY expires_at LIMIT ?)',
+  );
+  const merchantPurgeEvents = db.prepare(
+    'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE merchant_id = ? AND expires_at < ? ORDER BY expires_at LIMIT ?)',
+  );
   const events = engine.query('SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, created_at');
   const find = (hash: string) => {
     const row = byHash.get(hash) as SessionRow | undefined;
@@ -73,6 +79,12 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
       return engine.writer.run(() => {
         purgeEvents.run(before, limit);
         return purge.run(before, limit).changes;
+      });
+    },
+    async purgeExpiredOf(merchantId, before, limit) {
+      return engine.writer.run(() => {
+        merchantPurgeEvents.run(merchantId, before, limit);
+        return merchantPurge.run(merchantId, before, limit).changes;
       });
     },
   };

@@ -4,6 +4,7 @@ import { sqliteIdempotency, sqliteIdempotencyWrites } from './idempotency.ts';
 import { sqliteApiKeys, sqliteMerchants } from './merchants.ts';
 import { sqlitePayments, sqlitePaymentWrites } from './payments.ts';
 import { sqlitePayPal } from './paypal.ts';
+import { sqliteSandboxClocks } from './sandbox-clocks.ts';
 import { sqliteSessions, sqliteSessionWrites } from './sessions.ts';
 import { sqliteSigningKeys } from './signing-keys.ts';
 import { sqliteWebhooks } from './webhooks.ts';
@@ -17,4 +18,5 @@ export const sqliteStores = {
   payments: { store: sqlitePayments, writes: sqlitePaymentWrites },
   paypal: { store: sqlitePayPal },
   webhooks: { store: sqliteWebhooks },
+  sandboxClocks: { store: sqliteSandboxClocks },
 };

@@ -9,6 +9,8 @@ import type { Clock } from '../lib/clock.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { Store } from '../storage/store.ts';
 import type { WebhookService } from '../webhooks/service.ts';
+import { faultRoutes } from './faults/routes.ts';
+import type { FaultService } from './faults/service.ts';
 
 export const SANDBOX_SCOPE = 'sandbox:write';
 
@@ -18,6 +20,8 @@ export interface SandboxDeps {
   config: Config;
   logger: Logger;
   pipeline: Pipeline;
+  /** The faults the pipeline applies (sandbox/faults/); DELETE /kassa/sandbox/faults and reset empty them through it. */
+  faults: FaultService;
   /** Absent when KASSA_PAYMENTS=off. */
   payments?: PaymentService;
   webhooks?: WebhookService;
@@ -26,8 +30,9 @@ export interface SandboxDeps {
 /** True when the sandbox controls are served (every mode but `production`). */
 export const sandboxControls = (config: Pick<Config, 'mode'>): boolean => config.mode !== 'production';
 
-export function sandboxRoutes(_deps: SandboxDeps) {
-  return async function register(_app: FastifyInstance): Promise<void> {
+export function sandboxRoutes(deps: SandboxDeps) {
+  return async function register(app: FastifyInstance): Promise<void> {
     // Each control's routes are registered here.
+    await app.register(faultRoutes(deps.faults, deps.pipeline));
   };
 }

@@ -12,6 +12,10 @@ const CONTROLS = [
   'POST /kassa/sandbox/payments/:id/3ds',
   'POST /kassa/sandbox/payments/:id/redirect',
   'POST /kassa/sandbox/payments/:id/advance',
+  'POST /kassa/sandbox/faults',
+  'GET /kassa/sandbox/faults',
+  'DELETE /kassa/sandbox/faults/:id',
+  'DELETE /kassa/sandbox/faults',
 ];
 const SHOPPER_PAGES = /^\/kassa\/sandbox\/(3ds|redirect|paypal)\//;
 

@@ -2,6 +2,7 @@
 // work records on it (made per unit). Checked against the SQLite table, from which Store is derived.
 import type { EngineTable } from '../store.ts';
 import type { PostgresEngine } from './database.ts';
+import { postgresFaults } from './faults.ts';
 import { idempotencyWrites, postgresIdempotency } from './idempotency.ts';
 import { postgresApiKeys, postgresMerchants } from './merchants.ts';
 import { paymentWrites, postgresPayments } from './payments.ts';
@@ -20,4 +21,5 @@ export const postgresStores = {
   payments: { store: postgresPayments, writes: paymentWrites },
   paypal: { store: postgresPayPal },
   webhooks: { store: postgresWebhooks },
+  faults: { store: postgresFaults },
 } satisfies EngineTable<PostgresEngine, PostgresUnitOfWork>;

@@ -356,4 +356,10 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sandbox_faults_merchant ON sandbox_faults(merchant_id, operation, seq);
     `,
   },
+  {
+    // Webhook chaos per endpoint (docs/sandbox.md, "Webhook chaos"): JSON, NULL when off.
+    id: 16,
+    name: 'webhook endpoint chaos',
+    sql: () => `ALTER TABLE webhook_endpoints ADD COLUMN chaos TEXT;`,
+  },
 ];

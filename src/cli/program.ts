@@ -15,6 +15,7 @@ import { purgeExpired } from '../storage/purge.ts';
 import type { Store } from '../storage/store.ts';
 import { CliError } from './cli-error.ts';
 import { iso, printJson, printTable, processIo, type Io } from './output.ts';
+import { faultCommands } from './faults.ts';
 import { paymentCommands } from './payments.ts';
 import { webhookCommands } from './webhooks.ts';
 
@@ -289,6 +290,7 @@ export function buildProgram(env: Env, io: Io): Command {
   const kit = { env, io, withStore, requireMerchant, merchantOption, jsonOption };
   paymentCommands(program, kit);
   webhookCommands(program, kit);
+  faultCommands(program, kit);
 
   program
     .command('purge')

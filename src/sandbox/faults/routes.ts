@@ -67,7 +67,7 @@ const FaultList = Type.Object({ data: Type.Array(Fault) }, { title: 'SandboxFaul
 const Deleted = Type.Object({ id: Type.String(), deleted: Type.Boolean() }, { title: 'SandboxFaultDeleted' });
 const Cleared = Type.Object({ deleted: Type.Integer({ description: 'How many faults were deleted' }) }, { title: 'SandboxFaultsCleared' });
 
-const view = (f: SandboxFault) => ({
+export const renderFault = (f: SandboxFault) => ({
   id: f.id,
   operation: f.operation,
   status: f.status,
@@ -94,7 +94,7 @@ export function faultRoutes(faults: FaultService, pipeline: Pipeline) {
       },
       async (request, reply) => {
         const fault = await faults.add(merchantOf(request), request.body);
-        return reply.code(201).send(view(fault));
+        return reply.code(201).send(renderFault(fault));
       },
     );
     app.get(
@@ -107,7 +107,7 @@ export function faultRoutes(faults: FaultService, pipeline: Pipeline) {
           response: { 200: FaultList, ...errorResponses(...COMMON) },
         },
       },
-      async (request) => ({ data: (await faults.list(merchantOf(request))).map(view) }),
+      async (request) => ({ data: (await faults.list(merchantOf(request))).map(renderFault) }),
     );
     app.delete(
       '/kassa/sandbox/faults/:id',

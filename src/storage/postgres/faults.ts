@@ -1,4 +1,4 @@
-// Sandbox faults on PostgreSQL: an insert locks the merchant's row so two processes cannot both add
+// Sandbox faults on PostgreSQL: an insert locks the merchant's row (NO KEY: rows that reference it are not held up) so two processes cannot both add
 // the last fault the bound allows; a use is one conditional UPDATE … WHERE times_left > 0 RETURNING,
 // so of two processes taking the last use only one gets it (the other's UPDATE re-reads the row and
 // finds none left).
@@ -10,7 +10,7 @@ export function postgresFaults(pg: PostgresEngine): FaultStore {
   return {
     insert(f, limit) {
       return pg.transaction(async (tx) => {
-        await tx`SELECT id FROM merchants WHERE id = ${f.merchantId} FOR UPDATE`;
+        await tx`SELECT id FROM merchants WHERE id = ${f.merchantId} FOR NO KEY UPDATE`;
         const [row] = await tx<{ n: number; seq: string }[]>`
           SELECT COUNT(*)::int AS n, COALESCE(MAX(seq), 0) + 1 AS seq FROM sandbox_faults WHERE merchant_id = ${f.merchantId}`;
         if (row!.n >= limit) return false;

@@ -1,7 +1,7 @@
-// Sandbox faults on PostgreSQL: an insert locks the merchant's row (NO KEY: rows that reference it are not held up) so two processes cannot both add
-// the last fault the bound allows; a use is one conditional UPDATE … WHERE times_left > 0 RETURNING,
-// so of two processes taking the last use only one gets it (the other's UPDATE re-reads the row and
-// finds none left).
+// Sandbox faults on PostgreSQL: an insert locks the merchant's row (NO KEY: rows that reference it are
+// not held up) so two processes cannot both add the last fault the bound allows; a use is one
+// conditional UPDATE … WHERE times_left > 0 RETURNING, so of two processes taking the last use only
+// one gets it (the other's UPDATE re-reads the row and finds none left).
 import type { FaultStore } from '../../sandbox/faults/fault.store.ts';
 import { faultStatusColumn, toFault, type FaultRow } from '../fault-rows.ts';
 import type { PostgresEngine } from './database.ts';

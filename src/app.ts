@@ -41,6 +41,7 @@ import { createWebhookService } from './webhooks/create.ts';
 import type { WebhookService } from './webhooks/service.ts';
 import { Sealer } from './lib/seal.ts';
 import { MerchantClocks } from './sandbox/clock/merchant-clocks.ts';
+import { FaultService } from './sandbox/faults/service.ts';
 import { sandboxControls, sandboxRoutes } from './sandbox/routes.ts';
 import { SessionAccess } from './sessions/access.ts';
 import { SessionOverview } from './sessions/overview.ts';
@@ -156,6 +157,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokens,
     sealer,
   });
+  // Faults exist only where the sandbox controls do: production mode pays nothing for them.
+  const faults = sandboxControls(deps.config) ? new FaultService({ store, clock: deps.clock, logger: deps.logger, metrics }) : undefined;
   const pipeline = createPipeline({
     merchants,
     observeStorage: metrics.observeStorage,
@@ -163,14 +166,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clocks,
     idempotency: idempotencySteps(idempotency, metrics.idempotentReplay),
     clientSessions: access,
+    ...(faults ? { faults } : {}),
   });
 
   // What the pipeline puts on a request, declared up front so every request object has one shape
   // (a property added later changes it, and slows every access).
-  for (const name of ['ctx', 'principal', 'clientSession', 'ignoredFields', 'idempotencyTicket'] as const)
+  for (const name of ['ctx', 'principal', 'clientSession', 'ignoredFields', 'idempotencyTicket', 'sandboxFault'] as const)
     app.decorateRequest(name, undefined);
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
+  if (faults) {
+    app.addHook('onRoute', faults.learnRoute);
+    app.addHook('onClose', () => faults.close());
+  }
   const storageHealth = new StorageHealth(store);
   installErrorHandling(app, deps.isStorageUnavailable ?? (() => false), storageHealth.fault);
   installObservability(app, metrics);
@@ -268,6 +276,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         logger: deps.logger,
         pipeline,
         ...(deps.config.payments ? { payments, webhooks: app.webhooks, jobs: app.paymentJobs } : {}),
+        faults: faults as FaultService,
       }),
     );
   }

@@ -224,6 +224,28 @@ export const ERROR_CATALOGUE = {
     description: 'The storage cannot serve requests right now.',
     recoverySuggestion: 'Retry later.',
   },
+  // The sandbox's faults (sandbox/faults/): the statuses a fault answers with that nothing else does, and its own refusals.
+  BadGateway: {
+    status: 502,
+    description: 'An upstream service answered with an error.',
+    recoverySuggestion: 'Retry later.',
+  },
+  GatewayTimeout: {
+    status: 504,
+    description: 'An upstream service did not answer in time.',
+    recoverySuggestion: 'Retry later.',
+  },
+  UnknownOperation: {
+    status: 400,
+    description: 'No route of this server is this operation.',
+    recoverySuggestion:
+      'Name a method and a route template as the OpenAPI document (/openapi.json) spells them, e.g. "POST /payments" or "POST /payments/{id}/capture".',
+  },
+  FaultLimitExceeded: {
+    status: 409,
+    description: 'The merchant already has as many sandbox faults as Kassa allows.',
+    recoverySuggestion: 'Delete faults you no longer need (DELETE /kassa/sandbox/faults).',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorId = keyof typeof ERROR_CATALOGUE;

@@ -16,6 +16,7 @@ import type { Store } from '../storage/store.ts';
 import { CliError } from './cli-error.ts';
 import { clockCommands } from './clock.ts';
 import { iso, printJson, printTable, processIo, type Io } from './output.ts';
+import { faultCommands } from './faults.ts';
 import { paymentCommands } from './payments.ts';
 import { webhookCommands } from './webhooks.ts';
 
@@ -291,6 +292,7 @@ export function buildProgram(env: Env, io: Io): Command {
   paymentCommands(program, kit);
   webhookCommands(program, kit);
   clockCommands(program, kit);
+  faultCommands(program, kit);
 
   program
     .command('purge')

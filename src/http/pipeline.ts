@@ -24,6 +24,9 @@
 //   either audience      (POST /payments, resume, GET /payment-instruments): X-Api-Key present → the
 //                        merchant steps, else Primer-Client-Token → the SDK steps, else 401 (eitherAudience)
 //   open routes          (health, metrics, docs, dashboard page, icons): nothing more
+//   sandbox faults       (not in production mode) once the merchant is known, before the body is read:
+//                        the merchant's fault on the operation, if any, answers now (phase before) or
+//                        replaces the answer in the route's last onSend (phase after; sandbox/faults/)
 //   every response       onSend: X-Request-Id, Server-Timing; onResponse: metrics, one log line;
 //                        errors: Primer's envelope (envelope.ts)
 import type {
@@ -80,6 +83,11 @@ export interface PipelineDeps {
     releaseOnFailure(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void;
     afterResponse(request: FastifyRequest, reply: FastifyReply, done: () => void): void;
   };
+  /** The sandbox's faults (sandbox/faults/service.ts); absent when KASSA_MODE=production. */
+  faults?: {
+    forRequest(request: FastifyRequest, reply: FastifyReply, merchantId: string): Awaitable<void>;
+    replaceAnswer(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void;
+  };
 }
 
 export interface MerchantRoute {
@@ -135,7 +143,9 @@ const versionDefaulted = (request: FastifyRequest, versioned: boolean) =>
   versioned && (first(request.headers['x-api-version']) ?? '').trim() === '';
 
 export function createPipeline(deps: PipelineDeps) {
-  const { merchants, rateLimits, observeStorage } = deps;
+  const { merchants, rateLimits, observeStorage, faults } = deps;
+  // Last of a route's onSend steps, after the idempotency step has seen the real answer.
+  const replaceAnswer = faults?.replaceAnswer as onSendHookHandler | undefined;
 
   /** The request's Context, which services receive; set on the request. */
   const contextOf = (request: FastifyRequest, version: Context['apiVersion'], versioned: boolean): Context =>
@@ -230,6 +240,7 @@ export function createPipeline(deps: PipelineDeps) {
               if (route.clientToken === 'query' && rateLimits.enabled('token')) {
                 limitClientToken((request.query as Record<string, unknown> | undefined)?.clientToken);
               }
+              return faults?.forRequest(request, reply, principal.merchantId);
             },
           );
         } catch (error) {
@@ -250,16 +261,16 @@ export function createPipeline(deps: PipelineDeps) {
         });
       }
       if (route.idempotency) preHandler.push(deps.idempotency.claim(route.idempotency));
+      const onSend = [
+        ...(route.idempotency ? [deps.idempotency.releaseOnFailure as onSendHookHandler] : []),
+        ...(replaceAnswer ? [replaceAnswer] : []),
+      ];
       return {
         config: { scope: route.scope, versioned },
         onRequest,
         ...(preHandler.length > 0 ? { preHandler } : {}),
-        ...(route.idempotency
-          ? {
-              onSend: deps.idempotency.releaseOnFailure as onSendHookHandler,
-              onResponse: deps.idempotency.afterResponse as onResponseHookHandler,
-            }
-          : {}),
+        ...(onSend.length > 0 ? { onSend } : {}),
+        ...(route.idempotency ? { onResponse: deps.idempotency.afterResponse as onResponseHookHandler } : {}),
       };
     },
 
@@ -284,6 +295,7 @@ export function createPipeline(deps: PipelineDeps) {
             tokenLimit?.settle();
             request.clientSession = session;
             ctx.merchantId = session.merchantId;
+            return faults?.forRequest(request, reply, session.merchantId);
           });
         } catch (error) {
           throw tokenLimit ? tokenLimit.settle(error) : error;
@@ -298,6 +310,7 @@ export function createPipeline(deps: PipelineDeps) {
       return {
         config: { versioned, sdk: true },
         onRequest,
+        ...(replaceAnswer ? { onSend: replaceAnswer } : {}),
         ...(route.bodyLimit !== undefined ? { bodyLimit: route.bodyLimit } : {}),
       };
     },

@@ -66,6 +66,8 @@ export const newVaultedId = () => `vpm_${base62(24)}`;
 export const newAnalyticsId = () => `an_${base62(24)}`;
 /** A PayPal order's id (`PAYPAL-…`) or a billing agreement's approval token (`BA-…`): the approval page's address, so unguessable. */
 export const newPayPalId = (prefix: 'PAYPAL' | 'BA') => `${prefix}-${base62(24)}`;
+/** A sandbox fault (sandbox/faults/). */
+export const newFaultId = () => `flt_${base62(16)}`;
 export const newUuid = () => crypto.randomUUID();
 /**
  * The time-ordered UUID (RFC 9562 version 7: the first 48 bits are the time in milliseconds) for

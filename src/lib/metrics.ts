@@ -21,6 +21,8 @@ export interface Metrics {
   apiKeyHashed(): void;
   /** One webhook delivery attempt, by outcome. */
   webhookAttempt(outcome: 'delivered' | 'retry' | 'failed'): void;
+  /** One request answered by a sandbox fault (sandbox/faults/): the operation, the fault's status and phase. */
+  faultInjected(labels: { operation: string; status: string; phase: 'before' | 'after' }): void;
   /** Where the webhook backlog is read from when metrics are scraped. */
   watchWebhookBacklog(read: () => Promise<{ pending: number; oldestCreatedAt?: number }>, clock: () => number): void;
 }
@@ -72,6 +74,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     name: 'kassa_webhook_deliveries_total',
     help: 'Webhook delivery attempts, by outcome: delivered, retry (failed, tried again later), failed (no retry left).',
     labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const faults = new Counter({
+    name: 'kassa_sandbox_faults_total',
+    help: 'Requests answered by a sandbox fault, by operation, status and phase.',
+    labelNames: ['operation', 'status', 'phase'] as const,
     registers: [registry],
   });
   let backlog: (() => Promise<{ pending: number; oldestCreatedAt?: number }>) | undefined;
@@ -127,6 +135,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     rateLimited: () => limited.inc(),
     apiKeyHashed: () => hashes.inc(),
     webhookAttempt: (outcome) => attempts.labels({ outcome }).inc(),
+    faultInjected: (labels) => faults.labels(labels).inc(),
     watchWebhookBacklog(read, clock) {
       backlog = read;
       backlogClock = clock;

@@ -13,6 +13,8 @@ import type { WebhookService } from '../webhooks/service.ts';
 import { clockRoutes } from './clock/routes.ts';
 import type { MerchantClocks } from './clock/merchant-clocks.ts';
 import { SandboxClock } from './clock/service.ts';
+import { faultRoutes } from './faults/routes.ts';
+import type { FaultService } from './faults/service.ts';
 
 export const SANDBOX_SCOPE = 'sandbox:write';
 
@@ -24,6 +26,8 @@ export interface SandboxDeps {
   config: Config;
   logger: Logger;
   pipeline: Pipeline;
+  /** The faults the pipeline applies (sandbox/faults/); DELETE /kassa/sandbox/faults and reset empty them through it. */
+  faults: FaultService;
   /** Absent when KASSA_PAYMENTS=off. */
   payments?: PaymentService;
   webhooks?: WebhookService;
@@ -44,5 +48,6 @@ export function sandboxRoutes(deps: SandboxDeps) {
       ...(jobs ? { runDueJobs: () => jobs.runDue() } : {}),
     });
     await app.register(clockRoutes(clock, deps.pipeline, SANDBOX_SCOPE));
+    await app.register(faultRoutes(deps.faults, deps.pipeline));
   };
 }

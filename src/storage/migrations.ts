@@ -348,4 +348,31 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // The sandbox's faults (sandbox/faults/fault.store.ts): a merchant's next requests to an operation
+    // answered with an error; times_left is taken one at a time by a conditional UPDATE.
+    id: 14,
+    name: 'sandbox faults',
+    sql: (d) => `
+      CREATE TABLE sandbox_faults (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        operation TEXT NOT NULL,
+        status TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        times INTEGER NOT NULL,
+        times_left INTEGER NOT NULL,
+        delay_ms INTEGER NOT NULL,
+        created_at ${d.bigint} NOT NULL,
+        seq ${d.bigint} NOT NULL
+      );
+      CREATE INDEX sandbox_faults_merchant ON sandbox_faults(merchant_id, operation, seq);
+    `,
+  },
+  {
+    // Webhook chaos per endpoint (docs/sandbox.md, "Webhook chaos"): JSON, NULL when off.
+    id: 16,
+    name: 'webhook endpoint chaos',
+    sql: () => `ALTER TABLE webhook_endpoints ADD COLUMN chaos TEXT;`,
+  },
 ];

@@ -3,6 +3,7 @@ import type {
   AttemptLog,
   DeliveryStatus,
   LoggedAttempt,
+  WebhookChaos,
   WebhookDelivery,
   WebhookEndpoint,
   WebhookEventType,
@@ -27,6 +28,8 @@ export interface EndpointRow {
   failures: Num;
   disabled_at: Num | null;
   disabled_reason: string | null;
+  /** JSON; written only by setChaos (absent from the rows written as a whole). */
+  chaos?: string | null;
 }
 
 export interface DeliveryRow {
@@ -64,6 +67,7 @@ export function toEndpoint(r: EndpointRow): WebhookEndpoint {
     ...(Number(r.failures) > 0 ? { failures: Number(r.failures) } : {}),
     ...(r.disabled_at !== null ? { disabledAt: Number(r.disabled_at) } : {}),
     ...(r.disabled_reason !== null ? { disabledReason: r.disabled_reason } : {}),
+    ...(r.chaos ? { chaos: JSON.parse(r.chaos) as WebhookChaos } : {}),
   };
 }
 

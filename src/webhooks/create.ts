@@ -15,7 +15,7 @@ export interface WebhookServiceSetup {
   clock: Clock;
   /** The process's signing keys, the one that signs first (server.ts, prepareStorage): their secrets seal the endpoints' secrets. */
   signingKeys: readonly SigningKey[];
-  config: Pick<Config, 'webhookRetryScale' | 'webhookTimeoutMs' | 'webhookEndpointsMax' | 'webhookPrivate'>;
+  config: Pick<Config, 'webhookRetryScale' | 'webhookTimeoutMs' | 'webhookEndpointsMax' | 'webhookPrivate' | 'mode'>;
   /** Where failed attempts are logged (warn); none for the CLI. */
   logger?: Logger;
   /** The process's metrics; a registry of its own when absent (the CLI, which serves none). */
@@ -35,6 +35,8 @@ export function createWebhookService(setup: WebhookServiceSetup): WebhookService
     timeoutMs: config.webhookTimeoutMs,
     endpointsMax: config.webhookEndpointsMax,
     privateDestinations: config.webhookPrivate,
+    // Chaos is a sandbox control: KASSA_MODE=production switches it off with the others.
+    chaos: config.mode !== 'production',
     ...(setup.logger ? { logger: setup.logger } : {}),
   });
 }

@@ -20,6 +20,7 @@ import {
   WebhookDelivery,
   WebhookDeliveryDetail,
   WebhookDeliveryList,
+  WebhookChaos,
   WebhookEndpoint,
   WebhookEndpointList,
   WebhookEndpointWithSecret,
@@ -42,6 +43,16 @@ const EndpointBody = Type.Object(
     version: Type.Optional(Type.String({ maxLength: 8 })),
   },
   { title: 'WebhookEndpointRequest', additionalProperties: false },
+);
+
+const EndpointChange = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 255 })),
+    events: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 10 })),
+    version: Type.Optional(Type.String({ maxLength: 8 })),
+    chaos: Type.Optional(Type.Union([WebhookChaos, Type.Null()], { description: "The sandbox's webhook chaos; null or {} turns it off" })),
+  },
+  { title: 'WebhookEndpointChange', additionalProperties: false },
 );
 
 export function webhookRoutes(service: WebhookService, payments: PaymentStore, sessions: SessionStore, pipeline: Pipeline) {
@@ -88,6 +99,20 @@ export function webhookRoutes(service: WebhookService, payments: PaymentStore, s
       async (request) => {
         return service.endpointView(merchantOf(request), request.params.id);
       },
+    );
+    app.patch(
+      '/kassa/webhook-endpoints/:id',
+      {
+        ...steps(true),
+        schema: {
+          summary: "Change a webhook endpoint's description, events, version or sandbox chaos",
+          tags,
+          params: Id,
+          body: EndpointChange,
+          response: { 200: WebhookEndpoint, ...errorResponses(...COMMON, ...BODY, 'NotFound') },
+        },
+      },
+      async (request) => service.changeEndpoint(merchantOf(request), request.params.id, request.body),
     );
     app.delete(
       '/kassa/webhook-endpoints/:id',

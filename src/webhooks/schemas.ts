@@ -7,6 +7,25 @@ const When = (description: string) => Type.String({ description: `${description}
 // A plain string enum: fast-json-stringify writes it as a string, where a union of literals is tried branch by branch.
 const Literals = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 
+/** The sandbox's chaos on an endpoint's deliveries (docs/sandbox.md, "Webhook chaos"); every knob optional, off when absent. */
+export const WebhookChaos = Type.Object(
+  {
+    duplicate: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'Chance that a sent delivery is sent again at once, same delivery id' }),
+    ),
+    shuffle: Type.Optional(
+      Type.Boolean({ description: 'Deliveries wait a random part of 2 s before their first attempt, so they leave out of order' }),
+    ),
+    failFirst: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 10, description: 'The first n attempts of each delivery are recorded as failed, not sent' }),
+    ),
+    delayMs: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 30_000, description: "A delivery's first attempt waits this long after its event" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const WebhookEndpoint = Type.Object(
   {
     id: Type.String(),
@@ -20,6 +39,7 @@ export const WebhookEndpoint = Type.Object(
     failures: Type.Optional(Type.Integer({ description: 'While every attempt fails: how many in a row' })),
     disabledAt: Type.Optional(When('When it was disabled for failing (docs/webhooks.md); it gets no new deliveries until enabled')),
     disabledReason: Type.Optional(Type.String({ description: 'Why it was disabled' })),
+    chaos: Type.Optional(WebhookChaos),
   },
   { title: 'WebhookEndpoint' },
 );

@@ -26,6 +26,7 @@ import {
   type LoggedAttempt,
   WEBHOOK_EVENT_TYPES,
   type DeliveryFilter,
+  type WebhookChaos,
   type WebhookDelivery,
   type WebhookEndpoint,
   type WebhookEventType,
@@ -58,6 +59,10 @@ export interface WebhookServiceDeps {
   resolve?: Resolver;
   /** Failed attempts are logged at warn. */
   logger?: Logger;
+  /** Whether the sandbox's webhook chaos applies (not in KASSA_MODE=production); off when absent. */
+  chaos?: boolean;
+  /** Chaos's dice (Math.random when absent). */
+  random?: () => number;
 }
 
 /** What one POST came to: the outcome in Kassa's words, and what the delivery log keeps of it. */
@@ -86,7 +91,31 @@ export const renderEndpoint = (e: WebhookEndpoint, now: number) => ({
   ...(e.previousUntil !== undefined && e.previousUntil > now ? { previousSecretValidUntil: primerDate(e.previousUntil) } : {}),
   ...(e.failingSince !== undefined ? { failingSince: primerDate(e.failingSince), failures: e.failures ?? 0 } : {}),
   ...(e.disabledAt !== undefined ? { disabledAt: primerDate(e.disabledAt), disabledReason: e.disabledReason ?? '' } : {}),
+  ...(e.chaos !== undefined ? { chaos: e.chaos } : {}),
 });
+
+/** What PATCH /kassa/webhook-endpoints/{id} may change; chaos null or {} turns it off. */
+export interface EndpointChange {
+  description?: string;
+  events?: string[];
+  version?: string;
+  chaos?: WebhookChaos | null;
+}
+
+/** How long shuffle spreads the first attempts of an endpoint's deliveries. */
+export const SHUFFLE_WINDOW_MS = 2000;
+
+/** Only the knobs that are on: {} and all-off are no chaos. */
+function chaosOf(input: WebhookChaos | null | undefined): WebhookChaos | undefined {
+  if (!input) return undefined;
+  const on: WebhookChaos = {
+    ...(input.duplicate ? { duplicate: input.duplicate } : {}),
+    ...(input.shuffle ? { shuffle: true } : {}),
+    ...(input.failFirst ? { failFirst: input.failFirst } : {}),
+    ...(input.delayMs ? { delayMs: input.delayMs } : {}),
+  };
+  return Object.keys(on).length > 0 ? on : undefined;
+}
 
 /** One attempt of the delivery log as the API shows it. */
 export const renderAttempt = (a: LoggedAttempt) => ({
@@ -142,6 +171,10 @@ export class WebhookService {
   /** How long a delivery waits for the receiver's answer; the dispatcher's claim leases last one of it, at least 15 s. */
   get timeoutMs(): number {
     return this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS;
+  }
+
+  private get random(): () => number {
+    return this.deps.random ?? Math.random;
   }
 
   private get store() {
@@ -206,6 +239,36 @@ export class WebhookService {
     const endpoint = await this.endpoint(merchantId, id);
     await this.store.updateEndpoint({ ...endpoint, deletedAt: this.deps.clock() });
     return { id, deleted: true };
+  }
+
+  /** Changes an endpoint's description, events, version or chaos; what is not sent stays. */
+  async changeEndpoint(merchantId: string, id: string, change: EndpointChange) {
+    const endpoint = await this.endpoint(merchantId, id);
+    const errors: FieldError[] = [];
+    const events = (change.events ?? endpoint.events) as WebhookEventType[];
+    if (events.length === 0 || events.some((e) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(e))) {
+      errors.push({ path: '$.events', description: `Must be a non-empty list of ${WEBHOOK_EVENT_TYPES.join(', ')}.` });
+    }
+    const version = change.version ?? endpoint.version;
+    if (!VERSIONS.includes(version)) errors.push({ path: '$.version', description: `Must be one of ${VERSIONS.join(', ')}.` });
+    if (change.chaos && !this.deps.chaos && chaosOf(change.chaos) !== undefined)
+      errors.push({ path: '$.chaos', description: 'Webhook chaos is a sandbox control, off when KASSA_MODE=production.' });
+    if (errors.length > 0) throw validationError('WebhookEndpointChange', errors);
+    const description = change.description ?? endpoint.description;
+    const changed: WebhookEndpoint = {
+      ...endpoint,
+      events: [...new Set(events)],
+      version,
+      ...(description !== undefined ? { description } : {}),
+    };
+    if (change.description !== undefined || change.events !== undefined || change.version !== undefined)
+      await this.store.updateEndpoint(changed);
+    if (change.chaos !== undefined) {
+      const chaos = chaosOf(change.chaos);
+      if (!(await this.store.setChaos(merchantId, id, chaos)))
+        throw new KassaError('NotFound', { detail: 'No webhook endpoint with this id belongs to the merchant.' });
+    }
+    return this.endpointView(merchantId, id);
   }
 
   /** Enables an endpoint again (it was disabled for failing, or not): new events get deliveries from now on. */
@@ -307,6 +370,13 @@ export class WebhookService {
     const deleted = !endpoint || endpoint.deletedAt !== undefined;
     // A disabled endpoint's pending deliveries fail without a send; after enabling it, redeliver what is needed.
     const gone = deleted || endpoint.disabledAt !== undefined;
+    const chaos = gone || !this.deps.chaos ? undefined : endpoint.chaos;
+    // Chaos's delay and shuffle put the first attempt off once, as a due time: no sending slot is held
+    // meanwhile, so a delayed endpoint holds up no one's deliveries. (A fanned-out delivery is due at its event's time.)
+    if (chaos && (chaos.delayMs || chaos.shuffle) && delivery.attempts === 0 && delivery.nextAttemptAt === delivery.createdAt) {
+      const jitter = chaos.shuffle ? 1 + Math.floor(this.random() * SHUFFLE_WINDOW_MS) : 0;
+      return { status: 'PENDING', attempts: 0, nextAttemptAt: delivery.createdAt + (chaos.delayMs ?? 0) + jitter };
+    }
     const unsent = (error: string): PostOutcome => ({
       ok: false,
       error,
@@ -316,10 +386,18 @@ export class WebhookService {
     let sent = false;
     if (deleted) outcome = unsent('The endpoint was deleted.');
     else if (gone) outcome = unsent('The endpoint is disabled.');
+    // Not sent, and not held against the endpoint's health: the receiver sees only the attempts after these.
+    else if (chaos?.failFirst && attempts <= chaos.failFirst)
+      outcome = unsent(`Webhook chaos: attempt ${attempts} of the first ${chaos.failFirst} counted as failed, not sent.`);
     else {
       const body = await this.body(delivery, endpoint);
       sent = body !== undefined;
       outcome = body === undefined ? unsent('The event no longer exists.') : await this.post(endpoint, body, delivery.id);
+      if (body !== undefined && chaos?.duplicate && this.random() < chaos.duplicate) {
+        // The same delivery again (same X-Kassa-Delivery-Id), as a retry after a lost answer would be; its answer counts for nothing.
+        await this.post(endpoint, body, delivery.id);
+        outcome = { ...outcome, log: { ...outcome.log, outcome: `${outcome.log.outcome} Webhook chaos: sent twice.` } };
+      }
     }
     const now = this.deps.clock();
     const delay = outcome.ok || gone ? undefined : retryDelay(attempts, this.deps.retryScale);

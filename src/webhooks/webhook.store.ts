@@ -10,6 +10,21 @@ export const ATTEMPTS_KEPT = 10;
 /** What an endpoint gets when it names no events: Primer's. The session events are Kassa's, asked for by name. */
 export const DEFAULT_EVENT_TYPES: readonly WebhookEventType[] = ['PAYMENT.STATUS', 'PAYMENT.REFUND'];
 
+/**
+ * The sandbox's webhook chaos on one endpoint (docs/sandbox.md, "Webhook chaos"); absent when off. Only
+ * the knobs that are on are kept.
+ */
+export interface WebhookChaos {
+  /** The chance (0 to 1) that a sent delivery is sent a second time, at once, with the same delivery id. */
+  duplicate?: number;
+  /** Each delivery waits a random part of SHUFFLE_WINDOW_MS before its first attempt, so they leave out of order. */
+  shuffle?: boolean;
+  /** The first n attempts of each delivery are recorded as failed without being sent, so retries run. */
+  failFirst?: number;
+  /** Each delivery's first attempt waits this long after its event (as a due time: no sending slot is held). */
+  delayMs?: number;
+}
+
 export interface WebhookEndpoint {
   /** UUID. */
   id: string;
@@ -33,6 +48,8 @@ export interface WebhookEndpoint {
   /** Disabled (endpoint-health.ts): it gets no new deliveries until enabled again. */
   disabledAt?: number;
   disabledReason?: string;
+  /** The sandbox's chaos on its deliveries; absent when off. */
+  chaos?: WebhookChaos;
 }
 
 export type DeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
@@ -121,6 +138,8 @@ export interface WebhookStore {
   insertEndpoint(endpoint: WebhookEndpoint, maxLive?: number): Promise<boolean>;
   /** Stores url, description, events, version, secrets and deletedAt (never the health fields: attempts own those). */
   updateEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  /** Sets (or, undefined, turns off) an endpoint's chaos; false when the merchant has no such live endpoint. */
+  setChaos(merchantId: string, id: string, chaos: WebhookChaos | undefined): Promise<boolean>;
   /** Enables a disabled endpoint and clears its failure streak; false when the merchant has no such live endpoint. */
   enableEndpoint(merchantId: string, id: string): Promise<boolean>;
   findEndpoint(merchantId: string, id: string): Awaitable<WebhookEndpoint | undefined>;

@@ -14,6 +14,10 @@ const CONTROLS = [
   'POST /kassa/sandbox/payments/:id/advance',
   'GET /kassa/sandbox/clock',
   'POST /kassa/sandbox/clock',
+  'POST /kassa/sandbox/faults',
+  'GET /kassa/sandbox/faults',
+  'DELETE /kassa/sandbox/faults/:id',
+  'DELETE /kassa/sandbox/faults',
 ];
 const SHOPPER_PAGES = /^\/kassa\/sandbox\/(3ds|redirect|paypal)\//;
 

@@ -2,6 +2,7 @@
 // work records on it (made per unit). Checked against the SQLite table, from which Store is derived.
 import type { EngineTable } from '../store.ts';
 import type { PostgresEngine } from './database.ts';
+import { postgresFaults } from './faults.ts';
 import { idempotencyWrites, postgresIdempotency } from './idempotency.ts';
 import { postgresApiKeys, postgresMerchants } from './merchants.ts';
 import { paymentWrites, postgresPayments } from './payments.ts';
@@ -22,4 +23,5 @@ export const postgresStores = {
   paypal: { store: postgresPayPal },
   webhooks: { store: postgresWebhooks },
   sandboxClocks: { store: postgresSandboxClocks },
+  faults: { store: postgresFaults },
 } satisfies EngineTable<PostgresEngine, PostgresUnitOfWork>;

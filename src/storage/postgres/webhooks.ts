@@ -66,6 +66,12 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
         WHERE merchant_id = ${merchantId} AND id = ${id} AND deleted_at IS NULL`;
       return result.count === 1;
     },
+    async setChaos(merchantId, id, chaos) {
+      const rows = await pg.query`
+        UPDATE webhook_endpoints SET chaos = ${chaos ? JSON.stringify(chaos) : null}
+        WHERE merchant_id = ${merchantId} AND id = ${id} AND deleted_at IS NULL RETURNING id`;
+      return rows.length === 1;
+    },
     async updateEndpoint(e) {
       const r = endpointRow(e);
       await pg.query`

@@ -1,5 +1,6 @@
 // SQLite's stores, one line per aggregate: its store, made once per opened database, and the writes a
 // unit of work records on it (prepared once too). Store and UnitOfWork are derived from this table.
+import { sqliteFaults } from './faults.ts';
 import { sqliteIdempotency, sqliteIdempotencyWrites } from './idempotency.ts';
 import { sqliteApiKeys, sqliteMerchants } from './merchants.ts';
 import { sqlitePayments, sqlitePaymentWrites } from './payments.ts';
@@ -19,4 +20,5 @@ export const sqliteStores = {
   paypal: { store: sqlitePayPal },
   webhooks: { store: sqliteWebhooks },
   sandboxClocks: { store: sqliteSandboxClocks },
+  faults: { store: sqliteFaults },
 };

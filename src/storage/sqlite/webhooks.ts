@@ -65,6 +65,7 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const update = db.prepare(`
     UPDATE webhook_endpoints SET url = @url, description = @description, events = @events, version = @version, secret = @secret,
       previous_secret = @previous_secret, previous_until = @previous_until, deleted_at = @deleted_at WHERE id = @id AND merchant_id = @merchant_id`);
+  const setChaos = db.prepare('UPDATE webhook_endpoints SET chaos = ? WHERE merchant_id = ? AND id = ? AND deleted_at IS NULL');
   const byId = engine.query('SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND id = ?');
   const live = engine.query('SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted_at IS NULL ORDER BY created_at, id');
   const delivery = engine.query('SELECT * FROM webhook_deliveries WHERE merchant_id = ? AND id = ?');
@@ -112,6 +113,9 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
         insert.run(endpointRow(e));
         return true;
       });
+    },
+    async setChaos(merchantId, id, chaos) {
+      return (await writer.run(() => setChaos.run(chaos ? JSON.stringify(chaos) : null, merchantId, id).changes)) === 1;
     },
     async enableEndpoint(merchantId, id) {
       return (await writer.run(() => enable.run(merchantId, id).changes)) === 1;

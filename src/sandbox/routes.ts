@@ -9,6 +9,10 @@ import type { Clock } from '../lib/clock.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { Store } from '../storage/store.ts';
 import type { WebhookService } from '../webhooks/service.ts';
+import { disputeRoutes } from '../payments/disputes/routes.ts';
+import { Disputes } from '../payments/disputes/service.ts';
+import { triggerRoutes } from './events/routes.ts';
+import { Triggers } from './events/service.ts';
 
 export const SANDBOX_SCOPE = 'sandbox:write';
 
@@ -26,8 +30,10 @@ export interface SandboxDeps {
 /** True when the sandbox controls are served (every mode but `production`). */
 export const sandboxControls = (config: Pick<Config, 'mode'>): boolean => config.mode !== 'production';
 
-export function sandboxRoutes(_deps: SandboxDeps) {
-  return async function register(_app: FastifyInstance): Promise<void> {
+export function sandboxRoutes(deps: SandboxDeps) {
+  return async function register(app: FastifyInstance): Promise<void> {
     // Each control's routes are registered here.
+    await triggerRoutes(new Triggers(deps), deps.pipeline, SANDBOX_SCOPE)(app);
+    if (deps.payments) await disputeRoutes(new Disputes(deps), deps.pipeline, SANDBOX_SCOPE)(app);
   };
 }

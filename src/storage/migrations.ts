@@ -335,4 +335,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX paypal_orders_expiry ON paypal_orders(expires_at);
     `,
   },
+  {
+    // Events sent by POST /kassa/sandbox/events (docs/sandbox.md, "Triggers") are marked in the history:
+    // the object did not change, a test asked for the event.
+    id: 15,
+    name: 'triggered events',
+    sql: () => `
+      ALTER TABLE payment_events ADD COLUMN triggered INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE session_events ADD COLUMN triggered INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -112,7 +112,10 @@ export class Lifecycle {
     return this.countFailure(captured, merchantId, id, () => failed);
   }
 
-  /** A failed attempt counts towards the payment's failed requests (steps.ts, FAILED_REQUEST_LIMIT), as Primer's do. */
+  /**
+   * A failed capture, cancel or adjustment counts towards the payment's failed requests (steps.ts,
+   * FAILED_REQUEST_LIMIT), as Primer's do: it is what bounds the failure events one payment records.
+   */
   private async countFailure(change: Promise<StoredPayment>, merchantId: string, id: string, failed: () => boolean) {
     const payment = await change;
     if (failed()) await this.steps.store.countRefused(merchantId, id);
@@ -147,8 +150,7 @@ export class Lifecycle {
     key?: string,
   ) {
     checkVersion(body, ctx);
-    let failed = false;
-    const refunded = this.steps.act(ctx, merchantId, id, 'refund', key, (draft) => {
+    return this.steps.act(ctx, merchantId, id, 'refund', key, (draft) => {
       const scenario = scenarioOf(draft);
       const result = refund(draft.data.machine, {
         ...(body.amount !== undefined ? { amount: body.amount } : {}),
@@ -174,14 +176,11 @@ export class Lifecycle {
       draft.data.transactions.push(transaction);
       draft.apply(result.state);
       draft.record('PAYMENT.REFUND', { refundId: transaction.id, refundAmount: result.amount, refundStatus: transaction.status });
-      // Primer sends both: the refund reached its final state (FAILED), and the operation failed.
-      if (!result.settled) {
-        recordFailedOperation(draft, 'PAYMENT.REFUND.FAILED', result.amount, transaction.id);
-        failed = true;
-      }
+      // Primer sends both: the refund reached its final state (FAILED), and the operation failed. Failed
+      // refunds are bounded by the refund limit (MAX_REFUNDS), not counted as failed requests.
+      if (!result.settled) recordFailedOperation(draft, 'PAYMENT.REFUND.FAILED', result.amount, transaction.id);
       return undefined;
     });
-    return this.countFailure(refunded, merchantId, id, () => failed);
   }
 
   adjust(ctx: Context, merchantId: string, id: string, amount: number, key?: string) {

@@ -12,6 +12,8 @@ const CONTROLS = [
   'POST /kassa/sandbox/payments/:id/3ds',
   'POST /kassa/sandbox/payments/:id/redirect',
   'POST /kassa/sandbox/payments/:id/advance',
+  'POST /kassa/sandbox/events',
+  'POST /kassa/sandbox/payments/:id/dispute',
 ];
 const SHOPPER_PAGES = /^\/kassa\/sandbox\/(3ds|redirect|paypal)\//;
 

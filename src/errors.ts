@@ -246,6 +246,21 @@ export const ERROR_CATALOGUE = {
     description: 'The merchant already has as many sandbox faults as Kassa allows.',
     recoverySuggestion: 'Delete faults you no longer need (DELETE /kassa/sandbox/faults).',
   },
+  PaymentNotDisputable: {
+    status: 409,
+    description: 'Only a settled payment with an amount captured and not refunded can be disputed.',
+    recoverySuggestion: 'Capture the payment first, then open the dispute.',
+  },
+  DisputeTransitionNotAllowed: {
+    status: 409,
+    description: 'The dispute cannot take this step from the one it is at.',
+    recoverySuggestion: 'Send one of the steps the description lists (docs/sandbox.md, "Disputes and failure events").',
+  },
+  InvalidEventTrigger: {
+    status: 400,
+    description: 'This event cannot be triggered for this object.',
+    recoverySuggestion: 'Name an event type Kassa sends and an object it is about (docs/sandbox.md, "Triggers").',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorId = keyof typeof ERROR_CATALOGUE;

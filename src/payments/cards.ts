@@ -217,6 +217,9 @@ function scenario(key: string, parts: Partial<Omit<CardScenario, 'key'>> = {}): 
     asyncAuthorization: false,
     asyncCapture: false,
     refundFails: false,
+    captureFails: false,
+    cancelFails: false,
+    adjustFails: false,
     cvvResult: 'MATCHED',
     ...parts,
   };
@@ -378,6 +381,9 @@ export const TEST_CARDS: readonly TestCardRow[] = [
   },
   { numbers: ['4000000000007064'], source: 'Kassa', scenario: scenario('async-capture', { asyncCapture: true }) },
   { numbers: ['4000000000007072'], source: 'Kassa', scenario: scenario('refund-fails', { refundFails: true }) },
+  { numbers: ['4000000000007080'], source: 'Kassa', scenario: scenario('capture-fails', { captureFails: true }) },
+  { numbers: ['4000000000007098'], source: 'Kassa', scenario: scenario('cancel-fails', { cancelFails: true }) },
+  { numbers: ['4000000000007106'], source: 'Kassa', scenario: scenario('adjust-fails', { adjustFails: true }) },
 ];
 
 const ROW_BY_NUMBER = new Map<string, TestCardRow>(TEST_CARDS.flatMap((row) => row.numbers.map((n) => [n, row] as const)));
@@ -474,7 +480,10 @@ export function describeScenario(s: CardScenario): string {
   let text = steps.join(', then ');
   if (s.cvvResult === 'NOT_MATCHED') text += '; CVV check NOT_MATCHED';
   if (s.asyncCapture) text += '; every capture goes through SETTLING';
-  if (s.refundFails) text += '; every refund ends FAILED';
+  if (s.refundFails) text += '; every refund ends FAILED (PAYMENT.REFUND and PAYMENT.REFUND.FAILED)';
+  if (s.captureFails) text += '; every capture fails, the payment stays AUTHORIZED (PAYMENT.CAPTURE.FAILED)';
+  if (s.cancelFails) text += '; every cancel fails, the payment stays as it was (PAYMENT.CANCELLATION.FAILED)';
+  if (s.adjustFails) text += '; every authorization adjustment fails, the amount stays (PAYMENT.AUTHORIZATION_ADJUSTMENT.FAILED)';
   return text;
 }
 

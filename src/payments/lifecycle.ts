@@ -6,10 +6,11 @@ import { originOf, type Context } from '../lib/context.ts';
 import { newPaymentId, newUuid } from '../lib/ids.ts';
 import { afterRedirect, afterThreeDS, authorize, captureNow, scenarioOf } from './authorize.ts';
 import { Draft } from './draft.ts';
+import { recordFailedOperation } from './failure-events.ts';
 import { searchPayments } from './listing.ts';
 import { creationVaultCustomer, paymentData, type CreateInput } from './payment-data.ts';
 import type { StoredPayment } from './payment.store.ts';
-import { adjust, cancel, isRefusal, refund, refusal } from './status-machine.ts';
+import { adjust, cancel, capture, isRefusal, refund, refusal } from './status-machine.ts';
 import { checkVersion, closeAction, commit, completeKey, notFound, type Caller, type PaymentSteps } from './steps.ts';
 import { liveToken } from './vault.ts';
 
@@ -88,19 +89,49 @@ export class Lifecycle {
     key?: string,
   ) {
     checkVersion(body, ctx);
-    return this.steps.act(ctx, merchantId, id, 'capture', key, (draft) => {
+    let failed = false;
+    const captured = this.steps.act(ctx, merchantId, id, 'capture', key, (draft) => {
+      if (scenarioOf(draft).captureFails) {
+        // Checked as any capture is (a refusal stays a refusal); the processor then refuses it.
+        const checked = capture(draft.data.machine, {
+          ...(body.amount !== undefined ? { amount: body.amount } : {}),
+          settling: false,
+          eventId: '',
+        });
+        if (isRefusal(checked)) return checked;
+        recordFailedOperation(draft, 'PAYMENT.CAPTURE.FAILED', checked.amount);
+        failed = true;
+        return undefined;
+      }
       const result = captureNow(draft, body.amount, body.final, this.steps.deps.sandbox.asyncDelayMs);
       if (isRefusal(result)) return result;
       if (body.metadata) draft.data.metadata = { ...draft.data.metadata, ...body.metadata };
       if (body.order?.retailerCountryCode) draft.data.order = { ...draft.data.order, retailerCountryCode: body.order.retailerCountryCode };
       return undefined;
     });
+    return this.countFailure(captured, merchantId, id, () => failed);
+  }
+
+  /**
+   * A failed capture, cancel or adjustment counts towards the payment's failed requests (steps.ts,
+   * FAILED_REQUEST_LIMIT), as Primer's do: it is what bounds the failure events one payment records.
+   */
+  private async countFailure(change: Promise<StoredPayment>, merchantId: string, id: string, failed: () => boolean) {
+    const payment = await change;
+    if (failed()) await this.steps.store.countRefused(merchantId, id);
+    return payment;
   }
 
   cancel(ctx: Context, merchantId: string, id: string, reason: string | undefined, key?: string) {
-    return this.steps.act(ctx, merchantId, id, 'cancel', key, (draft) => {
+    let failed = false;
+    const cancelled = this.steps.act(ctx, merchantId, id, 'cancel', key, (draft) => {
       const next = cancel(draft.data.machine);
       if (isRefusal(next)) return next;
+      if (scenarioOf(draft).cancelFails) {
+        recordFailedOperation(draft, 'PAYMENT.CANCELLATION.FAILED', draft.data.machine.amount);
+        failed = true;
+        return undefined;
+      }
       closeAction(draft);
       draft.dropJobs();
       if (reason !== undefined) draft.sale.reason = reason;
@@ -108,6 +139,7 @@ export class Lifecycle {
       draft.apply(next);
       return undefined;
     });
+    return this.countFailure(cancelled, merchantId, id, () => failed);
   }
 
   refund(
@@ -144,6 +176,9 @@ export class Lifecycle {
       draft.data.transactions.push(transaction);
       draft.apply(result.state);
       draft.record('PAYMENT.REFUND', { refundId: transaction.id, refundAmount: result.amount, refundStatus: transaction.status });
+      // Primer sends both: the refund reached its final state (FAILED), and the operation failed. Failed
+      // refunds are bounded by the refund limit (MAX_REFUNDS), not counted as failed requests.
+      if (!result.settled) recordFailedOperation(draft, 'PAYMENT.REFUND.FAILED', result.amount, transaction.id);
       return undefined;
     });
   }
@@ -155,14 +190,21 @@ export class Lifecycle {
         validationError('PaymentAdjustAuthorizationAPIRequest', [{ path: '$.amount', description: 'The amount must be at least 1.' }]),
       );
     }
-    return this.steps.act(ctx, merchantId, id, 'adjust', key, (draft) => {
+    let failed = false;
+    const adjusted = this.steps.act(ctx, merchantId, id, 'adjust', key, (draft) => {
       const next = adjust(draft.data.machine, amount);
       if (isRefusal(next)) return next;
+      if (scenarioOf(draft).adjustFails) {
+        recordFailedOperation(draft, 'PAYMENT.AUTHORIZATION_ADJUSTMENT.FAILED', amount);
+        failed = true;
+        return undefined;
+      }
       draft.sale.amount = amount;
       draft.saleEvent('AUTHORIZATION_ADJUSTMENT_SUCCEEDED', { amount });
       draft.apply(next);
       return undefined;
     });
+    return this.countFailure(adjusted, merchantId, id, () => failed);
   }
 
   /** Resume after 3DS or a redirect: the token must be the one the challenge or the page gave for this payment's open action. */

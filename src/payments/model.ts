@@ -107,6 +107,10 @@ export interface CardScenario {
   asyncCapture: boolean;
   /** Every refund ends FAILED. */
   refundFails: boolean;
+  /** Every capture, cancel or authorization adjustment fails at the processor: the payment stays as it was (failure-events.ts). */
+  captureFails: boolean;
+  cancelFails: boolean;
+  adjustFails: boolean;
   /** The CVV check the processor reports when a CVV was given: MATCHED, or NOT_MATCHED for the CVV-decline card. */
   cvvResult: 'MATCHED' | 'NOT_MATCHED';
 }

@@ -72,7 +72,18 @@ export interface PaymentJob {
   runAt: number;
 }
 
-export type PaymentEventType = 'PAYMENT.STATUS' | 'PAYMENT.REFUND';
+/** The events a payment records: its status and refunds, its failed operations (failure-events.ts) and its dispute's steps (disputes/). */
+export const PAYMENT_EVENT_TYPES = [
+  'PAYMENT.STATUS',
+  'PAYMENT.REFUND',
+  'PAYMENT.CAPTURE.FAILED',
+  'PAYMENT.REFUND.FAILED',
+  'PAYMENT.CANCELLATION.FAILED',
+  'PAYMENT.AUTHORIZATION_ADJUSTMENT.FAILED',
+  'DISPUTE.OPENED',
+  'DISPUTE.STATUS',
+] as const;
+export type PaymentEventType = (typeof PAYMENT_EVENT_TYPES)[number];
 
 /** A change to a payment, recorded in the unit of work that makes it (webhooks and history read these). */
 export interface PaymentEvent {
@@ -91,6 +102,8 @@ export interface PaymentEvent {
   idempotencyKey?: string;
   /** What changed: amounts, the refund, the transaction event. */
   detail: Record<string, unknown>;
+  /** Sent by POST /kassa/sandbox/events (the payment did not change): the history marks it. */
+  triggered?: boolean;
 }
 
 export interface PaymentFilter {

@@ -7,6 +7,7 @@ import type { CardData, MethodData, PaymentStatus, RedirectOutcome, StatusReason
 import { walletInstrumentData } from './methods/wallets.ts';
 import type { StoredPayment, StoredToken, TokenType } from './payment.store.ts';
 import type { MachineState } from './status-machine.ts';
+import type { DisputeRecord } from './disputes/machine.ts';
 
 export type ThreeDSResult = 'AUTH_SUCCESS' | 'AUTH_FAILED';
 
@@ -91,6 +92,8 @@ export interface PaymentData {
   statusReason?: StatusReason;
   transactions: Transaction[];
   action?: OpenAction;
+  /** Opened and advanced by the sandbox (disputes/); never part of the Payments API's answer. */
+  dispute?: DisputeRecord;
 }
 
 /** Primer's dates: UTC, no zone designator, microseconds. */

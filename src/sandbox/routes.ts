@@ -15,6 +15,10 @@ import type { MerchantClocks } from './clock/merchant-clocks.ts';
 import { SandboxClock } from './clock/service.ts';
 import { faultRoutes } from './faults/routes.ts';
 import type { FaultService } from './faults/service.ts';
+import { disputeRoutes } from '../payments/disputes/routes.ts';
+import { Disputes } from '../payments/disputes/service.ts';
+import { triggerRoutes } from './events/routes.ts';
+import { Triggers } from './events/service.ts';
 
 export const SANDBOX_SCOPE = 'sandbox:write';
 
@@ -49,5 +53,7 @@ export function sandboxRoutes(deps: SandboxDeps) {
     });
     await app.register(clockRoutes(clock, deps.pipeline, SANDBOX_SCOPE));
     await app.register(faultRoutes(deps.faults, deps.pipeline));
+    await triggerRoutes(new Triggers(deps), deps.pipeline, SANDBOX_SCOPE)(app);
+    if (deps.payments) await disputeRoutes(new Disputes(deps), deps.pipeline, SANDBOX_SCOPE)(app);
   };
 }

@@ -115,6 +115,11 @@ export function sessionHistory(session: StoredSession, events: readonly SessionE
   let after: SessionData = session.data;
   for (let i = known.length - 1; i >= 0; i--) {
     const event = known[i]!;
+    // A triggered event changed nothing: it is shown as stored, and the walk goes on past it.
+    if (event.triggered) {
+      shown.push(event);
+      continue;
+    }
     const changes = event.detail[PATH_CHANGES] as PathChange[] | undefined;
     // Events stored whole come before every event stored as paths: nothing older needs rebuilding.
     if (!changes) {

@@ -78,4 +78,6 @@ export interface SessionEvent {
    * (`{$paths: PathChange[]}`, sessions/history.ts), which sessionHistory shows as each top-level field {from, to}.
    */
   detail: Record<string, unknown>;
+  /** Sent by POST /kassa/sandbox/events (the session did not change): its detail is the session then, shown as stored. */
+  triggered?: boolean;
 }

@@ -370,6 +370,16 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Events sent by POST /kassa/sandbox/events (docs/sandbox.md, "Triggers") are marked in the history:
+    // the object did not change, a test asked for the event.
+    id: 15,
+    name: 'triggered events',
+    sql: () => `
+      ALTER TABLE payment_events ADD COLUMN triggered INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE session_events ADD COLUMN triggered INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
     // Webhook chaos per endpoint (docs/sandbox.md, "Webhook chaos"): JSON, NULL when off.
     id: 16,
     name: 'webhook endpoint chaos',

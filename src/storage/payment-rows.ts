@@ -153,6 +153,7 @@ export interface EventRow {
   request_id: string | null;
   idempotency_key: string | null;
   detail: string;
+  triggered: Num;
 }
 
 export const toEvent = (row: EventRow): PaymentEvent => ({
@@ -167,4 +168,5 @@ export const toEvent = (row: EventRow): PaymentEvent => ({
   ...(row.request_id !== null ? { requestId: row.request_id } : {}),
   ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
   detail: JSON.parse(row.detail) as Record<string, unknown>,
+  ...(Number(row.triggered) === 1 ? { triggered: true } : {}),
 });

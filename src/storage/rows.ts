@@ -85,6 +85,7 @@ export interface SessionEventRow {
   request_id: string | null;
   idempotency_key: string | null;
   detail: string;
+  triggered: number | string;
 }
 
 export function toSessionEvent(r: SessionEventRow): SessionEvent {
@@ -98,5 +99,6 @@ export function toSessionEvent(r: SessionEventRow): SessionEvent {
     ...(r.request_id !== null ? { requestId: r.request_id } : {}),
     ...(r.idempotency_key !== null ? { idempotencyKey: r.idempotency_key } : {}),
     detail: JSON.parse(r.detail) as Record<string, unknown>,
+    ...(Number(r.triggered) === 1 ? { triggered: true } : {}),
   };
 }

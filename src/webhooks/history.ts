@@ -11,6 +11,8 @@ interface RecordedEvent {
   detail: Record<string, unknown>;
   /** Payment events: the status after the change. */
   status?: string;
+  /** Sent by POST /kassa/sandbox/events. */
+  triggered?: boolean;
 }
 
 export function historyEntries<E extends RecordedEvent, D>(
@@ -27,6 +29,7 @@ export function historyEntries<E extends RecordedEvent, D>(
     ...(e.requestId ? { requestId: e.requestId } : {}),
     ...(e.idempotencyKey ? { idempotencyKey: e.idempotencyKey } : {}),
     changes: e.detail,
+    ...(e.triggered ? { triggered: true } : {}),
     deliveries: deliveries.get(e.id) ?? [],
   }));
 }

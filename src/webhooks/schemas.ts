@@ -1,6 +1,7 @@
 // The shapes of the webhook API's answers and of the histories (docs/webhooks.md), written once each:
 // the OpenAPI document shows them and fast-json-stringify writes them, dropping what they do not name.
 import { Type } from 'typebox';
+import { PAYMENT_EVENT_TYPES } from '../payments/payment.store.ts';
 import { WEBHOOK_EVENT_TYPES } from './webhook.store.ts';
 
 const When = (description: string) => Type.String({ description: `${description} (UTC, no zone designator, microseconds)` });
@@ -68,7 +69,7 @@ export const WebhookDelivery = Type.Object(
     endpointId: Type.String(),
     eventId: Type.String(),
     eventType: Literals(WEBHOOK_EVENT_TYPES),
-    paymentId: Type.Optional(Type.String({ description: 'PAYMENT.* events' })),
+    paymentId: Type.Optional(Type.String({ description: 'PAYMENT.* and DISPUTE.* events' })),
     clientSessionId: Type.Optional(Type.String({ description: 'CLIENT_SESSION.* events' })),
     status: Literals(['PENDING', 'DELIVERED', 'FAILED'] as const),
     attempts: Type.Integer({ description: 'Attempts made so far' }),
@@ -119,6 +120,7 @@ const historyFields = {
   requestId: Type.Optional(Type.String({ description: "The request that made it (its X-Request-Id); absent for the server's own steps" })),
   idempotencyKey: Type.Optional(Type.String({ description: 'The idempotency key that request was sent with, if any' })),
   changes: Type.Record(Type.String(), Type.Unknown(), { description: 'What changed' }),
+  triggered: Type.Optional(Type.Boolean({ description: 'Sent by POST /kassa/sandbox/events: the object did not change' })),
   deliveries: Type.Array(WebhookDelivery, { description: "The event's webhook deliveries, one per endpoint that takes it" }),
 };
 
@@ -128,7 +130,7 @@ export const PaymentEventList = Type.Object(
       Type.Object(
         {
           id: Type.String(),
-          type: Literals(['PAYMENT.STATUS', 'PAYMENT.REFUND'] as const),
+          type: Literals(PAYMENT_EVENT_TYPES),
           status: Type.Optional(Type.String({ description: 'The status after the change' })),
           ...historyFields,
         },

@@ -9,11 +9,13 @@ import type { Clock } from '../lib/clock.ts';
 import { newUuid } from '../lib/ids.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import type { Sealer } from '../lib/seal.ts';
+import { isFailureEvent } from '../payments/failure-events.ts';
 import { primerDate, renderPayment } from '../payments/payment.ts';
 import type { PaymentEvent, StoredPayment } from '../payments/payment.store.ts';
 import { sessionHistory } from '../sessions/history.ts';
 import type { Store } from '../storage/store.ts';
 import { attemptLog } from './attempt-log.ts';
+import { disputeBody, failureBody, subjectOf } from './event-bodies.ts';
 import { Destinations, refusal, type PrivatePolicy, type Resolver } from './destination.ts';
 import { healthChange } from './endpoint-health.ts';
 import { describeFailure, postJson } from './http-post.ts';
@@ -132,7 +134,7 @@ export const renderDelivery = (d: WebhookDelivery) => ({
   endpointId: d.endpointId,
   eventId: d.eventId,
   eventType: d.eventType,
-  ...(d.eventType.startsWith('PAYMENT.') ? { paymentId: d.subjectId } : { clientSessionId: d.subjectId }),
+  ...(subjectOf(d.eventType) === 'payment' ? { paymentId: d.subjectId } : { clientSessionId: d.subjectId }),
   status: d.status,
   attempts: d.attempts,
   ...(d.status === 'PENDING' ? { nextAttemptAt: primerDate(d.nextAttemptAt) } : {}),
@@ -390,12 +392,13 @@ export class WebhookService {
     else if (chaos?.failFirst && attempts <= chaos.failFirst)
       outcome = unsent(`Webhook chaos: attempt ${attempts} of the first ${chaos.failFirst} counted as failed, not sent.`);
     else {
-      const body = await this.body(delivery, endpoint);
-      sent = body !== undefined;
-      outcome = body === undefined ? unsent('The event no longer exists.') : await this.post(endpoint, body, delivery.id);
-      if (body !== undefined && chaos?.duplicate && this.random() < chaos.duplicate) {
+      const made = await this.body(delivery, endpoint);
+      sent = made !== undefined;
+      outcome =
+        made === undefined ? unsent('The event no longer exists.') : await this.post(endpoint, made.body, delivery.id, made.triggered);
+      if (made !== undefined && chaos?.duplicate && this.random() < chaos.duplicate) {
         // The same delivery again (same X-Kassa-Delivery-Id), as a retry after a lost answer would be; its answer counts for nothing.
-        await this.post(endpoint, body, delivery.id);
+        await this.post(endpoint, made.body, delivery.id, made.triggered);
         outcome = { ...outcome, log: { ...outcome.log, outcome: `${outcome.log.outcome} Webhook chaos: sent twice.` } };
       }
     }
@@ -423,7 +426,7 @@ export class WebhookService {
   }
 
   /** POSTs a signed body; any 2xx is a success; redirects are not followed. */
-  private async post(endpoint: WebhookEndpoint, body: string, deliveryId: string): Promise<PostOutcome> {
+  private async post(endpoint: WebhookEndpoint, body: string, deliveryId: string, triggered = false): Promise<PostOutcome> {
     const secrets = [this.open(endpoint.secretSealed)];
     if (endpoint.previousSecretSealed && (endpoint.previousUntil ?? 0) > this.deps.clock()) {
       secrets.push(this.open(endpoint.previousSecretSealed));
@@ -436,6 +439,8 @@ export class WebhookService {
       'x-kassa-delivery-id': deliveryId,
     };
     if (secrets[1] !== undefined) headers['x-signature-secondary'] = sign(body, secrets[1]);
+    // A triggered event's body is Primer's; only this header tells a receiver that a test asked for it.
+    if (triggered) headers['kassa-triggered'] = 'true';
     const at = this.deps.clock();
     const exchange = await postJson(endpoint.url, headers, body, { timeoutMs: this.timeoutMs, destinations: this.destinations });
     const answer = exchange.kind === 'answer' ? exchange : undefined;
@@ -464,7 +469,7 @@ export class WebhookService {
   }
 
   /** The body of a delivery: the payment (or session) as of its event, in the endpoint's version; signedAt is now. */
-  private async body(delivery: WebhookDelivery, endpoint: WebhookEndpoint): Promise<string | undefined> {
+  private async body(delivery: WebhookDelivery, endpoint: WebhookEndpoint): Promise<{ body: string; triggered: boolean } | undefined> {
     const envelope = (date: number) => ({
       eventType: delivery.eventType,
       date: primerDate(date),
@@ -472,15 +477,16 @@ export class WebhookService {
       version: endpoint.version,
       signedAt: String(Math.floor(this.deps.clock() / 1000)),
     });
-    if (!delivery.eventType.startsWith('PAYMENT.')) {
+    if (subjectOf(delivery.eventType) === 'session') {
       const session = await this.deps.store.sessions.findById(delivery.merchantId, delivery.subjectId);
       const stored = session ? await this.deps.store.sessions.events(delivery.merchantId, delivery.subjectId) : [];
       const event = session && sessionHistory(session, stored).find((e) => e.id === delivery.eventId);
       if (!event) return undefined;
-      return JSON.stringify({
+      const body = JSON.stringify({
         ...envelope(event.createdAt),
         clientSession: { id: event.sessionId, version: event.version, changes: event.detail },
       });
+      return { body, triggered: event.triggered === true };
     }
     const [payment, events] = await Promise.all([
       this.deps.store.payments.findById(delivery.merchantId, delivery.subjectId),
@@ -488,7 +494,14 @@ export class WebhookService {
     ]);
     const event = events.find((e) => e.id === delivery.eventId);
     if (!payment || !event) return undefined;
-    return JSON.stringify({ ...envelope(event.createdAt), payment: paymentAsOf(payment, event, endpoint.version) });
+    const type = event.type;
+    const body =
+      type === 'DISPUTE.OPENED' || type === 'DISPUTE.STATUS'
+        ? disputeBody(type, payment, event, endpoint.version)
+        : isFailureEvent(type)
+          ? failureBody(envelope(event.createdAt), payment, event)
+          : { ...envelope(event.createdAt), payment: paymentAsOf(payment, event, endpoint.version) };
+    return { body: JSON.stringify(body), triggered: event.triggered === true };
   }
 }
 

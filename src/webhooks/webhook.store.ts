@@ -3,7 +3,18 @@
 // deliveries, one per live endpoint taking its type, and dispatchers in every process claim due ones.
 import type { Awaitable } from '../lib/awaitable.ts';
 
-export const WEBHOOK_EVENT_TYPES = ['PAYMENT.STATUS', 'PAYMENT.REFUND', 'CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED'] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  'PAYMENT.STATUS',
+  'PAYMENT.REFUND',
+  'CLIENT_SESSION.CREATED',
+  'CLIENT_SESSION.UPDATED',
+  'PAYMENT.CAPTURE.FAILED',
+  'PAYMENT.REFUND.FAILED',
+  'PAYMENT.CANCELLATION.FAILED',
+  'PAYMENT.AUTHORIZATION_ADJUSTMENT.FAILED',
+  'DISPUTE.OPENED',
+  'DISPUTE.STATUS',
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** How many attempts of one delivery the log keeps (the newest): six scheduled, and a few redeliveries. */
 export const ATTEMPTS_KEPT = 10;

@@ -72,7 +72,7 @@ test('every test card passes Luhn, appears once, and tokenizes to its own row', 
       assert.equal(scenarioByKey(row.scenario.key), scenarioFor(number));
     }
   }
-  assert.equal(seen.size, 37);
+  assert.equal(seen.size, 40);
 });
 
 test('rows that share a scenario key share the same scenario', () => {
@@ -200,16 +200,35 @@ test('3DS cards: frictionless success, frictionless failure (SOFT AUTHENTICATION
   assert.equal(decline(scenarioFor('4000000000007023')).code, 'INSUFFICIENT_FUNDS');
 });
 
-test('Kassa cards: async authorization, async capture, failing refunds', () => {
+test('Kassa cards: async authorization, async capture, failing refunds, captures, cancels and adjustments', () => {
   assert.equal(scenarioFor('4000000000007007').asyncAuthorization, true);
   assert.deepEqual(scenarioFor('4000000000007007').authorization, { result: 'AUTHORIZED' });
   assert.equal(scenarioFor('4000000000007056').asyncAuthorization, true);
   assert.equal(scenarioFor('4000000000007064').asyncCapture, true);
   assert.equal(scenarioFor('4000000000007072').refundFails, true);
-  const flagged = TEST_CARDS.filter((r) => r.scenario.asyncAuthorization || r.scenario.asyncCapture || r.scenario.refundFails);
+  assert.equal(scenarioFor('4000000000007080').captureFails, true);
+  assert.equal(scenarioFor('4000000000007098').cancelFails, true);
+  assert.equal(scenarioFor('4000000000007106').adjustFails, true);
+  const flagged = TEST_CARDS.filter(
+    (r) =>
+      r.scenario.asyncAuthorization ||
+      r.scenario.asyncCapture ||
+      r.scenario.refundFails ||
+      r.scenario.captureFails ||
+      r.scenario.cancelFails ||
+      r.scenario.adjustFails,
+  );
   assert.deepEqual(
     flagged.flatMap((r) => r.numbers),
-    ['4000000000007007', '4000000000007056', '4000000000007064', '4000000000007072'],
+    [
+      '4000000000007007',
+      '4000000000007056',
+      '4000000000007064',
+      '4000000000007072',
+      '4000000000007080',
+      '4000000000007098',
+      '4000000000007106',
+    ],
   );
 });
 
@@ -232,7 +251,7 @@ test('every status reason uses values of Primer enums only', () => {
 
 test('the docs table: one line per number, grouped like the card, with an outcome', () => {
   const rows = testCardRows();
-  assert.equal(rows.length, 37);
+  assert.equal(rows.length, 40);
   assert.deepEqual(rows[0], { number: '4111 1111 1111 1111', card: 'Visa debit', source: 'Primer sandbox', outcome: 'AUTHORIZED' });
   assert.deepEqual(
     rows.find((r) => r.number === '5132 0000 0000 0000'),

@@ -18,6 +18,8 @@ const CONTROLS = [
   'GET /kassa/sandbox/faults',
   'DELETE /kassa/sandbox/faults/:id',
   'DELETE /kassa/sandbox/faults',
+  'POST /kassa/sandbox/events',
+  'POST /kassa/sandbox/payments/:id/dispute',
 ];
 const SHOPPER_PAGES = /^\/kassa\/sandbox\/(3ds|redirect|paypal)\//;
 

@@ -86,10 +86,10 @@ export function paymentWrites(uow: PostgresUnitOfWork): PaymentWrites {
       // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
       uow.ops.push(
         (tx) => tx`
-          INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, idempotency_key,
-            detail, awaiting_fan_out)
+          INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, triggered, request_id,
+            idempotency_key, detail, awaiting_fan_out)
           VALUES (${e.id}, ${e.merchantId}, ${e.paymentId}, ${e.type}, ${e.status}, ${e.version}, ${e.ordinal}, ${e.createdAt},
-            ${e.requestId ?? null}, ${e.idempotencyKey ?? null}, ${JSON.stringify(e.detail)}, ${subscribed(tx, e.merchantId, e.type)})`,
+            ${e.triggered ? 1 : 0}, ${e.requestId ?? null}, ${e.idempotencyKey ?? null}, ${JSON.stringify(e.detail)}, ${subscribed(tx, e.merchantId, e.type)})`,
       );
     },
     scheduleJob(j) {

@@ -12,8 +12,9 @@ export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
       // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
       uow.ops.push(
         (tx) => tx`
-          INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, idempotency_key, detail, awaiting_fan_out)
-          VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, ${e.requestId ?? null}, ${e.idempotencyKey ?? null},
+          INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, triggered, request_id, idempotency_key, detail,
+            awaiting_fan_out)
+          VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, ${e.triggered ? 1 : 0}, ${e.requestId ?? null}, ${e.idempotencyKey ?? null},
                   ${JSON.stringify(e.detail)}, ${subscribed(tx, e.merchantId, e.type)})`,
       );
     },

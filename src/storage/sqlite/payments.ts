@@ -49,9 +49,9 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
   );
   // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
   const insertEvent = db.prepare(`
-    INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, request_id, idempotency_key, detail,
-      awaiting_fan_out)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
+    INSERT INTO payment_events (id, merchant_id, payment_id, type, status, version, ordinal, created_at, triggered, request_id, idempotency_key,
+      detail, awaiting_fan_out)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
   const insertJob = db.prepare(
     'INSERT INTO payment_jobs (id, merchant_id, payment_id, kind, run_at, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -94,7 +94,18 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
       setDefault.run(token, merchantId, customerId);
     },
     insertEvent(e) {
-      insertEvent.run(e.id, e.merchantId, e.paymentId, e.type, e.status, e.version, e.ordinal, e.createdAt, ...eventTailParams(e));
+      insertEvent.run(
+        e.id,
+        e.merchantId,
+        e.paymentId,
+        e.type,
+        e.status,
+        e.version,
+        e.ordinal,
+        e.createdAt,
+        e.triggered ? 1 : 0,
+        ...eventTailParams(e),
+      );
     },
     scheduleJob(j) {
       insertJob.run(j.id, j.merchantId, j.paymentId, j.kind, j.runAt, j.runAt);

@@ -17,11 +17,12 @@ export function sqliteSessionWrites(db: Database.Database): SessionWrites {
   const update = db.prepare('UPDATE sessions SET data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?');
   // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
   const insertEvent = db.prepare(`
-    INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, request_id, idempotency_key, detail, awaiting_fan_out)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
+    INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, triggered, request_id, idempotency_key, detail,
+      awaiting_fan_out)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
   return {
     recordEvent(e) {
-      insertEvent.run(e.id, e.merchantId, e.sessionId, e.type, e.version, e.createdAt, ...eventTailParams(e));
+      insertEvent.run(e.id, e.merchantId, e.sessionId, e.type, e.version, e.createdAt, e.triggered ? 1 : 0, ...eventTailParams(e));
     },
     insert(s) {
       insert.run(s.id, s.merchantId, s.accessTokenHash, JSON.stringify(s.data), s.version, s.createdAt, s.updatedAt, s.expiresAt);

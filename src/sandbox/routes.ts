@@ -9,6 +9,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { Store } from '../storage/store.ts';
 import type { WebhookService } from '../webhooks/service.ts';
+import { resetRoutes } from './reset/routes.ts';
 
 export const SANDBOX_SCOPE = 'sandbox:write';
 
@@ -26,8 +27,9 @@ export interface SandboxDeps {
 /** True when the sandbox controls are served (every mode but `production`). */
 export const sandboxControls = (config: Pick<Config, 'mode'>): boolean => config.mode !== 'production';
 
-export function sandboxRoutes(_deps: SandboxDeps) {
-  return async function register(_app: FastifyInstance): Promise<void> {
+export function sandboxRoutes(deps: SandboxDeps) {
+  return async function register(app: FastifyInstance): Promise<void> {
     // Each control's routes are registered here.
+    await app.register(resetRoutes({ store: deps.store, pipeline: deps.pipeline, scope: SANDBOX_SCOPE }));
   };
 }

@@ -46,6 +46,8 @@ export interface SessionStore {
    * many went. Small batches keep each write short so requests are not held up.
    */
   purgeExpired(before: number, limit: number): Promise<number>;
+  /** A sandbox reset (sandbox/reset): deletes every session of the merchant and their history, in one transaction. */
+  resetMerchant(merchantId: string): Promise<{ sessions: number; events: number }>;
 }
 
 /** Session writes a unit of work can hold. */

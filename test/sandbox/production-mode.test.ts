@@ -12,6 +12,7 @@ const CONTROLS = [
   'POST /kassa/sandbox/payments/:id/3ds',
   'POST /kassa/sandbox/payments/:id/redirect',
   'POST /kassa/sandbox/payments/:id/advance',
+  'POST /kassa/sandbox/reset',
 ];
 const SHOPPER_PAGES = /^\/kassa\/sandbox\/(3ds|redirect|paypal)\//;
 

@@ -16,6 +16,7 @@ import type { Store } from '../storage/store.ts';
 import { CliError } from './cli-error.ts';
 import { iso, printJson, printTable, processIo, type Io } from './output.ts';
 import { paymentCommands } from './payments.ts';
+import { seedCommands } from './seed.ts';
 import { webhookCommands } from './webhooks.ts';
 
 type Env = Record<string, string | undefined>;
@@ -289,6 +290,7 @@ export function buildProgram(env: Env, io: Io): Command {
   const kit = { env, io, withStore, requireMerchant, merchantOption, jsonOption };
   paymentCommands(program, kit);
   webhookCommands(program, kit);
+  seedCommands(program, kit);
 
   program
     .command('purge')

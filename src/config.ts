@@ -44,6 +44,8 @@ export interface Config {
   payments: boolean;
   /** `production` switches every sandbox control off (/kassa/sandbox/…, seeding): they answer 404. */
   mode: 'sandbox' | 'production';
+  /** KASSA_SEED: a seed file applied at start, after migrating and before listening (sandbox/seed). */
+  seedFile?: string;
   /** The default merchant's webhook endpoint, and its signing secret (made and printed once when absent). */
   webhookUrl?: string;
   webhookSecret?: string;
@@ -306,6 +308,7 @@ export function loadConfig(env: Env): Config {
     shutdownTimeoutMs: int('KASSA_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     payments: oneOf('KASSA_PAYMENTS', ['on', 'off'] as const, 'on') === 'on',
     mode: oneOf('KASSA_MODE', ['sandbox', 'production'] as const, 'sandbox'),
+    ...(env.KASSA_SEED ? { seedFile: env.KASSA_SEED } : {}),
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(env.KASSA_WEBHOOK_SECRET ? { webhookSecret: env.KASSA_WEBHOOK_SECRET } : {}),
     webhookRetryScale: Number.isFinite(webhookRetryScale) && webhookRetryScale > 0 ? webhookRetryScale : 1,

@@ -13,6 +13,7 @@ import { newSigningSecret } from './lib/ids.ts';
 import { endOfLifeWarning } from './lib/node-support.ts';
 import { createMetrics } from './lib/metrics.ts';
 import { DEFAULT_MERCHANT_ID, Merchants } from './merchants/merchants.ts';
+import { seedAtStart } from './sandbox/seed/start.ts';
 import { openStore } from './storage/open.ts';
 import { startPurger } from './storage/purge.ts';
 import type { Store } from './storage/store.ts';
@@ -82,6 +83,15 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
   const prepared = await prepareStorage(store, config, systemClock);
   // Which file or server, resolved: a relative path or a default is where surprises hide.
   logger.info({ database: describeDatabase(config.database) }, 'storage ready');
+  // KASSA_SEED: a bad file is a configuration mistake (exit 2, nothing written), like a bad variable.
+  if (config.seedFile)
+    await orExit(() =>
+      seedAtStart(
+        config.seedFile!,
+        { store, clock: systemClock, config, signingKeys: prepared.signingKeys, ...(checkout ? { checkout } : {}) },
+        logger,
+      ),
+    );
   if (prepared.generatedApiKey) {
     // Printed once, on stderr: the JSON log on stdout is collected and kept, the secret must not be.
     process.stderr.write(

@@ -18,6 +18,7 @@ import { clockCommands } from './clock.ts';
 import { iso, printJson, printTable, processIo, type Io } from './output.ts';
 import { faultCommands } from './faults.ts';
 import { paymentCommands } from './payments.ts';
+import { seedCommands } from './seed.ts';
 import { webhookCommands } from './webhooks.ts';
 
 type Env = Record<string, string | undefined>;
@@ -293,6 +294,7 @@ export function buildProgram(env: Env, io: Io): Command {
   webhookCommands(program, kit);
   clockCommands(program, kit);
   faultCommands(program, kit);
+  seedCommands(program, kit);
 
   program
     .command('purge')

@@ -37,6 +37,8 @@ export interface IdempotencyStore {
   release(merchantId: string, keyHash: string, claim: string): Promise<void>;
   /** Deletes at most `limit` records with `expiresAt <= before`; returns how many went. */
   purgeExpired(before: number, limit: number): Promise<number>;
+  /** A sandbox reset (sandbox/reset): deletes every record of the merchant, held ones too. */
+  resetMerchant(merchantId: string): Promise<{ idempotencyRecords: number }>;
 }
 
 /** Held in the unit of work of the change the request made, so the change and its answer commit together. */

@@ -202,6 +202,11 @@ export interface PaymentStore {
   dueJobs(now: number, limit: number): Promise<PaymentJob[]>;
   /** Takes a due job for this process until `until`; false when another process took it. */
   claimJob(id: string, now: number, until: number): Promise<boolean>;
+  /**
+   * A sandbox reset (sandbox/reset): deletes every payment of the merchant with its events and jobs,
+   * and every token, saved cards included, in one transaction. Resolves with how many of each went.
+   */
+  resetMerchant(merchantId: string): Promise<{ payments: number; tokens: number; events: number }>;
 }
 
 /** What may change on a stored token; a mark once set is never taken back, so only setting is needed. */

@@ -18,7 +18,8 @@ import { exchangeToken, vaultToken } from './vault.ts';
 
 /** Payment method tokens one client session may make (tokenize and exchange); a checkout makes a handful. */
 export const SESSION_TOKEN_LIMIT = 100;
-const CARD_FINGERPRINT = 'card-fingerprint';
+/** What a card number's fingerprint is derived for (the seed's saved cards use it too). */
+export const CARD_FINGERPRINT = 'card-fingerprint';
 
 /** Refuses a token to a session that has made its limit of them (docs/payments.md, "Bounds"). */
 function checkTokenLimit(locked: Locked): void {

@@ -19,6 +19,7 @@ import { disputeRoutes } from '../payments/disputes/routes.ts';
 import { Disputes } from '../payments/disputes/service.ts';
 import { triggerRoutes } from './events/routes.ts';
 import { Triggers } from './events/service.ts';
+import { resetRoutes } from './reset/routes.ts';
 
 export const SANDBOX_SCOPE = 'sandbox:write';
 
@@ -55,5 +56,6 @@ export function sandboxRoutes(deps: SandboxDeps) {
     await app.register(faultRoutes(deps.faults, deps.pipeline));
     await triggerRoutes(new Triggers(deps), deps.pipeline, SANDBOX_SCOPE)(app);
     if (deps.payments) await disputeRoutes(new Disputes(deps), deps.pipeline, SANDBOX_SCOPE)(app);
+    await app.register(resetRoutes({ store: deps.store, pipeline: deps.pipeline, scope: SANDBOX_SCOPE }));
   };
 }

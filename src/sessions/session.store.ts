@@ -48,6 +48,8 @@ export interface SessionStore {
   purgeExpired(before: number, limit: number): Promise<number>;
   /** The same for one merchant's sessions (its sandbox clock was advanced). */
   purgeExpiredOf(merchantId: string, before: number, limit: number): Promise<number>;
+  /** A sandbox reset (sandbox/reset): deletes every session of the merchant and their history, in one transaction. */
+  resetMerchant(merchantId: string): Promise<{ sessions: number; events: number }>;
 }
 
 /** Session writes a unit of work can hold. */

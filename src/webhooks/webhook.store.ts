@@ -194,4 +194,6 @@ export interface WebhookStore {
   purgeFinished(before: number, limit: number): Promise<number>;
   /** Undelivered deliveries, counting an event not yet fanned out as one, and the oldest's time (metrics). */
   backlog(): Promise<{ pending: number; oldestCreatedAt?: number }>;
+  /** A sandbox reset (sandbox/reset): deletes every delivery of the merchant with its attempt log; endpoints stay. */
+  resetMerchant(merchantId: string): Promise<{ deliveries: number }>;
 }

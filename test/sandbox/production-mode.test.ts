@@ -20,6 +20,7 @@ const CONTROLS = [
   'DELETE /kassa/sandbox/faults',
   'POST /kassa/sandbox/events',
   'POST /kassa/sandbox/payments/:id/dispute',
+  'POST /kassa/sandbox/reset',
 ];
 const SHOPPER_PAGES = /^\/kassa\/sandbox\/(3ds|redirect|paypal)\//;
 

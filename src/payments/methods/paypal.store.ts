@@ -41,4 +41,6 @@ export interface PayPalStore {
   decide(id: string, status: 'APPROVED' | 'CANCELLED', payer: ExternalPayerInfo | undefined): Promise<PayPalOrder | undefined>;
   /** Deletes orders expired before `before`, at most `limit`; answers how many. */
   purgeExpired(before: number, limit: number): Promise<number>;
+  /** A sandbox reset (sandbox/reset): deletes every order of the merchant. */
+  resetMerchant(merchantId: string): Promise<{ paypalOrders: number }>;
 }

@@ -11,6 +11,6 @@ export interface SandboxClockStore {
    * unless the total would pass `maxMs`: the new offset, or undefined when refused (nothing changed).
    */
   advance(merchantId: string, byMs: number, maxMs: number, at: number): Promise<number | undefined>;
-  /** Forgets the merchant's offset (the sandbox's reset); false when it had none. */
-  reset(merchantId: string): Promise<boolean>;
+  /** Forgets the merchant's offset (the sandbox's reset): 1 clock removed, or 0 when it had none. */
+  resetMerchant(merchantId: string): Promise<{ clocks: number }>;
 }

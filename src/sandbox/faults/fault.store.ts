@@ -31,6 +31,8 @@ export interface FaultStore {
   delete(merchantId: string, id: string): Promise<boolean>;
   /** Deletes every fault of the merchant (DELETE /kassa/sandbox/faults, and the sandbox's reset); how many. */
   deleteAll(merchantId: string): Promise<number>;
+  /** The sandbox's reset: deleteAll, counted as a kind. */
+  resetMerchant(merchantId: string): Promise<{ faults: number }>;
   /** Every merchant's operations that have a fault: the in-memory view's refresh (one cheap read, bounded by the faults' bound). */
   operations(): Awaitable<{ merchantId: string; operation: string }[]>;
   /**

@@ -33,6 +33,10 @@ export function postgresFaults(pg: PostgresEngine): FaultStore {
       const rows = await pg.query`DELETE FROM sandbox_faults WHERE merchant_id = ${merchantId} RETURNING id`;
       return rows.length;
     },
+    async resetMerchant(merchantId) {
+      const rows = await pg.query`DELETE FROM sandbox_faults WHERE merchant_id = ${merchantId} RETURNING id`;
+      return { faults: rows.length };
+    },
     async operations() {
       const rows = await pg.query<{ merchant_id: string; operation: string }[]>`SELECT DISTINCT merchant_id, operation FROM sandbox_faults`;
       return rows.map((r) => ({ merchantId: r.merchant_id, operation: r.operation }));

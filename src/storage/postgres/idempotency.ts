@@ -50,5 +50,9 @@ export function postgresIdempotency(pg: PostgresEngine): IdempotencyStore {
           SELECT merchant_id, key_hash FROM idempotency_keys WHERE expires_at <= ${before} LIMIT ${limit})`;
       return result.count;
     },
+    async resetMerchant(merchantId) {
+      const result = await pg.query`DELETE FROM idempotency_keys WHERE merchant_id = ${merchantId}`;
+      return { idempotencyRecords: result.count };
+    },
   };
 }

@@ -289,5 +289,16 @@ export function postgresPayments(pg: PostgresEngine): PaymentStore {
       const result = await pg.query`UPDATE payment_jobs SET locked_until = ${until} WHERE id = ${id} AND locked_until <= ${now}`;
       return result.count === 1;
     },
+    async resetMerchant(merchantId) {
+      // One statement, so one transaction: a payment never outlives its events or jobs.
+      const [row] = await pg.query<{ payments: number; tokens: number; events: number }[]>`
+        WITH jobs AS (DELETE FROM payment_jobs WHERE merchant_id = ${merchantId}),
+          events AS (DELETE FROM payment_events WHERE merchant_id = ${merchantId} RETURNING 1),
+          gone AS (DELETE FROM payments WHERE merchant_id = ${merchantId} RETURNING 1),
+          tokens AS (DELETE FROM payment_tokens WHERE merchant_id = ${merchantId} RETURNING 1)
+        SELECT (SELECT count(*) FROM gone)::int AS payments, (SELECT count(*) FROM tokens)::int AS tokens,
+          (SELECT count(*) FROM events)::int AS events`;
+      return { payments: row?.payments ?? 0, tokens: row?.tokens ?? 0, events: row?.events ?? 0 };
+    },
   };
 }

@@ -30,5 +30,9 @@ export function postgresPayPal(pg: PostgresEngine): PayPalStore {
         await pg.query`DELETE FROM paypal_orders WHERE id IN (SELECT id FROM paypal_orders WHERE expires_at < ${before} LIMIT ${limit}) RETURNING id`;
       return rows.length;
     },
+    async resetMerchant(merchantId) {
+      const result = await pg.query`DELETE FROM paypal_orders WHERE merchant_id = ${merchantId}`;
+      return { paypalOrders: result.count };
+    },
   };
 }

@@ -23,9 +23,9 @@ export function postgresSandboxClocks(pg: PostgresEngine): SandboxClockStore {
         RETURNING offset_ms`;
       return row ? Number(row.offset_ms) : undefined;
     },
-    async reset(merchantId) {
+    async resetMerchant(merchantId) {
       const result = await pg.query`DELETE FROM sandbox_clocks WHERE merchant_id = ${merchantId}`;
-      return result.count === 1;
+      return { clocks: result.count };
     },
   };
 }

@@ -103,5 +103,13 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
         SELECT count(*)::int AS count FROM gone`;
       return (result[0] as { count: number } | undefined)?.count ?? 0;
     },
+    async resetMerchant(merchantId) {
+      // One statement: the sessions and their history go together.
+      const [row] = await pg.query<{ sessions: number; events: number }[]>`
+        WITH gone AS (DELETE FROM sessions WHERE merchant_id = ${merchantId} RETURNING 1),
+          events AS (DELETE FROM session_events WHERE merchant_id = ${merchantId} RETURNING 1)
+        SELECT (SELECT count(*) FROM gone)::int AS sessions, (SELECT count(*) FROM events)::int AS events`;
+      return { sessions: row?.sessions ?? 0, events: row?.events ?? 0 };
+    },
   };
 }

@@ -190,5 +190,13 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
             UNION ALL SELECT COUNT(*), MIN(created_at) FROM session_events WHERE awaiting_fan_out = 1) AS backlog`;
       return { pending: Number(row?.pending ?? 0), ...(row?.oldest ? { oldestCreatedAt: Number(row.oldest) } : {}) };
     },
+    async resetMerchant(merchantId) {
+      // A delivery's attempt log goes with it.
+      const [row] = await pg.query<{ n: number }[]>`
+        WITH attempts AS (DELETE FROM webhook_attempts WHERE merchant_id = ${merchantId}),
+          gone AS (DELETE FROM webhook_deliveries WHERE merchant_id = ${merchantId} RETURNING 1)
+        SELECT count(*)::int AS n FROM gone`;
+      return { deliveries: row?.n ?? 0 };
+    },
   };
 }

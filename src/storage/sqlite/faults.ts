@@ -52,6 +52,9 @@ export function sqliteFaults(engine: SqliteEngine): FaultStore {
     deleteAll(merchantId) {
       return engine.writer.run(() => removeAll.run(merchantId).changes);
     },
+    async resetMerchant(merchantId) {
+      return { faults: await engine.writer.run(() => removeAll.run(merchantId).changes) };
+    },
     operations() {
       return (operations.all() as [string, string][]).map(([merchantId, operation]) => ({ merchantId, operation }));
     },

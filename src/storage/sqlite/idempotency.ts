@@ -37,6 +37,7 @@ export function sqliteIdempotency(engine: SqliteEngine): IdempotencyStore {
   const purge = db.prepare(
     'DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)',
   );
+  const reset = db.prepare('DELETE FROM idempotency_keys WHERE merchant_id = ?');
   return {
     begin(input) {
       return engine.writer.run(() => {
@@ -61,6 +62,9 @@ export function sqliteIdempotency(engine: SqliteEngine): IdempotencyStore {
     },
     purgeExpired(before, limit) {
       return engine.writer.run(() => purge.run(before, limit).changes);
+    },
+    resetMerchant(merchantId) {
+      return engine.writer.run(() => ({ idempotencyRecords: reset.run(merchantId).changes }));
     },
   };
 }

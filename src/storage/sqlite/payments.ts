@@ -120,6 +120,9 @@ export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
 export function sqlitePayments(engine: SqliteEngine): PaymentStore {
   const { db, writer } = engine;
   const byId = engine.query('SELECT * FROM payments WHERE id = ? AND merchant_id = ?');
+  const reset = ['payment_jobs', 'payment_events', 'payments', 'payment_tokens'].map((table) =>
+    db.prepare(`DELETE FROM ${table} WHERE merchant_id = ?`),
+  );
   const byActionToken = engine.query('SELECT * FROM payments WHERE action_token_hash = ?');
   const byAction = engine.query('SELECT * FROM payments WHERE action_id = ?');
   const awaiting = engine.query(
@@ -271,6 +274,12 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
     },
     async claimJob(id, now, until) {
       return (await writer.run(() => claim.run(until, id, now).changes)) === 1;
+    },
+    resetMerchant(merchantId) {
+      return writer.run(() => {
+        const [, events, payments, tokens] = reset.map((drop) => drop.run(merchantId).changes) as [number, number, number, number];
+        return { payments, tokens, events };
+      });
     },
   };
 }

@@ -14,6 +14,7 @@ export function sqlitePayPal(engine: SqliteEngine): PayPalStore {
   const read = db.prepare('SELECT * FROM paypal_orders WHERE id = ?');
   const decide = db.prepare(`UPDATE paypal_orders SET status = ?, data = ? WHERE id = ? AND status = 'CREATED'`);
   const purge = db.prepare('DELETE FROM paypal_orders WHERE id IN (SELECT id FROM paypal_orders WHERE expires_at < ? LIMIT ?)');
+  const reset = db.prepare('DELETE FROM paypal_orders WHERE merchant_id = ?');
   return {
     insert(o) {
       return engine.writer.run(() => {
@@ -37,6 +38,9 @@ export function sqlitePayPal(engine: SqliteEngine): PayPalStore {
     },
     purgeExpired(before, limit) {
       return engine.writer.run(() => purge.run(before, limit).changes);
+    },
+    resetMerchant(merchantId) {
+      return engine.writer.run(() => ({ paypalOrders: reset.run(merchantId).changes }));
     },
   };
 }

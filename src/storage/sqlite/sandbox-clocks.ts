@@ -25,8 +25,8 @@ export function sqliteSandboxClocks(engine: SqliteEngine): SandboxClockStore {
         return row?.offset_ms;
       });
     },
-    async reset(merchantId) {
-      return (await engine.writer.run(() => remove.run(merchantId).changes)) === 1;
+    async resetMerchant(merchantId) {
+      return { clocks: await engine.writer.run(() => remove.run(merchantId).changes) };
     },
   };
 }

@@ -53,6 +53,8 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
     'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE merchant_id = ? AND expires_at < ? ORDER BY expires_at LIMIT ?)',
   );
   const events = engine.query('SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, created_at');
+  const resetEvents = db.prepare('DELETE FROM session_events WHERE merchant_id = ?');
+  const resetSessions = db.prepare('DELETE FROM sessions WHERE merchant_id = ?');
   const find = (hash: string) => {
     const row = byHash.get(hash) as SessionRow | undefined;
     return row ? toSession(row) : undefined;
@@ -86,6 +88,12 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
       return engine.writer.run(() => {
         merchantPurgeEvents.run(merchantId, before, limit);
         return merchantPurge.run(merchantId, before, limit).changes;
+      });
+    },
+    resetMerchant(merchantId) {
+      return engine.writer.run(() => {
+        const events = resetEvents.run(merchantId).changes;
+        return { sessions: resetSessions.run(merchantId).changes, events };
       });
     },
   };

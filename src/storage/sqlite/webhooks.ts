@@ -36,6 +36,8 @@ const flaggedDone = (table: string) => `
 
 export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const { db, writer } = engine;
+  const resetAttempts = db.prepare('DELETE FROM webhook_attempts WHERE merchant_id = ?');
+  const resetDeliveries = db.prepare('DELETE FROM webhook_deliveries WHERE merchant_id = ?');
   const insert = db.prepare(`
     INSERT INTO webhook_endpoints (id, merchant_id, url, description, events, version, secret, previous_secret, previous_until, created_at,
       deleted_at, failing_since, failures, disabled_at, disabled_reason)
@@ -204,6 +206,12 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
     async backlog() {
       const row = backlog.get() as { pending: number; oldest: number | null };
       return { pending: row.pending, ...(row.oldest !== null ? { oldestCreatedAt: row.oldest } : {}) };
+    },
+    resetMerchant(merchantId) {
+      return writer.run(() => {
+        resetAttempts.run(merchantId);
+        return { deliveries: resetDeliveries.run(merchantId).changes };
+      });
     },
   };
 }

@@ -144,7 +144,7 @@ process.once('exit', () => {
 
 export async function startKassa(options: StartKassaOptions = {}): Promise<Kassa> {
   const apiKey = options.apiKey ?? `kassa_test_${randomBytes(16).toString('hex')}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'kassa-test-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'kassa-testing-'));
   let webhooks: WebhookReceiver;
   let server: ServerProcess;
   try {

@@ -3,8 +3,9 @@
 // (from source here through tsconfig's paths; compiled, through package.json's exports), against the
 // built server (npm run build first when running from source). startKassa's own SQLite is the engine.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { KassaApiError, startKassa, type Kassa } from 'kassa/testing';
 
@@ -137,9 +138,17 @@ describe('startKassa: options, isolation and close()', () => {
   });
 
   test("a bad setting fails the start with the server's own message, and leaves no folder behind", async () => {
-    const folders = () => readdirSync(tmpdir()).filter((name) => name.startsWith('kassa-test-'));
-    const before = folders();
-    await assert.rejects(startKassa({ env: { KASSA_MODE: 'staging' } }), /KASSA_MODE: must be one of sandbox, production/);
-    assert.deepEqual(folders(), before);
+    // A temporary folder of the test's own (os.tmpdir() reads TMPDIR), so other files' folders do not count.
+    const own = mkdtempSync(join(tmpdir(), 'kassa-start-test-'));
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = own;
+    try {
+      await assert.rejects(startKassa({ env: { KASSA_MODE: 'staging' } }), /KASSA_MODE: must be one of sandbox, production/);
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+    }
+    assert.deepEqual(readdirSync(own), []);
+    rmSync(own, { recursive: true });
   });
 });

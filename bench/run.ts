@@ -2,7 +2,8 @@
 // other on this machine, under the same load, in several rounds (the machine is shared and noisy: each
 // figure is the median of its rounds); prints a table with every target met or missed and writes
 // bench/results/latest.json. The webhook-fairness scenario (bench/fairness.ts) runs once, after the
-// rounds, on a Kassa of its own. See docs/performance.md.
+// rounds, on a Kassa of its own; testing-start (bench/testing-start.ts) times startKassa(). See
+// docs/performance.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -15,6 +16,7 @@ import { freePort, memoryOf, serve, type Served } from './processes.ts';
 import { markdown, mb, SCALE_FACTOR, slope, table, targetsOf, webhookTargets, type Row, type Target } from './report.ts';
 import { makePool, measure, prepare, SCENARIOS, type Measured, type Scenario } from './scenarios.ts';
 import { startReceiver } from './receiver.ts';
+import { measureTestingStart, READY_TARGET_MS, TESTING_START, type StartResult } from './testing-start.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,10 +29,12 @@ const { values: args } = parseArgs({
     // Each round starts every server afresh and runs every scenario; the table shows medians.
     rounds: { type: 'string', default: '3' },
     pool: { type: 'string', default: '1000' },
-    scenarios: { type: 'string', default: [...SCENARIOS, FAIRNESS].join(',') },
+    scenarios: { type: 'string', default: [...SCENARIOS, FAIRNESS, TESTING_START].join(',') },
     // webhook-fairness: merchant A's events, evenly spread over this many seconds.
     'fairness-events': { type: 'string', default: '200' },
     'fairness-spread': { type: 'string', default: '10' },
+    // testing-start: startKassa() this many times each way; the medians are reported.
+    'testing-starts': { type: 'string', default: '5' },
     'cpu-prof': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     // Another build of Kassa to measure (e.g. an older commit's dist/kassa/main.js), for before/after.
@@ -59,6 +63,8 @@ const options = {
   fairness: args.scenarios!.split(',').includes(FAIRNESS),
   fairnessEvents: count('fairness-events', args['fairness-events']!, 1),
   fairnessSpread: count('fairness-spread', args['fairness-spread']!, 1),
+  testingStart: args.scenarios!.split(',').includes(TESTING_START),
+  testingStarts: count('testing-starts', args['testing-starts']!, 1),
 };
 const API_KEY = 'kassa_bench_key_0123456789abcdef';
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -257,6 +263,13 @@ async function main(): Promise<void> {
     targets.push(...webhookTargets(rows));
     const fairnessResult = options.fairness ? await fairness() : undefined;
     if (fairnessResult) targets.push(...fairnessTargets(fairnessResult));
+    const startResult: StartResult | undefined = options.testingStart ? await measureTestingStart(options.testingStarts, log) : undefined;
+    if (startResult) {
+      targets.push({
+        what: `startKassa() ready in ${startResult.childMs} ms, median of ${startResult.starts} (target < ${READY_TARGET_MS} ms)`,
+        met: startResult.childMs < READY_TARGET_MS,
+      });
+    }
 
     let scale:
       | (Record<string, unknown> & {
@@ -322,6 +335,7 @@ async function main(): Promise<void> {
       scale,
       soak: soakResult,
       fairness: fairnessResult,
+      testingStart: startResult,
       targets,
     };
     mkdirSync(dirname(args.out!), { recursive: true });
@@ -357,6 +371,12 @@ async function main(): Promise<void> {
       const ms = (v: number | null) => (v === null ? 'not within the wait' : `${v} ms`);
       console.log(
         `Webhook fairness (merchant B: ${f.bEndpoints} endpoints that never answer, ${f.bEvents * f.bEndpoints} deliveries, ${f.bSendsHeld} sends held until the ${f.timeoutMs} ms timeout; merchant A: ${f.events} events over ${options.fairnessSpread} s): A's deliveries ${f.delivered} of ${f.events} arrived, p50 ${ms(f.p50Ms)}, p99 ${ms(f.p99Ms)}, max ${ms(f.maxMs)} after their events`,
+      );
+    }
+    if (startResult) {
+      const r = startResult;
+      console.log(
+        `startKassa() ready (median of ${r.starts}): ${r.childMs} ms as a child (shipped); in the test's process ${r.inProcessFirstMs} ms the first time, ${r.inProcessWarmMs} ms later ones`,
       );
     }
     console.log(

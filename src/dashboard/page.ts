@@ -18,7 +18,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
   <section id="sign-in" class="panel narrow" hidden>
     <h2>Sign in</h2>
-    <p>Use an API key with the <code>client_tokens:write</code> scope (sessions), <code>transactions:retrieve</code> (payments), <code>payment_instrument:read</code> (saved cards) and <code>webhooks:write</code> (webhook endpoints, delivery logs, redelivering). It is kept in this browser tab only and forgotten when the tab closes.</p>
+    <p>Use an API key with the <code>client_tokens:write</code> scope (sessions), <code>transactions:retrieve</code> (payments), <code>payment_instrument:read</code> (saved cards) , <code>webhooks:write</code> (webhook endpoints, delivery logs, redelivering) and <code>sandbox:write</code> (the sandbox controls). It is kept in this browser tab only and forgotten when the tab closes.</p>
     <form id="sign-in-form">
       <label for="api-key">API key</label>
       <input id="api-key" name="apiKey" type="password" autocomplete="off" spellcheck="false" required>
@@ -32,6 +32,7 @@ export const DASHBOARD_HTML = `<!doctype html>
       <a href="#" id="tab-sessions">Sessions</a>
       <a href="#payments" id="tab-payments">Payments</a>
       <a href="#webhooks" id="tab-webhooks">Webhooks</a>
+      <a href="#sandbox" id="tab-sandbox">Sandbox</a>
     </nav>
     <div id="sessions-view">
     <div class="columns">
@@ -127,6 +128,33 @@ export const DASHBOARD_HTML = `<!doctype html>
         <p id="webhook-endpoints-empty" class="muted" hidden>No webhook endpoints.</p>
         <p id="webhook-endpoints-error" class="error" role="alert"></p>
       </section>
+    </div>
+
+    <div id="sandbox-view" hidden>
+      <section class="panel">
+        <div class="heading"><h2>Clock</h2></div>
+        <p>Now: <b id="sandbox-now"></b> <span id="sandbox-offset" class="muted"></span></p>
+        <form id="sandbox-advance" class="bar">
+          <label>Advance by <input id="sandbox-advance-seconds" type="number" min="1" step="1" value="3600" required> seconds</label>
+          <button type="submit">Advance</button>
+        </form>
+        <p class="muted">What that much time passing does happens at once: tokens expire, 3DS is abandoned, retries run. Time never goes back.</p>
+      </section>
+      <section class="panel">
+        <div class="heading"><h2>Faults</h2><button id="sandbox-faults-clear" type="button" class="secondary" hidden>Clear all</button></div>
+        <table id="sandbox-faults">
+          <thead><tr><th>Operation</th><th>Status</th><th>Phase</th><th class="num">Times left</th><th></th></tr></thead>
+          <tbody></tbody>
+        </table>
+        <p id="sandbox-faults-empty" class="muted" hidden>No faults.</p>
+      </section>
+      <section class="panel">
+        <div class="heading"><h2>Reset</h2></div>
+        <p class="muted">Empties this merchant's sessions, payments, events, deliveries, faults and clock; keeps its keys and webhook endpoints.</p>
+        <button id="sandbox-reset" type="button">Reset the sandbox</button>
+        <p id="sandbox-reset-result" role="status"></p>
+      </section>
+      <p id="sandbox-error" class="error" role="alert"></p>
     </div>
   </div>
 </main>

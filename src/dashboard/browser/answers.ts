@@ -164,3 +164,19 @@ export interface TimelineEvent {
 export interface Timeline {
   events: TimelineEvent[];
 }
+
+/** GET/POST /kassa/sandbox/clock (docs/sandbox.md, "Clock"). */
+export interface SandboxClock {
+  now: string;
+  offsetSeconds: number;
+}
+
+/** One fault of GET /kassa/sandbox/faults (docs/sandbox.md, "Faults"). */
+export interface SandboxFault {
+  id: string;
+  operation: string;
+  status: number | 'timeout';
+  times: number;
+  phase: 'before' | 'after';
+  delayMs?: number;
+}

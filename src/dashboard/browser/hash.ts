@@ -1,12 +1,14 @@
 // Views follow the address's hash: #session/<id> (the sessions, one open), #payments and #payment/<id>
-// (the payments, one open), #vault/<customerId> (a customer's saved cards), #webhooks (the endpoints).
+// (the payments, one open), #vault/<customerId> (a customer's saved cards), #webhooks (the endpoints),
+// #sandbox (the sandbox controls).
 
-export type View = 'sessions' | 'payments' | 'vault' | 'webhooks';
+export type View = 'sessions' | 'payments' | 'vault' | 'webhooks' | 'sandbox';
 
 export function viewOf(hash: string): View {
   if (hash === '#payments' || hash.startsWith('#payment/')) return 'payments';
   if (hash.startsWith('#vault/')) return 'vault';
   if (hash === '#webhooks') return 'webhooks';
+  if (hash === '#sandbox') return 'sandbox';
   return 'sessions';
 }
 

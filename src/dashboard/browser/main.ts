@@ -5,6 +5,7 @@ import { apiKey, forgetApiKey, keepApiKey, messageOf, type ApiError } from './ap
 import { $ } from './dom.ts';
 import { vaultCustomer, viewOf, type View } from './hash.ts';
 import { loadPayments, showPayment } from './payments.ts';
+import { advanceClock, deleteFaults, resetSandbox, showSandbox } from './sandbox.ts';
 import { createSession, loadSessions, reloadSessions, showDetail } from './sessions.ts';
 import { showMoreVault, showVault } from './vault.ts';
 import { showEndpoints } from './webhooks.ts';
@@ -26,10 +27,12 @@ async function route() {
   $('payments-view').hidden = view !== 'payments';
   $('vault-view').hidden = view !== 'vault';
   $('webhooks-view').hidden = view !== 'webhooks';
+  $('sandbox-view').hidden = view !== 'sandbox';
   for (const [tab, name] of [
     ['tab-sessions', 'sessions'],
     ['tab-payments', 'payments'],
     ['tab-webhooks', 'webhooks'],
+    ['tab-sandbox', 'sandbox'],
   ]) {
     if (view === name) $(tab).setAttribute('aria-current', 'page');
     else $(tab).removeAttribute('aria-current');
@@ -42,6 +45,8 @@ async function route() {
     await showPayment();
   } else if (view === 'webhooks') {
     await showEndpoints();
+  } else if (view === 'sandbox') {
+    await showSandbox();
   } else {
     await showVault(vaultCustomer());
   }
@@ -90,6 +95,15 @@ function start() {
   $('payments-refresh').addEventListener('click', () => void loadPayments(false));
   $('payments-more').addEventListener('click', () => void loadPayments(true));
   $('vault-more').addEventListener('click', () => void showMoreVault());
+  $('sandbox-advance').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void advanceClock(event.target as HTMLFormElement);
+  });
+  $('sandbox-faults-clear').addEventListener(
+    'click',
+    (event) => void deleteFaults('/kassa/sandbox/faults', event.target as HTMLButtonElement),
+  );
+  $('sandbox-reset').addEventListener('click', (event) => void resetSandbox(event.target as HTMLButtonElement));
   window.addEventListener('hashchange', () => void route());
   const key = apiKey();
   if (key) void signIn(key);

@@ -1,0 +1,70 @@
+// engines: sqlite
+// startKassa's sandbox helpers against the controls' contracts (docs/sandbox.md): advanceClock, fault,
+// trigger and reset, through the package's name as a merchant's suite uses them. They call the routes
+// of the clock, faults, triggers and reset, and pass once those are in the built server.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { KassaApiError, startKassa, type Kassa } from 'kassa/testing';
+
+describe('startKassa: the sandbox controls', () => {
+  let kassa: Kassa;
+  before(async () => {
+    kassa = await startKassa();
+  });
+  after(() => kassa.close());
+
+  test('advanceClock moves the merchant clock forward and answers it', async () => {
+    const before = await kassa.api<{ now: string; offsetSeconds: number }>('GET', '/kassa/sandbox/clock');
+    const moved = await kassa.advanceClock(3600);
+    assert.equal(moved.offsetSeconds, before.offsetSeconds + 3600);
+    assert.ok(Date.parse(moved.now) - Date.parse(before.now) >= 3600_000);
+  });
+
+  test('fault: the next matching request gets the fault, in the envelope, then the route works again', async () => {
+    const fault = await kassa.fault({ operation: 'POST /client-session', status: 503, times: 1, phase: 'before' });
+    assert.equal(typeof fault.id, 'string');
+    const refused = await kassa.createSession().catch((error: unknown) => error);
+    assert.ok(refused instanceof KassaApiError, String(refused));
+    assert.equal(refused.status, 503);
+    assert.ok(refused.errorId);
+    const session = await kassa.createSession();
+    assert.ok(session.clientToken);
+  });
+
+  test('trigger: the event is recorded and delivered, signed, to the receiver', async () => {
+    const session = await kassa.createSession();
+    const claims = JSON.parse(Buffer.from(session.clientToken.split('.')[1]!, 'base64url').toString('utf8'));
+    const tokenized = await fetch(`${kassa.url}/payment-instruments`, {
+      method: 'POST',
+      headers: { 'primer-client-token': claims.accessToken, 'x-api-version': '2.4', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        paymentInstrument: {
+          number: '4111111111111111',
+          cvv: '123',
+          expirationMonth: '12',
+          expirationYear: String(new Date().getUTCFullYear() + 4),
+        },
+      }),
+    });
+    const { token } = (await tokenized.json()) as { token: string };
+    const payment = await kassa.api('POST', '/payments', { paymentMethodToken: token });
+    await kassa.webhooks.waitFor((e) => e.body.payment?.id === payment.id && e.body.payment.status === 'AUTHORIZED');
+    const seen = kassa.webhooks.events.length;
+    await kassa.trigger({ type: 'PAYMENT.STATUS', paymentId: payment.id });
+    const triggered = await kassa.webhooks.waitFor((e) => kassa.webhooks.events.indexOf(e) >= seen && e.body.payment?.id === payment.id);
+    assert.equal(triggered.eventType, 'PAYMENT.STATUS');
+    assert.equal(triggered.body.payment.status, 'AUTHORIZED');
+  });
+
+  test('reset empties the merchant sessions and answers the counts, keeping the key and the endpoint', async () => {
+    const session = await kassa.createSession();
+    const counts = await kassa.reset();
+    assert.ok(Object.values(counts).every((n) => typeof n === 'number'));
+    const gone = await kassa.api('GET', `/client-session?clientToken=${encodeURIComponent(session.clientToken)}`).catch((e: unknown) => e);
+    assert.ok(gone instanceof KassaApiError && gone.status >= 400 && gone.status < 500, String(gone));
+    const clock = await kassa.api<{ offsetSeconds: number }>('GET', '/kassa/sandbox/clock');
+    assert.equal(clock.offsetSeconds, 0);
+    const endpoints = await kassa.api<{ data: { url: string }[] }>('GET', '/kassa/webhook-endpoints');
+    assert.ok(endpoints.data.some((e) => e.url === kassa.webhooks.url));
+  });
+});

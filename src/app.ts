@@ -275,7 +275,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         config: deps.config,
         logger: deps.logger,
         pipeline,
-        ...(deps.config.payments ? { payments, webhooks: app.webhooks, jobs: app.paymentJobs } : {}),
+        ...(deps.config.payments ? { payments, webhooks: app.webhooks, jobs: app.paymentJobs, dispatcher: app.webhookDispatcher } : {}),
         faults: faults as FaultService,
       }),
     );

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { Pipeline } from '../http/pipeline.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { JobRunner } from '../payments/jobs.ts';
+import type { Dispatcher } from '../webhooks/dispatcher.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { Store } from '../storage/store.ts';
 import type { WebhookService } from '../webhooks/service.ts';
@@ -37,6 +38,8 @@ export interface SandboxDeps {
   payments?: PaymentService;
   webhooks?: WebhookService;
   jobs?: Pick<JobRunner, 'runDue'>;
+  /** Absent when KASSA_PAYMENTS=off. */
+  dispatcher?: Pick<Dispatcher, 'tick'>;
 }
 
 /** True when the sandbox controls are served (every mode but `production`). */
@@ -51,6 +54,7 @@ export function sandboxRoutes(deps: SandboxDeps) {
       clocks: deps.clocks,
       retentionMs: deps.config.purge.retentionMs,
       ...(jobs ? { runDueJobs: () => jobs.runDue() } : {}),
+      ...(deps.dispatcher ? { sendDueWebhooks: () => void deps.dispatcher?.tick().catch(() => {}) } : {}),
     });
     await app.register(clockRoutes(clock, deps.pipeline, SANDBOX_SCOPE));
     await app.register(faultRoutes(deps.faults, deps.pipeline));

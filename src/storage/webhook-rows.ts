@@ -166,15 +166,21 @@ export function deliveryListQuery(merchantId: string, filter: { status?: string;
   return { sql: `SELECT * FROM webhook_deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, params };
 }
 
+/** A delivery's merchant's sandbox clock offset (ms), in an UPDATE of webhook_deliveries: deliveries are due on their merchant's time. */
+export const MERCHANT_OFFSET = `COALESCE((SELECT offset_ms FROM sandbox_clocks c WHERE c.merchant_id = webhook_deliveries.merchant_id), 0)`;
+
 /**
- * The due deliveries in turns (WebhookStore.dueDeliveries; placeholders `?`: now, now, perEndpoint,
- * limit): each endpoint's deliveries numbered oldest first, then within each number the endpoints of
- * one merchant numbered, so a turn takes every merchant's first endpoint before anyone's second.
+ * The due deliveries in turns (WebhookStore.dueDeliveries; placeholders `?`: now three times, perEndpoint,
+ * limit), each due on its merchant's time (its sandbox offset; the largest bounds the index range):
+ * each endpoint's deliveries numbered oldest first, then within each number the endpoints of one
+ * merchant numbered, so a turn takes every merchant's first endpoint before anyone's second.
  */
 export const DUE_IN_TURNS = `
   SELECT * FROM (
     SELECT r.*, ROW_NUMBER() OVER (PARTITION BY merchant_id, endpoint_turn ORDER BY next_attempt_at, id) AS merchant_turn FROM (
       SELECT d.*, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS endpoint_turn
-      FROM webhook_deliveries d WHERE status = 'PENDING' AND next_attempt_at <= ? AND locked_until <= ?
+      FROM webhook_deliveries d LEFT JOIN sandbox_clocks c ON c.merchant_id = d.merchant_id
+      WHERE d.status = 'PENDING' AND d.next_attempt_at <= ? + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+        AND d.next_attempt_at <= ? + COALESCE(c.offset_ms, 0) AND d.locked_until <= ?
     ) r WHERE endpoint_turn <= ?
   ) f ORDER BY endpoint_turn, merchant_turn, next_attempt_at, id LIMIT ?`;

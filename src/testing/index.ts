@@ -89,7 +89,7 @@ export interface Kassa {
   /** Records and delivers an event for an existing payment or session; answers the event. */
   trigger(spec: TriggerSpec): Promise<Json>;
   /** Empties the merchant's sessions, payments, events, faults and clock (keeps its keys and endpoints); answers the counts removed. */
-  reset(): Promise<Record<string, number>>;
+  reset(): Promise<{ merchantId: string; removed: Record<string, number> }>;
   /** The merchant's webhook endpoint for every payment event, verifying each delivery's signatures. */
   webhooks: WebhookReceiver;
   /** Stops the server and the receiver and removes the folder. */

@@ -402,7 +402,8 @@ export class WebhookService {
         outcome = { ...outcome, log: { ...outcome.log, outcome: `${outcome.log.outcome} Webhook chaos: sent twice.` } };
       }
     }
-    const now = this.deps.clock();
+    // On the merchant's time, as the delivery's due time is: an advanced sandbox clock brings retries due.
+    const now = this.deps.clock(delivery.merchantId);
     const delay = outcome.ok || gone ? undefined : retryDelay(attempts, this.deps.retryScale);
     const status = outcome.ok ? 'DELIVERED' : delay === undefined ? 'FAILED' : 'PENDING';
     this.deps.metrics.webhookAttempt(outcome.ok ? 'delivered' : status === 'PENDING' ? 'retry' : 'failed');

@@ -17,6 +17,8 @@ const TABLES = {
   webhook_deliveries: 'deliveries',
   idempotency_keys: 'idempotencyRecords',
   paypal_orders: 'paypalOrders',
+  sandbox_faults: 'faults',
+  sandbox_clocks: 'clocks',
 } as const;
 
 describe('POST /kassa/sandbox/reset', () => {
@@ -42,6 +44,8 @@ describe('POST /kassa/sandbox/reset', () => {
       deliveries: 0,
       idempotencyRecords: 0,
       paypalOrders: 0,
+      faults: 0,
+      clocks: 0,
     };
     for (const [table, kind] of Object.entries(TABLES)) kinds[kind]! += before[table]!;
     return kinds;
@@ -62,6 +66,16 @@ describe('POST /kassa/sandbox/reset', () => {
     const vaulted = await api(t, 'POST', `/payment-instruments/${paid.token}/vault`, { customerId: 'cust-1' }, { key });
     assert.equal(vaulted.statusCode, 200, vaulted.body);
     await t.app.webhookDispatcher!.runDue();
+    const fault = await api(
+      t,
+      'POST',
+      '/kassa/sandbox/faults',
+      { operation: 'POST /payments/{id}/capture', status: 503, times: 5, phase: 'before' },
+      { key },
+    );
+    assert.equal(fault.statusCode, 201, fault.body);
+    const advanced = await api(t, 'POST', '/kassa/sandbox/clock', { advanceSeconds: 60 }, { key });
+    assert.equal(advanced.statusCode, 200, advanced.body);
     return paid;
   }
 
@@ -87,6 +101,8 @@ describe('POST /kassa/sandbox/reset', () => {
       'idempotency_keys',
       'payment_jobs',
       'webhook_attempts',
+      'sandbox_faults',
+      'sandbox_clocks',
     ])
       assert.ok(before[table]! > 0, `${table} has rows before the reset`);
 
@@ -109,6 +125,8 @@ describe('POST /kassa/sandbox/reset', () => {
     // The idempotency key is free again: the same request makes a new payment.
     const again = await pay(t, CARDS.visa, { idempotencyKey: `pay-${t.apiKey}` });
     assert.notEqual(again.payment.id, mine.payment.id);
+    // The clock is the server's again.
+    assert.equal((await api(t, 'GET', '/kassa/sandbox/clock')).json().offsetSeconds, 0);
     // The other merchant's payment is still there.
     const theirs = (await api(t, 'GET', '/payments', undefined, { key: other.key })).json() as { data: unknown[] };
     assert.equal(theirs.data.length, 3);
@@ -123,7 +141,17 @@ describe('POST /kassa/sandbox/reset', () => {
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(res.json(), {
       merchantId: 'mer_default',
-      removed: { sessions: 0, payments: 0, tokens: 0, events: 0, deliveries: 0, idempotencyRecords: 0, paypalOrders: 0 },
+      removed: {
+        sessions: 0,
+        payments: 0,
+        tokens: 0,
+        events: 0,
+        deliveries: 0,
+        idempotencyRecords: 0,
+        paypalOrders: 0,
+        faults: 0,
+        clocks: 0,
+      },
     });
     await createSession(t, ORDER);
     assert.equal((await rows('mer_default')).sessions, 1, 'the merchant works on after a reset');

@@ -59,7 +59,10 @@ describe('startKassa: the sandbox controls', () => {
   test('reset empties the merchant sessions and answers the counts, keeping the key and the endpoint', async () => {
     const session = await kassa.createSession();
     const counts = await kassa.reset();
-    assert.ok(Object.values(counts).every((n) => typeof n === 'number'));
+    assert.equal(counts.merchantId, kassa.merchantId);
+    assert.ok(counts.removed.sessions! >= 1);
+    assert.equal(counts.removed.clocks, 1, 'the clock advanced by the first test is reset');
+    assert.ok(Object.values(counts.removed).every((n) => typeof n === 'number'));
     const gone = await kassa.api('GET', `/client-session?clientToken=${encodeURIComponent(session.clientToken)}`).catch((e: unknown) => e);
     assert.ok(gone instanceof KassaApiError && gone.status >= 400 && gone.status < 500, String(gone));
     const clock = await kassa.api<{ offsetSeconds: number }>('GET', '/kassa/sandbox/clock');

@@ -1,8 +1,8 @@
 // The merchant's sandbox clock: how far it is ahead, and moving it forward. Advancing does at once to
 // that merchant's data what the time passing would (docs/sandbox.md, "Clock"): what decides by the
 // merchant's time (token and session expiry, idempotency records, pending actions, jobs) sees the new
-// time at once; the sessions past their retention are deleted here, and the due jobs are run now
-// rather than at the runner's next look.
+// time at once; the sessions past their retention are deleted here, the due jobs are run now rather
+// than at the runner's next look, and the dispatcher starts on the deliveries (and retries) now due.
 import { KassaError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { SessionStore } from '../../sessions/session.store.ts';
@@ -22,6 +22,8 @@ export interface SandboxClockDeps {
   retentionMs: number;
   /** Runs the payments' due jobs now (absent when payments are off). */
   runDueJobs?: () => Promise<unknown>;
+  /** Starts sending the webhook deliveries now due, the retries the advance brought due among them, without waiting for them. */
+  sendDueWebhooks?: () => void;
 }
 
 export class SandboxClock {
@@ -52,6 +54,7 @@ export class SandboxClock {
       if ((await this.deps.store.sessions.purgeExpiredOf(merchantId, before, PURGE_BATCH)) < PURGE_BATCH) break;
     }
     await this.deps.runDueJobs?.();
+    this.deps.sendDueWebhooks?.();
   }
 
   private state(merchantId: string): ClockState {

@@ -13,7 +13,15 @@ type Resettable = {
  * token or payment starts from one meanwhile; idempotency records last, so a retry made meanwhile
  * cannot replay an answer naming something already gone. A new store with merchant data adds its line.
  */
-export const RESET_STORES = ['sessions', 'payments', 'paypal', 'webhooks', 'faults', 'sandboxClocks', 'idempotency'] as const satisfies readonly Resettable[];
+export const RESET_STORES = [
+  'sessions',
+  'payments',
+  'paypal',
+  'webhooks',
+  'faults',
+  'sandboxClocks',
+  'idempotency',
+] as const satisfies readonly Resettable[];
 
 type Listed = (typeof RESET_STORES)[number];
 type KindsOf<K> = K extends Listed ? keyof Awaited<ReturnType<Stores[K]['resetMerchant']>> : never;

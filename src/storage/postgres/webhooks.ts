@@ -6,6 +6,7 @@ import { ATTEMPTS_KEPT, type WebhookStore } from '../../webhooks/webhook.store.t
 import {
   attemptRow,
   DUE_IN_TURNS,
+  MERCHANT_OFFSET,
   deliveryListQuery,
   endpointRow,
   toAttempt,
@@ -110,13 +111,16 @@ export function postgresWebhooks(pg: PostgresEngine): WebhookStore {
       return events;
     },
     async dueDeliveries(now, limit, perEndpoint = limit) {
-      return (await pg.text<DeliveryRow[]>(DUE_IN_TURNS, [now, now, perEndpoint, limit])).map(toDelivery);
+      return (await pg.text<DeliveryRow[]>(DUE_IN_TURNS, [now, now, now, perEndpoint, limit])).map(toDelivery);
     },
     async claimDelivery(id, now, until) {
       // Due, too: a claim from a list read before another process rescheduled the delivery must not send the retry early.
       return one(
-        await pg.query<DeliveryRow[]>`UPDATE webhook_deliveries SET locked_until = ${until}
-            WHERE id = ${id} AND status = 'PENDING' AND next_attempt_at <= ${now} AND locked_until <= ${now} RETURNING *`,
+        await pg.text<DeliveryRow[]>(
+          `UPDATE webhook_deliveries SET locked_until = ?
+            WHERE id = ? AND status = 'PENDING' AND next_attempt_at <= ? + ${MERCHANT_OFFSET} AND locked_until <= ? RETURNING *`,
+          [until, id, now, now],
+        ),
         toDelivery,
       );
     },

@@ -6,6 +6,7 @@ import { ATTEMPTS_KEPT, type WebhookStore } from '../../webhooks/webhook.store.t
 import {
   attemptRow,
   DUE_IN_TURNS,
+  MERCHANT_OFFSET,
   deliveryListQuery,
   endpointRow,
   toAttempt,
@@ -73,9 +74,9 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
   const delivery = engine.query('SELECT * FROM webhook_deliveries WHERE merchant_id = ? AND id = ?');
   const due = engine.query(DUE_IN_TURNS);
   // Due, too: a process claiming from a list it read before another process tried and rescheduled the
-  // delivery must not send the retry early. The row as claimed comes back: its attempts are today's.
+  // delivery must not send the retry early (due on the merchant's time). The row as claimed comes back: its attempts are today's.
   const claim = db.prepare(
-    "UPDATE webhook_deliveries SET locked_until = ? WHERE id = ? AND status = 'PENDING' AND next_attempt_at <= ? AND locked_until <= ? RETURNING *",
+    `UPDATE webhook_deliveries SET locked_until = ? WHERE id = ? AND status = 'PENDING' AND next_attempt_at <= ? + ${MERCHANT_OFFSET} AND locked_until <= ? RETURNING *`,
   );
   const renew = db.prepare('UPDATE webhook_deliveries SET locked_until = ? WHERE id = ? AND locked_until = ?');
   const record = db.prepare(`
@@ -152,7 +153,7 @@ export function sqliteWebhooks(engine: SqliteEngine): WebhookStore {
       });
     },
     async dueDeliveries(now, limit, perEndpoint = limit) {
-      return (due.all(now, now, perEndpoint, limit) as DeliveryRow[]).map(toDelivery);
+      return (due.all(now, now, now, perEndpoint, limit) as DeliveryRow[]).map(toDelivery);
     },
     async claimDelivery(id, now, until) {
       const row = await writer.run(() => claim.get(until, id, now, now) as DeliveryRow | undefined);

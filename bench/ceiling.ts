@@ -12,7 +12,10 @@
 // - get: look the key up, verify the token, read the session, answer it;
 // - patch: look the key up, validate, verify the token, then read, merge, re-validate and write the
 //   session as one step of the group-commit transaction (so concurrent PATCHes of one session all
-//   apply), and answer it.
+//   apply), and answer it;
+// - pay: tokenize (find the session by its access token, read the card, keep the token without the
+//   number or CVV) and create the payment (look the key up, take the single-use token, write the
+//   payment and its one event with the token's use in one transaction, answer Primer's payment).
 // Environment: PORT; CEILING_COMMIT: how writes are committed. `sync`, the default and what Kassa
 // does: the event loop's connection writes in group transactions with synchronous=FULL, PATCH reads
 // and writes inside the transaction. The alternatives Kassa measured and did not take
@@ -39,6 +42,9 @@ import {
   SessionWithTokenResponse,
   UpdateSessionBody,
 } from '../src/sessions/schemas.ts';
+import { isExpired, readCard } from '../src/payments/card-input.ts';
+import { PaymentResponse } from '../src/payments/responses.ts';
+import { CreatePaymentBody, TokenizeBody } from '../src/payments/schemas.ts';
 
 const API_KEY = process.env.CEILING_API_KEY ?? 'kassa_bench_key_0123456789abcdef';
 const COMMIT = (['worker', 'fsync'] as const).find((m) => m === process.env.CEILING_COMMIT) ?? 'sync';
@@ -58,7 +64,14 @@ db.exec(`
     id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, access_token_hash TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
     version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
   CREATE INDEX sessions_merchant_created ON sessions(merchant_id, created_at DESC);
-  CREATE INDEX sessions_expires ON sessions(expires_at);`);
+  CREATE INDEX sessions_expires ON sessions(expires_at);
+  CREATE TABLE tokens (token TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, session_id TEXT NOT NULL, data TEXT NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+  CREATE TABLE payments (id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL);
+  CREATE INDEX payments_merchant_created ON payments(merchant_id, created_at DESC);
+  CREATE TABLE payment_events (id TEXT PRIMARY KEY, payment_id TEXT NOT NULL, merchant_id TEXT NOT NULL, type TEXT NOT NULL,
+    data TEXT NOT NULL, created_at INTEGER NOT NULL);
+  CREATE INDEX payment_events_payment ON payment_events(payment_id);`);
 db.prepare('INSERT INTO api_keys VALUES (?, ?)').run(sha256(API_KEY), 'mer_default');
 const walFd = openSync(`${path}-wal`, 'r+');
 
@@ -331,6 +344,119 @@ app.patch('/client-session', { schema: { body: UpdateSessionBody, response: { 20
   answers.delete(hash);
   contract(request, reply, `"cs.${Date.now()}"`);
   return render(saved);
+});
+
+// pay: the SDK tokenizes a card with the session's access token, then the merchant's server creates
+// the payment with the token. Tokenize: find the session by the access token's hash, read the card
+// (Kassa's reader: the checks any implementation must make), keep the token durably without the
+// number or CVV. Create: look the key up, take the unused token of the merchant (single use), read the
+// session for the amount, and write the payment, the token's use and the payment's one event (the
+// history and the webhooks' outbox) in one transaction; answer the payment in Primer's schema.
+const sessionByAccess = db.prepare('SELECT id, merchant_id, data, expires_at FROM sessions WHERE access_token_hash = ?');
+const insertToken = db.prepare('INSERT INTO tokens VALUES (?, ?, ?, ?, 0, ?, ?)');
+const tokenOf = db.prepare('SELECT merchant_id, session_id, data, used, expires_at FROM tokens WHERE token = ?');
+const useToken = db.prepare('UPDATE tokens SET used = 1 WHERE token = ? AND used = 0');
+const sessionById = db.prepare('SELECT data FROM sessions WHERE id = ?').pluck();
+const insertPayment = db.prepare('INSERT INTO payments VALUES (?, ?, ?, ?)');
+const insertEvent = db.prepare('INSERT INTO payment_events VALUES (?, ?, ?, ?, ?, ?)');
+const primerDate = (ms: number) => new Date(ms).toISOString().slice(0, 23) + '000';
+type Card = ReturnType<typeof readCard>['card'];
+
+app.post('/payment-instruments', { schema: { body: TokenizeBody } }, async (request, reply) => {
+  const access = request.headers['primer-client-token'];
+  if (typeof access !== 'string') return fail(reply, 401);
+  reading();
+  const session = sessionByAccess.get(sha256(access)) as { id: string; merchant_id: string; data: string; expires_at: number } | undefined;
+  if (!session || session.expires_at <= Date.now()) return fail(reply, 401);
+  const now = Date.now();
+  let card: Card;
+  try {
+    card = readCard((request.body as { paymentInstrument: unknown }).paymentInstrument, JSON.parse(session.data), now).card;
+  } catch {
+    return fail(reply, 400);
+  }
+  if (isExpired(card, now)) return fail(reply, 400);
+  const token = `tok_${randomBytes(18).toString('base64url')}`;
+  const analyticsId = `an_${randomBytes(18).toString('base64url')}`;
+  const data = JSON.stringify({ card, analyticsId });
+  await write(() => insertToken.run(token, session.merchant_id, session.id, data, now, now + 900_000));
+  reply.header('X-Request-Id', request.id);
+  return {
+    token,
+    tokenType: 'SINGLE_USE',
+    analyticsId,
+    isVaulted: false,
+    paymentInstrumentType: 'PAYMENT_CARD',
+    paymentMethodType: 'PAYMENT_CARD',
+    paymentInstrumentData: card,
+    threeDSecureAuthentication: { responseCode: 'NOT_PERFORMED' },
+  };
+});
+
+app.post('/payments', { schema: { body: CreatePaymentBody, response: { 200: PaymentResponse } } }, async (request, reply) => {
+  const merchant = merchantOf(request.headers);
+  if (!merchant) return fail(reply, 401);
+  const { paymentMethodToken } = request.body as { paymentMethodToken: string };
+  const now = Date.now();
+  const payment = await write(() => {
+    const row = tokenOf.get(paymentMethodToken) as
+      | { merchant_id: string; session_id: string; data: string; used: number; expires_at: number }
+      | undefined;
+    if (!row || row.merchant_id !== merchant || row.used === 1 || row.expires_at <= now) return undefined;
+    const session = JSON.parse(sessionById.get(row.session_id) as string) as Session;
+    const { card, analyticsId } = JSON.parse(row.data) as { card: Card; analyticsId: string };
+    const id = `pay_${randomBytes(12).toString('base64url')}`;
+    const transactionId = crypto.randomUUID();
+    const date = primerDate(now);
+    const amount = amountOf(session) ?? 0;
+    const p = {
+      id,
+      date,
+      dateUpdated: date,
+      status: 'AUTHORIZED',
+      cardTokenType: 'CARD_PAN',
+      orderId: session.orderId,
+      currencyCode: session.currencyCode,
+      amount,
+      paymentMethod: {
+        paymentMethodToken,
+        isVaulted: false,
+        analyticsId,
+        paymentMethodType: 'PAYMENT_CARD',
+        paymentMethodData: card,
+        threeDSecureAuthentication: { responseCode: 'NOT_PERFORMED' },
+        authorizationType: 'FINAL',
+      },
+      processor: { name: 'KASSA_SANDBOX', processorMerchantId: 'kassa-sandbox', amountCaptured: 0, amountRefunded: 0 },
+      transactions: [
+        {
+          id: transactionId,
+          date,
+          amount,
+          currencyCode: session.currencyCode,
+          orderId: session.orderId,
+          transactionType: 'SALE',
+          type: 'SALE',
+          processorTransactionId: transactionId,
+          processorName: 'KASSA_SANDBOX',
+          processor: 'KASSA_SANDBOX',
+          processorMerchantId: 'kassa-sandbox',
+          processorStatus: 'AUTHORIZED',
+          status: 'AUTHORIZED',
+          cardTokenType: 'CARD_PAN',
+        },
+      ],
+      riskData: { cvvCheck: { source: 'PROCESSOR', result: 'MATCHED' } },
+    };
+    useToken.run(paymentMethodToken);
+    insertPayment.run(id, merchant, JSON.stringify(p), now);
+    insertEvent.run(crypto.randomUUID(), id, merchant, 'PAYMENT.STATUS', JSON.stringify({ status: 'AUTHORIZED' }), now);
+    return p;
+  });
+  if (!payment) return fail(reply, 400);
+  reply.header('X-Request-Id', request.id);
+  reply.header('X-Api-Version', typeof request.headers['x-api-version'] === 'string' ? request.headers['x-api-version'] : '2.1');
+  return payment;
 });
 
 app.get('/health', async () => ({ status: 'ok' }));

@@ -23,7 +23,8 @@ export class Draft {
     isNew: boolean,
   ) {
     this.before = isNew ? undefined : payment;
-    this.payment = structuredClone(payment);
+    // A stored payment is kept as it was (before); a new one is the caller's to give away, not to copy.
+    this.payment = isNew ? payment : structuredClone(payment);
     if (isNew) this.record('PAYMENT.STATUS', { amount: payment.data.machine.amount, currencyCode: payment.data.currencyCode });
   }
 

@@ -1,5 +1,9 @@
 // The dashboard's page and style sheet, shipped inside the package as strings (no CDN). Its script is
 // browser/ (script.ts serves it); the page loads both from /dashboard/.
+import { DISPUTE_STATUSES, DISPUTE_TYPES } from '../payments/disputes/machine.ts';
+import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhook.store.ts';
+
+const options = (values: readonly string[]) => values.map((v) => `<option>${v}</option>`).join('');
 
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -147,6 +151,27 @@ export const DASHBOARD_HTML = `<!doctype html>
           <tbody></tbody>
         </table>
         <p id="sandbox-faults-empty" class="muted" hidden>No faults.</p>
+      </section>
+      <section class="panel">
+        <div class="heading"><h2>Trigger an event</h2></div>
+        <form id="sandbox-trigger" class="bar">
+          <label>Type <select id="sandbox-trigger-type">${options(WEBHOOK_EVENT_TYPES)}</select></label>
+          <label>Payment or session id <input id="sandbox-trigger-id" required maxlength="100"></label>
+          <button type="submit">Trigger</button>
+        </form>
+        <p class="muted">The object's event as it is now, recorded (marked triggered) and sent to the endpoints that take its type.</p>
+        <p id="sandbox-trigger-result" role="status"></p>
+      </section>
+      <section class="panel">
+        <div class="heading"><h2>Dispute a payment</h2></div>
+        <form id="sandbox-dispute" class="bar">
+          <label>Payment id <input id="sandbox-dispute-payment" required maxlength="100"></label>
+          <label>Type <select id="sandbox-dispute-type">${DISPUTE_TYPES.map((t) => `<option${t === 'DISPUTE' ? ' selected' : ''}>${t}</option>`).join('')}</select></label>
+          <label>Status <select id="sandbox-dispute-status">${options(DISPUTE_STATUSES)}</select></label>
+          <button type="submit">Send</button>
+        </form>
+        <p class="muted">Opens a dispute on a settled payment (status OPEN), then moves it on; each step sends its webhook.</p>
+        <p id="sandbox-dispute-result" role="status"></p>
       </section>
       <section class="panel">
         <div class="heading"><h2>Reset</h2></div>

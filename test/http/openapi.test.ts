@@ -145,7 +145,7 @@ describe('the OpenAPI document', () => {
         for (const [method, op] of Object.entries(ops)) {
           const content = Object.entries(op.responses)
             .filter(([status]) => /^2\d\d$/.test(status))
-            .reduce((all, [, r]) => ({ ...all, ...(r.content ?? {}) }), {} as NonNullable<(typeof op.responses)[string]['content']>);
+            .reduce((all, [, r]) => Object.assign(all, r.content), {} as NonNullable<(typeof op.responses)[string]['content']>);
           // A page (HTML, text) is described by its media type; a JSON answer by its schema.
           const json = Object.entries(content).filter(([type]) => type.includes('json'));
           for (const [type, { schema }] of json) {

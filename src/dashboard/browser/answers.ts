@@ -177,6 +177,7 @@ export interface SandboxFault {
   operation: string;
   status: number | 'timeout';
   times: number;
+  timesLeft: number;
   phase: 'before' | 'after';
   delayMs?: number;
 }

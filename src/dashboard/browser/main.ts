@@ -5,7 +5,7 @@ import { apiKey, forgetApiKey, keepApiKey, messageOf, type ApiError } from './ap
 import { $ } from './dom.ts';
 import { vaultCustomer, viewOf, type View } from './hash.ts';
 import { loadPayments, showPayment } from './payments.ts';
-import { advanceClock, deleteFaults, resetSandbox, showSandbox } from './sandbox.ts';
+import { advanceClock, deleteFaults, disputePayment, resetSandbox, showSandbox, triggerEvent } from './sandbox.ts';
 import { createSession, loadSessions, reloadSessions, showDetail } from './sessions.ts';
 import { showMoreVault, showVault } from './vault.ts';
 import { showEndpoints } from './webhooks.ts';
@@ -103,6 +103,15 @@ function start() {
     'click',
     (event) => void deleteFaults('/kassa/sandbox/faults', event.target as HTMLButtonElement),
   );
+  for (const [form, run] of [
+    ['sandbox-trigger', triggerEvent],
+    ['sandbox-dispute', disputePayment],
+  ] as const) {
+    $(form).addEventListener('submit', (event) => {
+      event.preventDefault();
+      void run(event.target as HTMLFormElement);
+    });
+  }
   $('sandbox-reset').addEventListener('click', (event) => void resetSandbox(event.target as HTMLButtonElement));
   window.addEventListener('hashchange', () => void route());
   const key = apiKey();

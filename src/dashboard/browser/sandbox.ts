@@ -1,5 +1,5 @@
 // The sandbox view: the merchant's clock with an Advance control, its faults with Delete and Clear,
-// and Reset behind a confirmation (docs/sandbox.md). Each is a sandbox control called with the key
+// a triggered event, a dispute step, and Reset behind a confirmation (docs/sandbox.md). Each is a sandbox control called with the key
 // the operator signed in with, which needs the sandbox:write scope; in production they answer 404.
 import type { SandboxClock, SandboxFault } from './answers.ts';
 import { api, messageOf } from './api.ts';
@@ -24,7 +24,7 @@ function faultRow(f: SandboxFault) {
   remove.addEventListener('click', () => void deleteFaults(`/kassa/sandbox/faults/${encodeURIComponent(f.id)}`, remove));
   const action = el('td');
   action.append(remove);
-  tr.append(el('td', f.operation), el('td', f.status), el('td', f.phase), el('td', f.times, 'num'), action);
+  tr.append(el('td', f.operation), el('td', f.status), el('td', f.phase), el('td', f.timesLeft, 'num'), action);
   return tr;
 }
 
@@ -86,7 +86,11 @@ export async function resetSandbox(button: HTMLButtonElement) {
     return;
   button.disabled = true;
   try {
-    const removed = await api<Record<string, number>>('/kassa/sandbox/reset', { method: 'POST', headers: JSON_BODY, body: '{}' });
+    const { removed } = await api<{ removed: Record<string, number> }>('/kassa/sandbox/reset', {
+      method: 'POST',
+      headers: JSON_BODY,
+      body: '{}',
+    });
     $('sandbox-reset-result').textContent = `Removed: ${Object.entries(removed)
       .map(([what, count]) => `${count} ${what}`)
       .join(', ')}.`;
@@ -96,4 +100,47 @@ export async function resetSandbox(button: HTMLButtonElement) {
   } finally {
     button.disabled = false;
   }
+}
+
+/** Runs a form's call, showing its answer's summary in `result` (or the error). */
+async function submit(form: HTMLFormElement, result: string, call: () => Promise<string>) {
+  $('sandbox-error').textContent = '';
+  $(result).textContent = '';
+  const button = form.querySelector('button')!;
+  button.disabled = true;
+  try {
+    $(result).textContent = await call();
+  } catch (error) {
+    fail(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export function triggerEvent(form: HTMLFormElement) {
+  const type = $<HTMLSelectElement>('sandbox-trigger-type').value;
+  const id = $<HTMLInputElement>('sandbox-trigger-id').value.trim();
+  const subject = type.startsWith('CLIENT_SESSION.') ? { clientSessionId: id } : { paymentId: id };
+  return submit(form, 'sandbox-trigger-result', async () => {
+    const event = await api<{ id: string }>('/kassa/sandbox/events', {
+      method: 'POST',
+      headers: JSON_BODY,
+      body: JSON.stringify({ type, ...subject }),
+    });
+    return `Triggered ${type} (event ${event.id}).`;
+  });
+}
+
+export function disputePayment(form: HTMLFormElement) {
+  const id = $<HTMLInputElement>('sandbox-dispute-payment').value.trim();
+  const type = $<HTMLSelectElement>('sandbox-dispute-type').value;
+  const status = $<HTMLSelectElement>('sandbox-dispute-status').value;
+  return submit(form, 'sandbox-dispute-result', async () => {
+    await api(`/kassa/sandbox/payments/${encodeURIComponent(id)}/dispute`, {
+      method: 'POST',
+      headers: JSON_BODY,
+      body: JSON.stringify({ status, type }),
+    });
+    return `Dispute of ${id}: ${type} ${status}.`;
+  });
 }

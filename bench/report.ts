@@ -53,7 +53,8 @@ export function targetsOf(row: Row): Target[] {
       met: got >= share,
     });
   }
-  if (wanted !== undefined || share !== undefined) out.push({ what: `${scenario}: ${kassa.errors} non-2xx or failed (target 0)`, met: kassa.errors === 0 });
+  if (wanted !== undefined || share !== undefined)
+    out.push({ what: `${scenario}: ${kassa.errors} non-2xx or failed (target 0)`, met: kassa.errors === 0 });
   return out;
 }
 

@@ -232,7 +232,11 @@ async function main(): Promise<void> {
       keep('baseline', (await drive(label('baseline'), baseline, options.scenarios).finally(() => baseline.stop())).results);
       // The ceiling keeps its own SQLite file; against PostgreSQL there is none to compare with.
       if (db.target.engine === 'sqlite') {
-        const ceiling = await serve([...profileFlags(`ceiling-${round}`, true), '--import', 'tsx', 'bench/ceiling.ts'], { CEILING_API_KEY: API_KEY }, await freePort());
+        const ceiling = await serve(
+          [...profileFlags(`ceiling-${round}`, true), '--import', 'tsx', 'bench/ceiling.ts'],
+          { CEILING_API_KEY: API_KEY },
+          await freePort(),
+        );
         // The ceiling pays by card (pay); webhooks and redirect methods are compared with the baseline only.
         const comparable = options.scenarios.filter((s) => !s.startsWith('pay') || s === 'pay');
         keep('ceiling', (await drive(label('ceiling'), ceiling, comparable).finally(() => ceiling.stop())).results);

@@ -6,6 +6,7 @@ import { systemClock } from '../lib/clock.ts';
 import { MerchantClocks } from '../sandbox/clock/merchant-clocks.ts';
 import type { ClockState } from '../sandbox/clock/schemas.ts';
 import { MAX_OFFSET_SECONDS, SandboxClock } from '../sandbox/clock/service.ts';
+import { CliError } from './cli-error.ts';
 import { type CommandKit, parseWhole, settings } from './kit.ts';
 import { printJson } from './output.ts';
 
@@ -13,6 +14,9 @@ export function clockCommands(program: Command, kit: CommandKit): void {
   const { io, env } = kit;
   const withClock = (merchantId: string, work: (clock: SandboxClock) => Promise<ClockState>) => {
     const { config } = settings(env);
+    if (config.mode === 'production') {
+      throw new CliError('clock is a sandbox control, and KASSA_MODE=production switches the sandbox controls off', 2);
+    }
     return kit.withStore(async (store, merchants) => {
       await kit.requireMerchant(merchants, merchantId);
       return work(new SandboxClock({ store, clocks: new MerchantClocks(systemClock), retentionMs: config.purge.retentionMs }));

@@ -19,6 +19,7 @@ import { iso, printJson, printTable, processIo, type Io } from './output.ts';
 import { faultCommands } from './faults.ts';
 import { paymentCommands } from './payments.ts';
 import { seedCommands } from './seed.ts';
+import { triggerCommands } from './trigger.ts';
 import { webhookCommands } from './webhooks.ts';
 
 type Env = Record<string, string | undefined>;
@@ -295,6 +296,7 @@ export function buildProgram(env: Env, io: Io): Command {
   clockCommands(program, kit);
   faultCommands(program, kit);
   seedCommands(program, kit);
+  triggerCommands(program, kit);
 
   program
     .command('purge')

@@ -7,6 +7,7 @@ import { Type, type Static } from 'typebox';
 import { KassaError } from '../errors.ts';
 import { PAYMENT_STATUSES } from '../payments/model.ts';
 import type { PaymentOverview } from '../payments/overview.ts';
+import { PAYMENT_EVENT_TYPES, type PaymentEventType } from '../payments/payment.store.ts';
 import type { SessionOverview } from '../sessions/overview.ts';
 import { byEvent, historyEntries } from '../webhooks/history.ts';
 import type { WebhookService } from '../webhooks/service.ts';
@@ -34,7 +35,7 @@ export type DeliveryView = Static<typeof DeliveryView>;
 
 const Changes = Type.Record(Type.String(), Type.Unknown(), {
   description:
-    'What changed. Sessions: each top-level field {from, to} (the order id, currency and amount on creation). Payments: amounts, the previous status (from), the refund.',
+    'What changed. Sessions: each top-level field {from, to} (the order id, currency and amount on creation). Payments: amounts, the previous status (from), the refund, the dispute step, the failed request.',
 });
 const common = {
   id: Type.String(),
@@ -43,6 +44,7 @@ const common = {
   requestId: Type.Optional(Type.String({ description: "The request that made it (its X-Request-Id); absent for the server's own steps" })),
   idempotencyKey: Type.Optional(Type.String({ description: 'The Idempotency-Key that request was sent with, if any' })),
   changes: Changes,
+  triggered: Type.Optional(Type.Boolean({ description: 'Sent by POST /kassa/sandbox/events: the object did not change' })),
   deliveries: Type.Array(DeliveryView, { description: "The event's webhook deliveries, one per endpoint that takes it" }),
 };
 
@@ -66,7 +68,8 @@ export const PaymentHistory = Type.Object(
       Type.Object(
         {
           ...common,
-          type: Type.Union([Type.Literal('PAYMENT.STATUS'), Type.Literal('PAYMENT.REFUND')]),
+          // Every type a payment records (failed operations and dispute steps too): one missing is a 500 here.
+          type: Type.Unsafe<PaymentEventType>({ type: 'string', enum: [...PAYMENT_EVENT_TYPES] }),
           status: Type.Unsafe<(typeof PAYMENT_STATUSES)[number]>({
             type: 'string',
             enum: [...PAYMENT_STATUSES],

@@ -104,7 +104,17 @@ describe('kassa seed and reset', () => {
     assert.equal(reset.code, 0, reset.stderr);
     assert.deepEqual(JSON.parse(reset.stdout), {
       merchantId: 'mer_ci',
-      removed: { sessions: 1, events: 1, payments: 0, tokens: 2, paypalOrders: 0, deliveries: 0, idempotencyRecords: 0 },
+      removed: {
+        sessions: 1,
+        events: 1,
+        payments: 0,
+        tokens: 2,
+        paypalOrders: 0,
+        deliveries: 0,
+        idempotencyRecords: 0,
+        faults: 0,
+        clocks: 0,
+      },
     });
     assert.deepEqual([count('sessions'), count('payment_tokens'), count('api_keys'), count('webhook_endpoints')], [0, 0, 1, 1]);
     const text = await run(['reset', '--merchant', 'mer_ci'], env);

@@ -153,8 +153,8 @@ describe('kassa webhooks', () => {
     assert.match(url.stderr, /^kassa: RequestValidationError: [^\n]+\n {2}\$\.url: Must be an http\(s\) URL/);
     for (const [args, stderr] of [
       [
-        ['--url', 'http://x.test', '--events', 'PAYMENT.STATUS,DISPUTE.OPENED'],
-        /argument 'PAYMENT.STATUS,DISPUTE.OPENED' is invalid. unknown event DISPUTE.OPENED/,
+        ['--url', 'http://x.test', '--events', 'PAYMENT.STATUS,DISPUTE.CLOSED'],
+        /argument 'PAYMENT.STATUS,DISPUTE.CLOSED' is invalid. unknown event DISPUTE.CLOSED/,
       ],
       [['--url', 'http://x.test', '--version', '3.0'], /argument '3.0' is invalid. Allowed choices are 2.1, 2.2, 2.3, 2.4/],
       [['--events', 'PAYMENT.STATUS'], /required option '--url <url>' not specified/],

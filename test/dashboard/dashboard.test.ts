@@ -908,6 +908,52 @@ describe("the dashboard's timelines", () => {
     }
   });
 
+  test('timelines show dispute steps, failure events and triggered events, marked triggered', async () => {
+    const { accessToken } = await paySession(t.apiKey, 'order-disputed');
+    const [session] = (await get(t.apiKey, '/dashboard/api/sessions?limit=1')).json().sessions.map((s: { id: string }) => s.id);
+    const disputed = await pay(t.apiKey, accessToken, 'req-pay-disputed');
+    await send('POST', `/payments/${disputed.id}/capture`, {}, 'req-capture-disputed');
+    await send('POST', `/kassa/sandbox/payments/${disputed.id}/dispute`, { status: 'OPEN' }, 'req-dispute');
+    const trigger = (body: Json) =>
+      t.app.inject({ method: 'POST', url: '/kassa/sandbox/events', headers: headers(t.apiKey), payload: body });
+    for (const body of [
+      { type: 'PAYMENT.STATUS', paymentId: disputed.id },
+      { type: 'PAYMENT.CAPTURE.FAILED', paymentId: disputed.id },
+      { type: 'DISPUTE.STATUS', paymentId: disputed.id },
+      { type: 'CLIENT_SESSION.UPDATED', clientSessionId: session },
+    ]) {
+      const res = await trigger(body);
+      assert.equal(res.statusCode, 201, res.body);
+    }
+    const payments = await get(t.apiKey, `/dashboard/api/payments/${disputed.id}/events`);
+    assert.equal(payments.statusCode, 200, payments.body);
+    const events = payments.json().events as Json[];
+    assert.deepEqual(
+      events.map((e) => [e.type, e.status, e.triggered ?? false]),
+      [
+        ['PAYMENT.STATUS', 'PENDING', false],
+        ['PAYMENT.STATUS', 'AUTHORIZED', false],
+        ['PAYMENT.STATUS', 'SETTLED', false],
+        ['DISPUTE.OPENED', 'SETTLED', false],
+        ['DISPUTE.STATUS', 'SETTLED', false],
+        ['PAYMENT.STATUS', 'SETTLED', true],
+        ['PAYMENT.CAPTURE.FAILED', 'SETTLED', true],
+        ['DISPUTE.STATUS', 'SETTLED', true],
+      ],
+    );
+    assert.equal(events[4]!.changes.disputeStatus, 'OPEN');
+    assert.equal(events[4]!.changes.disputeAmount, 2000);
+    const sessions = await get(t.apiKey, `/dashboard/api/sessions/${session}/events`);
+    assert.equal(sessions.statusCode, 200, sessions.body);
+    assert.deepEqual(
+      (sessions.json().events as Json[]).map((e) => [e.type, e.triggered ?? false]),
+      [
+        ['CLIENT_SESSION.CREATED', false],
+        ['CLIENT_SESSION.UPDATED', true],
+      ],
+    );
+  });
+
   test('a session timeline needs client_tokens:write, a payment timeline transactions:retrieve, redelivering webhooks:write', async () => {
     const key = (scope: string) => extraKey(t, 'mer_default', [scope]);
     const [sessions, retrieve, webhooks] = [

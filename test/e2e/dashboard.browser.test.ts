@@ -4,7 +4,7 @@
 // see it listed, open it; then a paid session's payments and transactions, the payments list and a
 // customer's saved cards; then a session's timeline with its payment's events and a webhook delivery
 // that failed at a real local receiver, redelivered with the button once the receiver is fixed, its
-// attempt log, and the Webhooks tab's endpoint.
+// attempt log, and the Webhooks tab's endpoint; a disputed payment's and a session's triggered events.
 // Screenshots go to test-output/ (git-ignored); with
 // KASSA_UPDATE_SCREENSHOT=1 the first is also copied to docs/dashboard.png for the README.
 import assert from 'node:assert/strict';
@@ -383,6 +383,55 @@ describe('the dashboard in a browser', () => {
     assert.deepEqual([listed[0], listed[2], listed[3]], [`${receiver!.url}/hook`, 'Enabled', '—']);
     assert.equal(await page.locator('#tab-webhooks').getAttribute('aria-current'), 'page');
 
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  });
+
+  test('dashboard: timelines show dispute steps and triggered events', { skip, timeout: 300_000 }, async () => {
+    const url = server!.url;
+    const send = async (path: string, body: unknown, sent: Record<string, string> = headers(API_KEY), status = 200) => {
+      const response = await fetch(`${url}${path}`, { method: 'POST', headers: sent, body: JSON.stringify(body) });
+      assert.equal(response.status, status, await response.clone().text());
+      return (await response.json()) as Record<string, any>;
+    };
+    const session = await send('/client-session', { orderId: 'order-disputed-1', currencyCode: 'EUR', amount: 1500 });
+    const sessions = await fetch(`${url}/dashboard/api/sessions?limit=1`, { headers: headers(API_KEY) });
+    const [sessionId] = ((await sessions.json()) as { sessions: { id: string }[] }).sessions.map((x) => x.id);
+    const { accessToken } = JSON.parse(Buffer.from(session.clientToken.split('.')[1], 'base64url').toString('utf8')) as {
+      accessToken: string;
+    };
+    const card = { number: '4242424242424242', cvv: '123', ...validExpiry(Date.now()) };
+    const { token } = await send('/payment-instruments', { paymentInstrument: card }, sdkHeaders(accessToken));
+    const payment = await send('/payments', { paymentMethodToken: token });
+    assert.equal((await send(`/payments/${payment.id}/capture`, {})).status, 'SETTLED');
+    await send(`/kassa/sandbox/payments/${payment.id}/dispute`, { status: 'OPEN' });
+    await send('/kassa/sandbox/events', { type: 'PAYMENT.STATUS', paymentId: payment.id }, headers(API_KEY), 201);
+    await send('/kassa/sandbox/events', { type: 'CLIENT_SESSION.UPDATED', clientSessionId: sessionId }, headers(API_KEY), 201);
+
+    const { context, page, foreign, pageErrors } = await openDashboard(1000);
+    await signIn(page);
+    await page.goto(`${url}/dashboard#payment/${payment.id}`);
+    const rows = page.locator('#payment-history table.timeline tbody tr');
+    await rows.nth(5).waitFor();
+    const cells = async (n: number) => (await rows.nth(n).locator('td').allInnerTexts()).slice(1, 3);
+    assert.deepEqual(await cells(3), [
+      'DISPUTE.OPENED',
+      'SETTLED dispute DISPUTE OPEN €15.00, reason 10.4 · captured €15.00 · refunded €0.00',
+    ]);
+    assert.deepEqual(await cells(4), [
+      'DISPUTE.STATUS',
+      'SETTLED dispute DISPUTE OPEN €15.00, reason 10.4 · captured €15.00 · refunded €0.00',
+    ]);
+    assert.deepEqual(await cells(5), ['PAYMENT.STATUS triggered', 'SETTLED unchanged · captured €15.00 · refunded €0.00']);
+
+    await page.goto(`${url}/dashboard#session/${sessionId}`);
+    const sessionRows = page.locator('#detail-history table.timeline tbody tr');
+    await sessionRows.nth(1).waitFor();
+    assert.deepEqual((await sessionRows.nth(1).locator('td').allInnerTexts()).slice(1, 3), [
+      'CLIENT_SESSION.UPDATED triggered',
+      'orderId order-disputed-1 · currencyCode EUR · amount €15.00',
+    ]);
     assert.deepEqual(foreign, []);
     assert.deepEqual(pageErrors, []);
     await context.close();

@@ -33,6 +33,10 @@ test('kassa clock advance moves the merchant clock, refuses a bad count, and the
     const res = await api(t, 'GET', '/kassa/sandbox/clock');
     assert.equal(res.json().offsetSeconds, 3600);
     assert.equal((await run(['clock', 'show', '--merchant', 'mer_nobody'], env)).code === 0, false);
+    const production = await run(['clock', 'advance', '60'], { ...env, KASSA_MODE: 'production' });
+    assert.equal(production.code, 2);
+    assert.match(production.stderr, /KASSA_MODE=production/);
+    assert.equal((await api(t, 'GET', '/kassa/sandbox/clock')).json().offsetSeconds, 3600, 'nothing moved');
   } finally {
     await t.close();
     rmSync(dir, { recursive: true, force: true });

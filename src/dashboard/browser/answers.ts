@@ -159,6 +159,8 @@ export interface TimelineEvent {
   deliveries: Delivery[];
   /** Payments only: the status after the event. */
   status?: string;
+  /** Sent by POST /kassa/sandbox/events: the object did not change. */
+  triggered?: boolean;
 }
 
 export interface Timeline {

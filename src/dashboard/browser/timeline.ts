@@ -27,11 +27,11 @@ function valueText(key: string, value: unknown, currency: string | undefined) {
   return String(value);
 }
 
-// A session's creation names its order, currency and amount; a change names each field, from → to.
+// A session's creation (and a triggered event: the session as it was) names its order, currency and amount; a change names each field, from → to.
 export const sessionChanges: Describe = (e, currency) => {
   const changes = e.changes;
   const keys = Object.keys(changes);
-  if (e.type === 'CLIENT_SESSION.CREATED') {
+  if (e.type === 'CLIENT_SESSION.CREATED' || e.triggered) {
     const created = (changes.currencyCode as string | undefined) || currency;
     return el('span', keys.map((k) => `${k} ${valueText(k, changes[k], created)}`).join(' · ') || 'created');
   }
@@ -40,20 +40,31 @@ export const sessionChanges: Describe = (e, currency) => {
   return el('span', text.join(' · ') || 'nothing changed');
 };
 
-/** A payment event's changes (payments/overview.ts). */
+/** A payment event's changes (payments/overview.ts; dispute steps: disputes/service.ts; failures: failure-events.ts). */
 interface PaymentChanges {
   from?: string;
   refundAmount?: number;
   refundStatus?: string;
   amountCaptured?: number;
   amountRefunded?: number;
+  disputeType?: string;
+  disputeStatus?: string;
+  disputeAmount?: number;
+  reasonCode?: string;
+  requestAmount?: number;
+  reason?: string;
 }
 
-// A payment's event: the status it left, what it came from (or the refund), and the amounts after it.
+// A payment's event: the status it left, what it came from (or the refund, the dispute step, the failed request), and the amounts after it.
 export const paymentChanges: Describe = (e, currency) => {
   const c = e.changes as PaymentChanges;
   const parts = [];
   if (e.type === 'PAYMENT.REFUND') parts.push(`refund ${formatAmount(c.refundAmount, currency)} ${c.refundStatus}`);
+  else if (e.type.startsWith('DISPUTE.')) {
+    parts.push(`dispute ${c.disputeType} ${c.disputeStatus} ${formatAmount(c.disputeAmount, currency)}, reason ${c.reasonCode}`);
+  } else if (e.type.endsWith('.FAILED')) parts.push(`failed: ${formatAmount(c.requestAmount, currency)} asked; ${c.reason}`);
+  // A triggered status tells the payment as it was; it changed nothing.
+  else if (e.triggered) parts.push('unchanged');
   else parts.push(c.from ? `from ${c.from}` : 'created');
   parts.push(`captured ${formatAmount(c.amountCaptured, currency)}`, `refunded ${formatAmount(c.amountRefunded, currency)}`);
   const cell = el('span');
@@ -153,7 +164,9 @@ export async function showTimeline(
     if (e.deliveries.length === 0) hooks.append(el('span', '—', 'muted'));
     const origin = el('td', e.requestId || '—', 'muted');
     if (e.idempotencyKey) origin.append(el('div', `Idempotency-Key: ${e.idempotencyKey}`, 'idempotency-key'));
-    tr.append(el('td', formatInstant(e.date)), el('td', e.type, 'type'), changes, origin, hooks);
+    const type = el('td', e.type, 'type');
+    if (e.triggered) type.append(' ', el('span', 'triggered', 'muted triggered'));
+    tr.append(el('td', formatInstant(e.date)), type, changes, origin, hooks);
     body.append(tr);
   }
   table.append(head, body);

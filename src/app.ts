@@ -142,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessions: store.sessions,
     tokens,
     clock,
+    clocks,
     ...(deps.config.payments ? { actions: store.payments } : {}),
   });
   const sessions = new SessionService({ store, tokens, access, clock, offeredPaymentMethods, events: metrics });

@@ -18,7 +18,16 @@ export interface StoredSession {
 }
 
 /** Who owns a session and which version is stored: enough to tell whether a cached answer is current. */
-export type SessionVersion = Pick<StoredSession, 'merchantId' | 'version' | 'expiresAt'>;
+export type SessionVersion = Pick<StoredSession, 'merchantId' | 'version' | 'expiresAt'> & MerchantClockOffset;
+
+/**
+ * The session's merchant's sandbox clock offset (ms), read in the same statement as the session by a
+ * token's lookup, so an SDK route sees another process's advance at no extra round trip; absent when
+ * the merchant has none (sandbox/clock/merchant-clocks.ts).
+ */
+export interface MerchantClockOffset {
+  clockOffsetMs?: number;
+}
 
 export interface SessionStore {
   /** A session's events, oldest first (its history). */
@@ -28,7 +37,7 @@ export interface SessionStore {
    * The session whose accessToken hashes to `accessTokenHash`, whoever owns it: callers with an API
    * key compare `merchantId` themselves; the SDK routes hold only the access token.
    */
-  findByAccessTokenHash(accessTokenHash: string): Awaitable<StoredSession | undefined>;
+  findByAccessTokenHash(accessTokenHash: string): Awaitable<(StoredSession & MerchantClockOffset) | undefined>;
   findById(merchantId: string, id: string): Awaitable<StoredSession | undefined>;
   versionOf(accessTokenHash: string): Awaitable<SessionVersion | undefined>;
   /** Most recent first; `before` is a createdAt cursor. */
@@ -42,8 +51,9 @@ export interface SessionStore {
    */
   change<R>(accessTokenHash: string, decide: (current: StoredSession | undefined, uow: UnitOfWork) => R): Promise<R>;
   /**
-   * Deletes at most `limit` sessions whose `expiresAt` is before `before` (oldest first); returns how
-   * many went. Small batches keep each write short so requests are not held up.
+   * Deletes at most `limit` sessions whose `expiresAt` is before `before` on their merchant's time
+   * (`before` plus its sandbox clock offset), oldest first; returns how many went. Small batches keep
+   * each write short so requests are not held up.
    */
   purgeExpired(before: number, limit: number): Promise<number>;
   /** The same for one merchant's sessions (its sandbox clock was advanced). */

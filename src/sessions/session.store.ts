@@ -58,6 +58,13 @@ export interface SessionStore {
   purgeExpired(before: number, limit: number): Promise<number>;
   /** The same for one merchant's sessions (its sandbox clock was advanced). */
   purgeExpiredOf(merchantId: string, before: number, limit: number): Promise<number>;
+  /**
+   * Records `CLIENT_SESSION.EXPIRED` (the event `eventOf` makes) for at most `limit` sessions whose
+   * `expiresAt` is at or before `now` on their merchant's time (its sandbox offset), oldest first, and
+   * marks them, in one transaction: a conditional UPDATE of the mark, so however many processes run
+   * this at once, each session gets its event once. Returns how many were recorded.
+   */
+  recordExpired(now: number, limit: number, eventOf: (session: StoredSession) => SessionEvent): Promise<number>;
   /** A sandbox reset (sandbox/reset): deletes every session of the merchant and their history, in one transaction. */
   resetMerchant(merchantId: string): Promise<{ sessions: number; events: number }>;
 }
@@ -71,7 +78,7 @@ export interface SessionWrites {
   recordEvent(event: SessionEvent): void;
 }
 
-export type SessionEventType = 'CLIENT_SESSION.CREATED' | 'CLIENT_SESSION.UPDATED';
+export type SessionEventType = 'CLIENT_SESSION.CREATED' | 'CLIENT_SESSION.UPDATED' | 'CLIENT_SESSION.EXPIRED';
 
 /** A change to a session, recorded in the unit of work that makes it. */
 export interface SessionEvent {

@@ -116,6 +116,29 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
         SELECT count(*)::int AS count FROM gone`;
       return (result[0] as { count: number } | undefined)?.count ?? 0;
     },
+    recordExpired(now, limit, eventOf) {
+      return pg.transaction(async (tx) => {
+        // The conditional UPDATE is the guarantee: a process that finds a session another one marked
+        // meanwhile (it waits for that row's lock, then reads it again) updates nothing and records nothing.
+        const marked = await tx<SessionRow[]>`
+          UPDATE sessions SET expired_event = 1 WHERE id IN (
+            -- Expired on its merchant's time; the largest offset bounds the index range.
+            SELECT s.id FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
+            WHERE s.expired_event = 0 AND s.expires_at <= ${now} + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+              AND s.expires_at <= ${now} + COALESCE(c.offset_ms, 0)
+            ORDER BY s.expires_at LIMIT ${limit} FOR UPDATE OF s SKIP LOCKED)
+          AND expired_event = 0
+          RETURNING *`;
+        for (const row of marked) {
+          const e = eventOf(toSession(row));
+          await tx`
+            INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, triggered, detail, awaiting_fan_out)
+            VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, 0, ${JSON.stringify(e.detail)},
+                    ${subscribed(tx, e.merchantId, e.type)})`;
+        }
+        return marked.length;
+      });
+    },
     async resetMerchant(merchantId) {
       // One statement: the sessions and their history go together.
       const [row] = await pg.query<{ sessions: number; events: number }[]>`

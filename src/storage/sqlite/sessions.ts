@@ -63,6 +63,14 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
     'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE merchant_id = ? AND expires_at < ? ORDER BY expires_at LIMIT ?)',
   );
   const events = engine.query('SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, created_at');
+  // Expired on its merchant's time and not yet recorded; the largest offset bounds the index range.
+  const unrecorded = db.prepare(`
+    SELECT s.* FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
+    WHERE s.expired_event = 0 AND s.expires_at <= ? + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+      AND s.expires_at <= ? + COALESCE(c.offset_ms, 0)
+    ORDER BY s.expires_at LIMIT ?`);
+  const markRecorded = db.prepare('UPDATE sessions SET expired_event = 1 WHERE id = ? AND expired_event = 0');
+  const writes = sqliteSessionWrites(db);
   const resetEvents = db.prepare('DELETE FROM session_events WHERE merchant_id = ?');
   const resetSessions = db.prepare('DELETE FROM sessions WHERE merchant_id = ?');
   const find = (hash: string) => {
@@ -106,6 +114,18 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
       return engine.writer.run(() => {
         merchantPurgeEvents.run(merchantId, before, limit);
         return merchantPurge.run(merchantId, before, limit).changes;
+      });
+    },
+    recordExpired(now, limit, eventOf) {
+      // One write transaction (BEGIN IMMEDIATE across processes): the mark and the event go together.
+      return engine.writer.run(() => {
+        let recorded = 0;
+        for (const row of unrecorded.all(now, now, limit) as SessionRow[]) {
+          if (markRecorded.run(row.id).changes !== 1) continue;
+          writes.recordEvent(eventOf(toSession(row)));
+          recorded++;
+        }
+        return recorded;
       });
     },
     resetMerchant(merchantId) {

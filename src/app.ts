@@ -44,6 +44,7 @@ import { MerchantClocks } from './sandbox/clock/merchant-clocks.ts';
 import { FaultService } from './sandbox/faults/service.ts';
 import { sandboxControls, sandboxRoutes } from './sandbox/routes.ts';
 import { SessionAccess } from './sessions/access.ts';
+import { SESSION_EXPIRY_POLL_MS, startSessionExpiry, type SessionExpiry } from './sessions/expiry.ts';
 import { SessionOverview } from './sessions/overview.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { SessionService } from './sessions/service.ts';
@@ -66,7 +67,7 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Told of every route as it is registered (tests compare them with the OpenAPI document). */
   onRoute?: (route: RouteOptions) => void;
-  /** How often the payments' due jobs are looked for (ms); 0: only when paymentJobs.runDue() is called. */
+  /** How often the payments' due jobs (and expired sessions) are looked for (ms); 0: only when paymentJobs.runDue() (sessionExpiry.runDue()) is called. */
   jobPollMs?: number;
 }
 
@@ -78,6 +79,8 @@ declare module 'fastify' {
     webhookDispatcher?: Dispatcher;
     /** Webhook endpoints (server.ts makes KASSA_WEBHOOK_URL's at start-up). */
     webhooks?: WebhookService;
+    /** Records CLIENT_SESSION.EXPIRED as sessions expire (sessions/expiry.ts). */
+    sessionExpiry: SessionExpiry;
   }
 }
 
@@ -142,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessions: store.sessions,
     tokens,
     clock,
+    clocks,
     ...(deps.config.payments ? { actions: store.payments } : {}),
   });
   const sessions = new SessionService({ store, tokens, access, clock, offeredPaymentMethods, events: metrics });
@@ -221,6 +225,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.redirect('/dashboard');
   });
   await app.register(sessionRoutes(sessions, pipeline));
+  const sessionExpiry = startSessionExpiry(store.sessions, deps.clock, deps.logger, deps.jobPollMs === 0 ? 0 : SESSION_EXPIRY_POLL_MS);
+  app.decorate('sessionExpiry', sessionExpiry);
+  app.addHook('onClose', () => sessionExpiry.stop());
   const paymentsRoutes = deps.config.payments
     ? { server: paymentServerRoutes(payments, pipeline, sandboxControls(deps.config)), browser: paymentSdkRoutes(payments, pipeline) }
     : undefined;
@@ -275,6 +282,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         config: deps.config,
         logger: deps.logger,
         pipeline,
+        sessionExpiry,
         ...(deps.config.payments ? { payments, webhooks: app.webhooks, jobs: app.paymentJobs, dispatcher: app.webhookDispatcher } : {}),
         faults: faults as FaultService,
       }),

@@ -29,6 +29,8 @@ export interface Config {
   dbTimeoutMs: number;
   /** How long an idempotency record is kept (ms). */
   idempotencyTtlMs: number;
+  /** How long an AUTHORIZED payment can be captured (ms); then the authorization expires and the payment is CANCELLED. */
+  authorizationValidityMs: number;
   /** Requests per second allowed per API key and per client token; null means no limit. */
   rateLimit: RateLimitConfig;
   /**
@@ -302,6 +304,7 @@ export function loadConfig(env: Env): Config {
     dbPoolSize: int('KASSA_DB_POOL_SIZE', 10, 1, 1000),
     dbTimeoutMs: int('KASSA_DB_TIMEOUT_MS', 10_000, 100, 600_000),
     idempotencyTtlMs: int('KASSA_IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400) * 1000,
+    authorizationValidityMs: int('KASSA_AUTHORIZATION_VALIDITY_SECONDS', 7 * 86_400, 60, 365 * 86_400) * 1000,
     rateLimit: typeof rateLimit === 'string' ? DEFAULT_RATE_LIMIT : rateLimit,
     trustProxy: typeof trustProxy === 'string' ? false : trustProxy,
     requestTimeoutMs: int('KASSA_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),

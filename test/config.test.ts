@@ -21,6 +21,7 @@ test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/kassa.db, 24 h tokens',
     dbPoolSize: 10,
     dbTimeoutMs: 10_000,
     idempotencyTtlMs: 86_400_000,
+    authorizationValidityMs: 604_800_000,
     rateLimit: { perKey: 500, perToken: 50, perAddress: 50, failuresPerMinute: 30 },
     trustProxy: false,
     requestTimeoutMs: 30_000,
@@ -60,6 +61,7 @@ test('every variable is read', () => {
     KASSA_WEBHOOK_TIMEOUT_MS: '2500',
     KASSA_WEBHOOK_ENDPOINTS_MAX: '5',
     KASSA_WEBHOOK_PRIVATE: 'deny',
+    KASSA_AUTHORIZATION_VALIDITY_SECONDS: '86400',
   });
   assert.deepEqual(config, {
     port: 9000,
@@ -75,6 +77,7 @@ test('every variable is read', () => {
     dbPoolSize: 10,
     dbTimeoutMs: 10_000,
     idempotencyTtlMs: 86_400_000,
+    authorizationValidityMs: 86_400_000,
     rateLimit: { perKey: 500, perToken: 50, perAddress: 50, failuresPerMinute: 30 },
     trustProxy: false,
     requestTimeoutMs: 30_000,
@@ -122,6 +125,13 @@ test('the retentions of payments and deliveries are read in seconds, up to ten y
       e instanceof ConfigError &&
       e.problems.map((p) => p.split(':')[0]).join() === 'KASSA_PURGE_PAYMENT_RETENTION_SECONDS,KASSA_PURGE_DELIVERY_RETENTION_SECONDS',
   );
+});
+
+test('the authorization validity is read in seconds, 7 days by default, 60 s to 365 days, a bad one named', () => {
+  assert.equal(loadConfig({}).authorizationValidityMs, 7 * 86_400_000);
+  assert.equal(loadConfig({ KASSA_AUTHORIZATION_VALIDITY_SECONDS: '60' }).authorizationValidityMs, 60_000);
+  for (const bad of ['59', String(365 * 86_400 + 1), '1.5', 'week'])
+    assert.throws(() => loadConfig({ KASSA_AUTHORIZATION_VALIDITY_SECONDS: bad }), /KASSA_AUTHORIZATION_VALIDITY_SECONDS/);
 });
 
 test('every bad value is reported at once, by name', () => {

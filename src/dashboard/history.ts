@@ -52,7 +52,14 @@ export const SessionHistory = Type.Object(
   {
     events: Type.Array(
       Type.Object(
-        { ...common, type: Type.Union([Type.Literal('CLIENT_SESSION.CREATED'), Type.Literal('CLIENT_SESSION.UPDATED')]) },
+        {
+          ...common,
+          type: Type.Union([
+            Type.Literal('CLIENT_SESSION.CREATED'),
+            Type.Literal('CLIENT_SESSION.UPDATED'),
+            Type.Literal('CLIENT_SESSION.EXPIRED'),
+          ]),
+        },
         { title: 'DashboardSessionEvent' },
       ),
       { description: 'Oldest first' },

@@ -18,7 +18,7 @@ export interface PaymentServiceSetup {
   signingKeys: readonly SigningKey[];
   /** The checkout configuration: its `env` goes into action tokens, its `sandbox` settings rule the payments. */
   checkout: CheckoutConfig;
-  config: Pick<Config, 'publicUrl' | 'tokenTtlSeconds'>;
+  config: Pick<Config, 'publicUrl' | 'tokenTtlSeconds' | 'authorizationValidityMs'>;
   /** The process's client tokens when it has them already (app.ts shares one with the sessions); made from the keys otherwise. */
   tokens?: ClientTokens;
   /** The process's sealer when it has one already (app.ts shares one with the webhooks); made from the keys otherwise. */
@@ -36,6 +36,7 @@ export function createPaymentService(setup: PaymentServiceSetup): PaymentService
     tokens,
     sealer: setup.sealer ?? new Sealer(signingKeys.map((k) => k.secret)),
     sandbox: checkout.sandbox,
+    authorizationValidityMs: config.authorizationValidityMs,
     publicUrl: config.publicUrl,
     methods: new MethodRegistry(checkout.paymentMethods),
   });

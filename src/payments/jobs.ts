@@ -1,14 +1,15 @@
-// The payments' durable jobs: async authorizations, settlements and required actions left open too
-// long are rows in the database (written with the change that schedules them), so they survive a
-// restart. Every process polls for due jobs; a job runs on the one process that claims it, and the
-// change it makes is serialised with every other change to its payment. The sandbox helper
-// `advance` runs a payment's pending step the same way, on demand.
+// The payments' durable jobs: async authorizations, settlements, required actions left open too
+// long and authorizations past their validity are rows in the database (written with the change that
+// schedules them), so they survive a restart. Every process polls for due jobs; a job runs on the one
+// process that claims it, and the change it makes is serialised with every other change to its
+// payment. The sandbox helper `advance` runs a payment's pending step the same way, on demand.
 import type { Logger } from 'pino';
 import { KassaError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { originOf, type Context } from '../lib/context.ts';
 import { startPoller, type Poller } from '../lib/poller.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import { expireAuthorization } from './authorization-validity.ts';
 import { ACTION_EXPIRED, finish, scenarioOf } from './authorize.ts';
 import { Draft } from './draft.ts';
 import type { Locked, PaymentJob, PaymentStore, StoredPayment } from './payment.store.ts';
@@ -58,7 +59,7 @@ export function startJobRunner(
 export class PaymentJobs {
   constructor(private readonly steps: PaymentSteps) {}
 
-  /** Runs one due job (startJobRunner claimed it): an async authorization, a settlement, an expired action. */
+  /** Runs one due job (startJobRunner claimed it): an async authorization, a settlement, an expired action or authorization. */
   async runJob(job: PaymentJob): Promise<void> {
     const key = { kind: 'payment', merchantId: job.merchantId, paymentId: job.paymentId, savedCardOf: vaultingCustomer } as const;
     await this.steps.store.change(key, (locked, uow) => {
@@ -106,6 +107,8 @@ export class PaymentJobs {
         closeAction(draft);
         draft.apply({ ...machine, status: 'FAILED', pending: undefined, capturingOpen: false }, ACTION_EXPIRED);
         return true;
+      case 'expire-authorization':
+        return expireAuthorization(draft, this.steps.deps.authorizationValidityMs);
     }
   }
 }

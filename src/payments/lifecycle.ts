@@ -4,6 +4,7 @@
 import { KassaError, validationError } from '../errors.ts';
 import { originOf, type Context } from '../lib/context.ts';
 import { newPaymentId, newUuid } from '../lib/ids.ts';
+import { refuseIfExpired } from './authorization-validity.ts';
 import { afterRedirect, afterThreeDS, authorize, captureNow, scenarioOf } from './authorize.ts';
 import { Draft } from './draft.ts';
 import { recordFailedOperation } from './failure-events.ts';
@@ -91,6 +92,7 @@ export class Lifecycle {
     checkVersion(body, ctx);
     let failed = false;
     const captured = this.steps.act(ctx, merchantId, id, 'capture', key, (draft) => {
+      if (!refusal(draft.data.machine, 'capture')) refuseIfExpired(draft, this.steps.deps.authorizationValidityMs, 'captured');
       if (scenarioOf(draft).captureFails) {
         // Checked as any capture is (a refusal stays a refusal); the processor then refuses it.
         const checked = capture(draft.data.machine, {
@@ -194,6 +196,7 @@ export class Lifecycle {
     const adjusted = this.steps.act(ctx, merchantId, id, 'adjust', key, (draft) => {
       const next = adjust(draft.data.machine, amount);
       if (isRefusal(next)) return next;
+      refuseIfExpired(draft, this.steps.deps.authorizationValidityMs, 'adjusted');
       if (scenarioOf(draft).adjustFails) {
         recordFailedOperation(draft, 'PAYMENT.AUTHORIZATION_ADJUSTMENT.FAILED', amount);
         failed = true;

@@ -68,7 +68,7 @@ export interface PaymentJob {
   id: string;
   merchantId: string;
   paymentId: string;
-  kind: 'authorize' | 'settle' | 'expire-action';
+  kind: 'authorize' | 'settle' | 'expire-action' | 'expire-authorization';
   runAt: number;
 }
 

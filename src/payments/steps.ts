@@ -36,6 +36,8 @@ export interface PaymentServiceDeps {
   tokens: ClientTokens;
   sealer: Sealer;
   sandbox: SandboxSettings;
+  /** How long an authorization can be captured (KASSA_AUTHORIZATION_VALIDITY_SECONDS, ms). */
+  authorizationValidityMs: number;
   publicUrl: string;
   /** The methods besides cards that the checkout offers and Kassa pays (methods/registry.ts). */
   methods: MethodRegistry;
@@ -167,6 +169,7 @@ export class PaymentSteps {
   hooks(locked: Locked, uow: UnitOfWork, session: StoredSession | undefined): AuthorizeHooks {
     return {
       sandbox: this.deps.sandbox,
+      authorizationValidityMs: this.deps.authorizationValidityMs,
       vault: (d) => {
         const token = locked.token;
         const customerId = d.data.customerId;

@@ -9,6 +9,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { JobRunner } from '../payments/jobs.ts';
 import type { Dispatcher } from '../webhooks/dispatcher.ts';
 import type { PaymentService } from '../payments/service.ts';
+import type { SessionExpiry } from '../sessions/expiry.ts';
 import type { Store } from '../storage/store.ts';
 import type { WebhookService } from '../webhooks/service.ts';
 import { clockRoutes } from './clock/routes.ts';
@@ -40,6 +41,8 @@ export interface SandboxDeps {
   jobs?: Pick<JobRunner, 'runDue'>;
   /** Absent when KASSA_PAYMENTS=off. */
   dispatcher?: Pick<Dispatcher, 'tick'>;
+  /** Records CLIENT_SESSION.EXPIRED for the sessions now expired (a clock advance runs it). */
+  sessionExpiry?: Pick<SessionExpiry, 'runDue'>;
 }
 
 /** True when the sandbox controls are served (every mode but `production`). */
@@ -48,12 +51,13 @@ export const sandboxControls = (config: Pick<Config, 'mode'>): boolean => config
 export function sandboxRoutes(deps: SandboxDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
     // Each control's routes are registered here.
-    const jobs = deps.jobs;
+    const { jobs, sessionExpiry } = deps;
     const clock = new SandboxClock({
       store: deps.store,
       clocks: deps.clocks,
       retentionMs: deps.config.purge.retentionMs,
       ...(jobs ? { runDueJobs: () => jobs.runDue() } : {}),
+      ...(sessionExpiry ? { recordExpiredSessions: () => sessionExpiry.runDue() } : {}),
       ...(deps.dispatcher ? { sendDueWebhooks: () => void deps.dispatcher?.tick().catch(() => {}) } : {}),
     });
     await app.register(clockRoutes(clock, deps.pipeline, SANDBOX_SCOPE));

@@ -49,6 +49,8 @@ export interface SessionAccessDeps {
   sessions: Pick<SessionStore, 'findByAccessTokenHash' | 'versionOf' | 'findById'>;
   tokens: ClientTokens;
   clock: Clock;
+  /** Told the merchant's sandbox clock offset each lookup reads, before the session's expiry is judged on it. */
+  clocks?: { observe(merchantId: string, offsetMs: number | undefined): void };
   /**
    * A payment's required action has a token of its own, which the SDKs carry on with after a 3DS
    * action; absent when payments are off. Structural, so sessions/ imports nothing from payments/.
@@ -69,7 +71,7 @@ export class SessionAccess {
   byHash(ctx: Context, hash: string, merchantId?: string): Awaitable<StoredSession> {
     return then(
       timed(ctx, 'sessions.findByAccessTokenHash', () => this.deps.sessions.findByAccessTokenHash(hash)),
-      (found) => usable(found, this.deps.clock(found?.merchantId), merchantId),
+      (found) => usable(this.observed(found), this.deps.clock(found?.merchantId), merchantId),
     );
   }
 
@@ -77,8 +79,14 @@ export class SessionAccess {
   versionOf(ctx: Context, hash: string, merchantId?: string): Awaitable<SessionVersion> {
     return then(
       timed(ctx, 'sessions.versionOf', () => this.deps.sessions.versionOf(hash)),
-      (found) => usable(found, this.deps.clock(found?.merchantId), merchantId),
+      (found) => usable(this.observed(found), this.deps.clock(found?.merchantId), merchantId),
     );
+  }
+
+  /** Another process may have advanced (or reset) the merchant's clock: what the lookup read wins. */
+  private observed<T extends { merchantId: string; clockOffsetMs?: number }>(found: T | undefined): T | undefined {
+    if (found) this.deps.clocks?.observe(found.merchantId, found.clockOffsetMs);
+    return found;
   }
 
   /**

@@ -49,6 +49,27 @@ export function createdEvent(session: StoredSession, origin: EventOrigin): Sessi
   };
 }
 
+/**
+ * The session's token expired (sessions/expiry.ts): recorded once, when the session's merchant's time
+ * passes expiresAt, dated then; the session did not change, so its detail is what a creation's says of it.
+ */
+export function expiredEvent(session: StoredSession): SessionEvent {
+  const amount = sessionAmount(session.data);
+  return {
+    id: newTimeOrderedUuid(session.expiresAt),
+    merchantId: session.merchantId,
+    sessionId: session.id,
+    type: 'CLIENT_SESSION.EXPIRED',
+    version: session.version,
+    createdAt: session.expiresAt,
+    detail: {
+      ...(session.data.orderId !== undefined ? { orderId: session.data.orderId } : {}),
+      ...(session.data.currencyCode !== undefined ? { currencyCode: session.data.currencyCode } : {}),
+      ...(amount !== undefined ? { amount } : {}),
+    },
+  };
+}
+
 /** One value a change made: its path from the session's top; `from` absent when it was added, `to` when removed. */
 export interface PathChange {
   path: string[];
@@ -115,8 +136,8 @@ export function sessionHistory(session: StoredSession, events: readonly SessionE
   let after: SessionData = session.data;
   for (let i = known.length - 1; i >= 0; i--) {
     const event = known[i]!;
-    // A triggered event changed nothing: it is shown as stored, and the walk goes on past it.
-    if (event.triggered) {
+    // A triggered event, or the expiry, changed nothing: it is shown as stored, and the walk goes on past it.
+    if (event.triggered || event.type === 'CLIENT_SESSION.EXPIRED') {
       shown.push(event);
       continue;
     }

@@ -18,7 +18,16 @@ export interface StoredSession {
 }
 
 /** Who owns a session and which version is stored: enough to tell whether a cached answer is current. */
-export type SessionVersion = Pick<StoredSession, 'merchantId' | 'version' | 'expiresAt'>;
+export type SessionVersion = Pick<StoredSession, 'merchantId' | 'version' | 'expiresAt'> & MerchantClockOffset;
+
+/**
+ * The session's merchant's sandbox clock offset (ms), read in the same statement as the session by a
+ * token's lookup, so an SDK route sees another process's advance at no extra round trip; absent when
+ * the merchant has none (sandbox/clock/merchant-clocks.ts).
+ */
+export interface MerchantClockOffset {
+  clockOffsetMs?: number;
+}
 
 export interface SessionStore {
   /** A session's events, oldest first (its history). */
@@ -28,7 +37,7 @@ export interface SessionStore {
    * The session whose accessToken hashes to `accessTokenHash`, whoever owns it: callers with an API
    * key compare `merchantId` themselves; the SDK routes hold only the access token.
    */
-  findByAccessTokenHash(accessTokenHash: string): Awaitable<StoredSession | undefined>;
+  findByAccessTokenHash(accessTokenHash: string): Awaitable<(StoredSession & MerchantClockOffset) | undefined>;
   findById(merchantId: string, id: string): Awaitable<StoredSession | undefined>;
   versionOf(accessTokenHash: string): Awaitable<SessionVersion | undefined>;
   /** Most recent first; `before` is a createdAt cursor. */
@@ -42,12 +51,20 @@ export interface SessionStore {
    */
   change<R>(accessTokenHash: string, decide: (current: StoredSession | undefined, uow: UnitOfWork) => R): Promise<R>;
   /**
-   * Deletes at most `limit` sessions whose `expiresAt` is before `before` (oldest first); returns how
-   * many went. Small batches keep each write short so requests are not held up.
+   * Deletes at most `limit` sessions whose `expiresAt` is before `before` on their merchant's time
+   * (`before` plus its sandbox clock offset), oldest first; returns how many went. Small batches keep
+   * each write short so requests are not held up.
    */
   purgeExpired(before: number, limit: number): Promise<number>;
   /** The same for one merchant's sessions (its sandbox clock was advanced). */
   purgeExpiredOf(merchantId: string, before: number, limit: number): Promise<number>;
+  /**
+   * Records `CLIENT_SESSION.EXPIRED` (the event `eventOf` makes) for at most `limit` sessions whose
+   * `expiresAt` is at or before `now` on their merchant's time (its sandbox offset), oldest first, and
+   * marks them, in one transaction: a conditional UPDATE of the mark, so however many processes run
+   * this at once, each session gets its event once. Returns how many were recorded.
+   */
+  recordExpired(now: number, limit: number, eventOf: (session: StoredSession) => SessionEvent): Promise<number>;
   /** A sandbox reset (sandbox/reset): deletes every session of the merchant and their history, in one transaction. */
   resetMerchant(merchantId: string): Promise<{ sessions: number; events: number }>;
 }
@@ -61,7 +78,7 @@ export interface SessionWrites {
   recordEvent(event: SessionEvent): void;
 }
 
-export type SessionEventType = 'CLIENT_SESSION.CREATED' | 'CLIENT_SESSION.UPDATED';
+export type SessionEventType = 'CLIENT_SESSION.CREATED' | 'CLIENT_SESSION.UPDATED' | 'CLIENT_SESSION.EXPIRED';
 
 /** A change to a session, recorded in the unit of work that makes it. */
 export interface SessionEvent {

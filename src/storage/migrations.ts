@@ -385,4 +385,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'webhook endpoint chaos',
     sql: () => `ALTER TABLE webhook_endpoints ADD COLUMN chaos TEXT;`,
   },
+  {
+    // A session's CLIENT_SESSION.EXPIRED is recorded once (sessions/expiry.ts): 1 once it is. The
+    // partial index holds only the sessions still to look at.
+    id: 17,
+    name: 'session expired events',
+    sql: () => `
+      ALTER TABLE sessions ADD COLUMN expired_event INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX sessions_expiry_unrecorded ON sessions(expires_at) WHERE expired_event = 0;
+    `,
+  },
 ];

@@ -27,6 +27,7 @@ import {
   WebhookTestResult,
 } from './schemas.ts';
 import type { WebhookService } from './service.ts';
+import { WEBHOOK_EVENT_TYPES } from './webhook.store.ts';
 
 const SCOPE = 'webhooks:write';
 const COMMON = ['Unauthorized', 'Forbidden', 'TooManyRequests'] as const;
@@ -39,7 +40,7 @@ const EndpointBody = Type.Object(
   {
     url: Type.String({ minLength: 1, maxLength: 2048 }),
     description: Type.Optional(Type.String({ maxLength: 255 })),
-    events: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 10 })),
+    events: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: WEBHOOK_EVENT_TYPES.length })),
     version: Type.Optional(Type.String({ maxLength: 8 })),
   },
   { title: 'WebhookEndpointRequest', additionalProperties: false },
@@ -48,7 +49,7 @@ const EndpointBody = Type.Object(
 const EndpointChange = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 255 })),
-    events: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 10 })),
+    events: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: WEBHOOK_EVENT_TYPES.length })),
     version: Type.Optional(Type.String({ maxLength: 8 })),
     chaos: Type.Optional(Type.Union([WebhookChaos, Type.Null()], { description: "The sandbox's webhook chaos; null or {} turns it off" })),
   },

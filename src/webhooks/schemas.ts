@@ -146,7 +146,11 @@ export const SessionEventList = Type.Object(
   {
     data: Type.Array(
       Type.Object(
-        { id: Type.String(), type: Literals(['CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED'] as const), ...historyFields },
+        {
+          id: Type.String(),
+          type: Literals(['CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED', 'CLIENT_SESSION.EXPIRED'] as const),
+          ...historyFields,
+        },
         { title: 'SessionEvent' },
       ),
       { description: 'Oldest first' },

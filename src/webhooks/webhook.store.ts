@@ -14,6 +14,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'PAYMENT.AUTHORIZATION_ADJUSTMENT.FAILED',
   'DISPUTE.OPENED',
   'DISPUTE.STATUS',
+  'CLIENT_SESSION.EXPIRED',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** How many attempts of one delivery the log keeps (the newest): six scheduled, and a few redeliveries. */

@@ -5,10 +5,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createSession, getSession, START, testApp, type TestApp } from '../support/app.ts';
 import { sha256 } from '../../src/lib/ids.ts';
-import { act } from '../checkout/support.ts';
+import { purgeExpired } from '../../src/storage/purge.ts';
+import { act, sdkHeaders } from '../checkout/support.ts';
 import { api, assertError, CARDS, otherMerchant, pay, read, scopedKey } from '../payments/support.ts';
 
 const DAY = 86_400;
+/** An SDK route: the checkout configuration, which needs only the session's access token. */
+const configuration = (t: TestApp, accessToken: string) =>
+  t.app.inject({ method: 'GET', url: '/client-sdk/configuration', headers: sdkHeaders(accessToken) });
 const clockOf = async (t: TestApp, key = t.apiKey) => {
   const res = await api(t, 'GET', '/kassa/sandbox/clock', undefined, { key });
   assert.equal(res.statusCode, 200, res.body);
@@ -143,6 +147,59 @@ describe('the sandbox clock and payments', () => {
 });
 
 describe('the sandbox clock across processes and restarts', () => {
+  test('SDK routes of another process refuse a token its advance expired, though no API-key request of the merchant reached them', async () => {
+    const first = await testApp();
+    try {
+      const second = await testApp({ store: await first.another() });
+      const other = await otherMerchant(first);
+      const s = await createSession(first, { orderId: 'sdk' }, { key: other.key });
+      // The first process has served the merchant's SDK routes at offset 0.
+      assert.equal((await configuration(first, s.accessToken)).statusCode, 200);
+      await advance(second, first.config.tokenTtlSeconds, other.key);
+      assertError(await configuration(first, s.accessToken), 400, 'ClientSessionValidationError');
+      // The offset it read with the session is the merchant's time now: a new session made here lives on it.
+      const made = await createSession(first, { orderId: 'after' }, { key: other.key });
+      assert.equal(made.claims.exp, Math.floor(START / 1000) + 2 * first.config.tokenTtlSeconds);
+      // After a reset on the second process the first sees the server's time again at the next lookup
+      // (holding the old offset, it would judge this session, made at START for a TTL, expired).
+      const reset = await api(second, 'POST', '/kassa/sandbox/reset', {}, { key: other.key });
+      assert.equal(reset.statusCode, 200, reset.body);
+      const again = await createSession(second, { orderId: 'again' }, { key: other.key });
+      assert.equal((await configuration(first, again.accessToken)).statusCode, 200);
+      await second.app.close();
+    } finally {
+      await first.close();
+    }
+  });
+
+  test("the timed purger judges each merchant's sessions on its time", async () => {
+    const t = await testApp();
+    try {
+      const a = await otherMerchant(t);
+      const b = await otherMerchant(t);
+      const sa = await createSession(t, { orderId: 'a' }, { key: a.key });
+      const sb = await createSession(t, { orderId: 'b' }, { key: b.key });
+      const idOf = async (s: { accessToken: string }) => (await t.store.sessions.findByAccessTokenHash(sha256(s.accessToken)))?.id;
+      const ttl = t.config.tokenTtlSeconds * 1000;
+      const retention = t.config.purge.retentionMs;
+      // A's clock is a day ahead: not yet past its retention at the advance.
+      await advance(t, DAY, a.key);
+      assert.ok(await idOf(sa));
+      const purge = () => purgeExpired(t.store, { now: t.clock.now, retentionMs: retention, batchSize: 10 });
+      t.clock.advance(ttl + retention - DAY * 1000);
+      assert.equal((await purge()).sessions, 0, 'exactly at the end of its retention on its time: kept');
+      t.clock.advance(1);
+      assert.equal((await purge()).sessions, 1);
+      assert.equal(await idOf(sa), undefined);
+      assert.ok(await idOf(sb), "B's session is a day from its purge on the server's time");
+      t.clock.advance(DAY * 1000);
+      assert.equal((await purge()).sessions, 1);
+      assert.equal(await idOf(sb), undefined);
+    } finally {
+      await t.close();
+    }
+  });
+
   test('another process sees an advance at its next request, and a restarted one keeps it', async () => {
     const first = await testApp();
     try {

@@ -105,7 +105,12 @@ describe('triggers', { concurrency: 4 }, () => {
     const sessionHistory = (await api(t, 'GET', `/kassa/client-sessions/${session.id}/events`)).json().data as Record<string, any>[];
     assert.deepEqual(
       sessionHistory.map((e) => `${e.type}${e.triggered ? ' triggered' : ''}`),
-      ['CLIENT_SESSION.CREATED', 'CLIENT_SESSION.CREATED triggered', 'CLIENT_SESSION.UPDATED triggered'],
+      [
+        'CLIENT_SESSION.CREATED',
+        'CLIENT_SESSION.CREATED triggered',
+        'CLIENT_SESSION.UPDATED triggered',
+        'CLIENT_SESSION.EXPIRED triggered',
+      ],
     );
   });
 

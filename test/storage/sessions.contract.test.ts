@@ -236,4 +236,20 @@ forEachEngine('session store', (_engine, fresh) => {
     assert.equal(await store.sessions.purgeExpired(T0 + 40, 3), 0);
     assert.equal((await store.sessions.listByMerchant('mer_a', { limit: 10 })).length, 2);
   });
+
+  test("a merchant's sandbox clock: a token's lookups read its offset; purgeExpired judges its sessions on its time", async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a', 'mer_b');
+    await insert(store, session());
+    await insert(store, session({ id: 'cs_b', merchantId: 'mer_b', accessTokenHash: 'hash-b' }));
+    await store.sandboxClocks.advance('mer_a', 60_000, 10 ** 12, T0);
+    assert.equal((await store.sessions.findByAccessTokenHash('hash-1'))?.clockOffsetMs, 60_000);
+    assert.equal((await store.sessions.versionOf('hash-1'))?.clockOffsetMs, 60_000);
+    assert.equal((await store.sessions.findByAccessTokenHash('hash-b'))?.clockOffsetMs, undefined);
+    const expiresAt = session().expiresAt;
+    assert.equal(await store.sessions.purgeExpired(expiresAt - 60_000, 10), 0, 'expiresAt is not before its own time');
+    assert.equal(await store.sessions.purgeExpired(expiresAt - 59_999, 10), 1);
+    assert.equal(await store.sessions.findByAccessTokenHash('hash-1'), undefined);
+    assert.ok(await store.sessions.findByAccessTokenHash('hash-b'));
+  });
 });

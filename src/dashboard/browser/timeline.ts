@@ -27,13 +27,15 @@ function valueText(key: string, value: unknown, currency: string | undefined) {
   return String(value);
 }
 
-// A session's creation (and a triggered event: the session as it was) names its order, currency and amount; a change names each field, from → to.
+// A session's creation, its expiry and a triggered event (the session as it was) name its order,
+// currency and amount; a change names each field, from → to.
 export const sessionChanges: Describe = (e, currency) => {
   const changes = e.changes;
   const keys = Object.keys(changes);
-  if (e.type === 'CLIENT_SESSION.CREATED' || e.triggered) {
+  if (e.type === 'CLIENT_SESSION.CREATED' || e.type === 'CLIENT_SESSION.EXPIRED' || e.triggered) {
     const created = (changes.currencyCode as string | undefined) || currency;
-    return el('span', keys.map((k) => `${k} ${valueText(k, changes[k], created)}`).join(' · ') || 'created');
+    const none = e.type === 'CLIENT_SESSION.CREATED' ? 'created' : 'expired';
+    return el('span', keys.map((k) => `${k} ${valueText(k, changes[k], created)}`).join(' · ') || none);
   }
   const change = (k: string) => changes[k] as { from?: unknown; to?: unknown };
   const text = keys.map((k) => `${k}: ${valueText(k, change(k).from, currency)} → ${valueText(k, change(k).to, currency)}`);

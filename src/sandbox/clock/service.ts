@@ -1,8 +1,9 @@
 // The merchant's sandbox clock: how far it is ahead, and moving it forward. Advancing does at once to
 // that merchant's data what the time passing would (docs/sandbox.md, "Clock"): what decides by the
 // merchant's time (token and session expiry, idempotency records, pending actions, jobs) sees the new
-// time at once; the sessions past their retention are deleted here, the due jobs are run now rather
-// than at the runner's next look, and the dispatcher starts on the deliveries (and retries) now due.
+// time at once; the sessions it expired get their CLIENT_SESSION.EXPIRED, those past their retention
+// are deleted here, the due jobs are run now rather than at the runner's next look, and the
+// dispatcher starts on the deliveries (and retries) now due.
 import { KassaError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { SessionStore } from '../../sessions/session.store.ts';
@@ -20,6 +21,8 @@ export interface SandboxClockDeps {
   clocks: MerchantClocks;
   /** Sessions are kept this long after they expire (KASSA_PURGE_RETENTION_SECONDS). */
   retentionMs: number;
+  /** Records CLIENT_SESSION.EXPIRED now for the sessions the advance expired (sessions/expiry.ts). */
+  recordExpiredSessions?: () => Promise<unknown>;
   /** Runs the payments' due jobs now (absent when payments are off). */
   runDueJobs?: () => Promise<unknown>;
   /** Starts sending the webhook deliveries now due, the retries the advance brought due among them, without waiting for them. */
@@ -49,6 +52,8 @@ export class SandboxClock {
 
   /** What the purger and the job runner would do for this merchant by its new time, done now. */
   private async catchUp(merchantId: string): Promise<void> {
+    // Before the purge, so a session the advance took past expiry still has its event recorded.
+    await this.deps.recordExpiredSessions?.();
     const before = this.deps.clocks.now(merchantId) - this.deps.retentionMs;
     for (let i = 0; i < PURGE_BATCHES; i++) {
       if ((await this.deps.store.sessions.purgeExpiredOf(merchantId, before, PURGE_BATCH)) < PURGE_BATCH) break;

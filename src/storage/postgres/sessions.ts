@@ -42,8 +42,14 @@ export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
 export function postgresSessions(pg: PostgresEngine): SessionStore {
   return {
     async findByAccessTokenHash(hash) {
-      const [row] = await pg.query<SessionRow[]>`SELECT * FROM sessions WHERE access_token_hash = ${hash}`;
-      return row ? toSession(row) : undefined;
+      // The merchant's sandbox clock offset comes with it (session.store.ts, MerchantClockOffset).
+      const [row] = await pg.query<(SessionRow & { clock_offset_ms: string | null })[]>`
+        SELECT s.*, c.offset_ms AS clock_offset_ms FROM sessions s
+        LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id WHERE s.access_token_hash = ${hash}`;
+      if (!row) return undefined;
+      const session = toSession(row);
+      const offset = Number(row.clock_offset_ms ?? 0);
+      return offset ? { ...session, clockOffsetMs: offset } : session;
     },
     async events(merchantId, sessionId) {
       const rows = await pg.query<
@@ -56,11 +62,14 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
       return row ? toSession(row) : undefined;
     },
     async versionOf(hash) {
-      const [row] = await pg.query<{ merchant_id: string; version: number; expires_at: string }[]>`
-          SELECT merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ${hash}`;
-      return row
-        ? ({ merchantId: row.merchant_id, version: row.version, expiresAt: Number(row.expires_at) } satisfies SessionVersion)
-        : undefined;
+      const [row] = await pg.query<{ merchant_id: string; version: number; expires_at: string; offset_ms: string | null }[]>`
+          SELECT s.merchant_id, s.version, s.expires_at, c.offset_ms FROM sessions s
+          LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id WHERE s.access_token_hash = ${hash}`;
+      if (!row) return undefined;
+      const found: SessionVersion = { merchantId: row.merchant_id, version: row.version, expiresAt: Number(row.expires_at) };
+      const offset = Number(row.offset_ms ?? 0);
+      if (offset) found.clockOffsetMs = offset;
+      return found;
     },
     async listByMerchant(merchantId, { limit, before }) {
       const rows = await pg.query<SessionRow[]>`
@@ -83,7 +92,11 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
       const result = await pg.query`
         WITH gone AS (
           DELETE FROM sessions WHERE id IN (
-            SELECT id FROM sessions WHERE expires_at < ${before} ORDER BY expires_at LIMIT ${limit})
+            -- Expired on its merchant's time (its sandbox offset); the largest offset bounds the index range.
+            SELECT s.id FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
+            WHERE s.expires_at < ${before} + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+              AND s.expires_at < ${before} + COALESCE(c.offset_ms, 0)
+            ORDER BY s.expires_at LIMIT ${limit})
           RETURNING id
         ), events AS (
           DELETE FROM session_events WHERE session_id IN (SELECT id FROM gone)
@@ -102,6 +115,29 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
         )
         SELECT count(*)::int AS count FROM gone`;
       return (result[0] as { count: number } | undefined)?.count ?? 0;
+    },
+    recordExpired(now, limit, eventOf) {
+      return pg.transaction(async (tx) => {
+        // The conditional UPDATE is the guarantee: a process that finds a session another one marked
+        // meanwhile (it waits for that row's lock, then reads it again) updates nothing and records nothing.
+        const marked = await tx<SessionRow[]>`
+          UPDATE sessions SET expired_event = 1 WHERE id IN (
+            -- Expired on its merchant's time; the largest offset bounds the index range.
+            SELECT s.id FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
+            WHERE s.expired_event = 0 AND s.expires_at <= ${now} + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+              AND s.expires_at <= ${now} + COALESCE(c.offset_ms, 0)
+            ORDER BY s.expires_at LIMIT ${limit} FOR UPDATE OF s SKIP LOCKED)
+          AND expired_event = 0
+          RETURNING *`;
+        for (const row of marked) {
+          const e = eventOf(toSession(row));
+          await tx`
+            INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, triggered, detail, awaiting_fan_out)
+            VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, 0, ${JSON.stringify(e.detail)},
+                    ${subscribed(tx, e.merchantId, e.type)})`;
+        }
+        return marked.length;
+      });
     },
     async resetMerchant(merchantId) {
       // One statement: the sessions and their history go together.

@@ -37,15 +37,25 @@ export function sqliteSessionWrites(db: Database.Database): SessionWrites {
 export function sqliteSessions(engine: SqliteEngine): SessionStore {
   const { db } = engine;
   const byHash = engine.query('SELECT * FROM sessions WHERE access_token_hash = ?');
+  // A token's lookup brings the merchant's sandbox clock offset with it (session.store.ts, MerchantClockOffset).
+  const lookup = engine.query(
+    'SELECT s.*, c.offset_ms AS clock_offset_ms FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id WHERE s.access_token_hash = ?',
+  );
   const byId = engine.query('SELECT * FROM sessions WHERE id = ? AND merchant_id = ?');
   // Raw rows: no object with named keys to build on the busiest read.
-  const version = engine.query('SELECT merchant_id, version, expires_at FROM sessions WHERE access_token_hash = ?', 'raw');
-  const list = engine.query('SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?');
-  const purge = db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)');
-  // A purged session's history goes with it.
-  const purgeEvents = db.prepare(
-    'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)',
+  const version = engine.query(
+    `SELECT s.merchant_id, s.version, s.expires_at, c.offset_ms FROM sessions s
+     LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id WHERE s.access_token_hash = ?`,
+    'raw',
   );
+  const list = engine.query('SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?');
+  // Expired on its merchant's time (its sandbox offset); the largest offset bounds the index range.
+  const expired = `SELECT s.id FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
+    WHERE s.expires_at < ? + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks) AND s.expires_at < ? + COALESCE(c.offset_ms, 0)
+    ORDER BY s.expires_at LIMIT ?`;
+  const purge = db.prepare(`DELETE FROM sessions WHERE id IN (${expired})`);
+  // A purged session's history goes with it.
+  const purgeEvents = db.prepare(`DELETE FROM session_events WHERE session_id IN (${expired})`);
   const merchantPurge = db.prepare(
     'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE merchant_id = ? AND expires_at < ? ORDER BY expires_at LIMIT ?)',
   );
@@ -53,6 +63,14 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
     'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE merchant_id = ? AND expires_at < ? ORDER BY expires_at LIMIT ?)',
   );
   const events = engine.query('SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, created_at');
+  // Expired on its merchant's time and not yet recorded; the largest offset bounds the index range.
+  const unrecorded = db.prepare(`
+    SELECT s.* FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
+    WHERE s.expired_event = 0 AND s.expires_at <= ? + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+      AND s.expires_at <= ? + COALESCE(c.offset_ms, 0)
+    ORDER BY s.expires_at LIMIT ?`);
+  const markRecorded = db.prepare('UPDATE sessions SET expired_event = 1 WHERE id = ? AND expired_event = 0');
+  const writes = sqliteSessionWrites(db);
   const resetEvents = db.prepare('DELETE FROM session_events WHERE merchant_id = ?');
   const resetSessions = db.prepare('DELETE FROM sessions WHERE merchant_id = ?');
   const find = (hash: string) => {
@@ -60,7 +78,12 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
     return row ? toSession(row) : undefined;
   };
   return {
-    findByAccessTokenHash: find,
+    findByAccessTokenHash(hash) {
+      const row = lookup.get(hash) as (SessionRow & { clock_offset_ms: number | null }) | undefined;
+      if (!row) return undefined;
+      const session = toSession(row);
+      return row.clock_offset_ms ? { ...session, clockOffsetMs: row.clock_offset_ms } : session;
+    },
     async events(merchantId, sessionId) {
       return (events.all(merchantId, sessionId) as SessionEventRow[]).map(toSessionEvent);
     },
@@ -69,8 +92,11 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
       return row ? toSession(row) : undefined;
     },
     versionOf(hash) {
-      const row = version.get(hash) as [string, number, number] | undefined;
-      return row ? ({ merchantId: row[0], version: row[1], expiresAt: row[2] } satisfies SessionVersion) : undefined;
+      const row = version.get(hash) as [string, number, number, number | null] | undefined;
+      if (!row) return undefined;
+      const found: SessionVersion = { merchantId: row[0], version: row[1], expiresAt: row[2] };
+      if (row[3]) found.clockOffsetMs = row[3];
+      return found;
     },
     listByMerchant(merchantId, { limit, before }) {
       return (list.all(merchantId, before ?? Number.MAX_SAFE_INTEGER, limit) as SessionRow[]).map(toSession);
@@ -80,14 +106,26 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
     },
     async purgeExpired(before, limit) {
       return engine.writer.run(() => {
-        purgeEvents.run(before, limit);
-        return purge.run(before, limit).changes;
+        purgeEvents.run(before, before, limit);
+        return purge.run(before, before, limit).changes;
       });
     },
     async purgeExpiredOf(merchantId, before, limit) {
       return engine.writer.run(() => {
         merchantPurgeEvents.run(merchantId, before, limit);
         return merchantPurge.run(merchantId, before, limit).changes;
+      });
+    },
+    recordExpired(now, limit, eventOf) {
+      // One write transaction (BEGIN IMMEDIATE across processes): the mark and the event go together.
+      return engine.writer.run(() => {
+        let recorded = 0;
+        for (const row of unrecorded.all(now, now, limit) as SessionRow[]) {
+          if (markRecorded.run(row.id).changes !== 1) continue;
+          writes.recordEvent(eventOf(toSession(row)));
+          recorded++;
+        }
+        return recorded;
       });
     },
     resetMerchant(merchantId) {

@@ -115,8 +115,10 @@ describe('the Sandbox tab in a browser', () => {
     await page.fill('#sandbox-trigger-id', payment.id);
     await page.click('#sandbox-trigger button[type=submit]');
     await page.locator('#sandbox-trigger-result', { hasText: 'Triggered PAYMENT.STATUS' }).waitFor();
-    const triggered = await k.webhooks.waitFor((e) => k.webhooks.events.indexOf(e) >= seen && e.body.payment?.id === payment.id);
-    assert.equal(triggered.headers['kassa-triggered'], 'true');
+    const triggered = await k.webhooks.waitFor(
+      (e) => k.webhooks.events.indexOf(e) >= seen && e.body.payment?.id === payment.id && e.headers['kassa-triggered'] === 'true',
+    );
+    assert.equal(triggered.body.payment.status, 'SETTLED');
 
     await page.fill('#sandbox-dispute-payment', payment.id);
     await page.selectOption('#sandbox-dispute-status', 'OPEN');

@@ -69,12 +69,17 @@ forEachEngine('merchant and API-key stores', (_engine, fresh) => {
       keyId: 'key_1',
       merchantId: 'mer_a',
       hasScope: true,
+      clockOffsetMs: 0,
     });
     assert.deepEqual(await store.apiKeys.authenticate('secret-hash-1', 'transactions:capture'), {
       keyId: 'key_1',
       merchantId: 'mer_a',
       hasScope: false,
+      clockOffsetMs: 0,
     });
+    // The merchant's sandbox clock offset comes with the key (the same statement).
+    assert.ok(await store.sandboxClocks.advance('mer_a', 5000, 10_000, T0));
+    assert.equal((await store.apiKeys.authenticate('secret-hash-1', 'client_tokens:write'))?.clockOffsetMs, 5000);
     // A scope that is only part of another is not that scope.
     assert.equal((await store.apiKeys.authenticate('secret-hash-1', 'client_tokens'))?.hasScope, false);
     assert.equal(await store.apiKeys.authenticate('unknown', 'client_tokens:write'), undefined);

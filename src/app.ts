@@ -277,7 +277,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(
       sandboxRoutes({
         store,
-        clock: deps.clock,
+        clock,
         clocks,
         config: deps.config,
         logger: deps.logger,

@@ -96,7 +96,7 @@ export class Disputes {
           extra: { paymentId: payment.id },
         });
       }
-      const now = this.deps.clock();
+      const now = this.deps.clock(merchantId);
       const reason = input.reasonCode !== undefined ? { reasonCode: input.reasonCode, reason: input.reason ?? '' } : DEFAULT_REASON;
       const dispute: DisputeRecord = {
         ...(current ?? {

@@ -87,7 +87,7 @@ export class Triggers {
     const event = await this.deps.store.payments.change({ kind: 'payment', merchantId, paymentId }, (locked, uow) => {
       const payment = locked.payment;
       if (!payment) throw new KassaError('PaymentNotFoundError');
-      const now = this.deps.clock();
+      const now = this.deps.clock(merchantId);
       const triggeredBefore = earlier.filter((e) => e.version === payment.version && e.triggered).length;
       const made: PaymentEvent = {
         id: newTimeOrderedUuid(now),
@@ -121,7 +121,7 @@ export class Triggers {
   private async sessionEvent(ctx: Context, merchantId: string, sessionId: string, type: SessionEventType) {
     const session = await this.deps.store.sessions.findById(merchantId, sessionId);
     if (!session) throw new KassaError('SessionNotFound');
-    const now = this.deps.clock();
+    const now = this.deps.clock(merchantId);
     const amount = sessionAmount(session.data);
     const event: SessionEvent = {
       id: newTimeOrderedUuid(now),

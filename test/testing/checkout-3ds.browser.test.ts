@@ -5,9 +5,10 @@
 // payment and the resume with the API key (Primer's manual payment handling); its page tokenizes the
 // card with the client token, opens the action's redirectUrl in an iframe and polls its statusUrl, as
 // the web SDK does. The shopper clicks Authenticate on Kassa's challenge page; the payment ends
-// AUTHORIZED and the receiver holds the signed PAYMENT.STATUS.
+// AUTHORIZED and the receiver holds the signed PAYMENT.STATUS. The docs' example is checked against
+// this file, line by line, so it stays code that runs.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,10 @@ import { after, before, describe, test } from 'node:test';
 import { startKassa, type Json, type Kassa } from 'kassa/testing';
 import type { Browser } from 'playwright-core';
 import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
+import { ROOT } from '../support/process.ts';
+
+/** Playwright's chromium.launch(), on the system's Chromium (test/support/browser.ts), so the docs' lines run here as written. */
+const chromium = { launch: launchChromium };
 
 /** The checkout page: a card form, and the steps the web SDK takes for a PROCESSOR_3DS action. */
 function checkoutPage(clientToken: string): string {
@@ -124,7 +129,7 @@ describe('a checkout page completes a 3DS challenge against kassa/testing', { sk
     );
     kassa = await startKassa({ env: { KASSA_CHECKOUT_CONFIG: checkoutConfig } });
     shop = await startShop({ primerUrl: kassa.url, primerApiKey: kassa.apiKey });
-    browser = await launchChromium();
+    browser = await chromium.launch();
   });
   after(async () => {
     await browser?.close();
@@ -133,7 +138,8 @@ describe('a checkout page completes a 3DS challenge against kassa/testing', { sk
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('a card with a 3DS challenge is paid: PENDING with the action, Authenticate, resumed AUTHORIZED, a signed webhook', async () => {
+  // PENDING with the action, Authenticate clicked in the page, resumed AUTHORIZED, the signed webhook.
+  test('a card with a 3DS challenge is paid', async () => {
     const page = await browser.newPage();
     // A safety net for a loaded machine, not a timing claim.
     page.setDefaultTimeout(60_000);
@@ -151,25 +157,40 @@ describe('a checkout page completes a 3DS challenge against kassa/testing', { sk
       await page.waitForFunction(() => document.querySelector('#result')?.textContent !== '');
       assert.equal(await page.textContent('#result'), 'Paid');
       const paymentId = await page.getAttribute('#result', 'data-payment-id');
-
       const [created] = shop.created;
       assert.equal(created?.id, paymentId);
       assert.equal(created?.status, 'PENDING');
       assert.equal(created?.requiredAction?.name, 'PROCESSOR_3DS');
-      const payment = await kassa.api('GET', `/payments/${paymentId}`);
-      assert.equal(payment.status, 'AUTHORIZED');
-      assert.equal(payment.paymentMethod.threeDSecureAuthentication.responseCode, 'AUTH_SUCCESS');
 
       const event = await kassa.webhooks.waitFor(
-        (e) => e.eventType === 'PAYMENT.STATUS' && e.body.payment.id === paymentId && e.body.payment.status === 'AUTHORIZED',
+        (e) => e.eventType === 'PAYMENT.STATUS' && e.body.payment.orderId === 'order-3ds-1' && e.body.payment.status === 'AUTHORIZED',
       );
-      assert.equal(event.body.payment.orderId, 'order-3ds-1');
+      assert.equal(event.body.payment.id, paymentId);
       // Kept only because both signatures verified against the endpoint's secret.
       assert.match(String(event.headers['kassa-signature']), /^t=\d+,v1=[0-9a-f]{64}$/);
       assert.ok(event.headers['x-signature-primary']);
       assert.equal(kassa.webhooks.rejected, 0);
+      const payment = await kassa.api('GET', `/payments/${event.body.payment.id}`);
+      assert.equal(payment.status, 'AUTHORIZED');
+      assert.equal(payment.paymentMethod.threeDSecureAuthentication.responseCode, 'AUTH_SUCCESS');
     } finally {
       await page.close();
     }
   });
+});
+
+test("docs/testing.md's Playwright example is this file: each of its lines, imports aside, is here in the same order", () => {
+  const docs = readFileSync(join(ROOT, 'docs', 'testing.md'), 'utf8');
+  const section = docs.slice(docs.indexOf('## With Playwright'));
+  const block = section.slice(section.indexOf('```ts\n') + 6, section.indexOf('\n```\n'));
+  const here = readFileSync(join(ROOT, 'test', 'testing', 'checkout-3ds.browser.test.ts'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim());
+  let at = 0;
+  for (const line of block.split('\n').map((l) => l.trim())) {
+    if (line === '' || line.startsWith('import ')) continue;
+    const found = here.indexOf(line, at);
+    assert.notEqual(found, -1, `the docs' line is not in this file (after line ${at}): ${line}`);
+    at = found + 1;
+  }
 });

@@ -12,6 +12,7 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { newSigningSecret } from './lib/ids.ts';
 import { endOfLifeWarning } from './lib/node-support.ts';
 import { createMetrics } from './lib/metrics.ts';
+import { warmKeyHash } from './merchants/key-hash.ts';
 import { DEFAULT_MERCHANT_ID, Merchants } from './merchants/merchants.ts';
 import { seedAtStart } from './sandbox/seed/start.ts';
 import { openStore } from './storage/open.ts';
@@ -67,6 +68,8 @@ function orExit<T>(read: () => T): T {
 
 export async function serve(env: Record<string, string | undefined>): Promise<void> {
   const config = orExit(() => loadConfig(env));
+  // Its slow hash runs on the thread pool while the storage opens and the app is built.
+  if (config.apiKey !== undefined) warmKeyHash(config.apiKey);
   const checkout: CheckoutConfig | undefined = orExit(() =>
     config.checkoutConfigPath ? readCheckoutConfigFile(config.checkoutConfigPath, config.sdkEnv) : undefined,
   );

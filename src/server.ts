@@ -34,6 +34,13 @@ export interface Prepared {
  * with every other process, make sure an API key exists.
  */
 export async function prepareStorage(store: Store, config: Config, clock: Clock): Promise<Prepared> {
+  const signingKeys = await prepareSigningKeys(store, config, clock);
+  const { generatedSecret } = await new Merchants(store, clock).bootstrap(config.apiKey);
+  return { signingKeys, ...(generatedSecret ? { generatedApiKey: generatedSecret } : {}) };
+}
+
+/** prepareStorage's first part: migrate, and agree on the token signing key with every other process. */
+async function prepareSigningKeys(store: Store, config: Config, clock: Clock): Promise<SigningKey[]> {
   await store.migrate();
   let signingKeys: SigningKey[];
   if (config.tokenSecret) {
@@ -45,8 +52,7 @@ export async function prepareStorage(store: Store, config: Config, clock: Clock)
     const shared = await store.signingKeys.ensure({ kid: signingKeyId(secret), secret, createdAt: clock() });
     signingKeys = [shared, ...(await store.signingKeys.list()).filter((k) => k.kid !== shared.kid)];
   }
-  const { generatedSecret } = await new Merchants(store, clock).bootstrap(config.apiKey);
-  return { signingKeys, ...(generatedSecret ? { generatedApiKey: generatedSecret } : {}) };
+  return signingKeys;
 }
 
 /** Exits with code 2 and the message of a configuration mistake; rethrows anything else. */
@@ -83,23 +89,18 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     );
   }
   const store = await openStore(config.database, { poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs });
-  const prepared = await prepareStorage(store, config, systemClock);
+  const signingKeys = await prepareSigningKeys(store, config, systemClock);
+  // The API key waits for its slow hash (warmKeyHash): the app is built meanwhile, and the key is
+  // there before the server listens. A failure is awaited below and fails the start, as before.
+  const bootstrapped = new Merchants(store, systemClock).bootstrap(config.apiKey);
+  bootstrapped.catch(() => {});
   // Which file or server, resolved: a relative path or a default is where surprises hide.
   logger.info({ database: describeDatabase(config.database) }, 'storage ready');
   // KASSA_SEED: a bad file is a configuration mistake (exit 2, nothing written), like a bad variable.
-  if (config.seedFile)
+  if (config.seedFile) {
+    await bootstrapped;
     await orExit(() =>
-      seedAtStart(
-        config.seedFile!,
-        { store, clock: systemClock, config, signingKeys: prepared.signingKeys, ...(checkout ? { checkout } : {}) },
-        logger,
-      ),
-    );
-  if (prepared.generatedApiKey) {
-    // Printed once, on stderr: the JSON log on stdout is collected and kept, the secret must not be.
-    process.stderr.write(
-      `\nNo API key existed, so Kassa made one for the default merchant (shown only now):\n\n  X-Api-Key: ${prepared.generatedApiKey}\n\n` +
-        'Keep it, or set KASSA_API_KEY to choose your own.\n\n',
+      seedAtStart(config.seedFile!, { store, clock: systemClock, config, signingKeys, ...(checkout ? { checkout } : {}) }, logger),
     );
   }
   const metrics = createMetrics({ processMetrics: true });
@@ -108,11 +109,19 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     clock: systemClock,
     config,
     logger,
-    signingKeys: prepared.signingKeys,
+    signingKeys,
     metrics,
     checkout,
     isStorageUnavailable,
   });
+  const { generatedSecret } = await bootstrapped;
+  if (generatedSecret) {
+    // Printed once, on stderr: the JSON log on stdout is collected and kept, the secret must not be.
+    process.stderr.write(
+      `\nNo API key existed, so Kassa made one for the default merchant (shown only now):\n\n  X-Api-Key: ${generatedSecret}\n\n` +
+        'Keep it, or set KASSA_API_KEY to choose your own.\n\n',
+    );
+  }
   if (config.webhookUrl && app.webhooks) {
     const webhooks = app.webhooks;
     const url = config.webhookUrl;

@@ -58,6 +58,15 @@ async function prepareSigningKeys(store: Store, config: Config, clock: Clock): P
   return signingKeys;
 }
 
+/**
+ * For a server process once it listens: the costliest schemas to compile (Ajv: ~250 ms for a session's
+ * body, ~60 ms for a payment's), one turn each, while the client reacts to the server listening, so the
+ * first POST /client-session and POST /payments find them compiled (lib/compiled.ts).
+ */
+export function compileFirstSchemas(): void {
+  for (const body of [CreateSessionBody, CreatePaymentBody]) setImmediate(() => compile(body)(undefined));
+}
+
 /** Exits with code 2 and the message of a configuration mistake; rethrows anything else. */
 function orExit<T>(read: () => T): T {
   const exit = (error: unknown): never => {
@@ -158,10 +167,6 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     process.exit(2);
   }
   const purger = startPurger({ store, clock: systemClock, logger, ...config.purge });
-  // The costliest schemas to compile (Ajv: ~250 ms for a session's body, ~60 ms for a payment's), one
-  // turn each, while the client reacts to the server listening: the first POST /client-session and
-  // POST /payments find them compiled (lib/compiled.ts) instead of compiling them.
-  for (const body of [CreateSessionBody, CreatePaymentBody]) setImmediate(() => compile(body)(undefined));
 
   // Graceful shutdown (http/shutdown.ts): stop accepting, close idle and half-sent connections, answer
   // every request already received with Connection: close and exit as soon as the last answer is

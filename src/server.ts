@@ -17,7 +17,6 @@ import { warmKeyHash } from './merchants/key-hash.ts';
 import { DEFAULT_MERCHANT_ID, Merchants } from './merchants/merchants.ts';
 import { seedAtStart } from './sandbox/seed/start.ts';
 import { CreateSessionBody } from './sessions/schemas.ts';
-import { CreatePaymentBody } from './payments/schemas.ts';
 import { openStore } from './storage/open.ts';
 import { startPurger } from './storage/purge.ts';
 import type { Store } from './storage/store.ts';
@@ -59,12 +58,13 @@ async function prepareSigningKeys(store: Store, config: Config, clock: Clock): P
 }
 
 /**
- * For a server process once it listens: the costliest schemas to compile (Ajv: ~250 ms for a session's
- * body, ~60 ms for a payment's), one turn each, while the client reacts to the server listening, so the
- * first POST /client-session and POST /payments find them compiled (lib/compiled.ts).
+ * For a server process once it listens: the costliest schema to compile (Ajv, ~250 ms), the body of
+ * POST /client-session, which comes first in every checkout, compiled while the client reacts to the
+ * server listening; the first session finds it compiled (lib/compiled.ts). Only that one: a request
+ * takes several event-loop turns, and any further compile would run in the middle of it.
  */
 export function compileFirstSchemas(): void {
-  for (const body of [CreateSessionBody, CreatePaymentBody]) setImmediate(() => compile(body)(undefined));
+  setImmediate(() => compile(CreateSessionBody)(undefined));
 }
 
 /** Exits with code 2 and the message of a configuration mistake; rethrows anything else. */

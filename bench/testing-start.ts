@@ -12,6 +12,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { builtScriptDefine } from '../src/dashboard/bundle-script.mjs';
+import { swaggerUiFromItsFolder } from '../scripts/swagger-ui-plugin.mjs';
 import { startKassa } from '../src/testing/index.ts';
 
 export const TESTING_START = 'testing-start';
@@ -79,7 +80,8 @@ export async function measureTestingStart(starts: number, log: (line: string) =>
       format: 'cjs',
       platform: 'node',
       target: 'node20',
-      external: ['better-sqlite3', '@fastify/swagger-ui'],
+      external: ['better-sqlite3'],
+      plugins: [swaggerUiFromItsFolder],
       define: { 'import.meta.url': '__kassaModuleUrl', ...builtScriptDefine(esbuild) },
       banner: { js: "'use strict';\nconst __kassaModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
       logLevel: 'warning',

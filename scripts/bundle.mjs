@@ -6,13 +6,14 @@
 // from the separate modules (docs/performance.md, "Start-up"). tsc still checks the types and
 // compiles dist/src for the tests.
 //
-// Left outside the bundles, loaded from node_modules as usual: better-sqlite3 (a native addon) and
-// @fastify/swagger-ui (it serves its own files from its folder). The WAL checkpointer's thread is a
-// file of its own, copied next to the bundles. The dashboard's browser code is bundled first and built
+// Left outside the bundles, loaded from node_modules as usual: better-sqlite3 (a native addon).
+// @fastify/swagger-ui is inside, told where its own files are (swagger-ui-plugin.mjs). The WAL
+// checkpointer's thread is a file of its own, copied next to the bundles. The dashboard's browser code is bundled first and built
 // into them as a string (src/dashboard/script.ts).
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 import { builtScriptDefine } from '../src/dashboard/bundle-script.mjs';
+import { swaggerUiFromItsFolder } from './swagger-ui-plugin.mjs';
 
 const OUT = 'dist/kassa';
 rmSync(OUT, { recursive: true, force: true });
@@ -27,7 +28,8 @@ await esbuild.build({
   // Every line it runs on: the maintained LTS lines, and 20, on which the README's commands still work.
   target: ['node20', 'node22', 'node24', 'node26'],
   packages: 'bundle',
-  external: ['better-sqlite3', '@fastify/swagger-ui'],
+  external: ['better-sqlite3'],
+  plugins: [swaggerUiFromItsFolder],
   // The sources are ES modules: import.meta.url is the bundle's own URL.
   define: { 'import.meta.url': '__kassaModuleUrl', ...builtScriptDefine(esbuild) },
   banner: { js: "'use strict';\nconst __kassaModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

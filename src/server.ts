@@ -11,9 +11,12 @@ import { prepareDrain } from './http/shutdown.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { newSigningSecret } from './lib/ids.ts';
 import { endOfLifeWarning } from './lib/node-support.ts';
+import { compile } from './lib/ajv.ts';
 import { createMetrics } from './lib/metrics.ts';
+import { warmKeyHash } from './merchants/key-hash.ts';
 import { DEFAULT_MERCHANT_ID, Merchants } from './merchants/merchants.ts';
 import { seedAtStart } from './sandbox/seed/start.ts';
+import { CreateSessionBody } from './sessions/schemas.ts';
 import { openStore } from './storage/open.ts';
 import { startPurger } from './storage/purge.ts';
 import type { Store } from './storage/store.ts';
@@ -33,6 +36,13 @@ export interface Prepared {
  * with every other process, make sure an API key exists.
  */
 export async function prepareStorage(store: Store, config: Config, clock: Clock): Promise<Prepared> {
+  const signingKeys = await prepareSigningKeys(store, config, clock);
+  const { generatedSecret } = await new Merchants(store, clock).bootstrap(config.apiKey);
+  return { signingKeys, ...(generatedSecret ? { generatedApiKey: generatedSecret } : {}) };
+}
+
+/** prepareStorage's first part: migrate, and agree on the token signing key with every other process. */
+async function prepareSigningKeys(store: Store, config: Config, clock: Clock): Promise<SigningKey[]> {
   await store.migrate();
   let signingKeys: SigningKey[];
   if (config.tokenSecret) {
@@ -44,8 +54,17 @@ export async function prepareStorage(store: Store, config: Config, clock: Clock)
     const shared = await store.signingKeys.ensure({ kid: signingKeyId(secret), secret, createdAt: clock() });
     signingKeys = [shared, ...(await store.signingKeys.list()).filter((k) => k.kid !== shared.kid)];
   }
-  const { generatedSecret } = await new Merchants(store, clock).bootstrap(config.apiKey);
-  return { signingKeys, ...(generatedSecret ? { generatedApiKey: generatedSecret } : {}) };
+  return signingKeys;
+}
+
+/**
+ * For a server process once it listens: the costliest schema to compile (Ajv, ~250 ms), the body of
+ * POST /client-session, which comes first in every checkout, compiled while the client reacts to the
+ * server listening; the first session finds it compiled (lib/compiled.ts). Only that one: a request
+ * takes several event-loop turns, and any further compile would run in the middle of it.
+ */
+export function compileFirstSchemas(): void {
+  setImmediate(() => compile(CreateSessionBody)(undefined));
 }
 
 /** Exits with code 2 and the message of a configuration mistake; rethrows anything else. */
@@ -67,6 +86,8 @@ function orExit<T>(read: () => T): T {
 
 export async function serve(env: Record<string, string | undefined>): Promise<void> {
   const config = orExit(() => loadConfig(env));
+  // Its slow hash runs on the thread pool while the storage opens and the app is built.
+  if (config.apiKey !== undefined) warmKeyHash(config.apiKey);
   const checkout: CheckoutConfig | undefined = orExit(() =>
     config.checkoutConfigPath ? readCheckoutConfigFile(config.checkoutConfigPath, config.sdkEnv) : undefined,
   );
@@ -80,23 +101,18 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     );
   }
   const store = await openStore(config.database, { poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs });
-  const prepared = await prepareStorage(store, config, systemClock);
+  const signingKeys = await prepareSigningKeys(store, config, systemClock);
+  // The API key waits for its slow hash (warmKeyHash): the app is built meanwhile, and the key is
+  // there before the server listens. A failure is awaited below and fails the start, as before.
+  const bootstrapped = new Merchants(store, systemClock).bootstrap(config.apiKey);
+  bootstrapped.catch(() => {});
   // Which file or server, resolved: a relative path or a default is where surprises hide.
   logger.info({ database: describeDatabase(config.database) }, 'storage ready');
   // KASSA_SEED: a bad file is a configuration mistake (exit 2, nothing written), like a bad variable.
-  if (config.seedFile)
+  if (config.seedFile) {
+    await bootstrapped;
     await orExit(() =>
-      seedAtStart(
-        config.seedFile!,
-        { store, clock: systemClock, config, signingKeys: prepared.signingKeys, ...(checkout ? { checkout } : {}) },
-        logger,
-      ),
-    );
-  if (prepared.generatedApiKey) {
-    // Printed once, on stderr: the JSON log on stdout is collected and kept, the secret must not be.
-    process.stderr.write(
-      `\nNo API key existed, so Kassa made one for the default merchant (shown only now):\n\n  X-Api-Key: ${prepared.generatedApiKey}\n\n` +
-        'Keep it, or set KASSA_API_KEY to choose your own.\n\n',
+      seedAtStart(config.seedFile!, { store, clock: systemClock, config, signingKeys, ...(checkout ? { checkout } : {}) }, logger),
     );
   }
   const metrics = createMetrics({ processMetrics: true });
@@ -105,11 +121,19 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
     clock: systemClock,
     config,
     logger,
-    signingKeys: prepared.signingKeys,
+    signingKeys,
     metrics,
     checkout,
     isStorageUnavailable,
   });
+  const { generatedSecret } = await bootstrapped;
+  if (generatedSecret) {
+    // Printed once, on stderr: the JSON log on stdout is collected and kept, the secret must not be.
+    process.stderr.write(
+      `\nNo API key existed, so Kassa made one for the default merchant (shown only now):\n\n  X-Api-Key: ${generatedSecret}\n\n` +
+        'Keep it, or set KASSA_API_KEY to choose your own.\n\n',
+    );
+  }
   if (config.webhookUrl && app.webhooks) {
     const webhooks = app.webhooks;
     const url = config.webhookUrl;

@@ -8,7 +8,7 @@ import { ERROR_CATALOGUE, KassaError } from '../errors.ts';
 import { systemClock } from '../lib/clock.ts';
 import { describeDatabase, parseDatabaseUrl } from '../config.ts';
 import { DEFAULT_MERCHANT_ID, Merchants, SCOPES } from '../merchants/merchants.ts';
-import { serve } from '../server.ts';
+import { compileFirstSchemas, serve } from '../server.ts';
 import { SessionOverview } from '../sessions/overview.ts';
 import { openStore } from '../storage/open.ts';
 import { purgeExpired } from '../storage/purge.ts';
@@ -116,6 +116,7 @@ export function buildProgram(env: Env, io: Io): Command {
     .option('--host <host>', 'interface to listen on (overrides HOST)')
     .action(async (options: { port?: string; host?: string }) => {
       await serve({ ...env, ...(options.port ? { PORT: options.port } : {}), ...(options.host ? { HOST: options.host } : {}) });
+      compileFirstSchemas();
     });
 
   program

@@ -21,8 +21,10 @@ const { Script, constants } = require('node:vm');
  * 'refused' (then one is written when the process exits).
  */
 function run(file) {
-  const source = readFileSync(file, 'utf8');
-  const cacheFile = `${file}.${createHash('sha256').update(source).digest('hex').slice(0, 16)}.v8-cache`;
+  // Hashed as the bytes read: hashing the decoded string would encode its megabytes again (~10 ms a start).
+  const bytes = readFileSync(file);
+  const cacheFile = `${file}.${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}.v8-cache`;
+  const source = bytes.toString('utf8');
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);

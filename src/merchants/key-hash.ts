@@ -39,3 +39,25 @@ export function rememberKeyHash(quick: string, hash: string): void {
   if (known.size >= REMEMBERED) known.delete(known.keys().next().value as string);
   known.set(quick, hash);
 }
+
+// The hash of the key the process was configured with, started as it starts: scrypt runs on the thread
+// pool while the main thread migrates and builds the app, instead of after (docs/testing.md, "How it starts").
+const warming = new Map<string, Promise<string>>();
+
+/** Starts hashing a configured (trusted) key now; the same scrypt, remembered once done. */
+export function warmKeyHash(secret: string): void {
+  const quick = sha256(secret);
+  if (known.has(quick) || warming.has(quick)) return;
+  const hashing = hashApiKey(secret);
+  warming.set(quick, hashing);
+  hashing.then(
+    (hash) => {
+      warming.delete(quick);
+      rememberKeyHash(quick, hash);
+    },
+    () => warming.delete(quick),
+  );
+}
+
+/** The hash of the key whose sha256 is `quick`, when warmKeyHash is computing it. */
+export const warmingKeyHash = (quick: string): Promise<string> | undefined => warming.get(quick);

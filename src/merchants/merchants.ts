@@ -6,7 +6,7 @@ import type { Clock } from '../lib/clock.ts';
 import { FairGate } from '../lib/fair-gate.ts';
 import { newApiKeyId, newApiKeySecret, newMerchantId, sha256 } from '../lib/ids.ts';
 import type { Store } from '../storage/store.ts';
-import { hashApiKey, knownKeyHash, legacyKeyHash, rememberKeyHash } from './key-hash.ts';
+import { hashApiKey, knownKeyHash, legacyKeyHash, rememberKeyHash, warmingKeyHash } from './key-hash.ts';
 import type { ApiKey, Merchant } from './merchant.store.ts';
 
 /** Primer's scopes. Kassa checks client_tokens:write on the client-session routes. */
@@ -121,7 +121,7 @@ export class Merchants {
   /** A trusted secret's hash (one being made or configured), remembered for the requests that follow. */
   private async hashOf(secret: string): Promise<string> {
     const quick = sha256(secret);
-    const hash = knownKeyHash(quick) ?? (await this.scrypt(secret));
+    const hash = knownKeyHash(quick) ?? (await (warmingKeyHash(quick) ?? this.scrypt(secret)));
     rememberKeyHash(quick, hash);
     return hash;
   }

@@ -1,4 +1,7 @@
 // A/B: alternate servers (dist dirs, or 'ceiling') over scenarios, several rounds; medians.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, serve } from './processes.ts';
 import { makePool, measure } from './scenarios.ts';
 const KEY = 'kassa_bench_key_0123456789abcdef';
@@ -12,7 +15,7 @@ for (let r = 0; r < rounds; r++) {
       CEILING_API_KEY: KEY,
       LOG_LEVEL: 'warn',
       KASSA_RATE_LIMIT: 'off',
-      DATABASE_URL: `sqlite:/tmp/ab-${Date.now()}/k.db`,
+      DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'kassa-ab-')), 'k.db')}`,
     };
     const args = server === 'ceiling' ? ['--import', 'tsx', 'bench/ceiling.ts'] : [server];
     const s = await serve(args, env, await freePort());

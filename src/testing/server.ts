@@ -2,7 +2,7 @@
 // cache) as a child process on a port chosen here, so KASSA_PUBLIC_URL, which the client tokens and the
 // 3DS and redirect pages' URLs are built from, can name it. A child, not the app in the test's process:
 // it starts as fast (docs/testing.md, "How it starts") and shares nothing with the test: not its event
-// loop (SQLite's writes block it), not its module state, not its environment.
+// loop (SQLite's writes block it), not its module state, not its environment (but for its clock and zone).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -64,10 +64,18 @@ export async function startServer(env: Record<string, string>, timeoutMs: number
 
 class PortTaken extends Error {}
 
+/**
+ * What the test's process runs under, passed on so the server keeps the same clock and zone: a suite
+ * under faketime (LD_PRELOAD, FAKETIME…) or TZ. Nothing else of the test's environment is.
+ */
+const RUNTIME = /^(LD_PRELOAD|FAKETIME.*|DONT_FAKE_MONOTONIC|TZ)$/;
+const runtimeEnv = (): Record<string, string> =>
+  Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => RUNTIME.test(e[0]) && e[1] !== undefined));
+
 function startOn(port: number, env: Record<string, string>, timeoutMs: number): Promise<ServerProcess> {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [SERVER], {
-    env: { KASSA_PUBLIC_URL: url, ...env, HOST: '127.0.0.1', PORT: String(port) },
+    env: { ...runtimeEnv(), KASSA_PUBLIC_URL: url, ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -78,7 +78,9 @@ export interface SessionWrites {
   recordEvent(event: SessionEvent): void;
 }
 
-export type SessionEventType = 'CLIENT_SESSION.CREATED' | 'CLIENT_SESSION.UPDATED' | 'CLIENT_SESSION.EXPIRED';
+/** The events a session records (Kassa's extensions: off unless an endpoint names them). */
+export const SESSION_EVENT_TYPES = ['CLIENT_SESSION.CREATED', 'CLIENT_SESSION.UPDATED', 'CLIENT_SESSION.EXPIRED'] as const;
+export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
 
 /** A change to a session, recorded in the unit of work that makes it. */
 export interface SessionEvent {

@@ -2,20 +2,11 @@
 // change writes its events in its own unit of work (the outbox); fanOut later makes each event's
 // deliveries, one per live endpoint taking its type, and dispatchers in every process claim due ones.
 import type { Awaitable } from '../lib/awaitable.ts';
+import { PAYMENT_EVENT_TYPES } from '../payments/payment.store.ts';
+import { SESSION_EVENT_TYPES } from '../sessions/session.store.ts';
 
-export const WEBHOOK_EVENT_TYPES = [
-  'PAYMENT.STATUS',
-  'PAYMENT.REFUND',
-  'CLIENT_SESSION.CREATED',
-  'CLIENT_SESSION.UPDATED',
-  'PAYMENT.CAPTURE.FAILED',
-  'PAYMENT.REFUND.FAILED',
-  'PAYMENT.CANCELLATION.FAILED',
-  'PAYMENT.AUTHORIZATION_ADJUSTMENT.FAILED',
-  'DISPUTE.OPENED',
-  'DISPUTE.STATUS',
-  'CLIENT_SESSION.EXPIRED',
-] as const;
+/** Every event Kassa sends: what payments and sessions record. */
+export const WEBHOOK_EVENT_TYPES = [...PAYMENT_EVENT_TYPES, ...SESSION_EVENT_TYPES] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** How many attempts of one delivery the log keeps (the newest): six scheduled, and a few redeliveries. */
 export const ATTEMPTS_KEPT = 10;

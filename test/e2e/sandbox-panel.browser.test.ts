@@ -23,13 +23,8 @@ describe('the Sandbox tab in a browser', () => {
     await kassa?.close();
   });
 
-  test('clock, Advance, faults with Delete and Clear all, Reset behind a confirmation', { skip, timeout: 300_000 }, async () => {
-    const k = kassa!;
-    const session = await k.createSession();
-    await k.fault({ operation: 'POST /payments', status: 503, times: 2, phase: 'before' });
-    await k.fault({ operation: 'POST /client-session', status: 'timeout', times: 1, phase: 'before', delayMs: 100 });
-    await k.fault({ operation: 'GET /payments/{id}', status: 429, times: 1, phase: 'before' });
-
+  /** A signed-in dashboard on its Sandbox tab, recording the page's errors. */
+  async function sandboxTab(k: Kassa) {
     const context = await browser!.newContext({ locale: 'en-GB', timezoneId: 'UTC' });
     const page = await context.newPage();
     page.setDefaultTimeout(60_000);
@@ -40,6 +35,17 @@ describe('the Sandbox tab in a browser', () => {
     await page.click('#sign-in-form button[type=submit]');
     await page.click('#tab-sandbox');
     await page.locator('#sandbox-view').waitFor({ state: 'visible' });
+    return { context, page, pageErrors };
+  }
+
+  test('clock, Advance, faults with Delete and Clear all, Reset behind a confirmation', { skip, timeout: 300_000 }, async () => {
+    const k = kassa!;
+    const session = await k.createSession();
+    await k.fault({ operation: 'POST /payments', status: 503, times: 2, phase: 'before' });
+    await k.fault({ operation: 'POST /client-session', status: 'timeout', times: 1, phase: 'before', delayMs: 100 });
+    await k.fault({ operation: 'GET /payments/{id}', status: 429, times: 1, phase: 'before' });
+
+    const { context, page, pageErrors } = await sandboxTab(k);
 
     await page.locator('#sandbox-offset', { hasText: 'real time' }).waitFor();
     await page.fill('#sandbox-advance-seconds', '7200');
@@ -99,16 +105,7 @@ describe('the Sandbox tab in a browser', () => {
     const payment = await k.api<{ id: string }>('POST', '/payments', { paymentMethodToken: token });
     assert.equal((await k.api<{ status: string }>('POST', `/payments/${payment.id}/capture`, {})).status, 'SETTLED');
 
-    const context = await browser!.newContext({ locale: 'en-GB', timezoneId: 'UTC' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(60_000);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${k.url}/dashboard#sandbox`);
-    await page.fill('#api-key', k.apiKey);
-    await page.click('#sign-in-form button[type=submit]');
-    await page.click('#tab-sandbox');
-    await page.locator('#sandbox-view').waitFor({ state: 'visible' });
+    const { context, page, pageErrors } = await sandboxTab(k);
 
     const seen = k.webhooks.events.length;
     await page.selectOption('#sandbox-trigger-type', 'PAYMENT.STATUS');

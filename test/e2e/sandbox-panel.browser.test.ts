@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { startKassa, type Kassa } from 'kassa/testing';
 import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
+import { cardPayment } from '../support/card-payment.ts';
 
 describe('the Sandbox tab in a browser', () => {
   const skip = skipWithoutChromium;
@@ -87,22 +88,7 @@ describe('the Sandbox tab in a browser', () => {
 
   test('Trigger an event and Dispute a payment, from their forms', { skip, timeout: 300_000 }, async () => {
     const k = kassa!;
-    const session = await k.createSession();
-    const claims = JSON.parse(Buffer.from(session.clientToken.split('.')[1]!, 'base64url').toString('utf8'));
-    const tokenized = await fetch(`${k.url}/payment-instruments`, {
-      method: 'POST',
-      headers: { 'primer-client-token': claims.accessToken, 'x-api-version': '2.4', 'content-type': 'application/json' },
-      body: JSON.stringify({
-        paymentInstrument: {
-          number: '4111111111111111',
-          cvv: '123',
-          expirationMonth: '12',
-          expirationYear: String(new Date().getUTCFullYear() + 4),
-        },
-      }),
-    });
-    const { token } = (await tokenized.json()) as { token: string };
-    const payment = await k.api<{ id: string }>('POST', '/payments', { paymentMethodToken: token });
+    const payment = await cardPayment(k);
     assert.equal((await k.api<{ status: string }>('POST', `/payments/${payment.id}/capture`, {})).status, 'SETTLED');
 
     const { context, page, pageErrors } = await sandboxTab(k);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { KassaApiError, startKassa, type Kassa } from 'kassa/testing';
+import { cardPayment } from '../support/card-payment.ts';
 
 describe('startKassa: the sandbox controls', () => {
   let kassa: Kassa;
@@ -32,22 +33,7 @@ describe('startKassa: the sandbox controls', () => {
   });
 
   test('trigger: the event is recorded and delivered, signed, to the receiver', async () => {
-    const session = await kassa.createSession();
-    const claims = JSON.parse(Buffer.from(session.clientToken.split('.')[1]!, 'base64url').toString('utf8'));
-    const tokenized = await fetch(`${kassa.url}/payment-instruments`, {
-      method: 'POST',
-      headers: { 'primer-client-token': claims.accessToken, 'x-api-version': '2.4', 'content-type': 'application/json' },
-      body: JSON.stringify({
-        paymentInstrument: {
-          number: '4111111111111111',
-          cvv: '123',
-          expirationMonth: '12',
-          expirationYear: String(new Date().getUTCFullYear() + 4),
-        },
-      }),
-    });
-    const { token } = (await tokenized.json()) as { token: string };
-    const payment = await kassa.api('POST', '/payments', { paymentMethodToken: token });
+    const payment = await cardPayment(kassa);
     await kassa.webhooks.waitFor((e) => e.body.payment?.id === payment.id && e.body.payment.status === 'AUTHORIZED');
     const seen = kassa.webhooks.events.length;
     await kassa.trigger({ type: 'PAYMENT.STATUS', paymentId: payment.id });

@@ -54,7 +54,7 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
     async events(merchantId, sessionId) {
       const rows = await pg.query<
         SessionEventRow[]
-      >`SELECT * FROM session_events WHERE merchant_id = ${merchantId} AND session_id = ${sessionId} ORDER BY version, created_at`;
+      >`SELECT * FROM session_events WHERE merchant_id = ${merchantId} AND session_id = ${sessionId} ORDER BY version, triggered, created_at`;
       return rows.map(toSessionEvent);
     },
     async findById(merchantId, id) {

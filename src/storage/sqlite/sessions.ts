@@ -62,7 +62,9 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
   const merchantPurgeEvents = db.prepare(
     'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE merchant_id = ? AND expires_at < ? ORDER BY expires_at LIMIT ?)',
   );
-  const events = engine.query('SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, triggered, created_at');
+  const events = engine.query(
+    'SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, triggered, created_at',
+  );
   // Expired on its merchant's time and not yet recorded; the largest offset bounds the index range.
   const unrecorded = db.prepare(`
     SELECT s.* FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id

@@ -61,6 +61,8 @@ export function expiredEvent(session: StoredSession): SessionEvent {
     sessionId: session.id,
     type: 'CLIENT_SESSION.EXPIRED',
     version: session.version,
+    // After the change that made this version.
+    ordinal: 1,
     createdAt: session.expiresAt,
     detail: {
       ...(session.data.orderId !== undefined ? { orderId: session.data.orderId } : {}),

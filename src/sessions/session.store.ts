@@ -101,4 +101,6 @@ export interface SessionEvent {
   detail: Record<string, unknown>;
   /** Sent by POST /kassa/sandbox/events (the session did not change): its detail is the session then, shown as stored. */
   triggered?: boolean;
+  /** Where it sorts among its version's events, which can share an instant: 0 (the change) unless set. Written, not read back. */
+  ordinal?: number;
 }

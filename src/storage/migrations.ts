@@ -395,4 +395,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_expiry_unrecorded ON sessions(expires_at) WHERE expired_event = 0;
     `,
   },
+  {
+    // Where a session event sorts among its version's events, which can share an instant (as payment_events'
+    // ordinal): 0 the change, 1 its expiry, from 1000 the triggered ones in the order they were sent.
+    id: 18,
+    name: 'session event ordinal',
+    sql: () => `
+      ALTER TABLE session_events ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0;
+      UPDATE session_events SET ordinal = 1 WHERE type = 'CLIENT_SESSION.EXPIRED' AND triggered = 0;
+      UPDATE session_events SET ordinal = 1000 WHERE triggered = 1;
+    `,
+  },
 ];

@@ -21,7 +21,7 @@ import { WEBHOOK_EVENT_TYPES } from '../../webhooks/webhook.store.ts';
 
 /** Triggers a merchant may send per minute (per process): each is an event row and a delivery per endpoint. */
 export const TRIGGERS_PER_MINUTE = 60;
-/** Where a triggered payment event sorts within its version: after the events of the change that made it. */
+/** Where a triggered event sorts within its version: after the events of the change that made it, in the order sent. */
 const TRIGGERED_ORDINAL = 1000;
 
 export interface TriggerInput {
@@ -121,6 +121,8 @@ export class Triggers {
   private async sessionEvent(ctx: Context, merchantId: string, sessionId: string, type: SessionEventType) {
     const session = await this.deps.store.sessions.findById(merchantId, sessionId);
     if (!session) throw new KassaError('SessionNotFound');
+    const earlier = await this.deps.store.sessions.events(merchantId, sessionId);
+    const triggeredBefore = earlier.filter((e) => e.version === session.version && e.triggered).length;
     const now = this.deps.clock(merchantId);
     const amount = sessionAmount(session.data);
     const event: SessionEvent = {
@@ -129,6 +131,7 @@ export class Triggers {
       sessionId,
       type,
       version: session.version,
+      ordinal: TRIGGERED_ORDINAL + triggeredBefore,
       createdAt: now,
       requestId: ctx.requestId,
       // The session as it is: what a CLIENT_SESSION.CREATED says of it.

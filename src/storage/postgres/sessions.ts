@@ -12,9 +12,9 @@ export function sessionWrites(uow: PostgresUnitOfWork): SessionWrites {
       // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
       uow.ops.push(
         (tx) => tx`
-          INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, triggered, request_id, idempotency_key, detail,
+          INSERT INTO session_events (id, merchant_id, session_id, type, version, ordinal, created_at, triggered, request_id, idempotency_key, detail,
             awaiting_fan_out)
-          VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, ${e.triggered ? 1 : 0}, ${e.requestId ?? null}, ${e.idempotencyKey ?? null},
+          VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.ordinal ?? 0}, ${e.createdAt}, ${e.triggered ? 1 : 0}, ${e.requestId ?? null}, ${e.idempotencyKey ?? null},
                   ${JSON.stringify(e.detail)}, ${subscribed(tx, e.merchantId, e.type)})`,
       );
     },
@@ -54,7 +54,7 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
     async events(merchantId, sessionId) {
       const rows = await pg.query<
         SessionEventRow[]
-      >`SELECT * FROM session_events WHERE merchant_id = ${merchantId} AND session_id = ${sessionId} ORDER BY version, triggered, created_at`;
+      >`SELECT * FROM session_events WHERE merchant_id = ${merchantId} AND session_id = ${sessionId} ORDER BY version, ordinal, created_at`;
       return rows.map(toSessionEvent);
     },
     async findById(merchantId, id) {
@@ -132,8 +132,8 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
         for (const row of marked) {
           const e = eventOf(toSession(row));
           await tx`
-            INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, triggered, detail, awaiting_fan_out)
-            VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.createdAt}, 0, ${JSON.stringify(e.detail)},
+            INSERT INTO session_events (id, merchant_id, session_id, type, version, ordinal, created_at, triggered, detail, awaiting_fan_out)
+            VALUES (${e.id}, ${e.merchantId}, ${e.sessionId}, ${e.type}, ${e.version}, ${e.ordinal ?? 0}, ${e.createdAt}, 0, ${JSON.stringify(e.detail)},
                     ${subscribed(tx, e.merchantId, e.type)})`;
         }
         return marked.length;

@@ -17,12 +17,22 @@ export function sqliteSessionWrites(db: Database.Database): SessionWrites {
   const update = db.prepare('UPDATE sessions SET data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?');
   // The event is the outbox: flagged when the merchant has a live endpoint for its type (webhooks.ts fans it out).
   const insertEvent = db.prepare(`
-    INSERT INTO session_events (id, merchant_id, session_id, type, version, created_at, triggered, request_id, idempotency_key, detail,
+    INSERT INTO session_events (id, merchant_id, session_id, type, version, ordinal, created_at, triggered, request_id, idempotency_key, detail,
       awaiting_fan_out)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_SUBSCRIBED})`);
   return {
     recordEvent(e) {
-      insertEvent.run(e.id, e.merchantId, e.sessionId, e.type, e.version, e.createdAt, e.triggered ? 1 : 0, ...eventTailParams(e));
+      insertEvent.run(
+        e.id,
+        e.merchantId,
+        e.sessionId,
+        e.type,
+        e.version,
+        e.ordinal ?? 0,
+        e.createdAt,
+        e.triggered ? 1 : 0,
+        ...eventTailParams(e),
+      );
     },
     insert(s) {
       insert.run(s.id, s.merchantId, s.accessTokenHash, JSON.stringify(s.data), s.version, s.createdAt, s.updatedAt, s.expiresAt);
@@ -63,7 +73,7 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
     'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE merchant_id = ? AND expires_at < ? ORDER BY expires_at LIMIT ?)',
   );
   const events = engine.query(
-    'SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, triggered, created_at',
+    'SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, ordinal, created_at',
   );
   // Expired on its merchant's time and not yet recorded; the largest offset bounds the index range.
   const unrecorded = db.prepare(`

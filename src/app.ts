@@ -233,7 +233,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     : undefined;
   if (paymentsRoutes) {
     await app.register(paymentsRoutes.server);
-    const jobs = startJobRunner(store.payments, payments, deps.clock, deps.logger, deps.jobPollMs);
+    const jobs = startJobRunner(store.payments, payments, deps.clock, deps.logger, deps.config.authorizationValidityMs, deps.jobPollMs);
     app.decorate('paymentJobs', jobs);
     app.addHook('onClose', () => jobs.stop());
     const webhooks = createWebhookService({

@@ -11,24 +11,30 @@ import { cancel, isRefusal, refusal } from './status-machine.ts';
 /** The SALE transaction's `reason` once its authorization expired. */
 export const AUTHORIZATION_EXPIRED = 'AUTHORIZATION_EXPIRED';
 
+/** When the payment was authorized (its SALE's AUTHORIZATION_SUCCEEDED), or undefined when it never was. */
+function authorizedAt(data: PaymentData): number | undefined {
+  const sale = data.transactions.find((t) => t.type === 'SALE');
+  return sale?.events.find((e) => e.type === 'AUTHORIZATION_SUCCEEDED')?.date;
+}
+
 /** When the payment's authorization expires (ms), or undefined when it was never authorized. */
 export function authorizationExpiresAt(data: PaymentData, validityMs: number): number | undefined {
-  const sale = data.transactions.find((t) => t.type === 'SALE');
-  const authorized = sale?.events.find((e) => e.type === 'AUTHORIZATION_SUCCEEDED');
-  return authorized ? authorized.date + validityMs : undefined;
+  const at = authorizedAt(data);
+  return at === undefined ? undefined : at + validityMs;
 }
 
 /** Whether the payment still holds an authorization that can be captured (AUTHORIZED, or PARTIALLY_SETTLED with capturing open). */
 export const capturable = (data: PaymentData): boolean => refusal(data.machine, 'capture') === undefined;
 
-/** After an authorization (and any automatic capture): its expiry is a job (jobs.ts), while there is something left to capture. */
-export function scheduleExpiry(draft: Draft, validityMs: number): void {
-  if (capturable(draft.data)) draft.schedule('expire-authorization', draft.now + validityMs);
-}
+/**
+ * The payment row's `authorized_at`: when it was authorized, while something is left to capture. Its
+ * expiry is no job row: the job runner finds these past the validity through that column's index (jobs.ts).
+ */
+export const capturableSince = (data: PaymentData): number | undefined => (capturable(data) ? authorizedAt(data) : undefined);
 
 /**
  * A capture or adjustment of an authorization past its validity: refused with the reason and the
- * instant, before the job that cancels the payment has run (it changes nothing).
+ * instant, before the job runner has cancelled the payment (it changes nothing).
  */
 export function refuseIfExpired(draft: Draft, validityMs: number, action: 'captured' | 'adjusted'): void {
   const expiresAt = authorizationExpiresAt(draft.data, validityMs);
@@ -40,7 +46,7 @@ export function refuseIfExpired(draft: Draft, validityMs: number, action: 'captu
 }
 
 /**
- * The job: a payment still capturable past its validity is released as a cancel would (AUTHORIZED
+ * The expiry: a payment still capturable past its validity is released as a cancel would (AUTHORIZED
  * becomes CANCELLED, a PARTIALLY_SETTLED one stops capturing); false when there is nothing to expire.
  */
 export function expireAuthorization(draft: Draft, validityMs: number): boolean {

@@ -3,7 +3,6 @@
 // outcome; on AUTHORIZED the vault and capture options of the payment and the sandbox. Runs inside a
 // change's unit of work, on a Draft (docs/payments.md, "Payments API").
 import type { SandboxSettings } from '../checkout/configuration.ts';
-import { scheduleExpiry } from './authorization-validity.ts';
 import { isExpired } from './card-input.ts';
 import { AUTHENTICATION_FAILED_DECLINE, EXPIRED_CARD_DECLINE, scenarioByKey } from './cards.ts';
 import type { Draft } from './draft.ts';
@@ -24,8 +23,6 @@ export const ACTION_EXPIRED: StatusReason = { type: 'APPLICATION_ERROR', message
 
 export interface AuthorizeHooks {
   sandbox: SandboxSettings;
-  /** How long the authorization can be captured (ms): its expiry is scheduled when it is made. */
-  authorizationValidityMs: number;
   /** Vaults the payment's card for its customer (vault.ts); returns the MULTI_USE token. */
   vault(draft: Draft): void;
   /** Opens a required action (3DS, or a redirect method's page): its client token, ids and hashes (steps.ts). */
@@ -124,7 +121,6 @@ export function finish(draft: Draft, outcome: AuthorizationOutcome, hooks: Autho
   draft.saleEvent('AUTHORIZATION_SUCCEEDED', { amount: draft.data.machine.amount });
   if (draft.data.options.vaultOnSuccess) hooks.vault(draft);
   if (hooks.sandbox.captureMode === 'AUTOMATIC') captureNow(draft, undefined, true, hooks.sandbox.asyncDelayMs);
-  scheduleExpiry(draft, hooks.authorizationValidityMs);
 }
 
 /** A capture (automatic, or the capture action), with the card's settling behaviour. */
@@ -151,7 +147,5 @@ export function captureNow(
   event.final = !result.state.capturingOpen;
   draft.apply(result.state);
   if (result.state.status === 'SETTLING') draft.schedule('settle', draft.now + settleAfterMs);
-  // Nothing left to capture: nothing left to expire.
-  if (!result.state.capturingOpen) draft.dropJobs('expire-authorization');
   return result;
 }

@@ -1,8 +1,10 @@
-// The payments' durable jobs: async authorizations, settlements, required actions left open too
-// long and authorizations past their validity are rows in the database (written with the change that
-// schedules them), so they survive a restart. Every process polls for due jobs; a job runs on the one
-// process that claims it, and the change it makes is serialised with every other change to its
-// payment. The sandbox helper `advance` runs a payment's pending step the same way, on demand.
+// The payments' durable jobs: async authorizations, settlements and required actions left open too
+// long are rows in the database (written with the change that schedules them), so they survive a
+// restart. Every process polls for due jobs; a job runs on the one process that claims it, and the
+// change it makes is serialised with every other change to its payment. An authorization past its
+// validity is found from its payment instead (no row per authorized payment: the payment's own row,
+// PaymentStore.lapsedAuthorizations), and the change finds nothing left to expire if another process
+// expired it first. The sandbox helper `advance` runs a payment's pending step the same way, on demand.
 import type { Logger } from 'pino';
 import { KassaError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -24,27 +26,36 @@ const BATCH = 20;
 
 export type JobRunner = Pick<Poller, 'runDue' | 'stop'>;
 
+/** `authorizationValidityMs`: how long an authorization can be captured (config.ts). */
 export function startJobRunner(
   store: PaymentStore,
   service: Pick<PaymentJobs, 'runJob'>,
   clock: Clock,
   logger: Logger,
+  authorizationValidityMs: number,
   pollMs = JOB_POLL_MS,
 ): JobRunner {
+  const run = async (job: PaymentJob) => {
+    try {
+      await service.runJob(job);
+      return 1;
+    } catch (error) {
+      // A claimed job is tried again once the claim lapses; a lapsed authorization at the next poll.
+      logger.error({ err: error, job: { id: job.id, kind: job.kind, paymentId: job.paymentId } }, 'payment job failed');
+      return 0;
+    }
+  };
   const poller: Poller = startPoller(
     async () => {
       let done = 0;
       const now = clock();
       for (const job of await store.dueJobs(now, BATCH)) {
         if (poller.stopped) break;
-        if (!(await store.claimJob(job.id, now, now + CLAIM_MS))) continue;
-        try {
-          await service.runJob(job);
-          done++;
-        } catch (error) {
-          // Left claimed: it is tried again once the claim lapses.
-          logger.error({ err: error, job: { id: job.id, kind: job.kind, paymentId: job.paymentId } }, 'payment job failed');
-        }
+        if (await store.claimJob(job.id, now, now + CLAIM_MS)) done += await run(job);
+      }
+      for (const job of await store.lapsedAuthorizations(now - authorizationValidityMs, BATCH)) {
+        if (poller.stopped) break;
+        done += await run(job);
       }
       return done;
     },

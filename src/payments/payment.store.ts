@@ -63,7 +63,10 @@ export interface StoredPayment {
   data: PaymentData;
 }
 
-/** A due step of a payment that does not finish at once (an async authorization, a settlement, an action left open). */
+/**
+ * A due step of a payment that does not finish at once (an async authorization, a settlement, an action
+ * left open): a row of its own, but for an authorization's expiry, found from the payment (lapsedAuthorizations).
+ */
 export interface PaymentJob {
   id: string;
   merchantId: string;
@@ -200,6 +203,11 @@ export interface PaymentStore {
   purgeFinished(before: number, limit: number): Promise<PurgedPayments>;
   /** Jobs due at `now` on their merchant's clock (`now` plus its sandbox offset) that no process holds. */
   dueJobs(now: number, limit: number): Promise<PaymentJob[]>;
+  /**
+   * Payments with something left to capture that were authorized by `authorizedBy` on their merchant's
+   * clock, oldest first: each as an `expire-authorization` job with no row (nothing to claim).
+   */
+  lapsedAuthorizations(authorizedBy: number, limit: number): Promise<PaymentJob[]>;
   /** Takes a due job for this process until `until`; false when another process took it. */
   claimJob(id: string, now: number, until: number): Promise<boolean>;
   /**

@@ -169,7 +169,6 @@ export class PaymentSteps {
   hooks(locked: Locked, uow: UnitOfWork, session: StoredSession | undefined): AuthorizeHooks {
     return {
       sandbox: this.deps.sandbox,
-      authorizationValidityMs: this.deps.authorizationValidityMs,
       vault: (d) => {
         const token = locked.token;
         const customerId = d.data.customerId;

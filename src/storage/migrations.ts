@@ -406,4 +406,15 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE session_events SET ordinal = 1000 WHERE triggered = 1;
     `,
   },
+  {
+    // An authorization's expiry (docs/payments.md, "Authorization validity") is found from its payment,
+    // not a job row: authorized_at while something is left to capture, else NULL (payment-rows.ts), and
+    // an index of those alone. Jobs of this kind written before are still run.
+    id: 19,
+    name: 'payment authorized_at',
+    sql: (d) => `
+      ALTER TABLE payments ADD COLUMN authorized_at ${d.bigint};
+      CREATE INDEX payments_capturable ON payments(authorized_at) WHERE authorized_at IS NOT NULL;
+    `,
+  },
 ];

@@ -1,5 +1,6 @@
 // Row -> payment objects, shared by both engines (same column names; BIGINT may arrive as a string
 // from PostgreSQL, so timestamps and amounts go through Number).
+import { capturableSince } from '../payments/authorization-validity.ts';
 import type { PaymentData } from '../payments/payment.ts';
 import type { PaymentEvent, PaymentJob, StoredPayment, StoredToken, TokenType } from '../payments/payment.store.ts';
 import type { PaymentStatus } from '../payments/model.ts';
@@ -105,6 +106,7 @@ export function paymentRow(p: StoredPayment) {
     updated_at: p.updatedAt,
     action_id: p.actionId ?? null,
     action_token_hash: p.actionTokenHash ?? null,
+    authorized_at: capturableSince(p.data) ?? null,
     data: JSON.stringify(p.data),
     ...paymentColumns(p),
   };
@@ -139,6 +141,22 @@ export const toJob = (row: JobRow): PaymentJob => ({
   paymentId: row.payment_id,
   kind: row.kind as PaymentJob['kind'],
   runAt: Number(row.run_at),
+});
+
+/** A payment whose authorization is past its validity (lapsedAuthorizations). */
+export interface LapsedRow {
+  id: string;
+  merchant_id: string;
+  authorized_at: Num;
+}
+
+/** Its expiry as a job with no row: the id names the payment, nothing is claimed, runAt is when it was authorized. */
+export const lapsedJob = (row: LapsedRow): PaymentJob => ({
+  id: `expire-authorization:${row.id}`,
+  merchantId: row.merchant_id,
+  paymentId: row.id,
+  kind: 'expire-authorization',
+  runAt: Number(row.authorized_at),
 });
 
 export interface EventRow {

@@ -1,6 +1,6 @@
 // engines: sqlite, postgres
 // The authorization validity (docs/payments.md, "Authorization validity"): an AUTHORIZED payment can be
-// captured for KASSA_AUTHORIZATION_VALIDITY_SECONDS on its merchant's time; then its job cancels it, as
+// captured for KASSA_AUTHORIZATION_VALIDITY_SECONDS on its merchant's time; then the job runner cancels it, as
 // Primer's expired authorizations end, whether the time passed or the sandbox clock was advanced.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -26,6 +26,9 @@ describe('the authorization validity (7 days by default)', () => {
     const early = (await pay(t, CARDS.visa)).payment;
     const late = (await pay(t, CARDS.visa)).payment;
     assert.equal(late.status, 'AUTHORIZED');
+    // Its expiry is found from the payment's row: an authorization writes no job row.
+    const [jobs] = await t.query('SELECT count(*) AS n FROM payment_jobs WHERE payment_id = ?', [late.id]);
+    assert.equal(Number(jobs!.n), 0);
     await advance(t, 7 * DAY - 1);
     const captured = await post(t, early.id, 'capture');
     assert.equal(captured.statusCode, 200, captured.body);
@@ -44,7 +47,7 @@ describe('the authorization validity (7 days by default)', () => {
     assert.deepEqual(await statusEvents(t, early.id), ['PENDING', 'AUTHORIZED', 'SETTLED']);
   });
 
-  test('with the time passing: a capture past the validity before the job ran is refused and changes nothing; the job then cancels', async () => {
+  test('with the time passing: a capture past the validity before the job runner expired it is refused and changes nothing; the runner then cancels', async () => {
     const { payment } = await pay(t, CARDS.visa);
     t.clock.advance(7 * DAY * 1000);
     const refused = assertError(await post(t, payment.id, 'capture'), 400, 'InvalidPaymentStatus');

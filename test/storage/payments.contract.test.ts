@@ -122,6 +122,54 @@ forEachEngine('payment store', (_engine, fresh) => {
     assert.deepEqual(await store.payments.dueJobs(T0 + 999, 10), [], 'not due before its time');
   });
 
+  test('lapsedAuthorizations: capturable payments authorized by the bound on their merchant clock, oldest first; none with nothing to capture', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a', 'mer_b');
+    const authorizedAt = (at: number): PaymentData['transactions'] => [
+      {
+        id: 'tx_1',
+        type: 'SALE',
+        date: at,
+        amount: 1000,
+        currencyCode: 'EUR',
+        orderId: 'order-1',
+        status: 'AUTHORIZED',
+        events: [{ id: 'te_1', date: at, type: 'AUTHORIZATION_SUCCEEDED', amount: 1000 }],
+      },
+    ];
+    const captured = data(1000, { transactions: authorizedAt(T0) });
+    captured.machine = { ...captured.machine, status: 'SETTLED', capturingOpen: false, amountCaptured: 1000 };
+    await store.commit((uow) => {
+      uow.payments.insert(payment({ id: 'pay_late', data: data(1000, { transactions: authorizedAt(T0 + 20) }) }));
+      uow.payments.insert(payment({ id: 'pay_early', data: data(1000, { transactions: authorizedAt(T0 + 10) }) }));
+      uow.payments.insert(payment({ id: 'pay_other', merchantId: 'mer_b', data: data(1000, { transactions: authorizedAt(T0) }) }));
+      uow.payments.insert(payment({ id: 'pay_captured', status: 'SETTLED', data: captured }));
+      uow.payments.insert(payment({ id: 'pay_never', data: data() }));
+    });
+    const ids = async (by: number) => (await store.payments.lapsedAuthorizations(by, 10)).map((j) => `${j.kind} ${j.paymentId}`);
+    assert.deepEqual(await ids(T0 - 1), []);
+    assert.deepEqual(await ids(T0 + 10), ['expire-authorization pay_other', 'expire-authorization pay_early']);
+    assert.deepEqual(await ids(T0 + 20), [
+      'expire-authorization pay_other',
+      'expire-authorization pay_early',
+      'expire-authorization pay_late',
+    ]);
+    // mer_a's clock is 15 ms ahead: its authorizations lapse that much sooner.
+    await store.sandboxClocks.advance('mer_a', 15, 10 ** 12, T0);
+    assert.deepEqual(await ids(T0 + 5), [
+      'expire-authorization pay_other',
+      'expire-authorization pay_early',
+      'expire-authorization pay_late',
+    ]);
+    // Captured in full: nothing left to expire, so it is found no more.
+    await store.payments.change({ kind: 'payment', merchantId: 'mer_a', paymentId: 'pay_early' }, (locked, uow) => {
+      const next = data(1000, { transactions: authorizedAt(T0 + 10) });
+      next.machine = { ...next.machine, status: 'SETTLED', capturingOpen: false, amountCaptured: 1000 };
+      uow.payments.update({ ...locked.payment!, status: 'SETTLED', version: 2, data: next });
+    });
+    assert.deepEqual(await ids(T0 + 5), ['expire-authorization pay_other', 'expire-authorization pay_late']);
+  });
+
   test('a change that throws writes nothing; a stale version fails the whole unit', async () => {
     const { store } = await fresh();
     await seed(store);

@@ -11,6 +11,8 @@ import {
   toJob,
   toPayment,
   toToken,
+  lapsedJob,
+  type LapsedRow,
   type EventRow,
   type JobRow,
   type PaymentRow,
@@ -284,6 +286,14 @@ export function postgresPayments(pg: PostgresEngine): PaymentStore {
           AND j.run_at <= ${now} + COALESCE(c.offset_ms, 0) AND j.locked_until <= ${now}
         ORDER BY j.run_at LIMIT ${limit}`;
       return rows.map(toJob);
+    },
+    async lapsedAuthorizations(authorizedBy, limit) {
+      const rows = await pg.query<LapsedRow[]>`
+        SELECT p.id, p.merchant_id, p.authorized_at FROM payments p LEFT JOIN sandbox_clocks c ON c.merchant_id = p.merchant_id
+        WHERE p.authorized_at <= ${authorizedBy} + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+          AND p.authorized_at <= ${authorizedBy} + COALESCE(c.offset_ms, 0)
+        ORDER BY p.authorized_at LIMIT ${limit}`;
+      return rows.map(lapsedJob);
     },
     async claimJob(id, now, until) {
       const result = await pg.query`UPDATE payment_jobs SET locked_until = ${until} WHERE id = ${id} AND locked_until <= ${now}`;

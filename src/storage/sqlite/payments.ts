@@ -11,6 +11,8 @@ import {
   toJob,
   toPayment,
   toToken,
+  lapsedJob,
+  type LapsedRow,
   type EventRow,
   type JobRow,
   type PaymentRow,
@@ -24,13 +26,14 @@ import type { SqliteEngine } from './database.ts';
 export function sqlitePaymentWrites(db: Database.Database): PaymentWrites {
   const insert = db.prepare(`
     INSERT INTO payments (id, merchant_id, session_id, token, status, version, created_at, updated_at, order_id, currency_code, amount,
-      customer_id, customer_email, last4, processor, processor_merchant_id, action_id, action_token_hash, data)
+      customer_id, customer_email, last4, processor, processor_merchant_id, action_id, action_token_hash, authorized_at, data)
     VALUES (@id, @merchant_id, @session_id, @token, @status, @version, @created_at, @updated_at, @order_id, @currency_code, @amount,
-      @customer_id, @customer_email, @last4, @processor, @processor_merchant_id, @action_id, @action_token_hash, @data)`);
+      @customer_id, @customer_email, @last4, @processor, @processor_merchant_id, @action_id, @action_token_hash, @authorized_at, @data)`);
   const update = db.prepare(`
     UPDATE payments SET status = @status, version = @version, updated_at = @updated_at, order_id = @order_id, currency_code = @currency_code,
       amount = @amount, customer_id = @customer_id, customer_email = @customer_email, last4 = @last4, processor = @processor,
-      processor_merchant_id = @processor_merchant_id, action_id = @action_id, action_token_hash = @action_token_hash, data = @data
+      processor_merchant_id = @processor_merchant_id, action_id = @action_id, action_token_hash = @action_token_hash,
+      authorized_at = @authorized_at, data = @data
     WHERE id = @id AND version = @previous`);
   const insertToken = db.prepare(`
     INSERT INTO payment_tokens (token, merchant_id, token_type, session_id, customer_id, vaulted_id, source_token, is_default, data,
@@ -157,6 +160,10 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
     SELECT j.* FROM payment_jobs j LEFT JOIN sandbox_clocks c ON c.merchant_id = j.merchant_id
     WHERE j.run_at <= ? + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks) AND j.run_at <= ? + COALESCE(c.offset_ms, 0)
       AND j.locked_until <= ? ORDER BY j.run_at LIMIT ?`);
+  const lapsed = engine.query(`
+    SELECT p.id, p.merchant_id, p.authorized_at FROM payments p LEFT JOIN sandbox_clocks c ON c.merchant_id = p.merchant_id
+    WHERE p.authorized_at <= ? + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks) AND p.authorized_at <= ? + COALESCE(c.offset_ms, 0)
+    ORDER BY p.authorized_at LIMIT ?`);
   // Over, and nothing about it still to happen: no job, no event awaiting deliveries, no delivery pending.
   const over = db
     .prepare(`
@@ -271,6 +278,9 @@ export function sqlitePayments(engine: SqliteEngine): PaymentStore {
     },
     async dueJobs(now, limit) {
       return (due.all(now, now, now, limit) as JobRow[]).map(toJob);
+    },
+    async lapsedAuthorizations(authorizedBy, limit) {
+      return (lapsed.all(authorizedBy, authorizedBy, limit) as LapsedRow[]).map(lapsedJob);
     },
     async claimJob(id, now, until) {
       return (await writer.run(() => claim.run(until, id, now).changes)) === 1;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { expiredEvent } from '../../src/sessions/history.ts';
 import type { SessionData } from '../../src/sessions/schemas.ts';
 import type { StoredSession } from '../../src/sessions/session.store.ts';
 import type { Store } from '../../src/storage/store.ts';
@@ -235,6 +236,19 @@ forEachEngine('session store', (_engine, fresh) => {
     assert.equal(await store.sessions.purgeExpired(T0 + 40, 3), 1);
     assert.equal(await store.sessions.purgeExpired(T0 + 40, 3), 0);
     assert.equal((await store.sessions.listByMerchant('mer_a', { limit: 10 })).length, 2);
+  });
+
+  test('purgeExpired and purgeExpiredOf take expired sessions whether their CLIENT_SESSION.EXPIRED was recorded or not', async () => {
+    const { store } = await fresh();
+    await withMerchants(store, 'mer_a', 'mer_b');
+    for (let i = 0; i < 4; i++) await insert(store, session({ id: `cs_${i}`, accessTokenHash: `h${i}`, expiresAt: T0 + i * 10 }));
+    await insert(store, session({ id: 'cs_b', merchantId: 'mer_b', accessTokenHash: 'hb', expiresAt: T0 }));
+    assert.equal(await store.sessions.recordExpired(T0 + 10, 10, expiredEvent), 3, 'cs_0, cs_1 and cs_b recorded');
+    assert.equal(await store.sessions.purgeExpiredOf('mer_a', T0 + 25, 10), 3, 'cs_0 and cs_1 (recorded), cs_2 (not)');
+    assert.ok(await store.sessions.findById('mer_b', 'cs_b'), "another merchant's is kept");
+    assert.ok(await store.sessions.findById('mer_a', 'cs_3'));
+    assert.equal(await store.sessions.purgeExpired(T0 + 31, 10), 2, 'cs_b (recorded) and cs_3 (not)');
+    assert.equal(await store.sessions.purgeExpired(T0 + 31, 10), 0);
   });
 
   test("a merchant's sandbox clock: a token's lookups read its offset; purgeExpired judges its sessions on its time", async () => {

@@ -93,10 +93,18 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
         WITH gone AS (
           DELETE FROM sessions WHERE id IN (
             -- Expired on its merchant's time (its sandbox offset); the largest offset bounds the index range.
-            SELECT s.id FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
-            WHERE s.expires_at < ${before} + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
-              AND s.expires_at < ${before} + COALESCE(c.offset_ms, 0)
-            ORDER BY s.expires_at LIMIT ${limit})
+            -- One ordered range of sessions_expiry per value of expired_event, its first column (migration 20).
+            SELECT id FROM (
+              (SELECT s.id FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
+               WHERE s.expired_event = 1 AND s.expires_at < ${before} + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+                 AND s.expires_at < ${before} + COALESCE(c.offset_ms, 0)
+               ORDER BY s.expires_at LIMIT ${limit})
+              UNION ALL
+              (SELECT s.id FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
+               WHERE s.expired_event = 0 AND s.expires_at < ${before} + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+                 AND s.expires_at < ${before} + COALESCE(c.offset_ms, 0)
+               ORDER BY s.expires_at LIMIT ${limit})
+            ) expired LIMIT ${limit})
           RETURNING id
         ), events AS (
           DELETE FROM session_events WHERE session_id IN (SELECT id FROM gone)
@@ -108,7 +116,13 @@ export function postgresSessions(pg: PostgresEngine): SessionStore {
       const result = await pg.query`
         WITH gone AS (
           DELETE FROM sessions WHERE id IN (
-            SELECT id FROM sessions WHERE merchant_id = ${merchantId} AND expires_at < ${before} ORDER BY expires_at LIMIT ${limit})
+            SELECT id FROM (
+              (SELECT id FROM sessions WHERE merchant_id = ${merchantId} AND expired_event = 1 AND expires_at < ${before}
+               ORDER BY expires_at LIMIT ${limit})
+              UNION ALL
+              (SELECT id FROM sessions WHERE merchant_id = ${merchantId} AND expired_event = 0 AND expires_at < ${before}
+               ORDER BY expires_at LIMIT ${limit})
+            ) expired LIMIT ${limit})
           RETURNING id
         ), events AS (
           DELETE FROM session_events WHERE session_id IN (SELECT id FROM gone)

@@ -59,19 +59,22 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
     'raw',
   );
   const list = engine.query('SELECT * FROM sessions WHERE merchant_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?');
-  // Expired on its merchant's time (its sandbox offset); the largest offset bounds the index range.
-  const expired = `SELECT s.id FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
-    WHERE s.expires_at < ? + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks) AND s.expires_at < ? + COALESCE(c.offset_ms, 0)
-    ORDER BY s.expires_at LIMIT ?`;
+  // Expired on its merchant's time (its sandbox offset); the largest offset bounds the index range. One
+  // ordered range of sessions_expiry per value of expired_event, the index's first column (migration 20).
+  const expiredWith = (recorded: 0 | 1) => `
+    SELECT s.id FROM sessions s LEFT JOIN sandbox_clocks c ON c.merchant_id = s.merchant_id
+    WHERE s.expired_event = ${recorded} AND s.expires_at < @before + (SELECT COALESCE(MAX(offset_ms), 0) FROM sandbox_clocks)
+      AND s.expires_at < @before + COALESCE(c.offset_ms, 0)
+    ORDER BY s.expires_at LIMIT @limit`;
+  const expired = `SELECT id FROM (${expiredWith(1)}) UNION ALL SELECT id FROM (${expiredWith(0)}) LIMIT @limit`;
   const purge = db.prepare(`DELETE FROM sessions WHERE id IN (${expired})`);
   // A purged session's history goes with it.
   const purgeEvents = db.prepare(`DELETE FROM session_events WHERE session_id IN (${expired})`);
-  const merchantPurge = db.prepare(
-    'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE merchant_id = ? AND expires_at < ? ORDER BY expires_at LIMIT ?)',
-  );
-  const merchantPurgeEvents = db.prepare(
-    'DELETE FROM session_events WHERE session_id IN (SELECT id FROM sessions WHERE merchant_id = ? AND expires_at < ? ORDER BY expires_at LIMIT ?)',
-  );
+  const merchantExpiredWith = (recorded: 0 | 1) =>
+    `SELECT id FROM sessions WHERE merchant_id = @merchantId AND expired_event = ${recorded} AND expires_at < @before ORDER BY expires_at LIMIT @limit`;
+  const merchantExpired = `SELECT id FROM (${merchantExpiredWith(1)}) UNION ALL SELECT id FROM (${merchantExpiredWith(0)}) LIMIT @limit`;
+  const merchantPurge = db.prepare(`DELETE FROM sessions WHERE id IN (${merchantExpired})`);
+  const merchantPurgeEvents = db.prepare(`DELETE FROM session_events WHERE session_id IN (${merchantExpired})`);
   const events = engine.query(
     'SELECT * FROM session_events WHERE merchant_id = ? AND session_id = ? ORDER BY version, ordinal, created_at',
   );
@@ -118,14 +121,14 @@ export function sqliteSessions(engine: SqliteEngine): SessionStore {
     },
     async purgeExpired(before, limit) {
       return engine.writer.run(() => {
-        purgeEvents.run(before, before, limit);
-        return purge.run(before, before, limit).changes;
+        purgeEvents.run({ before, limit });
+        return purge.run({ before, limit }).changes;
       });
     },
     async purgeExpiredOf(merchantId, before, limit) {
       return engine.writer.run(() => {
-        merchantPurgeEvents.run(merchantId, before, limit);
-        return merchantPurge.run(merchantId, before, limit).changes;
+        merchantPurgeEvents.run({ merchantId, before, limit });
+        return merchantPurge.run({ merchantId, before, limit }).changes;
       });
     },
     recordExpired(now, limit, eventOf) {

@@ -13,6 +13,8 @@ import { headers, testApp, type TestApp } from '../support/app.ts';
 
 /** Kassa's own connection: limits like max_page_count hold per connection. */
 const connectionOf = (t: TestApp) => (t.store as unknown as { sqlite: { db: Database.Database } }).sqlite.db;
+/** Kassa's writer, to end its read transaction before a VACUUM. */
+const writerOf = (t: TestApp) => (t.store as unknown as { sqlite: { writer: { endRead(): void } } }).sqlite.writer;
 
 const create = (t: TestApp, orderId: string) =>
   t.app.inject({
@@ -28,6 +30,10 @@ describe('storage faults (SQLite)', () => {
     try {
       assert.equal((await create(t, 'before')).statusCode, 200);
       const db = connectionOf(t);
+      // Full means no page to grow into and none free inside the file (a migration that drops an index leaves some).
+      writerOf(t).endRead();
+      db.exec('VACUUM');
+      assert.equal(db.pragma('freelist_count', { simple: true }), 0);
       const pages = db.pragma('page_count', { simple: true }) as number;
       // SQLite's "database or disk is full" (SQLITE_FULL), as a full disk gives it.
       db.pragma(`max_page_count = ${pages}`);
